@@ -1,0 +1,143 @@
+//! Errors: every failure the engine reports is an [`ErrorCode`], a human message and a JSON path
+//! into the input, so a POS can put the message next to the field that caused it.
+
+use serde::Serialize;
+use std::fmt;
+
+/// The fixed list of error codes. The serialized names are part of the contract (SPEC §0–§7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The policy document is malformed or breaks a validation rule.
+    InvalidPolicy,
+    /// The request (member, cart, redemption, events) is malformed.
+    InvalidRequest,
+    /// A written value would leave its range (money beyond ±(2^63−1) minor units, points
+    /// beyond ±(2^53−1)).
+    AmountOverflow,
+    /// An input is larger than the engine's documented resource limits.
+    LimitExceeded,
+    /// More points were requested than `max_redeemable_points`.
+    RedemptionExceedsLimit,
+    /// A non-zero redemption below `redemption.min_points`.
+    RedemptionBelowMinimum,
+    /// A redemption that is not a multiple of `redemption.step`.
+    RedemptionStepMismatch,
+    /// Points cannot pay for orders: the policy has no `redemption` section.
+    RedemptionNotAvailable,
+    /// Only active members may redeem.
+    MemberNotActive,
+    /// A tier id that the policy does not define.
+    UnknownTier,
+    /// Two events share an id.
+    DuplicateEventId,
+    /// A refund names an order that is not in the history.
+    UnknownOrder,
+    /// A refund returns more units than were bought.
+    RefundExceedsOrder,
+    /// A reward id the policy does not define.
+    UnknownReward,
+    /// Not enough available points for a reward.
+    InsufficientPoints,
+}
+
+impl ErrorCode {
+    /// The code as written in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidPolicy => "invalid_policy",
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::AmountOverflow => "amount_overflow",
+            ErrorCode::LimitExceeded => "limit_exceeded",
+            ErrorCode::RedemptionExceedsLimit => "redemption_exceeds_limit",
+            ErrorCode::RedemptionBelowMinimum => "redemption_below_minimum",
+            ErrorCode::RedemptionStepMismatch => "redemption_step_mismatch",
+            ErrorCode::RedemptionNotAvailable => "redemption_not_available",
+            ErrorCode::MemberNotActive => "member_not_active",
+            ErrorCode::UnknownTier => "unknown_tier",
+            ErrorCode::DuplicateEventId => "duplicate_event_id",
+            ErrorCode::UnknownOrder => "unknown_order",
+            ErrorCode::RefundExceedsOrder => "refund_exceeds_order",
+            ErrorCode::UnknownReward => "unknown_reward",
+            ErrorCode::InsufficientPoints => "insufficient_points",
+        }
+    }
+}
+
+/// An engine error: `{"error":{"code","message","path"}}` on the wire.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Error {
+    pub code: ErrorCode,
+    pub message: String,
+    /// Path into the request object (`policy.tiers.levels[2].threshold`, `cart.lines[0].unit_price`);
+    /// `""` for the whole input.
+    pub path: String,
+}
+
+impl Error {
+    pub fn new(code: ErrorCode, path: impl Into<String>, message: impl Into<String>) -> Self {
+        Error {
+            code,
+            message: message.into(),
+            path: path.into(),
+        }
+    }
+
+    pub fn invalid_policy(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidPolicy, path, message)
+    }
+
+    pub fn invalid_request(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, path, message)
+    }
+
+    pub fn overflow(path: impl Into<String>) -> Self {
+        Self::new(
+            ErrorCode::AmountOverflow,
+            path,
+            "a computed amount is outside the representable range",
+        )
+    }
+
+    /// Prefixes the path, e.g. a policy error inside a request becomes `policy.<path>`.
+    pub fn within(mut self, prefix: &str) -> Self {
+        self.path = join_path(prefix, &self.path);
+        self
+    }
+
+    /// The wire form `{"error":{...}}`, compact.
+    pub fn to_json(&self) -> String {
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            error: &'a Error,
+        }
+        // Serializing a struct of strings and a unit enum cannot fail.
+        serde_json::to_string(&Wire { error: self }).unwrap_or_default()
+    }
+}
+
+/// Joins a prefix and a relative path: `policy` + `tiers.levels[0]` = `policy.tiers.levels[0]`,
+/// `members[2]` + `[0]`-style indexes attach without a dot.
+pub fn join_path(prefix: &str, rest: &str) -> String {
+    if prefix.is_empty() {
+        rest.to_string()
+    } else if rest.is_empty() {
+        prefix.to_string()
+    } else if rest.starts_with('[') {
+        format!("{prefix}{rest}")
+    } else {
+        format!("{prefix}.{rest}")
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}: {}", self.code.as_str(), self.message)
+        } else {
+            write!(f, "{} at {}: {}", self.code.as_str(), self.path, self.message)
+        }
+    }
+}
+
+impl std::error::Error for Error {}

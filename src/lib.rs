@@ -1,0 +1,15 @@
+//! # loyalty-engine
+//!
+//! One loyalty **policy document** evaluated by one crate, natively and as WebAssembly, with
+//! byte-identical JSON answers. See `README.md` for the policy reference and `../shared/SPEC.md`
+//! for the contract.
+
+pub mod api;
+pub mod engine;
+pub mod error;
+
+pub use engine::Engine;
+pub use error::{Error, ErrorCode};
+
+#[cfg(target_arch = "wasm32")]
+mod wasm;
