@@ -1,22 +1,102 @@
-//! The engine: a validated policy plus its digest (stub, being built).
-use crate::error::Error;
+//! [`Engine`]: a validated policy with its digest, answering requests. This is the Rust API of
+//! SPEC §6; the CLI and the Wasm bindings go through the same methods.
 
-/// A validated policy ready to answer requests.
+use crate::error::{Error, ErrorCode};
+use crate::json;
+use crate::policy::{Policy, PolicyDocument, Warning};
+use crate::quote::{self, QuoteRequest, QuoteResponse};
+use serde::Serialize;
+
+#[cfg(target_arch = "wasm32")]
+use tsify::Tsify;
+
+/// A validated policy ready to answer requests. Cheap to share: requests only read it.
+#[derive(Clone, Debug)]
 pub struct Engine {
+    policy: Policy,
     digest: String,
 }
 
+/// `validate`'s answer: the digest and the warnings (paths prefixed `policy.`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+pub struct ValidateResponse {
+    pub policy_digest: String,
+    pub warnings: Vec<WarningOut>,
+}
+
+/// A warning as written in `validate`'s answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+pub struct WarningOut {
+    pub code: String,
+    pub message: String,
+    pub path: String,
+}
+
 impl Engine {
-    /// Parses and validates a policy document (JSON text).
-    pub fn from_json(_policy_json: &str) -> Result<Engine, Error> {
-        Err(Error::invalid_policy("", "not implemented yet"))
+    /// Parses and validates a policy document (JSON text). Error paths start with `policy.`.
+    pub fn from_json(policy_json: &str) -> Result<Engine, Error> {
+        let policy = Policy::from_json(policy_json).map_err(|e| e.within("policy"))?;
+        Engine::from_policy(policy)
     }
-    /// `"sha256:<hex>"` of the canonical policy.
+
+    /// Validates an already parsed document.
+    pub fn new(doc: PolicyDocument) -> Result<Engine, Error> {
+        let policy = Policy::from_document(doc).map_err(|e| e.within("policy"))?;
+        Engine::from_policy(policy)
+    }
+
+    fn from_policy(policy: Policy) -> Result<Engine, Error> {
+        let digest = policy.digest()?;
+        Ok(Engine { policy, digest })
+    }
+
+    /// The validated policy.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// `"sha256:<hex>"` of the canonical policy (SPEC §7.2).
     pub fn policy_digest(&self) -> &str {
         &self.digest
     }
-    /// Quote request JSON in, response (or `{"error":…}`) JSON out.
-    pub fn quote_json(&self, _req_json: &str) -> String {
-        Error::invalid_request("", "not implemented yet").to_json()
+
+    /// The digest and the warnings.
+    pub fn validate(&self) -> ValidateResponse {
+        ValidateResponse {
+            policy_digest: self.digest.clone(),
+            warnings: self
+                .policy
+                .warnings()
+                .into_iter()
+                .map(|w: Warning| WarningOut {
+                    code: w.code.to_string(),
+                    message: w.message,
+                    path: crate::error::join_path("policy", &w.path),
+                })
+                .collect(),
+        }
+    }
+
+    /// Prices one order (SPEC §2).
+    pub fn quote(&self, req: &QuoteRequest) -> Result<QuoteResponse, Error> {
+        quote::quote(&self.policy, &self.digest, req)
+    }
+
+    /// Quote request JSON in; the response (or `{"error":…}`) JSON out, compact.
+    pub fn quote_json(&self, req_json: &str) -> String {
+        respond(
+            json::parse::<QuoteRequest>(req_json, ErrorCode::InvalidRequest)
+                .and_then(|req| self.quote(&req)),
+        )
+    }
+}
+
+/// A result as its one-line JSON answer.
+pub(crate) fn respond<T: Serialize>(result: Result<T, Error>) -> String {
+    match result.and_then(|r| json::to_json(&r)) {
+        Ok(s) => s,
+        Err(e) => e.to_json(),
     }
 }

@@ -7,6 +7,13 @@
 pub mod api;
 pub mod engine;
 pub mod error;
+mod json;
+pub mod limits;
+pub mod member;
+pub mod money;
+pub mod policy;
+pub mod quote;
+pub mod time;
 
 pub use engine::Engine;
 pub use error::{Error, ErrorCode};

@@ -1,0 +1,69 @@
+//! Exact allocation of an amount over lines by largest remainder (SPEC §2 step 4, §7.6).
+
+/// Spreads `amount` (minor units, ≥ 0) over `weights` (≥ 0) in proportion: each share is
+/// rounded down, then the leftover minor units go one each to the largest remainders, ties to
+/// the earlier line. The shares always add up to `amount` exactly. When `amount` or the sum of
+/// weights is 0, every share is 0 (so a zero-weight order cannot absorb an amount — callers
+/// never spread a positive amount over a zero base, because the amount derives from the base).
+pub fn allocate(amount: i64, weights: &[i64]) -> Vec<i64> {
+    let total: i128 = weights.iter().map(|&w| i128::from(w.max(0))).sum();
+    if amount <= 0 || total == 0 {
+        return vec![0; weights.len()];
+    }
+    let amount = i128::from(amount);
+    let mut shares = Vec::with_capacity(weights.len());
+    let mut remainders = Vec::with_capacity(weights.len());
+    let mut given: i128 = 0;
+    for &w in weights {
+        // amount and w are both below 2^63, so the product fits i128.
+        let p = amount * i128::from(w.max(0));
+        shares.push(p / total);
+        remainders.push(p % total);
+        given += p / total;
+    }
+    let mut leftover = amount - given; // < number of lines with a positive remainder
+    let mut order: Vec<usize> = (0..weights.len()).collect();
+    // Largest remainder first; a stable sort keeps earlier lines first among ties.
+    order.sort_by(|&a, &b| remainders[b].cmp(&remainders[a]));
+    for i in order {
+        if leftover == 0 {
+            break;
+        }
+        if let Some(s) = shares.get_mut(i) {
+            *s += 1;
+            leftover -= 1;
+        }
+    }
+    // Each share is at most `amount`, which came from an i64.
+    shares
+        .into_iter()
+        .map(|s| i64::try_from(s).unwrap_or(i64::MAX))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_example() {
+        // SPEC §2: 300000 over A 475000, B 1140000 → 88235, 211765.
+        assert_eq!(allocate(300000, &[475000, 1140000]), vec![88235, 211765]);
+        // Discount 85000 over 500000, 1200000 → 25000, 60000 exactly.
+        assert_eq!(allocate(85000, &[500000, 1200000]), vec![25000, 60000]);
+    }
+
+    #[test]
+    fn ties_go_to_earlier_line() {
+        assert_eq!(allocate(1, &[1, 1, 1]), vec![1, 0, 0]);
+        assert_eq!(allocate(2, &[1, 1, 1]), vec![1, 1, 0]);
+        assert_eq!(allocate(10, &[1, 1, 1]), vec![4, 3, 3]);
+    }
+
+    #[test]
+    fn zero_cases() {
+        assert_eq!(allocate(0, &[5, 5]), vec![0, 0]);
+        assert_eq!(allocate(5, &[0, 0]), vec![0, 0]);
+        assert_eq!(allocate(5, &[]), Vec::<i64>::new());
+    }
+}

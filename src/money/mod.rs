@@ -1,0 +1,20 @@
+//! Money and rates: exact decimals, currencies and their minor units, rounding, allocation.
+//!
+//! Amounts are held as integer **minor units** (`i64`, e.g. cents) so every sum is exact and
+//! overflow is checked; rates (percents, multipliers, shares) are [`Dec`] values. Products of
+//! the two are computed in `i128` and rounded once, with the mode the policy names.
+
+mod allocate;
+mod currency;
+mod decimal;
+mod rounding;
+
+pub use allocate::allocate;
+pub use currency::{builtin_minor_units, Currency};
+pub use decimal::{Dec, DecError};
+pub use rounding::{div_round, EarnRounding, MoneyRounding, Rounding};
+
+/// Largest money value in minor units (SPEC §7.7).
+pub const MAX_MINOR: i128 = i64::MAX as i128;
+/// Largest points value: the JS safe-integer range (SPEC §7.7).
+pub const MAX_POINTS: i64 = (1i64 << 53) - 1;

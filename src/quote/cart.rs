@@ -1,0 +1,102 @@
+//! Checking a cart and turning it into exact line amounts (SPEC §2 step 1).
+
+use super::request::Cart;
+use crate::error::Error;
+use crate::limits;
+use crate::money::{Currency, MAX_POINTS};
+use crate::time::Instant;
+use std::collections::HashSet;
+
+/// A cart line with its amounts in minor units.
+#[derive(Clone, Debug)]
+pub struct PricedLine<'a> {
+    pub id: &'a str,
+    pub sku: Option<&'a str>,
+    pub category: Option<&'a str>,
+    pub quantity: i64,
+    pub unit_price: i64,
+    pub subtotal: i64,
+}
+
+/// A checked cart: its instant and its lines, with the subtotal.
+#[derive(Clone, Debug)]
+pub struct CheckedCart<'a> {
+    pub cart: &'a Cart,
+    pub at: Instant,
+    pub lines: Vec<PricedLine<'a>>,
+    pub subtotal: i64,
+}
+
+/// Validates the cart in document order; `path` is where the cart sits in the request.
+pub fn check<'a>(
+    cart: &'a Cart,
+    currency: &Currency,
+    path: &str,
+) -> Result<CheckedCart<'a>, Error> {
+    let at = Instant::parse_rfc3339(&cart.at)
+        .map_err(|e| Error::invalid_request(format!("{path}.at"), format!("{:?}: {e}", cart.at)))?;
+    if cart.lines.len() > limits::MAX_CART_LINES {
+        return Err(Error::new(
+            crate::ErrorCode::LimitExceeded,
+            format!("{path}.lines"),
+            format!("a cart may have at most {} lines", limits::MAX_CART_LINES),
+        ));
+    }
+    let mut seen = HashSet::new();
+    let mut lines = Vec::with_capacity(cart.lines.len());
+    let mut subtotal: i64 = 0;
+    for (i, l) in cart.lines.iter().enumerate() {
+        let lp = format!("{path}.lines[{i}]");
+        if !seen.insert(l.id.as_str()) {
+            return Err(Error::invalid_request(
+                format!("{lp}.id"),
+                format!("duplicate line id {:?}", l.id),
+            ));
+        }
+        if !(1..=MAX_POINTS).contains(&l.quantity) {
+            return Err(Error::invalid_request(
+                format!("{lp}.quantity"),
+                "quantity must be an integer of at least 1",
+            ));
+        }
+        let price_path = format!("{lp}.unit_price");
+        let dec = crate::money::Dec::parse(&l.unit_price.0).map_err(|e| {
+            Error::invalid_request(&price_path, format!("{:?} {e}", l.unit_price.0))
+        })?;
+        if dec.is_negative() {
+            return Err(Error::invalid_request(
+                &price_path,
+                "unit_price must not be negative",
+            ));
+        }
+        let unit_price = currency.to_minor(&l.unit_price.0).ok_or_else(|| {
+            Error::invalid_request(
+                &price_path,
+                format!(
+                    "{:?} has more fraction digits than {} allows ({})",
+                    l.unit_price.0, currency.code, currency.minor_units
+                ),
+            )
+        })?;
+        let line_subtotal = unit_price
+            .checked_mul(l.quantity)
+            .ok_or_else(|| Error::overflow(format!("{lp}.quantity")))?;
+        subtotal = subtotal
+            .checked_add(line_subtotal)
+            .ok_or_else(|| Error::overflow(format!("{lp}.unit_price")))?;
+        lines.push(PricedLine {
+            id: &l.id,
+            sku: l.sku.as_deref(),
+            category: l.category.as_deref(),
+            quantity: l.quantity,
+            unit_price,
+            subtotal: line_subtotal,
+        });
+    }
+    Ok(CheckedCart {
+        cart,
+        at,
+        lines,
+        subtotal,
+    })
+}

@@ -1,0 +1,71 @@
+//! Rule conditions (SPEC §1.1, §7.9): order gates decide whether a rule applies at all, line
+//! selectors pick the lines it applies to.
+
+use super::cart::{CheckedCart, PricedLine};
+use crate::policy::document::Weekday;
+use crate::policy::{Condition, Policy};
+use chrono::Datelike;
+
+/// Whether every order gate present holds. `tier` is the member's level id when the member is
+/// active (for other members `tiers` gates never hold).
+pub fn gates_hold(c: &Condition, cart: &CheckedCart, tier: Option<&str>, policy: &Policy) -> bool {
+    if !listed(&c.stores, cart.cart.store.as_deref())
+        || !listed(&c.channels, cart.cart.channel.as_deref())
+        || !listed(&c.tiers, tier)
+    {
+        return false;
+    }
+    if let Some(days) = &c.days_of_week {
+        let local = policy.time_zone.to_local(cart.at);
+        let today = weekday(local.weekday());
+        if !days.contains(&today) {
+            return false;
+        }
+    }
+    if let Some(min) = &c.min_subtotal {
+        if cart.subtotal < min.minor {
+            return false;
+        }
+    }
+    if let Some(from) = &c.from {
+        if cart.at < from.instant {
+            return false;
+        }
+    }
+    if let Some(until) = &c.until {
+        if cart.at >= until.instant {
+            return false;
+        }
+    }
+    true
+}
+
+/// Whether the condition has line selectors (`categories`, `skus`).
+pub fn has_selectors(c: &Condition) -> bool {
+    c.categories.is_some() || c.skus.is_some()
+}
+
+/// Whether a line satisfies every line selector present (a line without the field never does).
+pub fn selects(c: &Condition, line: &PricedLine) -> bool {
+    listed(&c.categories, line.category) && listed(&c.skus, line.sku)
+}
+
+/// An absent list holds; a present list holds when the value is given and listed.
+fn listed(list: &Option<Vec<String>>, value: Option<&str>) -> bool {
+    match list {
+        None => true,
+        Some(l) => value.is_some_and(|v| l.iter().any(|x| x == v)),
+    }
+}
+
+fn weekday(w: chrono::Weekday) -> Weekday {
+    match w {
+        chrono::Weekday::Mon => Weekday::Mon,
+        chrono::Weekday::Tue => Weekday::Tue,
+        chrono::Weekday::Wed => Weekday::Wed,
+        chrono::Weekday::Thu => Weekday::Thu,
+        chrono::Weekday::Fri => Weekday::Fri,
+        chrono::Weekday::Sat => Weekday::Sat,
+        chrono::Weekday::Sun => Weekday::Sun,
+    }
+}

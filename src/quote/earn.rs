@@ -1,0 +1,208 @@
+//! Earning (SPEC §2 step 5, §7.6, §7.10–11): point units per line, one rounding per order, then
+//! per-item and bonus points, then the cap.
+
+use super::cart::{CheckedCart, PricedLine};
+use super::conditions::{gates_hold, has_selectors, selects};
+use super::response::AppliedRule;
+use crate::error::Error;
+use crate::money::{div_round, Dec, MAX_POINTS};
+use crate::policy::document::EarnBasis;
+use crate::policy::{Effect, Policy};
+
+/// The outcome of earning for one order.
+pub struct Earned {
+    /// Points after bonus, per-item and the cap.
+    pub points: i64,
+    /// Points before the cap, when the cap lowered them (only ever shown in a note, so it may
+    /// exceed the points range).
+    pub uncapped: Option<i128>,
+    /// Each line's earn basis (minor units; 0 for lines that earn nothing).
+    pub basis: Vec<i64>,
+    pub applied: Vec<AppliedRule>,
+}
+
+/// Inputs of earning that come from earlier steps.
+pub struct EarnInput<'a, 'c> {
+    pub cart: &'a CheckedCart<'c>,
+    /// Per line: after discount, and paid (after discount and redemption).
+    pub after_discount: &'a [i64],
+    pub paid: &'a [i64],
+    /// The member's level id when active (tier gates), else None.
+    pub active_tier: Option<&'a str>,
+    /// The tier's earn multiplier (1 when the member gets no tier benefits).
+    pub earn_multiplier: Dec,
+}
+
+pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
+    let e = &policy.earning;
+    let lines = &input.cart.lines;
+    let earning_line = |l: &PricedLine| {
+        !l.category
+            .is_some_and(|c| e.exclude_categories.iter().any(|x| x == c))
+    };
+    let basis: Vec<i64> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            if !earning_line(l) {
+                return 0;
+            }
+            match e.basis {
+                EarnBasis::Paid => input.paid.get(i).copied().unwrap_or(0),
+                EarnBasis::AfterDiscount => input.after_discount.get(i).copied().unwrap_or(0),
+                EarnBasis::Gross => l.subtotal,
+            }
+        })
+        .collect();
+
+    // Which rules apply, and which lines each selects (excluded lines satisfy no selector).
+    struct Applying<'r> {
+        index: usize,
+        rule: &'r crate::policy::Rule,
+        selected: Vec<usize>,
+    }
+    let mut applying = Vec::new();
+    for (index, rule) in e.rules.iter().enumerate() {
+        if !gates_hold(&rule.when, input.cart, input.active_tier, policy) {
+            continue;
+        }
+        let selected: Vec<usize> = lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| earning_line(l) && selects(&rule.when, l))
+            .map(|(i, _)| i)
+            .collect();
+        if has_selectors(&rule.when) && selected.is_empty() {
+            continue;
+        }
+        applying.push(Applying {
+            index,
+            rule,
+            selected,
+        });
+    }
+
+    // The winning multiplier per line: highest value, ties to the earlier rule.
+    let mut winner: Vec<Option<(usize, Dec)>> = vec![None; lines.len()];
+    for a in &applying {
+        if let Effect::Multiplier(m) = a.rule.effect {
+            for &i in &a.selected {
+                if let Some(slot) = winner.get_mut(i) {
+                    if slot.is_none_or(|(_, best)| m > best) {
+                        *slot = Some((a.index, m));
+                    }
+                }
+            }
+        }
+    }
+
+    // units = (Σ basis × multiplier × earn_multiplier) × points ÷ spend, divided once (§7.6).
+    let overflow = || Error::overflow("cart");
+    let (em, es) = input.earn_multiplier.parts();
+    let max_scale = winner
+        .iter()
+        .map(|w| w.map_or(0, |(_, m)| m.parts().1))
+        .max()
+        .unwrap_or(0);
+    let mut numerator: i128 = 0;
+    for (i, b) in basis.iter().enumerate() {
+        let (mm, ms) = winner
+            .get(i)
+            .copied()
+            .flatten()
+            .map_or((1, 0), |(_, m)| m.parts());
+        let scaled = 10i128
+            .checked_pow(max_scale - ms)
+            .and_then(|f| mm.checked_mul(f))
+            .and_then(|m| m.checked_mul(i128::from(*b)))
+            .and_then(|t| t.checked_mul(em))
+            .ok_or_else(overflow)?;
+        numerator = numerator.checked_add(scaled).ok_or_else(overflow)?;
+    }
+    let numerator = numerator
+        .checked_mul(i128::from(e.points))
+        .ok_or_else(overflow)?;
+    let denominator = 10i128
+        .checked_pow(max_scale + es)
+        .and_then(|f| f.checked_mul(i128::from(e.spend.minor)))
+        .ok_or_else(overflow)?;
+    let base = div_round(numerator, denominator, e.rounding.into()).ok_or_else(overflow)?;
+
+    let mut total: i128 = base;
+    let mut applied = Vec::new();
+    for a in &applying {
+        let lines_of = |idx: &[usize]| -> Vec<String> {
+            idx.iter()
+                .filter_map(|&i| lines.get(i).map(|l| l.id.to_string()))
+                .collect()
+        };
+        match a.rule.effect {
+            Effect::Multiplier(_) => {
+                let won: Vec<usize> = (0..lines.len())
+                    .filter(|&i| {
+                        winner
+                            .get(i)
+                            .copied()
+                            .flatten()
+                            .is_some_and(|(r, _)| r == a.index)
+                    })
+                    .collect();
+                if won.is_empty() {
+                    continue;
+                }
+                applied.push((a.rule.priority, a.index, lines_of(&won), a.rule.effect));
+            }
+            Effect::BonusPoints(n) => {
+                total = total.checked_add(i128::from(n)).ok_or_else(overflow)?;
+                applied.push((a.rule.priority, a.index, Vec::new(), a.rule.effect));
+            }
+            Effect::PointsPerItem(n) => {
+                let items: i128 = a
+                    .selected
+                    .iter()
+                    .filter_map(|&i| lines.get(i))
+                    .map(|l| i128::from(l.quantity))
+                    .sum();
+                total = items
+                    .checked_mul(i128::from(n))
+                    .and_then(|p| total.checked_add(p))
+                    .ok_or_else(overflow)?;
+                applied.push((
+                    a.rule.priority,
+                    a.index,
+                    lines_of(&a.selected),
+                    a.rule.effect,
+                ));
+            }
+        }
+    }
+    // Priority descending, then policy order.
+    applied.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
+    let applied = applied
+        .into_iter()
+        .filter_map(|(_, index, lines, effect)| {
+            e.rules.get(index).map(|r| AppliedRule {
+                rule: r.id.clone(),
+                lines,
+                effect,
+            })
+        })
+        .collect();
+
+    let (points, uncapped) = match e.max_points_per_order {
+        Some(cap) if total > i128::from(cap) => (i128::from(cap), Some(total)),
+        _ => (total, None),
+    };
+    let to_points = |v: i128| {
+        i64::try_from(v)
+            .ok()
+            .filter(|p| (0..=MAX_POINTS).contains(p))
+            .ok_or_else(overflow)
+    };
+    Ok(Earned {
+        points: to_points(points)?,
+        uncapped,
+        basis,
+        applied,
+    })
+}

@@ -1,0 +1,309 @@
+//! Quotes (SPEC §2): one order priced at the till — tier discount, redemption, allocation to
+//! lines, points earned — in the order the contract fixes.
+//!
+//! [`price`] is the computation itself, reused by the ledger for purchases and refunds;
+//! [`quote`] wraps it for a [`QuoteRequest`] and writes the [`QuoteResponse`].
+
+mod cart;
+mod conditions;
+mod earn;
+mod redeem;
+pub mod request;
+pub mod response;
+
+pub use cart::{check as check_cart, CheckedCart};
+pub use redeem::RedeemMode;
+pub use request::{Cart, CartLine, QuoteRequest, RedeemPoints};
+pub use response::{AppliedRule, LineQuote, Note, QuoteResponse};
+
+use crate::error::{Error, ErrorCode};
+use crate::member::MemberStatus;
+use crate::money::{allocate, div_round, Dec};
+use crate::policy::Policy;
+
+/// The member as a quote sees them.
+#[derive(Clone, Copy, Debug)]
+pub struct MemberState {
+    pub status: MemberStatus,
+    /// Index into `policy.tiers.levels`.
+    pub tier: usize,
+    /// Available points (negative when the member owes points).
+    pub points: i64,
+}
+
+/// An order priced: every figure in minor units or points.
+#[derive(Clone, Debug)]
+pub struct Priced {
+    pub subtotal: i64,
+    pub tier_discount: i64,
+    pub redeemed_points: i64,
+    pub redeemed_amount: i64,
+    pub max_redeemable_points: i64,
+    pub total: i64,
+    pub earned_points: i64,
+    pub lines: Vec<PricedLineResult>,
+    pub applied_rules: Vec<AppliedRule>,
+    pub notes: Vec<Note>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PricedLineResult {
+    pub subtotal: i64,
+    pub tier_discount: i64,
+    pub redeemed_amount: i64,
+    pub paid: i64,
+    pub earn_basis: i64,
+}
+
+/// Prices a checked cart for a member. `redeem_path` is where the redemption request sits in
+/// the input (for error paths).
+pub fn price(
+    policy: &Policy,
+    member: MemberState,
+    cart: &CheckedCart,
+    redeem: RedeemPoints,
+    mode: RedeemMode,
+    redeem_path: &str,
+) -> Result<Priced, Error> {
+    let active = member.status == MemberStatus::Active;
+    let level = policy
+        .tiers
+        .levels
+        .get(member.tier)
+        .ok_or_else(|| Error::new(ErrorCode::UnknownTier, "member.tier", "unknown tier"))?;
+
+    // Step 2: the tier discount over lines not excluded from it, rounded once.
+    let discounted = |category: Option<&str>| {
+        !category.is_some_and(|c| {
+            policy
+                .tiers
+                .discount_exclude_categories
+                .iter()
+                .any(|x| x == c)
+        })
+    };
+    let weights: Vec<i64> = cart
+        .lines
+        .iter()
+        .map(|l| {
+            if discounted(l.category) {
+                l.subtotal
+            } else {
+                0
+            }
+        })
+        .collect();
+    let base: i128 = weights.iter().map(|&w| i128::from(w)).sum();
+    let percent = if active {
+        level.discount_percent
+    } else {
+        Dec::zero()
+    };
+    let (pm, ps) = percent.parts();
+    let discount = base
+        .checked_mul(pm)
+        .and_then(|n| {
+            10i128
+                .checked_pow(ps)
+                .and_then(|f| f.checked_mul(100))
+                .and_then(|d| div_round(n, d, policy.money_rounding.into()))
+        })
+        .and_then(|v| i64::try_from(v).ok())
+        .ok_or_else(|| Error::overflow("cart"))?;
+    let discount_shares = allocate(discount, &weights);
+    let after_discount: Vec<i64> = cart
+        .lines
+        .iter()
+        .zip(&discount_shares)
+        .map(|(l, d)| l.subtotal - d)
+        .collect();
+    let total_after_discount = cart.subtotal - discount;
+
+    // Step 3: redemption.
+    let r = redeem::redeem(
+        policy,
+        member,
+        total_after_discount,
+        redeem,
+        mode,
+        redeem_path,
+    )?;
+    let redeemed_shares = allocate(r.amount, &after_discount);
+    let paid: Vec<i64> = after_discount
+        .iter()
+        .zip(&redeemed_shares)
+        .map(|(a, r)| a - r)
+        .collect();
+
+    // Step 5–6: earning, by status.
+    let earns = match member.status {
+        MemberStatus::Active => true,
+        MemberStatus::Inactive => policy.members.inactive_earns,
+        MemberStatus::Unassigned => policy.members.unassigned_card_earns,
+        MemberStatus::Excluded => false,
+    };
+    let mut notes = Vec::new();
+    if !active {
+        notes.push(Note {
+            code: "no_tier_benefits",
+            message: format!(
+                "Member status is {}: no tier discount, earn multiplier or redemption.",
+                member.status.as_str()
+            ),
+        });
+    }
+    let (earned_points, basis, applied_rules) = if earns {
+        let earned = earn::earn(
+            policy,
+            &earn::EarnInput {
+                cart,
+                after_discount: &after_discount,
+                paid: &paid,
+                active_tier: active.then_some(level.id.as_str()),
+                earn_multiplier: if active {
+                    level.earn_multiplier
+                } else {
+                    Dec::one()
+                },
+            },
+        )?;
+        let excluded: Vec<&str> = cart
+            .lines
+            .iter()
+            .filter(|l| {
+                l.category
+                    .is_some_and(|c| policy.earning.exclude_categories.iter().any(|x| x == c))
+            })
+            .map(|l| l.id)
+            .collect();
+        if !excluded.is_empty() {
+            notes.push(Note {
+                code: "excluded_lines",
+                message: format!(
+                    "Lines {} are in earning.exclude_categories and earn no points.",
+                    excluded.join(", ")
+                ),
+            });
+        }
+        if let (Some(uncapped), Some(cap)) = (earned.uncapped, policy.earning.max_points_per_order)
+        {
+            notes.push(Note {
+                code: "earning_capped",
+                message: format!(
+                    "Earned points capped at {cap} by earning.max_points_per_order (uncapped: {uncapped})."
+                ),
+            });
+        }
+        (earned.points, earned.basis, earned.applied)
+    } else {
+        notes.push(Note {
+            code: "no_earning",
+            message: format!(
+                "Member status is {}: this order earns no points.",
+                member.status.as_str()
+            ),
+        });
+        (0, vec![0; cart.lines.len()], Vec::new())
+    };
+
+    let lines = cart
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| PricedLineResult {
+            subtotal: l.subtotal,
+            tier_discount: discount_shares.get(i).copied().unwrap_or(0),
+            redeemed_amount: redeemed_shares.get(i).copied().unwrap_or(0),
+            paid: paid.get(i).copied().unwrap_or(0),
+            earn_basis: basis.get(i).copied().unwrap_or(0),
+        })
+        .collect();
+    Ok(Priced {
+        subtotal: cart.subtotal,
+        tier_discount: discount,
+        redeemed_points: r.points,
+        redeemed_amount: r.amount,
+        max_redeemable_points: r.max,
+        total: total_after_discount - r.amount,
+        earned_points,
+        lines,
+        applied_rules,
+        notes,
+    })
+}
+
+/// Answers a quote request (SPEC §2). Error paths are relative to the request object.
+pub fn quote(
+    policy: &Policy,
+    policy_digest: &str,
+    req: &QuoteRequest,
+) -> Result<QuoteResponse, Error> {
+    let m = &req.member;
+    let tier = match &m.tier {
+        None => 0,
+        Some(t) => policy.level_index(t).ok_or_else(|| {
+            Error::new(
+                ErrorCode::UnknownTier,
+                "member.tier",
+                format!("unknown tier {t:?}"),
+            )
+        })?,
+    };
+    if !(-crate::money::MAX_POINTS..=crate::money::MAX_POINTS).contains(&m.points) {
+        return Err(Error::invalid_request(
+            "member.points",
+            "points must be within ±9007199254740991",
+        ));
+    }
+    let cart = cart::check(&req.cart, &policy.currency, "cart")?;
+    let member = MemberState {
+        status: m.status,
+        tier,
+        points: m.points,
+    };
+    let p = price(
+        policy,
+        member,
+        &cart,
+        req.redeem_points,
+        RedeemMode::Strict,
+        "redeem_points",
+    )?;
+    let money = |v: i64| policy.currency.format(v);
+    let mut response = QuoteResponse {
+        policy_digest: policy_digest.to_string(),
+        member_id: m.id.clone(),
+        currency: policy.currency.code.clone(),
+        tier: policy
+            .tiers
+            .levels
+            .get(tier)
+            .map(|l| l.id.clone())
+            .unwrap_or_default(),
+        subtotal: money(p.subtotal),
+        tier_discount: money(p.tier_discount),
+        redeemed_points: p.redeemed_points,
+        redeemed_amount: money(p.redeemed_amount),
+        max_redeemable_points: p.max_redeemable_points,
+        total: money(p.total),
+        earned_points: p.earned_points,
+        lines: cart
+            .lines
+            .iter()
+            .zip(&p.lines)
+            .map(|(l, r)| LineQuote {
+                id: l.id.to_string(),
+                subtotal: money(r.subtotal),
+                tier_discount: money(r.tier_discount),
+                redeemed_amount: money(r.redeemed_amount),
+                paid: money(r.paid),
+                earn_basis: money(r.earn_basis),
+            })
+            .collect(),
+        applied_rules: p.applied_rules,
+        notes: p.notes,
+        digest: String::new(),
+    };
+    response.digest = crate::json::sha256_digest(crate::json::to_json(&response)?.as_bytes());
+    Ok(response)
+}

@@ -1,0 +1,97 @@
+//! The quote request (SPEC §2): a member snapshot, a cart and a redemption request.
+
+use crate::member::MemberSnapshot;
+use crate::policy::document::DecimalString;
+use serde::{Deserialize, Deserializer};
+
+#[cfg(target_arch = "wasm32")]
+use tsify::Tsify;
+
+/// `{ "member", "cart", "redeem_points" }`.
+#[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[serde(deny_unknown_fields)]
+pub struct QuoteRequest {
+    pub member: MemberSnapshot,
+    pub cart: Cart,
+    /// `0` (default), a number of points, or `"max"`.
+    #[serde(default)]
+    pub redeem_points: RedeemPoints,
+}
+
+/// An order at the till.
+#[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[serde(deny_unknown_fields)]
+pub struct Cart {
+    pub id: String,
+    /// RFC 3339 instant with an offset.
+    pub at: String,
+    #[serde(default)]
+    pub store: Option<String>,
+    #[serde(default)]
+    pub channel: Option<String>,
+    pub lines: Vec<CartLine>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[serde(deny_unknown_fields)]
+pub struct CartLine {
+    pub id: String,
+    #[serde(default)]
+    pub sku: Option<String>,
+    #[serde(default)]
+    pub category: Option<String>,
+    pub quantity: i64,
+    pub unit_price: DecimalString,
+}
+
+/// How many points to redeem.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(target_arch = "wasm32", tsify(type = "number | \"max\""))]
+pub enum RedeemPoints {
+    /// Exactly this many points (0 = none).
+    Points(i64),
+    /// As many as the policy allows on this order.
+    Max,
+}
+
+impl Default for RedeemPoints {
+    /// No redemption.
+    fn default() -> Self {
+        RedeemPoints::Points(0)
+    }
+}
+
+impl<'de> Deserialize<'de> for RedeemPoints {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = RedeemPoints;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a non-negative integer or \"max\"")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<RedeemPoints, E> {
+                i64::try_from(v)
+                    .map(RedeemPoints::Points)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(v), &self))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<RedeemPoints, E> {
+                if v < 0 {
+                    return Err(E::invalid_value(serde::de::Unexpected::Signed(v), &self));
+                }
+                Ok(RedeemPoints::Points(v))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RedeemPoints, E> {
+                if v == "max" {
+                    Ok(RedeemPoints::Max)
+                } else {
+                    Err(E::invalid_value(serde::de::Unexpected::Str(v), &self))
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
