@@ -4,6 +4,17 @@
 //! byte-identical JSON answers. See `README.md` for the policy reference and `../shared/SPEC.md`
 //! for the contract.
 
+// Library code never panics on input: no unwrap/expect/panic and no indexing that can panic.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
 pub mod api;
 pub mod engine;
 pub mod error;

@@ -22,10 +22,10 @@ pub fn allocate(amount: i64, weights: &[i64]) -> Vec<i64> {
         given += p / total;
     }
     let mut leftover = amount - given; // < number of lines with a positive remainder
-    let mut order: Vec<usize> = (0..weights.len()).collect();
+    let mut order: Vec<(usize, i128)> = remainders.into_iter().enumerate().collect();
     // Largest remainder first; a stable sort keeps earlier lines first among ties.
-    order.sort_by(|&a, &b| remainders[b].cmp(&remainders[a]));
-    for i in order {
+    order.sort_by_key(|&(_, r)| std::cmp::Reverse(r));
+    for (i, _) in order {
         if leftover == 0 {
             break;
         }
