@@ -11,12 +11,25 @@ use std::fmt::Write;
 pub fn parse<T: DeserializeOwned>(text: &str, code: ErrorCode) -> Result<T, Error> {
     let mut de = serde_json::Deserializer::from_str(text);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = render_path(e.path());
-        Error::new(code, path, clean_message(&e.into_inner()))
+        let mut path = render_path(e.path());
+        let message = clean_message(&e.into_inner());
+        // serde reports a missing field at its parent; point at the field itself so a form
+        // can highlight what to fill in.
+        if let Some(field) = missing_field(&message) {
+            path = crate::error::join_path(&path, field);
+        }
+        Error::new(code, path, message)
     })?;
     de.end()
         .map_err(|e| Error::new(code, "", clean_message(&e)))?;
     Ok(value)
+}
+
+/// The field name in serde's "missing field `x`" message.
+fn missing_field(message: &str) -> Option<&str> {
+    message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.strip_suffix('`'))
 }
 
 /// `a.b[2].c` from serde_path_to_error's segments.
