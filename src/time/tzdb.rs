@@ -1,0 +1,511 @@
+//! Decoder for the embedded time-zone table (`tzdata.bin`).
+//!
+//! This file depends on nothing but `core` on purpose: `tools/tzgen` includes it with
+//! `#[path]` and checks every zone it writes by decoding it with *this* code, so the generator
+//! and the engine can never disagree about what the bytes mean. The format is described in the
+//! module documentation of `src/time/mod.rs`.
+//!
+//! Every read goes through `.get()`/checked arithmetic: the decoder returns `None` on truncated
+//! or garbled input and never panics, whatever bytes it is given.
+
+/// First bytes of a table; the last byte is the format version.
+pub const MAGIC: [u8; 4] = *b"LTZ\x01";
+
+/// At most this many distinct UTC offsets per zone (the largest real zone has far fewer).
+pub const MAX_ZONE_OFFSETS: usize = 16;
+
+/// Largest |time| of a rule transition (POSIX TZ allows ±167 h).
+const MAX_RULE_TIME: i64 = 168 * 3600;
+
+/// Instants are clamped to ±2^40 s (±34 000 years) before any calendar arithmetic so that no
+/// intermediate value can overflow, whatever instant a caller passes.
+const CLAMP: i64 = 1 << 40;
+
+/// Sequential reader over a byte slice; every method returns `None` past the end.
+#[derive(Clone, Copy)]
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn at(buf: &'a [u8], pos: usize) -> Self {
+        Reader { buf, pos }
+    }
+
+    fn u8(&mut self) -> Option<u8> {
+        let b = *self.buf.get(self.pos)?;
+        self.pos += 1;
+        Some(b)
+    }
+
+    fn bytes(&mut self, n: usize) -> Option<&'a [u8]> {
+        let end = self.pos.checked_add(n)?;
+        let s = self.buf.get(self.pos..end)?;
+        self.pos = end;
+        Some(s)
+    }
+
+    /// LEB128 unsigned, at most 63 bits of payload.
+    fn varint(&mut self) -> Option<u64> {
+        let mut v: u64 = 0;
+        let mut shift = 0u32;
+        loop {
+            let b = self.u8()?;
+            if shift >= 63 || (shift == 56 && b > 0x7f) {
+                return None;
+            }
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Some(v);
+            }
+            shift += 7;
+        }
+    }
+
+    fn zigzag(&mut self) -> Option<i64> {
+        let v = self.varint()?;
+        Some(((v >> 1) as i64) ^ -((v & 1) as i64))
+    }
+}
+
+/// Reads little-endian bit fields, least significant bit first.
+#[derive(Clone, Copy)]
+struct BitReader<'a> {
+    buf: &'a [u8],
+    bit: usize,
+}
+
+impl BitReader<'_> {
+    fn read(&mut self, n: u32) -> Option<u64> {
+        if n > 56 {
+            return None;
+        }
+        let mut v: u64 = 0;
+        let mut got = 0u32;
+        while got < n {
+            let byte = *self.buf.get(self.bit / 8)?;
+            let off = (self.bit % 8) as u32;
+            let take = (8 - off).min(n - got);
+            let bits = (u64::from(byte) >> off) & ((1u64 << take) - 1);
+            v |= bits << got;
+            got += take;
+            self.bit += take as usize;
+        }
+        Some(v)
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Inverse of [`days_from_civil`]: (year, month 1–12, day 1–31).
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// Day of week of a day number, 0 = Sunday (1970-01-01 was a Thursday).
+pub fn weekday_of_days(days: i64) -> u32 {
+    (days + 4).rem_euclid(7) as u32
+}
+
+fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        4 | 6 | 9 | 11 => 30,
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
+/// One yearly switch of a recurring rule, POSIX-TZ style (`Mm.w.d/time`): the `week`-th
+/// (`5` = last) `weekday` (0 = Sunday) of `month`, at `time` seconds after that day's local
+/// midnight, in the wall-clock time in force *before* the switch. `time` may be negative or
+/// exceed 24 h, which is how rules such as "Friday on or after the 23rd" are expressed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RuleSpec {
+    pub month: u8,
+    pub week: u8,
+    pub weekday: u8,
+    pub time: i32,
+}
+
+impl RuleSpec {
+    fn is_valid(&self) -> bool {
+        (1..=12).contains(&self.month)
+            && (1..=5).contains(&self.week)
+            && self.weekday <= 6
+            && i64::from(self.time).abs() <= MAX_RULE_TIME
+    }
+
+    /// UTC instant of this switch in `year`, given the offset in force before it.
+    pub fn utc_instant(&self, year: i64, offset_before: i32) -> i64 {
+        let month = u32::from(self.month);
+        let first_of_month = days_from_civil(year, month, 1);
+        let shift =
+            (i64::from(self.weekday) - i64::from(weekday_of_days(first_of_month))).rem_euclid(7);
+        let first = first_of_month + shift;
+        let day = if self.week <= 4 {
+            first + 7 * (i64::from(self.week) - 1)
+        } else {
+            let len = i64::from(days_in_month(year, month));
+            if shift + 28 < len {
+                first + 28
+            } else {
+                first + 21
+            }
+        };
+        day * 86_400 + i64::from(self.time) - i64::from(offset_before)
+    }
+}
+
+/// A recurring yearly rule: offset `a` until `to_b`, offset `b` until `to_a`, every year.
+/// Which of the two is "daylight" time does not matter to the engine, so the rule does not say
+/// (it also covers zones with "negative DST" and southern-hemisphere years).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rule {
+    pub a: i32,
+    pub b: i32,
+    pub to_b: RuleSpec,
+    pub to_a: RuleSpec,
+}
+
+impl Rule {
+    /// The offset after the latest switch at or before `t`. Looks at the switches of the UTC
+    /// year of `t` and the years around it; a switch's instant lies within a few days of the
+    /// year it belongs to, so the latest one at or before `t` is always among them.
+    pub fn offset_at(&self, t: i64) -> Option<i32> {
+        let t = t.clamp(-CLAMP, CLAMP);
+        let (year, _, _) = civil_from_days(t.div_euclid(86_400));
+        let mut best: Option<(i64, i32)> = None;
+        for y in year - 2..=year + 1 {
+            for (spec, before, after) in [(self.to_b, self.a, self.b), (self.to_a, self.b, self.a)]
+            {
+                let at = spec.utc_instant(y, before);
+                if at <= t && best.is_none_or(|(b, _)| at > b) {
+                    best = Some((at, after));
+                }
+            }
+        }
+        best.map(|(_, off)| off)
+    }
+}
+
+/// A parsed table: the version, the offset pool and the name index.
+#[derive(Clone, Copy)]
+pub struct Table<'a> {
+    bytes: &'a [u8],
+    version: &'a str,
+    pool: &'a [u8],
+    names_pos: usize,
+    name_count: u64,
+}
+
+impl<'a> Table<'a> {
+    /// Checks the header; `None` if `bytes` is not a table this decoder understands.
+    pub fn parse(bytes: &'a [u8]) -> Option<Self> {
+        let mut r = Reader::at(bytes, 0);
+        if r.bytes(4)? != MAGIC {
+            return None;
+        }
+        let vlen = usize::from(r.u8()?);
+        let version = core::str::from_utf8(r.bytes(vlen)?).ok()?;
+        let pool_len = usize::from(r.u8()?);
+        let pool = r.bytes(pool_len.checked_mul(4)?)?;
+        let p = r.bytes(4)?;
+        let names_at = u32::from_le_bytes([*p.first()?, *p.get(1)?, *p.get(2)?, *p.get(3)?]);
+        let mut r = Reader::at(bytes, usize::try_from(names_at).ok()?);
+        let name_count = r.varint()?;
+        Some(Table {
+            bytes,
+            version,
+            pool,
+            names_pos: r.pos,
+            name_count,
+        })
+    }
+
+    /// The tz database release the table was generated from, e.g. `2026f`.
+    pub fn version(&self) -> &'a str {
+        self.version
+    }
+
+    /// Every zone name with the position of its zone record, in table (sorted) order.
+    pub fn names(&self) -> NameIter<'a> {
+        NameIter {
+            r: Reader::at(self.bytes, self.names_pos),
+            left: self.name_count,
+        }
+    }
+
+    /// Exact, case-sensitive lookup; returns the stored name and the decoded zone.
+    pub fn lookup(&self, name: &str) -> Option<(&'a str, ZoneData<'a>)> {
+        let (stored, pos) = self.names().find(|(n, _)| *n == name)?;
+        Some((stored, self.zone_at(pos)?))
+    }
+
+    /// Decodes and fully validates the zone record at `pos`.
+    pub fn zone_at(&self, pos: usize) -> Option<ZoneData<'a>> {
+        ZoneData::parse(self, pos)
+    }
+
+    fn pool_offset(&self, index: u8) -> Option<i32> {
+        let i = usize::from(index) * 4;
+        let b = self.pool.get(i..i + 4)?;
+        Some(i32::from_le_bytes([
+            *b.first()?,
+            *b.get(1)?,
+            *b.get(2)?,
+            *b.get(3)?,
+        ]))
+    }
+}
+
+/// Iterator over `(name, zone record position)`; stops at the first malformed entry.
+pub struct NameIter<'a> {
+    r: Reader<'a>,
+    left: u64,
+}
+
+impl<'a> Iterator for NameIter<'a> {
+    type Item = (&'a str, usize);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        let item = (|| {
+            let len = usize::from(self.r.u8()?);
+            let name = core::str::from_utf8(self.r.bytes(len)?).ok()?;
+            let pos = usize::try_from(self.r.varint()?).ok()?;
+            Some((name, pos))
+        })();
+        self.left = if item.is_some() { self.left - 1 } else { 0 };
+        item
+    }
+}
+
+/// One decoded zone: its offsets, the bit-packed explicit transitions, and the optional
+/// recurring rule that takes over at the last explicit transition. `Copy` and self-contained
+/// (borrows only the table bytes), so a `Zone` can carry it around for free.
+#[derive(Clone, Copy, Debug)]
+pub struct ZoneData<'a> {
+    offsets: [i32; MAX_ZONE_OFFSETS],
+    n_offsets: u8,
+    initial: u8,
+    n_trans: u32,
+    unit: i64,
+    first: i64,
+    dbits: u8,
+    ibits: u8,
+    bits: &'a [u8],
+    rule: Option<Rule>,
+    /// Instant of the last explicit transition (`i64::MIN` when there is none).
+    tail_start: i64,
+    /// Offset index in force from `tail_start` on when there is no rule.
+    tail_index: u8,
+}
+
+impl<'a> ZoneData<'a> {
+    fn parse(table: &Table<'a>, pos: usize) -> Option<Self> {
+        let mut r = Reader::at(table.bytes, pos);
+        let n_offsets = r.u8()?;
+        if n_offsets == 0 || usize::from(n_offsets) > MAX_ZONE_OFFSETS {
+            return None;
+        }
+        let mut offsets = [0i32; MAX_ZONE_OFFSETS];
+        for slot in offsets.iter_mut().take(usize::from(n_offsets)) {
+            *slot = table.pool_offset(r.u8()?)?;
+        }
+        let flags = r.u8()?;
+        if flags > 1 {
+            return None;
+        }
+        let initial = r.u8()?;
+        if initial >= n_offsets {
+            return None;
+        }
+        let n_trans = u32::try_from(r.varint()?).ok()?;
+        let ibits = bits_for(u32::from(n_offsets) - 1);
+        let (mut unit, mut first, mut dbits, mut bits) = (1i64, 0i64, 0u8, &[][..]);
+        if n_trans > 0 {
+            unit = i64::try_from(r.varint()?).ok()?;
+            first = i64::try_from(r.varint()?).ok()?;
+            dbits = r.u8()?;
+            if unit == 0 || unit > 86_400 || first > CLAMP || dbits > 40 {
+                return None;
+            }
+            let total =
+                u64::from(ibits) + u64::from(n_trans - 1) * (u64::from(dbits) + u64::from(ibits));
+            bits = r.bytes(usize::try_from(total.div_ceil(8)).ok()?)?;
+        }
+        let rule = if flags & 1 == 1 {
+            let a_idx = r.u8()?;
+            let b_idx = r.u8()?;
+            if a_idx >= n_offsets || b_idx >= n_offsets || a_idx == b_idx {
+                return None;
+            }
+            let a = *offsets.get(usize::from(a_idx))?;
+            let b = *offsets.get(usize::from(b_idx))?;
+            let to_b = read_spec(&mut r)?;
+            let to_a = read_spec(&mut r)?;
+            Some(Rule { a, b, to_b, to_a })
+        } else {
+            None
+        };
+        let mut zone = ZoneData {
+            offsets,
+            n_offsets,
+            initial,
+            n_trans,
+            unit,
+            first,
+            dbits,
+            ibits,
+            bits,
+            rule,
+            tail_start: i64::MIN,
+            tail_index: initial,
+        };
+        // Validate every transition once, here, so lookups on a zone that parsed cannot fail.
+        let mut last: Option<(i64, u8)> = None;
+        for item in zone.transitions() {
+            let (t, idx) = item?;
+            if idx >= n_offsets || t > CLAMP || last.is_some_and(|(p, _)| t <= p) {
+                return None;
+            }
+            last = Some((t, idx));
+        }
+        if let Some((t, idx)) = last {
+            zone.tail_start = t;
+            zone.tail_index = idx;
+        }
+        Some(zone)
+    }
+
+    /// The explicit transitions as `(UTC instant, offset index)`, in order; an `Err`-like
+    /// `None` item marks corrupt data.
+    fn transitions(&self) -> TransIter<'a> {
+        TransIter {
+            bits: BitReader {
+                buf: self.bits,
+                bit: 0,
+            },
+            left: self.n_trans,
+            at: 0,
+            started: false,
+            unit: self.unit,
+            first: self.first,
+            dbits: u32::from(self.dbits),
+            ibits: u32::from(self.ibits),
+        }
+    }
+
+    /// UTC offset in seconds (east positive) at UTC instant `t` (Unix seconds).
+    pub fn offset_at(&self, t: i64) -> i32 {
+        if t >= self.tail_start {
+            if let Some(off) = self.rule.and_then(|rule| rule.offset_at(t)) {
+                return off;
+            }
+            return self.offset(self.tail_index);
+        }
+        let mut index = self.initial;
+        for (at, idx) in self.transitions().map_while(|x| x) {
+            if at > t {
+                break;
+            }
+            index = idx;
+        }
+        self.offset(index)
+    }
+
+    fn offset(&self, index: u8) -> i32 {
+        self.offsets.get(usize::from(index)).copied().unwrap_or(0)
+    }
+
+    /// The distinct UTC offsets this zone ever uses (within the table's range).
+    pub fn offsets(&self) -> &[i32] {
+        self.offsets
+            .get(..usize::from(self.n_offsets))
+            .unwrap_or(&[])
+    }
+}
+
+struct TransIter<'a> {
+    bits: BitReader<'a>,
+    left: u32,
+    at: i64,
+    started: bool,
+    unit: i64,
+    first: i64,
+    dbits: u32,
+    ibits: u32,
+}
+
+impl Iterator for TransIter<'_> {
+    type Item = Option<(i64, u8)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let step = (|| {
+            let units = if self.started {
+                i64::try_from(self.bits.read(self.dbits)?).ok()?
+            } else {
+                self.first
+            };
+            let idx = u8::try_from(self.bits.read(self.ibits)?).ok()?;
+            let at = self.at.checked_add(units.checked_mul(self.unit)?)?;
+            Some((at, idx))
+        })();
+        match step {
+            Some((at, idx)) => {
+                self.at = at;
+                self.started = true;
+                Some(Some((at, idx)))
+            }
+            None => {
+                self.left = 0;
+                Some(None)
+            }
+        }
+    }
+}
+
+fn read_spec(r: &mut Reader<'_>) -> Option<RuleSpec> {
+    let lo = r.u8()?;
+    let hi = r.u8()?;
+    let packed = u16::from(lo) | (u16::from(hi) << 8);
+    let spec = RuleSpec {
+        month: (packed & 0xf) as u8,
+        week: ((packed >> 4) & 0x7) as u8,
+        weekday: ((packed >> 7) & 0x7) as u8,
+        time: i32::try_from(r.zigzag()?).ok()?,
+    };
+    spec.is_valid().then_some(spec)
+}
+
+/// Number of bits needed to store values `0..=max`.
+pub fn bits_for(max: u32) -> u8 {
+    (32 - max.leading_zeros()) as u8
+}
