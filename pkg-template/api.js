@@ -1,0 +1,140 @@
+// The public JS API of loyalty-engine, built on the raw string-level Wasm exports
+// (src/wasm.rs). Shared by every entry point: web.js imports this file as ESM; the Node
+// entry uses api.cjs, which scripts/assemble-pkg.mjs derives from this file (so keep this
+// file free of imports and keep its only export `export function createApi`).
+//
+// Crossing the boundary: JSON text goes into Wasm (objects are JSON.stringify'd here) and the
+// engine's answer is JSON.parse'd, so JSON.stringify(result) is byte-identical to the CLI's
+// `loyalty eval` line (SPEC §7.1). Points are JSON integers, hence plain JS numbers.
+
+/**
+ * @param {object} raw the wasm-bindgen module (RawEngine, call, evalLine)
+ * @param {() => boolean} isReady false until the Wasm module is instantiated (web: `init()`)
+ */
+export function createApi(raw, isReady) {
+  /** An engine error: `{"error":{"code","message","path"}}` on the wire. */
+  class LoyaltyError extends Error {
+    constructor(code, message, path = '') {
+      super(message);
+      this.name = 'LoyaltyError';
+      this.code = code;
+      this.path = path;
+    }
+
+    /** So that JSON.stringify(err) equals the CLI's error line. */
+    toJSON() {
+      return { error: { code: this.code, message: this.message, path: this.path } };
+    }
+  }
+
+  function ensureReady() {
+    if (!isReady()) {
+      throw new Error(
+        'loyalty-engine: the WebAssembly module is not initialized yet: `await init()` first',
+      );
+    }
+  }
+
+  // Objects are serialized here; strings are taken to be JSON text already.
+  function toJson(value, code, what) {
+    if (typeof value === 'string') return value;
+    let text;
+    try {
+      text = JSON.stringify(value);
+    } catch (e) {
+      throw new LoyaltyError(code, `the ${what} cannot be written as JSON: ${e.message}`, '');
+    }
+    if (text === undefined) {
+      throw new LoyaltyError(code, `the ${what} must be a JSON value, got ${typeof value}`, '');
+    }
+    return text;
+  }
+
+  function errorFrom(body) {
+    return new LoyaltyError(body.code, body.message, body.path);
+  }
+
+  // Parses an engine answer; an `{"error":…}` answer is thrown as a LoyaltyError.
+  function answer(text) {
+    const value = JSON.parse(text);
+    if (value !== null && typeof value === 'object' && 'error' in value) {
+      const keys = Object.keys(value);
+      if (keys.length === 1 && value.error !== null && typeof value.error === 'object') {
+        throw errorFrom(value.error);
+      }
+    }
+    return value;
+  }
+
+  // wasm-bindgen throws a Rust `Err(JsValue)` as-is: the raw constructor throws error JSON text.
+  function rethrow(e) {
+    if (typeof e === 'string' && e.startsWith('{"error":')) return errorFrom(JSON.parse(e).error);
+    return e;
+  }
+
+  const disposeSymbol = typeof Symbol.dispose === 'symbol' ? Symbol.dispose : null;
+
+  /** A validated policy ready to answer requests. */
+  class Engine {
+    #raw;
+
+    constructor(policy) {
+      ensureReady();
+      const json = toJson(policy, 'invalid_policy', 'policy');
+      try {
+        this.#raw = new raw.RawEngine(json);
+      } catch (e) {
+        throw rethrow(e);
+      }
+    }
+
+    /** `"sha256:<hex>"` of the canonical policy. */
+    get policyDigest() {
+      return this.#raw.policyDigest;
+    }
+
+    // One line per engine operation (and one line in src/wasm.rs, one in index.d.ts).
+    quote(request) { return this.#call('quote', request); }
+    // replay(request) { return this.#call('replay', request); }
+    // progress(request) { return this.#call('progress', request); }
+
+    #call(op, request) {
+      return answer(this.#raw.call(op, toJson(request, 'invalid_request', 'request')));
+    }
+
+    /** Frees the Wasm memory now instead of when the engine is garbage-collected. */
+    free() {
+      this.#raw.free();
+    }
+  }
+  if (disposeSymbol) {
+    Object.defineProperty(Engine.prototype, disposeSymbol, {
+      value: Engine.prototype.free,
+      writable: true,
+      configurable: true,
+    });
+  }
+
+  function moduleOp(op, what, code) {
+    return (input) => {
+      ensureReady();
+      return answer(raw.call(op, toJson(input, code, what)));
+    };
+  }
+
+  // One line per module-level operation.
+  const validate = moduleOp('validate', 'policy', 'invalid_policy');
+  // const simulate = moduleOp('simulate', 'request', 'invalid_request');
+
+  /** The CLI contract (`loyalty eval`): one request line in, the exact response line out. */
+  function evalLine(line) {
+    ensureReady();
+    if (typeof line !== 'string') {
+      throw new TypeError(`evalLine expects a string, got ${typeof line}`);
+    }
+    const out = raw.evalLine(line);
+    return out === undefined ? null : out;
+  }
+
+  return { Engine, LoyaltyError, validate, evalLine };
+}

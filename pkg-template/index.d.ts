@@ -1,0 +1,87 @@
+// Types of the public API. The request/response types are not written by hand: the engine's
+// Rust types derive `tsify::Tsify`, wasm-bindgen writes them out and the build keeps them in ./types.d.ts.
+// If the engine renames one, change the import list below only.
+import type {
+  InitInput,
+  // --- generated from the Rust types (tsify) ---
+  AppliedRule,
+  Cart,
+  CartLine,
+  LineQuote,
+  MemberSnapshot,
+  Note,
+  PolicyDocument,
+  QuoteRequest,
+  QuoteResponse,
+  RedeemPoints,
+  ValidateResponse,
+  WarningOut,
+} from './types.js';
+
+export type {
+  InitInput,
+  AppliedRule,
+  Cart,
+  CartLine,
+  LineQuote,
+  MemberSnapshot,
+  Note,
+  PolicyDocument,
+  QuoteRequest,
+  QuoteResponse,
+  RedeemPoints,
+  ValidateResponse,
+  WarningOut,
+};
+
+// TODO(engine): derive Tsify for ErrorCode, and for Error under the name ErrorBody
+// (src/error.rs); then import both above and delete these two stand-ins.
+/** An error code: `invalid_policy`, `redemption_exceeds_limit`, … */
+export type ErrorCode = string;
+/** The body of an `{"error":…}` answer. */
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  path: string;
+}
+
+/**
+ * Instantiates the WebAssembly module. Required once in browsers before anything else; in Node
+ * the module is ready on import and this resolves at once. `input` optionally says where the
+ * .wasm file comes from.
+ */
+declare function init(input?: InitInput | Promise<InitInput>): Promise<void>;
+export default init;
+export { init };
+
+/** An engine error; `JSON.stringify(err)` is the CLI's `{"error":{…}}` line. */
+export class LoyaltyError extends Error {
+  constructor(code: ErrorCode, message: string, path?: string);
+  readonly name: 'LoyaltyError';
+  /** e.g. `invalid_policy`, `redemption_exceeds_limit`. */
+  readonly code: ErrorCode;
+  /** Where in the input: `cart.lines[0].unit_price`, `policy.tiers.levels[2].threshold`; `""` for the whole input. */
+  readonly path: string;
+  toJSON(): { error: ErrorBody };
+}
+
+/** A validated policy ready to answer requests. */
+export class Engine {
+  /** Parses and validates a policy (an object or JSON text); throws a `LoyaltyError`. */
+  constructor(policy: PolicyDocument | string);
+  /** `"sha256:<hex>"` of the canonical policy. */
+  readonly policyDigest: string;
+  /** Quotes one order (SPEC §2); throws a `LoyaltyError` on an error answer. */
+  quote(request: QuoteRequest | string): QuoteResponse;
+  /** Frees the Wasm memory now rather than at garbage collection. */
+  free(): void;
+}
+
+/** Validates a policy: its digest and warnings; throws a `LoyaltyError`. */
+export function validate(policy: PolicyDocument | string): ValidateResponse;
+
+/**
+ * The CLI contract (`loyalty eval`): one NDJSON request line in, the exact compact response line
+ * out (`{"error":…}` included); `null` for a blank line.
+ */
+export function evalLine(line: string): string | null;

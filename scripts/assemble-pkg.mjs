@@ -1,0 +1,159 @@
+#!/usr/bin/env node
+// Assembles pkg/ (the npm package) from wasm-bindgen's output and pkg-template/.
+//
+//   node scripts/assemble-pkg.mjs <wasm-bindgen web out-dir> <wasm-bindgen nodejs out-dir>
+//
+// Both wasm-bindgen targets produce the same .wasm binary (only the JS glue differs), so the
+// package ships ONE .wasm, optimized with binaryen's `wasm-opt -Oz`:
+//
+//   pkg/wasm/loyalty_engine_bg.wasm   the engine
+//   pkg/wasm/loyalty_engine.js        wasm-bindgen --target web   (ESM, fetches the .wasm)
+//   pkg/wasm/loyalty_engine.cjs       wasm-bindgen --target nodejs (CJS, reads the .wasm)
+//   pkg/types.d.ts, pkg/types.d.cts   the engine's types (tsify), from wasm-bindgen's .d.ts
+//   pkg/{web.js,node.cjs,node.mjs,api.js,index.d.ts,package.json,README.md}  from pkg-template/
+//   pkg/api.cjs, pkg/index.d.cts      derived here from api.js and index.d.ts
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const [webDir, nodeDir] = process.argv.slice(2).map((d) => path.resolve(d));
+if (!webDir || !nodeDir) {
+  console.error('usage: assemble-pkg.mjs <web out-dir> <nodejs out-dir>');
+  process.exit(2);
+}
+const template = path.join(root, 'pkg-template');
+const pkg = path.join(root, 'pkg');
+const NAME = 'loyalty_engine';
+
+function fail(message) {
+  console.error(`assemble-pkg: ${message}`);
+  process.exit(1);
+}
+const read = (file) => fs.readFileSync(file, 'utf8');
+
+// 1. One .wasm for both targets.
+const webWasm = fs.readFileSync(path.join(webDir, `${NAME}_bg.wasm`));
+const nodeWasm = fs.readFileSync(path.join(nodeDir, `${NAME}_bg.wasm`));
+if (!webWasm.equals(nodeWasm)) {
+  fail(
+    'wasm-bindgen produced different .wasm files for --target web and --target nodejs; ' +
+      'this layout assumes one shared binary (ship pkg/wasm-node/ separately if this changes)',
+  );
+}
+
+fs.rmSync(pkg, { recursive: true, force: true });
+fs.mkdirSync(path.join(pkg, 'wasm'), { recursive: true });
+
+// 2. wasm-opt -Oz (binaryen from npm: node_modules/.bin/wasm-opt).
+const wasmOpt = path.join(root, 'node_modules', '.bin', 'wasm-opt');
+if (!fs.existsSync(wasmOpt)) fail('node_modules/.bin/wasm-opt missing: run scripts/setup.sh');
+// The features Rust enables by default for wasm32-unknown-unknown; enabling a feature only
+// allows wasm-opt to keep/use it. Node 18+ and current browsers support all of them.
+const features = [
+  '--enable-bulk-memory',
+  '--enable-bulk-memory-opt',
+  '--enable-mutable-globals',
+  '--enable-nontrapping-float-to-int',
+  '--enable-sign-ext',
+  '--enable-reference-types',
+  '--enable-multivalue',
+];
+const wasmOut = path.join(pkg, 'wasm', `${NAME}_bg.wasm`);
+execFileSync(
+  wasmOpt,
+  [
+    '-Oz',
+    ...features,
+    '--strip-debug',
+    '--strip-producers',
+    '--strip-target-features',
+    path.join(webDir, `${NAME}_bg.wasm`),
+    '-o',
+    wasmOut,
+  ],
+  { stdio: 'inherit' },
+);
+
+// 3. wasm-bindgen's JS glue, and the types generated from the engine's Rust types.
+const SELF_TYPES = /^\/\* @ts-self-types=".*?" \*\/\n/;
+const webGlue = read(path.join(webDir, `${NAME}.js`)).replace(SELF_TYPES, '');
+fs.writeFileSync(path.join(pkg, 'wasm', `${NAME}.js`), webGlue);
+const nodeGlue = read(path.join(nodeDir, `${NAME}.js`)).replace(SELF_TYPES, '');
+if (!nodeGlue.includes(`${NAME}_bg.wasm`)) fail('unexpected nodejs glue: no reference to the .wasm file');
+fs.writeFileSync(path.join(pkg, 'wasm', `${NAME}.cjs`), nodeGlue);
+const types = extractTypes(read(path.join(webDir, `${NAME}.d.ts`)));
+fs.writeFileSync(path.join(pkg, 'types.d.ts'), types);
+fs.writeFileSync(path.join(pkg, 'types.d.cts'), types);
+
+/**
+ * The generated .d.ts minus wasm-bindgen's declarations of the raw bindings (RawEngine, call,
+ * evalLine, init plumbing), which are not public API: what is left is the engine's tsify
+ * interfaces and type aliases, plus InitInput for init()'s parameter.
+ */
+function extractTypes(dts) {
+  const RAW = new Set(['RawEngine', 'call', 'evalLine', 'start', 'InitOutput', 'SyncInitInput', 'initSync', '__wbg_init']);
+  const body = dts.replace(/^\/\* (tslint:disable|eslint-disable) \*\/\n/gm, '');
+  // Top-level blocks: a column-0 `export …` declaration with the doc comment before it.
+  const blocks = body.split(/\n(?=\/\*\*\n|export )/).map((b) => b.trim()).filter(Boolean);
+  const merged = [];
+  for (const block of blocks) {
+    const last = merged[merged.length - 1];
+    if (last !== undefined && last.startsWith('/**') && !/^export /m.test(last)) merged[merged.length - 1] = `${last}\n${block}`;
+    else merged.push(block);
+  }
+  const kept = [];
+  const names = [];
+  for (const block of merged) {
+    const m = /^export (default )?(class|function|interface|type|const|enum|declare) ?\s*([A-Za-z_$][\w$]*)/m.exec(block);
+    if (!m) fail(`generated .d.ts: cannot tell what this declares:\n${block}`);
+    const [, , kind, name] = m;
+    if (RAW.has(name)) continue;
+    if (kind !== 'interface' && kind !== 'type') {
+      fail(`generated .d.ts: unexpected ${kind} ${name}; add it to RAW in assemble-pkg.mjs or export it from index.d.ts`);
+    }
+    kept.push(block);
+    names.push(name);
+  }
+  if (!names.includes('InitInput')) fail('generated .d.ts: InitInput is missing');
+  const header =
+    '// Generated: the engine\'s request/response types, derived from its Rust types with tsify\n' +
+    '// and written out by wasm-bindgen (scripts/assemble-pkg.mjs keeps only the types). Do not edit.\n';
+  return `${header}\n${kept.join('\n\n')}\n`;
+}
+
+// 4. The template.
+for (const file of ['api.js', 'web.js', 'node.cjs', 'node.mjs', 'index.d.ts', 'README.md']) {
+  fs.copyFileSync(path.join(template, file), path.join(pkg, file));
+}
+
+// api.cjs: the same glue as CommonJS.
+const api = read(path.join(template, 'api.js'));
+const EXPORT = /^export function createApi\(/m;
+if (!EXPORT.test(api)) fail('pkg-template/api.js must contain `export function createApi(`');
+const apiCjs = `'use strict';\n${api.replace(EXPORT, 'function createApi(')}\nmodule.exports = { createApi };\n`;
+if (/^\s*(import|export)\b/m.test(apiCjs)) fail('pkg-template/api.js may have no other import/export');
+fs.writeFileSync(path.join(pkg, 'api.cjs'), apiCjs);
+
+// index.d.cts: the same declarations for `require` (TypeScript's node16/nodenext resolution),
+// taking the generated types from types.d.cts.
+const indexDts = read(path.join(template, 'index.d.ts'));
+if (!indexDts.includes("from './types.js';")) fail("pkg-template/index.d.ts must import from './types.js'");
+fs.writeFileSync(path.join(pkg, 'index.d.cts'), indexDts.replaceAll("from './types.js';", "from './types.cjs';"));
+
+// package.json: the crate's version.
+const cargoToml = read(path.join(root, 'Cargo.toml'));
+const version = /^\[package\][^[]*?^version\s*=\s*"([^"]+)"/m.exec(cargoToml)?.[1];
+if (!version) fail('could not read [package] version from Cargo.toml');
+const manifest = JSON.parse(read(path.join(template, 'package.json')));
+manifest.version = version;
+fs.writeFileSync(path.join(pkg, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+
+// 5. Every file the manifest lists exists (and nothing else is shipped by accident).
+for (const file of manifest.files) {
+  if (!fs.existsSync(path.join(pkg, file))) fail(`package.json lists ${file}, which was not produced`);
+}
+
+const size = fs.statSync(wasmOut).size;
+console.log(`pkg/ assembled: loyalty-engine@${version}, wasm ${size} bytes (before wasm-opt ${webWasm.length})`);

@@ -1,0 +1,15 @@
+// The package as an application gets it: installed from the packed tarball into tests/consumer
+// and resolved through its `exports` map (Node conditions).
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CONSUMER, requireBuiltPackage } from './paths.js';
+
+requireBuiltPackage();
+
+/** `import … from 'loyalty-engine'` (node + import conditions → node.mjs). */
+export const esm = await import(pathToFileURL(path.join(CONSUMER, 'esm.mjs')).href);
+/** `require('loyalty-engine')` (node + require conditions → node.cjs). */
+export const cjs = createRequire(path.join(CONSUMER, 'package.json'))('./cjs.cjs');
+/** Where `require.resolve('loyalty-engine')` points from the consumer. */
+export const resolvedRequire = createRequire(path.join(CONSUMER, 'package.json')).resolve('loyalty-engine');
