@@ -29,6 +29,8 @@ pub fn eval_line(line: &str) -> Option<String> {
 enum Op {
     Validate,
     Quote,
+    Replay,
+    Progress,
 }
 
 fn eval(line: &str) -> Result<String, Error> {
@@ -49,11 +51,13 @@ fn eval(line: &str) -> Result<String, Error> {
     let op = match serde_json::from_str::<&str>(op_value.get()) {
         Ok("validate") => Op::Validate,
         Ok("quote") => Op::Quote,
+        Ok("replay") => Op::Replay,
+        Ok("progress") => Op::Progress,
         _ => {
             return Err(Error::invalid_request(
                 "op",
                 format!(
-                    "unknown op {}: expected \"validate\" or \"quote\"",
+                    "unknown op {}: expected \"validate\", \"quote\", \"replay\" or \"progress\"",
                     op_value.get()
                 ),
             ))
@@ -73,6 +77,8 @@ fn eval(line: &str) -> Result<String, Error> {
             respond(Ok(engine.validate()))
         }
         Op::Quote => engine.quote_json(&request),
+        Op::Replay => engine.replay_json(&request),
+        Op::Progress => engine.progress_json(&request),
     })
 }
 

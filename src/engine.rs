@@ -3,6 +3,8 @@
 
 use crate::error::{Error, ErrorCode};
 use crate::json;
+use crate::ledger::{self, ReplayRequest, ReplayResponse};
+use crate::progress::{self, ProgressResponse};
 use crate::policy::{Policy, PolicyDocument, Warning};
 use crate::quote::{self, QuoteRequest, QuoteResponse};
 use serde::Serialize;
@@ -89,6 +91,32 @@ impl Engine {
         respond(
             json::parse::<QuoteRequest>(req_json, ErrorCode::InvalidRequest)
                 .and_then(|req| self.quote(&req)),
+        )
+    }
+
+    /// Replays a member's history up to `as_of` (SPEC §3).
+    pub fn replay(&self, req: &ReplayRequest) -> Result<ReplayResponse, Error> {
+        ledger::replay(&self.policy, &self.digest, req)
+    }
+
+    /// Replay request JSON in; the response (or `{"error":…}`) JSON out, compact.
+    pub fn replay_json(&self, req_json: &str) -> String {
+        respond(
+            json::parse::<ReplayRequest>(req_json, ErrorCode::InvalidRequest)
+                .and_then(|req| self.replay(&req)),
+        )
+    }
+
+    /// What a storefront widget shows (SPEC §4), from the same request as a replay.
+    pub fn progress(&self, req: &ReplayRequest) -> Result<ProgressResponse, Error> {
+        progress::progress(&self.policy, req)
+    }
+
+    /// Progress request JSON in; the response (or `{"error":…}`) JSON out, compact.
+    pub fn progress_json(&self, req_json: &str) -> String {
+        respond(
+            json::parse::<ReplayRequest>(req_json, ErrorCode::InvalidRequest)
+                .and_then(|req| self.progress(&req)),
         )
     }
 }

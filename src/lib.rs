@@ -19,11 +19,14 @@ pub mod api;
 pub mod engine;
 pub mod error;
 mod json;
+pub mod ledger;
 pub mod limits;
 pub mod member;
 pub mod money;
 pub mod policy;
+pub mod progress;
 pub mod quote;
+pub mod tiers;
 pub mod time;
 
 pub use engine::Engine;

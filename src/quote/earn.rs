@@ -31,6 +31,10 @@ pub struct EarnInput<'a, 'c> {
     pub active_tier: Option<&'a str>,
     /// The tier's earn multiplier (1 when the member gets no tier benefits).
     pub earn_multiplier: Dec,
+    /// The basis amounts (and gross line subtotals) are this many times the real amounts; the
+    /// division by `spend` also divides by it. 1 for a quote; a refund recomputes remaining
+    /// units' exact fractional amounts as integers scaled by a common denominator (SPEC §7.14).
+    pub basis_scale: i64,
 }
 
 pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
@@ -125,6 +129,7 @@ pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
     let denominator = 10i128
         .checked_pow(max_scale + es)
         .and_then(|f| f.checked_mul(i128::from(e.spend.minor)))
+        .and_then(|d| d.checked_mul(i128::from(input.basis_scale.max(1))))
         .ok_or_else(overflow)?;
     let base = div_round(numerator, denominator, e.rounding.into()).ok_or_else(overflow)?;
 

@@ -11,7 +11,7 @@ mod redeem;
 pub mod request;
 pub mod response;
 
-pub use cart::{check as check_cart, CheckedCart};
+pub use cart::{check as check_cart, CheckedCart, PricedLine};
 pub use redeem::RedeemMode;
 pub use request::{Cart, CartLine, QuoteRequest, RedeemPoints};
 pub use response::{AppliedRule, LineQuote, Note, QuoteResponse};
@@ -165,6 +165,7 @@ pub fn price(
                 } else {
                     Dec::one()
                 },
+                basis_scale: 1,
             },
         )?;
         let excluded: Vec<&str> = cart
@@ -230,6 +231,52 @@ pub fn price(
         applied_rules,
         notes,
     })
+}
+
+/// Points an order earns from explicit line amounts: the ledger's refund recomputation
+/// (SPEC §7.14), where remaining units keep their original discount and redeemed shares. The
+/// amounts in `after_discount`, `paid` and the gross `subtotal` of `cart.lines` are `scale`
+/// times the real (possibly fractional) amounts; `cart.subtotal` is unscaled (rule gates).
+/// `member` is the member as they were at the order (status and tier).
+pub fn earn_scaled(
+    policy: &Policy,
+    member: MemberState,
+    cart: &CheckedCart,
+    after_discount: &[i64],
+    paid: &[i64],
+    scale: i64,
+) -> Result<i64, Error> {
+    let active = member.status == MemberStatus::Active;
+    let earns = match member.status {
+        MemberStatus::Active => true,
+        MemberStatus::Inactive => policy.members.inactive_earns,
+        MemberStatus::Unassigned => policy.members.unassigned_card_earns,
+        MemberStatus::Excluded => false,
+    };
+    if !earns || cart.lines.is_empty() {
+        return Ok(0);
+    }
+    let level = policy
+        .tiers
+        .levels
+        .get(member.tier)
+        .ok_or_else(|| Error::new(ErrorCode::UnknownTier, "member.tier", "unknown tier"))?;
+    let earned = earn::earn(
+        policy,
+        &earn::EarnInput {
+            cart,
+            after_discount,
+            paid,
+            active_tier: active.then_some(level.id.as_str()),
+            earn_multiplier: if active {
+                level.earn_multiplier
+            } else {
+                Dec::one()
+            },
+            basis_scale: scale,
+        },
+    )?;
+    Ok(earned.points)
 }
 
 /// Answers a quote request (SPEC §2). Error paths are relative to the request object.

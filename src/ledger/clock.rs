@@ -1,0 +1,732 @@
+//! The replay clock: events in `at` order, and between them the things that happen at their
+//! own instants — expiry notices, expiry, pending points becoming available (with the upgrade
+//! check there) and tier reviews — in that order at one instant, all before events at the same
+//! instant (SPEC §3, §7.19–23).
+//!
+//! Why one loop: every scheduled instant depends on the state (a purchase moves the
+//! inactivity deadline, an upgrade moves the anniversary), so the next instant is recomputed
+//! from the state each time rather than planned ahead.
+
+use super::expiry::{inactivity_deadline, lot_expiry};
+use super::lots::{Lot, Lots};
+use super::orders::{Order, OrderLine};
+use super::request::{Body, Checked, RefundLine};
+use super::response::{HistoryRow, Totals};
+use crate::error::{Error, ErrorCode};
+use crate::member::MemberStatus;
+use crate::money::{div_round, Rounding, MAX_POINTS};
+use crate::policy::document::{Clawback, TierMetric};
+use crate::policy::{Expiry, Policy};
+use crate::quote::{self, MemberState, RedeemMode, RedeemPoints};
+use crate::tiers::{self, Qualifying, TierState};
+use crate::time::Instant;
+use std::collections::{HashMap, HashSet};
+
+/// A notice before it is written.
+#[derive(Clone, Debug)]
+pub struct Notice {
+    pub kind: &'static str,
+    pub at: Instant,
+    pub points: Option<i64>,
+    pub tier: Option<usize>,
+}
+
+/// A history row before it is written.
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub event_id: Option<String>,
+    pub kind: &'static str,
+    pub at: Instant,
+    pub points_delta: i64,
+    pub available_after: i64,
+    pub tier_after: usize,
+    pub shortfall: Option<i64>,
+}
+
+impl Row {
+    pub fn write(&self, policy: &Policy) -> HistoryRow {
+        HistoryRow {
+            event_id: self.event_id.clone(),
+            kind: self.kind.to_string(),
+            at: policy.time_zone.format(self.at),
+            points_delta: self.points_delta,
+            available_after: self.available_after,
+            tier_after: level_id(policy, self.tier_after),
+            shortfall: self.shortfall,
+        }
+    }
+}
+
+pub fn level_id(policy: &Policy, i: usize) -> String {
+    policy
+        .tiers
+        .levels
+        .get(i)
+        .map(|l| l.id.clone())
+        .unwrap_or_default()
+}
+
+/// The member's whole state during a replay.
+pub struct State<'p> {
+    pub policy: &'p Policy,
+    /// Everything at or before this instant has happened.
+    pub clock: Instant,
+    pub status: MemberStatus,
+    pub tier: TierState,
+    pub lots: Lots,
+    /// Under `inactivity`: when the balance goes unless there is activity first.
+    pub deadline: Option<Instant>,
+    pub totals: Totals,
+    /// Opening balances (in the balance identity, not in `totals`).
+    pub opening: i64,
+    pub orders: Vec<Order>,
+    order_ids: HashMap<String, usize>,
+    pub qualifying: Qualifying,
+    pub history: Vec<Row>,
+    pub notices: Vec<Notice>,
+    /// Expiry instants already announced by a `points_expiring` notice.
+    noticed: HashSet<Instant>,
+}
+
+fn pts(v: i128, path: &str) -> Result<i64, Error> {
+    i64::try_from(v)
+        .ok()
+        .filter(|v| (-MAX_POINTS..=MAX_POINTS).contains(v))
+        .ok_or_else(|| Error::overflow(path))
+}
+
+impl<'p> State<'p> {
+    pub fn new(policy: &'p Policy, status: MemberStatus, joined_at: Instant) -> State<'p> {
+        State {
+            policy,
+            clock: joined_at,
+            status,
+            tier: TierState {
+                tier: 0,
+                since: joined_at,
+                locked_until: None,
+            },
+            lots: Lots::default(),
+            deadline: inactivity_deadline(policy, joined_at),
+            totals: Totals::default(),
+            opening: 0,
+            orders: Vec::new(),
+            order_ids: HashMap::new(),
+            qualifying: Qualifying::default(),
+            history: Vec::new(),
+            notices: Vec::new(),
+            noticed: HashSet::new(),
+        }
+    }
+
+    fn zone(&self) -> crate::time::Zone {
+        self.policy.time_zone
+    }
+
+    /// The qualifying value of the window ending at `t`.
+    pub fn value_at(&self, t: Instant, path: &str) -> Result<i64, Error> {
+        self.qualifying
+            .value(tiers::window_at(self.policy, t), tiers::metric_max(self.policy))
+            .ok_or_else(|| Error::overflow(path))
+    }
+
+    /// The value a review at `r` judges, from the entries known now.
+    pub fn review_value(&self, r: Instant, path: &str) -> Result<i64, Error> {
+        self.qualifying
+            .value(
+                tiers::review_window(self.policy, r),
+                tiers::metric_max(self.policy),
+            )
+            .ok_or_else(|| Error::overflow(path))
+    }
+
+    /// Distinct expiry instants of lots holding points, with the announcement instant of each.
+    fn expiring_groups(&self) -> Vec<(Instant, Instant)> {
+        let mut seen: Vec<Instant> = self
+            .lots
+            .lots
+            .iter()
+            .filter(|l| l.points > 0)
+            .filter_map(|l| l.expires_at(self.deadline))
+            .collect();
+        seen.sort();
+        seen.dedup();
+        let days = self.policy.expiry_notice_days;
+        seen.into_iter()
+            .filter(|e| !self.noticed.contains(e))
+            .filter_map(|e| Some((e, self.zone().add_local_days(e, -days)?)))
+            .collect()
+    }
+
+    /// The next instant in (clock, limit] where something happens on its own.
+    fn next_instant(&self, limit: Instant) -> Option<Instant> {
+        let after = |t: &Instant| *t > self.clock && *t <= limit;
+        let mut candidates: Vec<Instant> = Vec::new();
+        for l in &self.lots.lots {
+            if l.pending {
+                candidates.push(l.available_at);
+            }
+            if l.points > 0 {
+                if let Some(e) = l.expires_at(self.deadline) {
+                    candidates.push(e);
+                }
+            }
+        }
+        candidates.extend(self.expiring_groups().into_iter().map(|(_, n)| n));
+        if self.policy.tiers.metric == TierMetric::Points {
+            if let Some(t) = self.qualifying.next_rise_after(self.clock) {
+                candidates.push(t);
+            }
+        }
+        if self.tier.tier > 0 {
+            if let Some(r) = tiers::next_scheduled_review(self.policy, self.tier, self.clock) {
+                candidates.push(r);
+            }
+        }
+        candidates.into_iter().filter(after).min()
+    }
+
+    /// Runs everything that happens on its own up to and including `limit`, then sets the
+    /// clock to `limit`.
+    pub fn advance_to(&mut self, limit: Instant) -> Result<(), Error> {
+        while let Some(t) = self.next_instant(limit) {
+            self.clock = t;
+            self.at_instant(t)?;
+        }
+        if limit > self.clock {
+            self.clock = limit;
+        }
+        Ok(())
+    }
+
+    fn at_instant(&mut self, t: Instant) -> Result<(), Error> {
+        // 1. Notices of coming expiries, with the points the lots hold now.
+        for (e, n) in self.expiring_groups() {
+            if n != t {
+                continue;
+            }
+            self.noticed.insert(e);
+            let points: i64 = self
+                .lots
+                .lots
+                .iter()
+                .filter(|l| l.expires_at(self.deadline) == Some(e))
+                .map(|l| l.points)
+                .sum();
+            if points > 0 {
+                self.notices.push(Notice {
+                    kind: "points_expiring",
+                    at: t,
+                    points: Some(points),
+                    tier: None,
+                });
+            }
+        }
+        // 2. Expiry.
+        let gone = self.lots.expire(t, self.deadline);
+        if gone > 0 {
+            self.totals.expired += gone;
+            self.notices.push(Notice {
+                kind: "points_expired",
+                at: t,
+                points: Some(gone),
+                tier: None,
+            });
+            self.row(None, "expire", t, -gone, None);
+        }
+        // 3. Pending points become available (paying debt); qualifying points may rise here.
+        let became = self.lots.make_available(t);
+        let rises = self.policy.tiers.metric == TierMetric::Points
+            && self
+                .qualifying
+                .entries
+                .iter()
+                .any(|e| e.at == t && e.value > 0);
+        if (became || rises) && self.upgrade(t, "events")? {
+            self.row(None, "tier_review", t, 0, None);
+        }
+        // 4. Review.
+        if self.tier.tier > 0
+            && tiers::next_scheduled_review(self.policy, self.tier, tiers_just_before(t))
+                == Some(t)
+            && !tiers::skipped(self.policy, self.tier, t)
+        {
+            let value = self.review_value(t, "events")?;
+            let to = tiers::reviewed_level(self.policy, self.tier.tier, value);
+            if to < self.tier.tier {
+                self.tier.tier = to;
+                self.tier.since = t;
+                self.notices.push(Notice {
+                    kind: "tier_down",
+                    at: t,
+                    points: None,
+                    tier: Some(to),
+                });
+                self.row(None, "tier_review", t, 0, None);
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves up to the highest level qualified for at `t`; true when the tier changed.
+    fn upgrade(&mut self, t: Instant, path: &str) -> Result<bool, Error> {
+        let value = self.value_at(t, path)?;
+        let to = tiers::qualified_level(self.policy, value);
+        if to > self.tier.tier {
+            self.tier.tier = to;
+            self.tier.since = t;
+            self.notices.push(Notice {
+                kind: "tier_up",
+                at: t,
+                points: None,
+                tier: Some(to),
+            });
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    fn row(
+        &mut self,
+        event_id: Option<String>,
+        kind: &'static str,
+        at: Instant,
+        delta: i64,
+        shortfall: Option<i64>,
+    ) {
+        self.history.push(Row {
+            event_id,
+            kind,
+            at,
+            points_delta: delta,
+            available_after: self.lots.available(),
+            tier_after: self.tier.tier,
+            shortfall,
+        });
+    }
+
+    /// Purchases and redemptions move the inactivity deadline (§7.17); lots credited after a
+    /// passed deadline had their own, which activity replaces by the member's.
+    fn activity(&mut self, t: Instant) {
+        if let Some(d) = inactivity_deadline(self.policy, t) {
+            self.deadline = Some(d);
+            for l in &mut self.lots.lots {
+                l.own_deadline = None;
+            }
+        }
+    }
+
+    /// A lot credited at `t`: `pending` until `available_at`.
+    fn credit(
+        &mut self,
+        points: i64,
+        t: Instant,
+        available_at: Instant,
+        own_expiry: Option<Instant>,
+        order: Option<usize>,
+    ) {
+        if points <= 0 {
+            return;
+        }
+        let own_deadline = match (self.policy.expiry, self.deadline) {
+            (Expiry::Inactivity { .. }, Some(d)) if d <= t => inactivity_deadline(self.policy, t),
+            _ => None,
+        };
+        self.lots.add(Lot {
+            seq: 0,
+            points,
+            earned_at: t,
+            available_at,
+            pending: available_at > t,
+            own_expiry,
+            own_deadline,
+            order,
+        });
+    }
+
+    /// Applies one event at its instant (the clock has been advanced to it).
+    pub fn apply(&mut self, e: &Checked) -> Result<(), Error> {
+        let p = format!("events[{}]", e.index);
+        let before = i128::from(self.lots.available()) + i128::from(self.lots.pending());
+        let mut shortfall = None;
+        match &e.body {
+            Body::Purchase { cart, redeem, earn } => self.purchase(e, &p, cart, *redeem, *earn)?,
+            Body::Refund { order_id, lines } => {
+                shortfall = self.refund(e, &p, order_id, lines.as_deref())?;
+            }
+            Body::Adjust {
+                points,
+                counts_for_tier,
+            } => {
+                let points = *points;
+                if points >= 0 {
+                    self.credit(points, e.at, e.at, lot_expiry(self.policy, e.at), None);
+                } else {
+                    let want = -points;
+                    let took = self.lots.consume(want, self.deadline);
+                    self.lots.debt += want - took;
+                }
+                self.totals.adjusted = pts(
+                    i128::from(self.totals.adjusted) + i128::from(points),
+                    &format!("{p}.points"),
+                )?;
+                if *counts_for_tier && self.policy.tiers.metric == TierMetric::Points {
+                    self.qualifying.push(e.at, points);
+                }
+            }
+            Body::OpeningBalance { points, expires_at } => {
+                let expiry = expires_at.or_else(|| lot_expiry(self.policy, e.at));
+                self.credit(*points, e.at, e.at, expiry, None);
+                self.opening = pts(
+                    i128::from(self.opening) + i128::from(*points),
+                    &format!("{p}.points"),
+                )?;
+            }
+            Body::SetTier { tier, locked_until } => {
+                let from = self.tier.tier;
+                if *tier != from {
+                    self.tier.tier = *tier;
+                    self.tier.since = e.at;
+                    self.notices.push(Notice {
+                        kind: if *tier > from { "tier_up" } else { "tier_down" },
+                        at: e.at,
+                        points: None,
+                        tier: Some(*tier),
+                    });
+                }
+                self.tier.locked_until = *locked_until;
+            }
+            Body::Status(s) => self.status = *s,
+            Body::RedeemReward { reward } => self.redeem_reward(e, &p, *reward)?,
+        }
+        self.upgrade(e.at, &p)?;
+        let after = i128::from(self.lots.available()) + i128::from(self.lots.pending());
+        self.check_ranges(&p)?;
+        let delta = pts(after - before, &p)?;
+        self.row(
+            Some(e.id.clone()),
+            e.body.kind().as_str(),
+            e.at,
+            delta,
+            shortfall,
+        );
+        Ok(())
+    }
+
+    /// Balances and totals stay within the points range (§7.7), so later sums cannot overflow.
+    fn check_ranges(&self, p: &str) -> Result<(), Error> {
+        let lots: i128 = self.lots.lots.iter().map(|l| i128::from(l.points)).sum();
+        let t = &self.totals;
+        let all = [
+            lots,
+            i128::from(self.lots.debt),
+            i128::from(t.earned),
+            i128::from(t.redeemed),
+            i128::from(t.expired),
+            i128::from(t.clawed_back),
+        ];
+        if all.iter().any(|v| v.abs() > i128::from(MAX_POINTS)) {
+            return Err(Error::overflow(p));
+        }
+        Ok(())
+    }
+
+    fn purchase(
+        &mut self,
+        e: &Checked,
+        p: &str,
+        cart: &quote::Cart,
+        redeem: RedeemPoints,
+        earn: bool,
+    ) -> Result<(), Error> {
+        let policy = self.policy;
+        let checked = quote::check_cart(cart, &policy.currency, &format!("{p}.cart"))?;
+        let member = MemberState {
+            status: self.status,
+            tier: self.tier.tier,
+            points: self.lots.available(),
+        };
+        // Imported history (`earn: false`) is priced with its redemption as it happened
+        // elsewhere (clamped, never an error) so `paid` and would-be points are right, but it
+        // consumes no lot and earns no lot.
+        let (pricing_member, mode) = if earn {
+            (member, RedeemMode::Strict)
+        } else {
+            (
+                MemberState {
+                    points: MAX_POINTS,
+                    ..member
+                },
+                RedeemMode::Clamp,
+            )
+        };
+        let priced = quote::price(
+            policy,
+            pricing_member,
+            &checked,
+            redeem,
+            mode,
+            &format!("{p}.redeem_points"),
+        )
+        .map_err(|err| {
+            if err.path == "cart" || err.path.starts_with("cart.") {
+                err.within(p)
+            } else {
+                err
+            }
+        })?;
+        self.activity(e.at);
+        let lines: Vec<OrderLine> = checked
+            .lines
+            .iter()
+            .zip(&priced.lines)
+            .map(|(l, r)| OrderLine {
+                quantity: l.quantity,
+                unit_price: l.unit_price,
+                after_discount: r.subtotal - r.tier_discount,
+                paid: r.paid,
+                refunded: 0,
+            })
+            .collect();
+        let available_at = self
+            .zone()
+            .add_local_days(e.at, policy.earning.pending_days)
+            .unwrap_or(Instant::MAX);
+        let order_index = self.orders.len();
+        let mut order = Order {
+            at: e.at,
+            cart: cart.clone(),
+            member,
+            lines,
+            earn,
+            redeemed_points: if earn { priced.redeemed_points } else { 0 },
+            points_now: priced.earned_points,
+            returned: 0,
+            entry: None,
+        };
+        if earn {
+            // Redemption never exceeds the available balance (its limit includes it).
+            self.lots.consume(priced.redeemed_points, self.deadline);
+            self.totals.redeemed = pts(
+                i128::from(self.totals.redeemed) + i128::from(priced.redeemed_points),
+                p,
+            )?;
+            self.totals.earned = pts(
+                i128::from(self.totals.earned) + i128::from(priced.earned_points),
+                p,
+            )?;
+            self.credit(
+                priced.earned_points,
+                e.at,
+                available_at,
+                lot_expiry(policy, e.at),
+                Some(order_index),
+            );
+        }
+        order.entry = Some(match policy.tiers.metric {
+            TierMetric::Points => self.qualifying.push(available_at, priced.earned_points),
+            TierMetric::Spend => {
+                let spend = order.spend_with(policy, &vec![0; order.lines.len()], p)?;
+                self.qualifying.push(e.at, spend)
+            }
+            TierMetric::Orders => self.qualifying.push(e.at, 1),
+        });
+        self.order_ids.insert(e.id.clone(), order_index);
+        self.orders.push(order);
+        Ok(())
+    }
+
+    /// Returns the shortfall (`within_balance` only).
+    fn refund(
+        &mut self,
+        e: &Checked,
+        p: &str,
+        order_id: &str,
+        lines: Option<&[RefundLine]>,
+    ) -> Result<Option<i64>, Error> {
+        let policy = self.policy;
+        let oi = *self.order_ids.get(order_id).ok_or_else(|| {
+            Error::new(
+                ErrorCode::UnknownOrder,
+                format!("{p}.order_id"),
+                format!("no purchase {order_id:?} before this refund"),
+            )
+        })?;
+        let order = self
+            .orders
+            .get(oi)
+            .ok_or_else(|| Error::new(ErrorCode::UnknownOrder, format!("{p}.order_id"), ""))?;
+        let before: Vec<i64> = order.lines.iter().map(|l| l.refunded).collect();
+        let mut after = before.clone();
+        match lines {
+            None => {
+                if order.lines.iter().all(|l| l.refunded >= l.quantity) {
+                    return Err(Error::new(
+                        ErrorCode::RefundExceedsOrder,
+                        format!("{p}.order_id"),
+                        format!("order {order_id:?} has been refunded entirely already"),
+                    ));
+                }
+                for (a, l) in after.iter_mut().zip(&order.lines) {
+                    *a = l.quantity;
+                }
+            }
+            Some(ls) => {
+                for (j, rl) in ls.iter().enumerate() {
+                    let li = order
+                        .cart
+                        .lines
+                        .iter()
+                        .position(|l| l.id == rl.line_id)
+                        .ok_or_else(|| {
+                            Error::invalid_request(
+                                format!("{p}.lines[{j}].line_id"),
+                                format!("order {order_id:?} has no line {:?}", rl.line_id),
+                            )
+                        })?;
+                    let (Some(a), Some(l)) = (after.get_mut(li), order.lines.get(li)) else {
+                        continue;
+                    };
+                    let total = a.checked_add(rl.quantity).filter(|t| *t <= l.quantity);
+                    *a = total.ok_or_else(|| {
+                        Error::new(
+                            ErrorCode::RefundExceedsOrder,
+                            format!("{p}.lines[{j}].quantity"),
+                            format!(
+                                "line {:?} of order {order_id:?} had {} units, {} already refunded",
+                                rl.line_id, l.quantity, l.refunded
+                            ),
+                        )
+                    })?;
+                }
+            }
+        }
+        let points_after = order.points_with(policy, &after, p)?;
+        let clawback = if order.earn {
+            (order.points_now - points_after).max(0)
+        } else {
+            0
+        };
+        let returned = if order.earn && order.redeemed_points > 0 {
+            match order.refunded_share(&after) {
+                Some((num, den)) => {
+                    let total = i128::from(order.redeemed_points)
+                        .checked_mul(num)
+                        .and_then(|n| div_round(n, den, Rounding::Floor))
+                        .ok_or_else(|| Error::overflow(p))?;
+                    pts(total - i128::from(order.returned), p)?.max(0)
+                }
+                None => 0,
+            }
+        } else {
+            0
+        };
+        let spend_after = match policy.tiers.metric {
+            TierMetric::Spend => order.spend_with(policy, &after, p)?,
+            _ => 0,
+        };
+        let any_left = order
+            .lines
+            .iter()
+            .zip(&after)
+            .any(|(l, a)| *a < l.quantity);
+        let entry = order.entry;
+
+        // Clawback: the order's own pending lot, then available lots; the rest is debt or dropped.
+        let mut taken = self.lots.take_pending_of(oi, clawback);
+        taken += self.lots.consume(clawback - taken, self.deadline);
+        let rest = clawback - taken;
+        let shortfall = match policy.refunds.clawback {
+            Clawback::Unlimited => {
+                self.lots.debt += rest;
+                taken += rest;
+                None
+            }
+            Clawback::WithinBalance => Some(rest),
+        };
+        self.totals.clawed_back = pts(
+            i128::from(self.totals.clawed_back) + i128::from(taken),
+            p,
+        )?;
+        // Returned redemption: a new lot, available at once, expiring as if earned now.
+        self.credit(returned, e.at, e.at, lot_expiry(policy, e.at), None);
+        self.totals.redeemed = pts(
+            i128::from(self.totals.redeemed) - i128::from(returned),
+            p,
+        )?;
+
+        if let Some(order) = self.orders.get_mut(oi) {
+            for (l, a) in order.lines.iter_mut().zip(&after) {
+                l.refunded = *a;
+            }
+            order.points_now = points_after;
+            order.returned += returned;
+        }
+        if let Some(ix) = entry {
+            let v = match policy.tiers.metric {
+                TierMetric::Points => points_after,
+                TierMetric::Spend => spend_after,
+                TierMetric::Orders => i64::from(any_left),
+            };
+            self.qualifying.set(ix, v);
+        }
+        Ok(shortfall)
+    }
+
+    fn redeem_reward(&mut self, e: &Checked, p: &str, reward: usize) -> Result<(), Error> {
+        let policy = self.policy;
+        let path = format!("{p}.reward_id");
+        let Some(r) = policy.rewards.get(reward) else {
+            return Err(Error::new(ErrorCode::UnknownReward, path, "unknown reward"));
+        };
+        if self.status != MemberStatus::Active {
+            return Err(Error::new(
+                ErrorCode::MemberNotActive,
+                path,
+                format!(
+                    "Member status is {}: only active members may redeem points.",
+                    self.status.as_str()
+                ),
+            ));
+        }
+        if let Some(min) = &r.min_tier {
+            let need = policy.level_index(min).unwrap_or(0);
+            if self.tier.tier < need {
+                return Err(Error::invalid_request(
+                    path,
+                    format!(
+                        "Reward {} needs tier {min}; the member is {}.",
+                        r.id,
+                        level_id(policy, self.tier.tier)
+                    ),
+                ));
+            }
+        }
+        let available = self.lots.available();
+        if available < r.points {
+            return Err(Error::new(
+                ErrorCode::InsufficientPoints,
+                path,
+                format!(
+                    "Reward {} costs {} points; {available} are available.",
+                    r.id, r.points
+                ),
+            ));
+        }
+        self.activity(e.at);
+        self.lots.consume(r.points, self.deadline);
+        self.totals.redeemed = pts(i128::from(self.totals.redeemed) + i128::from(r.points), p)?;
+        Ok(())
+    }
+}
+
+/// The instant just before `t`, to ask "is a review scheduled exactly at t".
+fn tiers_just_before(t: Instant) -> Instant {
+    let (s, n) = (t.unix_seconds(), t.subsec_nanos());
+    let prev = if n > 0 {
+        Instant::from_unix(s, n - 1)
+    } else {
+        Instant::from_unix(s - 1, 999_999_999)
+    };
+    prev.unwrap_or(t)
+}

@@ -1,0 +1,44 @@
+//! When points go (SPEC §3 "Expiry", §7.16–17), as local-calendar instants.
+//!
+//! Why its own file: every expiry kind is "the start of some local day", and getting those
+//! boundaries right across DST is the whole difficulty; the replay clock only asks "when".
+
+use crate::policy::document::Period as PolicyPeriod;
+use crate::policy::{Expiry, Policy};
+use crate::time::{add_months, Instant, Period, Zone};
+use chrono::{Days, NaiveTime};
+
+/// Start of the local day after (local date of `t` + `months`), the date clamped to the
+/// month's end: "usable through D + months, gone at the start of the next local day".
+pub fn after_months(zone: Zone, t: Instant, months: i64) -> Option<Instant> {
+    let d = add_months(zone.local_date(t), i32::try_from(months).ok()?)?;
+    let next = d.checked_add_days(Days::new(1))?;
+    zone.from_local(next.and_time(NaiveTime::MIN)).ok()
+}
+
+/// The expiry a lot earned (or credited) at `t` gets from the policy, apart from inactivity:
+/// None for `never` and `inactivity` (inactivity is a member-wide deadline).
+pub fn lot_expiry(policy: &Policy, t: Instant) -> Option<Instant> {
+    let zone = policy.time_zone;
+    match policy.expiry {
+        Expiry::Never | Expiry::Inactivity { .. } => None,
+        Expiry::After { months } => after_months(zone, t, months),
+        Expiry::EndOfPeriod { period, after } => {
+            let p = match period {
+                PolicyPeriod::Month => Period::Month,
+                PolicyPeriod::Quarter => Period::Quarter,
+                PolicyPeriod::Year => Period::Year,
+            };
+            let n = i32::try_from(after).ok()?.checked_add(1)?;
+            zone.period_start(t, p, n)
+        }
+    }
+}
+
+/// Under `inactivity`: the deadline after activity at `t`; None for other kinds.
+pub fn inactivity_deadline(policy: &Policy, t: Instant) -> Option<Instant> {
+    match policy.expiry {
+        Expiry::Inactivity { months } => after_months(policy.time_zone, t, months),
+        _ => None,
+    }
+}

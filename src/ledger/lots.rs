@@ -1,0 +1,172 @@
+//! Point lots and debt (SPEC §3, §7.15–17).
+//!
+//! Why lots: expiry is per earning (a lot earned in May 2026 expires with May 2026's rule),
+//! pending points are per order, and a clawback must find "the order's own pending lot". The
+//! balance is the lots' remaining points minus a debt; debt is not a lot, so it never expires
+//! and each lot pays it off the moment the lot becomes available.
+
+use crate::time::Instant;
+
+/// Points earned (or credited) together, with when they become usable and when they go.
+#[derive(Clone, Debug)]
+pub struct Lot {
+    /// Creation order: the last tie-break of consumption, and output order.
+    pub seq: usize,
+    /// Remaining points (≥ 0).
+    pub points: i64,
+    pub earned_at: Instant,
+    pub available_at: Instant,
+    pub pending: bool,
+    /// Expiry from the policy kind (`after`, `end_of_period`) or `opening_balance.expires_at`.
+    pub own_expiry: Option<Instant>,
+    /// Under `inactivity`: a deadline of the lot's own, for a lot credited after the member's
+    /// deadline had already passed (see docs, "Ledger: time rules"); None = the member's.
+    pub own_deadline: Option<Instant>,
+    /// The purchase (index into the ledger's orders) that earned it.
+    pub order: Option<usize>,
+}
+
+impl Lot {
+    /// The instant the lot goes, given the member's inactivity deadline (None unless the
+    /// policy's expiry is `inactivity`).
+    pub fn expires_at(&self, member_deadline: Option<Instant>) -> Option<Instant> {
+        let inactivity = self.own_deadline.or(member_deadline);
+        match (self.own_expiry, inactivity) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+/// All lots and the debt.
+#[derive(Clone, Debug, Default)]
+pub struct Lots {
+    pub lots: Vec<Lot>,
+    /// Points owed (≥ 0): `available` = available lots − debt.
+    pub debt: i64,
+    next_seq: usize,
+}
+
+impl Lots {
+    /// Available points (negative with debt). Summed wide: the ledger checks after every
+    /// event that balances stay within the points range, so this never saturates in practice.
+    pub fn available(&self) -> i64 {
+        let lots: i128 = self
+            .lots
+            .iter()
+            .filter(|l| !l.pending)
+            .map(|l| i128::from(l.points))
+            .sum();
+        clamp(lots - i128::from(self.debt))
+    }
+
+    pub fn pending(&self) -> i64 {
+        clamp(
+            self.lots
+                .iter()
+                .filter(|l| l.pending)
+                .map(|l| i128::from(l.points))
+                .sum(),
+        )
+    }
+
+    /// Adds a lot; an available one pays debt first. Returns its `seq`.
+    pub fn add(&mut self, mut lot: Lot) -> usize {
+        lot.seq = self.next_seq;
+        self.next_seq += 1;
+        if !lot.pending {
+            self.pay_debt(&mut lot);
+        }
+        let seq = lot.seq;
+        self.lots.push(lot);
+        seq
+    }
+
+    fn pay_debt(&mut self, lot: &mut Lot) {
+        let paid = lot.points.min(self.debt);
+        lot.points -= paid;
+        self.debt -= paid;
+    }
+
+    /// Pending lots whose `available_at` ≤ `t` become available, paying debt. Returns whether any did.
+    pub fn make_available(&mut self, t: Instant) -> bool {
+        let mut any = false;
+        let mut debt = self.debt;
+        for l in self.lots.iter_mut().filter(|l| l.pending && l.available_at <= t) {
+            l.pending = false;
+            let paid = l.points.min(debt);
+            l.points -= paid;
+            debt -= paid;
+            any = true;
+        }
+        self.debt = debt;
+        self.prune();
+        any
+    }
+
+    /// Takes up to `n` points from available lots: earliest expiry first (never-expiring
+    /// last), then earliest earned, then creation order. Returns what it took.
+    pub fn consume(&mut self, n: i64, deadline: Option<Instant>) -> i64 {
+        let mut order: Vec<usize> = (0..self.lots.len()).collect();
+        order.retain(|&i| self.lots.get(i).is_some_and(|l| !l.pending && l.points > 0));
+        order.sort_by_key(|&i| {
+            self.lots.get(i).map(|l| {
+                let e = l.expires_at(deadline);
+                (e.is_none(), e, l.earned_at, l.seq)
+            })
+        });
+        let mut left = n;
+        for i in order {
+            if left <= 0 {
+                break;
+            }
+            if let Some(l) = self.lots.get_mut(i) {
+                let take = l.points.min(left);
+                l.points -= take;
+                left -= take;
+            }
+        }
+        self.prune();
+        n - left
+    }
+
+    /// Takes up to `n` points from the pending lot earned by `order`. Returns what it took.
+    pub fn take_pending_of(&mut self, order: usize, n: i64) -> i64 {
+        let mut took = 0;
+        for l in self
+            .lots
+            .iter_mut()
+            .filter(|l| l.pending && l.order == Some(order))
+        {
+            let take = l.points.min(n - took);
+            l.points -= take;
+            took += take;
+        }
+        took
+    }
+
+    /// Removes every lot whose expiry is ≤ `t`; returns the points they still held.
+    pub fn expire(&mut self, t: Instant, deadline: Option<Instant>) -> i64 {
+        let mut gone = 0;
+        for l in self
+            .lots
+            .iter_mut()
+            .filter(|l| l.points > 0 && l.expires_at(deadline).is_some_and(|e| e <= t))
+        {
+            gone += l.points;
+            l.points = 0;
+        }
+        self.prune();
+        gone
+    }
+
+    /// Drops emptied available lots (pending ones stay: their order may still refer to them
+    /// until they become available).
+    fn prune(&mut self) {
+        self.lots.retain(|l| l.points > 0 || l.pending);
+    }
+}
+
+fn clamp(v: i128) -> i64 {
+    i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX })
+}

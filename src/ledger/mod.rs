@@ -1,0 +1,152 @@
+//! The ledger (SPEC §3): replaying a member's history under a policy.
+//!
+//! - [`request`]: the request as written and its static check (shapes, times, ids).
+//! - [`clock`]: the replay itself — events in order, and expiry, availability and reviews at
+//!   their own instants between them.
+//! - [`lots`]: point lots and debt; [`expiry`]: when lots go; [`orders`]: purchases and their
+//!   recomputation after refunds.
+//! - [`response`]: what a replay answers.
+//!
+//! [`run`] gives the final state, which both [`replay`] and `progress` (§4) read.
+
+pub mod clock;
+pub mod expiry;
+pub mod lots;
+pub mod orders;
+pub mod request;
+pub mod response;
+
+pub use request::{Event, EventCart, EventCartLine, EventType, LedgerMember, RefundLine, ReplayRequest};
+pub use response::{
+    HistoryRow, LotOut, MetricValue, NoticeOut, PointsOut, QualificationOut, ReplayResponse,
+    TierOut, Totals,
+};
+
+use crate::error::Error;
+use crate::member::MemberSnapshot;
+use crate::policy::document::TierMetric;
+use crate::policy::{Policy, Window};
+use crate::tiers;
+use clock::{level_id, State};
+
+/// A finished replay: the state at `as_of`.
+pub struct Replayed<'p> {
+    pub member_id: String,
+    pub as_of: crate::time::Instant,
+    pub state: State<'p>,
+}
+
+/// Replays the request's history up to `as_of`.
+///
+/// Faults: member and `as_of` first; then the first event that fails its static check (by
+/// index) — unless replaying the events before it, in time order, fails first; faults that
+/// depend on history are found in time order (SPEC §7.18).
+pub fn run<'p>(policy: &'p Policy, req: &ReplayRequest) -> Result<Replayed<'p>, Error> {
+    let checked = request::check(policy, req)?;
+    let mut order: Vec<&request::Checked> = checked
+        .events
+        .iter()
+        .filter(|e| e.at <= checked.as_of)
+        .collect();
+    // Stable: ties keep input order.
+    order.sort_by_key(|e| e.at);
+    let mut state = State::new(policy, checked.status, checked.joined_at);
+    for e in order {
+        state.advance_to(e.at)?;
+        state.apply(e)?;
+    }
+    if let Some((_, err)) = checked.fault {
+        return Err(err);
+    }
+    state.advance_to(checked.as_of)?;
+    Ok(Replayed {
+        member_id: checked.member_id,
+        as_of: checked.as_of,
+        state,
+    })
+}
+
+/// Writes a metric value: an integer for points/orders, money for spend (§7.8).
+pub fn metric_value(policy: &Policy, v: i64) -> MetricValue {
+    match policy.tiers.metric {
+        TierMetric::Spend => MetricValue::Money(policy.currency.format(v)),
+        _ => MetricValue::Count(v),
+    }
+}
+
+pub fn metric_name(policy: &Policy) -> String {
+    match policy.tiers.metric {
+        TierMetric::Points => "points",
+        TierMetric::Spend => "spend",
+        TierMetric::Orders => "orders",
+    }
+    .to_string()
+}
+
+/// Answers a replay request (SPEC §3).
+pub fn replay(
+    policy: &Policy,
+    policy_digest: &str,
+    req: &ReplayRequest,
+) -> Result<ReplayResponse, Error> {
+    let r = run(policy, req)?;
+    let s = &r.state;
+    let zone = policy.time_zone;
+    let fmt = |t| zone.format(t);
+    let value = s.value_at(r.as_of, "as_of")?;
+    let window_start = match policy.tiers.window {
+        Window::Lifetime => None,
+        _ => tiers::window_at(policy, r.as_of).lo.map(fmt),
+    };
+    let mut lots: Vec<&lots::Lot> = s.lots.lots.iter().filter(|l| l.points > 0).collect();
+    lots.sort_by_key(|l| (l.earned_at, l.seq));
+    let available = s.lots.available();
+    Ok(ReplayResponse {
+        policy_digest: policy_digest.to_string(),
+        member_id: r.member_id.clone(),
+        as_of: fmt(r.as_of),
+        status: s.status,
+        tier: TierOut {
+            id: level_id(policy, s.tier.tier),
+            since: fmt(s.tier.since),
+            locked_until: s.tier.locked_until.map(fmt),
+            next_review: tiers::next_review(policy, s.tier, r.as_of).map(fmt),
+        },
+        points: PointsOut {
+            available,
+            pending: s.lots.pending(),
+            lots: lots
+                .into_iter()
+                .map(|l| LotOut {
+                    points: l.points,
+                    earned_at: fmt(l.earned_at),
+                    available_at: fmt(l.available_at),
+                    expires_at: l.expires_at(s.deadline).map(fmt),
+                })
+                .collect(),
+        },
+        qualification: QualificationOut {
+            metric: metric_name(policy),
+            value: metric_value(policy, value),
+            window_start,
+        },
+        totals: s.totals.clone(),
+        snapshot: MemberSnapshot {
+            id: r.member_id.clone(),
+            status: s.status,
+            tier: Some(level_id(policy, s.tier.tier)),
+            points: available,
+        },
+        history: s.history.iter().map(|row| row.write(policy)).collect(),
+        notices: s
+            .notices
+            .iter()
+            .map(|n| NoticeOut {
+                kind: n.kind.to_string(),
+                at: fmt(n.at),
+                points: n.points,
+                tier: n.tier.map(|t| level_id(policy, t)),
+            })
+            .collect(),
+    })
+}

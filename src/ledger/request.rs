@@ -1,0 +1,465 @@
+//! The replay request (SPEC §3) as written, and its static check.
+//!
+//! An event is one flat object (`id`, `type`, `at` plus the fields of its type) rather than a
+//! serde-tagged enum: a tagged enum buffers each event before reading it, which would lose the
+//! JSON path of a fault inside a cart (`events[3].cart.lines[0].unit_price`). Which fields a
+//! type allows is checked here instead, in document order, so a field that belongs to another
+//! type (`reward_id` on a purchase) is an error rather than silently ignored.
+//!
+//! [`check`] does every check that does not depend on history (times, shapes, ids, carts,
+//! known tiers and rewards) and turns the events into [`Checked`] ones. Faults that depend on
+//! history (balances, refunds) are found while replaying.
+
+use crate::error::{Error, ErrorCode};
+use crate::member::MemberStatus;
+use crate::money::MAX_POINTS;
+use crate::policy::document::DecimalString;
+use crate::policy::Policy;
+use crate::quote::{Cart, CartLine, RedeemPoints};
+use crate::time::Instant;
+use serde::Deserialize;
+use std::collections::HashSet;
+
+#[cfg(target_arch = "wasm32")]
+use tsify::Tsify;
+
+/// Most events one replay accepts (a member's whole history fits many times over).
+pub const MAX_EVENTS: usize = 10_000;
+
+/// `{ "member", "events", "as_of" }` — also the progress request (SPEC §4).
+#[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[serde(deny_unknown_fields)]
+pub struct ReplayRequest {
+    pub member: LedgerMember,
+    pub events: Vec<Event>,
+    /// RFC 3339 instant: the replay stops here; later events are ignored.
+    pub as_of: String,
+}
+
+/// The member as they joined: the replay starts from this state.
+#[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[serde(deny_unknown_fields)]
+pub struct LedgerMember {
+    pub id: String,
+    /// The status at `joined_at`.
+    pub status: MemberStatus,
+    pub joined_at: String,
+}
+
+/// What happened to the member.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[serde(rename_all = "snake_case")]
+pub enum EventType {
+    Purchase,
+    Refund,
+    Adjust,
+    OpeningBalance,
+    SetTier,
+    Status,
+    RedeemReward,
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Purchase => "purchase",
+            EventType::Refund => "refund",
+            EventType::Adjust => "adjust",
+            EventType::OpeningBalance => "opening_balance",
+            EventType::SetTier => "set_tier",
+            EventType::Status => "status",
+            EventType::RedeemReward => "redeem_reward",
+        }
+    }
+}
+
+/// One event: `id`, `type`, `at`, and only the fields of its type.
+#[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: EventType,
+    /// RFC 3339 instant.
+    pub at: String,
+    /// purchase: the order (its `at`, if given, must be the event's instant).
+    #[serde(default)]
+    pub cart: Option<EventCart>,
+    /// purchase: `0` (default), a number of points, or `"max"`.
+    #[serde(default)]
+    pub redeem_points: Option<RedeemPoints>,
+    /// purchase: `false` marks imported history (counts for tiers, no lot, no redemption).
+    #[serde(default)]
+    pub earn: Option<bool>,
+    /// refund: the `id` of the purchase event.
+    #[serde(default)]
+    pub order_id: Option<String>,
+    /// refund: the units returned; absent = everything not yet refunded.
+    #[serde(default)]
+    pub lines: Option<Vec<RefundLine>>,
+    /// adjust (±), opening_balance (≥ 0).
+    #[serde(default)]
+    pub points: Option<i64>,
+    /// adjust: why (free text, kept for people).
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// adjust: whether the points count for the `points` tier metric.
+    #[serde(default)]
+    pub counts_for_tier: Option<bool>,
+    /// opening_balance: when the migrated balance expires (null: as if earned at `at`).
+    #[serde(default)]
+    pub expires_at: Option<String>,
+    /// set_tier: a level id.
+    #[serde(default)]
+    pub tier: Option<String>,
+    /// set_tier: no downgrade before this instant.
+    #[serde(default)]
+    pub locked_until: Option<String>,
+    /// status: the new status.
+    #[serde(default)]
+    pub status: Option<MemberStatus>,
+    /// redeem_reward: a reward id of the policy.
+    #[serde(default)]
+    pub reward_id: Option<String>,
+}
+
+/// A purchase's cart: the quote cart without the need to repeat the event's id and instant.
+#[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[serde(deny_unknown_fields)]
+pub struct EventCart {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub at: Option<String>,
+    #[serde(default)]
+    pub store: Option<String>,
+    #[serde(default)]
+    pub channel: Option<String>,
+    pub lines: Vec<EventCartLine>,
+}
+
+/// A cart line, as in a quote.
+#[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[serde(deny_unknown_fields)]
+pub struct EventCartLine {
+    pub id: String,
+    #[serde(default)]
+    pub sku: Option<String>,
+    #[serde(default)]
+    pub category: Option<String>,
+    pub quantity: i64,
+    pub unit_price: DecimalString,
+}
+
+/// `{ "line_id", "quantity" }` of a refund.
+#[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[serde(deny_unknown_fields)]
+pub struct RefundLine {
+    pub line_id: String,
+    pub quantity: i64,
+}
+
+/// An event after the static check: its instant parsed and its own fields resolved.
+#[derive(Clone, Debug)]
+pub struct Checked {
+    /// Index in `events` (error paths, tie order).
+    pub index: usize,
+    pub id: String,
+    pub at: Instant,
+    pub body: Body,
+}
+
+#[derive(Clone, Debug)]
+pub enum Body {
+    Purchase {
+        /// The quote cart (`id` = the event id, `at` = the event's `at`).
+        cart: Cart,
+        redeem: RedeemPoints,
+        earn: bool,
+    },
+    Refund {
+        order_id: String,
+        lines: Option<Vec<RefundLine>>,
+    },
+    Adjust {
+        points: i64,
+        counts_for_tier: bool,
+    },
+    OpeningBalance {
+        points: i64,
+        expires_at: Option<Instant>,
+    },
+    SetTier {
+        tier: usize,
+        locked_until: Option<Instant>,
+    },
+    Status(MemberStatus),
+    RedeemReward {
+        reward: usize,
+    },
+}
+
+impl Body {
+    pub fn kind(&self) -> EventType {
+        match self {
+            Body::Purchase { .. } => EventType::Purchase,
+            Body::Refund { .. } => EventType::Refund,
+            Body::Adjust { .. } => EventType::Adjust,
+            Body::OpeningBalance { .. } => EventType::OpeningBalance,
+            Body::SetTier { .. } => EventType::SetTier,
+            Body::Status(_) => EventType::Status,
+            Body::RedeemReward { .. } => EventType::RedeemReward,
+        }
+    }
+}
+
+/// The request after the static check.
+#[derive(Clone, Debug)]
+pub struct CheckedRequest {
+    pub member_id: String,
+    pub status: MemberStatus,
+    pub joined_at: Instant,
+    pub as_of: Instant,
+    /// Every event, in input order.
+    pub events: Vec<Checked>,
+    /// The first static fault, by event index: replay stops there (SPEC §7.18 reports faults
+    /// in document order; a history fault of an earlier-indexed event still wins).
+    pub fault: Option<(usize, Error)>,
+}
+
+fn time(s: &str, path: &str) -> Result<Instant, Error> {
+    Instant::parse_rfc3339(s).map_err(|e| Error::invalid_request(path, format!("{s:?}: {e}")))
+}
+
+/// Checks the member, `as_of` and every event without replaying. Member and `as_of` faults are
+/// returned at once; the first event fault is kept in [`CheckedRequest::fault`].
+pub fn check(policy: &Policy, req: &ReplayRequest) -> Result<CheckedRequest, Error> {
+    let joined_at = time(&req.member.joined_at, "member.joined_at")?;
+    if req.events.len() > MAX_EVENTS {
+        return Err(Error::new(
+            ErrorCode::LimitExceeded,
+            "events",
+            format!("a replay may have at most {MAX_EVENTS} events"),
+        ));
+    }
+    let as_of = time(&req.as_of, "as_of");
+    let mut events = Vec::with_capacity(req.events.len());
+    let mut fault = None;
+    let mut ids = HashSet::new();
+    for (i, e) in req.events.iter().enumerate() {
+        match check_event(policy, i, e, joined_at, &mut ids) {
+            Ok(c) => events.push(c),
+            Err(err) => {
+                fault = Some((i, err));
+                break;
+            }
+        }
+    }
+    let as_of = as_of?;
+    if as_of < joined_at {
+        return Err(Error::invalid_request(
+            "as_of",
+            "as_of must not be before member.joined_at",
+        ));
+    }
+    Ok(CheckedRequest {
+        member_id: req.member.id.clone(),
+        status: req.member.status,
+        joined_at,
+        as_of,
+        events,
+        fault,
+    })
+}
+
+fn check_event(
+    policy: &Policy,
+    i: usize,
+    e: &Event,
+    joined_at: Instant,
+    ids: &mut HashSet<String>,
+) -> Result<Checked, Error> {
+    let p = format!("events[{i}]");
+    if !ids.insert(e.id.clone()) {
+        return Err(Error::new(
+            ErrorCode::DuplicateEventId,
+            format!("{p}.id"),
+            format!("event id {:?} is used by an earlier event", e.id),
+        ));
+    }
+    let at = time(&e.at, &format!("{p}.at"))?;
+    if at < joined_at {
+        return Err(Error::invalid_request(
+            format!("{p}.at"),
+            "events before member.joined_at are not allowed",
+        ));
+    }
+    // Fields of other types are an error, in the order they are declared.
+    use EventType as T;
+    let allowed: &[&str] = match e.kind {
+        T::Purchase => &["cart", "redeem_points", "earn"],
+        T::Refund => &["order_id", "lines"],
+        T::Adjust => &["points", "reason", "counts_for_tier"],
+        T::OpeningBalance => &["points", "expires_at"],
+        T::SetTier => &["tier", "locked_until"],
+        T::Status => &["status"],
+        T::RedeemReward => &["reward_id"],
+    };
+    let present = [
+        ("cart", e.cart.is_some()),
+        ("redeem_points", e.redeem_points.is_some()),
+        ("earn", e.earn.is_some()),
+        ("order_id", e.order_id.is_some()),
+        ("lines", e.lines.is_some()),
+        ("points", e.points.is_some()),
+        ("reason", e.reason.is_some()),
+        ("counts_for_tier", e.counts_for_tier.is_some()),
+        ("expires_at", e.expires_at.is_some()),
+        ("tier", e.tier.is_some()),
+        ("locked_until", e.locked_until.is_some()),
+        ("status", e.status.is_some()),
+        ("reward_id", e.reward_id.is_some()),
+    ];
+    for (name, is) in present {
+        if is && !allowed.contains(&name) {
+            return Err(Error::invalid_request(
+                format!("{p}.{name}"),
+                format!("a {} event has no field {name}", e.kind.as_str()),
+            ));
+        }
+    }
+    let missing = |name: &str| {
+        Error::invalid_request(
+            format!("{p}.{name}"),
+            format!("a {} event needs {name}", e.kind.as_str()),
+        )
+    };
+    let points_in_range = |v: i64, min: i64| -> Result<i64, Error> {
+        if !(min.max(-MAX_POINTS)..=MAX_POINTS).contains(&v) {
+            return Err(Error::invalid_request(
+                format!("{p}.points"),
+                format!("points must be an integer from {min} to {MAX_POINTS}"),
+            ));
+        }
+        Ok(v)
+    };
+    let body = match e.kind {
+        T::Purchase => {
+            let c = e.cart.as_ref().ok_or_else(|| missing("cart"))?;
+            if let Some(cat) = &c.at {
+                let cart_at = time(cat, &format!("{p}.cart.at"))?;
+                if cart_at != at {
+                    return Err(Error::invalid_request(
+                        format!("{p}.cart.at"),
+                        "cart.at, when given, must be the event's instant",
+                    ));
+                }
+            }
+            let cart = Cart {
+                id: e.id.clone(),
+                at: e.at.clone(),
+                store: c.store.clone(),
+                channel: c.channel.clone(),
+                lines: c
+                    .lines
+                    .iter()
+                    .map(|l| CartLine {
+                        id: l.id.clone(),
+                        sku: l.sku.clone(),
+                        category: l.category.clone(),
+                        quantity: l.quantity,
+                        unit_price: l.unit_price.clone(),
+                    })
+                    .collect(),
+            };
+            crate::quote::check_cart(&cart, &policy.currency, &format!("{p}.cart"))?;
+            Body::Purchase {
+                cart,
+                redeem: e.redeem_points.unwrap_or_default(),
+                earn: e.earn.unwrap_or(true),
+            }
+        }
+        T::Refund => {
+            let order_id = e.order_id.clone().ok_or_else(|| missing("order_id"))?;
+            if let Some(lines) = &e.lines {
+                for (j, l) in lines.iter().enumerate() {
+                    if !(1..=MAX_POINTS).contains(&l.quantity) {
+                        return Err(Error::invalid_request(
+                            format!("{p}.lines[{j}].quantity"),
+                            "quantity must be an integer of at least 1",
+                        ));
+                    }
+                }
+            }
+            Body::Refund {
+                order_id,
+                lines: e.lines.clone(),
+            }
+        }
+        T::Adjust => Body::Adjust {
+            points: points_in_range(e.points.ok_or_else(|| missing("points"))?, -MAX_POINTS)?,
+            counts_for_tier: e.counts_for_tier.unwrap_or(false),
+        },
+        T::OpeningBalance => {
+            let points = points_in_range(e.points.ok_or_else(|| missing("points"))?, 0)?;
+            let expires_at = match &e.expires_at {
+                None => None,
+                Some(s) => {
+                    let x = time(s, &format!("{p}.expires_at"))?;
+                    if x <= at {
+                        return Err(Error::invalid_request(
+                            format!("{p}.expires_at"),
+                            "expires_at must be after the event's at",
+                        ));
+                    }
+                    Some(x)
+                }
+            };
+            Body::OpeningBalance { points, expires_at }
+        }
+        T::SetTier => {
+            let t = e.tier.as_ref().ok_or_else(|| missing("tier"))?;
+            let tier = policy.level_index(t).ok_or_else(|| {
+                Error::new(
+                    ErrorCode::UnknownTier,
+                    format!("{p}.tier"),
+                    format!("unknown tier {t:?}"),
+                )
+            })?;
+            let locked_until = match &e.locked_until {
+                None => None,
+                Some(s) => Some(time(s, &format!("{p}.locked_until"))?),
+            };
+            Body::SetTier { tier, locked_until }
+        }
+        T::Status => Body::Status(e.status.ok_or_else(|| missing("status"))?),
+        T::RedeemReward => {
+            let r = e.reward_id.as_ref().ok_or_else(|| missing("reward_id"))?;
+            let reward = policy
+                .rewards
+                .iter()
+                .position(|x| &x.id == r)
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorCode::UnknownReward,
+                        format!("{p}.reward_id"),
+                        format!("unknown reward {r:?}"),
+                    )
+                })?;
+            Body::RedeemReward { reward }
+        }
+    };
+    Ok(Checked {
+        index: i,
+        id: e.id.clone(),
+        at,
+        body,
+    })
+}

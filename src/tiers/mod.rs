@@ -1,0 +1,223 @@
+//! Tier qualification and movement (SPEC §3 "Tiers", §7.19–21).
+//!
+//! Why a separate module: the ledger decides *when* tiers are looked at (after events, at
+//! availability instants, at reviews); this module decides *what* the answer is — which
+//! contributions a window holds, which level a value reaches, when reviews are scheduled and
+//! whether one is skipped. Keeping it apart lets progress (§4) ask the same questions about
+//! the future without replaying anything.
+//!
+//! Qualifying value = Σ of [`Entry`] values whose instant lies in the window, never below 0.
+//! Each purchase owns one entry (points at its lot's `available_at`, spend and orders at the
+//! purchase's `at`) that a refund rewrites in place, so a refund changes the purchase's own
+//! contribution at the purchase's instant (§7.21).
+
+use crate::policy::document::Review;
+use crate::policy::{Policy, Window};
+use crate::time::{Instant, Period, Zone};
+
+/// One contribution to the qualifying value: points, minor units of spend, or orders.
+#[derive(Clone, Copy, Debug)]
+pub struct Entry {
+    pub at: Instant,
+    pub value: i64,
+}
+
+/// The contributions of a member's history, for the policy's metric.
+#[derive(Clone, Debug, Default)]
+pub struct Qualifying {
+    pub entries: Vec<Entry>,
+}
+
+/// Bounds of a window: `lo` (inclusive, None = unbounded) to `hi` (inclusive unless `hi_open`).
+#[derive(Clone, Copy, Debug)]
+pub struct Bounds {
+    pub lo: Option<Instant>,
+    pub hi: Instant,
+    pub hi_open: bool,
+}
+
+impl Qualifying {
+    /// Adds an entry, returning its index (kept by the owner to rewrite it on refunds).
+    pub fn push(&mut self, at: Instant, value: i64) -> usize {
+        self.entries.push(Entry { at, value });
+        self.entries.len() - 1
+    }
+
+    pub fn set(&mut self, index: usize, value: i64) {
+        if let Some(e) = self.entries.get_mut(index) {
+            e.value = value;
+        }
+    }
+
+    /// Σ of the entries inside `b`, at least 0; `None` beyond `max`.
+    pub fn value(&self, b: Bounds, max: i64) -> Option<i64> {
+        let sum: i128 = self
+            .entries
+            .iter()
+            .filter(|e| b.lo.is_none_or(|lo| e.at >= lo))
+            .filter(|e| if b.hi_open { e.at < b.hi } else { e.at <= b.hi })
+            .map(|e| i128::from(e.value))
+            .sum();
+        let v = sum.max(0);
+        (v <= i128::from(max)).then_some(v as i64)
+    }
+
+    /// Instants after `t` where the value rises (e.g. points becoming available): the
+    /// earliest one, for the upgrade check there.
+    pub fn next_rise_after(&self, t: Instant) -> Option<Instant> {
+        self.entries
+            .iter()
+            .filter(|e| e.at > t && e.value > 0)
+            .map(|e| e.at)
+            .min()
+    }
+}
+
+/// The window ending at `t` (the moment of evaluation): `[t − n months, t]`, `[1 January, t]`
+/// or everything up to `t`.
+pub fn window_at(policy: &Policy, t: Instant) -> Bounds {
+    let zone = policy.time_zone;
+    let lo = match policy.tiers.window {
+        Window::Lifetime => None,
+        Window::RollingMonths(n) => Some(months_back(zone, t, n)),
+        Window::CalendarYear => Some(zone.period_start(t, Period::Year, 0).unwrap_or(t)),
+    };
+    Bounds {
+        lo,
+        hi: t,
+        hi_open: false,
+    }
+}
+
+/// The window a review at `r` judges (§7.21): rolling `[r − n months, r]`; `calendar_year`
+/// the local year containing the instant just before `r` (at 1 January 00:00 the year that
+/// just ended, `r` itself excluded); lifetime everything up to `r`. Events at `r` are not in
+/// the entries yet when a review runs, so "excluding events at r" needs nothing here.
+pub fn review_window(policy: &Policy, r: Instant) -> Bounds {
+    let zone = policy.time_zone;
+    match policy.tiers.window {
+        Window::CalendarYear => {
+            let before = just_before(r);
+            let lo = zone.period_start(before, Period::Year, 0).unwrap_or(before);
+            let next = zone.period_start(before, Period::Year, 1);
+            Bounds {
+                lo: Some(lo),
+                hi: r,
+                hi_open: next == Some(r),
+            }
+        }
+        _ => window_at(policy, r),
+    }
+}
+
+fn just_before(t: Instant) -> Instant {
+    let (s, n) = (t.unix_seconds(), t.subsec_nanos());
+    let prev = if n > 0 {
+        Instant::from_unix(s, n - 1)
+    } else {
+        Instant::from_unix(s - 1, 999_999_999)
+    };
+    prev.unwrap_or(t)
+}
+
+/// `t` moved back `n` months at the same local wall-clock time (clamped to month ends).
+pub fn months_back(zone: Zone, t: Instant, n: i64) -> Instant {
+    i32::try_from(n)
+        .ok()
+        .and_then(|n| zone.add_local_months(t, -n))
+        .unwrap_or(Instant::MIN)
+}
+
+/// The highest level whose threshold the value reaches.
+pub fn qualified_level(policy: &Policy, value: i64) -> usize {
+    policy
+        .tiers
+        .levels
+        .iter()
+        .rposition(|l| l.threshold.value <= value)
+        .unwrap_or(0)
+}
+
+/// Largest value the metric may take (points and orders: the JS safe range; spend: i64).
+pub fn metric_max(policy: &Policy) -> i64 {
+    match policy.tiers.metric {
+        crate::policy::document::TierMetric::Spend => i64::MAX,
+        _ => crate::money::MAX_POINTS,
+    }
+}
+
+/// A member's tier state as reviews see it.
+#[derive(Clone, Copy, Debug)]
+pub struct TierState {
+    pub tier: usize,
+    pub since: Instant,
+    pub locked_until: Option<Instant>,
+}
+
+/// The first scheduled review strictly after `t` (skipped or not); None for `never` or beyond
+/// the supported range.
+pub fn next_scheduled_review(policy: &Policy, s: TierState, t: Instant) -> Option<Instant> {
+    let zone = policy.time_zone;
+    match policy.tiers.downgrade.review {
+        Review::Never => None,
+        Review::CalendarYearEnd => zone.period_start(t, Period::Year, 1),
+        Review::HalfYearEnd => zone.period_start(t, Period::HalfYear, 1),
+        Review::Anniversary => {
+            // k-th review = since + 12·k months, from `since` (clamped, not chained, §7.20).
+            use chrono::Datelike;
+            let years = zone.local_date(t).year() - zone.local_date(s.since).year();
+            let mut k = (years - 1).max(1);
+            loop {
+                let r = zone.add_local_months(s.since, k.checked_mul(12)?)?;
+                if r > t {
+                    return Some(r);
+                }
+                k = k.checked_add(1)?;
+            }
+        }
+    }
+}
+
+/// Whether a review at `r` is skipped: before `since + retain_months` or before
+/// `locked_until` (an instant equal to either is held, §7.20).
+pub fn skipped(policy: &Policy, s: TierState, r: Instant) -> bool {
+    let retain = policy.tiers.downgrade.retain_months;
+    let retain_until = i32::try_from(retain)
+        .ok()
+        .and_then(|m| policy.time_zone.add_local_months(s.since, m))
+        .unwrap_or(Instant::MAX);
+    r < retain_until || s.locked_until.is_some_and(|l| r < l)
+}
+
+/// `next_review` of the response: the first scheduled review after `t` that is not skipped;
+/// None for `never` or at the lowest level.
+pub fn next_review(policy: &Policy, s: TierState, t: Instant) -> Option<Instant> {
+    if s.tier == 0 {
+        return None;
+    }
+    let mut r = next_scheduled_review(policy, s, t)?;
+    // Reviews are at most a year apart and retain/lock spans are bounded by the supported
+    // range, so this ends; the bound is a guard.
+    for _ in 0..5_000 {
+        if !skipped(policy, s, r) {
+            return Some(r);
+        }
+        r = next_scheduled_review(policy, s, r)?;
+    }
+    None
+}
+
+/// The level a review moves to from `tier` for `value`: lower only, at most `max_steps`.
+pub fn reviewed_level(policy: &Policy, tier: usize, value: i64) -> usize {
+    let target = qualified_level(policy, value);
+    if target >= tier {
+        return tier;
+    }
+    match policy.tiers.downgrade.max_steps {
+        Some(steps) => {
+            let floor = tier.saturating_sub(usize::try_from(steps).unwrap_or(usize::MAX));
+            target.max(floor)
+        }
+        None => target,
+    }
+}
