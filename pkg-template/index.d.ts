@@ -73,6 +73,8 @@ export class Engine {
   readonly policyDigest: string;
   /** Quotes one order (SPEC §2); throws a `LoyaltyError` on an error answer. */
   quote(request: QuoteRequest | string): QuoteResponse;
+  /** Recomputes a till's quote natively and lists what differs; throws a `LoyaltyError` if the quote request fails. */
+  verify(request: import('./types.js').VerifyRequest | string): import('./types.js').VerifyResponse;
   /** Frees the Wasm memory now rather than at garbage collection. */
   free(): void;
 }

@@ -31,6 +31,7 @@ enum Op {
     Quote,
     Replay,
     Progress,
+    Verify,
 }
 
 fn eval(line: &str) -> Result<String, Error> {
@@ -53,11 +54,12 @@ fn eval(line: &str) -> Result<String, Error> {
         Ok("quote") => Op::Quote,
         Ok("replay") => Op::Replay,
         Ok("progress") => Op::Progress,
+        Ok("verify") => Op::Verify,
         _ => {
             return Err(Error::invalid_request(
                 "op",
                 format!(
-                    "unknown op {}: expected \"validate\", \"quote\", \"replay\" or \"progress\"",
+                    "unknown op {}: expected \"validate\", \"quote\", \"replay\", \"progress\" or \"verify\"",
                     op_value.get()
                 ),
             ))
@@ -79,6 +81,7 @@ fn eval(line: &str) -> Result<String, Error> {
         Op::Quote => engine.quote_json(&request),
         Op::Replay => engine.replay_json(&request),
         Op::Progress => engine.progress_json(&request),
+        Op::Verify => engine.verify_json(&request),
     })
 }
 

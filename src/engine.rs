@@ -4,9 +4,10 @@
 use crate::error::{Error, ErrorCode};
 use crate::json;
 use crate::ledger::{self, ReplayRequest, ReplayResponse};
-use crate::progress::{self, ProgressResponse};
 use crate::policy::{Policy, PolicyDocument, Warning};
+use crate::progress::{self, ProgressResponse};
 use crate::quote::{self, QuoteRequest, QuoteResponse};
+use crate::verify::{self, VerifyRequest, VerifyResponse};
 use serde::Serialize;
 
 #[cfg(target_arch = "wasm32")]
@@ -117,6 +118,20 @@ impl Engine {
         respond(
             json::parse::<ReplayRequest>(req_json, ErrorCode::InvalidRequest)
                 .and_then(|req| self.progress(&req)),
+        )
+    }
+
+    /// Recomputes a till's quote natively and lists what differs (`verify`, issue 6). A quote
+    /// request that fails gives that error, its path prefixed `request.`.
+    pub fn verify(&self, req: &VerifyRequest) -> Result<VerifyResponse, Error> {
+        verify::verify(&self.policy, &self.digest, req)
+    }
+
+    /// Verify request JSON in; the response (or `{"error":…}`) JSON out, compact.
+    pub fn verify_json(&self, req_json: &str) -> String {
+        respond(
+            json::parse::<VerifyRequest>(req_json, ErrorCode::InvalidRequest)
+                .and_then(|req| self.verify(&req)),
         )
     }
 }

@@ -28,6 +28,7 @@ pub mod progress;
 pub mod quote;
 pub mod tiers;
 pub mod time;
+pub mod verify;
 
 pub use engine::Engine;
 pub use error::{Error, ErrorCode};

@@ -49,6 +49,7 @@ impl RawEngine {
     pub fn call(&self, op: &str, request_json: &str) -> String {
         match op {
             "quote" => self.engine.quote_json(request_json),
+            "verify" => self.engine.verify_json(request_json),
             // "replay" => self.engine.replay_json(request_json),
             // "progress" => self.engine.progress_json(request_json),
             _ => unknown_op(op),
