@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Sets everything up (idempotent, Chromium included) and runs every check:
+#   rustfmt, clippy (native and wasm32), cargo test (incl. tests/vectors), the package build,
+#   the Node tests of the built package, the browser tests (module script, Vite build, POS page)
+#   and the Wasm size report.
+# Prints a header per section and a summary; exits non-zero if anything failed.
+#
+#   scripts/test.sh                 # everything
+#   SKIP_BROWSER=1 scripts/test.sh  # without Chromium
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+results=()
+failed=0
+build_ok=1
+
+section() {
+  printf '\n%s========== %s ==========%s\n' "$_bold" "$1" "$_reset"
+}
+
+# run NAME COMMAND...: one section; records PASS/FAIL and the time it took.
+run() {
+  local name="$1"
+  shift
+  section "$name"
+  local start=$SECONDS
+  if "$@"; then
+    results+=("PASS  $name ($((SECONDS - start))s)")
+    return 0
+  else
+    local rc=$?
+    results+=("FAIL  $name ($((SECONDS - start))s, exit $rc)")
+    failed=1
+    return $rc
+  fi
+}
+
+skip() {
+  section "$1"
+  echo "skipped: $2"
+  results+=("SKIP  $1 ($2)")
+}
+
+setup_args=(--browser)
+[ "${SKIP_BROWSER:-}" = 1 ] && setup_args=()
+if ! run "setup" "$ROOT/scripts/setup.sh" "${setup_args[@]}"; then
+  echo "setup failed; nothing else can run" >&2
+  exit 1
+fi
+export LOYALTY_SETUP_DONE=1
+
+run "cargo fmt --check" cargo fmt --all -- --check
+run "cargo clippy --all-targets -- -D warnings" cargo clippy --all-targets -- -D warnings
+run "cargo clippy (wasm32: src/wasm.rs) -- -D warnings" \
+  cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
+run "cargo test" cargo test
+run "build: CLI, pkg/, npm pack" "$ROOT/scripts/build.sh" || build_ok=0
+
+node_tests=(tests/node/*.test.mjs)
+browser_tests=(tests/browser/*.test.mjs)
+if [ "$build_ok" = 1 ]; then
+  run "node --test tests/node/ (${#node_tests[@]} files)" node --test "${node_tests[@]}"
+  if [ "${SKIP_BROWSER:-}" = 1 ]; then
+    skip "browser tests" "SKIP_BROWSER=1"
+  else
+    # One file at a time: each starts its own Chromium.
+    run "browser tests: module script, Vite build, POS page (Chromium)" \
+      node --test --test-concurrency=1 "${browser_tests[@]}"
+  fi
+  run "size report" node scripts/size.mjs
+else
+  skip "node tests" "the build failed"
+  skip "browser tests" "the build failed"
+  skip "size report" "the build failed"
+fi
+
+section "summary"
+printf '%s\n' "${results[@]}"
+if [ "$failed" = 0 ]; then
+  echo "test.sh: all sections passed"
+else
+  echo "test.sh: FAILED (see the sections marked FAIL above)"
+fi
+exit "$failed"

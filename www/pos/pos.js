@@ -1,0 +1,465 @@
+// A web POS page: edits a cart and quotes it with the loyalty-engine Wasm package, in the
+// browser, on every change. Every figure shown is the engine's answer as is (money strings are
+// only grouped for reading; the exact value is in each element's data-value). An engine error is
+// shown next to the field its `path` points at.
+import init, { Engine, LoyaltyError } from '../pkg/web.js';
+import { CART, CATALOG, MEMBERS, POLICY } from './sample-data.js';
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  policy: POLICY,
+  engine: null,
+  member: { ...MEMBERS[0] },
+  cart: { ...structuredClone(CART) },
+  /** 'max' or the text of the redeem input. */
+  redeem: '0',
+  nextLine: CART.lines.length,
+};
+
+// Exposed for tests and for poking around in the console.
+window.__pos = { state, lastRequest: null, lastResponse: null, lastError: null };
+
+// ---- formatting ---------------------------------------------------------------------------
+
+/** "1315000" → "1,315,000"; "-12.50" → "-12.50": grouping only, digits untouched. */
+function groupDigits(decimal) {
+  const m = /^(-?)(\d+)(\.\d+)?$/.exec(decimal);
+  if (!m) return decimal;
+  return `${m[1]}${m[2].replace(/\B(?=(\d{3})+(?!\d))/g, ',')}${m[3] ?? ''}`;
+}
+
+function setValue(el, value, text = String(value)) {
+  el.dataset.value = value === null || value === undefined ? '' : String(value);
+  el.textContent = text;
+}
+
+function setMoney(el, amount, currency) {
+  setValue(el, amount, amount === '' ? '' : `${groupDigits(amount)} ${currency}`);
+}
+
+/** The wall-clock time here, RFC 3339 with this device's offset, to the second. */
+function nowRfc3339() {
+  const d = new Date();
+  const pad = (n) => String(Math.abs(n)).padStart(2, '0');
+  const off = -d.getTimezoneOffset();
+  const sign = off < 0 ? '-' : '+';
+  return (
+    `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}` +
+    `T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}` +
+    `${sign}${pad(Math.trunc(off / 60))}:${pad(off % 60)}`
+  );
+}
+
+// ---- errors next to fields --------------------------------------------------------------------
+
+function clearErrors() {
+  for (const el of document.querySelectorAll('.field-error-row, .field-error:not(.general)')) el.remove();
+  for (const el of document.querySelectorAll('[aria-invalid="true"]')) el.removeAttribute('aria-invalid');
+  const general = $('general-error');
+  general.hidden = true;
+  general.textContent = '';
+  delete general.dataset.code;
+  delete general.dataset.path;
+}
+
+/** The field whose data-path is `path` (a form control first), or the closest ancestor path's. */
+function fieldFor(path) {
+  let p = path;
+  while (p) {
+    const all = [...document.querySelectorAll(`[data-path="${CSS.escape(p)}"]`)];
+    const el = all.find((e) => e.matches('input, select, textarea')) ?? all[0];
+    if (el) return el;
+    const cut = Math.max(p.lastIndexOf('.'), p.lastIndexOf('['));
+    p = cut > 0 ? p.slice(0, cut) : '';
+  }
+  return null;
+}
+
+function showError(err) {
+  const target = fieldFor(err.path);
+  const text = `${err.message} (${err.code}${err.path ? ` at ${err.path}` : ''})`;
+  if (!target) {
+    const general = $('general-error');
+    Object.assign(general.dataset, { code: err.code, path: err.path });
+    general.textContent = text;
+    general.hidden = false;
+    return;
+  }
+  const box = document.createElement('p');
+  box.className = 'field-error';
+  box.setAttribute('role', 'alert');
+  Object.assign(box.dataset, { code: err.code, path: err.path, field: target.dataset.path });
+  box.textContent = text;
+  target.setAttribute('aria-invalid', 'true');
+  const row = target.closest('tr');
+  if (row && row.closest('#lines')) {
+    // A cart line: the message goes in a row right under that line.
+    const tr = document.createElement('tr');
+    tr.className = 'field-error-row';
+    const td = document.createElement('td');
+    td.colSpan = row.cells.length;
+    td.append(box);
+    tr.append(td);
+    row.after(tr);
+    box.textContent = `${target.dataset.field ? `${target.dataset.field}: ` : ''}${text}`;
+  } else if (target.matches('fieldset, details, table')) {
+    const heading = target.querySelector('legend, summary');
+    if (heading) heading.after(box);
+    else target.before(box);
+  } else {
+    (target.closest('.row, label') ?? target).after(box);
+  }
+}
+
+// ---- the request ------------------------------------------------------------------------------
+
+/** Integer-looking text becomes a JSON number; anything else is sent as is for the engine to judge. */
+function numberOrText(text) {
+  const t = String(text).trim();
+  if (t !== '' && Number.isFinite(Number(t))) return Number(t);
+  return t;
+}
+
+function buildRequest() {
+  const { cart, member } = state;
+  const c = { id: cart.id, at: cart.at };
+  if (cart.store) c.store = cart.store;
+  if (cart.channel) c.channel = cart.channel;
+  c.lines = cart.lines.map((l) => {
+    const line = { id: l.id };
+    if (l.sku) line.sku = l.sku;
+    if (l.category) line.category = l.category;
+    line.quantity = numberOrText(l.quantity);
+    line.unit_price = String(l.unit_price).trim();
+    return line;
+  });
+  return {
+    member: { ...member, points: numberOrText(member.points) },
+    cart: c,
+    redeem_points: state.redeem === 'max' ? 'max' : numberOrText(state.redeem),
+  };
+}
+
+// ---- rendering --------------------------------------------------------------------------------
+
+function renderMember() {
+  const select = $('member');
+  select.replaceChildren(
+    ...MEMBERS.map((m, i) => {
+      const opt = new Option(`${m.id} — ${m.status}${m.tier ? `, ${m.tier}` : ''}`, String(i));
+      return opt;
+    }),
+  );
+  select.value = String(MEMBERS.findIndex((m) => m.id === state.member.id));
+  $('member-points').value = String(state.member.points);
+  const m = state.member;
+  $('member-info').textContent = `Status ${m.status}; tier ${m.tier ?? '(lowest)'}.`;
+}
+
+function renderCart() {
+  const { cart } = state;
+  $('cart-id').value = cart.id;
+  $('cart-at').value = cart.at;
+  $('cart-store').value = cart.store ?? '';
+  $('cart-channel').value = cart.channel ?? '';
+  const tbody = $('lines').tBodies[0];
+  tbody.replaceChildren(
+    ...cart.lines.map((line, i) => {
+      const tr = document.createElement('tr');
+      tr.dataset.path = `cart.lines[${i}]`;
+      tr.dataset.line = line.id;
+      const cell = (child) => {
+        const td = document.createElement('td');
+        if (child) td.append(child);
+        tr.append(td);
+        return td;
+      };
+      const input = (field, attrs = {}) => {
+        const el = document.createElement('input');
+        el.value = String(line[field] ?? '');
+        el.dataset.path = `cart.lines[${i}].${field}`;
+        el.dataset.field = field;
+        Object.assign(el, attrs);
+        el.addEventListener('input', () => {
+          line[field] = el.value;
+          update();
+        });
+        return el;
+      };
+      cell(document.createTextNode(line.id)).className = 'line-id';
+      cell(input('sku', { size: 8 })).firstChild.setAttribute('list', 'skus');
+      cell(input('category', { size: 10 })).firstChild.setAttribute('list', 'categories');
+      cell(input('quantity', { type: 'number', min: 1, step: 1, inputMode: 'numeric', className: 'qty' }));
+      cell(input('unit_price', { size: 9, inputMode: 'decimal', className: 'price' }));
+      const total = cell();
+      total.className = 'num line-total';
+      const remove = document.createElement('button');
+      remove.type = 'button';
+      remove.textContent = '✕';
+      remove.title = `Remove line ${line.id}`;
+      remove.className = 'remove';
+      remove.addEventListener('click', () => {
+        cart.lines.splice(i, 1);
+        renderCart();
+        update();
+      });
+      cell(remove);
+      return tr;
+    }),
+  );
+}
+
+function addLine(item = { sku: '', category: '', unit_price: '0' }) {
+  const id = `L${++state.nextLine}`;
+  state.cart.lines.push({ id, sku: item.sku, category: item.category, quantity: 1, unit_price: item.unit_price });
+  renderCart();
+  update();
+}
+
+function renderRedeemLimits(maxPoints) {
+  const r = state.policy?.redemption ?? null;
+  const step = r?.step ?? 1;
+  const minPoints = r?.min_points ?? 1;
+  for (const el of [$('redeem-range'), $('redeem')]) {
+    el.max = String(maxPoints);
+    el.step = String(step);
+    el.dataset.minPoints = String(minPoints);
+    el.disabled = !r;
+  }
+  const shown = state.redeem === 'max' ? String(maxPoints) : state.redeem;
+  // Leave the field being typed in alone.
+  if (document.activeElement !== $('redeem-range')) $('redeem-range').value = String(Number(shown) || 0);
+  if (document.activeElement !== $('redeem') && $('redeem').value !== shown) $('redeem').value = shown;
+  $('redeem-info').textContent = r
+    ? `Up to ${maxPoints} points; at least ${minPoints}, in steps of ${step}; 1 point = ${groupDigits(r.point_value)} ${state.policy.currency}.`
+    : 'This policy has no redemption section: points cannot pay for orders.';
+}
+
+function clearResult() {
+  for (const id of ['subtotal', 'tier_discount', 'redeemed_amount', 'total']) setValue($(`r-${id}`), '', '—');
+  for (const id of ['redeemed_points', 'earned_points', 'max_redeemable_points', 'digest', 'tier']) {
+    setValue($(`r-${id}`), '', '—');
+  }
+  $('allocation').tBodies[0].replaceChildren();
+  $('applied-rules').replaceChildren();
+  $('notes').replaceChildren();
+  for (const el of document.querySelectorAll('.line-total')) setValue(el, '', '');
+  $('result').classList.add('stale');
+}
+
+function renderResult(q) {
+  const cur = q.currency;
+  $('result').classList.remove('stale');
+  setMoney($('r-subtotal'), q.subtotal, cur);
+  setMoney($('r-tier_discount'), q.tier_discount, cur);
+  setMoney($('r-redeemed_amount'), q.redeemed_amount, cur);
+  setMoney($('r-total'), q.total, cur);
+  setValue($('r-redeemed_points'), q.redeemed_points);
+  setValue($('r-earned_points'), q.earned_points);
+  setValue($('r-max_redeemable_points'), q.max_redeemable_points);
+  setValue($('r-tier'), q.tier);
+  setValue($('r-digest'), q.digest);
+  setValue($('r-policy_digest'), q.policy_digest);
+
+  $('allocation').tBodies[0].replaceChildren(
+    ...q.lines.map((line) => {
+      const tr = document.createElement('tr');
+      tr.dataset.line = line.id;
+      const id = document.createElement('td');
+      id.textContent = line.id;
+      tr.append(id);
+      for (const field of ['subtotal', 'tier_discount', 'redeemed_amount', 'paid', 'earn_basis']) {
+        const td = document.createElement('td');
+        td.className = 'num';
+        td.dataset.field = field;
+        setMoney(td, line[field], '');
+        tr.append(td);
+      }
+      return tr;
+    }),
+  );
+  const byId = new Map(q.lines.map((l) => [l.id, l]));
+  for (const tr of $('lines').tBodies[0].rows) {
+    const line = byId.get(tr.dataset.line);
+    if (line) setMoney(tr.querySelector('.line-total'), line.subtotal, '');
+  }
+  $('applied-rules').replaceChildren(
+    ...q.applied_rules.map((r) => {
+      const li = document.createElement('li');
+      li.dataset.rule = r.rule;
+      li.dataset.value = JSON.stringify(r);
+      li.textContent = `${r.rule}: ${JSON.stringify(r.effect)}${r.lines.length ? ` on ${r.lines.join(', ')}` : ' (order)'}`;
+      return li;
+    }),
+  );
+  $('notes').replaceChildren(
+    ...q.notes.map((n) => {
+      const li = document.createElement('li');
+      li.dataset.code = n.code;
+      li.dataset.value = JSON.stringify(n);
+      li.textContent = `${n.message} (${n.code})`;
+      return li;
+    }),
+  );
+}
+
+// ---- quoting ----------------------------------------------------------------------------------
+
+function update() {
+  clearErrors();
+  const { engine } = state;
+  if (!engine) {
+    clearResult();
+    return;
+  }
+  const request = buildRequest();
+  window.__pos.lastRequest = request;
+  $('request-json').textContent = JSON.stringify(request, null, 2);
+  try {
+    const quote = engine.quote(request);
+    window.__pos.lastResponse = quote;
+    window.__pos.lastError = null;
+    $('response-json').textContent = JSON.stringify(quote);
+    renderResult(quote);
+    renderRedeemLimits(quote.max_redeemable_points);
+  } catch (e) {
+    if (!(e instanceof LoyaltyError)) throw e;
+    window.__pos.lastResponse = null;
+    window.__pos.lastError = e.toJSON().error;
+    $('response-json').textContent = JSON.stringify(e);
+    clearResult();
+    showError(e);
+    // Keep the redemption limits current: what could be redeemed if nothing were.
+    try {
+      renderRedeemLimits(engine.quote({ ...request, redeem_points: 0 }).max_redeemable_points);
+    } catch {
+      renderRedeemLimits(0);
+    }
+  }
+  document.body.dataset.quotes = String(Number(document.body.dataset.quotes ?? 0) + 1);
+}
+
+function loadPolicy(policy) {
+  state.engine?.free();
+  state.engine = null;
+  state.policy = null;
+  try {
+    state.engine = new Engine(policy);
+    state.policy = typeof policy === 'string' ? JSON.parse(policy) : policy;
+    $('policy-id').textContent = `${state.policy.id} · ${state.engine.policyDigest.slice(0, 19)}…`;
+    setValue($('r-policy_digest'), state.engine.policyDigest);
+    return null;
+  } catch (e) {
+    if (!(e instanceof LoyaltyError)) throw e;
+    return e;
+  }
+}
+
+function applyPolicy(text) {
+  const err = loadPolicy(text);
+  update();
+  if (err) {
+    clearResult();
+    $('policy-section').open = true;
+    showError(err);
+    window.__pos.lastError = err.toJSON().error;
+  }
+}
+
+// ---- wiring -------------------------------------------------------------------------------------
+
+function wire() {
+  $('member').addEventListener('change', (e) => {
+    state.member = { ...MEMBERS[Number(e.target.value)] };
+    state.redeem = '0';
+    renderMember();
+    update();
+  });
+  $('member-points').addEventListener('input', (e) => {
+    state.member.points = e.target.value;
+    update();
+  });
+  for (const [id, field] of [
+    ['cart-id', 'id'],
+    ['cart-at', 'at'],
+    ['cart-store', 'store'],
+    ['cart-channel', 'channel'],
+  ]) {
+    $(id).addEventListener('input', (e) => {
+      state.cart[field] = e.target.value;
+      update();
+    });
+  }
+  $('now').addEventListener('click', () => {
+    state.cart.at = nowRfc3339();
+    $('cart-at').value = state.cart.at;
+    update();
+  });
+  $('add-line').addEventListener('click', () => addLine());
+  $('catalog').replaceChildren(
+    ...CATALOG.map((item) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'quick-add';
+      b.dataset.sku = item.sku;
+      b.textContent = item.name;
+      b.title = `${item.sku} · ${item.category} · ${groupDigits(item.unit_price)}`;
+      b.addEventListener('click', () => addLine(item));
+      return b;
+    }),
+  );
+  $('skus').replaceChildren(...CATALOG.map((i) => new Option(i.name, i.sku)));
+  const categories = new Set(CATALOG.map((i) => i.category));
+  for (const rule of POLICY.earning.rules) for (const c of rule.when?.categories ?? []) categories.add(c);
+  $('categories').replaceChildren(...[...categories].map((c) => new Option(c, c)));
+
+  // The slider moves in valid amounts only: 0, or min_points..max in steps.
+  $('redeem-range').addEventListener('input', (e) => {
+    let v = Number(e.target.value);
+    const min = Number(e.target.dataset.minPoints ?? 1);
+    const max = Number(e.target.max);
+    const before = state.redeem === 'max' ? max : Number(state.redeem) || 0;
+    // Between 0 and min_points: going up jumps to min_points, going down to 0.
+    if (v > 0 && v < min) v = before >= min || min > max ? 0 : min;
+    state.redeem = String(v);
+    $('redeem').value = state.redeem;
+    update();
+  });
+  // The number field sends what was typed: the engine says what is wrong with it.
+  $('redeem').addEventListener('input', (e) => {
+    state.redeem = e.target.value;
+    update();
+  });
+  $('redeem-max').addEventListener('click', () => {
+    state.redeem = 'max';
+    update();
+  });
+  $('redeem-none').addEventListener('click', () => {
+    state.redeem = '0';
+    update();
+  });
+  $('policy').value = JSON.stringify(POLICY, null, 2);
+  $('policy-apply').addEventListener('click', () => applyPolicy($('policy').value));
+  $('policy-reset').addEventListener('click', () => {
+    $('policy').value = JSON.stringify(POLICY, null, 2);
+    applyPolicy(POLICY);
+  });
+}
+
+async function main() {
+  wire();
+  renderMember();
+  renderCart();
+  try {
+    await init();
+  } catch (e) {
+    $('engine-status').textContent = `engine failed to load: ${e.message}`;
+    throw e;
+  }
+  $('engine-status').textContent = 'engine ready (WebAssembly)';
+  applyPolicy(POLICY);
+  document.body.dataset.ready = '1';
+}
+
+main();
