@@ -2,10 +2,12 @@
 //! eval`) and the Wasm bindings both call these, which is what makes their bytes identical.
 
 use crate::engine::{respond, Engine};
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
+use crate::limits;
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
+use std::collections::HashSet;
 use std::fmt;
 
 /// Validates a policy document: `{"policy_digest","warnings"}` or `{"error":…}`.
@@ -15,6 +17,9 @@ pub fn validate_json(policy_json: &str) -> String {
 
 /// One `loyalty eval` line (SPEC §7.26): `None` for a blank line, else exactly one compact line.
 pub fn eval_line(line: &str) -> Option<String> {
+    if line.len() > limits::MAX_LINE_BYTES {
+        return Some(line_too_long());
+    }
     if line.trim().is_empty() {
         return None;
     }
@@ -22,6 +27,21 @@ pub fn eval_line(line: &str) -> Option<String> {
         Ok(s) => s,
         Err(e) => e.to_json(),
     })
+}
+
+/// The answer to a request line longer than [`limits::MAX_LINE_BYTES`]: `limit_exceeded` at
+/// path `""`. `loyalty eval` writes it for a line it stopped reading at the limit (the rest of
+/// the line is skipped and the stream goes on), so the CLI and `evalLine` answer alike.
+pub fn line_too_long() -> String {
+    Error::new(
+        ErrorCode::LimitExceeded,
+        "",
+        format!(
+            "the request line is longer than {} bytes",
+            limits::MAX_LINE_BYTES
+        ),
+    )
+    .to_json()
 }
 
 /// The operations `eval` knows.
@@ -123,8 +143,10 @@ impl<'de> Deserialize<'de> for Members {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members, A::Error> {
                 let mut out: Vec<(String, Box<RawValue>)> = Vec::new();
+                // A set, not a scan of `out`: a line with a million keys stays linear.
+                let mut seen: HashSet<String> = HashSet::new();
                 while let Some(k) = map.next_key::<String>()? {
-                    if out.iter().any(|(x, _)| *x == k) {
+                    if !seen.insert(k.clone()) {
                         return Err(serde::de::Error::custom(format!("duplicate field `{k}`")));
                     }
                     let v: Box<RawValue> = map.next_value()?;

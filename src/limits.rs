@@ -13,3 +13,5 @@ pub const MAX_LIST: usize = 10_000;
 pub const MAX_CART_LINES: usize = 1_000;
 /// Months in expiry rules (1,200 = a century).
 pub const MAX_MONTHS: i64 = 1_200;
+/// Bytes in one `loyalty eval` / `evalLine` request line (16 MiB), without its line end.
+pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;

@@ -6,7 +6,7 @@
 //!   non-blank line, flushed, whatever the line holds.
 
 use clap::{Parser, Subcommand};
-use loyalty_engine::api;
+use loyalty_engine::{api, limits};
 use std::io::{self, BufRead, Write};
 use std::process::ExitCode;
 
@@ -69,27 +69,74 @@ fn eval() -> ExitCode {
     let mut out = stdout.lock();
     let mut buf = Vec::new();
     loop {
-        buf.clear();
-        match input.read_until(b'\n', &mut buf) {
-            Ok(0) => return ExitCode::SUCCESS,
-            Ok(_) => {}
+        // At most the line limit (+1 for a '\r') is held: a longer line is skipped to its end
+        // and answered `limit_exceeded`, and the stream goes on.
+        let too_long = match read_line_capped(&mut input, &mut buf, limits::MAX_LINE_BYTES + 1) {
+            Ok(None) => return ExitCode::SUCCESS,
+            Ok(Some(too_long)) => too_long,
             Err(e) => {
                 eprintln!("loyalty: cannot read stdin: {e}");
                 return ExitCode::from(2);
             }
-        }
-        // A line that is not UTF-8 still gets its one answer line.
-        let answer = match std::str::from_utf8(&buf) {
-            Ok(line) => api::eval_line(line.trim_end_matches(['\n', '\r'])),
-            Err(_) => Some(
-                loyalty_engine::Error::invalid_request("", "the line is not valid UTF-8").to_json(),
-            ),
+        };
+        let answer = if too_long {
+            Some(api::line_too_long())
+        } else {
+            // A line that is not UTF-8 still gets its one answer line.
+            match std::str::from_utf8(&buf) {
+                Ok(line) => api::eval_line(line.trim_end_matches('\r')),
+                Err(_) => Some(
+                    loyalty_engine::Error::invalid_request("", "the line is not valid UTF-8")
+                        .to_json(),
+                ),
+            }
         };
         if let Some(answer) = answer {
             if writeln!(out, "{answer}").and_then(|_| out.flush()).is_err() {
                 // The reader went away: nothing more can be delivered.
                 return ExitCode::SUCCESS;
             }
+        }
+    }
+}
+
+/// Reads one line into `buf` without its `\n`, keeping at most `cap` bytes. `Ok(None)` at the
+/// end of input; `Ok(Some(true))` when the line was longer than `cap` (it is consumed to its
+/// end, `buf` left empty), else `Ok(Some(false))`.
+fn read_line_capped<R: BufRead>(
+    input: &mut R,
+    buf: &mut Vec<u8>,
+    cap: usize,
+) -> io::Result<Option<bool>> {
+    buf.clear();
+    let mut too_long = false;
+    let mut any = false;
+    loop {
+        let available = match input.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok(any.then_some(too_long));
+        }
+        any = true;
+        let newline = available.iter().position(|&b| b == b'\n');
+        let chunk = available
+            .get(..newline.unwrap_or(available.len()))
+            .unwrap_or_default();
+        if !too_long {
+            if buf.len() + chunk.len() > cap {
+                too_long = true;
+                buf.clear();
+            } else {
+                buf.extend_from_slice(chunk);
+            }
+        }
+        let used = newline.map_or(available.len(), |i| i + 1);
+        input.consume(used);
+        if newline.is_some() {
+            return Ok(Some(too_long));
         }
     }
 }
