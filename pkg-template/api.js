@@ -96,8 +96,8 @@ export function createApi(raw, isReady) {
     // One line per engine operation (and one line in src/wasm.rs, one in index.d.ts).
     quote(request) { return this.#call('quote', request); }
     verify(request) { return this.#call('verify', request); }
-    // replay(request) { return this.#call('replay', request); }
-    // progress(request) { return this.#call('progress', request); }
+    replay(request) { return this.#call('replay', request); }
+    progress(request) { return this.#call('progress', request); }
 
     #call(op, request) {
       return answer(this.#raw.call(op, toJson(request, 'invalid_request', 'request')));

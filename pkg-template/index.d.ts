@@ -11,10 +11,15 @@ import type {
   MemberSnapshot,
   Note,
   PolicyDocument,
+  ProgressResponse,
   QuoteRequest,
   QuoteResponse,
   RedeemPoints,
+  ReplayRequest,
+  ReplayResponse,
   ValidateResponse,
+  VerifyRequest,
+  VerifyResponse,
   WarningOut,
 } from './types.js';
 
@@ -27,10 +32,15 @@ export type {
   MemberSnapshot,
   Note,
   PolicyDocument,
+  ProgressResponse,
   QuoteRequest,
   QuoteResponse,
   RedeemPoints,
+  ReplayRequest,
+  ReplayResponse,
   ValidateResponse,
+  VerifyRequest,
+  VerifyResponse,
   WarningOut,
 };
 
@@ -73,8 +83,12 @@ export class Engine {
   readonly policyDigest: string;
   /** Quotes one order (SPEC §2); throws a `LoyaltyError` on an error answer. */
   quote(request: QuoteRequest | string): QuoteResponse;
+  /** Replays a member's history up to `as_of` (SPEC §3); throws a `LoyaltyError` on an error answer. */
+  replay(request: ReplayRequest | string): ReplayResponse;
+  /** What a storefront widget shows (SPEC §4), from a replay request; throws a `LoyaltyError`. */
+  progress(request: ReplayRequest | string): ProgressResponse;
   /** Recomputes a till's quote natively and lists what differs; throws a `LoyaltyError` if the quote request fails. */
-  verify(request: import('./types.js').VerifyRequest | string): import('./types.js').VerifyResponse;
+  verify(request: VerifyRequest | string): VerifyResponse;
   /** Frees the Wasm memory now rather than at garbage collection. */
   free(): void;
 }

@@ -140,7 +140,7 @@ fs.writeFileSync(path.join(pkg, 'api.cjs'), apiCjs);
 // taking the generated types from types.d.cts.
 const indexDts = read(path.join(template, 'index.d.ts'));
 if (!indexDts.includes("from './types.js';")) fail("pkg-template/index.d.ts must import from './types.js'");
-fs.writeFileSync(path.join(pkg, 'index.d.cts'), indexDts.replaceAll("from './types.js';", "from './types.cjs';"));
+fs.writeFileSync(path.join(pkg, 'index.d.cts'), indexDts.replaceAll("'./types.js'", "'./types.cjs'"));
 
 // package.json: the crate's version.
 const cargoToml = read(path.join(root, 'Cargo.toml'));

@@ -50,8 +50,8 @@ impl RawEngine {
         match op {
             "quote" => self.engine.quote_json(request_json),
             "verify" => self.engine.verify_json(request_json),
-            // "replay" => self.engine.replay_json(request_json),
-            // "progress" => self.engine.progress_json(request_json),
+            "replay" => self.engine.replay_json(request_json),
+            "progress" => self.engine.progress_json(request_json),
             _ => unknown_op(op),
         }
     }

@@ -5,8 +5,8 @@
 // (plus optional "notes": ["..."], the hand computation)
 // and must hold, byte for byte:
 //   (a) evalLine(JSON.stringify(request)) === JSON.stringify(expected)   (the CLI contract)
-//   (b) the object API gives the same JSON: op quote → new Engine(policy).quote(rest),
-//       op validate → validate(policy) (a thrown LoyaltyError is compared as JSON.stringify(err);
+//   (b) the object API gives the same JSON: op quote/replay/progress/verify →
+//       new Engine(policy)[op](rest), op validate → validate(policy) (a thrown LoyaltyError is compared as JSON.stringify(err);
 //       the engine reports policy errors at `policy.…` paths in both APIs).
 // No tests/vectors/ directory at all: passes, saying "0 vectors". A directory without vectors,
 // or a file that is not a vector, fails.
@@ -75,7 +75,7 @@ function viaObjectApi(request) {
   if (op === 'simulate') {
     return typeof api.simulate === 'function' ? asLine(() => api.simulate({ policy, ...rest })) : null;
   }
-  if (['quote', 'replay', 'progress'].includes(op) && policyApplies) {
+  if (['quote', 'replay', 'progress', 'verify'].includes(op) && policyApplies) {
     if (typeof api.Engine.prototype[op] !== 'function') return null;
     let engine;
     const constructed = asLine(() => {
