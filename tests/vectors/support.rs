@@ -22,7 +22,9 @@ pub struct Vector {
 }
 
 pub fn vectors_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("vectors")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("vectors")
 }
 
 /// Every `tests/vectors/**/*.json` (except under `tools/`), sorted by relative path.
