@@ -116,7 +116,10 @@ fn civil(z: i64) -> (i64, i64, i64) {
 
 /// Builds events at the given offsets (seconds after joining) from generated ones.
 fn events(evs: &[(Ev, i64)], currency_eur: bool) -> Vec<Value> {
-    timed_events(evs, currency_eur).into_iter().map(|(e, _)| e).collect()
+    timed_events(evs, currency_eur)
+        .into_iter()
+        .map(|(e, _)| e)
+        .collect()
 }
 
 /// The events with their offsets (a refund before any purchase is left out).
@@ -180,7 +183,14 @@ fn timed_events(evs: &[(Ev, i64)], currency_eur: bool) -> Vec<(Value, i64)> {
                 "locked_until": l.map(|d| at(JOINED + offset + i64::from(d) * 86_400))})
             }
             Ev::Status(s) => {
-                let status = ["active", "inactive", "excluded", "unassigned", "active", "active"][*s as usize];
+                let status = [
+                    "active",
+                    "inactive",
+                    "excluded",
+                    "unassigned",
+                    "active",
+                    "active",
+                ][*s as usize];
                 json!({"id": id, "type": "status", "at": t, "status": status})
             }
             Ev::Reward => json!({"id": id, "type": "redeem_reward", "at": t, "reward_id": "r"}),

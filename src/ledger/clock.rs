@@ -86,6 +86,9 @@ pub struct State<'p> {
     pub notices: Vec<Notice>,
     /// Expiry instants already announced by a `points_expiring` notice.
     noticed: HashSet<Instant>,
+    /// How a purchase's `redeem_points` above the limit is treated: `Strict` (replay: an
+    /// error) or `Clamp` (simulate, SPEC §5: the most the policy allows).
+    pub redeem_mode: RedeemMode,
 }
 
 fn pts(v: i128, path: &str) -> Result<i64, Error> {
@@ -116,6 +119,7 @@ impl<'p> State<'p> {
             history: Vec::new(),
             notices: Vec::new(),
             noticed: HashSet::new(),
+            redeem_mode: RedeemMode::Strict,
         }
     }
 
@@ -126,7 +130,10 @@ impl<'p> State<'p> {
     /// The qualifying value of the window ending at `t`.
     pub fn value_at(&self, t: Instant, path: &str) -> Result<i64, Error> {
         self.qualifying
-            .value(tiers::window_at(self.policy, t), tiers::metric_max(self.policy))
+            .value(
+                tiers::window_at(self.policy, t),
+                tiers::metric_max(self.policy),
+            )
             .ok_or_else(|| Error::overflow(path))
     }
 
@@ -247,8 +254,7 @@ impl<'p> State<'p> {
         }
         // 4. Review.
         if self.tier.tier > 0
-            && tiers::next_scheduled_review(self.policy, self.tier, tiers_just_before(t))
-                == Some(t)
+            && tiers::next_scheduled_review(self.policy, self.tier, tiers_just_before(t)) == Some(t)
             && !tiers::skipped(self.policy, self.tier, t)
         {
             let value = self.review_value(t, "events")?;
@@ -450,7 +456,7 @@ impl<'p> State<'p> {
         // elsewhere (clamped, never an error) so `paid` and would-be points are right, but it
         // consumes no lot and earns no lot.
         let (pricing_member, mode) = if earn {
-            (member, RedeemMode::Strict)
+            (member, self.redeem_mode)
         } else {
             (
                 MemberState {
@@ -625,11 +631,7 @@ impl<'p> State<'p> {
             TierMetric::Spend => order.spend_with(policy, &after, p)?,
             _ => 0,
         };
-        let any_left = order
-            .lines
-            .iter()
-            .zip(&after)
-            .any(|(l, a)| *a < l.quantity);
+        let any_left = order.lines.iter().zip(&after).any(|(l, a)| *a < l.quantity);
         let entry = order.entry;
 
         // Clawback: the order's own pending lot, then available lots; the rest is debt or dropped.
@@ -644,16 +646,10 @@ impl<'p> State<'p> {
             }
             Clawback::WithinBalance => Some(rest),
         };
-        self.totals.clawed_back = pts(
-            i128::from(self.totals.clawed_back) + i128::from(taken),
-            p,
-        )?;
+        self.totals.clawed_back = pts(i128::from(self.totals.clawed_back) + i128::from(taken), p)?;
         // Returned redemption: a new lot, available at once, expiring as if earned now.
         self.credit(returned, e.at, e.at, lot_expiry(policy, e.at), None);
-        self.totals.redeemed = pts(
-            i128::from(self.totals.redeemed) - i128::from(returned),
-            p,
-        )?;
+        self.totals.redeemed = pts(i128::from(self.totals.redeemed) - i128::from(returned), p)?;
 
         if let Some(order) = self.orders.get_mut(oi) {
             for (l, a) in order.lines.iter_mut().zip(&after) {

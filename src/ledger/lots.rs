@@ -92,7 +92,11 @@ impl Lots {
     pub fn make_available(&mut self, t: Instant) -> bool {
         let mut any = false;
         let mut debt = self.debt;
-        for l in self.lots.iter_mut().filter(|l| l.pending && l.available_at <= t) {
+        for l in self
+            .lots
+            .iter_mut()
+            .filter(|l| l.pending && l.available_at <= t)
+        {
             l.pending = false;
             let paid = l.points.min(debt);
             l.points -= paid;

@@ -16,7 +16,9 @@ pub mod orders;
 pub mod request;
 pub mod response;
 
-pub use request::{Event, EventCart, EventCartLine, EventType, LedgerMember, RefundLine, ReplayRequest};
+pub use request::{
+    Event, EventCart, EventCartLine, EventType, LedgerMember, RefundLine, ReplayRequest,
+};
 pub use response::{
     HistoryRow, LotOut, MetricValue, NoticeOut, PointsOut, QualificationOut, ReplayResponse,
     TierOut, Totals,

@@ -68,9 +68,7 @@ pub fn progress(policy: &Policy, req: &ReplayRequest) -> Result<ProgressResponse
     let keep = match tiers::next_review(policy, s.tier, r.as_of) {
         None => None,
         Some(review_at) => {
-            let required = levels
-                .get(s.tier.tier)
-                .map_or(0, |l| l.threshold.value);
+            let required = levels.get(s.tier.tier).map_or(0, |l| l.threshold.value);
             let will_hold = s.review_value(review_at, "as_of")?;
             Some(Keep {
                 review_at: zone.format(review_at),
