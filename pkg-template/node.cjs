@@ -15,7 +15,5 @@ function init() {
 Object.defineProperty(exports, '__esModule', { value: true });
 exports.default = init;
 exports.init = init;
-exports.Engine = api.Engine;
-exports.LoyaltyError = api.LoyaltyError;
-exports.validate = api.validate;
-exports.evalLine = api.evalLine;
+// Everything createApi returns (node.mjs and web.js re-export the same names).
+Object.assign(exports, api);

@@ -14,7 +14,11 @@ let pending = null;
  */
 export default function init(input) {
   if (!pending) {
-    pending = wbgInit(input === undefined ? undefined : { module_or_path: input }).then(
+    const wrapped =
+      input === undefined || (input !== null && Object.getPrototypeOf(input) === Object.prototype && 'module_or_path' in input)
+        ? input
+        : { module_or_path: input };
+    pending = wbgInit(wrapped).then(
       () => {
         ready = true;
       },

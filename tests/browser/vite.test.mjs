@@ -1,11 +1,12 @@
 // The package in a Vite build: tests/vite (which depends on the packed tarball through a
-// `file:` dependency) is built with `vite build`, served, and run in Chromium.
+// `file:` dependency) is built with `vite build`, served, and run in Chromium. The same app also
+// runs under Vite's dev server (dependency pre-bundling must not lose the .wasm).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { build } from 'vite';
+import { build, createServer } from 'vite';
 
 import { POLICY, WORKED_EXAMPLE } from '../../www/pos/sample-data.js';
 import { assertScenario } from '../support/checks.js';
@@ -52,4 +53,23 @@ test('Vite bundle: same answers as Node, byte for byte', async () => {
   assert.deepEqual(inBrowser, inNode);
   assertScenario(inBrowser, LIVE);
   assert.deepEqual(problems, []);
+});
+
+test('Vite dev server: the same app works unbundled, with dependency pre-bundling', async () => {
+  const dev = await createServer({
+    root: VITE_APP,
+    configFile: false,
+    logLevel: 'warn',
+    server: { port: 0, host: '127.0.0.1', hmr: false },
+  });
+  try {
+    await dev.listen();
+    const { page, problems } = await openPage(browser, dev.resolvedUrls.local[0]);
+    const inBrowser = await scenarioResult(page);
+    const inNode = await runScenario(esm, { policy: POLICY, request: WORKED_EXAMPLE });
+    assert.deepEqual(inBrowser, inNode);
+    assert.deepEqual(problems, []);
+  } finally {
+    await dev.close();
+  }
 });

@@ -33,6 +33,12 @@ test('CommonJS: require("loyalty-engine") resolves to node.cjs', async () => {
   assert.equal(await cjs.default(), undefined);
 });
 
+test('every entry point exports the same names (node.mjs, node.cjs, web.js)', async () => {
+  const web = await import(pathToFileURL(path.join(PKG, 'web.js')).href);
+  assert.deepEqual(Object.keys(cjs).sort(), API);
+  assert.deepEqual(Object.keys(web).sort(), API);
+});
+
 test('ESM and CommonJS share one instance: one LoyaltyError class', () => {
   assert.equal(esm.LoyaltyError, cjs.LoyaltyError);
   assert.equal(esm.Engine, cjs.Engine);
