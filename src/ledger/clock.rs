@@ -147,8 +147,12 @@ impl<'p> State<'p> {
             .ok_or_else(|| Error::overflow(path))
     }
 
-    /// Distinct expiry instants of lots holding points, with the announcement instant of each.
-    fn expiring_groups(&self) -> Vec<(Instant, Instant)> {
+    /// Distinct expiry instants of lots holding points not yet announced, ascending, with the
+    /// announcement instant of each — up to the first announced well after `t`. Announcement
+    /// instants rise with expiry instants (moving a local date back keeps the order, up to a
+    /// DST shift inside a fall-back hour, hence a two-hour slack), so the rest cannot be due at
+    /// or before `t`; stopping there keeps long histories fast.
+    fn expiring_groups(&self, t: Instant) -> Vec<(Instant, Instant)> {
         let mut seen: Vec<Instant> = self
             .lots
             .lots
@@ -159,10 +163,18 @@ impl<'p> State<'p> {
         seen.sort();
         seen.dedup();
         let days = self.policy.expiry_notice_days;
-        seen.into_iter()
-            .filter(|e| !self.noticed.contains(e))
-            .filter_map(|e| Some((e, self.zone().add_local_days(e, -days)?)))
-            .collect()
+        let slack = t.checked_add_seconds(7_200).unwrap_or(Instant::MAX);
+        let mut out = Vec::new();
+        for e in seen.into_iter().filter(|e| !self.noticed.contains(e)) {
+            let Some(n) = self.zone().add_local_days(e, -days) else {
+                continue;
+            };
+            out.push((e, n));
+            if n > slack {
+                break;
+            }
+        }
+        out
     }
 
     /// The next instant in (clock, limit] where something happens on its own.
@@ -179,7 +191,7 @@ impl<'p> State<'p> {
                 }
             }
         }
-        candidates.extend(self.expiring_groups().into_iter().map(|(_, n)| n));
+        candidates.extend(self.expiring_groups(self.clock).into_iter().map(|(_, n)| n));
         if self.policy.tiers.metric == TierMetric::Points {
             if let Some(t) = self.qualifying.next_rise_after(self.clock) {
                 candidates.push(t);
@@ -208,7 +220,7 @@ impl<'p> State<'p> {
 
     fn at_instant(&mut self, t: Instant) -> Result<(), Error> {
         // 1. Notices of coming expiries, with the points the lots hold now.
-        for (e, n) in self.expiring_groups() {
+        for (e, n) in self.expiring_groups(t) {
             if n != t {
                 continue;
             }
