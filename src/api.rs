@@ -10,6 +10,11 @@ use serde_json::value::RawValue;
 use std::collections::HashSet;
 use std::fmt;
 
+/// Simulate request JSON (SPEC §5, with its `policy`) in; the report (or `{"error":…}`) out.
+pub fn simulate_json(request_json: &str) -> String {
+    crate::simulate::simulate_json(request_json)
+}
+
 /// Validates a policy document: `{"policy_digest","warnings"}` or `{"error":…}`.
 pub fn validate_json(policy_json: &str) -> String {
     respond(Engine::from_json(policy_json).map(|e| e.validate()))
@@ -33,15 +38,96 @@ pub fn eval_line(line: &str) -> Option<String> {
 /// path `""`. `loyalty eval` writes it for a line it stopped reading at the limit (the rest of
 /// the line is skipped and the stream goes on), so the CLI and `evalLine` answer alike.
 pub fn line_too_long() -> String {
+    line_longer_than(limits::MAX_LINE_BYTES)
+}
+
+fn line_longer_than(max_line: usize) -> String {
     Error::new(
         ErrorCode::LimitExceeded,
         "",
-        format!(
-            "the request line is longer than {} bytes",
-            limits::MAX_LINE_BYTES
-        ),
+        format!("the request line is longer than {max_line} bytes"),
     )
     .to_json()
+}
+
+/// `loyalty eval` (SPEC §7.26): reads NDJSON requests from `input` and writes one compact
+/// answer line per non-blank line to `output`, flushed. A line that is not UTF-8 is
+/// `invalid_request`; a line longer than `max_line` bytes (without its line end) is answered
+/// [`line_too_long`] without being held in memory, and the stream goes on. Returns when the
+/// input ends (`Ok`), or with the first read error; a write error (the reader went away) ends the
+/// stream quietly.
+pub fn eval_stream<R: std::io::BufRead, W: std::io::Write>(
+    input: &mut R,
+    output: &mut W,
+    max_line: usize,
+) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    // One more byte than the limit is held, for a '\r' before the '\n'.
+    while let Some(too_long) = read_line_capped(input, &mut buf, max_line.saturating_add(1))? {
+        let answer = match std::str::from_utf8(&buf) {
+            _ if too_long => Some(line_longer_than(max_line)),
+            Ok(line) => {
+                let line = line.trim_end_matches('\r');
+                if line.len() > max_line {
+                    Some(line_longer_than(max_line))
+                } else {
+                    eval_line(line)
+                }
+            }
+            // A line that is not UTF-8 still gets its one answer line.
+            Err(_) => Some(Error::invalid_request("", "the line is not valid UTF-8").to_json()),
+        };
+        if let Some(answer) = answer {
+            if writeln!(output, "{answer}")
+                .and_then(|_| output.flush())
+                .is_err()
+            {
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads one line into `buf` without its `\n`, keeping at most `cap` bytes. `Ok(None)` at the
+/// end of input; `Ok(Some(true))` when the line was longer than `cap` (consumed to its end,
+/// `buf` left empty), else `Ok(Some(false))`.
+fn read_line_capped<R: std::io::BufRead>(
+    input: &mut R,
+    buf: &mut Vec<u8>,
+    cap: usize,
+) -> std::io::Result<Option<bool>> {
+    buf.clear();
+    let mut too_long = false;
+    let mut any = false;
+    loop {
+        let available = match input.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok(any.then_some(too_long));
+        }
+        any = true;
+        let newline = available.iter().position(|&b| b == b'\n');
+        let chunk = available
+            .get(..newline.unwrap_or(available.len()))
+            .unwrap_or_default();
+        if !too_long {
+            if buf.len().saturating_add(chunk.len()) > cap {
+                too_long = true;
+                buf.clear();
+            } else {
+                buf.extend_from_slice(chunk);
+            }
+        }
+        let used = newline.map_or(available.len(), |i| i + 1);
+        input.consume(used);
+        if newline.is_some() {
+            return Ok(Some(too_long));
+        }
+    }
 }
 
 /// The operations `eval` knows.
@@ -52,6 +138,7 @@ enum Op {
     Replay,
     Progress,
     Verify,
+    Simulate,
 }
 
 fn eval(line: &str) -> Result<String, Error> {
@@ -75,16 +162,26 @@ fn eval(line: &str) -> Result<String, Error> {
         Ok("replay") => Op::Replay,
         Ok("progress") => Op::Progress,
         Ok("verify") => Op::Verify,
+        Ok("simulate") => Op::Simulate,
         _ => {
             return Err(Error::invalid_request(
                 "op",
                 format!(
-                    "unknown op {}: expected \"validate\", \"quote\", \"replay\", \"progress\" or \"verify\"",
+                    "unknown op {}: expected \"validate\", \"quote\", \"replay\", \"progress\", \"verify\" or \"simulate\"",
                     op_value.get()
                 ),
             ))
         }
     };
+    if op == Op::Simulate {
+        // The simulate request keeps its `policy` (SPEC §7.26), in input order.
+        let all: Vec<(&str, &RawValue)> = members
+            .iter()
+            .filter(|(k, _)| k != "op")
+            .map(|(k, v)| (k.as_str(), v.as_ref()))
+            .collect();
+        return Ok(simulate_json(&object_text(&all)));
+    }
     let policy = policy.ok_or_else(|| Error::invalid_request("policy", "missing policy"))?;
     let engine = Engine::from_json(policy.get())?;
     let request = object_text(&rest);
@@ -102,6 +199,7 @@ fn eval(line: &str) -> Result<String, Error> {
         Op::Replay => engine.replay_json(&request),
         Op::Progress => engine.progress_json(&request),
         Op::Verify => engine.verify_json(&request),
+        Op::Simulate => simulate_json(&request),
     })
 }
 

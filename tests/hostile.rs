@@ -222,6 +222,36 @@ fn numbers_beyond_i64_and_2_pow_53_are_coded_errors() {
             "invalid_policy",
             "policy.earning.rules[0].multiplier",
         ),
+        // 18 digits fit the grammar but not i64 minor units once scaled to cents (was reported
+        // as "more fraction digits than EUR allows"; found by the differential generator).
+        (
+            with(spec(), |r| {
+                r["policy"]["currency"] = json!("EUR");
+                r["policy"]["earning"]["spend"] = json!("10");
+                r["policy"]["redemption"]["point_value"] = json!("0.01");
+                r["cart"]["lines"][1]["unit_price"] = json!("945735177216552375");
+            }),
+            "amount_overflow",
+            "cart.lines[1].unit_price",
+        ),
+        (
+            with(spec(), |r| {
+                r["policy"]["currency"] = json!("EUR");
+                r["policy"]["earning"]["spend"] = json!("10");
+                r["policy"]["redemption"]["point_value"] = json!("0.01");
+                r["cart"]["lines"][1]["unit_price"] = json!("12.345");
+            }),
+            "invalid_request",
+            "cart.lines[1].unit_price",
+        ),
+        (
+            with(spec(), |r| {
+                r["policy"]["currency"] = json!("EUR");
+                r["policy"]["earning"]["spend"] = json!("945735177216552375");
+            }),
+            "amount_overflow",
+            "policy.earning.spend",
+        ),
         // Values that fit but whose products do not: amount_overflow at the input that led there.
         (
             with(spec(), |r| {
@@ -709,4 +739,38 @@ fn cli_streams_many_lines() {
         };
         assert!(ok, "kind {k}: {line}");
     }
+}
+
+/// `api::eval_stream` (what `loyalty eval` runs) at the edges of a small line limit, fed one
+/// byte at a time so that lines cross buffer boundaries.
+#[test]
+fn eval_stream_line_limit_edges() {
+    struct Trickle<'a>(&'a [u8]);
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            match (self.0.split_first(), out.first_mut()) {
+                (Some((b, rest)), Some(slot)) => {
+                    *slot = *b;
+                    self.0 = rest;
+                    Ok(1)
+                }
+                _ => Ok(0),
+            }
+        }
+    }
+    let cap = 10;
+    let input =
+        b"{\"op\":1}\n{\"op\":22}\r\n{\"op\":4444}\n\r\n          \n           \n{\"op\":1}";
+    let mut reader = std::io::BufReader::with_capacity(3, Trickle(input));
+    let mut out = Vec::new();
+    loyalty_engine::api::eval_stream(&mut reader, &mut out, cap).unwrap();
+    let out = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = out.lines().collect();
+    let limit = r#"{"error":{"code":"limit_exceeded","message":"the request line is longer than 10 bytes","path":""}}"#;
+    assert_eq!(lines.len(), 5, "{out}");
+    assert!(lines[0].contains("unknown op 1"), "{out}"); // 8 bytes
+    assert!(lines[1].contains("unknown op 22"), "{out}"); // 9 bytes + \r
+    assert_eq!(lines[2], limit); // 11 bytes
+    assert_eq!(lines[3], limit); // 11 blanks: too long before blank
+    assert!(lines[4].contains("unknown op 1"), "{out}"); // no final newline
 }

@@ -262,13 +262,16 @@ pub fn check(policy: &Policy, req: &ReplayRequest) -> Result<CheckedRequest, Err
             }
         }
     }
-    let as_of = as_of?;
-    if as_of < joined_at {
-        return Err(Error::invalid_request(
-            "as_of",
-            "as_of must not be before member.joined_at",
-        ));
-    }
+    // `as_of` comes after `events` in the request: an event's fault is reported first.
+    let as_of = match as_of {
+        Ok(t) if t >= joined_at => t,
+        Ok(_) => {
+            return Err(fault.map(|(_, e)| e).unwrap_or_else(|| {
+                Error::invalid_request("as_of", "as_of must not be before member.joined_at")
+            }))
+        }
+        Err(e) => return Err(fault.map(|(_, f)| f).unwrap_or(e)),
+    };
     Ok(CheckedRequest {
         member_id: req.member.id.clone(),
         status: req.member.status,

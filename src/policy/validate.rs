@@ -96,13 +96,19 @@ impl Cx<'_> {
     fn money(&self, s: &DecimalString, path: &str) -> Result<PolicyMoney> {
         let dec = decimal(s, path)?;
         let minor = self.currency.to_minor(&s.0).ok_or_else(|| {
-            err(
-                path,
-                format!(
-                    "{:?} has more fraction digits than {} allows ({})",
-                    s.0, self.currency.code, self.currency.minor_units
-                ),
-            )
+            if s.0.split_once('.').map_or(0, |(_, f)| f.len()) > self.currency.minor_units as usize
+            {
+                err(
+                    path,
+                    format!(
+                        "{:?} has more fraction digits than {} allows ({})",
+                        s.0, self.currency.code, self.currency.minor_units
+                    ),
+                )
+            } else {
+                // A valid decimal beyond ±(2^63 − 1) minor units (SPEC §7.7).
+                Error::overflow(path)
+            }
         })?;
         Ok(PolicyMoney { dec, minor })
     }
@@ -366,14 +372,16 @@ fn tiers(cx: &Cx, t: TiersDocument) -> Result<Tiers> {
                     {
                         Threshold { dec: d, value: v }
                     }
-                    _ => return Err(err(
-                        &tp,
-                        format!(
+                    _ => {
+                        return Err(err(
+                            &tp,
+                            format!(
                             "{:?}: thresholds of metric {} must be non-negative integer strings",
                             l.threshold.0,
                             metric_name(metric)
                         ),
-                    )),
+                        ))
+                    }
                 }
             }
         };

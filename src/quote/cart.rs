@@ -69,14 +69,20 @@ pub fn check<'a>(
                 "unit_price must not be negative",
             ));
         }
+        let fraction_digits = l.unit_price.0.split_once('.').map_or(0, |(_, f)| f.len());
         let unit_price = currency.to_minor(&l.unit_price.0).ok_or_else(|| {
-            Error::invalid_request(
-                &price_path,
-                format!(
-                    "{:?} has more fraction digits than {} allows ({})",
-                    l.unit_price.0, currency.code, currency.minor_units
-                ),
-            )
+            if fraction_digits > currency.minor_units as usize {
+                Error::invalid_request(
+                    &price_path,
+                    format!(
+                        "{:?} has more fraction digits than {} allows ({})",
+                        l.unit_price.0, currency.code, currency.minor_units
+                    ),
+                )
+            } else {
+                // A valid decimal beyond ±(2^63 − 1) minor units (SPEC §7.7).
+                Error::overflow(&price_path)
+            }
         })?;
         let line_subtotal = unit_price
             .checked_mul(l.quantity)
