@@ -18,6 +18,7 @@
 pub mod api;
 pub mod engine;
 pub mod error;
+pub mod generate;
 mod json;
 pub mod ledger;
 pub mod limits;
@@ -26,12 +27,15 @@ pub mod money;
 pub mod policy;
 pub mod progress;
 pub mod quote;
+pub mod simulate;
 pub mod tiers;
 pub mod time;
 pub mod verify;
 
 pub use engine::Engine;
 pub use error::{Error, ErrorCode};
+pub use generate::generate;
+pub use simulate::{simulate, SimulateRequest, SimulateResponse, Simulator};
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;

@@ -1,0 +1,372 @@
+//! Simulate (SPEC §5, §7.24): what a draft policy would have done to real histories.
+//!
+//! Each member's history is replayed under the draft policy (and the baseline) exactly as the
+//! ledger replays it (§3), except that a purchase's `redeem_points` above what the policy allows
+//! is clamped (not an error) and a `redeem_reward` the member cannot take under the policy is
+//! skipped. The report sums per-member facts: points issued / redeemed / expired by month,
+//! tier discounts, the final tier and the outstanding balance.
+//!
+//! - [`simulate`] / [`simulate_json`]: the whole request at once.
+//! - [`Simulator`]: the same, fed member by member (the CLI's NDJSON stream, the JS
+//!   `Simulation` class in a Web Worker); [`Simulator::partial`] and [`Simulator::merge`] let
+//!   threads add members independently and merge into exactly the single-threaded answer.
+//!
+//! A member whose history fails (any §3 fault, or a line that is not a member) is left out of
+//! every figure and listed in `rejected` with its error, paths prefixed `members[i].` (for NDJSON
+//! input `i` is the line number − 1). A member that fails under the baseline only is rejected
+//! too, its message prefixed `baseline: `, so both policies' figures cover the same members.
+
+pub mod accumulator;
+pub mod response;
+
+pub use accumulator::{MemberFacts, Partial};
+pub use response::{
+    Diff, Figures, MembersMoved, MonthFigures, PointsFigures, Rejected, SimulateResponse, TierCount,
+};
+
+use crate::engine::respond;
+use crate::error::{Error, ErrorCode};
+use crate::ledger::{Event, LedgerMember, ReplayRequest};
+use crate::money::Dec;
+use crate::policy::document::DecimalString;
+use crate::policy::{Policy, PolicyDocument};
+use crate::time::Instant;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+#[cfg(target_arch = "wasm32")]
+use tsify::Tsify;
+
+/// `{ "policy", "baseline", "members", "as_of", "expected_redemption" }` (SPEC §5).
+#[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[serde(deny_unknown_fields)]
+pub struct SimulateRequest {
+    /// The draft policy.
+    pub policy: PolicyDocument,
+    /// The policy to compare with (`diff`); null for none.
+    #[serde(default)]
+    pub baseline: Option<PolicyDocument>,
+    pub members: Vec<MemberHistory>,
+    /// RFC 3339 instant: histories are replayed up to here.
+    pub as_of: String,
+    /// Share of outstanding points expected to be redeemed (`"0.7"`), in [0, 1]; null = 1.
+    #[serde(default)]
+    pub expected_redemption: Option<DecimalString>,
+}
+
+/// One member and their history: a §3 replay request without `as_of`. Also one NDJSON line of
+/// `loyalty simulate --members`.
+#[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[serde(deny_unknown_fields)]
+pub struct MemberHistory {
+    pub member: LedgerMember,
+    pub events: Vec<Event>,
+}
+
+/// The policies and parameters of a simulation, shared read-only by every thread.
+#[derive(Debug)]
+pub struct Setup {
+    pub draft: Policy,
+    pub baseline: Option<Policy>,
+    pub as_of: Instant,
+    as_of_text: String,
+    expected: Option<Dec>,
+}
+
+fn parse_policy(text: &str, prefix: &str) -> Result<Policy, Error> {
+    Policy::from_json(text).map_err(|e| e.within(prefix))
+}
+
+fn parse_as_of(text: &str) -> Result<Instant, Error> {
+    Instant::parse_rfc3339(text)
+        .map_err(|e| Error::invalid_request("as_of", format!("{text:?}: {e}")))
+}
+
+fn parse_expected(text: Option<&str>) -> Result<Option<Dec>, Error> {
+    let Some(text) = text else { return Ok(None) };
+    let bad = || {
+        Error::invalid_request(
+            "expected_redemption",
+            format!(
+                "expected_redemption must be a decimal string from \"0\" to \"1\", got {text:?}"
+            ),
+        )
+    };
+    let d = Dec::parse(text).map_err(|_| bad())?;
+    if d.is_negative() || d > Dec::one() {
+        return Err(bad());
+    }
+    Ok(Some(d))
+}
+
+impl Setup {
+    /// From the policies as JSON text (errors at `policy.` / `baseline.` paths), `as_of` and
+    /// `expected_redemption` as written. Faults are reported policy first, then baseline,
+    /// `as_of`, `expected_redemption` (SPEC §7.18).
+    pub fn from_parts(
+        policy_json: &str,
+        baseline_json: Option<&str>,
+        as_of: &str,
+        expected_redemption: Option<&str>,
+    ) -> Result<Setup, Error> {
+        let draft = parse_policy(policy_json, "policy")?;
+        let baseline = baseline_json
+            .map(|b| parse_policy(b, "baseline"))
+            .transpose()?;
+        Setup::new(draft, baseline, as_of, expected_redemption)
+    }
+
+    /// From validated policies.
+    pub fn new(
+        draft: Policy,
+        baseline: Option<Policy>,
+        as_of: &str,
+        expected_redemption: Option<&str>,
+    ) -> Result<Setup, Error> {
+        let as_of_instant = parse_as_of(as_of)?;
+        let expected = parse_expected(expected_redemption)?;
+        Ok(Setup {
+            draft,
+            baseline,
+            as_of: as_of_instant,
+            as_of_text: as_of.to_string(),
+            expected,
+        })
+    }
+
+    /// An empty partial sum for this setup.
+    pub fn partial(&self) -> Partial {
+        Partial::new(&self.draft, self.baseline.as_ref())
+    }
+
+    /// Replays member number `index` (0-based) and adds it to `acc` (or to its rejections).
+    pub fn add_member(&self, acc: &mut Partial, index: u64, m: MemberHistory) {
+        let id = m.member.id.clone();
+        let req = ReplayRequest {
+            member: m.member,
+            events: m.events,
+            as_of: self.as_of_text.clone(),
+        };
+        let prefix = format!("members[{index}]");
+        let zone = self.draft.time_zone;
+        let draft = match accumulator::replay_member(&self.draft, &req, zone) {
+            Ok(f) => f,
+            Err(e) => return acc.reject(index, Some(id), member_error(e, &prefix, false)),
+        };
+        let baseline = match &self.baseline {
+            None => None,
+            Some(b) => match accumulator::replay_member(b, &req, zone) {
+                Ok(f) => Some(f),
+                Err(e) => return acc.reject(index, Some(id), member_error(e, &prefix, true)),
+            },
+        };
+        acc.accept(&draft, baseline.as_ref());
+    }
+
+    /// Reads member number `index` from its JSON text (`{"member","events"}`) and adds it; a
+    /// text that is not a member is a rejection (`invalid_request` at `members[index]…`).
+    pub fn add_member_json(&self, acc: &mut Partial, index: u64, text: &str) {
+        // Fast path without path tracking; a fault is parsed again for its path.
+        match serde_json::from_str::<MemberHistory>(text) {
+            Ok(m) => self.add_member(acc, index, m),
+            Err(_) => {
+                let err = match crate::json::parse::<MemberHistory>(text, ErrorCode::InvalidRequest)
+                {
+                    Err(e) => e,
+                    Ok(m) => return self.add_member(acc, index, m),
+                };
+                let prefix = format!("members[{index}]");
+                acc.reject(index, member_id_of(text), err.within(&prefix));
+            }
+        }
+    }
+
+    /// The report from the summed members.
+    pub fn finish(&self, mut acc: Partial) -> Result<SimulateResponse, Error> {
+        let zone = self.draft.time_zone;
+        let range = acc.earliest.map(|e| {
+            let k = |t: Instant| {
+                use chrono::Datelike;
+                let d = zone.local_date(t);
+                i64::from(d.year()) * 12 + i64::from(d.month0())
+            };
+            (k(e), k(self.as_of))
+        });
+        let figures = acc.draft.figures(&self.draft, self.expected, range)?;
+        let diff = match (&self.baseline, &acc.baseline) {
+            (Some(b), Some(sums)) => Some(Diff {
+                baseline: sums.figures(b, self.expected, range)?,
+                members_moved: acc.moved,
+            }),
+            _ => None,
+        };
+        acc.rejected.sort_by_key(|(i, _)| *i);
+        Ok(SimulateResponse {
+            figures,
+            diff,
+            rejected: acc.rejected.into_iter().map(|(_, r)| r).collect(),
+        })
+    }
+}
+
+/// A member's fault as listed in `rejected`: its path under `members[i]`, and for a fault
+/// under the baseline only, the message prefixed `baseline: `.
+fn member_error(mut e: Error, prefix: &str, baseline: bool) -> Error {
+    if e.path == "as_of" {
+        // The only member-dependent fault of `as_of`: the member joined after it.
+        e.path = "member.joined_at".into();
+        e.message = "member.joined_at is after as_of".into();
+    }
+    if baseline {
+        e.message = format!("baseline: {}", e.message);
+    }
+    e.within(prefix)
+}
+
+/// `member.id` of a member line that failed to parse, when it can be read.
+fn member_id_of(text: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    v.get("member")?.get("id")?.as_str().map(str::to_string)
+}
+
+/// A simulation fed member by member (SPEC §5 "streamable as NDJSON").
+#[derive(Debug)]
+pub struct Simulator {
+    setup: Setup,
+    acc: Partial,
+    next: u64,
+}
+
+impl Simulator {
+    pub fn new(setup: Setup) -> Simulator {
+        let acc = setup.partial();
+        Simulator {
+            setup,
+            acc,
+            next: 0,
+        }
+    }
+
+    /// From a simulate request's JSON text; `members` may be absent or empty here (add them
+    /// afterwards); members it holds are added.
+    pub fn from_json(text: &str) -> Result<Simulator, Error> {
+        Simulator::from_request_json(text, false)
+    }
+
+    fn from_request_json(text: &str, need_members: bool) -> Result<Simulator, Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Header {
+            policy: Option<Box<RawValue>>,
+            #[serde(default)]
+            baseline: Option<Box<RawValue>>,
+            #[serde(default)]
+            members: Option<Vec<Box<RawValue>>>,
+            as_of: Option<Box<RawValue>>,
+            #[serde(default)]
+            expected_redemption: Option<Box<RawValue>>,
+        }
+        let h: Header = crate::json::parse(text, ErrorCode::InvalidRequest)?;
+        let policy = h
+            .policy
+            .ok_or_else(|| Error::invalid_request("policy", "missing policy"))?;
+        let draft = parse_policy(policy.get(), "policy")?;
+        let baseline = match h.baseline.as_deref().map(RawValue::get) {
+            None | Some("null") => None,
+            Some(b) => Some(parse_policy(b, "baseline")?),
+        };
+        let as_of: String = match h.as_of {
+            None => return Err(Error::invalid_request("as_of", "missing field `as_of`")),
+            Some(v) => serde_json::from_str(v.get()).map_err(|_| {
+                Error::invalid_request("as_of", "as_of must be an RFC 3339 date-time string")
+            })?,
+        };
+        let expected: Option<String> = match h.expected_redemption {
+            None => None,
+            Some(v) => serde_json::from_str(v.get()).map_err(|_| {
+                Error::invalid_request(
+                    "expected_redemption",
+                    "expected_redemption must be a decimal string or null",
+                )
+            })?,
+        };
+        let setup = Setup::new(draft, baseline, &as_of, expected.as_deref())?;
+        if need_members && h.members.is_none() {
+            return Err(Error::invalid_request("members", "missing field `members`"));
+        }
+        let mut sim = Simulator::new(setup);
+        if let Some(members) = h.members {
+            for m in members {
+                sim.add_member_json(m.get());
+            }
+        }
+        Ok(sim)
+    }
+
+    pub fn setup(&self) -> &Setup {
+        &self.setup
+    }
+
+    /// Members added so far (accepted and rejected): the next member's index.
+    pub fn members_added(&self) -> u64 {
+        self.next
+    }
+
+    pub fn add_member(&mut self, m: MemberHistory) {
+        self.setup.add_member(&mut self.acc, self.next, m);
+        self.next += 1;
+    }
+
+    /// Adds one member from its JSON text (`{"member","events"}`).
+    pub fn add_member_json(&mut self, text: &str) {
+        self.setup.add_member_json(&mut self.acc, self.next, text);
+        self.next += 1;
+    }
+
+    /// Counts a member that could not be read at all (e.g. a malformed NDJSON line) as
+    /// rejected, its path `members[i]`.
+    pub fn reject_member(&mut self, member_id: Option<String>, error: Error) {
+        let prefix = format!("members[{}]", self.next);
+        self.acc.reject(self.next, member_id, error.within(&prefix));
+        self.next += 1;
+    }
+
+    /// Adds members `first..first + n` summed elsewhere (another thread, with
+    /// [`Setup::partial`]); `partial` must hold exactly those indexes.
+    pub fn merge(&mut self, partial: Partial, n: u64) {
+        self.acc.merge(partial);
+        self.next += n;
+    }
+
+    pub fn finish(self) -> Result<SimulateResponse, Error> {
+        self.setup.finish(self.acc)
+    }
+}
+
+/// Answers a simulate request (SPEC §5).
+pub fn simulate(req: &SimulateRequest) -> Result<SimulateResponse, Error> {
+    let draft = Policy::from_document(req.policy.clone()).map_err(|e| e.within("policy"))?;
+    let baseline = req
+        .baseline
+        .clone()
+        .map(|b| Policy::from_document(b).map_err(|e| e.within("baseline")))
+        .transpose()?;
+    let setup = Setup::new(
+        draft,
+        baseline,
+        &req.as_of,
+        req.expected_redemption.as_ref().map(|d| d.0.as_str()),
+    )?;
+    let mut sim = Simulator::new(setup);
+    for m in &req.members {
+        sim.add_member(m.clone());
+    }
+    sim.finish()
+}
+
+/// Simulate request JSON in; the response (or `{"error":…}`) JSON out, compact.
+pub fn simulate_json(text: &str) -> String {
+    respond(Simulator::from_request_json(text, true).and_then(Simulator::finish))
+}
