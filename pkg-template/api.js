@@ -125,7 +125,51 @@ export function createApi(raw, isReady) {
 
   // One line per module-level operation.
   const validate = moduleOp('validate', 'policy', 'invalid_policy');
-  // const simulate = moduleOp('simulate', 'request', 'invalid_request');
+  const simulate = moduleOp('simulate', 'request', 'invalid_request');
+
+  /** Synthetic member histories as NDJSON text, identical to `loyalty generate`'s output. */
+  function generate(options) {
+    ensureReady();
+    const text = raw.generate(toJson(options, 'invalid_request', 'options'));
+    if (text.startsWith('{"error":')) answer(text);
+    return text;
+  }
+
+  /**
+   * A simulation fed in chunks (e.g. from a Web Worker): `new Simulation({ policy, baseline,
+   * as_of, expected_redemption })`, `.add(members)` (an array of `{ member, events }` or NDJSON
+   * text), `.progress` (members added), `.finish()` → the same report as `simulate`.
+   */
+  class Simulation {
+    #raw;
+
+    constructor(request) {
+      ensureReady();
+      try {
+        this.#raw = new raw.RawSimulation(toJson(request, 'invalid_request', 'request'));
+      } catch (e) {
+        throw rethrow(e);
+      }
+    }
+
+    add(members) {
+      const text = typeof members === 'string'
+        ? members
+        : members.map((m) => toJson(m, 'invalid_request', 'member')).join('\n');
+      this.#raw.add(text);
+      return this;
+    }
+
+    get progress() {
+      return this.#raw.progress;
+    }
+
+    finish() {
+      const text = this.#raw.finish();
+      this.#raw.free();
+      return answer(text);
+    }
+  }
 
   /** The CLI contract (`loyalty eval`): one request line in, the exact response line out. */
   function evalLine(line) {
@@ -137,5 +181,5 @@ export function createApi(raw, isReady) {
     return out === undefined ? null : out;
   }
 
-  return { Engine, LoyaltyError, validate, evalLine };
+  return { Engine, LoyaltyError, validate, simulate, generate, Simulation, evalLine };
 }

@@ -17,6 +17,10 @@ import type {
   RedeemPoints,
   ReplayRequest,
   ReplayResponse,
+  SimulateRequest,
+  SimulateResponse,
+  MemberHistory,
+  GenerateOptions,
   ValidateResponse,
   VerifyRequest,
   VerifyResponse,
@@ -38,6 +42,10 @@ export type {
   RedeemPoints,
   ReplayRequest,
   ReplayResponse,
+  SimulateRequest,
+  SimulateResponse,
+  MemberHistory,
+  GenerateOptions,
   ValidateResponse,
   VerifyRequest,
   VerifyResponse,
@@ -95,6 +103,24 @@ export class Engine {
 
 /** Validates a policy: its digest and warnings; throws a `LoyaltyError`. */
 export function validate(policy: PolicyDocument | string): ValidateResponse;
+
+/** What a draft policy would have done to members' histories (SPEC §5); throws a `LoyaltyError`. */
+export function simulate(request: SimulateRequest | string): SimulateResponse;
+
+/** Synthetic member histories as NDJSON text, byte-identical to `loyalty generate`; throws a `LoyaltyError`. */
+export function generate(options: GenerateOptions | string): string;
+
+/** A simulation fed in chunks (e.g. in a Web Worker); `finish()` gives the same report as `simulate`. */
+export class Simulation {
+  /** The simulate request without `members` (or with some); throws a `LoyaltyError` for a bad policy. */
+  constructor(request: Omit<SimulateRequest, 'members'> & { members?: MemberHistory[] } | string);
+  /** Adds members: `{ member, events }` objects, or NDJSON text (one member a line). */
+  add(members: MemberHistory[] | string): this;
+  /** Members added so far. */
+  readonly progress: number;
+  /** The report; the simulation is used up. Throws a `LoyaltyError` on an error answer. */
+  finish(): SimulateResponse;
+}
 
 /**
  * The CLI contract (`loyalty eval`): one NDJSON request line in, the exact compact response line

@@ -32,4 +32,7 @@ export default function init(input) {
 }
 
 export { init };
-export const { Engine, LoyaltyError, validate, evalLine } = createApi(raw, () => ready);
+export const { Engine, LoyaltyError, validate, simulate, generate, Simulation, evalLine } = createApi(
+  raw,
+  () => ready,
+);

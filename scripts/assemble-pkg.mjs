@@ -93,7 +93,7 @@ fs.writeFileSync(path.join(pkg, 'types.d.cts'), types);
  * interfaces and type aliases, plus InitInput for init()'s parameter.
  */
 function extractTypes(dts) {
-  const RAW = new Set(['RawEngine', 'call', 'evalLine', 'start', 'InitOutput', 'SyncInitInput', 'initSync', '__wbg_init']);
+  const RAW = new Set(['RawEngine', 'RawSimulation', 'call', 'generate', 'evalLine', 'start', 'InitOutput', 'SyncInitInput', 'initSync', '__wbg_init']);
   const body = dts.replace(/^\/\* (tslint:disable|eslint-disable) \*\/\n/gm, '');
   // Top-level blocks: a column-0 `export …` declaration with the doc comment before it.
   const blocks = body.split(/\n(?=\/\*\*\n|export )/).map((b) => b.trim()).filter(Boolean);

@@ -63,8 +63,57 @@ impl RawEngine {
 pub fn call(op: &str, input_json: &str) -> String {
     match op {
         "validate" => api::validate_json(input_json),
-        // "simulate" => api::simulate_json(input_json),
+        "simulate" => api::simulate_json(input_json),
         _ => unknown_op(op),
+    }
+}
+
+/// Synthetic member histories (`loyalty generate`): options JSON in, the NDJSON text out (or
+/// `{"error":…}` JSON), byte-identical to the CLI's output for the same options.
+#[wasm_bindgen]
+pub fn generate(options_json: &str) -> String {
+    crate::generate::generate_json(options_json)
+}
+
+/// A simulation fed in chunks (the JS `Simulation` class, e.g. in a Web Worker).
+#[wasm_bindgen]
+pub struct RawSimulation {
+    sim: Option<crate::simulate::Simulator>,
+}
+
+#[wasm_bindgen]
+impl RawSimulation {
+    /// From a simulate request without (or with) `members`; throws the error's wire JSON.
+    #[wasm_bindgen(constructor)]
+    pub fn new(request_json: &str) -> Result<RawSimulation, JsValue> {
+        crate::simulate::Simulator::from_json(request_json)
+            .map(|sim| RawSimulation { sim: Some(sim) })
+            .map_err(|err| JsValue::from_str(&err.to_json()))
+    }
+
+    /// Adds members from NDJSON text (one `{"member","events"}` per line; blank lines skipped).
+    pub fn add(&mut self, ndjson: &str) {
+        if let Some(sim) = self.sim.as_mut() {
+            for line in ndjson.split('\n') {
+                if !line.trim().is_empty() {
+                    sim.add_member_json(line);
+                }
+            }
+        }
+    }
+
+    /// Members added so far.
+    #[wasm_bindgen(getter)]
+    pub fn progress(&self) -> f64 {
+        self.sim.as_ref().map_or(0.0, |s| s.members_added() as f64)
+    }
+
+    /// The report JSON (or `{"error":…}`); the simulation is used up.
+    pub fn finish(&mut self) -> String {
+        match self.sim.take() {
+            Some(sim) => crate::engine::respond(sim.finish()),
+            None => Error::invalid_request("", "the simulation has already finished").to_json(),
+        }
     }
 }
 
