@@ -27,10 +27,10 @@ pub struct Rng(u64);
 impl Rng {
     pub fn new(seed: u64, case: u64) -> Rng {
         let mut r = Rng(seed ^ case.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        r.next();
+        r.next_u64();
         r
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -40,13 +40,13 @@ impl Rng {
     /// Uniform in [lo, hi].
     pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
         let span = (hi - lo) as u64 + 1;
-        lo + (self.next() % span) as i64
+        lo + (self.next_u64() % span) as i64
     }
     pub fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
+        self.next_u64() % 100 < percent
     }
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[(self.next() % items.len() as u64) as usize]
+        &items[(self.next_u64() % items.len() as u64) as usize]
     }
     /// A random subset (possibly empty), in the original order.
     pub fn subset<T: Clone>(&mut self, items: &[T], percent: u64) -> Vec<T> {
