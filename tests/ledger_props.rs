@@ -357,6 +357,33 @@ proptest! {
         prop_assert!(serde_json::from_str::<Value>(&out).is_ok());
     }
 
+    /// Progress reads the same state as replay: tier, value, balance and next review agree.
+    #[test]
+    fn progress_agrees_with_replay((pi, evs) in history_strategy(), as_of in 0i64..(500 * 86_400)) {
+        let engines = policies();
+        let engine = &engines[pi];
+        let mut evs_json = events(&evs, pi != 0);
+        fit_tiers(pi, &mut evs_json);
+        let text = request(evs_json, as_of).to_string();
+        let r: Value = serde_json::from_str(&engine.replay_json(&text)).unwrap();
+        let p: Value = serde_json::from_str(&engine.progress_json(&text)).unwrap();
+        if r.get("error").is_some() {
+            prop_assert_eq!(&r, &p);
+            return Ok(());
+        }
+        prop_assert_eq!(&p["tier"], &r["tier"]["id"]);
+        prop_assert_eq!(&p["current"], &r["qualification"]["value"]);
+        prop_assert_eq!(&p["metric"], &r["qualification"]["metric"]);
+        prop_assert_eq!(&p["available_points"], &r["points"]["available"]);
+        match r["tier"]["next_review"].as_str() {
+            None => prop_assert!(p["keep"].is_null()),
+            Some(at) => prop_assert_eq!(p["keep"]["review_at"].as_str(), Some(at)),
+        }
+        let expiring: i64 = p["expiring"].as_array().unwrap().iter().map(|x| x["points"].as_i64().unwrap()).sum();
+        let lots: i64 = r["points"]["lots"].as_array().unwrap().iter().map(|l| l["points"].as_i64().unwrap()).sum();
+        prop_assert!(expiring <= lots);
+    }
+
     /// Arbitrary text never panics either.
     #[test]
     fn arbitrary_text_never_panics(text in ".{0,200}") {
