@@ -9,15 +9,15 @@
 
 use super::expiry::{inactivity_deadline, lot_expiry};
 use super::lots::{Lot, Lots};
-use super::orders::{Order, OrderLine};
-use super::request::{Body, Checked, RefundLine};
+use super::orders::Order;
+use super::request::{Body, Checked};
 use super::response::{HistoryRow, Totals};
-use crate::error::{Error, ErrorCode};
+use crate::error::Error;
 use crate::member::MemberStatus;
-use crate::money::{div_round, Rounding, MAX_POINTS};
-use crate::policy::document::{Clawback, TierMetric};
+use crate::money::MAX_POINTS;
+use crate::policy::document::TierMetric;
 use crate::policy::{Expiry, Policy};
-use crate::quote::{self, MemberState, RedeemMode, RedeemPoints};
+use crate::quote::RedeemMode;
 use crate::tiers::{self, Qualifying, TierState};
 use crate::time::Instant;
 use std::collections::{HashMap, HashSet};
@@ -80,7 +80,7 @@ pub struct State<'p> {
     /// Opening balances (in the balance identity, not in `totals`).
     pub opening: i64,
     pub orders: Vec<Order>,
-    order_ids: HashMap<String, usize>,
+    pub(super) order_ids: HashMap<String, usize>,
     pub qualifying: Qualifying,
     pub history: Vec<Row>,
     pub notices: Vec<Notice>,
@@ -91,7 +91,7 @@ pub struct State<'p> {
     pub redeem_mode: RedeemMode,
 }
 
-fn pts(v: i128, path: &str) -> Result<i64, Error> {
+pub(super) fn pts(v: i128, path: &str) -> Result<i64, Error> {
     i64::try_from(v)
         .ok()
         .filter(|v| (-MAX_POINTS..=MAX_POINTS).contains(v))
@@ -123,7 +123,7 @@ impl<'p> State<'p> {
         }
     }
 
-    fn zone(&self) -> crate::time::Zone {
+    pub(super) fn zone(&self) -> crate::time::Zone {
         self.policy.time_zone
     }
 
@@ -325,7 +325,7 @@ impl<'p> State<'p> {
 
     /// Purchases and redemptions move the inactivity deadline (§7.17); lots credited after a
     /// passed deadline had their own, which activity replaces by the member's.
-    fn activity(&mut self, t: Instant) {
+    pub(super) fn activity(&mut self, t: Instant) {
         if let Some(d) = inactivity_deadline(self.policy, t) {
             self.deadline = Some(d);
             for l in &mut self.lots.lots {
@@ -335,7 +335,7 @@ impl<'p> State<'p> {
     }
 
     /// A lot credited at `t`: `pending` until `available_at`.
-    fn credit(
+    pub(super) fn credit(
         &mut self,
         points: i64,
         t: Instant,
@@ -446,284 +446,6 @@ impl<'p> State<'p> {
         if all.iter().any(|v| v.abs() > i128::from(MAX_POINTS)) {
             return Err(Error::overflow(p));
         }
-        Ok(())
-    }
-
-    fn purchase(
-        &mut self,
-        e: &Checked,
-        p: &str,
-        cart: &quote::Cart,
-        redeem: RedeemPoints,
-        earn: bool,
-    ) -> Result<(), Error> {
-        let policy = self.policy;
-        let checked = quote::check_cart(cart, &policy.currency, &format!("{p}.cart"))?;
-        let member = MemberState {
-            status: self.status,
-            tier: self.tier.tier,
-            points: self.lots.available(),
-        };
-        // Imported history (`earn: false`) is priced with its redemption as it happened
-        // elsewhere (clamped, never an error) so `paid` and would-be points are right, but it
-        // consumes no lot and earns no lot.
-        let (pricing_member, mode) = if earn {
-            (member, self.redeem_mode)
-        } else {
-            (
-                MemberState {
-                    points: MAX_POINTS,
-                    ..member
-                },
-                RedeemMode::Clamp,
-            )
-        };
-        let priced = quote::price(
-            policy,
-            pricing_member,
-            &checked,
-            redeem,
-            mode,
-            &format!("{p}.redeem_points"),
-        )
-        .map_err(|err| {
-            if err.path == "cart" || err.path.starts_with("cart.") {
-                err.within(p)
-            } else {
-                err
-            }
-        })?;
-        self.activity(e.at);
-        let lines: Vec<OrderLine> = checked
-            .lines
-            .iter()
-            .zip(&priced.lines)
-            .map(|(l, r)| OrderLine {
-                quantity: l.quantity,
-                unit_price: l.unit_price,
-                after_discount: r.subtotal - r.tier_discount,
-                paid: r.paid,
-                refunded: 0,
-            })
-            .collect();
-        let available_at = self
-            .zone()
-            .add_local_days(e.at, policy.earning.pending_days)
-            .unwrap_or(Instant::MAX);
-        let order_index = self.orders.len();
-        let mut order = Order {
-            at: e.at,
-            cart: cart.clone(),
-            member,
-            lines,
-            earn,
-            redeemed_points: if earn { priced.redeemed_points } else { 0 },
-            points_now: priced.earned_points,
-            returned: 0,
-            entry: None,
-        };
-        if earn {
-            // Redemption never exceeds the available balance (its limit includes it).
-            self.lots.consume(priced.redeemed_points, self.deadline);
-            self.totals.redeemed = pts(
-                i128::from(self.totals.redeemed) + i128::from(priced.redeemed_points),
-                p,
-            )?;
-            self.totals.earned = pts(
-                i128::from(self.totals.earned) + i128::from(priced.earned_points),
-                p,
-            )?;
-            self.credit(
-                priced.earned_points,
-                e.at,
-                available_at,
-                lot_expiry(policy, e.at),
-                Some(order_index),
-            );
-        }
-        order.entry = Some(match policy.tiers.metric {
-            TierMetric::Points => self.qualifying.push(available_at, priced.earned_points),
-            TierMetric::Spend => {
-                let spend = order.spend_with(policy, &vec![0; order.lines.len()], p)?;
-                self.qualifying.push(e.at, spend)
-            }
-            TierMetric::Orders => self.qualifying.push(e.at, 1),
-        });
-        self.order_ids.insert(e.id.clone(), order_index);
-        self.orders.push(order);
-        Ok(())
-    }
-
-    /// Returns the shortfall (`within_balance` only).
-    fn refund(
-        &mut self,
-        e: &Checked,
-        p: &str,
-        order_id: &str,
-        lines: Option<&[RefundLine]>,
-    ) -> Result<Option<i64>, Error> {
-        let policy = self.policy;
-        let oi = *self.order_ids.get(order_id).ok_or_else(|| {
-            Error::new(
-                ErrorCode::UnknownOrder,
-                format!("{p}.order_id"),
-                format!("no purchase {order_id:?} before this refund"),
-            )
-        })?;
-        let order = self
-            .orders
-            .get(oi)
-            .ok_or_else(|| Error::new(ErrorCode::UnknownOrder, format!("{p}.order_id"), ""))?;
-        let before: Vec<i64> = order.lines.iter().map(|l| l.refunded).collect();
-        let mut after = before.clone();
-        match lines {
-            None => {
-                if order.lines.iter().all(|l| l.refunded >= l.quantity) {
-                    return Err(Error::new(
-                        ErrorCode::RefundExceedsOrder,
-                        format!("{p}.order_id"),
-                        format!("order {order_id:?} has been refunded entirely already"),
-                    ));
-                }
-                for (a, l) in after.iter_mut().zip(&order.lines) {
-                    *a = l.quantity;
-                }
-            }
-            Some(ls) => {
-                for (j, rl) in ls.iter().enumerate() {
-                    let li = order
-                        .cart
-                        .lines
-                        .iter()
-                        .position(|l| l.id == rl.line_id)
-                        .ok_or_else(|| {
-                            Error::invalid_request(
-                                format!("{p}.lines[{j}].line_id"),
-                                format!("order {order_id:?} has no line {:?}", rl.line_id),
-                            )
-                        })?;
-                    let (Some(a), Some(l)) = (after.get_mut(li), order.lines.get(li)) else {
-                        continue;
-                    };
-                    let total = a.checked_add(rl.quantity).filter(|t| *t <= l.quantity);
-                    *a = total.ok_or_else(|| {
-                        Error::new(
-                            ErrorCode::RefundExceedsOrder,
-                            format!("{p}.lines[{j}].quantity"),
-                            format!(
-                                "line {:?} of order {order_id:?} had {} units, {} already refunded",
-                                rl.line_id, l.quantity, l.refunded
-                            ),
-                        )
-                    })?;
-                }
-            }
-        }
-        let points_after = order.points_with(policy, &after, p)?;
-        let clawback = if order.earn {
-            (order.points_now - points_after).max(0)
-        } else {
-            0
-        };
-        let returned = if order.earn && order.redeemed_points > 0 {
-            match order.refunded_share(&after) {
-                Some((num, den)) => {
-                    let total = i128::from(order.redeemed_points)
-                        .checked_mul(num)
-                        .and_then(|n| div_round(n, den, Rounding::Floor))
-                        .ok_or_else(|| Error::overflow(p))?;
-                    pts(total - i128::from(order.returned), p)?.max(0)
-                }
-                None => 0,
-            }
-        } else {
-            0
-        };
-        let spend_after = match policy.tiers.metric {
-            TierMetric::Spend => order.spend_with(policy, &after, p)?,
-            _ => 0,
-        };
-        let any_left = order.lines.iter().zip(&after).any(|(l, a)| *a < l.quantity);
-        let entry = order.entry;
-
-        // Clawback: the order's own pending lot, then available lots; the rest is debt or dropped.
-        let mut taken = self.lots.take_pending_of(oi, clawback);
-        taken += self.lots.consume(clawback - taken, self.deadline);
-        let rest = clawback - taken;
-        let shortfall = match policy.refunds.clawback {
-            Clawback::Unlimited => {
-                self.lots.debt += rest;
-                taken += rest;
-                None
-            }
-            Clawback::WithinBalance => Some(rest),
-        };
-        self.totals.clawed_back = pts(i128::from(self.totals.clawed_back) + i128::from(taken), p)?;
-        // Returned redemption: a new lot, available at once, expiring as if earned now.
-        self.credit(returned, e.at, e.at, lot_expiry(policy, e.at), None);
-        self.totals.redeemed = pts(i128::from(self.totals.redeemed) - i128::from(returned), p)?;
-
-        if let Some(order) = self.orders.get_mut(oi) {
-            for (l, a) in order.lines.iter_mut().zip(&after) {
-                l.refunded = *a;
-            }
-            order.points_now = points_after;
-            order.returned += returned;
-        }
-        if let Some(ix) = entry {
-            let v = match policy.tiers.metric {
-                TierMetric::Points => points_after,
-                TierMetric::Spend => spend_after,
-                TierMetric::Orders => i64::from(any_left),
-            };
-            self.qualifying.set(ix, v);
-        }
-        Ok(shortfall)
-    }
-
-    fn redeem_reward(&mut self, e: &Checked, p: &str, reward: usize) -> Result<(), Error> {
-        let policy = self.policy;
-        let path = format!("{p}.reward_id");
-        let Some(r) = policy.rewards.get(reward) else {
-            return Err(Error::new(ErrorCode::UnknownReward, path, "unknown reward"));
-        };
-        if self.status != MemberStatus::Active {
-            return Err(Error::new(
-                ErrorCode::MemberNotActive,
-                path,
-                format!(
-                    "Member status is {}: only active members may redeem points.",
-                    self.status.as_str()
-                ),
-            ));
-        }
-        if let Some(min) = &r.min_tier {
-            let need = policy.level_index(min).unwrap_or(0);
-            if self.tier.tier < need {
-                return Err(Error::invalid_request(
-                    path,
-                    format!(
-                        "Reward {} needs tier {min}; the member is {}.",
-                        r.id,
-                        level_id(policy, self.tier.tier)
-                    ),
-                ));
-            }
-        }
-        let available = self.lots.available();
-        if available < r.points {
-            return Err(Error::new(
-                ErrorCode::InsufficientPoints,
-                path,
-                format!(
-                    "Reward {} costs {} points; {available} are available.",
-                    r.id, r.points
-                ),
-            ));
-        }
-        self.activity(e.at);
-        self.lots.consume(r.points, self.deadline);
-        self.totals.redeemed = pts(i128::from(self.totals.redeemed) + i128::from(r.points), p)?;
         Ok(())
     }
 }

@@ -3,6 +3,8 @@
 //! - [`request`]: the request as written and its static check (shapes, times, ids).
 //! - [`clock`]: the replay itself — events in order, and expiry, availability and reviews at
 //!   their own instants between them.
+//! - `purchases` and `refunds`: what those events do to the balance, the orders and the
+//!   qualification (the other event types are a few lines in the clock).
 //! - [`lots`]: point lots and debt; [`expiry`]: when lots go; [`orders`]: purchases and their
 //!   recomputation after refunds.
 //! - [`response`]: what a replay answers.
@@ -13,6 +15,8 @@ pub mod clock;
 pub mod expiry;
 pub mod lots;
 pub mod orders;
+mod purchases;
+mod refunds;
 pub mod request;
 pub mod response;
 
