@@ -4,6 +4,7 @@
 //!
 //! Why here and not in the clock: the clock decides *when* things happen; these decide what an
 //! event does to the balance.
+
 use super::clock::{level_id, pts, State};
 use super::expiry::lot_expiry;
 use super::orders::{Order, OrderLine};

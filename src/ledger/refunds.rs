@@ -4,6 +4,7 @@
 //!
 //! Why a module of its own: refunds are cumulative and touch every part of the ledger (lots,
 //! debt, totals, qualification); keeping the whole rule in one place keeps it checkable.
+
 use super::clock::{pts, State};
 use super::expiry::lot_expiry;
 use super::request::{Checked, RefundLine};
