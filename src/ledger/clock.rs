@@ -220,27 +220,7 @@ impl<'p> State<'p> {
 
     fn at_instant(&mut self, t: Instant) -> Result<(), Error> {
         // 1. Notices of coming expiries, with the points the lots hold now.
-        for (e, n) in self.expiring_groups(t) {
-            if n != t {
-                continue;
-            }
-            self.noticed.insert(e);
-            let points: i64 = self
-                .lots
-                .lots
-                .iter()
-                .filter(|l| l.expires_at(self.deadline) == Some(e))
-                .map(|l| l.points)
-                .sum();
-            if points > 0 {
-                self.notices.push(Notice {
-                    kind: "points_expiring",
-                    at: t,
-                    points: Some(points),
-                    tier: None,
-                });
-            }
-        }
+        self.announce(t);
         // 2. Expiry.
         let gone = self.lots.expire(t, self.deadline);
         if gone > 0 {
@@ -284,6 +264,32 @@ impl<'p> State<'p> {
             }
         }
         Ok(())
+    }
+
+    /// `points_expiring` notices due at `t`: one per expiry instant whose announcement instant
+    /// is `t`, with the points its lots hold now (none when they hold nothing).
+    fn announce(&mut self, t: Instant) {
+        for (e, n) in self.expiring_groups(t) {
+            if n != t {
+                continue;
+            }
+            self.noticed.insert(e);
+            let points: i64 = self
+                .lots
+                .lots
+                .iter()
+                .filter(|l| l.expires_at(self.deadline) == Some(e))
+                .map(|l| l.points)
+                .sum();
+            if points > 0 {
+                self.notices.push(Notice {
+                    kind: "points_expiring",
+                    at: t,
+                    points: Some(points),
+                    tier: None,
+                });
+            }
+        }
     }
 
     /// Moves up to the highest level qualified for at `t`; true when the tier changed.
@@ -418,6 +424,9 @@ impl<'p> State<'p> {
             Body::RedeemReward { reward } => self.redeem_reward(e, &p, *reward)?,
         }
         self.upgrade(e.at, &p)?;
+        // A lot credited exactly at its announcement instant is announced at once: the notice
+        // is not before the lot was earned (§7.23).
+        self.announce(e.at);
         let after = i128::from(self.lots.available()) + i128::from(self.lots.pending());
         self.check_ranges(&p)?;
         let delta = pts(after - before, &p)?;
