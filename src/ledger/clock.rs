@@ -246,7 +246,8 @@ impl<'p> State<'p> {
         }
         // 4. Review.
         if self.tier.tier > 0
-            && tiers::next_scheduled_review(self.policy, self.tier, tiers_just_before(t)) == Some(t)
+            && tiers::next_scheduled_review(self.policy, self.tier, tiers::just_before(t))
+                == Some(t)
             && !tiers::skipped(self.policy, self.tier, t)
         {
             let value = self.review_value(t, "events")?;
@@ -457,15 +458,4 @@ impl<'p> State<'p> {
         }
         Ok(())
     }
-}
-
-/// The instant just before `t`, to ask "is a review scheduled exactly at t".
-fn tiers_just_before(t: Instant) -> Instant {
-    let (s, n) = (t.unix_seconds(), t.subsec_nanos());
-    let prev = if n > 0 {
-        Instant::from_unix(s, n - 1)
-    } else {
-        Instant::from_unix(s - 1, 999_999_999)
-    };
-    prev.unwrap_or(t)
 }

@@ -110,7 +110,8 @@ pub fn review_window(policy: &Policy, r: Instant) -> Bounds {
     }
 }
 
-fn just_before(t: Instant) -> Instant {
+/// The instant one nanosecond before `t` (`t` itself at the start of the range).
+pub fn just_before(t: Instant) -> Instant {
     let (s, n) = (t.unix_seconds(), t.subsec_nanos());
     let prev = if n > 0 {
         Instant::from_unix(s, n - 1)
