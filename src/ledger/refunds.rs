@@ -105,6 +105,11 @@ impl State<'_> {
         let any_left = order.lines.iter().zip(&after).any(|(l, a)| *a < l.quantity);
         let entry = order.entry;
 
+        // Returned redemption first: a new lot, available at once, expiring as if earned now. A
+        // refund is one event, so what it returns and what it claws back net out; crediting
+        // first keeps `within_balance` from dropping a shortfall the same refund pays back.
+        self.credit(returned, e.at, e.at, lot_expiry(policy, e.at), None);
+        self.totals.redeemed = pts(i128::from(self.totals.redeemed) - i128::from(returned), p)?;
         // Clawback: the order's own pending lot, then available lots; the rest is debt or dropped.
         let mut taken = self.lots.take_pending_of(oi, clawback);
         taken += self.lots.consume(clawback - taken, self.deadline);
@@ -118,9 +123,6 @@ impl State<'_> {
             Clawback::WithinBalance => Some(rest),
         };
         self.totals.clawed_back = pts(i128::from(self.totals.clawed_back) + i128::from(taken), p)?;
-        // Returned redemption: a new lot, available at once, expiring as if earned now.
-        self.credit(returned, e.at, e.at, lot_expiry(policy, e.at), None);
-        self.totals.redeemed = pts(i128::from(self.totals.redeemed) - i128::from(returned), p)?;
 
         if let Some(order) = self.orders.get_mut(oi) {
             for (l, a) in order.lines.iter_mut().zip(&after) {
