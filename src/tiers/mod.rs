@@ -222,3 +222,114 @@ pub fn reviewed_level(policy: &Policy, tier: usize, value: i64) -> usize {
         None => target,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(window: &str, review: &str, retain: i64, max_steps: &str) -> Policy {
+        Policy::from_json(&format!(
+            r#"{{"schema":1,"id":"t","currency":"EUR","time_zone":"Europe/Bratislava",
+            "earning":{{"spend":"1","points":1}},
+            "tiers":{{"window":{window},"levels":[
+                {{"id":"a","name":"A","threshold":"0"}},{{"id":"b","name":"B","threshold":"10"}},
+                {{"id":"c","name":"C","threshold":"20"}},{{"id":"d","name":"D","threshold":"30"}}],
+              "downgrade":{{"review":"{review}","retain_months":{retain},"max_steps":{max_steps}}}}}}}"#
+        ))
+        .unwrap()
+    }
+
+    fn t(s: &str) -> Instant {
+        Instant::parse_rfc3339(s).unwrap()
+    }
+
+    fn state(tier: usize, since: &str, locked: Option<&str>) -> TierState {
+        TierState {
+            tier,
+            since: t(since),
+            locked_until: locked.map(t),
+        }
+    }
+
+    #[test]
+    fn anniversaries_are_clamped_from_since_not_chained() {
+        let p = policy("\"lifetime\"", "anniversary", 0, "null");
+        let s = state(1, "2028-02-29T12:00:00+01:00", None);
+        let mut r = t("2028-02-29T12:00:00+01:00");
+        let mut seen = Vec::new();
+        for _ in 0..4 {
+            r = next_scheduled_review(&p, s, r).unwrap();
+            seen.push(p.time_zone.format(r));
+        }
+        assert_eq!(
+            seen,
+            [
+                "2029-02-28T12:00:00+01:00",
+                "2030-02-28T12:00:00+01:00",
+                "2031-02-28T12:00:00+01:00",
+                "2032-02-29T12:00:00+01:00"
+            ]
+        );
+    }
+
+    #[test]
+    fn retain_and_lock_boundaries_are_held() {
+        let p = policy("\"lifetime\"", "half_year_end", 6, "null");
+        let s = state(
+            1,
+            "2026-01-01T00:00:00+01:00",
+            Some("2027-01-01T00:00:00+01:00"),
+        );
+        // since + 6 months = 2026-07-01T00:00+02:00: equal, not before -> not skipped by retain,
+        // but before the lock.
+        assert!(skipped(&p, s, t("2026-07-01T00:00:00+02:00")));
+        assert!(!skipped(&p, s, t("2027-01-01T00:00:00+01:00")));
+        assert_eq!(
+            next_review(&p, s, t("2026-03-01T00:00:00+01:00")).map(|r| p.time_zone.format(r)),
+            Some("2027-01-01T00:00:00+01:00".to_string())
+        );
+        // At the lowest level there is no next review.
+        assert_eq!(next_review(&p, TierState { tier: 0, ..s }, s.since), None);
+    }
+
+    #[test]
+    fn reviews_lower_at_most_max_steps() {
+        let p = policy("\"lifetime\"", "anniversary", 0, "1");
+        assert_eq!(reviewed_level(&p, 3, 0), 2);
+        assert_eq!(reviewed_level(&p, 3, 25), 2);
+        assert_eq!(reviewed_level(&p, 1, 35), 1, "reviews never raise");
+        let p = policy("\"lifetime\"", "anniversary", 0, "null");
+        assert_eq!(reviewed_level(&p, 3, 15), 1);
+    }
+
+    #[test]
+    fn calendar_year_review_windows() {
+        let p = policy("\"calendar_year\"", "half_year_end", 0, "null");
+        let jan = review_window(&p, t("2027-01-01T00:00:00+01:00"));
+        assert_eq!(jan.lo, Some(t("2026-01-01T00:00:00+01:00")));
+        assert!(jan.hi_open);
+        let jul = review_window(&p, t("2027-07-01T00:00:00+02:00"));
+        assert_eq!(jul.lo, Some(t("2027-01-01T00:00:00+01:00")));
+        assert!(!jul.hi_open);
+    }
+
+    #[test]
+    fn values_never_go_below_zero_and_respect_bounds() {
+        let mut q = Qualifying::default();
+        q.push(t("2026-01-01T00:00:00+01:00"), 5);
+        q.push(t("2026-02-01T00:00:00+01:00"), -20);
+        let all = Bounds {
+            lo: None,
+            hi: t("2030-01-01T00:00:00+01:00"),
+            hi_open: false,
+        };
+        assert_eq!(q.value(all, 100), Some(0));
+        let first = Bounds {
+            lo: Some(t("2026-01-01T00:00:00+01:00")),
+            hi: t("2026-02-01T00:00:00+01:00"),
+            hi_open: true,
+        };
+        assert_eq!(q.value(first, 100), Some(5));
+        assert_eq!(q.value(first, 4), None);
+    }
+}
