@@ -174,3 +174,124 @@ impl Lots {
 fn clamp(v: i128) -> i64 {
     i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> Instant {
+        Instant::parse_rfc3339(s).unwrap()
+    }
+
+    fn lot(points: i64, earned: &str, available: &str, expires: Option<&str>) -> Lot {
+        Lot {
+            seq: 0,
+            points,
+            earned_at: t(earned),
+            available_at: t(available),
+            pending: t(available) > t(earned),
+            own_expiry: expires.map(t),
+            own_deadline: None,
+            order: None,
+        }
+    }
+
+    #[test]
+    fn consumption_takes_earliest_expiry_then_earliest_earned_never_expiring_last() {
+        let mut lots = Lots::default();
+        lots.add(lot(
+            10,
+            "2026-01-01T00:00:00Z",
+            "2026-01-01T00:00:00Z",
+            None,
+        ));
+        lots.add(lot(
+            10,
+            "2026-03-01T00:00:00Z",
+            "2026-03-01T00:00:00Z",
+            Some("2027-01-01T00:00:00Z"),
+        ));
+        lots.add(lot(
+            10,
+            "2026-02-01T00:00:00Z",
+            "2026-02-01T00:00:00Z",
+            Some("2027-01-01T00:00:00Z"),
+        ));
+        lots.add(lot(
+            10,
+            "2026-04-01T00:00:00Z",
+            "2026-04-01T00:00:00Z",
+            Some("2026-12-01T00:00:00Z"),
+        ));
+        assert_eq!(lots.consume(25, None), 25);
+        let left: Vec<(String, i64)> = lots
+            .lots
+            .iter()
+            .map(|l| (l.earned_at.to_string(), l.points))
+            .collect();
+        // The December lot went first, then the February one (earlier earned of the two
+        // January expiries), then 5 of the March one; the never-expiring lot is untouched.
+        assert_eq!(
+            left,
+            [
+                ("2026-01-01T00:00:00+00:00".to_string(), 10),
+                ("2026-03-01T00:00:00+00:00".to_string(), 5),
+            ]
+        );
+        assert_eq!(lots.consume(100, None), 15);
+        assert_eq!(lots.available(), 0);
+    }
+
+    #[test]
+    fn debt_is_paid_when_a_lot_becomes_available_not_before() {
+        let mut lots = Lots {
+            debt: 30,
+            ..Lots::default()
+        };
+        lots.add(lot(
+            50,
+            "2026-01-01T00:00:00Z",
+            "2026-01-08T00:00:00Z",
+            None,
+        ));
+        assert_eq!((lots.available(), lots.pending()), (-30, 50));
+        assert!(!lots.make_available(t("2026-01-07T23:59:59Z")));
+        assert!(lots.make_available(t("2026-01-08T00:00:00Z")));
+        assert_eq!((lots.available(), lots.pending(), lots.debt), (20, 0, 0));
+        // An available lot pays at once.
+        assert_eq!(lots.consume(20, None), 20);
+        lots.debt = 5;
+        lots.add(lot(3, "2026-02-01T00:00:00Z", "2026-02-01T00:00:00Z", None));
+        assert_eq!((lots.available(), lots.debt), (-2, 2));
+    }
+
+    #[test]
+    fn expiry_takes_pending_and_available_lots_alike() {
+        let mut lots = Lots::default();
+        lots.add(lot(
+            7,
+            "2026-01-01T00:00:00Z",
+            "2026-03-01T00:00:00Z",
+            Some("2026-02-01T00:00:00Z"),
+        ));
+        lots.add(lot(
+            4,
+            "2026-01-01T00:00:00Z",
+            "2026-01-01T00:00:00Z",
+            Some("2026-02-01T00:00:00Z"),
+        ));
+        lots.add(lot(
+            9,
+            "2026-01-01T00:00:00Z",
+            "2026-01-01T00:00:00Z",
+            Some("2026-02-02T00:00:00Z"),
+        ));
+        assert_eq!(lots.expire(t("2026-02-01T00:00:00Z"), None), 11);
+        assert_eq!(lots.available(), 9);
+        // Under inactivity the member's deadline bounds every lot.
+        assert_eq!(
+            lots.expire(t("2026-01-20T00:00:00Z"), Some(t("2026-01-20T00:00:00Z"))),
+            9
+        );
+    }
+}
