@@ -4,6 +4,8 @@
 //!   (exit 1).
 //! - `loyalty eval` reads NDJSON requests on stdin and writes one compact response line per
 //!   non-blank line, flushed, whatever the line holds.
+//! - `loyalty simulate --policy P [--baseline B] --members FILE.ndjson …` prints the simulate
+//!   report (SPEC §5); `loyalty generate …` writes synthetic histories (docs/simulate.md).
 
 #[path = "loyalty/sim.rs"]
 mod sim;
@@ -12,6 +14,11 @@ use clap::{Parser, Subcommand};
 use loyalty_engine::{api, limits};
 use std::io;
 use std::process::ExitCode;
+
+// Replays allocate many small, short-lived values; mimalloc makes `loyalty simulate` about
+// 1.3x faster than the system allocator (docs/simulate.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(

@@ -293,6 +293,7 @@ pub fn generate(a: GenerateArgs) -> ExitCode {
     let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
     let step = 4096u64;
     let mut first = 0u64;
+    let mut events = 0usize;
     while first < plan.members {
         let last = (first + step).min(plan.members);
         let lines: Vec<String> = pool.install(|| {
@@ -302,6 +303,7 @@ pub fn generate(a: GenerateArgs) -> ExitCode {
                 .collect()
         });
         for l in lines {
+            events += l.matches(",\"type\":\"").count();
             if writeln!(out, "{l}").is_err() {
                 return ExitCode::SUCCESS; // the reader went away
             }
@@ -311,5 +313,9 @@ pub fn generate(a: GenerateArgs) -> ExitCode {
     if out.flush().is_err() {
         return ExitCode::SUCCESS;
     }
+    eprintln!(
+        "loyalty generate: {} members, {events} events",
+        plan.members
+    );
     ExitCode::SUCCESS
 }

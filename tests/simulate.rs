@@ -1,0 +1,158 @@
+//! Simulate (SPEC §5) beyond the vectors: the incremental and parallel forms give exactly the
+//! one-shot answer, and the generator is deterministic and writes histories every example
+//! policy accepts.
+
+use loyalty_engine::generate::{member_line, GenerateOptions, Plan};
+use loyalty_engine::simulate::{Setup, Simulator};
+use loyalty_engine::SimulateRequest;
+
+fn example(name: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/docs/examples/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+fn lines(profile: &str, members: u64, seed: u64, months: u32) -> Vec<String> {
+    let plan = Plan::new(&GenerateOptions {
+        members,
+        seed,
+        months,
+        profile: profile.into(),
+        as_of: None,
+    })
+    .unwrap();
+    (0..members).map(|i| member_line(&plan, i)).collect()
+}
+
+const VN_AS_OF: &str = "2026-10-01T00:00:00+07:00";
+const SK_AS_OF: &str = "2026-10-01T00:00:00+02:00";
+
+fn request_json(draft: &str, baseline: &str, members: &[String], as_of: &str) -> String {
+    format!(
+        r#"{{"policy":{draft},"baseline":{baseline},"members":[{}],"as_of":"{as_of}","expected_redemption":"0.7"}}"#,
+        members.join(",")
+    )
+}
+
+#[test]
+fn generated_histories_replay_without_rejections() {
+    for (profile, as_of) in [("vn-fashion", VN_AS_OF), ("sk-grocery", SK_AS_OF)] {
+        let members = lines(profile, 300, 7, 14);
+        let draft = example(&format!("{profile}-draft"));
+        let base = example(&format!("{profile}-baseline"));
+        let out = loyalty_engine::api::simulate_json(&request_json(&draft, &base, &members, as_of));
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["rejected"], serde_json::json!([]), "{profile}: {out}");
+        assert_eq!(v["members"], 300, "{profile}");
+        assert!(v["points"]["issued"].as_i64().unwrap() > 0, "{profile}");
+        assert!(v["points"]["redeemed"].as_i64().unwrap() > 0, "{profile}");
+        assert!(v["diff"]["baseline"]["members"] == 300, "{profile}");
+    }
+}
+
+#[test]
+fn generator_is_deterministic_per_member() {
+    let a = lines("sk-grocery", 20, 99, 6);
+    let b = lines("sk-grocery", 20, 99, 6);
+    assert_eq!(a, b);
+    // Member i does not depend on how many members are written.
+    let c = lines("sk-grocery", 5, 99, 6);
+    assert_eq!(&a[..5], &c[..]);
+    assert_ne!(a, lines("sk-grocery", 20, 100, 6));
+    // The whole-text form is the lines joined, each ending with a newline.
+    let text = loyalty_engine::generate(&GenerateOptions {
+        members: 5,
+        seed: 99,
+        months: 6,
+        profile: "sk-grocery".into(),
+        as_of: None,
+    })
+    .unwrap();
+    assert_eq!(text, c.iter().map(|l| format!("{l}\n")).collect::<String>());
+    // Realistic mix: refunds, redemptions, status changes, opening balances appear.
+    let all = lines("vn-fashion", 400, 1, 12).join("\n");
+    for kind in [
+        "\"type\":\"refund\"",
+        "\"redeem_points\":",
+        "\"type\":\"status\"",
+        "\"type\":\"opening_balance\"",
+        "\"type\":\"set_tier\"",
+        "\"type\":\"adjust\"",
+        "\"status\":\"unassigned\"",
+        "\"status\":\"inactive\"",
+    ] {
+        assert!(all.contains(kind), "no {kind} in 400 generated members");
+    }
+}
+
+#[test]
+fn incremental_parallel_and_typed_forms_agree() {
+    let members = lines("vn-fashion", 120, 3, 12);
+    let mut with_bad = members.clone();
+    with_bad.insert(7, r#"{"member":{"id":"bad"},"events":[]}"#.into());
+    with_bad.insert(50, "17".into());
+    let draft = example("vn-fashion-draft");
+    let base = example("vn-fashion-baseline");
+    let one_shot =
+        loyalty_engine::api::simulate_json(&request_json(&draft, &base, &with_bad, VN_AS_OF));
+    assert!(
+        one_shot.contains(r#""path":"members[7].member.status""#),
+        "{one_shot}"
+    );
+    assert!(one_shot.contains(r#""path":"members[50]""#), "{one_shot}");
+
+    // Member by member.
+    let header = format!(
+        r#"{{"policy":{draft},"baseline":{base},"as_of":"{VN_AS_OF}","expected_redemption":"0.7"}}"#
+    );
+    let mut sim = Simulator::from_json(&header).unwrap();
+    for m in &with_bad {
+        sim.add_member_json(m);
+    }
+    assert_eq!(sim.members_added(), with_bad.len() as u64);
+    let inc = serde_json::to_string(&sim.finish().unwrap()).unwrap();
+    assert_eq!(inc, one_shot);
+
+    // Partial sums over uneven chunks, merged in reverse order.
+    let setup = Setup::from_parts(&draft, Some(&base), VN_AS_OF, Some("0.7")).unwrap();
+    let mut parts = Vec::new();
+    let mut start = 0usize;
+    for size in [1usize, 13, 40, 2, 1000] {
+        let end = (start + size).min(with_bad.len());
+        let mut p = setup.partial();
+        for (i, m) in with_bad.iter().enumerate().take(end).skip(start) {
+            setup.add_member_json(&mut p, i as u64, m);
+        }
+        parts.push(p);
+        start = end;
+    }
+    let mut total = setup.partial();
+    for p in parts.into_iter().rev() {
+        total.merge(p);
+    }
+    let merged = serde_json::to_string(&setup.finish(total).unwrap()).unwrap();
+    assert_eq!(merged, one_shot);
+
+    // The typed Rust API.
+    let typed: SimulateRequest =
+        serde_json::from_str(&request_json(&draft, &base, &members, VN_AS_OF)).unwrap();
+    let typed_out = serde_json::to_string(&loyalty_engine::simulate(&typed).unwrap()).unwrap();
+    let json_out =
+        loyalty_engine::api::simulate_json(&request_json(&draft, &base, &members, VN_AS_OF));
+    assert_eq!(typed_out, json_out);
+}
+
+#[test]
+fn eval_line_keeps_the_policy_in_a_simulate_request() {
+    let draft = example("vn-fashion-draft");
+    let line = format!(r#"{{"op":"simulate","policy":{draft},"members":[],"as_of":"{VN_AS_OF}"}}"#);
+    let out = loyalty_engine::api::eval_line(&line).unwrap();
+    assert!(out.starts_with(r#"{"members":0,"#), "{out}");
+    let missing = loyalty_engine::api::eval_line(r#"{"op":"simulate","members":[],"as_of":"x"}"#);
+    assert_eq!(
+        missing.unwrap(),
+        r#"{"error":{"code":"invalid_request","message":"missing policy","path":"policy"}}"#
+    );
+}
