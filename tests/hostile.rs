@@ -3,7 +3,7 @@
 //! coded line, in bounded time, and never panics.
 //!
 //! The full million-line stream is a documented command (docs/fuzzing.md); this test runs a
-//! smaller one (`HOSTILE_STREAM_LINES`, default 24,000) so `cargo test` stays quick in debug.
+//! smaller one (`HOSTILE_STREAM_LINES`, default 16,000) so `cargo test` stays quick in debug.
 
 use loyalty_engine::api::eval_line;
 use loyalty_engine::limits::MAX_LINE_BYTES;
@@ -508,7 +508,13 @@ fn duplicate_keys_are_rejected_at_every_level() {
             let mut line = String::new();
             write_with_duplicate(&req, &mut Vec::new(), target, &mut line);
             let out = answer(&line);
-            let (code, _, message) = error_of(&out);
+            // simulate reports a member's fault in `rejected` (SPEC §7.24), not for the line.
+            let rejected = out["rejected"].as_array().and_then(|r| r.first());
+            let error_holder = match (out.get("error"), rejected) {
+                (None, Some(r)) => json!({ "error": r["error"] }),
+                _ => out.clone(),
+            };
+            let (code, _, message) = error_of(&error_holder);
             assert!(
                 matches!(code.as_str(), "invalid_request" | "invalid_policy")
                     && message.contains("duplicate"),
@@ -522,11 +528,11 @@ fn duplicate_keys_are_rejected_at_every_level() {
 }
 
 #[test]
-fn a_million_distinct_keys_is_answered_quickly() {
+fn many_distinct_keys_are_answered_quickly() {
     // The top-level duplicate check used to compare every key with every other (quadratic:
-    // ~40 s for 100,000 keys in debug); it is linear now.
+    // ~40 s for 100,000 keys in debug, so 300,000 would take minutes); it is linear now.
     let mut line = String::from("{");
-    for i in 0..1_000_000 {
+    for i in 0..300_000 {
         if i > 0 {
             line.push(',');
         }
@@ -706,7 +712,7 @@ fn cli_streams_many_lines() {
     let n: usize = std::env::var("HOSTILE_STREAM_LINES")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(24_000);
+        .unwrap_or(16_000);
     let quote = spec().to_string();
     let kinds: [&[u8]; 8] = [
         quote.as_bytes(),
@@ -773,4 +779,42 @@ fn eval_stream_line_limit_edges() {
     assert_eq!(lines[2], limit); // 11 bytes
     assert_eq!(lines[3], limit); // 11 blanks: too long before blank
     assert!(lines[4].contains("unknown op 1"), "{out}"); // no final newline
+}
+
+/// The largest rule lists and cart the limits allow are answered in bounded time: rule
+/// selectors and earning exclusions are looked up in sets built once per order (a linear scan
+/// per line and rule took 4.4 s of CPU in release for a 15 MB request; now 0.2 s).
+#[test]
+fn large_rule_lists_and_carts_are_bounded() {
+    let cats: Vec<String> = (0..1_000).map(|i| format!("c{i:06}")).collect();
+    let rules: Vec<Value> = (0..500)
+        .map(
+            |i| json!({ "id": format!("r{i}"), "when": { "categories": cats }, "multiplier": "2" }),
+        )
+        .collect();
+    let lines: Vec<Value> = (0..1_000)
+        .map(|i| {
+            let category = if i % 2 == 0 { "zzz".to_string() } else { format!("c{:06}", 999 - i % 1000) };
+            json!({ "id": format!("L{i}"), "category": category, "quantity": 1, "unit_price": "1000" })
+        })
+        .collect();
+    let req = json!({
+        "op": "quote",
+        "policy": { "schema": 1, "id": "big", "currency": "VND", "time_zone": "UTC",
+            "earning": { "spend": "1000", "points": 1, "exclude_categories": cats[..500], "rules": rules } },
+        "member": { "id": "m", "status": "active", "points": 0 },
+        "cart": { "id": "o", "at": "2026-03-07T10:00:00Z", "lines": lines }
+    })
+    .to_string();
+    let start = Instant::now();
+    let out = answer(&req);
+    // Even i: 500 "zzz" lines in no list earn 1 point each. Odd i: category c(999 − i), the
+    // even numbers 0..998; 250 of them (< 500) are excluded, 250 earn 1 × 2. 500 + 500 = 1000.
+    assert_eq!(out["earned_points"], 1_000);
+    assert!(
+        start.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        start.elapsed()
+    );
+    eprintln!("large rule lists: {:?}", start.elapsed());
 }

@@ -5,6 +5,7 @@ use super::cart::{CheckedCart, PricedLine};
 use crate::policy::document::Weekday;
 use crate::policy::{Condition, Policy};
 use chrono::Datelike;
+use std::collections::HashSet;
 
 /// Whether every order gate present holds. `tier` is the member's level id when the member is
 /// active (for other members `tiers` gates never hold).
@@ -45,9 +46,38 @@ pub fn has_selectors(c: &Condition) -> bool {
     c.categories.is_some() || c.skus.is_some()
 }
 
-/// Whether a line satisfies every line selector present (a line without the field never does).
-pub fn selects(c: &Condition, line: &PricedLine) -> bool {
-    listed(&c.categories, line.category) && listed(&c.skus, line.sku)
+/// A condition's line selectors as sets, built once per order: a policy may list thousands
+/// of categories or skus and a cart may hold a thousand lines, and scanning every list for
+/// every line and rule took seconds on a large (valid) request.
+pub struct Selectors<'a> {
+    categories: Option<HashSet<&'a str>>,
+    skus: Option<HashSet<&'a str>>,
+}
+
+impl<'a> Selectors<'a> {
+    pub fn of(c: &'a Condition) -> Selectors<'a> {
+        let set = |l: &'a Option<Vec<String>>| {
+            l.as_ref()
+                .map(|v| v.iter().map(String::as_str).collect::<HashSet<&str>>())
+        };
+        Selectors {
+            categories: set(&c.categories),
+            skus: set(&c.skus),
+        }
+    }
+
+    /// Whether a line satisfies every line selector present (a line without the field never
+    /// does).
+    pub fn select(&self, line: &PricedLine) -> bool {
+        in_set(&self.categories, line.category) && in_set(&self.skus, line.sku)
+    }
+}
+
+fn in_set(set: &Option<HashSet<&str>>, value: Option<&str>) -> bool {
+    match set {
+        None => true,
+        Some(s) => value.is_some_and(|v| s.contains(v)),
+    }
 }
 
 /// An absent list holds; a present list holds when the value is given and listed.

@@ -2,12 +2,13 @@
 //! per-item and bonus points, then the cap.
 
 use super::cart::{CheckedCart, PricedLine};
-use super::conditions::{gates_hold, has_selectors, selects};
+use super::conditions::{gates_hold, has_selectors, Selectors};
 use super::response::AppliedRule;
 use crate::error::Error;
 use crate::money::{div_round, Dec, MAX_POINTS};
 use crate::policy::document::EarnBasis;
 use crate::policy::{Effect, Policy};
+use std::collections::HashSet;
 
 /// The outcome of earning for one order.
 pub struct Earned {
@@ -40,10 +41,8 @@ pub struct EarnInput<'a, 'c> {
 pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
     let e = &policy.earning;
     let lines = &input.cart.lines;
-    let earning_line = |l: &PricedLine| {
-        !l.category
-            .is_some_and(|c| e.exclude_categories.iter().any(|x| x == c))
-    };
+    let excluded: HashSet<&str> = e.exclude_categories.iter().map(String::as_str).collect();
+    let earning_line = |l: &PricedLine| !l.category.is_some_and(|c| excluded.contains(c));
     let basis: Vec<i64> = lines
         .iter()
         .enumerate()
@@ -70,10 +69,11 @@ pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
         if !gates_hold(&rule.when, input.cart, input.active_tier, policy) {
             continue;
         }
+        let selectors = Selectors::of(&rule.when);
         let selected: Vec<usize> = lines
             .iter()
             .enumerate()
-            .filter(|(_, l)| earning_line(l) && selects(&rule.when, l))
+            .filter(|(_, l)| earning_line(l) && selectors.select(l))
             .map(|(i, _)| i)
             .collect();
         if has_selectors(&rule.when) && selected.is_empty() {
