@@ -46,9 +46,15 @@ impl Dec {
             return Err(DecError::Syntax);
         }
         let frac = frac.unwrap_or("");
-        let all = format!("{int}{frac}");
-        let significant = all.trim_start_matches('0');
-        if significant.len() > MAX_DIGITS || frac.len() > MAX_DIGITS {
+        // Digits of `int` followed by `frac`, without leading zeros (no allocation: this runs
+        // for every price of every replayed cart).
+        let int_digits = int.trim_start_matches('0');
+        let significant = if int_digits.is_empty() {
+            frac.trim_start_matches('0').len()
+        } else {
+            int_digits.len() + frac.len()
+        };
+        if significant > MAX_DIGITS || frac.len() > MAX_DIGITS {
             return Err(DecError::TooManyDigits);
         }
         let value = Decimal::from_str(s).map_err(|_| DecError::Syntax)?;

@@ -93,8 +93,13 @@ fn now() -> String {
         .unwrap_or_else(|_| "1970-01-01T00:00:00+00:00".into())
 }
 
-/// One member line: its index (line number − 1) and its bytes.
-type Line = (u64, Vec<u8>);
+/// Member lines read together: one buffer, and each line's index (line number − 1) and range.
+struct Chunk {
+    data: Vec<u8>,
+    lines: Vec<(u64, usize, usize)>,
+    /// Bytes consumed from the input (line ends and blank lines included).
+    bytes: u64,
+}
 
 pub fn simulate(a: SimulateArgs) -> ExitCode {
     match run_simulate(a) {
@@ -140,24 +145,32 @@ fn run_simulate(a: SimulateArgs) -> Result<ExitCode, ExitCode> {
     let bar = progress_bar(size);
 
     // Reader thread: chunks of lines, at most two waiting.
-    let (tx, rx) = sync_channel::<io::Result<(Vec<Line>, u64)>>(2);
+    let (tx, rx) = sync_channel::<io::Result<Chunk>>(2);
     let reader = std::thread::spawn(move || {
         let mut input = BufReader::with_capacity(1 << 20, input);
         let mut index: u64 = 0;
         loop {
-            let mut chunk: Vec<Line> = Vec::with_capacity(CHUNK_LINES);
-            let mut bytes = 0u64;
-            while chunk.len() < CHUNK_LINES {
-                let mut buf = Vec::new();
-                match input.read_until(b'\n', &mut buf) {
+            let mut chunk = Chunk {
+                data: Vec::with_capacity(1 << 20),
+                lines: Vec::with_capacity(CHUNK_LINES),
+                bytes: 0,
+            };
+            while chunk.lines.len() < CHUNK_LINES {
+                let start = chunk.data.len();
+                match input.read_until(b'\n', &mut chunk.data) {
                     Ok(0) => break,
                     Ok(n) => {
-                        bytes += n as u64;
-                        while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-                            buf.pop();
+                        chunk.bytes += n as u64;
+                        while chunk.data.len() > start
+                            && matches!(chunk.data.last(), Some(b'\n' | b'\r'))
+                        {
+                            chunk.data.pop();
                         }
-                        if !buf.iter().all(u8::is_ascii_whitespace) {
-                            chunk.push((index, buf));
+                        let line = chunk.data.get(start..).unwrap_or_default();
+                        if line.iter().all(u8::is_ascii_whitespace) {
+                            chunk.data.truncate(start);
+                        } else {
+                            chunk.lines.push((index, start, chunk.data.len()));
                         }
                         index += 1;
                     }
@@ -167,8 +180,7 @@ fn run_simulate(a: SimulateArgs) -> Result<ExitCode, ExitCode> {
                     }
                 }
             }
-            let done = chunk.is_empty();
-            if done || tx.send(Ok((chunk, bytes))).is_err() {
+            if chunk.bytes == 0 || tx.send(Ok(chunk)).is_err() {
                 return;
             }
         }
@@ -177,7 +189,7 @@ fn run_simulate(a: SimulateArgs) -> Result<ExitCode, ExitCode> {
     let mut sim = Simulator::new(setup);
     let mut members: u64 = 0;
     for msg in rx {
-        let (chunk, bytes) = match msg {
+        let chunk = match msg {
             Ok(c) => c,
             Err(e) => {
                 bar.finish_and_clear();
@@ -186,13 +198,15 @@ fn run_simulate(a: SimulateArgs) -> Result<ExitCode, ExitCode> {
             }
         };
         let setup = sim.setup();
+        let data = &chunk.data;
         let part = pool.install(|| {
             chunk
+                .lines
                 .par_iter()
                 .fold(
                     || setup.partial(),
-                    |mut acc, (i, line)| {
-                        add_line(setup, &mut acc, *i, line);
+                    |mut acc, &(i, from, to)| {
+                        add_line(setup, &mut acc, i, data.get(from..to).unwrap_or_default());
                         acc
                     },
                 )
@@ -205,9 +219,9 @@ fn run_simulate(a: SimulateArgs) -> Result<ExitCode, ExitCode> {
                 )
         });
         report_rejected(&bar, &part);
-        members += chunk.len() as u64;
-        sim.merge(part, chunk.len() as u64);
-        bar.inc(bytes);
+        members += chunk.lines.len() as u64;
+        sim.merge(part, chunk.lines.len() as u64);
+        bar.inc(chunk.bytes);
         bar.set_message(format!("{members} members"));
     }
     let _ = reader.join();
