@@ -25,6 +25,8 @@ import type {
   VerifyRequest,
   VerifyResponse,
   WarningOut,
+  ErrorCode,
+  ErrorBody,
 } from './types.js';
 
 export type {
@@ -50,18 +52,9 @@ export type {
   VerifyRequest,
   VerifyResponse,
   WarningOut,
+  ErrorCode,
+  ErrorBody,
 };
-
-// TODO(engine): derive Tsify for ErrorCode, and for Error under the name ErrorBody
-// (src/error.rs); then import both above and delete these two stand-ins.
-/** An error code: `invalid_policy`, `redemption_exceeds_limit`, … */
-export type ErrorCode = string;
-/** The body of an `{"error":…}` answer. */
-export interface ErrorBody {
-  code: ErrorCode;
-  message: string;
-  path: string;
-}
 
 /**
  * Instantiates the WebAssembly module. Required once in browsers before anything else; in Node

@@ -6,6 +6,7 @@ use std::fmt;
 
 /// The fixed list of error codes. The serialized names are part of the contract (SPEC §0–§7).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The policy document is malformed or breaks a validation rule.
@@ -64,8 +65,14 @@ impl ErrorCode {
     }
 }
 
-/// An engine error: `{"error":{"code","message","path"}}` on the wire.
+/// An engine error: `{"error":{"code","message","path"}}` on the wire (in TypeScript the body
+/// is `ErrorBody`, leaving the name `Error` to JavaScript's own).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(
+    target_arch = "wasm32",
+    derive(tsify::Tsify),
+    tsify(rename = "ErrorBody")
+)]
 pub struct Error {
     pub code: ErrorCode,
     pub message: String,

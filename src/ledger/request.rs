@@ -32,6 +32,7 @@ pub const MAX_EVENTS: usize = 10_000;
 #[serde(deny_unknown_fields)]
 pub struct ReplayRequest {
     pub member: LedgerMember,
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "LedgerEvent[]"))]
     pub events: Vec<Event>,
     /// RFC 3339 instant: the replay stops here; later events are ignored.
     pub as_of: String,
@@ -78,7 +79,7 @@ impl EventType {
 
 /// One event: `id`, `type`, `at`, and only the fields of its type.
 #[derive(Clone, Debug, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(target_arch = "wasm32", derive(Tsify), tsify(rename = "LedgerEvent"))]
 #[serde(deny_unknown_fields)]
 pub struct Event {
     pub id: String,

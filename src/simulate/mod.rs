@@ -62,6 +62,7 @@ pub struct SimulateRequest {
 #[serde(deny_unknown_fields)]
 pub struct MemberHistory {
     pub member: LedgerMember,
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "LedgerEvent[]"))]
     pub events: Vec<Event>,
 }
 

@@ -11,7 +11,7 @@ export const LIVE = {
   /** api::eval_line handles ops validate and quote. */
   eval: true,
   /** The request/response types derive tsify::Tsify (generated .d.ts interfaces). */
-  types: false,
+  types: true,
   /** The native CLI `loyalty eval` answers NDJSON on stdin. */
   cli: true,
 };
