@@ -145,15 +145,25 @@ fn run_simulate(a: SimulateArgs) -> Result<ExitCode, ExitCode> {
     let bar = progress_bar(size);
 
     // Reader thread: chunks of lines, at most two waiting.
+    // Used chunks come back to be refilled: fresh buffers would cost a page fault per 4 KB.
     let (tx, rx) = sync_channel::<io::Result<Chunk>>(2);
+    let (recycle_tx, recycle_rx) = std::sync::mpsc::channel::<Chunk>();
     let reader = std::thread::spawn(move || {
         let mut input = BufReader::with_capacity(1 << 20, input);
         let mut index: u64 = 0;
         loop {
-            let mut chunk = Chunk {
-                data: Vec::with_capacity(1 << 20),
-                lines: Vec::with_capacity(CHUNK_LINES),
-                bytes: 0,
+            let mut chunk = match recycle_rx.try_recv() {
+                Ok(mut c) => {
+                    c.data.clear();
+                    c.lines.clear();
+                    c.bytes = 0;
+                    c
+                }
+                Err(_) => Chunk {
+                    data: Vec::with_capacity(1 << 20),
+                    lines: Vec::with_capacity(CHUNK_LINES),
+                    bytes: 0,
+                },
             };
             while chunk.lines.len() < CHUNK_LINES {
                 let start = chunk.data.len();
@@ -223,6 +233,7 @@ fn run_simulate(a: SimulateArgs) -> Result<ExitCode, ExitCode> {
         sim.merge(part, chunk.lines.len() as u64);
         bar.inc(chunk.bytes);
         bar.set_message(format!("{members} members"));
+        let _ = recycle_tx.send(chunk);
     }
     let _ = reader.join();
     bar.finish_and_clear();
