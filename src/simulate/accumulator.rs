@@ -16,7 +16,7 @@ use crate::policy::Policy;
 use crate::quote::RedeemMode;
 use crate::time::{Instant, Zone};
 use chrono::Datelike;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// A local month as `year × 12 + month0`: ordered, cheap to compare and to step through.
 pub type MonthKey = i64;
@@ -137,7 +137,8 @@ pub fn replay_member(
     let mut state = State::new(policy, checked.status, checked.joined_at);
     state.redeem_mode = RedeemMode::Clamp;
     let mut facts = MemberFacts::default();
-    let mut booked: HashMap<&str, Booked> = HashMap::new();
+    // Purchases by event id (a few dozen: a scan beats hashing).
+    let mut booked: Vec<(&str, Booked)> = Vec::new();
     let mut first: Option<Instant> = None;
     for e in order {
         first = Some(first.map_or(e.at, |f| f.min(e.at)));
@@ -155,7 +156,10 @@ pub fn replay_member(
         let orders_before = state.orders.len();
         let refund_before: Option<(usize, Vec<i64>)> = match &e.body {
             Body::Refund { order_id, .. } => booked
-                .get(order_id.as_str())
+                .iter()
+                .rev()
+                .find(|(id, _)| *id == order_id.as_str())
+                .map(|(_, b)| b)
                 .filter(|b| b.counts)
                 .and_then(|b| {
                     state
@@ -181,13 +185,13 @@ pub fn replay_member(
                             .sum();
                     }
                 }
-                booked.insert(
+                booked.push((
                     e.id.as_str(),
                     Booked {
                         order: orders_before,
                         counts: *earn,
                     },
-                );
+                ));
             }
             Body::Refund { .. } => {
                 if let Some((oi, before)) = refund_before {

@@ -150,17 +150,17 @@ impl Setup {
             events: m.events,
             as_of: self.as_of_text.clone(),
         };
-        let prefix = format!("members[{index}]");
+        let prefix = || format!("members[{index}]");
         let zone = self.draft.time_zone;
         let draft = match accumulator::replay_member(&self.draft, &req, zone) {
             Ok(f) => f,
-            Err(e) => return acc.reject(index, Some(id), member_error(e, &prefix, false)),
+            Err(e) => return acc.reject(index, Some(id), member_error(e, &prefix(), false)),
         };
         let baseline = match &self.baseline {
             None => None,
             Some(b) => match accumulator::replay_member(b, &req, zone) {
                 Ok(f) => Some(f),
-                Err(e) => return acc.reject(index, Some(id), member_error(e, &prefix, true)),
+                Err(e) => return acc.reject(index, Some(id), member_error(e, &prefix(), true)),
             },
         };
         acc.accept(&draft, baseline.as_ref());
