@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { CART, CATALOG, MEMBERS, POLICY } from '../../www/pos/sample-data.js';
+import { CART, CATALOG, MEMBERS, POLICY, searchCatalog } from '../../www/pos/sample-data.js';
+import { SAMPLE_AS_OF, replaySample, sampleHistories } from '../../www/shared/sample.js';
 import { esm } from '../support/package.js';
 import { launch, openPage, serve } from './browser.js';
 
@@ -213,6 +214,71 @@ test('other members: gold, inactive (notes say why nothing is earned)', async ()
   const inactive = await assertShowsQuote();
   assert.ok(inactive.notes.length > 0, 'a note explains the inactive member');
   assert.equal(await page.locator('#notes li').count(), inactive.notes.length);
+});
+
+test('SKU search: typing filters the catalogue, Enter adds the first match', async () => {
+  await page.locator('#sku-search').pressSequentially('trail', { delay: 20 });
+  const shown = await page.locator('#sku-results button').evaluateAll((bs) => bs.map((b) => b.dataset.sku));
+  assert.deepEqual(shown, searchCatalog('trail').map((i) => i.sku));
+  assert.ok(shown.length >= 1);
+  await page.press('#sku-search', 'Enter');
+  const item = CATALOG.find((i) => i.sku === shown[0]);
+  expected.cart.lines.push({ id: 'L5', sku: item.sku, category: item.category, quantity: 1, unit_price: item.unit_price });
+  await assertShowsQuote();
+  assert.equal(await page.inputValue('#sku-search'), '', 'the search is cleared');
+  // Clicking a result adds it too.
+  await page.fill('#sku-search', 'sock');
+  await page.click('#sku-results button[data-sku="SCK-03"]');
+  const socks = CATALOG.find((i) => i.sku === 'SCK-03');
+  expected.cart.lines.push({ id: 'L6', sku: socks.sku, category: socks.category, quantity: 1, unit_price: socks.unit_price });
+  await assertShowsQuote();
+  await page.fill(input('L6', 'quantity'), '4');
+  expected.cart.lines.at(-1).quantity = 4;
+  await assertShowsQuote();
+});
+
+test('a member from the generated sample (generate → replay snapshot); the slider by keyboard and mouse', async () => {
+  // The same sample in Node: generate with the same options, replay each history, take the snapshot.
+  const engine = new esm.Engine(POLICY);
+  const sample = replaySample(engine, sampleHistories(esm.generate), SAMPLE_AS_OF, esm.LoyaltyError);
+  engine.free();
+  const options = await page.locator('#member optgroup:nth-of-type(2) option').evaluateAll((os) => os.map((o) => o.value));
+  assert.equal(options.length, sample.replayed.length, 'every replayable generated member is offered');
+  const k = sample.replayed.findIndex((r) => r.replay.snapshot.status === 'active' && r.replay.snapshot.points >= 100);
+  assert.ok(k >= 0, 'the sample has an active member with points');
+  const snapshot = sample.replayed[k].replay.snapshot;
+  await page.selectOption('#member', `g${k}`);
+  Object.assign(expected, { member: { ...snapshot }, redeem_points: 0 });
+  const q0 = await assertShowsQuote();
+  assert.equal(await page.inputValue('#member-points'), String(snapshot.points));
+
+  // Keyboard: End → the maximum, ArrowLeft → one step less, Home → 0.
+  await page.focus('#redeem-range');
+  await page.keyboard.press('End');
+  expected.redeem_points = q0.max_redeemable_points;
+  const qMax = await assertShowsQuote();
+  assert.equal(qMax.redeemed_points, q0.max_redeemable_points);
+  await page.keyboard.press('ArrowLeft');
+  expected.redeem_points = q0.max_redeemable_points - (POLICY.redemption.step ?? 1);
+  await assertShowsQuote();
+  await page.keyboard.press('Home');
+  expected.redeem_points = 0;
+  await assertShowsQuote();
+
+  // Mouse: drag the thumb from the left end to about 60 % of the track.
+  const box = await page.locator('#redeem-range').boundingBox();
+  const y = box.y + box.height / 2;
+  await page.mouse.move(box.x + 3, y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.35, y, { steps: 4 });
+  await page.mouse.move(box.x + box.width * 0.6, y, { steps: 4 });
+  await page.mouse.up();
+  const dragged = Number(await page.inputValue('#redeem'));
+  assert.ok(dragged >= POLICY.redemption.min_points && dragged <= q0.max_redeemable_points, `dragged to ${dragged}`);
+  expected.redeem_points = dragged;
+  const q = await assertShowsQuote();
+  assert.equal(q.redeemed_points, dragged);
+  assert.equal(await page.inputValue('#redeem-range'), String(dragged));
 });
 
 test('an invalid policy: the error next to the policy editor', async () => {

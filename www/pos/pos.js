@@ -2,8 +2,9 @@
 // browser, on every change. Every figure shown is the engine's answer as is (money strings are
 // only grouped for reading; the exact value is in each element's data-value). An engine error is
 // shown next to the field its `path` points at.
-import init, { Engine, LoyaltyError } from '../pkg/web.js';
-import { CART, CATALOG, MEMBERS, POLICY } from './sample-data.js';
+import init, { Engine, LoyaltyError, generate } from '../pkg/web.js';
+import { SAMPLE_AS_OF, SAMPLE_OPTIONS, replaySample, sampleHistories } from '../shared/sample.js';
+import { CART, CATALOG, MEMBERS, POLICY, searchCatalog } from './sample-data.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -15,6 +16,10 @@ const state = {
   /** 'max' or the text of the redeem input. */
   redeem: '0',
   nextLine: CART.lines.length,
+  /** The member select's value: "0"… for MEMBERS, "g0"… for the generated sample. */
+  memberKey: '0',
+  /** Generated members: { id, snapshot, replay } (snapshot = the replay's §2 member snapshot). */
+  generated: [],
 };
 
 // Exposed for tests and for poking around in the console.
@@ -143,18 +148,86 @@ function buildRequest() {
 
 // ---- rendering --------------------------------------------------------------------------------
 
+const memberLabel = (m) => `${m.id} — ${m.status}${m.tier ? `, ${m.tier}` : ''}, ${m.points} pts`;
+
 function renderMember() {
   const select = $('member');
-  select.replaceChildren(
-    ...MEMBERS.map((m, i) => {
-      const opt = new Option(`${m.id} — ${m.status}${m.tier ? `, ${m.tier}` : ''}`, String(i));
-      return opt;
-    }),
-  );
-  select.value = String(MEMBERS.findIndex((m) => m.id === state.member.id));
+  const fixed = document.createElement('optgroup');
+  fixed.label = 'Sample members';
+  fixed.append(...MEMBERS.map((m, i) => new Option(memberLabel(m), String(i))));
+  const groups = [fixed];
+  if (state.generated.length) {
+    const gen = document.createElement('optgroup');
+    gen.label = `Generated sample (replayed to ${SAMPLE_AS_OF.slice(0, 10)})`;
+    gen.append(...state.generated.map((g, i) => new Option(memberLabel(g.snapshot), `g${i}`)));
+    groups.push(gen);
+  }
+  select.replaceChildren(...groups);
+  select.value = state.memberKey;
   $('member-points').value = String(state.member.points);
   const m = state.member;
-  $('member-info').textContent = `Status ${m.status}; tier ${m.tier ?? '(lowest)'}.`;
+  const g = state.memberKey.startsWith('g') ? state.generated[Number(state.memberKey.slice(1))] : null;
+  $('member-info').textContent =
+    `Status ${m.status}; tier ${m.tier ?? '(lowest)'}.` +
+    (g ? ` Replayed from ${g.events} events: ${g.replay.points.pending} points pending, ${g.replay.points.lots.length} lots.` : '');
+}
+
+/** The generated sample: `generate` → histories → `Engine.replay` → member snapshots. */
+function loadGeneratedMembers() {
+  const engine = new Engine(POLICY);
+  let rejected;
+  try {
+    const sample = replaySample(engine, sampleHistories(generate), SAMPLE_AS_OF, LoyaltyError);
+    rejected = sample.rejected;
+    state.generated = sample.replayed.map(({ history, replay }) => ({
+      id: history.member.id,
+      snapshot: replay.snapshot,
+      replay,
+      events: history.events.length,
+    }));
+  } finally {
+    engine.free();
+  }
+  $('sample-info').textContent =
+    `${state.generated.length} generated members (generate ${JSON.stringify(SAMPLE_OPTIONS)}), ` +
+    `snapshots from Engine.replay` +
+    (rejected.length ? `; ${rejected.length} left out (replay error: ${rejected.map((r) => `${r.id} ${r.error.code}`).join(', ')}).` : '.');
+  renderMember();
+}
+
+function selectMember(key) {
+  state.memberKey = key;
+  state.member = key.startsWith('g')
+    ? { ...state.generated[Number(key.slice(1))].snapshot }
+    : { ...MEMBERS[Number(key)] };
+  state.redeem = '0';
+  renderMember();
+  update();
+}
+
+function renderSearch() {
+  const results = searchCatalog($('sku-search').value).slice(0, 8);
+  $('sku-results').replaceChildren(
+    ...results.map((item) => {
+      const li = document.createElement('li');
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'sku-result';
+      b.dataset.sku = item.sku;
+      const sku = document.createElement('span');
+      sku.className = 'sku';
+      sku.textContent = item.sku;
+      b.append(sku, ` ${item.name} · ${groupDigits(item.unit_price)}`);
+      b.addEventListener('click', () => {
+        addLine(item);
+        $('sku-search').value = '';
+        renderSearch();
+        $('sku-search').focus();
+      });
+      li.append(b);
+      return li;
+    }),
+  );
 }
 
 function renderCart() {
@@ -370,11 +443,16 @@ function applyPolicy(text) {
 // ---- wiring -------------------------------------------------------------------------------------
 
 function wire() {
-  $('member').addEventListener('change', (e) => {
-    state.member = { ...MEMBERS[Number(e.target.value)] };
-    state.redeem = '0';
-    renderMember();
-    update();
+  $('member').addEventListener('change', (e) => selectMember(e.target.value));
+  $('sku-search').addEventListener('input', renderSearch);
+  $('sku-search').addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      $('sku-results').querySelector('button')?.click();
+    } else if (e.key === 'Escape') {
+      $('sku-search').value = '';
+      renderSearch();
+    }
   });
   $('member-points').addEventListener('input', (e) => {
     state.member.points = e.target.value;
@@ -460,6 +538,28 @@ async function main() {
   $('engine-status').textContent = 'engine ready (WebAssembly)';
   applyPolicy(POLICY);
   document.body.dataset.ready = '1';
+  loadGeneratedMembers();
+  document.body.dataset.sample = '1';
 }
+
+/** Offline: a service worker keeps the page, its modules and the package (with the .wasm). */
+async function registerServiceWorker() {
+  if (!('serviceWorker' in navigator)) return;
+  const status = $('offline-status');
+  try {
+    await navigator.serviceWorker.register('./sw.js');
+    await navigator.serviceWorker.ready;
+    status.textContent = navigator.onLine ? 'available offline' : 'offline — using the cached engine';
+    status.hidden = false;
+    document.body.dataset.offlineReady = '1';
+  } catch (e) {
+    status.textContent = `offline mode unavailable: ${e.message}`;
+    status.hidden = false;
+  }
+}
+window.addEventListener('online', () => ($('offline-status').textContent = 'available offline'));
+window.addEventListener('offline', () => ($('offline-status').textContent = 'offline — using the cached engine'));
+
+registerServiceWorker();
 
 main();

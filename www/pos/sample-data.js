@@ -70,4 +70,15 @@ export const CATALOG = [
   { sku: 'RUN-42', category: 'shoes', unit_price: '1200000', name: 'Running shoes' },
   { sku: 'CAP-07', category: 'accessories', unit_price: '150000', name: 'Cap' },
   { sku: 'GC-500', category: 'gift_card', unit_price: '500000', name: 'Gift card 500k' },
+  { sku: 'JKT-15', category: 'apparel', unit_price: '890000', name: 'Rain jacket' },
+  { sku: 'TRL-88', category: 'shoes', unit_price: '1850000', name: 'Trail shoes' },
+  { sku: 'SCK-03', category: 'accessories', unit_price: '60000', name: 'Socks (3 pairs)' },
+  { sku: 'BAG-20', category: 'accessories', unit_price: '420000', name: 'Backpack 20 l' },
 ];
+
+/** Catalogue items whose SKU, name or category contains `text` (case-insensitive). */
+export function searchCatalog(text, catalog = CATALOG) {
+  const q = String(text).trim().toLowerCase();
+  if (!q) return [];
+  return catalog.filter((i) => [i.sku, i.name, i.category].some((f) => f.toLowerCase().includes(q)));
+}
