@@ -31,7 +31,7 @@ const SK_AS_OF: &str = "2026-10-01T00:00:00+02:00";
 
 fn request_json(draft: &str, baseline: &str, members: &[String], as_of: &str) -> String {
     format!(
-        r#"{{"policy":{draft},"baseline":{baseline},"members":[{}],"as_of":"{as_of}","expected_redemption":"0.7"}}"#,
+        r#"{{"policy":{draft},"baseline":{baseline},"members":[{}],"as_of":"{as_of}"}}"#,
         members.join(",")
     )
 }
@@ -104,9 +104,7 @@ fn incremental_parallel_and_typed_forms_agree() {
     assert!(one_shot.contains(r#""path":"members[50]""#), "{one_shot}");
 
     // Member by member.
-    let header = format!(
-        r#"{{"policy":{draft},"baseline":{base},"as_of":"{VN_AS_OF}","expected_redemption":"0.7"}}"#
-    );
+    let header = format!(r#"{{"policy":{draft},"baseline":{base},"as_of":"{VN_AS_OF}"}}"#);
     let mut sim = Simulator::from_json(&header).unwrap();
     for m in &with_bad {
         sim.add_member_json(m);
@@ -116,7 +114,7 @@ fn incremental_parallel_and_typed_forms_agree() {
     assert_eq!(inc, one_shot);
 
     // Partial sums over uneven chunks, merged in reverse order.
-    let setup = Setup::from_parts(&draft, Some(&base), VN_AS_OF, Some("0.7")).unwrap();
+    let setup = Setup::from_parts(&draft, Some(&base), VN_AS_OF, None).unwrap();
     let mut parts = Vec::new();
     let mut start = 0usize;
     for size in [1usize, 13, 40, 2, 1000] {
@@ -155,4 +153,68 @@ fn eval_line_keeps_the_policy_in_a_simulate_request() {
         missing.unwrap(),
         r#"{"error":{"code":"invalid_request","message":"missing policy","path":"policy"}}"#
     );
+}
+
+#[test]
+fn cli_simulate_is_the_same_with_any_thread_count_and_goes_on_after_bad_lines() {
+    let dir = std::env::temp_dir().join(format!("loyalty-sim-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("members.ndjson");
+    let mut members = lines("sk-grocery", 300, 11, 6);
+    members.insert(100, "{not json".into());
+    members.insert(200, String::new()); // blank: skipped, keeps its line number
+    std::fs::write(&file, members.join("\n") + "\n").unwrap();
+    let run = |threads: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_loyalty"))
+            .args(["simulate", "--policy"])
+            .arg(format!(
+                "{}/docs/examples/sk-grocery-draft.json",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .arg("--baseline")
+            .arg(format!(
+                "{}/docs/examples/sk-grocery-baseline.json",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .arg("--members")
+            .arg(&file)
+            .args(["--as-of", SK_AS_OF, "--threads", threads])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (one, err1) = run("1");
+    let (two, _) = run("2");
+    let (four, _) = run("4");
+    assert_eq!(one, two);
+    assert_eq!(one, four);
+    assert!(
+        err1.contains("line 101: invalid_request at members[100]"),
+        "{err1}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&one).unwrap();
+    assert_eq!(v["members"], 300);
+    assert_eq!(v["rejected"].as_array().unwrap().len(), 1, "{one}");
+    // The same members through the library give the same report.
+    let good: Vec<String> = members
+        .iter()
+        .filter(|m| m.starts_with("{\"member"))
+        .cloned()
+        .collect();
+    let lib = loyalty_engine::api::simulate_json(&request_json(
+        &example("sk-grocery-draft"),
+        &example("sk-grocery-baseline"),
+        &good,
+        SK_AS_OF,
+    ));
+    let lib: serde_json::Value = serde_json::from_str(&lib).unwrap();
+    // The same figures without the malformed line.
+    assert_eq!(lib["points"], v["points"]);
+    assert_eq!(lib["by_month"], v["by_month"]);
+    assert_eq!(lib["diff"], v["diff"]);
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -198,6 +198,7 @@ fn run_simulate(a: SimulateArgs) -> Result<ExitCode, ExitCode> {
 
     let mut sim = Simulator::new(setup);
     let mut members: u64 = 0;
+    let mut rejected: u64 = 0;
     for msg in rx {
         let chunk = match msg {
             Ok(c) => c,
@@ -228,7 +229,7 @@ fn run_simulate(a: SimulateArgs) -> Result<ExitCode, ExitCode> {
                     },
                 )
         });
-        report_rejected(&bar, &part);
+        report_rejected(&bar, &part, &mut rejected);
         members += chunk.lines.len() as u64;
         sim.merge(part, chunk.lines.len() as u64);
         bar.inc(chunk.bytes);
@@ -237,6 +238,9 @@ fn run_simulate(a: SimulateArgs) -> Result<ExitCode, ExitCode> {
     }
     let _ = reader.join();
     bar.finish_and_clear();
+    if rejected > 0 {
+        eprintln!("loyalty simulate: {rejected} of {members} members rejected (listed in the report's rejected)");
+    }
     let out = match sim.finish() {
         Ok(r) => serde_json::to_string(&r).unwrap_or_default(),
         Err(e) => e.to_json(),
@@ -272,11 +276,19 @@ fn add_line(setup: &Setup, acc: &mut Partial, index: u64, line: &[u8]) {
     }
 }
 
-/// Rejected members of a chunk on stderr, with their line numbers.
-fn report_rejected(bar: &ProgressBar, part: &Partial) {
+/// Rejections written to stderr one by one; the rest are only counted (all are in the report).
+const SHOW_REJECTED: u64 = 20;
+
+/// Rejected members of a chunk on stderr, with their line numbers (the first
+/// [`SHOW_REJECTED`]); `shown` counts every rejection so far.
+fn report_rejected(bar: &ProgressBar, part: &Partial, shown: &mut u64) {
     let mut rows: Vec<_> = part.rejected.iter().collect();
     rows.sort_by_key(|(i, _)| *i);
     for (i, r) in rows {
+        *shown += 1;
+        if *shown > SHOW_REJECTED {
+            continue;
+        }
         let who = r
             .member_id
             .as_deref()
