@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// A small static file server for local use: www/ at /, the built package pkg/ at /pkg/.
+// A small static file server for local use: www/ at /, the built package pkg/ at /pkg/,
+// node_modules/chart.js/dist at /vendor/chart.js/.
 //
 //   node scripts/serve.mjs [--port 8080] [--host 127.0.0.1]     (PORT / HOST also work)
 //
@@ -33,7 +34,12 @@ export const MIME = {
 
 /** The default mounts: URL prefix → directory. Longest prefix wins. */
 export function defaultMounts() {
-  return { '/pkg/': path.join(root, 'pkg'), '/': path.join(root, 'www') };
+  return {
+    '/pkg/': path.join(root, 'pkg'),
+    // The simulator's charting library, from the npm devDependency (no CDN).
+    '/vendor/chart.js/': path.join(root, 'node_modules', 'chart.js', 'dist'),
+    '/': path.join(root, 'www'),
+  };
 }
 
 function send(res, status, body, headers = {}) {

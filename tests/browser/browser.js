@@ -5,7 +5,7 @@ import path from 'node:path';
 
 import { chromium } from 'playwright-core';
 
-import { startServer } from '../../scripts/serve.mjs';
+import { defaultMounts, startServer } from '../../scripts/serve.mjs';
 import { PKG, ROOT } from '../support/paths.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -30,10 +30,11 @@ export async function launch() {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS, timeout: 60_000 });
 }
 
-/** Serves www/ at /, pkg/ at /pkg/ and tests/ at /__tests__/ (plus extra mounts). */
+/** Serves www/ at /, pkg/ at /pkg/, chart.js at /vendor/chart.js/ and tests/ at /__tests__/ (plus extra mounts). */
 export async function serve(extraMounts = {}) {
   if (!fs.existsSync(path.join(PKG, 'web.js'))) throw new Error('pkg/ is not built: run ./scripts/build.sh');
   const mounts = {
+    ...defaultMounts(),
     '/pkg/': PKG,
     '/__tests__/': path.join(ROOT, 'tests'),
     '/': path.join(ROOT, 'www'),

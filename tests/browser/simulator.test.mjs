@@ -1,0 +1,229 @@
+// The policy simulator (www/simulator/) in Chromium, driven like a person: the form and the JSON
+// editor stay in step, the engine's validation errors appear at their paths, a run in the Web
+// Worker shows exactly what the package's `simulate` answers in Node for the same request, a
+// run can be cancelled, an NDJSON file can be loaded, and the CSV export holds the same figures.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { parseNdjson } from '../../www/shared/sample.js';
+import { PRESETS } from '../../www/simulator/presets.js';
+import { esm } from '../support/package.js';
+import { ROOT } from '../support/paths.js';
+import { launch, openPage, serve } from './browser.js';
+
+let browser;
+let server;
+let page;
+let problems;
+
+before(async () => {
+  [browser, server] = await Promise.all([launch(), serve()]);
+  ({ page, problems } = await openPage(browser, `${server.url}simulator/`));
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
+});
+after(async () => {
+  await browser?.close();
+  server?.server.close();
+});
+
+const preset = PRESETS['vn-fashion'];
+let draft = structuredClone(preset.draft);
+
+/** The package's answer in Node for the request the page ran. */
+function simulateInNode(policy, ndjson, { baseline = preset.baseline, asOf = preset.as_of, expected = '0.7' } = {}) {
+  return esm.simulate({ policy, baseline, members: parseNdjson(ndjson), as_of: asOf, expected_redemption: expected });
+}
+
+/** The summary table as shown: key → { draft, baseline, change } (each cell's data-value). */
+async function table() {
+  return page.evaluate(() =>
+    Object.fromEntries(
+      [...document.querySelectorAll('#summary tbody tr')].map((tr) => [
+        tr.dataset.key,
+        Object.fromEntries([...tr.querySelectorAll('td[data-col]')].map((td) => [td.dataset.col, td.dataset.value])),
+      ]),
+    ),
+  );
+}
+
+/** The page shows `r` (Node's answer): the table's figures, the charts' data, the report itself. */
+async function assertShows(r) {
+  assert.deepEqual(await page.evaluate(() => window.__sim.result), r, 'the worker got the same report as Node');
+  const t = await table();
+  const b = r.diff.baseline;
+  const s = (v) => (v === null ? '' : String(v));
+  assert.deepEqual(t.members, { draft: s(r.members), baseline: s(b.members), change: s(r.members - b.members) });
+  for (const f of ['issued', 'redeemed', 'expired', 'outstanding']) {
+    assert.deepEqual(t[`points.${f}`], { draft: s(r.points[f]), baseline: s(b.points[f]), change: s(r.points[f] - b.points[f]) }, f);
+  }
+  assert.equal(t.liability.draft, s(r.liability));
+  assert.equal(t.liability.baseline, s(b.liability));
+  assert.equal(t.tier_discounts.draft, r.tier_discounts);
+  for (const { tier, members } of r.tiers) assert.equal(t[`tiers.${tier}`].draft, s(members), tier);
+  for (const { tier, members } of b.tiers) assert.equal(t[`tiers.${tier}`].baseline, s(members), tier);
+  assert.equal(t['members_moved.up'].draft, s(r.diff.members_moved.up));
+  assert.equal(t['members_moved.down'].draft, s(r.diff.members_moved.down));
+  assert.equal(t.rejected.draft, s(r.rejected.length));
+  // The charts plot the same figures.
+  const charts = await page.evaluate(() => {
+    const c = window.__sim.charts;
+    const ds = (chart) => Object.fromEntries(chart.data.datasets.map((d) => [d.label, d.data]));
+    return { tierLabels: c.tiers.data.labels, tiers: ds(c.tiers), months: c.monthly.data.labels, monthly: ds(c.monthly) };
+  });
+  assert.deepEqual(charts.tierLabels, r.tiers.map((x) => x.tier));
+  assert.deepEqual(charts.tiers, { Baseline: b.tiers.map((x) => x.members), Draft: r.tiers.map((x) => x.members) });
+  assert.deepEqual(charts.months, r.by_month.map((m) => m.month));
+  for (const f of ['issued', 'redeemed', 'expired']) {
+    assert.deepEqual(charts.monthly[`Draft ${f}`], r.by_month.map((m) => m[f]), `chart: draft ${f}`);
+  }
+}
+
+async function runAndWait() {
+  const runs = Number((await page.getAttribute('body', 'data-runs')) ?? 0);
+  await page.click('#run');
+  await page.waitForSelector(`body[data-runs="${runs + 1}"][data-state="done"]`, { timeout: 60_000 });
+}
+
+test('the presets are docs/examples/*.json', () => {
+  for (const [name, p] of Object.entries(PRESETS)) {
+    for (const which of ['baseline', 'draft']) {
+      const file = JSON.parse(fs.readFileSync(path.join(ROOT, 'docs', 'examples', `${name}-${which}.json`), 'utf8'));
+      assert.deepEqual(p[which], file, `${name}-${which}`);
+    }
+  }
+});
+
+test('generate 300 members, run in the worker: the figures are the package\'s', async () => {
+  assert.deepEqual(JSON.parse(await page.inputValue('#draft')), draft);
+  assert.equal(await page.getAttribute('#draft-digest', 'data-value'), esm.validate(draft).policy_digest);
+  await page.fill('#gen-members', '300');
+  await page.fill('#gen-seed', '11');
+  await runAndWait();
+  const ndjson = esm.generate({ members: 300, seed: 11, months: 18, profile: 'vn-fashion', as_of: preset.as_of });
+  await assertShows(simulateInNode(draft, ndjson));
+  assert.match(await page.textContent('#run-status'), /Done: 300 members/);
+  assert.equal(await page.getAttribute('#progress', 'value'), '300');
+});
+
+test('the form rewrites the JSON; a bad threshold is shown next to its field and in the editor', async () => {
+  // Typing a new gold threshold.
+  const gold = 'input[data-path="policy.tiers.levels[2].threshold"]';
+  await page.fill(gold, '');
+  await page.locator(gold).pressSequentially('900', { delay: 15 });
+  draft.tiers.levels[2].threshold = '900';
+  assert.deepEqual(JSON.parse(await page.inputValue('#draft')), draft);
+  assert.equal(await page.getAttribute('#draft-digest', 'data-value'), esm.validate(draft).policy_digest);
+  // Silver above gold: the engine's error, at its path, next to the field and in the JSON editor.
+  const silver = 'input[data-path="policy.tiers.levels[1].threshold"]';
+  await page.fill(silver, '1000');
+  const bad = structuredClone(draft);
+  bad.tiers.levels[1].threshold = '1000';
+  let err;
+  try {
+    esm.validate(bad);
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err instanceof esm.LoyaltyError, 'the package rejects it too');
+  const field = page.locator(`#draft-form input[data-path="${err.path}"]`);
+  assert.equal(await field.getAttribute('aria-invalid'), 'true');
+  const inline = page.locator(`#draft-form .field-error[data-path="${err.path}"]`);
+  assert.equal(await inline.count(), 1, 'one error next to the field');
+  assert.equal(await inline.getAttribute('data-code'), err.code);
+  assert.ok((await inline.textContent()).includes(err.message));
+  // In the row right under the field's row.
+  assert.ok(await field.evaluate((el, p) => el.closest('tr').nextElementSibling.contains(document.querySelector(`#draft-form .field-error[data-path="${p}"]`)), err.path));
+  const inEditor = page.locator(`#draft-errors .field-error[data-path="${err.path}"]`);
+  assert.ok((await inEditor.textContent()).includes(err.message));
+  const text = await page.inputValue('#draft');
+  const level = Number(/^policy\.tiers\.levels\[(\d+)\]\.threshold$/.exec(err.path)?.[1]);
+  assert.ok(level >= 1, `the error is at a level's threshold: ${err.path}`);
+  const line = text.slice(0, text.indexOf(`"threshold": "${bad.tiers.levels[level].threshold}"`)).split('\n').length;
+  assert.equal(await inEditor.getAttribute('data-line'), String(line), 'the editor error names the line');
+  assert.equal(await page.getAttribute('#draft', 'aria-invalid'), 'true');
+  assert.equal(await page.isDisabled('#run'), true, 'no run with an invalid draft');
+  await page.fill(silver, '400');
+  assert.equal(await page.locator('.field-error').count(), 0, 'fixed: no error left');
+  assert.equal(await page.isDisabled('#run'), false);
+  // Expiry kind: the form writes only that kind's fields.
+  await page.selectOption('select[data-path="policy.expiry.kind"]', 'end_of_period');
+  draft.expiry = { kind: 'end_of_period', period: 'year', after: 1 };
+  assert.deepEqual(JSON.parse(await page.inputValue('#draft')), draft);
+  await page.fill('input[data-path="policy.redemption.max_share"]', '0.4');
+  draft.redemption.max_share = '0.4';
+  assert.deepEqual(JSON.parse(await page.inputValue('#draft')), draft);
+  await runAndWait();
+  const ndjson = esm.generate({ members: 300, seed: 11, months: 18, profile: 'vn-fashion', as_of: preset.as_of });
+  await assertShows(simulateInNode(draft, ndjson));
+});
+
+test('the JSON editor: an unknown field is the engine\'s error at its path; the form follows valid JSON', async () => {
+  const typo = { ...draft, expiry_days: 30 };
+  await page.fill('#draft', JSON.stringify(typo, null, 2));
+  let err;
+  try {
+    esm.validate(typo);
+  } catch (e) {
+    err = e;
+  }
+  const inEditor = page.locator(`#draft-errors .field-error[data-path="${err.path}"]`);
+  assert.equal(await inEditor.count(), 1);
+  assert.equal(await inEditor.getAttribute('data-code'), err.code);
+  assert.ok((await inEditor.textContent()).includes(err.message));
+  // Fixed in the editor, with a changed earn rate: the form shows it.
+  draft.earning.spend = '50000';
+  await page.fill('#draft', JSON.stringify(draft, null, 2));
+  assert.equal(await page.locator('.field-error').count(), 0);
+  assert.equal(await page.inputValue('input[data-path="policy.earning.spend"]'), '50000');
+});
+
+test('cancel stops a long run; the progress bar moves first', async () => {
+  const before = await page.evaluate(() => JSON.stringify(window.__sim.result));
+  await page.fill('#gen-members', '6000');
+  await page.click('#run');
+  await page.waitForFunction(() => {
+    const p = document.getElementById('progress');
+    return p.max === 6000 && Number(p.dataset.done ?? 0) >= 300;
+  }, null, { timeout: 30_000 });
+  assert.equal(await page.isEnabled('#cancel'), true);
+  await page.click('#cancel');
+  assert.equal(await page.getAttribute('body', 'data-state'), 'cancelled');
+  assert.match(await page.textContent('#run-status'), /Cancelled after [\d,]+ of 6,000 members/);
+  assert.equal(await page.evaluate(() => document.getElementById('progress').value), 0);
+  assert.equal(await page.isEnabled('#run'), true);
+  assert.equal(await page.isDisabled('#cancel'), true);
+  await page.waitForTimeout(300);
+  assert.equal(await page.evaluate(() => JSON.stringify(window.__sim.result)), before, 'the previous results stay');
+});
+
+test('load an NDJSON file of histories and export the CSV', async () => {
+  const ndjson = esm.generate({ members: 150, seed: 99, months: 12, profile: 'vn-fashion', as_of: preset.as_of });
+  await page.setInputFiles('#file', { name: 'members.ndjson', mimeType: 'application/x-ndjson', buffer: Buffer.from(ndjson) });
+  await page.waitForSelector('body[data-file-lines="150"]');
+  assert.equal(await page.isChecked('input[name="source"][value="file"]'), true);
+  await runAndWait();
+  const r = simulateInNode(draft, ndjson);
+  await assertShows(r);
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
+  const csv = fs.readFileSync(await download.path(), 'utf8');
+  const rows = Object.fromEntries(csv.trim().split('\n').slice(1).map((l) => {
+    const [key, ...cells] = l.split(',');
+    return [key, cells];
+  }));
+  assert.equal(csv.split('\n')[0], 'figure,draft,baseline,change');
+  const b = r.diff.baseline;
+  assert.deepEqual(rows['points.issued'], [String(r.points.issued), String(b.points.issued), String(r.points.issued - b.points.issued)]);
+  assert.deepEqual(rows.liability.slice(0, 2), [r.liability, b.liability]);
+  assert.deepEqual(rows.tier_discounts.slice(0, 2), [r.tier_discounts, b.tier_discounts]);
+  for (const m of r.by_month) {
+    assert.deepEqual(rows[`by_month.${m.month}.redeemed`][0], String(m.redeemed), m.month);
+    assert.deepEqual(rows[`by_month.${m.month}.tier_discounts`][0], m.tier_discounts, m.month);
+  }
+});
+
+test('no console errors, failed requests or uncaught exceptions', () => {
+  assert.deepEqual(problems, []);
+});

@@ -1,0 +1,510 @@
+// The policy simulator page: a form for the common settings and a JSON editor for the draft
+// policy (kept in step; the engine's `validate` runs on every change and its errors are shown at
+// their `path`), a member dataset (generated, or loaded from an NDJSON file), and a run of the
+// streaming `Simulation` in a Web Worker (./worker.js) with a progress bar and a cancel button.
+// The results: a summary table (CSV export) and Chart.js charts.
+import init, { LoyaltyError, validate } from '../pkg/web.js';
+import { locate, splitPath } from './json-locate.js';
+import { PRESETS } from './presets.js';
+import { summaryRows, toCsv } from './summary.js';
+
+const $ = (id) => document.getElementById(id);
+const form = $('draft-form');
+
+const state = {
+  /** The draft as an object (the last JSON text that parsed), or null. */
+  draft: null,
+  /** NDJSON text of a loaded file. */
+  fileText: null,
+  worker: null,
+  result: null,
+  charts: {},
+};
+window.__sim = state;
+
+// ---- paths --------------------------------------------------------------------------------------
+
+function getAt(obj, parts) {
+  return parts.reduce((o, k) => (o === null || o === undefined ? undefined : o[k]), obj);
+}
+
+function setAt(obj, parts, value) {
+  let o = obj;
+  for (let n = 0; n < parts.length - 1; n++) {
+    if (o[parts[n]] === null || typeof o[parts[n]] !== 'object') o[parts[n]] = typeof parts[n + 1] === 'number' ? [] : {};
+    o = o[parts[n]];
+  }
+  const last = parts.at(-1);
+  if (value === undefined) delete o[last];
+  else o[last] = value;
+}
+
+/** A form field's text → the JSON value: integers as numbers, decimals as strings; '' → absent. */
+function fieldValue(el) {
+  const text = el.value.trim();
+  if (text === '' && el.hasAttribute('data-optional')) return undefined;
+  if (el.dataset.kind === 'int') return /^-?\d+$/.test(text) ? Number(text) : text;
+  return text;
+}
+
+// ---- form ↔ JSON ------------------------------------------------------------------------------
+
+function levelRow(level, i) {
+  const tr = document.createElement('tr');
+  tr.dataset.path = `policy.tiers.levels[${i}]`;
+  for (const [field, kind, optional] of [
+    ['id', 'text', false],
+    ['name', 'text', false],
+    ['threshold', 'decimal', false],
+    ['discount_percent', 'decimal', true],
+    ['earn_multiplier', 'decimal', true],
+  ]) {
+    const td = document.createElement('td');
+    const input = document.createElement('input');
+    input.dataset.path = `policy.tiers.levels[${i}].${field}`;
+    input.dataset.kind = kind;
+    if (optional) input.setAttribute('data-optional', '');
+    input.setAttribute('aria-label', `Level ${i + 1} ${field}`);
+    input.value = level?.[field] ?? '';
+    td.append(input);
+    tr.append(td);
+  }
+  const td = document.createElement('td');
+  const remove = document.createElement('button');
+  remove.type = 'button';
+  remove.textContent = '✕';
+  remove.title = `Remove level ${i + 1}`;
+  remove.addEventListener('click', () => {
+    state.draft.tiers.levels.splice(i, 1);
+    fillForm();
+    formChanged();
+  });
+  td.append(remove);
+  tr.append(td);
+  return tr;
+}
+
+/** Fills the form from state.draft. */
+function fillForm() {
+  const d = state.draft ?? {};
+  for (const el of form.querySelectorAll('[data-path]:not(#levels [data-path])')) {
+    const v = getAt(d, splitPath(el.dataset.path, 'policy'));
+    if (el.tagName === 'SELECT') {
+      el.value = v ?? el.options[0].value;
+    } else {
+      el.value = v === undefined || v === null ? '' : String(v);
+    }
+  }
+  $('levels').tBodies[0].replaceChildren(...(d.tiers?.levels ?? []).map(levelRow));
+  $('redemption-on').checked = !!d.redemption;
+  for (const el of form.querySelectorAll('[data-path^="policy.redemption."]')) el.disabled = !d.redemption;
+  const kind = d.expiry?.kind ?? 'never';
+  for (const label of form.querySelectorAll('[data-for-kind]')) label.hidden = !label.dataset.forKind.split(' ').includes(kind);
+}
+
+/** The form changed: rewrite the JSON and validate. */
+function formChanged() {
+  $('draft').value = JSON.stringify(state.draft, null, 2);
+  check();
+}
+
+function onFormInput(e) {
+  const el = e.target;
+  if (!el.dataset?.path || !state.draft) return;
+  const parts = splitPath(el.dataset.path, 'policy');
+  if (el.dataset.path === 'policy.expiry.kind') {
+    const kind = el.value;
+    const old = state.draft.expiry ?? {};
+    state.draft.expiry =
+      kind === 'never' ? { kind } :
+      kind === 'end_of_period' ? { kind, period: old.period ?? 'year', after: old.after ?? 1 } :
+      { kind, months: old.months ?? 12 };
+    fillForm();
+  } else if (el.dataset.path === 'policy.tiers.downgrade.review' && el.value === 'never') {
+    state.draft.tiers.downgrade = { review: 'never' };
+    fillForm();
+  } else {
+    setAt(state.draft, parts, fieldValue(el));
+  }
+  formChanged();
+}
+
+// ---- validation errors at their paths -------------------------------------------------------------
+
+function clearMarks(scope) {
+  for (const el of document.querySelectorAll(`.field-error[data-scope="${scope}"], .field-warning[data-scope="${scope}"]`)) el.remove();
+  for (const el of document.querySelectorAll(`[aria-invalid="true"][data-scope-mark="${scope}"]`)) {
+    el.removeAttribute('aria-invalid');
+    delete el.dataset.scopeMark;
+  }
+}
+
+function box(kind, scope, { code, message, path }, text) {
+  const p = document.createElement('p');
+  p.className = kind === 'error' ? 'field-error' : 'field-warning';
+  if (kind === 'error') p.setAttribute('role', 'alert');
+  Object.assign(p.dataset, { scope, code, path });
+  p.textContent = text ?? `${message} (${code}${path ? ` at ${path}` : ''})`;
+  return p;
+}
+
+/** The form control whose data-path is `path`, or its closest ancestor's. */
+function formFieldFor(path) {
+  let p = path;
+  while (p && p !== 'policy') {
+    const el = form.querySelector(`[data-path="${CSS.escape(p)}"]`);
+    if (el) return el;
+    const cut = Math.max(p.lastIndexOf('.'), p.lastIndexOf('['));
+    p = cut > 0 ? p.slice(0, cut) : '';
+  }
+  return null;
+}
+
+/** Shows an engine error/warning in the JSON editor's list (with its line) and next to its form field. */
+function mark(kind, scope, item, textarea, list, withForm) {
+  const where = locate(textarea.value, item.path, scope === 'draft' ? 'policy' : 'baseline');
+  const b = box(kind, scope, item);
+  if (where) {
+    b.dataset.line = String(where.line);
+    b.textContent += ` — line ${where.line}`;
+    const go = document.createElement('button');
+    go.type = 'button';
+    go.textContent = 'show';
+    go.className = 'show-in-json';
+    go.addEventListener('click', () => {
+      textarea.focus();
+      textarea.setSelectionRange(where.start, where.end);
+    });
+    b.append(' ', go);
+  }
+  list.append(b);
+  if (kind === 'error') {
+    textarea.setAttribute('aria-invalid', 'true');
+    textarea.dataset.scopeMark = scope;
+  }
+  if (!withForm) return;
+  const field = formFieldFor(item.path);
+  if (!field) return;
+  const inline = box(kind, scope, item);
+  inline.classList.add('inline');
+  if (kind === 'error') {
+    field.setAttribute('aria-invalid', 'true');
+    field.dataset.scopeMark = scope;
+  }
+  const row = field.closest('tr');
+  if (row) {
+    const tr = document.createElement('tr');
+    tr.className = 'field-error-row';
+    const td = document.createElement('td');
+    td.colSpan = row.cells.length;
+    td.append(inline);
+    tr.append(td);
+    row.after(tr);
+  } else {
+    (field.closest('label') ?? field).after(inline);
+  }
+}
+
+/** Validates one editor's text with the engine; returns the parsed object or null. */
+function checkOne(scope, textarea, list, digestEl, withForm) {
+  clearMarks(scope);
+  for (const tr of document.querySelectorAll(`.field-error-row`)) if (!tr.querySelector('.field-error, .field-warning')) tr.remove();
+  list.replaceChildren();
+  digestEl.textContent = '';
+  let parsed = null;
+  try {
+    parsed = JSON.parse(textarea.value);
+  } catch {
+    // The engine reports it (path "policy"); the JSON parser adds where.
+  }
+  try {
+    const v = validate(textarea.value);
+    digestEl.textContent = `valid · ${v.policy_digest.slice(0, 19)}…`;
+    digestEl.dataset.value = v.policy_digest;
+    const prefixed = (w) => ({ ...w, path: w.path.startsWith(scope === 'draft' ? 'policy' : 'baseline') ? w.path : `${scope === 'draft' ? 'policy' : 'baseline'}.${w.path}` });
+    for (const w of v.warnings) mark('warning', scope, prefixed(w), textarea, list, withForm);
+    return parsed;
+  } catch (e) {
+    if (!(e instanceof LoyaltyError)) throw e;
+    const err = e.toJSON().error;
+    if (scope === 'baseline') err.path = err.path.replace(/^policy/, 'baseline');
+    mark('error', scope, err, textarea, list, withForm);
+    delete digestEl.dataset.value;
+    return null;
+  }
+}
+
+function check() {
+  const draftOk = checkOne('draft', $('draft'), $('draft-errors'), $('draft-digest'), true);
+  const baselineOk = $('baseline-on').checked ? checkOne('baseline', $('baseline'), $('baseline-errors'), $('baseline-digest'), false) : true;
+  if (!$('baseline-on').checked) {
+    clearMarks('baseline');
+    $('baseline-errors').replaceChildren();
+  }
+  $('run').disabled = !(draftOk && baselineOk) || !!state.worker;
+  document.body.dataset.valid = draftOk && baselineOk ? '1' : '0';
+}
+
+// ---- presets and data -------------------------------------------------------------------------------
+
+function loadPreset(name) {
+  const p = PRESETS[name];
+  state.draft = structuredClone(p.draft);
+  $('draft').value = JSON.stringify(p.draft, null, 2);
+  $('baseline').value = JSON.stringify(p.baseline, null, 2);
+  $('as-of').value = p.as_of;
+  fillForm();
+  check();
+}
+
+function source() {
+  const kind = document.querySelector('input[name="source"]:checked').value;
+  if (kind === 'file') {
+    if (state.fileText === null) throw new Error('choose an NDJSON file first');
+    return { kind: 'ndjson', text: state.fileText };
+  }
+  return {
+    kind: 'generate',
+    options: {
+      members: Number($('gen-members').value),
+      seed: Number($('gen-seed').value),
+      months: Number($('gen-months').value),
+      profile: $('preset').value,
+      as_of: $('as-of').value.trim(),
+    },
+  };
+}
+
+// ---- running in the worker ---------------------------------------------------------------------------
+
+function setRunning(running) {
+  $('run').disabled = running || document.body.dataset.valid !== '1';
+  $('cancel').disabled = !running;
+  document.body.dataset.state = running ? 'running' : document.body.dataset.state;
+}
+
+function run() {
+  $('run-errors').replaceChildren();
+  let request;
+  let src;
+  try {
+    src = source();
+    const er = $('expected-redemption').value.trim();
+    request = {
+      policy: JSON.parse($('draft').value),
+      baseline: $('baseline-on').checked ? JSON.parse($('baseline').value) : null,
+      as_of: $('as-of').value.trim(),
+      expected_redemption: er === '' ? null : er,
+    };
+  } catch (e) {
+    $('run-errors').append(box('error', 'run', { code: 'input', message: e.message, path: '' }));
+    return;
+  }
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  state.worker = worker;
+  state.lastRequest = { request, source: src };
+  const progress = $('progress');
+  progress.value = 0;
+  progress.max = 1;
+  progress.dataset.done = '0';
+  $('run-status').textContent = src.kind === 'generate' ? `Generating ${src.options.members} members…` : 'Reading the file…';
+  document.body.dataset.state = 'running';
+  setRunning(true);
+  worker.onmessage = ({ data }) => {
+    if (state.worker !== worker) return;
+    if (data.type === 'start' || data.type === 'progress') {
+      progress.max = Math.max(1, data.total);
+      progress.value = data.done ?? 0;
+      progress.dataset.done = String(data.done ?? 0);
+      $('run-status').textContent = `Replayed ${(data.done ?? 0).toLocaleString('en')} of ${data.total.toLocaleString('en')} members…`;
+      return;
+    }
+    worker.terminate();
+    state.worker = null;
+    if (data.type === 'done') {
+      state.result = data.result;
+      $('run-status').textContent = `Done: ${data.total.toLocaleString('en')} members in ${(data.ms / 1000).toFixed(1)} s.`;
+      document.body.dataset.state = 'done';
+      document.body.dataset.runs = String(Number(document.body.dataset.runs ?? 0) + 1);
+      renderResult(data.result);
+    } else {
+      const err = data.error;
+      document.body.dataset.state = 'error';
+      $('run-status').textContent = 'The simulation failed.';
+      const field = document.querySelector(`#data-section [data-path="${CSS.escape(err.path)}"]`);
+      const b = box('error', 'run', err);
+      if (field) {
+        field.setAttribute('aria-invalid', 'true');
+        field.dataset.scopeMark = 'run';
+        (field.closest('label') ?? field).after(b);
+      } else if (err.path.startsWith('policy') || err.path.startsWith('baseline')) {
+        mark('error', err.path.startsWith('policy') ? 'draft' : 'baseline', err, err.path.startsWith('policy') ? $('draft') : $('baseline'), $(err.path.startsWith('policy') ? 'draft-errors' : 'baseline-errors'), true);
+      } else {
+        $('run-errors').append(b);
+      }
+    }
+    setRunning(false);
+  };
+  worker.onerror = (e) => {
+    $('run-errors').append(box('error', 'run', { code: 'worker', message: e.message, path: '' }));
+    state.worker = null;
+    setRunning(false);
+  };
+  for (const el of document.querySelectorAll('[data-scope-mark="run"]')) el.removeAttribute('aria-invalid');
+  worker.postMessage({ type: 'run', request, source: src, chunk: 100 });
+}
+
+function cancel() {
+  if (!state.worker) return;
+  state.worker.terminate();
+  state.worker = null;
+  const progress = $('progress');
+  $('run-status').textContent = `Cancelled after ${Number(progress.dataset.done ?? 0).toLocaleString('en')} of ${progress.max.toLocaleString('en')} members.`;
+  progress.value = 0;
+  progress.dataset.done = '0';
+  document.body.dataset.state = 'cancelled';
+  setRunning(false);
+}
+
+// ---- results ------------------------------------------------------------------------------------
+
+const fmt = (v) => (v === null ? '—' : typeof v === 'number' ? v.toLocaleString('en') : /^-?\d+(\.\d+)?$/.test(v) ? v.replace(/\B(?=(\d{3})+(?!\d))(?<!\.\d*)/g, ',') : v);
+
+function renderResult(result) {
+  $('results').hidden = false;
+  $('summary').tBodies[0].replaceChildren(
+    ...summaryRows(result).map((r) => {
+      const tr = document.createElement('tr');
+      tr.dataset.key = r.key;
+      const th = document.createElement('td');
+      th.textContent = r.label;
+      tr.append(th);
+      for (const col of ['draft', 'baseline', 'change']) {
+        const td = document.createElement('td');
+        td.className = 'num';
+        td.dataset.col = col;
+        td.dataset.value = r[col] === null ? '' : String(r[col]);
+        td.textContent = col === 'change' && r.change !== null && !String(r.change).startsWith('-') && Number(r.change) !== 0 ? `+${fmt(r.change)}` : fmt(r[col]);
+        if (col === 'change' && r.change !== null && Number(r.change) !== 0) td.className += String(r.change).startsWith('-') ? ' change-down' : ' change-up';
+        tr.append(td);
+      }
+      return tr;
+    }),
+  );
+  $('rejected').replaceChildren(
+    ...result.rejected.slice(0, 20).map((r) => box('warning', 'result', { ...r.error, path: `${r.member_id}: ${r.error.path}` })),
+  );
+  renderCharts(result);
+}
+
+function renderCharts(result) {
+  if (!window.Chart) return;
+  const Chart = window.Chart;
+  Chart.defaults.animation = false;
+  Chart.defaults.maintainAspectRatio = false;
+  for (const c of Object.values(state.charts)) c.destroy();
+  const base = result.diff?.baseline ?? null;
+  const blue = '#0b6bcb';
+  const grey = '#98a2b3';
+  state.charts.tiers = new Chart($('chart-tiers'), {
+    type: 'bar',
+    data: {
+      labels: result.tiers.map((t) => t.tier),
+      datasets: [
+        ...(base ? [{ label: 'Baseline', data: base.tiers.map((t) => t.members), backgroundColor: grey }] : []),
+        { label: 'Draft', data: result.tiers.map((t) => t.members), backgroundColor: blue },
+      ],
+    },
+  });
+  const months = result.by_month.map((m) => m.month);
+  const series = (figures, field) => months.map((month) => figures.by_month.find((m) => m.month === month)?.[field] ?? 0);
+  const colors = { issued: '#12b76a', redeemed: blue, expired: '#f04438' };
+  state.charts.monthly = new Chart($('chart-monthly'), {
+    type: 'line',
+    data: {
+      labels: months,
+      datasets: ['issued', 'redeemed', 'expired'].flatMap((field) => [
+        { label: `Draft ${field}`, data: series(result, field), borderColor: colors[field], backgroundColor: colors[field] },
+        ...(base ? [{ label: `Baseline ${field}`, data: series(base, field), borderColor: colors[field], backgroundColor: colors[field], borderDash: [5, 4] }] : []),
+      ]),
+    },
+  });
+  // Liability at as-of (money, one figure per policy) and the outstanding points it comes from,
+  // month by month (cumulative issued − redeemed − expired from the monthly figures).
+  const cumulative = (figures) => {
+    let sum = 0;
+    return series(figures, 'issued').map((v, i) => (sum += v - series(figures, 'redeemed')[i] - series(figures, 'expired')[i]));
+  };
+  state.charts.liability = new Chart($('chart-liability'), {
+    data: {
+      labels: months,
+      datasets: [
+        { type: 'line', label: 'Draft: net points issued, cumulative', data: cumulative(result), borderColor: blue, yAxisID: 'points' },
+        ...(base ? [{ type: 'line', label: 'Baseline: net points issued, cumulative', data: cumulative(base), borderColor: grey, borderDash: [5, 4], yAxisID: 'points' }] : []),
+        { type: 'bar', label: `Draft liability at as-of (${result.liability ?? 'n/a'})`, data: months.map((m, i) => (i === months.length - 1 ? Number(result.liability ?? 0) : null)), backgroundColor: blue, yAxisID: 'money' },
+        ...(base ? [{ type: 'bar', label: `Baseline liability at as-of (${base.liability ?? 'n/a'})`, data: months.map((m, i) => (i === months.length - 1 ? Number(base.liability ?? 0) : null)), backgroundColor: grey, yAxisID: 'money' }] : []),
+      ],
+    },
+    options: { scales: { points: { position: 'left', title: { display: true, text: 'points' } }, money: { position: 'right', title: { display: true, text: 'liability' }, grid: { drawOnChartArea: false } } } },
+  });
+}
+
+function exportCsv() {
+  if (!state.result) return;
+  const blob = new Blob([toCsv(state.result)], { type: 'text/csv' });
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = `simulation-${new Date().toISOString().slice(0, 10)}.csv`;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+
+// ---- wiring -------------------------------------------------------------------------------------
+
+async function main() {
+  form.addEventListener('input', onFormInput);
+  $('level-add').addEventListener('click', () => {
+    const levels = (state.draft.tiers ??= {}).levels ??= [];
+    const last = levels.at(-1);
+    levels.push({ id: `level-${levels.length + 1}`, name: `Level ${levels.length + 1}`, threshold: String(Number(last?.threshold ?? 0) * 2 || 100) });
+    fillForm();
+    formChanged();
+  });
+  $('redemption-on').addEventListener('change', (e) => {
+    if (e.target.checked) state.draft.redemption = { point_value: '1000', min_points: 10, step: 1, max_share: '0.5' };
+    else delete state.draft.redemption;
+    fillForm();
+    formChanged();
+  });
+  $('draft').addEventListener('input', () => {
+    try {
+      state.draft = JSON.parse($('draft').value);
+      fillForm();
+    } catch {
+      // Keep the form as it was; the engine's error is shown.
+    }
+    check();
+  });
+  $('baseline').addEventListener('input', check);
+  $('baseline-on').addEventListener('change', check);
+  $('preset-load').addEventListener('click', () => loadPreset($('preset').value));
+  $('file').addEventListener('change', async (e) => {
+    const file = e.target.files[0];
+    state.fileText = file ? await file.text() : null;
+    const count = state.fileText ? state.fileText.split('\n').filter((l) => l.trim()).length : 0;
+    $('file-info').textContent = file ? `${file.name}: ${count.toLocaleString('en')} lines` : '';
+    document.querySelector('input[name="source"][value="file"]').checked = !!file;
+    document.body.dataset.fileLines = String(count);
+  });
+  $('run').addEventListener('click', run);
+  $('cancel').addEventListener('click', cancel);
+  $('export-csv').addEventListener('click', exportCsv);
+  await init();
+  $('engine-status').textContent = 'engine ready (WebAssembly)';
+  loadPreset('vn-fashion');
+  document.body.dataset.ready = '1';
+}
+
+main();
