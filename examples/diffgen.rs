@@ -199,6 +199,7 @@ fn instant(r: &mut Rng) -> String {
 struct Ctx {
     mu: u32,
     levels: Vec<String>,
+    rewards: Vec<String>,
 }
 
 fn opt(
@@ -379,6 +380,7 @@ fn policy(r: &mut Rng) -> (Value, Ctx) {
         });
         p.insert("redemption".into(), Value::Object(red));
     }
+    let mut reward_ids: Vec<String> = Vec::new();
     if r.chance(40) {
         let known = levels_known.clone();
         let rewards: Vec<Value> = (0..r.range(0, 3))
@@ -389,6 +391,10 @@ fn policy(r: &mut Rng) -> (Value, Ctx) {
                 }
                 w
             })
+            .collect();
+        reward_ids = rewards
+            .iter()
+            .filter_map(|w| w["id"].as_str().map(String::from))
             .collect();
         p.insert("rewards".into(), Value::Array(rewards));
     }
@@ -428,6 +434,7 @@ fn policy(r: &mut Rng) -> (Value, Ctx) {
         Ctx {
             mu,
             levels: levels_known,
+            rewards: reward_ids,
         },
     )
 }
@@ -490,6 +497,135 @@ fn quote_request(r: &mut Rng, cx: &Ctx) -> Value {
     req
 }
 
+/// An RFC 3339 instant `secs` after 2020-01-01T00:00:00Z, written with one of a few offsets.
+fn at_offset(r: &mut Rng, secs: i64) -> String {
+    let (name, off) = *r.pick(&[
+        ("+07:00", 7 * 3600),
+        ("Z", 0),
+        ("+02:00", 2 * 3600),
+        ("-05:00", -5 * 3600),
+        ("+05:45", 5 * 3600 + 45 * 60),
+    ]);
+    let t = 1_577_836_800 + secs + off; // the local wall clock, counted as if UTC
+    let days = t.div_euclid(86_400);
+    let rem = t.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}{name}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// A member history for `replay` / `progress`: every event type, in time order (same-instant
+/// events now and then), refunds of earlier purchases, rewards of the policy.
+fn replay_request(r: &mut Rng, cx: &Ctx) -> Value {
+    let scale = 10i64.pow(cx.mu);
+    let mut t = r.range(0, 8 * 365 * 86_400);
+    let joined = at_offset(r, t);
+    let mut events = Vec::new();
+    let mut purchases: Vec<(String, Vec<(String, i64)>)> = Vec::new();
+    for i in 0..r.range(0, 12) {
+        if !r.chance(10) {
+            t += r.range(60, 90 * 86_400);
+        }
+        let at = at_offset(r, t);
+        let id = format!("e{i}");
+        let kind = r.range(0, 99);
+        let ev = if kind < 45 {
+            let lines: Vec<(String, i64)> = (0..r.range(1, 4))
+                .map(|k| (format!("L{k}"), r.range(1, 4)))
+                .collect();
+            let cart_lines: Vec<Value> = lines
+                .iter()
+                .map(|(lid, q)| {
+                    let mut l = json!({ "id": lid, "quantity": q, "unit_price": money(r, cx.mu, 3_000 * scale) });
+                    if r.chance(80) {
+                        l["category"] = json!(r.pick(CATEGORIES));
+                    }
+                    if r.chance(50) {
+                        l["sku"] = json!(r.pick(SKUS));
+                    }
+                    l
+                })
+                .collect();
+            let mut cart = json!({ "lines": cart_lines });
+            if r.chance(50) {
+                cart["store"] = json!(r.pick(STORES));
+            }
+            if r.chance(50) {
+                cart["channel"] = json!(r.pick(CHANNELS));
+            }
+            let mut e = json!({ "id": id, "type": "purchase", "at": at, "cart": cart });
+            if r.chance(30) {
+                e["redeem_points"] = if r.chance(50) {
+                    json!("max")
+                } else {
+                    json!(r.range(0, 300))
+                };
+            }
+            if r.chance(10) {
+                e["earn"] = json!(false);
+            }
+            purchases.push((id.clone(), lines));
+            e
+        } else if kind < 60 && !purchases.is_empty() {
+            let (order, lines) = r.pick(&purchases).clone();
+            let mut e = json!({ "id": id, "type": "refund", "at": at, "order_id": order });
+            if r.chance(60) {
+                let (lid, q) = r.pick(&lines).clone();
+                e["lines"] = json!([{ "line_id": lid, "quantity": r.range(1, q) }]);
+            }
+            e
+        } else if kind < 70 {
+            json!({ "id": id, "type": "adjust", "at": at, "points": r.range(-300, 500), "reason": "goodwill" })
+        } else if kind < 78 {
+            let mut e = json!({ "id": id, "type": "opening_balance", "at": at, "points": r.range(0, 2_000) });
+            if r.chance(40) {
+                let later = t + r.range(86_400, 400 * 86_400);
+                e["expires_at"] = json!(at_offset(r, later));
+            }
+            e
+        } else if kind < 85 {
+            let mut e =
+                json!({ "id": id, "type": "set_tier", "at": at, "tier": r.pick(&cx.levels) });
+            if r.chance(40) {
+                let later = t + r.range(0, 400 * 86_400);
+                e["locked_until"] = json!(at_offset(r, later));
+            }
+            e
+        } else if kind < 92 {
+            json!({ "id": id, "type": "status", "at": at, "status": r.pick(&["active", "inactive", "excluded", "unassigned"]) })
+        } else if !cx.rewards.is_empty() {
+            json!({ "id": id, "type": "redeem_reward", "at": at, "reward_id": r.pick(&cx.rewards) })
+        } else {
+            json!({ "id": id, "type": "adjust", "at": at, "points": r.range(0, 100) })
+        };
+        events.push(ev);
+    }
+    let later = t + r.range(0, 500 * 86_400);
+    let as_of = at_offset(r, later);
+    json!({
+        "member": {
+            "id": format!("m-{}", r.range(1, 9999)),
+            "status": if r.chance(85) { "active" } else { "inactive" },
+            "joined_at": joined,
+        },
+        "events": events,
+        "as_of": as_of,
+    })
+}
+
 /// A tampered copy of a quote response text: one figure, a line, the digest or the policy
 /// digest changed (the response's key order kept: it is edited as text).
 fn tamper(r: &mut Rng, response: &str) -> String {
@@ -515,6 +651,13 @@ pub fn generate(seed: u64, i: u64) -> String {
     let kind = r.range(0, 99);
     if kind < 8 {
         return json!({ "op": "validate", "policy": policy }).to_string();
+    }
+    if kind >= 85 {
+        // replay / progress: a member history under the same policy.
+        let mut line = replay_request(&mut r, &cx);
+        line["op"] = json!(if kind >= 93 { "progress" } else { "replay" });
+        line["policy"] = policy;
+        return line.to_string();
     }
     let req = quote_request(&mut r, &cx);
     let mut line = req.clone();
