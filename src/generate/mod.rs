@@ -15,7 +15,7 @@
 //! - `vn-fashion`: VND, Asia/Ho_Chi_Minh; a visit every ~25 days on average (members vary 4×),
 //!   1–3 lines of apparel, shoes and accessories from 50,000 to 2,500,000 VND, rare gift cards.
 //! - `sk-grocery`: EUR, Europe/Bratislava (DST); a visit every ~6 days, 1–4 lines of fresh food,
-//!   dairy, bakery, drinks and household goods from €0.49 to €15.99, quantity 1–4.
+//!   dairy, bakery, drinks and household goods from €0.29 to €15.99, quantity 1–4.
 
 use crate::error::Error;
 use crate::time::{Instant, Zone};
