@@ -19,6 +19,8 @@ pub mod api;
 pub mod engine;
 pub mod error;
 pub mod generate;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod import;
 mod json;
 pub mod ledger;
 pub mod limits;

@@ -6,9 +6,14 @@
 //!   non-blank line, flushed, whatever the line holds.
 //! - `loyalty simulate --policy P [--baseline B] --members FILE.ndjson …` prints the simulate
 //!   report (SPEC §5); `loyalty generate …` writes synthetic histories (docs/simulate.md).
+//! - `loyalty import --mapping M --out members.ndjson [--report R] FILE…` turns CSV exports into
+//!   member NDJSON with an integrity report (docs/migration.md).
 
 #[path = "loyalty/sim.rs"]
 mod sim;
+
+#[path = "loyalty/import.rs"]
+mod import_cmd;
 
 use clap::{Parser, Subcommand};
 use loyalty_engine::{api, limits};
@@ -44,6 +49,12 @@ enum Command {
     Simulate(sim::SimulateArgs),
     /// Write synthetic member histories as NDJSON to stdout (deterministic for a seed).
     Generate(sim::GenerateArgs),
+    /// Turn CSV exports of a live program into member NDJSON plus an integrity report
+    /// (docs/migration.md).
+    Import(import_cmd::ImportArgs),
+    /// Write synthetic CSV exports for the import benchmark.
+    #[command(hide = true)]
+    ImportSample(import_cmd::SampleArgs),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +64,8 @@ fn main() -> ExitCode {
         Command::Eval => eval(),
         Command::Simulate(a) => sim::simulate(a),
         Command::Generate(a) => sim::generate(a),
+        Command::Import(a) => import_cmd::run(a),
+        Command::ImportSample(a) => import_cmd::sample(a),
     }
 }
 
