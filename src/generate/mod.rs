@@ -587,8 +587,21 @@ pub fn member_line(plan: &Plan, index: u64) -> String {
     out
 }
 
+/// Most members [`generate`] returns as one text (≈ 500 MB): Wasm memory and JS strings are
+/// bounded; the CLI streams any number with [`member_line`].
+pub const MAX_TEXT_MEMBERS: u64 = 100_000;
+
 /// Every member's line, in member order, each ending with `\n`.
 pub fn generate(o: &GenerateOptions) -> Result<String, Error> {
+    if o.members > MAX_TEXT_MEMBERS {
+        return Err(Error::new(
+            crate::ErrorCode::LimitExceeded,
+            "members",
+            format!(
+                "generate returns at most {MAX_TEXT_MEMBERS} members as one text; `loyalty generate` streams more"
+            ),
+        ));
+    }
     let plan = Plan::new(o)?;
     let mut out = String::new();
     for i in 0..plan.members {
