@@ -90,7 +90,7 @@ function handler(mounts, redirects) {
  * Starts the server; resolves to { server, url } once it listens. `port: 0` picks a free port.
  * @param {{port?: number, host?: string, mounts?: Record<string,string>, redirects?: Record<string,string>}} options
  */
-export function startServer({ port = 8080, host = '127.0.0.1', mounts = defaultMounts(), redirects = { '/': '/pos/' } } = {}) {
+export function startServer({ port = 8080, host = '127.0.0.1', mounts = defaultMounts(), redirects = {} } = {}) {
   const server = http.createServer(handler(mounts, redirects));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -129,7 +129,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     process.exit(1);
   }
   console.log(`Serving www/ and pkg/ at ${started.url}`);
-  console.log(`  POS page: ${started.url}pos/`);
+  console.log(`  Pages (POS, simulator, widget, member lookup): ${started.url}`);
   console.log('Press Ctrl+C to stop.');
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => started.server.close(() => process.exit(0)));
 }

@@ -3,7 +3,7 @@
 # CLI (target/release/loyalty) and the npm package (pkg/), then serves the repository's pages on
 # localhost and prints the URL. Ctrl+C stops the server.
 #
-#   ./scripts/start.sh              # http://localhost:8080/pos/ (the next free port if taken)
+#   ./scripts/start.sh              # http://localhost:8080/ — the pages' index (the next free port if taken)
 #   PORT=9000 ./scripts/start.sh
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

@@ -1,0 +1,29 @@
+// The index page (www/index.html) links the four pages, and each opens from it.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import { launch, openPage, serve } from './browser.js';
+
+let browser;
+let server;
+before(async () => {
+  [browser, server] = await Promise.all([launch(), serve()]);
+});
+after(async () => {
+  await browser?.close();
+  server?.server.close();
+});
+
+test('the index links POS, simulator, widget and member lookup; each page loads from it', async () => {
+  const { page, problems } = await openPage(browser, server.url);
+  const links = await page.locator('ul.pages a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+  assert.deepEqual(links, ['./pos/', './simulator/', './widget/', './member/']);
+  for (const id of ['pos', 'simulator', 'widget', 'member']) {
+    await page.click(`#link-${id}`);
+    await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
+    assert.equal(new URL(page.url()).pathname, `/${id}/`);
+    await page.click('a[href="../"]');
+    await page.waitForSelector('ul.pages');
+  }
+  assert.deepEqual(problems, []);
+});
