@@ -36,7 +36,10 @@ fn conformance_vectors() {
                 v.description,
                 support::describe_mismatch(&v.expected, &actual)
             )),
-            None => failures.push(format!("{}: eval_line returned None for a non-blank request", v.name)),
+            None => failures.push(format!(
+                "{}: eval_line returned None for a non-blank request",
+                v.name
+            )),
         }
     }
 
