@@ -535,8 +535,11 @@ async function main() {
     $('engine-status').textContent = `engine failed to load: ${e.message}`;
     throw e;
   }
+  performance.mark('engine-ready');
   $('engine-status').textContent = 'engine ready (WebAssembly)';
   applyPolicy(POLICY);
+  // The first quote is on screen (tests/browser/bench-startup.mjs measures up to here).
+  performance.mark('first-quote');
   document.body.dataset.ready = '1';
   loadGeneratedMembers();
   document.body.dataset.sample = '1';

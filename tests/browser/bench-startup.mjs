@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+// Startup benchmark of the POS page (not a test): time from navigation to the first quote on
+// screen, in Chromium (Debian's, headless), served from localhost by scripts/serve.mjs.
+//
+//   node tests/browser/bench-startup.mjs [runs]      (default 9 runs per case)
+//
+// Cases:
+//   cold     a fresh browser context each run: no HTTP cache, no service worker
+//   reload   the same context reloaded: the service worker is active (network first, so files
+//            still come from the server; the compiled Wasm may come from V8's code cache)
+//   offline  the same context, network off and server down: everything from the service worker
+// For each run the page's own marks (performance.now() since navigation start): `engine-ready`
+// (the .wasm fetched and instantiated, `await init()` done) and `first-quote` (the first quote
+// rendered). Medians (and min–max) are printed, plus a JSON line for docs/pages.md.
+import os from 'node:os';
+
+import { launch, serve } from './browser.js';
+
+const RUNS = Number(process.argv[2] ?? 9);
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+async function marks(page) {
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
+  return page.evaluate(() => {
+    const t = (name) => performance.getEntriesByName(name)[0]?.startTime;
+    const nav = performance.getEntriesByType('navigation')[0];
+    const wasm = performance.getEntriesByType('resource').find((r) => r.name.endsWith('.wasm'));
+    return {
+      engineReady: t('engine-ready'),
+      firstQuote: t('first-quote'),
+      domContentLoaded: nav?.domContentLoadedEventEnd,
+      wasmFetch: wasm ? wasm.responseEnd - wasm.startTime : null,
+    };
+  });
+}
+
+const browser = await launch();
+let server = await serve();
+const results = { cold: [], reload: [], offline: [] };
+try {
+  // A warm-up run (first launch of the page: disk caches, lazy compilation of the server).
+  {
+    const ctx = await browser.newContext();
+    const p = await ctx.newPage();
+    await p.goto(`${server.url}pos/`);
+    await marks(p);
+    await ctx.close();
+  }
+  for (let i = 0; i < RUNS; i++) {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    await page.goto(`${server.url}pos/`);
+    results.cold.push(await marks(page));
+    await page.waitForSelector('body[data-offline-ready="1"]', { timeout: 30_000 });
+    await page.reload();
+    results.reload.push(await marks(page));
+    await ctx.close();
+  }
+  // Offline: one context with the service worker installed, then the server goes away.
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await page.goto(`${server.url}pos/`);
+  await page.waitForSelector('body[data-offline-ready="1"]', { timeout: 30_000 });
+  await ctx.setOffline(true);
+  await new Promise((resolve) => {
+    server.server.close(resolve);
+    server.server.closeAllConnections();
+  });
+  server = null;
+  for (let i = 0; i < RUNS; i++) {
+    await page.reload();
+    results.offline.push(await marks(page));
+  }
+  await ctx.close();
+} finally {
+  await browser.close();
+  server?.server.close();
+}
+
+const summary = {};
+console.log(`POS startup, ${RUNS} runs per case (${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${process.platform}):`);
+console.log('case      first quote ms (median, min–max)   engine ready ms   .wasm fetch ms');
+for (const [name, runs] of Object.entries(results)) {
+  const fq = runs.map((r) => r.firstQuote);
+  const er = runs.map((r) => r.engineReady);
+  const wf = runs.map((r) => r.wasmFetch).filter((x) => x !== null);
+  summary[name] = {
+    first_quote_ms: Math.round(median(fq)),
+    min: Math.round(Math.min(...fq)),
+    max: Math.round(Math.max(...fq)),
+    engine_ready_ms: Math.round(median(er)),
+    wasm_fetch_ms: wf.length ? Math.round(median(wf)) : null,
+  };
+  const s = summary[name];
+  console.log(
+    `${name.padEnd(9)} ${String(s.first_quote_ms).padStart(6)} (${s.min}–${s.max})`.padEnd(44) +
+      `${String(s.engine_ready_ms).padStart(6)}            ${s.wasm_fetch_ms ?? '—'}`,
+  );
+}
+console.log(JSON.stringify({ runs: RUNS, ...summary }));
