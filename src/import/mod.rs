@@ -214,7 +214,7 @@ impl Keys {
 enum Lookup {
     Found(u32),
     Unknown,
-    Fault(String),
+    Fault(Role, String),
 }
 
 impl Identity {
@@ -228,25 +228,29 @@ impl Identity {
             v.as_deref().and_then(|v| map.get(v).copied())
         };
         let found = [
-            ("id", by(&self.ids, &k.id)),
-            ("card", by(&self.cards, &k.card)),
-            ("phone", by(&self.phones, &k.phone)),
+            ("id", Role::CustomerId, by(&self.ids, &k.id)),
+            ("card", Role::Card, by(&self.cards, &k.card)),
+            ("phone", Role::Phone, by(&self.phones, &k.phone)),
         ];
         let mut chosen: Option<(&str, u32)> = None;
-        for (what, m) in found {
+        for (what, role, m) in found {
             let Some(m) = m else { continue };
             if m == AMBIGUOUS {
                 if chosen.is_none() {
-                    return Lookup::Fault(format!(
-                        "the {what} is shared by several members; give the customer id"
-                    ));
+                    return Lookup::Fault(
+                        role,
+                        format!("the {what} is shared by several members; give the customer id"),
+                    );
                 }
                 continue;
             }
             match chosen {
                 None => chosen = Some((what, m)),
                 Some((w, c)) if c != m => {
-                    return Lookup::Fault(format!("the {w} and the {what} name different members"))
+                    return Lookup::Fault(
+                        role,
+                        format!("the {w} and the {what} name different members"),
+                    )
                 }
                 _ => {}
             }
@@ -824,8 +828,8 @@ fn customer_row(ctx: &mut Ctx, row: &Row) -> Result<bool, ImportError> {
                 );
                 return Ok(false);
             }
-            Lookup::Fault(e) => {
-                ctx.reject(fi, line, None, e);
+            Lookup::Fault(r, e) => {
+                ctx.reject(fi, line, row.col(r), e);
                 return Ok(false);
             }
         }
@@ -1012,8 +1016,8 @@ fn transaction_row(ctx: &mut Ctx, row: &Row) -> Result<bool, ImportError> {
             );
             return Ok(false);
         }
-        Lookup::Fault(e) => {
-            ctx.reject(fi, line, None, e);
+        Lookup::Fault(r, e) => {
+            ctx.reject(fi, line, row.col(r), e);
             return Ok(false);
         }
     };
@@ -1316,6 +1320,17 @@ fn merge(
     drop(merged);
     let _ = std::fs::remove_dir(&opts.temp_dir);
     let mut report = ctx.report;
+    // Rejections in file (mapping) order, then line order, whichever pass found them.
+    let files = &ctx.file_names;
+    report.rejected.sort_by_key(|r| {
+        (
+            files
+                .iter()
+                .position(|f| *f == r.file)
+                .unwrap_or(usize::MAX),
+            r.line,
+        )
+    });
     let t = &mut report.totals;
     t.members_out = report.members_written;
     t.transaction_rows_in = ctx.transaction_rows_in;
@@ -1448,7 +1463,7 @@ fn write_member(
     let mut pindex: HashMap<String, usize> = HashMap::new();
     let mut carts: Vec<(u64, OutCart)> = Vec::new();
     let mut refund_rows: Vec<(i64, u64, Vec<String>)> = Vec::new();
-    let mut rejects: Vec<(u64, Option<&'static str>, String)> = Vec::new();
+    let mut rejects: Vec<(u64, Option<Role>, String)> = Vec::new();
     for (at, seq, f) in std::mem::take(&mut g.tx) {
         let kind = f.first().map(String::as_str).unwrap_or("");
         if kind == "x" {
@@ -1461,7 +1476,7 @@ fn write_member(
             continue;
         }
         if let Some(d) = mg.dups.get(&seq) {
-            rejects.push((seq, Some("order_id"), d.clone()));
+            rejects.push((seq, Some(Role::OrderId), d.clone()));
             continue;
         }
         if refund {
@@ -1537,7 +1552,7 @@ fn write_member(
         let Some(&pi) = pindex.get(&of) else {
             rejects.push((
                 seq,
-                Some("refund_of"),
+                Some(Role::RefundOf),
                 format!(
                     "refund of unknown order {of:?} (not a purchase of this customer, or rejected)"
                 ),
@@ -1548,7 +1563,11 @@ fn write_member(
             continue;
         };
         if at < p.at {
-            rejects.push((seq, Some("time"), format!("refund before its order {of:?}")));
+            rejects.push((
+                seq,
+                Some(Role::Time),
+                format!("refund before its order {of:?}"),
+            ));
             continue;
         }
         if p.fully_refunded {
@@ -1573,7 +1592,7 @@ fn write_member(
             if avail < qty {
                 rejects.push((
                     seq,
-                    Some("quantity"),
+                    Some(Role::Quantity),
                     format!("refund exceeds order {of:?}: {qty} of {sku:?} returned, {avail} left"),
                 ));
                 continue;
@@ -1675,6 +1694,9 @@ fn write_member(
     let mut opening = 0i64;
     for (k, (_, f)) in g.balances.iter().enumerate() {
         let points: i64 = f.first().and_then(|p| p.parse().ok()).unwrap_or(0);
+        if points == 0 {
+            continue;
+        }
         opening += points;
         events.push((
             cut,
@@ -1737,7 +1759,14 @@ fn write_member(
     mg.tx_rows_rejected += rejects.len() as u64;
     for (seq, col, reason) in rejects {
         let (file, line) = seq_parts(seq);
-        ctx.reject(file, line, col, reason);
+        let header = col.and_then(|r| {
+            ctx.mapping
+                .files
+                .get(file)
+                .and_then(|f| f.columns.roles().into_iter().find(|x| x.0 == r))
+                .map(|x| x.1.to_string())
+        });
+        ctx.reject(file, line, header.as_deref(), reason);
         if let Some(f) = ctx.report.files.get_mut(file) {
             f.accepted = f.accepted.saturating_sub(1);
         }

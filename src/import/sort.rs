@@ -33,7 +33,7 @@ impl Sorter {
             name: name.to_string(),
             buf: Vec::new(),
             bytes: 0,
-            budget: budget.max(1 << 16),
+            budget: budget.max(1 << 10),
             runs: Vec::new(),
         }
     }
