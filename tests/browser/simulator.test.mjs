@@ -224,6 +224,27 @@ test('load an NDJSON file of histories and export the CSV', async () => {
   }
 });
 
+test('a request error from the worker (expected redemption out of range) is shown next to its field', async () => {
+  await page.fill('#expected-redemption', '1.5');
+  const runs = await page.getAttribute('body', 'data-runs');
+  await page.click('#run');
+  await page.waitForSelector('body[data-state="error"]', { timeout: 30_000 });
+  assert.equal(await page.getAttribute('body', 'data-runs'), runs, 'no new results');
+  let err;
+  try {
+    esm.simulate({ policy: draft, baseline: preset.baseline, members: [], as_of: preset.as_of, expected_redemption: '1.5' });
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err instanceof esm.LoyaltyError);
+  const b = page.locator(`#data-section .field-error[data-path="${err.path}"]`);
+  assert.equal(await b.count(), 1);
+  assert.equal(await b.getAttribute('data-code'), err.code);
+  assert.ok((await b.textContent()).includes(err.message));
+  assert.equal(await page.getAttribute('#expected-redemption', 'aria-invalid'), 'true');
+  await page.fill('#expected-redemption', '0.7');
+});
+
 test('no console errors, failed requests or uncaught exceptions', () => {
   assert.deepEqual(problems, []);
 });

@@ -126,6 +126,25 @@ test('from properties: a generated member chosen in the demo', async () => {
   assert.equal(checked, 3);
 });
 
+test('the top tier: a full bar and no "to next tier"', async () => {
+  const big = structuredClone(DEMO_MEMBER);
+  big.events.push({
+    id: 'o-big',
+    type: 'purchase',
+    at: '2026-11-20T12:00:00+07:00',
+    cart: { id: 'o-big', at: '2026-11-20T12:00:00+07:00', lines: [{ id: '1', category: 'shoes', quantity: 40, unit_price: '1850000' }] },
+  });
+  await page.locator('#w-props').evaluate((w, [policy, history]) => {
+    w.policy = policy;
+    w.history = history;
+  }, [DEMO_POLICY, big]);
+  await page.waitForFunction(() => document.getElementById('w-props').history?.events.some((e) => e.id === 'o-big') && document.getElementById('w-props').progress);
+  const asOf = await page.getAttribute('#w-props', 'as-of');
+  const pr = new esm.Engine(DEMO_POLICY).progress({ ...big, as_of: asOf });
+  assert.equal(pr.next_tier, null, 'the member is at the top level');
+  assertShows(await shown(page, '#w-props'), pr, DEMO_POLICY);
+});
+
 test('themed with CSS custom properties only', async () => {
   const colors = await page.evaluate(() =>
     ['#w-src', '#w-dark'].map((id) => {
