@@ -218,3 +218,52 @@ fn cli_simulate_is_the_same_with_any_thread_count_and_goes_on_after_bad_lines() 
     assert_eq!(lib["diff"], v["diff"]);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Wherever a strict replay succeeds (no redemption needed clamping, no reward skipped), a
+/// one-member simulation reports the replay's own totals: issued = earned − clawed back,
+/// redeemed, expired, outstanding = available + pending, and the final tier.
+#[test]
+fn simulate_agrees_with_replay_member_by_member() {
+    for (profile, as_of) in [("vn-fashion", VN_AS_OF), ("sk-grocery", SK_AS_OF)] {
+        let draft = example(&format!("{profile}-draft"));
+        let engine = loyalty_engine::Engine::from_json(&draft).unwrap();
+        let mut compared = 0;
+        for line in lines(profile, 120, 21, 10) {
+            let replay_req = format!("{},\"as_of\":\"{as_of}\"}}", &line[..line.len() - 1]);
+            let replay: serde_json::Value =
+                serde_json::from_str(&engine.replay_json(&replay_req)).unwrap();
+            if replay.get("error").is_some() {
+                continue; // e.g. a redemption above the strict limit: simulate clamps it
+            }
+            compared += 1;
+            let sim: serde_json::Value = serde_json::from_str(&loyalty_engine::api::simulate_json(
+                &format!(r#"{{"policy":{draft},"members":[{line}],"as_of":"{as_of}"}}"#),
+            ))
+            .unwrap();
+            let t = &replay["totals"];
+            let p = &sim["points"];
+            let n = |v: &serde_json::Value| v.as_i64().unwrap();
+            assert_eq!(
+                n(&p["issued"]),
+                n(&t["earned"]) - n(&t["clawed_back"]),
+                "{line}"
+            );
+            assert_eq!(p["redeemed"], t["redeemed"], "{line}");
+            assert_eq!(p["expired"], t["expired"], "{line}");
+            let outstanding = n(&replay["points"]["available"]) + n(&replay["points"]["pending"]);
+            assert_eq!(n(&p["outstanding"]), outstanding, "{line}");
+            let tier = replay["tier"]["id"].as_str().unwrap();
+            let at_tier = sim["tiers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["tier"] == tier)
+                .unwrap();
+            assert_eq!(at_tier["members"], 1, "{line}");
+        }
+        assert!(
+            compared > 60,
+            "{profile}: only {compared} members replayed strictly"
+        );
+    }
+}
