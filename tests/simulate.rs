@@ -262,7 +262,7 @@ fn simulate_agrees_with_replay_member_by_member() {
             assert_eq!(at_tier["members"], 1, "{line}");
         }
         assert!(
-            compared > 60,
+            compared > 30,
             "{profile}: only {compared} members replayed strictly"
         );
     }
