@@ -232,6 +232,20 @@ test('SKU search: typing filters the catalogue, Enter adds the first match', asy
   const socks = CATALOG.find((i) => i.sku === 'SCK-03');
   expected.cart.lines.push({ id: 'L6', sku: socks.sku, category: socks.category, quantity: 1, unit_price: socks.unit_price });
   await assertShowsQuote();
+  // By keyboard: type, ArrowDown into the results, ArrowDown to the second, Enter.
+  await page.fill('#sku-search', '');
+  await page.locator('#sku-search').pressSequentially('acc', { delay: 15 });
+  const accessories = searchCatalog('acc');
+  assert.ok(accessories.length >= 2);
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Enter');
+  const second = accessories[1];
+  expected.cart.lines.push({ id: 'L7', sku: second.sku, category: second.category, quantity: 1, unit_price: second.unit_price });
+  await assertShowsQuote();
+  await page.click('#lines tr[data-line="L7"] button.remove');
+  expected.cart.lines.pop();
+  await assertShowsQuote();
   await page.fill(input('L6', 'quantity'), '4');
   expected.cart.lines.at(-1).quantity = 4;
   await assertShowsQuote();

@@ -188,10 +188,14 @@ function loadGeneratedMembers() {
   } finally {
     engine.free();
   }
-  $('sample-info').textContent =
-    `${state.generated.length} generated members (generate ${JSON.stringify(SAMPLE_OPTIONS)}), ` +
-    `snapshots from Engine.replay` +
-    (rejected.length ? `; ${rejected.length} left out (replay error: ${rejected.map((r) => `${r.id} ${r.error.code}`).join(', ')}).` : '.');
+  const info = $('sample-info');
+  info.textContent =
+    `+ ${state.generated.length} generated members (seed ${SAMPLE_OPTIONS.seed}), snapshots from Engine.replay` +
+    (rejected.length ? `; ${rejected.length} left out (their history fails to replay).` : '.');
+  info.title =
+    `generate(${JSON.stringify(SAMPLE_OPTIONS)})` +
+    rejected.map((r) => `\n${r.id}: ${r.error.code} at ${r.error.path}: ${r.error.message}`).join('');
+  info.dataset.rejected = String(rejected.length);
   renderMember();
 }
 
@@ -452,7 +456,20 @@ function wire() {
     } else if (e.key === 'Escape') {
       $('sku-search').value = '';
       renderSearch();
+    } else if (e.key === 'ArrowDown') {
+      e.preventDefault();
+      $('sku-results').querySelector('button')?.focus();
     }
+  });
+  // Arrow keys move between the results; Escape goes back to the search field.
+  $('sku-results').addEventListener('keydown', (e) => {
+    const buttons = [...$('sku-results').querySelectorAll('button')];
+    const i = buttons.indexOf(document.activeElement);
+    if (e.key === 'ArrowDown' || e.key === 'ArrowRight') buttons[Math.min(i + 1, buttons.length - 1)]?.focus();
+    else if (e.key === 'ArrowUp' || e.key === 'ArrowLeft') (i > 0 ? buttons[i - 1] : $('sku-search')).focus();
+    else if (e.key === 'Escape') $('sku-search').focus();
+    else return;
+    e.preventDefault();
   });
   $('member-points').addEventListener('input', (e) => {
     state.member.points = e.target.value;
