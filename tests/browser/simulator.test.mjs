@@ -201,11 +201,12 @@ test('cancel stops a long run; the progress bar moves first', async () => {
 test('load an NDJSON file of histories and export the CSV', async () => {
   const ndjson = esm.generate({ members: 150, seed: 99, months: 12, profile: 'vn-fashion', as_of: preset.as_of });
   await page.setInputFiles('#file', { name: 'members.ndjson', mimeType: 'application/x-ndjson', buffer: Buffer.from(ndjson) });
-  await page.waitForSelector('body[data-file-lines="150"]');
+  await page.waitForSelector('body[data-file="members.ndjson"]');
   assert.equal(await page.isChecked('input[name="source"][value="file"]'), true);
   await runAndWait();
   const r = simulateInNode(draft, ndjson);
   await assertShows(r);
+  assert.match(await page.textContent('#run-status'), /Done: 150 members/);
 
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
   const csv = fs.readFileSync(await download.path(), 'utf8');

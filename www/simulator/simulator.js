@@ -14,8 +14,8 @@ const form = $('draft-form');
 const state = {
   /** The draft as an object (the last JSON text that parsed), or null. */
   draft: null,
-  /** NDJSON text of a loaded file. */
-  fileText: null,
+  /** The chosen NDJSON file (read by the worker, as a stream). */
+  file: null,
   worker: null,
   result: null,
   charts: {},
@@ -260,8 +260,8 @@ function loadPreset(name) {
 function source() {
   const kind = document.querySelector('input[name="source"]:checked').value;
   if (kind === 'file') {
-    if (state.fileText === null) throw new Error('choose an NDJSON file first');
-    return { kind: 'ndjson', text: state.fileText };
+    if (!state.file) throw new Error('choose an NDJSON file first');
+    return { kind: 'file', file: state.file };
   }
   return {
     kind: 'generate',
@@ -307,7 +307,7 @@ function run() {
   progress.value = 0;
   progress.max = 1;
   progress.dataset.done = '0';
-  $('run-status').textContent = src.kind === 'generate' ? `Generating ${src.options.members} members…` : 'Reading the file…';
+  $('run-status').textContent = src.kind === 'generate' ? `Generating ${src.options.members} members…` : `Reading ${src.file.name}…`;
   document.body.dataset.state = 'running';
   setRunning(true);
   worker.onmessage = ({ data }) => {
@@ -316,7 +316,12 @@ function run() {
       progress.max = Math.max(1, data.total);
       progress.value = data.done ?? 0;
       progress.dataset.done = String(data.done ?? 0);
-      $('run-status').textContent = `Replayed ${(data.done ?? 0).toLocaleString('en')} of ${data.total.toLocaleString('en')} members…`;
+      progress.dataset.members = String(data.members ?? 0);
+      progress.dataset.unit = data.unit;
+      $('run-status').textContent =
+        data.unit === 'bytes'
+          ? `Replayed ${(data.members ?? 0).toLocaleString('en')} members (${Math.round((100 * (data.done ?? 0)) / Math.max(1, data.total))} % of the file)…`
+          : `Replayed ${(data.done ?? 0).toLocaleString('en')} of ${data.total.toLocaleString('en')} members…`;
       return;
     }
     worker.terminate();
@@ -324,6 +329,7 @@ function run() {
     if (data.type === 'done') {
       state.result = data.result;
       $('run-status').textContent = `Done: ${data.total.toLocaleString('en')} members in ${(data.ms / 1000).toFixed(1)} s.`;
+      progress.value = progress.max;
       document.body.dataset.state = 'done';
       document.body.dataset.runs = String(Number(document.body.dataset.runs ?? 0) + 1);
       renderResult(data.result);
@@ -359,7 +365,10 @@ function cancel() {
   state.worker.terminate();
   state.worker = null;
   const progress = $('progress');
-  $('run-status').textContent = `Cancelled after ${Number(progress.dataset.done ?? 0).toLocaleString('en')} of ${progress.max.toLocaleString('en')} members.`;
+  $('run-status').textContent =
+    progress.dataset.unit === 'bytes'
+      ? `Cancelled after ${Number(progress.dataset.members ?? 0).toLocaleString('en')} members.`
+      : `Cancelled after ${Number(progress.dataset.done ?? 0).toLocaleString('en')} of ${progress.max.toLocaleString('en')} members.`;
   progress.value = 0;
   progress.dataset.done = '0';
   document.body.dataset.state = 'cancelled';
@@ -491,12 +500,11 @@ async function main() {
   $('baseline-on').addEventListener('change', check);
   $('preset-load').addEventListener('click', () => loadPreset($('preset').value));
   $('file').addEventListener('change', async (e) => {
-    const file = e.target.files[0];
-    state.fileText = file ? await file.text() : null;
-    const count = state.fileText ? state.fileText.split('\n').filter((l) => l.trim()).length : 0;
-    $('file-info').textContent = file ? `${file.name}: ${count.toLocaleString('en')} lines` : '';
+    const file = e.target.files[0] ?? null;
+    state.file = file;
+    $('file-info').textContent = file ? `${file.name}: ${(file.size / 1024).toLocaleString('en', { maximumFractionDigits: 1 })} KB, read as a stream when the run starts` : '';
     document.querySelector('input[name="source"][value="file"]').checked = !!file;
-    document.body.dataset.fileLines = String(count);
+    document.body.dataset.file = file ? file.name : '';
   });
   $('run').addEventListener('click', run);
   $('cancel').addEventListener('click', cancel);
