@@ -62,6 +62,9 @@ test('after the first load the POS quotes with the network off', async () => {
   await page.reload();
   await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
   assert.match(await page.textContent('#offline-status'), /offline/);
+  // The generated sample (generate + replay in Wasm) is there offline too.
+  await page.waitForSelector('body[data-sample="1"]');
+  assert.ok((await page.locator('#member optgroup:nth-of-type(2) option').count()) > 0);
   assert.match(await page.textContent('#engine-status'), /engine ready/);
 
   // Quote again offline: SPEC §2's worked example (Max), then a changed quantity.

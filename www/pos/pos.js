@@ -307,6 +307,11 @@ function renderRedeemLimits(maxPoints) {
   const shown = state.redeem === 'max' ? String(maxPoints) : state.redeem;
   // Leave the field being typed in alone.
   if (document.activeElement !== $('redeem-range')) $('redeem-range').value = String(Number(shown) || 0);
+  const pts = Number(shown) || 0;
+  $('redeem-range').setAttribute(
+    'aria-valuetext',
+    r ? `${pts} points of at most ${maxPoints}` : 'no redemption',
+  );
   if (document.activeElement !== $('redeem') && $('redeem').value !== shown) $('redeem').value = shown;
   $('redeem-info').textContent = r
     ? `Up to ${maxPoints} points; at least ${minPoints}, in steps of ${step}; 1 point = ${groupDigits(r.point_value)} ${state.policy.currency}.`
