@@ -655,8 +655,15 @@ impl Row<'_> {
     fn opt(&self, r: Role) -> Option<&str> {
         Some(self.get(r)).filter(|s| !s.is_empty())
     }
+    /// The header of the column with role `r`, if the file has one.
     fn col(&self, r: Role) -> Option<&str> {
-        self.names.get(r.index()).copied()
+        self.names.get(r.index()).copied().filter(|n| !n.is_empty())
+    }
+    /// The first identity column the file has.
+    fn id_col(&self) -> Option<&str> {
+        self.col(Role::CustomerId)
+            .or(self.col(Role::Card))
+            .or(self.col(Role::Phone))
     }
     fn decimal_comma(&self) -> bool {
         self.fm.decimal_separator.as_deref() == Some(",")
@@ -686,10 +693,11 @@ fn keys(ctx: &Ctx, row: &Row) -> Result<Keys, (Role, String)> {
         ),
     };
     if id.is_none() && card.is_none() && phone.is_none() {
-        return Err((
-            Role::CustomerId,
-            "no customer id, card or phone".to_string(),
-        ));
+        let role = [Role::CustomerId, Role::Card, Role::Phone]
+            .into_iter()
+            .find(|r| row.col(*r).is_some())
+            .unwrap_or(Role::CustomerId);
+        return Err((role, "no customer id, card or phone".to_string()));
     }
     Ok(Keys { id, card, phone })
 }
@@ -818,9 +826,7 @@ fn customer_row(ctx: &mut Ctx, row: &Row) -> Result<bool, ImportError> {
                 ctx.reject(
                     fi,
                     line,
-                    row.col(Role::CustomerId)
-                        .or(row.col(Role::Card))
-                        .or(row.col(Role::Phone)),
+                    row.id_col(),
                     format!(
                         "unknown customer ({}): not in any customers file",
                         k.label()
@@ -1006,9 +1012,7 @@ fn transaction_row(ctx: &mut Ctx, row: &Row) -> Result<bool, ImportError> {
             ctx.reject(
                 fi,
                 line,
-                row.col(Role::CustomerId)
-                    .or(row.col(Role::Card))
-                    .or(row.col(Role::Phone)),
+                row.id_col(),
                 format!(
                     "unknown customer ({}): not in any customers file",
                     k.label()
