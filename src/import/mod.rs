@@ -373,6 +373,13 @@ pub fn import(opts: &Options, out: &mut dyn Write) -> Result<Report, ImportError
             )));
         };
         if let Some(slot) = paths.get_mut(i) {
+            if let Some(before) = slot {
+                return Err(ImportError(format!(
+                    "{} and {} have the same name: the mapping cannot tell them apart",
+                    before.display(),
+                    f.display()
+                )));
+            }
             *slot = Some(f.as_path());
         }
     }

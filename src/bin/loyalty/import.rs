@@ -28,7 +28,7 @@ pub struct ImportArgs {
     /// Exit 0 even when rows were rejected (they are still listed in the report).
     #[arg(long)]
     allow_rejects: bool,
-    /// Directory for the sorted runs (default: next to --out).
+    /// Where the sorted runs go: a fresh subdirectory of this one (default: next to --out).
     #[arg(long)]
     temp_dir: Option<PathBuf>,
     /// Memory for records before a sorted run is written to disk, in MiB.
@@ -80,11 +80,15 @@ pub fn run(a: ImportArgs) -> ExitCode {
             }
         }
     };
-    let temp_dir = a.temp_dir.clone().unwrap_or_else(|| {
-        let mut name = a.out.file_name().unwrap_or_default().to_os_string();
-        name.push(format!(".import-tmp-{}", std::process::id()));
-        a.out.with_file_name(name)
-    });
+    // Always a directory of our own (removed afterwards), inside --temp-dir when given.
+    let temp_dir = match &a.temp_dir {
+        Some(parent) => parent.join(format!("loyalty-import-{}", std::process::id())),
+        None => {
+            let mut name = a.out.file_name().unwrap_or_default().to_os_string();
+            name.push(format!(".import-tmp-{}", std::process::id()));
+            a.out.with_file_name(name)
+        }
+    };
     let opts = Options {
         mapping,
         files: a.files.clone(),
