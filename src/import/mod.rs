@@ -31,6 +31,7 @@ use crate::time::{Instant, Zone};
 use mapping::{FileMapping, Kind, Mapping, Role, ROLE_COUNT};
 use serde::Serialize;
 use sort::{decode_fields, encode_fields, Sorter};
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -66,7 +67,7 @@ impl From<io::Error> for ImportError {
 }
 
 /// The integrity report.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize)]
 pub struct Report {
     pub rows_read: u64,
     pub rows_rejected: u64,
@@ -75,7 +76,8 @@ pub struct Report {
     pub totals: Totals,
     /// Rows kept apart rather than merged (shared phone numbers, …).
     pub conflicts: Vec<Conflict>,
-    pub rejected: Vec<Rejected>,
+    /// Every rejected row, by file (mapping order) and line; kept on disk when many.
+    pub rejected: Rejections,
     /// With a policy: members whose replay does not reproduce the source.
     pub replay_mismatches: Vec<Mismatch>,
     /// No rejected row, no conflict, totals in = out (and replayed, with a policy).
@@ -125,6 +127,69 @@ pub struct Rejected {
     pub line: u64,
     pub column: Option<String>,
     pub reason: String,
+}
+
+/// The rejected rows of a report, sorted by file and line through the external sorter (so a
+/// mapping that rejects all 20 M rows does not hold them in memory). They are read once: by
+/// serializing the report, or by [`Rejections::take`].
+#[derive(Default)]
+pub struct Rejections {
+    merged: RefCell<Option<sort::Merged>>,
+    files: Vec<String>,
+}
+
+impl std::fmt::Debug for Rejections {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Rejections")
+    }
+}
+
+impl Rejections {
+    fn next(&self) -> io::Result<Option<Rejected>> {
+        let mut m = self.merged.borrow_mut();
+        let Some(m) = m.as_mut() else {
+            return Ok(None);
+        };
+        let Some((k, v)) = m.next_item()? else {
+            return Ok(None);
+        };
+        let file = k
+            .first_chunk::<4>()
+            .map_or(usize::MAX, |b| u32::from_be_bytes(*b) as usize);
+        let line = k
+            .get(4..12)
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map_or(0, u64::from_be_bytes);
+        let mut f = decode_fields(&v).into_iter();
+        let has_column = f.next().unwrap_or_default() == "1";
+        let column = f.next().filter(|_| has_column);
+        Ok(Some(Rejected {
+            file: self.files.get(file).cloned().unwrap_or_default(),
+            line,
+            column,
+            reason: f.next().unwrap_or_default(),
+        }))
+    }
+
+    /// Every rejected row not read yet, in file then line order.
+    pub fn take(&self) -> Result<Vec<Rejected>, ImportError> {
+        let mut out = Vec::new();
+        while let Some(r) = self.next()? {
+            out.push(r);
+        }
+        Ok(out)
+    }
+}
+
+impl Serialize for Rejections {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error as _, SerializeSeq};
+        let mut seq = s.serialize_seq(None)?;
+        while let Some(r) = self.next().map_err(S::Error::custom)? {
+            seq.serialize_element(&r)?;
+        }
+        seq.end()
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -279,6 +344,11 @@ struct Ctx<'a> {
     transaction_rows_in: u64,
     /// Accepted tier rows, per tier id.
     tier_rows_in: BTreeMap<String, u64>,
+    /// Rejected rows, keyed by (file, line, n).
+    rejects: Sorter,
+    rejects_n: u64,
+    /// The first I/O error of writing a rejected row (reported when the file is done).
+    reject_error: Option<io::Error>,
 }
 
 impl Ctx<'_> {
@@ -287,12 +357,23 @@ impl Ctx<'_> {
         if let Some(f) = self.report.files.get_mut(file) {
             f.rejected += 1;
         }
-        self.report.rejected.push(Rejected {
-            file: self.file_names.get(file).cloned().unwrap_or_default(),
-            line,
-            column: column.map(str::to_string),
-            reason,
-        });
+        self.rejects_n += 1;
+        let mut key = Vec::with_capacity(20);
+        key.extend_from_slice(&(file as u32).to_be_bytes());
+        key.extend_from_slice(&line.to_be_bytes());
+        key.extend_from_slice(&self.rejects_n.to_be_bytes());
+        let flag = if column.is_some() { "1" } else { "0" };
+        let val = encode_fields(&[flag, column.unwrap_or(""), &reason]);
+        if let Err(e) = self.rejects.push(key, val) {
+            self.reject_error.get_or_insert(e);
+        }
+    }
+
+    fn check_io(&mut self) -> Result<(), ImportError> {
+        match self.reject_error.take() {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
+        }
     }
 }
 
@@ -415,6 +496,9 @@ pub fn import(opts: &Options, out: &mut dyn Write) -> Result<Report, ImportError
         file_names: m.files.iter().map(|f| f.file.clone()).collect(),
         transaction_rows_in: 0,
         tier_rows_in: BTreeMap::new(),
+        rejects: Sorter::new(opts.temp_dir.clone(), "rejected", opts.memory_budget / 8),
+        rejects_n: 0,
+        reject_error: None,
     };
     // Customers first (they define who exists), then the rest, each group in mapping order.
     let mut order: Vec<usize> = (0..m.files.len()).collect();
@@ -434,6 +518,7 @@ pub fn import(opts: &Options, out: &mut dyn Write) -> Result<Report, ImportError
             continue;
         };
         read_file(&mut ctx, i, fm, path)?;
+        ctx.check_io()?;
     }
     let dups = duplicate_orders(&mut ctx)?;
     merge(ctx, opts, &dups, out)
@@ -1330,18 +1415,17 @@ fn merge(
     }
     drop(merged);
     let _ = std::fs::remove_dir(&opts.temp_dir);
-    let mut report = ctx.report;
+    ctx.check_io()?;
     // Rejections in file (mapping) order, then line order, whichever pass found them.
-    let files = &ctx.file_names;
-    report.rejected.sort_by_key(|r| {
-        (
-            files
-                .iter()
-                .position(|f| *f == r.file)
-                .unwrap_or(usize::MAX),
-            r.line,
-        )
-    });
+    let rejects = std::mem::replace(
+        &mut ctx.rejects,
+        Sorter::new(std::env::temp_dir(), "unused", 0),
+    );
+    let mut report = ctx.report;
+    report.rejected = Rejections {
+        merged: RefCell::new(Some(rejects.finish()?)),
+        files: ctx.file_names.clone(),
+    };
     let t = &mut report.totals;
     t.members_out = report.members_written;
     t.transaction_rows_in = ctx.transaction_rows_in;
@@ -1379,7 +1463,7 @@ fn merge(
         && t.opening_points_replayed
             .is_none_or(|r| r == t.opening_points_in)
         && t.transaction_rows_in == t.transaction_rows_out + mg.tx_rows_rejected;
-    report.clean = report.rejected.is_empty()
+    report.clean = report.rows_rejected == 0
         && report.conflicts.is_empty()
         && report.replay_mismatches.is_empty()
         && report.totals.balanced;

@@ -134,7 +134,11 @@ pub fn run(a: ImportArgs) -> ExitCode {
         report.replay_mismatches.len(),
         if report.clean { "clean" } else { "NOT clean (see the report)" }
     );
-    if report.clean || a.allow_rejects {
+    let clean = report.clean;
+    // The rejected rows' runs are deleted with the report; then the directory.
+    drop(report);
+    let _ = std::fs::remove_dir_all(&opts.temp_dir);
+    if clean || a.allow_rejects {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
