@@ -18,7 +18,8 @@ pub struct ImportArgs {
     /// Where the member NDJSON goes (one `{"member":…,"events":[…]}` a line).
     #[arg(long)]
     out: PathBuf,
-    /// Where the integrity report (JSON) goes; a summary is printed on stderr either way.
+    /// Where the integrity report (JSON) goes (default: `<out>.report.json`); a summary is
+    /// printed on stderr either way.
     #[arg(long)]
     report: Option<PathBuf>,
     /// The merchant's policy: valid tiers and currency from it, and every member line is
@@ -111,7 +112,13 @@ pub fn run(a: ImportArgs) -> ExitCode {
             return fail(e.to_string());
         }
     };
-    if let Some(path) = &a.report {
+    let report_path = a.report.clone().unwrap_or_else(|| {
+        let mut name = a.out.file_name().unwrap_or_default().to_os_string();
+        name.push(".report.json");
+        a.out.with_file_name(name)
+    });
+    {
+        let path = &report_path;
         let written = File::create(path).map_err(|e| e.to_string()).and_then(|f| {
             let mut w = BufWriter::new(f);
             serde_json::to_writer_pretty(&mut w, &report).map_err(|e| e.to_string())?;
@@ -132,7 +139,11 @@ pub fn run(a: ImportArgs) -> ExitCode {
         t.opening_points_in,
         t.opening_points_out,
         report.replay_mismatches.len(),
-        if report.clean { "clean" } else { "NOT clean (see the report)" }
+        if report.clean {
+            format!("clean (report: {})", report_path.display())
+        } else {
+            format!("NOT clean, see {}", report_path.display())
+        }
     );
     let clean = report.clean;
     // The rejected rows' runs are deleted with the report; then the directory.
