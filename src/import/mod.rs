@@ -951,7 +951,8 @@ fn customer_row(ctx: &mut Ctx, row: &Row) -> Result<bool, ImportError> {
         )?;
     }
     if let Some((points, exp)) = x.points {
-        ctx.report.totals.opening_points_in += points;
+        let t = &mut ctx.report.totals;
+        t.opening_points_in = t.opening_points_in.saturating_add(points);
         let e = exp
             .map(|e| e.unix_seconds().to_string())
             .unwrap_or_default();
@@ -1470,6 +1471,22 @@ fn merge(
     Ok(report)
 }
 
+/// A row accepted when read, rejected when its member is assembled.
+fn reject_at_merge(ctx: &mut Ctx, seq: u64, col: Option<Role>, reason: String) {
+    let (file, line) = seq_parts(seq);
+    let header = col.and_then(|r| {
+        ctx.mapping
+            .files
+            .get(file)
+            .and_then(|f| f.columns.roles().into_iter().find(|x| x.0 == r))
+            .map(|x| x.1.to_string())
+    });
+    ctx.reject(file, line, header.as_deref(), reason);
+    if let Some(f) = ctx.report.files.get_mut(file) {
+        f.accepted = f.accepted.saturating_sub(1);
+    }
+}
+
 fn parse_secs(s: &str) -> Option<Instant> {
     s.parse::<i64>()
         .ok()
@@ -1787,17 +1804,33 @@ fn write_member(
     let cut = mg.cutover.unix_seconds();
     let cut_s = zone.format(mg.cutover);
     let mut opening = 0i64;
-    for (k, (_, f)) in g.balances.iter().enumerate() {
+    let mut lots = 0;
+    for (seq, f) in &g.balances {
         let points: i64 = f.first().and_then(|p| p.parse().ok()).unwrap_or(0);
         if points == 0 {
             continue;
         }
+        if opening.saturating_add(points) > crate::money::MAX_POINTS {
+            let t = &mut ctx.report.totals;
+            t.opening_points_in = t.opening_points_in.saturating_sub(points);
+            reject_at_merge(
+                ctx,
+                *seq,
+                Some(Role::Points),
+                format!(
+                    "the member's balances would add up to more than {} points",
+                    crate::money::MAX_POINTS
+                ),
+            );
+            continue;
+        }
         opening += points;
+        lots += 1;
         events.push((
             cut,
             u64::MAX,
             OutEvent {
-                id: format!("import:opening:{}", k + 1),
+                id: format!("import:opening:{lots}"),
                 kind: "opening_balance",
                 at: cut_s.clone(),
                 points: Some(points),
@@ -1853,18 +1886,7 @@ fn write_member(
     rejects.sort_by_key(|r| r.0);
     mg.tx_rows_rejected += rejects.len() as u64;
     for (seq, col, reason) in rejects {
-        let (file, line) = seq_parts(seq);
-        let header = col.and_then(|r| {
-            ctx.mapping
-                .files
-                .get(file)
-                .and_then(|f| f.columns.roles().into_iter().find(|x| x.0 == r))
-                .map(|x| x.1.to_string())
-        });
-        ctx.reject(file, line, header.as_deref(), reason);
-        if let Some(f) = ctx.report.files.get_mut(file) {
-            f.accepted = f.accepted.saturating_sub(1);
-        }
+        reject_at_merge(ctx, seq, col, reason);
     }
     // With a policy: the line must replay, and reproduce the source balance and tier.
     if let Some(engine) = mg.engine {
@@ -1881,7 +1903,7 @@ fn write_member(
         match res {
             Ok(r) => {
                 let have = r.points.available + r.points.pending;
-                mg.points_replayed += have;
+                mg.points_replayed = mg.points_replayed.saturating_add(have);
                 *mg.tiers_replayed.entry(r.tier.id.clone()).or_default() += 1;
                 if have != opening {
                     ctx.report.replay_mismatches.push(Mismatch {
@@ -1915,7 +1937,8 @@ fn write_member(
     out.write_all(text.as_bytes())?;
     out.write_all(b"\n")?;
     ctx.report.members_written += 1;
-    ctx.report.totals.opening_points_out += opening;
+    let t = &mut ctx.report.totals;
+    t.opening_points_out = t.opening_points_out.saturating_add(opening);
     ctx.report.totals.purchases_out += purchases_n;
     ctx.report.totals.refunds_out += refunds_n;
     if let Some((t, _)) = &tier {
