@@ -6,7 +6,7 @@
 //! own stream (seed × member index), so member `i` is the same whatever `--members` is.
 //!
 //! The histories use only the policy-independent event shapes of SPEC §3: purchases with carts
-//! (some redeeming `"max"` or a fixed number of points, which a simulation clamps), refunds
+//! (some redeeming `"max"`, so every history replays under any policy), refunds
 //! (whole orders and single lines), `opening_balance` and `set_tier` (`silver` / `gold`) for
 //! migrated members, goodwill `adjust`ments and `status` changes (activation of inactive members
 //! and of unassigned cards, exclusions). No `redeem_reward`: reward ids belong to a policy.
@@ -192,14 +192,6 @@ impl Profile {
         match self {
             Profile::VnFashion => 2,
             Profile::SkGrocery => 4,
-        }
-    }
-
-    /// Fixed `redeem_points` requests members make (clamped by a simulation's policy).
-    fn redeem_amounts(self) -> [i64; 3] {
-        match self {
-            Profile::VnFashion => [20, 50, 100],
-            Profile::SkGrocery => [100, 200, 500],
         }
     }
 
@@ -507,16 +499,12 @@ pub fn member_line(plan: &Plan, index: u64) -> String {
             .copied()
             .unwrap_or("s");
         let channel = if rng.chance(150) { "online" } else { "pos" };
+        // Redemptions ask for "max": a fixed number could exceed what the member holds at that
+        // moment, and generated histories must replay without errors under any policy.
         let redeem = if n > 3 && rng.chance(120) {
-            if rng.chance(500) {
-                r#","redeem_points":"max""#.to_string()
-            } else {
-                let amounts = p.redeem_amounts();
-                let a = amounts.get(rng.below(3) as usize).copied().unwrap_or(0);
-                format!(r#","redeem_points":{a}"#)
-            }
+            r#","redeem_points":"max""#
         } else {
-            String::new()
+            ""
         };
         push(
             &mut events,
