@@ -1872,6 +1872,19 @@ fn write_member(
             },
         ));
     }
+    if events.len() > crate::ledger::request::MAX_EVENTS {
+        // Written, but the engine will not replay it: the merchant has to decide (merge
+        // old receipts into fewer orders, or leave history out).
+        ctx.report.replay_mismatches.push(Mismatch {
+            member_id: label.clone(),
+            field: "events",
+            source: events.len().to_string(),
+            replayed: format!(
+                "more than {} events: the engine replays at most that many per member",
+                crate::ledger::request::MAX_EVENTS
+            ),
+        });
+    }
     let line = OutLine {
         member: OutMember {
             id: label.clone(),
