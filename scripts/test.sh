@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up (idempotent, Chromium included) and runs every check:
 #   rustfmt, clippy (native and wasm32), cargo test (incl. tests/vectors), the package build,
-#   the Node tests of the built package, the browser tests (module script, Vite build, POS page)
+#   the Node tests of the built package, the browser tests (module script, Vite build, the four pages)
 #   and the Wasm size report.
 # Prints a header per section and a summary; exits non-zero if anything failed.
 #
@@ -65,7 +65,7 @@ if [ "$build_ok" = 1 ]; then
     skip "browser tests" "SKIP_BROWSER=1"
   else
     # One file at a time: each starts its own Chromium.
-    run "browser tests: module script, Vite build, POS page (Chromium)" \
+    run "browser tests: module script, Vite build, POS, simulator, widget, member lookup (Chromium)" \
       node --test --test-concurrency=1 "${browser_tests[@]}"
   fi
   run "size report" node scripts/size.mjs
