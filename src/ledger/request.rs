@@ -13,7 +13,6 @@
 use crate::error::{Error, ErrorCode};
 use crate::member::MemberStatus;
 use crate::money::MAX_POINTS;
-use crate::policy::document::DecimalString;
 use crate::policy::Policy;
 use crate::quote::{Cart, CartLine, RedeemPoints};
 use crate::time::Instant;
@@ -141,22 +140,12 @@ pub struct EventCart {
     pub store: Option<String>,
     #[serde(default)]
     pub channel: Option<String>,
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "CartLine[]"))]
     pub lines: Vec<EventCartLine>,
 }
 
-/// A cart line, as in a quote.
-#[derive(Clone, Debug, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
-#[serde(deny_unknown_fields)]
-pub struct EventCartLine {
-    pub id: String,
-    #[serde(default)]
-    pub sku: Option<String>,
-    #[serde(default)]
-    pub category: Option<String>,
-    pub quantity: i64,
-    pub unit_price: DecimalString,
-}
+/// A cart line, exactly as in a quote.
+pub type EventCartLine = crate::quote::CartLine;
 
 /// `{ "line_id", "quantity" }` of a refund.
 #[derive(Clone, Debug, Deserialize)]
