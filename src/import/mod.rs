@@ -44,7 +44,8 @@ pub struct Options {
     pub files: Vec<PathBuf>,
     /// The merchant's policy: tiers and currency from it, every member line replayed.
     pub policy: Option<Engine>,
-    /// Where sorted runs go (created if missing, removed after).
+    /// Where sorted runs go (created if missing; each run is deleted once read, the directory
+    /// is the caller's to remove after the report is dropped).
     pub temp_dir: PathBuf,
     /// Bytes of records held in memory before a sorted run is written.
     pub memory_budget: usize,
