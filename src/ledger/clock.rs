@@ -89,6 +89,12 @@ pub struct State<'p> {
     /// How a purchase's `redeem_points` above the limit is treated: `Strict` (replay: an
     /// error) or `Clamp` (simulate, SPEC §5: the most the policy allows).
     pub redeem_mode: RedeemMode,
+    /// Whether history rows and notices are kept (replay). A simulation sets it to false: it
+    /// reads only the `expire` rows, which are kept either way.
+    pub record: bool,
+    /// Scratch buffers of [`State::expiring_groups`] (no allocation per step).
+    scratch_instants: Vec<Instant>,
+    scratch_groups: Vec<(Instant, Instant)>,
 }
 
 pub(super) fn pts(v: i128, path: &str) -> Result<i64, Error> {
@@ -120,6 +126,9 @@ impl<'p> State<'p> {
             notices: Vec::new(),
             noticed: HashSet::new(),
             redeem_mode: RedeemMode::Strict,
+            record: true,
+            scratch_instants: Vec::new(),
+            scratch_groups: Vec::new(),
         }
     }
 
@@ -152,20 +161,22 @@ impl<'p> State<'p> {
     /// instants rise with expiry instants (moving a local date back keeps the order, up to a
     /// DST shift inside a fall-back hour, hence a two-hour slack), so the rest cannot be due at
     /// or before `t`; stopping there keeps long histories fast.
-    fn expiring_groups(&self, t: Instant) -> Vec<(Instant, Instant)> {
-        let mut seen: Vec<Instant> = self
-            .lots
-            .lots
-            .iter()
-            .filter(|l| l.points > 0)
-            .filter_map(|l| l.expires_at(self.deadline))
-            .collect();
-        seen.sort();
+    fn expiring_groups(&mut self, t: Instant, out: &mut Vec<(Instant, Instant)>) {
+        out.clear();
+        let mut seen = std::mem::take(&mut self.scratch_instants);
+        seen.clear();
+        seen.extend(
+            self.lots
+                .lots
+                .iter()
+                .filter(|l| l.points > 0)
+                .filter_map(|l| l.expires_at(self.deadline)),
+        );
+        seen.sort_unstable();
         seen.dedup();
         let days = self.policy.expiry_notice_days;
         let slack = t.checked_add_seconds(7_200).unwrap_or(Instant::MAX);
-        let mut out = Vec::new();
-        for e in seen.into_iter().filter(|e| !self.noticed.contains(e)) {
+        for e in seen.iter().copied().filter(|e| !self.noticed.contains(e)) {
             let Some(n) = self.zone().add_local_days(e, -days) else {
                 continue;
             };
@@ -174,35 +185,45 @@ impl<'p> State<'p> {
                 break;
             }
         }
-        out
+        self.scratch_instants = seen;
     }
 
     /// The next instant in (clock, limit] where something happens on its own.
-    fn next_instant(&self, limit: Instant) -> Option<Instant> {
-        let after = |t: &Instant| *t > self.clock && *t <= limit;
-        let mut candidates: Vec<Instant> = Vec::new();
+    fn next_instant(&mut self, limit: Instant) -> Option<Instant> {
+        let clock = self.clock;
+        let mut best: Option<Instant> = None;
+        let mut consider = |t: Instant| {
+            if t > clock && t <= limit && best.is_none_or(|b| t < b) {
+                best = Some(t);
+            }
+        };
         for l in &self.lots.lots {
             if l.pending {
-                candidates.push(l.available_at);
+                consider(l.available_at);
             }
             if l.points > 0 {
                 if let Some(e) = l.expires_at(self.deadline) {
-                    candidates.push(e);
+                    consider(e);
                 }
             }
         }
-        candidates.extend(self.expiring_groups(self.clock).into_iter().map(|(_, n)| n));
+        let mut groups = std::mem::take(&mut self.scratch_groups);
+        self.expiring_groups(clock, &mut groups);
+        for (_, n) in &groups {
+            consider(*n);
+        }
+        self.scratch_groups = groups;
         if self.policy.tiers.metric == TierMetric::Points {
-            if let Some(t) = self.qualifying.next_rise_after(self.clock) {
-                candidates.push(t);
+            if let Some(t) = self.qualifying.next_rise_after(clock) {
+                consider(t);
             }
         }
         if self.tier.tier > 0 {
-            if let Some(r) = tiers::next_scheduled_review(self.policy, self.tier, self.clock) {
-                candidates.push(r);
+            if let Some(r) = tiers::next_scheduled_review(self.policy, self.tier, clock) {
+                consider(r);
             }
         }
-        candidates.into_iter().filter(after).min()
+        best
     }
 
     /// Runs everything that happens on its own up to and including `limit`, then sets the
@@ -225,7 +246,7 @@ impl<'p> State<'p> {
         let gone = self.lots.expire(t, self.deadline);
         if gone > 0 {
             self.totals.expired += gone;
-            self.notices.push(Notice {
+            self.note(Notice {
                 kind: "points_expired",
                 at: t,
                 points: Some(gone),
@@ -255,7 +276,7 @@ impl<'p> State<'p> {
             if to < self.tier.tier {
                 self.tier.tier = to;
                 self.tier.since = t;
-                self.notices.push(Notice {
+                self.note(Notice {
                     kind: "tier_down",
                     at: t,
                     points: None,
@@ -270,7 +291,9 @@ impl<'p> State<'p> {
     /// `points_expiring` notices due at `t`: one per expiry instant whose announcement instant
     /// is `t`, with the points its lots hold now (none when they hold nothing).
     fn announce(&mut self, t: Instant) {
-        for (e, n) in self.expiring_groups(t) {
+        let mut groups = std::mem::take(&mut self.scratch_groups);
+        self.expiring_groups(t, &mut groups);
+        for (e, n) in groups.iter().copied() {
             if n != t {
                 continue;
             }
@@ -283,13 +306,21 @@ impl<'p> State<'p> {
                 .map(|l| l.points)
                 .sum();
             if points > 0 {
-                self.notices.push(Notice {
+                self.note(Notice {
                     kind: "points_expiring",
                     at: t,
                     points: Some(points),
                     tier: None,
                 });
             }
+        }
+        self.scratch_groups = groups;
+    }
+
+    /// Keeps a notice (when recording).
+    fn note(&mut self, n: Notice) {
+        if self.record {
+            self.notices.push(n);
         }
     }
 
@@ -300,7 +331,7 @@ impl<'p> State<'p> {
         if to > self.tier.tier {
             self.tier.tier = to;
             self.tier.since = t;
-            self.notices.push(Notice {
+            self.note(Notice {
                 kind: "tier_up",
                 at: t,
                 points: None,
@@ -313,14 +344,17 @@ impl<'p> State<'p> {
 
     fn row(
         &mut self,
-        event_id: Option<String>,
+        event_id: Option<&str>,
         kind: &'static str,
         at: Instant,
         delta: i64,
         shortfall: Option<i64>,
     ) {
+        if !self.record && kind != "expire" {
+            return;
+        }
         self.history.push(Row {
-            event_id,
+            event_id: event_id.map(str::to_string),
             kind,
             at,
             points_delta: delta,
@@ -412,7 +446,7 @@ impl<'p> State<'p> {
                 if *tier != from {
                     self.tier.tier = *tier;
                     self.tier.since = e.at;
-                    self.notices.push(Notice {
+                    self.note(Notice {
                         kind: if *tier > from { "tier_up" } else { "tier_down" },
                         at: e.at,
                         points: None,
@@ -432,7 +466,7 @@ impl<'p> State<'p> {
         self.check_ranges(&p)?;
         let delta = pts(after - before, &p)?;
         self.row(
-            Some(e.id.clone()),
+            Some(e.id.as_str()),
             e.body.kind().as_str(),
             e.at,
             delta,

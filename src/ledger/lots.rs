@@ -113,7 +113,8 @@ impl Lots {
     pub fn consume(&mut self, n: i64, deadline: Option<Instant>) -> i64 {
         let mut order: Vec<usize> = (0..self.lots.len()).collect();
         order.retain(|&i| self.lots.get(i).is_some_and(|l| !l.pending && l.points > 0));
-        order.sort_by_key(|&i| {
+        // Keys are unique (`seq`), so an unstable sort gives the same order.
+        order.sort_unstable_by_key(|&i| {
             self.lots.get(i).map(|l| {
                 let e = l.expires_at(deadline);
                 (e.is_none(), e, l.earned_at, l.seq)

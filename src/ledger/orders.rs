@@ -27,7 +27,7 @@ pub struct OrderLine {
 #[derive(Clone, Debug)]
 pub struct Order {
     pub at: Instant,
-    pub cart: Cart,
+    pub cart: std::rc::Rc<Cart>,
     /// The member at the order: status and tier (what a refund recomputes under).
     pub member: MemberState,
     pub lines: Vec<OrderLine>,

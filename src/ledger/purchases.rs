@@ -21,12 +21,13 @@ impl State<'_> {
         &mut self,
         e: &Checked,
         p: &str,
-        cart: &quote::Cart,
+        cart: &std::rc::Rc<quote::Cart>,
         redeem: RedeemPoints,
         earn: bool,
     ) -> Result<(), Error> {
         let policy = self.policy;
-        let checked = quote::check_cart(cart, &policy.currency, &format!("{p}.cart"))?;
+        // Paths relative to the event, prefixed on error only: this runs for every purchase.
+        let checked = quote::check_cart(cart, &policy.currency, "cart").map_err(|e| e.within(p))?;
         let member = MemberState {
             status: self.status,
             tier: self.tier.tier,
@@ -52,10 +53,10 @@ impl State<'_> {
             &checked,
             redeem,
             mode,
-            &format!("{p}.redeem_points"),
+            "redeem_points",
         )
         .map_err(|err| {
-            if err.path == "cart" || err.path.starts_with("cart.") {
+            if err.path == "cart" || err.path.starts_with("cart.") || err.path == "redeem_points" {
                 err.within(p)
             } else {
                 err

@@ -133,9 +133,12 @@ pub fn replay_member(
     let as_of = checked.as_of;
     let mut order: Vec<&Checked> = checked.events.iter().filter(|e| e.at <= as_of).collect();
     // Stable: ties keep input order.
-    order.sort_by_key(|e| e.at);
+    if !order.is_sorted_by_key(|e| e.at) {
+        order.sort_by_key(|e| e.at);
+    }
     let mut state = State::new(policy, checked.status, checked.joined_at);
     state.redeem_mode = RedeemMode::Clamp;
+    state.record = false;
     let mut facts = MemberFacts::default();
     // Purchases by event id (a few dozen: a scan beats hashing).
     let mut booked: Vec<(&str, Booked)> = Vec::new();
