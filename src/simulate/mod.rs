@@ -269,7 +269,24 @@ impl Simulator {
             #[serde(default)]
             expected_redemption: Option<Box<RawValue>>,
         }
-        let h: Header = crate::json::parse(text, ErrorCode::InvalidRequest)?;
+        /// The same shape without the raw values: checked first, through the path-tracking
+        /// reader, so a malformed request reports its path (raw values need serde_json's own).
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Shape {
+            policy: Option<serde::de::IgnoredAny>,
+            #[serde(default)]
+            baseline: Option<serde::de::IgnoredAny>,
+            #[serde(default)]
+            members: Option<Vec<serde::de::IgnoredAny>>,
+            as_of: Option<serde::de::IgnoredAny>,
+            #[serde(default)]
+            expected_redemption: Option<serde::de::IgnoredAny>,
+        }
+        crate::json::parse::<Shape>(text, ErrorCode::InvalidRequest)?;
+        let h: Header =
+            serde_json::from_str(text).map_err(|e| Error::invalid_request("", e.to_string()))?;
         let policy = h
             .policy
             .ok_or_else(|| Error::invalid_request("policy", "missing policy"))?;
