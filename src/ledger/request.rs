@@ -375,7 +375,8 @@ fn check_event<'e>(
                     })
                     .collect(),
             };
-            crate::quote::check_cart(&cart, &policy.currency, &format!("{p}.cart"))?;
+            crate::quote::check_cart(&cart, &policy.currency, "cart")
+                .map_err(|err| err.within(&p))?;
             Body::Purchase {
                 cart: std::rc::Rc::new(cart),
                 redeem: e.redeem_points.unwrap_or_default(),
