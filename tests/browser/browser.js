@@ -69,3 +69,20 @@ export async function scenarioResult(page) {
   if (error) throw new Error(`the scenario failed in the browser: ${error}`);
   return result;
 }
+
+/**
+ * Launches Chromium, serves the site and opens `pathname` (e.g. `pos/`), waiting until the page
+ * marks itself ready (`body[data-ready="1"]`): the shared set-up of the page tests.
+ */
+export async function openReadyPage(pathname) {
+  const [browser, server] = await Promise.all([launch(), serve()]);
+  const { page, problems } = await openPage(browser, `${server.url}${pathname}`);
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
+  return { browser, server, page, problems };
+}
+
+/** Closes what `launch`/`serve` (or `openReadyPage`) started; safe on a failed set-up. */
+export async function closeAll(browser, server) {
+  await browser?.close();
+  server?.server.close();
+}

@@ -2,17 +2,14 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { launch, openPage, serve } from './browser.js';
+import { closeAll, launch, openPage, serve } from './browser.js';
 
 let browser;
 let server;
 before(async () => {
   [browser, server] = await Promise.all([launch(), serve()]);
 });
-after(async () => {
-  await browser?.close();
-  server?.server.close();
-});
+after(() => closeAll(browser, server));
 
 test('the index links POS, simulator, widget and member lookup; each page loads from it', async () => {
   const { page, problems } = await openPage(browser, server.url);

@@ -7,7 +7,7 @@ import { expiringByDate } from '../../www/member/expiring.js';
 import { POLICY } from '../../www/pos/sample-data.js';
 import { SAMPLE_AS_OF, cardNumber, phoneNumber, sampleHistories } from '../../www/shared/sample.js';
 import { esm } from '../support/package.js';
-import { launch, openPage, serve } from './browser.js';
+import { closeAll, openReadyPage } from './browser.js';
 
 let browser;
 let server;
@@ -17,14 +17,11 @@ const histories = sampleHistories(esm.generate);
 const engine = new esm.Engine(POLICY);
 
 before(async () => {
-  [browser, server] = await Promise.all([launch(), serve()]);
-  ({ page, problems } = await openPage(browser, `${server.url}member/`));
-  await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
+  ({ browser, server, page, problems } = await openReadyPage('member/'));
 });
 after(async () => {
   engine.free();
-  await browser?.close();
-  server?.server.close();
+  await closeAll(browser, server);
 });
 
 function replayInNode(i, asOf = SAMPLE_AS_OF) {

@@ -6,17 +6,14 @@ import { after, before, test } from 'node:test';
 
 import { CART, MEMBERS, POLICY } from '../../www/pos/sample-data.js';
 import { esm } from '../support/package.js';
-import { launch, serve } from './browser.js';
+import { closeAll, launch, serve } from './browser.js';
 
 let browser;
 let server;
 before(async () => {
   [browser, server] = await Promise.all([launch(), serve()]);
 });
-after(async () => {
-  await browser?.close();
-  server?.server.close();
-});
+after(() => closeAll(browser, server));
 
 async function shown(page) {
   return page.evaluate(() => {

@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { CART, CATALOG, MEMBERS, POLICY, searchCatalog } from '../../www/pos/sample-data.js';
 import { SAMPLE_AS_OF, replaySample, sampleHistories } from '../../www/shared/sample.js';
 import { esm } from '../support/package.js';
-import { launch, openPage, serve } from './browser.js';
+import { closeAll, openReadyPage } from './browser.js';
 
 let browser;
 let server;
@@ -16,13 +16,10 @@ let page;
 let problems;
 
 before(async () => {
-  [browser, server] = await Promise.all([launch(), serve()]);
-  ({ page, problems } = await openPage(browser, `${server.url}pos/`));
-  await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
+  ({ browser, server, page, problems } = await openReadyPage('pos/'));
 });
 after(async () => {
-  await browser?.close();
-  server?.server.close();
+  await closeAll(browser, server);
 });
 
 // What the test expects the page to send, updated as the test acts.

@@ -11,7 +11,7 @@ import { parseNdjson } from '../../www/shared/sample.js';
 import { PRESETS } from '../../www/simulator/presets.js';
 import { esm } from '../support/package.js';
 import { ROOT } from '../support/paths.js';
-import { launch, openPage, serve } from './browser.js';
+import { closeAll, openReadyPage } from './browser.js';
 
 let browser;
 let server;
@@ -19,13 +19,10 @@ let page;
 let problems;
 
 before(async () => {
-  [browser, server] = await Promise.all([launch(), serve()]);
-  ({ page, problems } = await openPage(browser, `${server.url}simulator/`));
-  await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
+  ({ browser, server, page, problems } = await openReadyPage('simulator/'));
 });
 after(async () => {
-  await browser?.close();
-  server?.server.close();
+  await closeAll(browser, server);
 });
 
 const preset = PRESETS['vn-fashion'];

@@ -12,7 +12,7 @@ import { POLICY } from '../../www/pos/sample-data.js';
 import { replaySample, sampleHistories } from '../../www/shared/sample.js';
 import { esm } from '../support/package.js';
 import { ROOT } from '../support/paths.js';
-import { launch, openPage, serve } from './browser.js';
+import { closeAll, openPage, openReadyPage } from './browser.js';
 
 const readJson = (...p) => JSON.parse(fs.readFileSync(path.join(ROOT, ...p), 'utf8'));
 const DEMO_POLICY = readJson('www', 'widget', 'demo', 'policy.json');
@@ -24,13 +24,10 @@ let page;
 let problems;
 
 before(async () => {
-  [browser, server] = await Promise.all([launch(), serve()]);
-  ({ page, problems } = await openPage(browser, `${server.url}widget/`));
-  await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
+  ({ browser, server, page, problems } = await openReadyPage('widget/'));
 });
 after(async () => {
-  await browser?.close();
-  server?.server.close();
+  await closeAll(browser, server);
 });
 
 /** What a widget shows (read through its open shadow root). */
