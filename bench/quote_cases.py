@@ -63,5 +63,6 @@ big_case = {
                 "cart": {"id": "ord-2", "at": "2026-03-09T18:30:00+07:00", "store": "hcm-01", "channel": "pos", "lines": lines},
                 "redeem_points": "max"},
 }
-out = {"spec_example": spec_case, "cart_50_lines_20_rules": big_case}
-(here / "quote_cases.json").write_text(json.dumps(out, indent=1) + "\n")
+if __name__ == "__main__":
+    out = {"spec_example": spec_case, "cart_50_lines_20_rules": big_case}
+    (here / "quote_cases.json").write_text(json.dumps(out, indent=1) + "\n")

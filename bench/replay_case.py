@@ -5,25 +5,16 @@ Mix: ~85 % purchases (1–4 lines, some redeeming points), refunds of earlier pu
 adjustments, rewards; SPEC §1's policy with pending days and year-end expiry, so expiry,
 availability and anniversary reviews all happen between events.
 """
-import json, pathlib
+import copy, json, pathlib
+
+import quote_cases
 from datetime import datetime, timedelta, timezone
 
 here = pathlib.Path(__file__).parent
-policy = {
-    "schema": 1, "id": "vn-fashion-2026", "currency": "VND", "time_zone": "Asia/Ho_Chi_Minh",
-    "earning": {"spend": "100000", "points": 1, "exclude_categories": ["gift_card"], "pending_days": 7,
-                "rules": [{"id": "shoes-x2", "when": {"categories": ["shoes"]}, "multiplier": "2"},
-                          {"id": "weekend", "when": {"days_of_week": ["sat", "sun"]}, "bonus_points": 10}]},
-    "tiers": {"metric": "points", "window": {"rolling_months": 12},
-              "levels": [{"id": "member", "name": "Member", "threshold": "0"},
-                         {"id": "silver", "name": "Silver", "threshold": "500", "discount_percent": "5"},
-                         {"id": "gold", "name": "Gold", "threshold": "1500", "discount_percent": "10", "earn_multiplier": "1.5"}],
-              "discount_exclude_categories": ["gift_card"],
-              "downgrade": {"review": "anniversary", "retain_months": 12}},
-    "redemption": {"point_value": "1000", "min_points": 10, "max_share": "0.5"},
-    "rewards": [{"id": "tote-bag", "name": "Tote bag", "points": 300, "min_tier": "silver"}],
-    "expiry": {"kind": "end_of_period", "period": "year", "after": 1},
-}
+# SPEC §1's policy as the quote benchmark uses it, plus pending days and a reward.
+policy = copy.deepcopy(quote_cases.policy)
+policy["earning"]["pending_days"] = 7
+policy["rewards"] = [{"id": "tote-bag", "name": "Tote bag", "points": 300, "min_tier": "silver"}]
 state = 12345
 def rnd(n):
     global state
