@@ -913,24 +913,9 @@ fn customer_row(ctx: &mut Ctx, row: &Row) -> Result<bool, ImportError> {
             }
         }
     } else {
-        match ctx.identity.find(&k) {
-            Lookup::Found(m) => m,
-            Lookup::Unknown => {
-                ctx.reject(
-                    fi,
-                    line,
-                    row.id_col(),
-                    format!(
-                        "unknown customer ({}): not in any customers file",
-                        k.label()
-                    ),
-                );
-                return Ok(false);
-            }
-            Lookup::Fault(r, e) => {
-                ctx.reject(fi, line, row.col(r), e);
-                return Ok(false);
-            }
+        match known_member(ctx, row, &k) {
+            Some(m) => m,
+            None => return Ok(false),
         }
     };
     let seq = row.seq();
@@ -977,6 +962,31 @@ fn customer_row(ctx: &mut Ctx, row: &Row) -> Result<bool, ImportError> {
 
 /// Finds or creates the member of a customer row: by id, then card, then phone; a match that
 /// would merge two customer ids of one system, or that names two members, is not merged.
+/// The member a non-customer row belongs to, or `None` after recording why the row is rejected
+/// (no customers file names it, or its keys point at different members).
+fn known_member(ctx: &mut Ctx, row: &Row, k: &Keys) -> Option<u32> {
+    let (fi, line) = (row.fi, row.line);
+    match ctx.identity.find(k) {
+        Lookup::Found(m) => Some(m),
+        Lookup::Unknown => {
+            ctx.reject(
+                fi,
+                line,
+                row.id_col(),
+                format!(
+                    "unknown customer ({}): not in any customers file",
+                    k.label()
+                ),
+            );
+            None
+        }
+        Lookup::Fault(r, e) => {
+            ctx.reject(fi, line, row.col(r), e);
+            None
+        }
+    }
+}
+
 fn place_customer(ctx: &mut Ctx, row: &Row, k: &Keys) -> Result<u32, (Role, String)> {
     let idn = &mut ctx.identity;
     let by_id = k.id.as_deref().and_then(|i| idn.ids.get(i).copied());
@@ -1100,24 +1110,8 @@ fn transaction_row(ctx: &mut Ctx, row: &Row) -> Result<bool, ImportError> {
             return Ok(false);
         }
     };
-    let member = match ctx.identity.find(&k) {
-        Lookup::Found(m) => m,
-        Lookup::Unknown => {
-            ctx.reject(
-                fi,
-                line,
-                row.id_col(),
-                format!(
-                    "unknown customer ({}): not in any customers file",
-                    k.label()
-                ),
-            );
-            return Ok(false);
-        }
-        Lookup::Fault(r, e) => {
-            ctx.reject(fi, line, row.col(r), e);
-            return Ok(false);
-        }
+    let Some(member) = known_member(ctx, row, &k) else {
+        return Ok(false);
     };
     let prefix = row.fm.order_prefix.as_deref().unwrap_or("");
     let order = row.opt(Role::OrderId).map(|o| format!("{prefix}{o}"));
