@@ -5,46 +5,16 @@ use loyalty_engine::api::eval_line;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
-/// The SPEC §1 example policy and §2 request: a valid starting point for mutations.
+/// The SPEC §1 example policy and §2 request (the first conformance vector): a valid starting
+/// point for mutations.
 fn spec_request() -> Value {
-    json!({
-        "op": "quote",
-        "policy": {
-            "schema": 1, "id": "vn-fashion-2026", "currency": "VND",
-            "time_zone": "Asia/Ho_Chi_Minh", "money_rounding": "half_up",
-            "earning": {
-                "spend": "100000", "points": 1, "rounding": "floor", "basis": "paid",
-                "exclude_categories": ["gift_card"], "pending_days": 0, "max_points_per_order": null,
-                "rules": [
-                    { "id": "shoes-x2", "when": { "categories": ["shoes"] }, "multiplier": "2" },
-                    { "id": "weekend", "when": { "days_of_week": ["sat", "sun"] }, "bonus_points": 10 }
-                ]
-            },
-            "tiers": {
-                "metric": "points", "window": { "rolling_months": 12 },
-                "levels": [
-                    { "id": "member", "name": "Member", "threshold": "0" },
-                    { "id": "silver", "name": "Silver", "threshold": "500", "discount_percent": "5" },
-                    { "id": "gold", "name": "Gold", "threshold": "1500", "discount_percent": "10", "earn_multiplier": "1.5" }
-                ],
-                "discount_exclude_categories": ["gift_card"],
-                "downgrade": { "review": "anniversary", "retain_months": 12, "max_steps": null }
-            },
-            "redemption": { "point_value": "1000", "min_points": 10, "step": 1, "max_share": "0.5", "max_points_per_order": null },
-            "rewards": [ { "id": "tote-bag", "name": "Tote bag", "points": 300, "min_tier": "silver" } ],
-            "expiry": { "kind": "end_of_period", "period": "year", "after": 1 },
-            "expiry_notice_days": 30,
-            "members": { "inactive_earns": false, "unassigned_card_earns": true },
-            "refunds": { "clawback": "unlimited" }
-        },
-        "member": { "id": "m-001", "status": "active", "tier": "silver", "points": 300 },
-        "cart": { "id": "ord-1", "at": "2026-03-07T10:00:00+07:00", "store": "hcm-01", "channel": "pos",
-            "lines": [
-                { "id": "A", "sku": "TEE-01", "category": "apparel", "quantity": 2, "unit_price": "250000" },
-                { "id": "B", "sku": "RUN-42", "category": "shoes", "quantity": 1, "unit_price": "1200000" }
-            ] },
-        "redeem_points": "max"
-    })
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/vectors/quote/001-spec-worked-example.json"
+    );
+    let text = std::fs::read_to_string(path).expect("the SPEC example vector");
+    let vector: Value = serde_json::from_str(&text).expect("vector JSON");
+    vector["request"].clone()
 }
 
 /// Every answer is one line of JSON: an object that is a result or `{"error":{code,message,path}}`.
