@@ -3,12 +3,10 @@
 
 use crate::engine::{respond, Engine};
 use crate::error::{Error, ErrorCode};
+use crate::json::read::{invalid_type, read_with, Token};
+use crate::json::Fault;
 use crate::limits;
-use serde::de::{MapAccess, Visitor};
-use serde::{Deserialize, Deserializer};
-use serde_json::value::RawValue;
 use std::collections::HashSet;
-use std::fmt;
 
 /// Simulate request JSON (SPEC §5, with its `policy`) in; the report (or `{"error":…}`) out.
 pub fn simulate_json(request_json: &str) -> String {
@@ -142,21 +140,20 @@ enum Op {
 }
 
 fn eval(line: &str) -> Result<String, Error> {
-    let members = serde_json::from_str::<Members>(line)
-        .map_err(|e| Error::invalid_request("", clean(&e)))?
-        .0;
+    let members = members(line).map_err(|f| Error::invalid_request("", f.message))?;
     let mut op = None;
     let mut policy = None;
-    let mut rest: Vec<(&str, &RawValue)> = Vec::new();
+    let mut rest: Vec<(&str, &str)> = Vec::new();
     for (k, v) in &members {
+        let v = *v;
         match k.as_str() {
             "op" => op = Some(v),
             "policy" => policy = Some(v),
-            _ => rest.push((k, v)),
+            _ => rest.push((k.as_str(), v)),
         }
     }
     let op_value = op.ok_or_else(|| Error::invalid_request("op", "missing op"))?;
-    let op = match serde_json::from_str::<&str>(op_value.get()) {
+    let op = match crate::json::read::read_text::<String>(op_value).as_deref() {
         Ok("validate") => Op::Validate,
         Ok("quote") => Op::Quote,
         Ok("replay") => Op::Replay,
@@ -168,22 +165,22 @@ fn eval(line: &str) -> Result<String, Error> {
                 "op",
                 format!(
                     "unknown op {}: expected \"validate\", \"quote\", \"replay\", \"progress\", \"verify\" or \"simulate\"",
-                    op_value.get()
+                    op_value
                 ),
             ))
         }
     };
     if op == Op::Simulate {
         // The simulate request keeps its `policy` (SPEC §7.26), in input order.
-        let all: Vec<(&str, &RawValue)> = members
+        let all: Vec<(&str, &str)> = members
             .iter()
             .filter(|(k, _)| k != "op")
-            .map(|(k, v)| (k.as_str(), v.as_ref()))
+            .map(|(k, v)| (k.as_str(), *v))
             .collect();
         return Ok(simulate_json(&object_text(&all)));
     }
     let policy = policy.ok_or_else(|| Error::invalid_request("policy", "missing policy"))?;
-    let engine = Engine::from_json(policy.get())?;
+    let engine = Engine::from_json(policy)?;
     let request = object_text(&rest);
     Ok(match op {
         Op::Validate => {
@@ -204,7 +201,7 @@ fn eval(line: &str) -> Result<String, Error> {
 }
 
 /// Rebuilds `{"k":v,…}` from the members left after `op` and `policy` were taken out.
-fn object_text(members: &[(&str, &RawValue)]) -> String {
+fn object_text(members: &[(&str, &str)]) -> String {
     let mut out = String::from("{");
     for (i, (k, v)) in members.iter().enumerate() {
         if i > 0 {
@@ -213,46 +210,31 @@ fn object_text(members: &[(&str, &RawValue)]) -> String {
         // Keys came from valid JSON; re-escaping them through serde_json keeps them valid.
         out.push_str(&serde_json::to_string(k).unwrap_or_default());
         out.push(':');
-        out.push_str(v.get());
+        out.push_str(v);
     }
     out.push('}');
     out
 }
 
-fn clean(e: &serde_json::Error) -> String {
-    let full = e.to_string();
-    match full.rfind(" at line ") {
-        Some(i) => full[..i].to_string(),
-        None => full,
-    }
-}
-
-/// The top-level object's members in input order, rejecting duplicate keys (a JSON object with
-/// a repeated key would otherwise silently keep one of them).
-struct Members(Vec<(String, Box<RawValue>)>);
-
-impl<'de> Deserialize<'de> for Members {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Members;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a request object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members, A::Error> {
-                let mut out: Vec<(String, Box<RawValue>)> = Vec::new();
-                // A set, not a scan of `out`: a line with a million keys stays linear.
-                let mut seen: HashSet<String> = HashSet::new();
-                while let Some(k) = map.next_key::<String>()? {
-                    if !seen.insert(k.clone()) {
-                        return Err(serde::de::Error::custom(format!("duplicate field `{k}`")));
-                    }
-                    let v: Box<RawValue> = map.next_value()?;
-                    out.push((k, v));
-                }
-                Ok(Members(out))
-            }
+/// The top-level object's members in input order, each value as its JSON text, rejecting
+/// duplicate keys (a JSON object with a repeated key would otherwise silently keep one).
+fn members(line: &str) -> Result<Vec<(String, &str)>, Fault> {
+    read_with(line, |p| {
+        let mut out = Vec::new();
+        // A set, not a scan of `out`: a line with a million keys stays linear.
+        let mut seen: HashSet<String> = HashSet::new();
+        match p.token()? {
+            Token::ObjectStart => {}
+            other => return Err(invalid_type(&other, "a request object")),
         }
-        d.deserialize_map(V)
-    }
+        p.object_members(|p, key| {
+            if !seen.insert(key.to_string()) {
+                return Err(Fault::new(format!("duplicate field `{key}`")));
+            }
+            out.push((key.to_string(), p.raw_value()?));
+            Ok(())
+        })
+        .map_err(|f| Fault::new(f.message))?;
+        Ok(out)
+    })
 }

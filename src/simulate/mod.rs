@@ -32,7 +32,6 @@ use crate::policy::document::DecimalString;
 use crate::policy::{Policy, PolicyDocument};
 use crate::time::Instant;
 use serde::Deserialize;
-use serde_json::value::RawValue;
 
 #[cfg(target_arch = "wasm32")]
 use tsify::Tsify;
@@ -169,15 +168,9 @@ impl Setup {
     /// Reads member number `index` from its JSON text (`{"member","events"}`) and adds it; a
     /// text that is not a member is a rejection (`invalid_request` at `members[index]…`).
     pub fn add_member_json(&self, acc: &mut Partial, index: u64, text: &str) {
-        // Fast path without path tracking; a fault is parsed again for its path.
-        match serde_json::from_str::<MemberHistory>(text) {
+        match crate::json::parse::<MemberHistory>(text, ErrorCode::InvalidRequest) {
             Ok(m) => self.add_member(acc, index, m),
-            Err(_) => {
-                let err = match crate::json::parse::<MemberHistory>(text, ErrorCode::InvalidRequest)
-                {
-                    Err(e) => e,
-                    Ok(m) => return self.add_member(acc, index, m),
-                };
+            Err(err) => {
                 let prefix = format!("members[{index}]");
                 acc.reject(index, member_id_of(text), err.within(&prefix));
             }
@@ -226,10 +219,110 @@ fn member_error(mut e: Error, prefix: &str, baseline: bool) -> Error {
     e.within(prefix)
 }
 
-/// `member.id` of a member line that failed to parse, when it can be read.
+/// `member.id` of a member line that failed to read, when the line is well-formed JSON with
+/// a string there.
 fn member_id_of(text: &str) -> Option<String> {
-    let v: serde_json::Value = serde_json::from_str(text).ok()?;
-    v.get("member")?.get("id")?.as_str().map(str::to_string)
+    use crate::json::read::{check_syntax, Token};
+    use crate::json::Parser;
+    check_syntax(text).ok()?;
+    let mut id = None;
+    let mut p = Parser::new(text);
+    let Ok(Token::ObjectStart) = p.token() else {
+        return None;
+    };
+    p.object_members(|p, key| {
+        let raw = p.raw_value()?;
+        if key != "member" {
+            return Ok(());
+        }
+        let mut inner = Parser::new(raw);
+        if let Ok(Token::ObjectStart) = inner.token() {
+            inner.object_members(|q, key| {
+                let raw = q.raw_value()?;
+                if key == "id" {
+                    id = crate::json::read::read_text::<String>(raw).ok();
+                }
+                Ok(())
+            })?;
+        }
+        Ok(())
+    })
+    .ok()?;
+    id
+}
+
+/// A simulate request's members as JSON text: the policies are read (and validated) once,
+/// the members one by one.
+struct Header<'a> {
+    policy: Option<&'a str>,
+    baseline: Option<&'a str>,
+    members: Option<Vec<&'a str>>,
+    as_of: Option<&'a str>,
+    expected_redemption: Option<&'a str>,
+}
+
+impl<'a> Header<'a> {
+    fn read(text: &'a str) -> Result<Header<'a>, Error> {
+        use crate::json::read::{invalid_type, read_with, unknown_field, Token};
+        const FIELDS: &[&str] = &[
+            "policy",
+            "baseline",
+            "members",
+            "as_of",
+            "expected_redemption",
+        ];
+        read_with(text, |p| {
+            let mut h = Header {
+                policy: None,
+                baseline: None,
+                members: None,
+                as_of: None,
+                expected_redemption: None,
+            };
+            let mut seen = [false; 5];
+            p.object("struct SimulateRequest", |p, key| {
+                let i = FIELDS
+                    .iter()
+                    .position(|f| *f == key)
+                    .ok_or_else(|| unknown_field(key, FIELDS))?;
+                if let Some(s) = seen.get_mut(i) {
+                    if *s {
+                        return Err(crate::json::Fault::new(format!("duplicate field `{key}`")));
+                    }
+                    *s = true;
+                }
+                match key {
+                    "members" => {
+                        if p.peek() == Some(b'n') {
+                            p.raw_value()?;
+                            return Ok(());
+                        }
+                        let mut raws = Vec::new();
+                        match p.token()? {
+                            Token::ArrayStart => p.array_items(|p, _| {
+                                raws.push(p.raw_value()?);
+                                Ok(())
+                            })?,
+                            other => return Err(invalid_type(&other, "a sequence")),
+                        }
+                        h.members = Some(raws);
+                    }
+                    _ => {
+                        let raw = Some(p.raw_value()?);
+                        match key {
+                            "policy" => h.policy = raw,
+                            "baseline" => h.baseline = raw,
+                            "as_of" => h.as_of = raw,
+                            _ => h.expected_redemption = raw,
+                        }
+                    }
+                }
+                Ok(())
+            })?;
+            Ok(h)
+        })
+        .map_err(|f| f.into_error(ErrorCode::InvalidRequest))
+    }
 }
 
 /// A simulation fed member by member (SPEC §5 "streamable as NDJSON").
@@ -257,53 +350,24 @@ impl Simulator {
     }
 
     fn from_request_json(text: &str, need_members: bool) -> Result<Simulator, Error> {
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Header {
-            policy: Option<Box<RawValue>>,
-            #[serde(default)]
-            baseline: Option<Box<RawValue>>,
-            #[serde(default)]
-            members: Option<Vec<Box<RawValue>>>,
-            as_of: Option<Box<RawValue>>,
-            #[serde(default)]
-            expected_redemption: Option<Box<RawValue>>,
-        }
-        /// The same shape without the raw values: checked first, through the path-tracking
-        /// reader, so a malformed request reports its path (raw values need serde_json's own).
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        #[allow(dead_code)]
-        struct Shape {
-            policy: Option<serde::de::IgnoredAny>,
-            #[serde(default)]
-            baseline: Option<serde::de::IgnoredAny>,
-            #[serde(default)]
-            members: Option<Vec<serde::de::IgnoredAny>>,
-            as_of: Option<serde::de::IgnoredAny>,
-            #[serde(default)]
-            expected_redemption: Option<serde::de::IgnoredAny>,
-        }
-        crate::json::parse::<Shape>(text, ErrorCode::InvalidRequest)?;
-        let h: Header =
-            serde_json::from_str(text).map_err(|e| Error::invalid_request("", e.to_string()))?;
+        let h = Header::read(text)?;
         let policy = h
             .policy
             .ok_or_else(|| Error::invalid_request("policy", "missing policy"))?;
-        let draft = parse_policy(policy.get(), "policy")?;
-        let baseline = match h.baseline.as_deref().map(RawValue::get) {
+        let draft = parse_policy(policy, "policy")?;
+        let baseline = match h.baseline {
             None | Some("null") => None,
             Some(b) => Some(parse_policy(b, "baseline")?),
         };
         let as_of: String = match h.as_of {
             None => return Err(Error::invalid_request("as_of", "missing field `as_of`")),
-            Some(v) => serde_json::from_str(v.get()).map_err(|_| {
+            Some(v) => crate::json::read::read_text(v).map_err(|_| {
                 Error::invalid_request("as_of", "as_of must be an RFC 3339 date-time string")
             })?,
         };
         let expected: Option<String> = match h.expected_redemption {
             None => None,
-            Some(v) => serde_json::from_str(v.get()).map_err(|_| {
+            Some(v) => crate::json::read::read_text(v).map_err(|_| {
                 Error::invalid_request(
                     "expected_redemption",
                     "expected_redemption must be a decimal string or null",
@@ -315,10 +379,8 @@ impl Simulator {
             return Err(Error::invalid_request("members", "missing field `members`"));
         }
         let mut sim = Simulator::new(setup);
-        if let Some(members) = h.members {
-            for m in members {
-                sim.add_member_json(m.get());
-            }
+        for m in h.members.unwrap_or_default() {
+            sim.add_member_json(m);
         }
         Ok(sim)
     }

@@ -1,0 +1,806 @@
+//! The JSON reader: a pull parser over the request text and the [`FromJson`] trait that reads
+//! the engine's request types straight from it.
+//!
+//! Why not serde's derived `Deserialize`: every derived visitor is instantiated once per
+//! deserializer, and with path tracking that was about 40 % of the WebAssembly module (issue 2's
+//! size target). Here each type's reader is one small non-generic function over one parser, and
+//! a fault's JSON path is assembled only while the error unwinds (no path bookkeeping on the
+//! success path, which also makes the simulator's member lines cheaper to read).
+//!
+//! What is accepted is exactly what `serde_json` accepts (RFC 8259; nesting up to 127 levels;
+//! numbers within f64's range; no duplicate keys), and messages follow serde's wording
+//! (`invalid type: integer `5`, expected a string`, `unknown field `x`, expected one of …`,
+//! `missing field `x``), so callers see the same errors as before. One deliberate difference:
+//! a number that is not an integer is quoted as written (`floating point `2.50``), where serde
+//! re-formatted the f64.
+//!
+//! Fault order: the typed reader stops at the first fault, but a text that is not well-formed
+//! JSON anywhere is reported as such first (the whole text is checked again, only on the error
+//! path, by [`check_syntax`]) — the order a reader that parses the whole text first would give.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+
+/// Nesting deeper than this is refused (serde_json's recursion limit: 127 levels are read).
+const MAX_DEPTH: u32 = 128;
+
+/// A reading fault: serde-style message and the path, innermost segment first.
+#[derive(Debug)]
+pub struct Fault {
+    pub message: String,
+    segments: Vec<Segment>,
+}
+
+#[derive(Debug)]
+enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+impl Fault {
+    pub fn new(message: impl Into<String>) -> Fault {
+        Fault {
+            message: message.into(),
+            segments: Vec::new(),
+        }
+    }
+
+    /// The fault inside member `key` of the enclosing object.
+    pub fn at_key(mut self, key: &str) -> Fault {
+        self.segments.push(Segment::Key(key.to_string()));
+        self
+    }
+
+    /// The fault inside element `index` of the enclosing array.
+    pub fn at_index(mut self, index: usize) -> Fault {
+        self.segments.push(Segment::Index(index));
+        self
+    }
+
+    /// `a.b[2].c`: the engine's path notation (`""` for the whole text).
+    pub fn path(&self) -> String {
+        let mut out = String::new();
+        for seg in self.segments.iter().rev() {
+            match seg {
+                Segment::Key(k) => {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(k);
+                }
+                Segment::Index(i) => {
+                    out.push('[');
+                    out.push_str(&i.to_string());
+                    out.push(']');
+                }
+            }
+        }
+        out
+    }
+}
+
+/// `invalid type: <what was found>, expected <what the type wants>` (serde's wording).
+pub fn invalid_type(found: &Token, expected: &str) -> Fault {
+    Fault::new(format!(
+        "invalid type: {}, expected {expected}",
+        found.describe()
+    ))
+}
+
+/// `invalid value: <what was found>, expected <what the type wants>` (serde's wording).
+pub fn invalid_value(found: &Token, expected: &str) -> Fault {
+    Fault::new(format!(
+        "invalid value: {}, expected {expected}",
+        found.describe()
+    ))
+}
+
+/// `unknown field `k`, expected one of `a`, `b`` (serde's wording), at the field itself.
+pub fn unknown_field(key: &str, fields: &[&str]) -> Fault {
+    Fault::new(format!(
+        "unknown field `{key}`, {}",
+        one_of(fields, "fields")
+    ))
+}
+
+/// `unknown variant `v`, expected one of `a`, `b`` (serde's wording).
+pub fn unknown_variant(value: &str, variants: &[&str]) -> Fault {
+    Fault::new(format!(
+        "unknown variant `{value}`, {}",
+        one_of(variants, "variants")
+    ))
+}
+
+fn one_of(names: &[&str], what: &str) -> String {
+    match names {
+        [] => format!("there are no {what}"),
+        [one] => format!("expected `{one}`"),
+        _ => {
+            let mut out = String::from("expected one of ");
+            for (i, n) in names.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push('`');
+                out.push_str(n);
+                out.push('`');
+            }
+            out
+        }
+    }
+}
+
+/// A required member's value, or `missing field `key`` at the member's own path (so a form can
+/// highlight what to fill in).
+pub fn required<T>(slot: Option<T>, key: &str) -> Result<T, Fault> {
+    slot.ok_or_else(|| Fault::new(format!("missing field `{key}`")).at_key(key))
+}
+
+/// A JSON number as written, classified as serde_json does: an integer that fits `u64`
+/// (non-negative) or `i64` (negative), else a float (kept as its text).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Number<'a> {
+    U64(u64),
+    I64(i64),
+    Float(&'a str),
+}
+
+/// One scalar, or the opening of an array or object.
+#[derive(Debug, PartialEq)]
+pub enum Token<'a> {
+    Null,
+    Bool(bool),
+    Number(Number<'a>),
+    Str(Cow<'a, str>),
+    ArrayStart,
+    ObjectStart,
+}
+
+impl Token<'_> {
+    /// serde's `Unexpected` wording: `integer `5``, `string "x"`, `sequence`, `map`, `null`.
+    fn describe(&self) -> String {
+        match self {
+            Token::Null => "null".into(),
+            Token::Bool(b) => format!("boolean `{b}`"),
+            Token::Number(Number::U64(n)) => format!("integer `{n}`"),
+            Token::Number(Number::I64(n)) => format!("integer `{n}`"),
+            Token::Number(Number::Float(text)) => format!("floating point `{text}`"),
+            Token::Str(s) => format!("string {s:?}"),
+            Token::ArrayStart => "sequence".into(),
+            Token::ObjectStart => "map".into(),
+        }
+    }
+}
+
+/// A type the engine reads from JSON.
+pub trait FromJson: Sized {
+    fn read(p: &mut Parser<'_>) -> Result<Self, Fault>;
+}
+
+/// The pull parser: one pass over the text, values read in document order.
+pub struct Parser<'a> {
+    text: &'a str,
+    pos: usize,
+    depth: u32,
+}
+
+fn eof_in(what: &str) -> Fault {
+    Fault::new(format!("EOF while parsing {what}"))
+}
+
+impl<'a> Parser<'a> {
+    pub fn new(text: &'a str) -> Parser<'a> {
+        Parser {
+            text,
+            pos: 0,
+            depth: 0,
+        }
+    }
+
+    fn bytes(&self) -> &'a [u8] {
+        self.text.as_bytes()
+    }
+
+    fn peek_raw(&self) -> Option<u8> {
+        self.bytes().get(self.pos).copied()
+    }
+
+    /// The next byte after white space, not consumed.
+    pub fn peek(&mut self) -> Option<u8> {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek_raw() {
+            self.pos += 1;
+        }
+        self.peek_raw()
+    }
+
+    /// Only white space is left.
+    pub fn end(&mut self) -> Result<(), Fault> {
+        match self.peek() {
+            None => Ok(()),
+            Some(_) => Err(Fault::new("trailing characters")),
+        }
+    }
+
+    fn enter(&mut self) -> Result<(), Fault> {
+        self.depth += 1;
+        if self.depth >= MAX_DEPTH {
+            return Err(Fault::new("recursion limit exceeded"));
+        }
+        Ok(())
+    }
+
+    /// Reads a scalar, or the `[` / `{` that opens a container (then read its members with
+    /// [`Parser::array_items`] / [`Parser::object_members`]).
+    pub fn token(&mut self) -> Result<Token<'a>, Fault> {
+        match self.peek() {
+            None => Err(eof_in("a value")),
+            Some(b'"') => self.string().map(Token::Str),
+            Some(b'[') => {
+                self.pos += 1;
+                Ok(Token::ArrayStart)
+            }
+            Some(b'{') => {
+                self.pos += 1;
+                Ok(Token::ObjectStart)
+            }
+            Some(b't') => self.literal("true").map(|()| Token::Bool(true)),
+            Some(b'f') => self.literal("false").map(|()| Token::Bool(false)),
+            Some(b'n') => self.literal("null").map(|()| Token::Null),
+            Some(b'-' | b'0'..=b'9') => self.number().map(Token::Number),
+            Some(_) => Err(Fault::new("expected value")),
+        }
+    }
+
+    fn literal(&mut self, word: &str) -> Result<(), Fault> {
+        let rest = self.bytes().get(self.pos..).unwrap_or_default();
+        for (i, want) in word.bytes().enumerate() {
+            match rest.get(i) {
+                None => return Err(eof_in("a value")),
+                Some(&b) if b == want => {}
+                Some(_) => return Err(Fault::new("expected ident")),
+            }
+        }
+        self.pos += word.len();
+        Ok(())
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.pos;
+        while let Some(b'0'..=b'9') = self.peek_raw() {
+            self.pos += 1;
+        }
+        self.pos - start
+    }
+
+    fn number(&mut self) -> Result<Number<'a>, Fault> {
+        let start = self.pos;
+        let (negative, digits, float) = self.number_text()?;
+        let text = self.text.get(start..self.pos).unwrap_or_default();
+        if !float {
+            if let Some(n) = parse_u64(digits) {
+                if !negative {
+                    return Ok(Number::U64(n));
+                }
+                if let Some(v) = 0i64.checked_sub_unsigned(n) {
+                    return Ok(Number::I64(v));
+                }
+            }
+        }
+        // Beyond u64/i64 or not an integer: serde_json reads an f64, and refuses infinity.
+        match text.parse::<f64>() {
+            Ok(f) if f.is_finite() => Ok(Number::Float(text)),
+            _ => Err(Fault::new("number out of range")),
+        }
+    }
+
+    /// Consumes a number's text (JSON grammar only): whether it is negative, its integer
+    /// digits, and whether it has a fraction or an exponent.
+    fn number_text(&mut self) -> Result<(bool, &'a str, bool), Fault> {
+        let negative = self.peek_raw() == Some(b'-');
+        if negative {
+            self.pos += 1;
+        }
+        let int_start = self.pos;
+        match self.peek_raw() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => {
+                self.digits();
+            }
+            None => return Err(eof_in("a value")),
+            Some(_) => return Err(Fault::new("invalid number")),
+        }
+        let digits = self.text.get(int_start..self.pos).unwrap_or_default();
+        let mut float = false;
+        if self.peek_raw() == Some(b'.') {
+            self.pos += 1;
+            if self.digits() == 0 {
+                return Err(self.number_end_fault());
+            }
+            float = true;
+        }
+        if let Some(b'e' | b'E') = self.peek_raw() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek_raw() {
+                self.pos += 1;
+            }
+            if self.digits() == 0 {
+                return Err(self.number_end_fault());
+            }
+            float = true;
+        }
+        Ok((negative, digits, float))
+    }
+
+    fn number_end_fault(&self) -> Fault {
+        match self.peek_raw() {
+            None => eof_in("a value"),
+            Some(_) => Fault::new("invalid number"),
+        }
+    }
+
+    /// A string (at its opening quote), borrowed when it has no escapes.
+    pub fn string(&mut self) -> Result<Cow<'a, str>, Fault> {
+        self.pos += 1;
+        let start = self.pos;
+        let bytes = self.bytes();
+        loop {
+            match bytes.get(self.pos) {
+                None => return Err(eof_in("a string")),
+                Some(b'"') => {
+                    let s = self.text.get(start..self.pos).unwrap_or_default();
+                    self.pos += 1;
+                    return Ok(Cow::Borrowed(s));
+                }
+                Some(b'\\') => break,
+                Some(0..=0x1f) => return Err(control_character()),
+                Some(_) => self.pos += 1,
+            }
+        }
+        let mut out = String::from(self.text.get(start..self.pos).unwrap_or_default());
+        loop {
+            match bytes.get(self.pos) {
+                None => return Err(eof_in("a string")),
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(Cow::Owned(out));
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    self.escape(&mut out)?;
+                }
+                Some(0..=0x1f) => return Err(control_character()),
+                Some(_) => {
+                    // Copy the run up to the next quote, escape or control character.
+                    let run_start = self.pos;
+                    while let Some(&b) = bytes.get(self.pos) {
+                        if b == b'"' || b == b'\\' || b < 0x20 {
+                            break;
+                        }
+                        self.pos += 1;
+                    }
+                    out.push_str(self.text.get(run_start..self.pos).unwrap_or_default());
+                }
+            }
+        }
+    }
+
+    fn escape(&mut self, out: &mut String) -> Result<(), Fault> {
+        let Some(&b) = self.bytes().get(self.pos) else {
+            return Err(eof_in("a string"));
+        };
+        self.pos += 1;
+        let c = match b {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let hi = self.hex4()?;
+                let code = if (0xD800..0xDC00).contains(&hi) {
+                    // A leading surrogate must be followed by `\u` and a trailing one.
+                    let rest = self.bytes().get(self.pos..).unwrap_or_default();
+                    if rest.len() < 2 {
+                        return Err(eof_in("a string"));
+                    }
+                    if !rest.starts_with(b"\\u") {
+                        return Err(Fault::new("unexpected end of hex escape"));
+                    }
+                    self.pos += 2;
+                    let lo = self.hex4()?;
+                    if !(0xDC00..0xE000).contains(&lo) {
+                        return Err(Fault::new("lone leading surrogate in hex escape"));
+                    }
+                    0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                } else if (0xDC00..0xE000).contains(&hi) {
+                    return Err(Fault::new("lone leading surrogate in hex escape"));
+                } else {
+                    hi
+                };
+                char::from_u32(code).ok_or_else(|| Fault::new("invalid unicode code point"))?
+            }
+            _ => return Err(Fault::new("invalid escape")),
+        };
+        out.push(c);
+        Ok(())
+    }
+
+    fn hex4(&mut self) -> Result<u32, Fault> {
+        let mut v = 0u32;
+        for _ in 0..4 {
+            let Some(&b) = self.bytes().get(self.pos) else {
+                return Err(eof_in("a string"));
+            };
+            let d = match b {
+                b'0'..=b'9' => b - b'0',
+                b'a'..=b'f' => b - b'a' + 10,
+                b'A'..=b'F' => b - b'A' + 10,
+                _ => return Err(Fault::new("invalid escape")),
+            };
+            v = v * 16 + u32::from(d);
+            self.pos += 1;
+        }
+        Ok(v)
+    }
+
+    /// After an [`Token::ObjectStart`]: calls `member` for each key (the value is read by
+    /// `member`), tagging its faults with the key, up to the closing `}`.
+    pub fn object_members(
+        &mut self,
+        mut member: impl FnMut(&mut Self, &str) -> Result<(), Fault>,
+    ) -> Result<(), Fault> {
+        self.enter()?;
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            self.depth -= 1;
+            return Ok(());
+        }
+        loop {
+            match self.peek() {
+                Some(b'"') => {}
+                None => return Err(eof_in("an object")),
+                Some(_) => return Err(Fault::new("key must be a string")),
+            }
+            let key = self.string()?;
+            match self.peek() {
+                Some(b':') => self.pos += 1,
+                None => return Err(eof_in("an object")),
+                Some(_) => return Err(Fault::new("expected `:`")),
+            }
+            member(self, &key).map_err(|f| f.at_key(&key))?;
+            match self.peek() {
+                Some(b',') => {
+                    self.pos += 1;
+                    if self.peek() == Some(b'}') {
+                        return Err(Fault::new("trailing comma"));
+                    }
+                }
+                Some(b'}') => {
+                    self.pos += 1;
+                    self.depth -= 1;
+                    return Ok(());
+                }
+                None => return Err(eof_in("an object")),
+                Some(_) => return Err(Fault::new("expected `,` or `}`")),
+            }
+        }
+    }
+
+    /// After an [`Token::ArrayStart`]: calls `item` for each element (which reads it), tagging
+    /// its faults with the index, up to the closing `]`.
+    pub fn array_items(
+        &mut self,
+        mut item: impl FnMut(&mut Self, usize) -> Result<(), Fault>,
+    ) -> Result<(), Fault> {
+        self.enter()?;
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            self.depth -= 1;
+            return Ok(());
+        }
+        let mut index = 0usize;
+        loop {
+            item(self, index).map_err(|f| f.at_index(index))?;
+            index += 1;
+            match self.peek() {
+                Some(b',') => {
+                    self.pos += 1;
+                    if self.peek() == Some(b']') {
+                        return Err(Fault::new("trailing comma"));
+                    }
+                }
+                Some(b']') => {
+                    self.pos += 1;
+                    self.depth -= 1;
+                    return Ok(());
+                }
+                None => return Err(eof_in("a list")),
+                Some(_) => return Err(Fault::new("expected `,` or `]`")),
+            }
+        }
+    }
+
+    /// Reads an object of a struct type: `expecting` names it in a type fault
+    /// (`struct CartLine`).
+    pub fn object(
+        &mut self,
+        expecting: &str,
+        member: impl FnMut(&mut Self, &str) -> Result<(), Fault>,
+    ) -> Result<(), Fault> {
+        match self.token()? {
+            Token::ObjectStart => self.object_members(member),
+            other => Err(invalid_type(&other, expecting)),
+        }
+    }
+
+    /// Reads one member's value into its slot; a second value for the same key is a fault.
+    pub fn slot<T: FromJson>(&mut self, slot: &mut Option<T>, key: &str) -> Result<(), Fault> {
+        if slot.is_some() {
+            return Err(Fault::new(format!("duplicate field `{key}`")));
+        }
+        *slot = Some(T::read(self)?);
+        Ok(())
+    }
+
+    /// Skips one well-formed value of any depth without building it (no recursion, so no
+    /// nesting limit) and returns its text.
+    pub fn raw_value(&mut self) -> Result<&'a str, Fault> {
+        self.peek();
+        let start = self.pos;
+        // Open containers: true for an object. Nesting is checked by whoever reads the text.
+        let mut open: Vec<bool> = Vec::new();
+        loop {
+            // Numbers are checked for their grammar only: their range is for whoever reads
+            // the text (so a fault is reported at its own path there).
+            if let Some(b'-' | b'0'..=b'9') = self.peek() {
+                self.number_text()?;
+            } else {
+                match self.token()? {
+                    Token::ArrayStart => {
+                        if self.peek() == Some(b']') {
+                            self.pos += 1;
+                        } else {
+                            open.push(false);
+                            continue;
+                        }
+                    }
+                    Token::ObjectStart => {
+                        if self.peek() == Some(b'}') {
+                            self.pos += 1;
+                        } else {
+                            open.push(true);
+                            self.raw_key()?;
+                            continue;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            // After a value: a separator, or closing brackets.
+            loop {
+                let Some(&is_object) = open.last() else {
+                    return Ok(self.text.get(start..self.pos).unwrap_or_default());
+                };
+                let close = if is_object { b'}' } else { b']' };
+                match self.peek() {
+                    Some(b',') => {
+                        self.pos += 1;
+                        if self.peek() == Some(close) {
+                            return Err(Fault::new("trailing comma"));
+                        }
+                        if is_object {
+                            self.raw_key()?;
+                        }
+                        break;
+                    }
+                    Some(b) if b == close => {
+                        self.pos += 1;
+                        open.pop();
+                    }
+                    None if is_object => return Err(eof_in("an object")),
+                    None => return Err(eof_in("a list")),
+                    Some(_) if is_object => return Err(Fault::new("expected `,` or `}`")),
+                    Some(_) => return Err(Fault::new("expected `,` or `]`")),
+                }
+            }
+        }
+    }
+
+    fn raw_key(&mut self) -> Result<(), Fault> {
+        match self.peek() {
+            Some(b'"') => {}
+            None => return Err(eof_in("an object")),
+            Some(_) => return Err(Fault::new("key must be a string")),
+        }
+        self.string()?;
+        match self.peek() {
+            Some(b':') => {
+                self.pos += 1;
+                Ok(())
+            }
+            None => Err(eof_in("an object")),
+            Some(_) => Err(Fault::new("expected `:`")),
+        }
+    }
+}
+
+fn control_character() -> Fault {
+    Fault::new("control character (\\u0000-\\u001F) found while parsing a string")
+}
+
+fn parse_u64(digits: &str) -> Option<u64> {
+    let mut v: u64 = 0;
+    for b in digits.bytes() {
+        v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    Some(v)
+}
+
+/// Checks that `text` is one well-formed JSON value with no duplicate keys and nesting within
+/// the limit; the first fault in document order, with its path.
+pub fn check_syntax(text: &str) -> Result<(), Fault> {
+    fn value(p: &mut Parser<'_>) -> Result<(), Fault> {
+        match p.token()? {
+            Token::ArrayStart => p.array_items(|p, _| value(p)),
+            Token::ObjectStart => {
+                let mut seen: HashSet<String> = HashSet::new();
+                p.object_members(|p, key| {
+                    if !seen.insert(key.to_string()) {
+                        return Err(Fault::new(format!("duplicate field `{key}`")));
+                    }
+                    value(p)
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+    let mut p = Parser::new(text);
+    value(&mut p)?;
+    p.end()
+}
+
+/// Reads `T` from the whole of `text`. On a fault, a syntax fault anywhere in the text wins
+/// over a shape fault (see the module documentation).
+pub fn read_text<T: FromJson>(text: &str) -> Result<T, Fault> {
+    read_with(text, T::read)
+}
+
+/// Reads the whole of `text` with `read` (which may borrow from the text), with the fault
+/// order of [`read_text`].
+pub fn read_with<'a, T>(
+    text: &'a str,
+    read: impl FnOnce(&mut Parser<'a>) -> Result<T, Fault>,
+) -> Result<T, Fault> {
+    let mut p = Parser::new(text);
+    match read(&mut p).and_then(|v| p.end().map(|()| v)) {
+        Ok(v) => Ok(v),
+        Err(fault) => Err(check_syntax(text).err().unwrap_or(fault)),
+    }
+}
+
+// ------------------------------------------------------------------ primitive types
+
+impl FromJson for String {
+    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
+        match p.token()? {
+            Token::Str(s) => Ok(s.into_owned()),
+            other => Err(invalid_type(&other, "a string")),
+        }
+    }
+}
+
+impl FromJson for bool {
+    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
+        match p.token()? {
+            Token::Bool(b) => Ok(b),
+            other => Err(invalid_type(&other, "a boolean")),
+        }
+    }
+}
+
+/// An integer type: serde's messages name it (`expected i64`).
+fn integer<T: TryFrom<u64> + TryFrom<i64>>(p: &mut Parser<'_>, name: &str) -> Result<T, Fault> {
+    let token = p.token()?;
+    let value = match &token {
+        Token::Number(Number::U64(n)) => T::try_from(*n).ok(),
+        Token::Number(Number::I64(n)) => T::try_from(*n).ok(),
+        _ => return Err(invalid_type(&token, name)),
+    };
+    value.ok_or_else(|| invalid_value(&token, name))
+}
+
+impl FromJson for i64 {
+    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
+        integer(p, "i64")
+    }
+}
+
+impl FromJson for u64 {
+    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
+        integer(p, "u64")
+    }
+}
+
+impl FromJson for u32 {
+    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
+        integer(p, "u32")
+    }
+}
+
+/// `null` is `None`; anything else is read as `T`.
+impl<T: FromJson> FromJson for Option<T> {
+    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
+        if p.peek() == Some(b'n') {
+            p.literal("null")?;
+            return Ok(None);
+        }
+        T::read(p).map(Some)
+    }
+}
+
+impl<T: FromJson> FromJson for Vec<T> {
+    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
+        match p.token()? {
+            Token::ArrayStart => {
+                let mut out = Vec::new();
+                p.array_items(|p, _| {
+                    out.push(T::read(p)?);
+                    Ok(())
+                })?;
+                Ok(out)
+            }
+            other => Err(invalid_type(&other, "a sequence")),
+        }
+    }
+}
+
+/// Reads a struct written as a JSON object, as serde's derive with `deny_unknown_fields`
+/// would: members in document order, an unknown key is a fault at that key, a repeated key
+/// is a fault, then missing required members in declaration order.
+///
+/// ```ignore
+/// read_struct!(p, CartLine { id: req "id", sku: opt "sku", quantity: req "quantity" })
+/// ```
+/// `req`: must be present; `opt`: an `Option` field, absent or `null` is `None`; `default`:
+/// absent is `Default::default()` (`null` is read as the type).
+macro_rules! read_struct {
+    ($p:expr, $ty:ident { $($field:ident : $mode:ident $key:literal),* $(,)? }) => {{
+        const FIELDS: &[&str] = &[$($key),*];
+        $(let mut $field = None;)*
+        $p.object(concat!("struct ", stringify!($ty)), |p, key| match key {
+            $($key => p.slot(&mut $field, $key),)*
+            _ => Err($crate::json::read::unknown_field(key, FIELDS)),
+        })?;
+        Ok($ty { $($field: read_struct!(@take $mode $field $key),)* })
+    }};
+    (@take req $f:ident $key:literal) => { $crate::json::read::required($f, $key)? };
+    (@take opt $f:ident $key:literal) => { $f.flatten() };
+    (@take default $f:ident $key:literal) => { $f.unwrap_or_default() };
+}
+
+/// Reads a fieldless enum written as a string (`"half_up"`), as serde's derive with
+/// `rename_all = "snake_case"` would.
+///
+/// ```ignore
+/// read_enum!(p, MemberStatus { Active "active", Inactive "inactive" })
+/// ```
+macro_rules! read_enum {
+    ($p:expr, $ty:ident { $($variant:ident $name:literal),* $(,)? }) => {{
+        const VARIANTS: &[&str] = &[$($name),*];
+        match $p.token()? {
+            $crate::json::read::Token::Str(s) => match s.as_ref() {
+                $($name => Ok($ty::$variant),)*
+                other => Err($crate::json::read::unknown_variant(other, VARIANTS)),
+            },
+            other => Err($crate::json::read::invalid_type(
+                &other,
+                concat!("enum ", stringify!($ty)),
+            )),
+        }
+    }};
+}
+
+pub(crate) use {read_enum, read_struct};
