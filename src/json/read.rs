@@ -757,9 +757,43 @@ impl<T: FromJson> FromJson for Vec<T> {
     }
 }
 
-/// Reads a struct written as a JSON object, as serde's derive with `deny_unknown_fields`
-/// would: members in document order, an unknown key is a fault at that key, a repeated key
-/// is a fault, then missing required members in declaration order.
+/// One member of a struct being read: where its value goes. Type-erased so that one
+/// non-generic loop ([`read_fields`]) reads every struct, which keeps the Wasm module small.
+pub trait Slot {
+    fn fill(&mut self, p: &mut Parser<'_>, key: &str) -> Result<(), Fault>;
+}
+
+impl<T: FromJson> Slot for Option<T> {
+    fn fill(&mut self, p: &mut Parser<'_>, key: &str) -> Result<(), Fault> {
+        if self.is_some() {
+            return Err(Fault::new(format!("duplicate field `{key}`")));
+        }
+        *self = Some(T::read(p)?);
+        Ok(())
+    }
+}
+
+/// Reads an object's members into `slots` (`fields[i]` goes to `slots[i]`), as serde's derive
+/// with `deny_unknown_fields` would: members in document order, an unknown key is a fault at
+/// that key, a repeated key is a fault; `expecting` names the type in a type fault
+/// (`struct CartLine`).
+pub fn read_fields(
+    p: &mut Parser<'_>,
+    expecting: &str,
+    fields: &[&str],
+    slots: &mut [&mut dyn Slot],
+) -> Result<(), Fault> {
+    p.object(expecting, |p, key| {
+        let i = fields.iter().position(|f| *f == key);
+        match i.and_then(|i| slots.get_mut(i)) {
+            Some(slot) => slot.fill(p, key),
+            None => Err(unknown_field(key, fields)),
+        }
+    })
+}
+
+/// Reads a struct written as a JSON object with [`read_fields`], then checks for missing
+/// required members in declaration order.
 ///
 /// ```ignore
 /// read_struct!(p, CartLine { id: req "id", sku: opt "sku", quantity: req "quantity" })
@@ -770,10 +804,12 @@ macro_rules! read_struct {
     ($p:expr, $ty:ident { $($field:ident : $mode:ident $key:literal),* $(,)? }) => {{
         const FIELDS: &[&str] = &[$($key),*];
         $(let mut $field = None;)*
-        $p.object(concat!("struct ", stringify!($ty)), |p, key| match key {
-            $($key => p.slot(&mut $field, $key),)*
-            _ => Err($crate::json::read::unknown_field(key, FIELDS)),
-        })?;
+        $crate::json::read::read_fields(
+            $p,
+            concat!("struct ", stringify!($ty)),
+            FIELDS,
+            &mut [$(&mut $field),*],
+        )?;
         Ok($ty { $($field: read_struct!(@take $mode $field $key),)* })
     }};
     (@take req $f:ident $key:literal) => { $crate::json::read::required($f, $key)? };
