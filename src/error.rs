@@ -65,6 +65,31 @@ impl ErrorCode {
     }
 }
 
+/// A string quoted in a message: `"…"` with `"`, `\\` and control characters escaped as Rust's
+/// `{:?}` writes them. Why not `{:?}` itself: it consults Unicode tables (~10 KB of the Wasm
+/// module) to escape unprintable characters; here every other character is kept as written.
+pub struct Quoted<'a>(pub &'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use fmt::Write;
+        f.write_char('"')?;
+        for c in self.0.chars() {
+            match c {
+                '"' => f.write_str("\\\"")?,
+                '\\' => f.write_str("\\\\")?,
+                '\n' => f.write_str("\\n")?,
+                '\r' => f.write_str("\\r")?,
+                '\t' => f.write_str("\\t")?,
+                '\0' => f.write_str("\\0")?,
+                c if c < ' ' || c == '\u{7f}' => write!(f, "\\u{{{:x}}}", u32::from(c))?,
+                c => f.write_char(c)?,
+            }
+        }
+        f.write_char('"')
+    }
+}
+
 /// An engine error: `{"error":{"code","message","path"}}` on the wire (in TypeScript the body
 /// is `ErrorBody`, leaving the name `Error` to JavaScript's own).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -18,6 +18,7 @@
 //!   dairy, bakery, drinks and household goods from €0.29 to €15.99, quantity 1–4.
 
 use crate::error::Error;
+use crate::error::Quoted;
 use crate::time::{Instant, Zone};
 use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime};
 use serde::Deserialize;
@@ -262,8 +263,8 @@ impl Plan {
             Error::invalid_request(
                 "profile",
                 format!(
-                    "unknown profile {:?}: expected \"vn-fashion\" or \"sk-grocery\"",
-                    o.profile
+                    "unknown profile {}: expected \"vn-fashion\" or \"sk-grocery\"",
+                    Quoted(&o.profile)
                 ),
             )
         })?;
@@ -283,7 +284,7 @@ impl Plan {
             .ok_or_else(|| Error::invalid_request("profile", "time zone missing"))?;
         let as_of = match &o.as_of {
             Some(s) => Instant::parse_rfc3339(s)
-                .map_err(|e| Error::invalid_request("as_of", format!("{s:?}: {e}")))?,
+                .map_err(|e| Error::invalid_request("as_of", format!("{}: {e}", Quoted(s))))?,
             None => NaiveDate::from_ymd_opt(2026, 10, 1)
                 .and_then(|d| zone.from_local(d.and_time(NaiveTime::MIN)).ok())
                 .ok_or_else(|| Error::invalid_request("as_of", "default as_of"))?,

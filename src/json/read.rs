@@ -165,7 +165,7 @@ impl Token<'_> {
             Token::Number(Number::U64(n)) => format!("integer `{n}`"),
             Token::Number(Number::I64(n)) => format!("integer `{n}`"),
             Token::Number(Number::Float(text)) => format!("floating point `{text}`"),
-            Token::Str(s) => format!("string {s:?}"),
+            Token::Str(s) => format!("string {}", crate::error::Quoted(s)),
             Token::ArrayStart => "sequence".into(),
             Token::ObjectStart => "map".into(),
         }
@@ -287,10 +287,10 @@ impl<'a> Parser<'a> {
             }
         }
         // Beyond u64/i64 or not an integer: serde_json reads an f64, and refuses infinity.
-        match text.parse::<f64>() {
-            Ok(f) if f.is_finite() => Ok(Number::Float(text)),
-            _ => Err(Fault::new("number out of range")),
+        if rounds_to_infinity(text) {
+            return Err(Fault::new("number out of range"));
         }
+        Ok(Number::Float(text))
     }
 
     /// Consumes a number's text (JSON grammar only): whether it is negative, its integer
@@ -631,6 +631,66 @@ fn control_character() -> Fault {
     Fault::new("control character (\\u0000-\\u001F) found while parsing a string")
 }
 
+/// The digits of 2^1024 − 2^970: the smallest magnitude that rounds to infinity as an f64
+/// (halfway between `f64::MAX` and 2^1024, and ties go to the even neighbour, 2^1024).
+const F64_OVERFLOW: &[u8; 309] = b"179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792";
+
+/// Whether a JSON number's text is beyond f64's range (what serde_json calls "number out of
+/// range"), decided exactly on the decimal digits: no float parsing, whose code and tables are
+/// ~10 KB of the Wasm module.
+fn rounds_to_infinity(text: &str) -> bool {
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(i) => (
+            text.get(..i).unwrap_or_default(),
+            text.get(i + 1..).unwrap_or_default(),
+        ),
+        None => (text, ""),
+    };
+    // The value is 0.D × 10^e, D its significant digits without leading zeros.
+    let mut e: i64 = 0;
+    let mut digits: Vec<u8> = Vec::new();
+    let mut seen_point = false;
+    for b in mantissa.bytes() {
+        match b {
+            b'.' => seen_point = true,
+            b'0'..=b'9' => {
+                if digits.is_empty() && b == b'0' {
+                    if seen_point {
+                        e -= 1;
+                    }
+                } else {
+                    digits.push(b);
+                    if !seen_point {
+                        e += 1;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if digits.is_empty() {
+        return false;
+    }
+    let (negative, exp_digits) = match exponent.as_bytes().first() {
+        Some(b'-') => (true, exponent.get(1..).unwrap_or_default()),
+        Some(b'+') => (false, exponent.get(1..).unwrap_or_default()),
+        _ => (false, exponent),
+    };
+    let x = exp_digits.bytes().fold(0i64, |acc, b| {
+        acc.saturating_mul(10).saturating_add(i64::from(b - b'0'))
+    });
+    let e = if negative {
+        e.saturating_sub(x)
+    } else {
+        e.saturating_add(x)
+    };
+    match e.cmp(&309) {
+        std::cmp::Ordering::Less => false,
+        std::cmp::Ordering::Greater => true,
+        std::cmp::Ordering::Equal => digits.as_slice() >= F64_OVERFLOW.as_slice(),
+    }
+}
+
 fn parse_u64(digits: &str) -> Option<u64> {
     let mut v: u64 = 0;
     for b in digits.bytes() {
@@ -840,3 +900,111 @@ macro_rules! read_enum {
 }
 
 pub(crate) use {read_enum, read_struct};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The exact range check agrees with Rust's (correctly rounded) float parser.
+    #[test]
+    fn out_of_range_is_exactly_f64_overflow() {
+        let t = std::str::from_utf8(F64_OVERFLOW).unwrap();
+        let mut cases: Vec<String> = [
+            "0",
+            "-0.0",
+            "0e99999999999999999999999",
+            "1e308",
+            "1e309",
+            "-1e309",
+            "1.7976931348623157e308",
+            "1.7976931348623158e308",
+            "1.7976931348623159e308",
+            "17976931348623158e292",
+            "0.00000000000000000001e329",
+            "1e-400",
+            "123456789012345678901234567890",
+            "1e99999999999999999999999",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        // T itself, one unit below it, and with extra digits, written in several ways.
+        let below = {
+            let mut d = t.as_bytes().to_vec();
+            if let Some(last) = d.last_mut() {
+                *last -= 1;
+            }
+            String::from_utf8(d).unwrap()
+        };
+        for digits in [
+            t.to_string(),
+            below.clone(),
+            format!("{t}0"),
+            format!("{below}9999"),
+        ] {
+            let (a, b) = digits.split_at(1);
+            cases.push(digits.clone());
+            cases.push(format!("{a}.{b}e308"));
+            cases.push(format!("0.{digits}e309"));
+            cases.push(format!("-{digits}.000"));
+        }
+        // Pseudo-random mantissas around the boundary.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..2000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = 1 + (x % 25) as usize;
+            let digits: String = (0..len)
+                .map(|i| char::from(b'0' + ((x >> (i % 60)) % 10) as u8))
+                .collect();
+            let exp = 280 + (x >> 40) % 40;
+            cases.push(format!("{digits}e{exp}"));
+            cases.push(format!("1.79769313486231{digits}e308"));
+        }
+        for c in &cases {
+            let reference = c.parse::<f64>().map(f64::is_infinite).unwrap();
+            assert_eq!(rounds_to_infinity(c), reference, "{c}");
+        }
+    }
+
+    #[test]
+    fn paths_and_messages() {
+        let f = read_text::<Vec<Option<u32>>>("[1, null, -2]").unwrap_err();
+        assert_eq!(
+            (f.path().as_str(), f.message.as_str()),
+            ("[2]", "invalid value: integer `-2`, expected u32")
+        );
+        let f = read_text::<Vec<String>>("[\"a\", 2.50]").unwrap_err();
+        assert_eq!(
+            f.message,
+            "invalid type: floating point `2.50`, expected a string"
+        );
+        // A syntax fault later in the text wins over an earlier shape fault.
+        let f = read_text::<Vec<String>>("[1, {\"a\":1,\"a\":2}]").unwrap_err();
+        assert_eq!(
+            (f.path().as_str(), f.message.as_str()),
+            ("[1].a", "duplicate field `a`")
+        );
+        let f = read_text::<Vec<String>>("[1e400]").unwrap_err();
+        assert_eq!(f.message, "number out of range");
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        assert_eq!(
+            read_text::<Vec<String>>(&deep).unwrap_err().message,
+            "recursion limit exceeded"
+        );
+        let ok = format!("{}{}", "[".repeat(127), "]".repeat(127));
+        assert!(check_syntax(&ok).is_ok());
+        assert!(check_syntax(&format!("[{ok}]")).is_err());
+        assert_eq!(
+            read_text::<String>("\"a\\ud83d\\ude00\\n\"").unwrap(),
+            "a\u{1F600}\n"
+        );
+        assert!(read_text::<String>("\"\\ud83d\"").is_err());
+        assert!(read_text::<String>("\"\\ude00\"").is_err());
+        assert_eq!(
+            read_text::<String>("1 2").unwrap_err().message,
+            "trailing characters"
+        );
+    }
+}

@@ -4,6 +4,7 @@
 use super::document::*;
 use super::model::*;
 use crate::error::Error;
+use crate::error::Quoted;
 use crate::limits;
 use crate::money::{builtin_minor_units, Currency, Dec, MAX_POINTS};
 use crate::time::{self, Zone};
@@ -25,8 +26,8 @@ pub fn validate(doc: PolicyDocument) -> Result<Policy> {
         err(
             "time_zone",
             format!(
-                "unknown time zone {:?}: use an IANA name such as \"Europe/Bratislava\"",
-                doc.time_zone
+                "unknown time zone {}: use an IANA name such as \"Europe/Bratislava\"",
+                Quoted(&doc.time_zone)
             ),
         )
     })?;
@@ -101,8 +102,10 @@ impl Cx<'_> {
                 err(
                     path,
                     format!(
-                        "{:?} has more fraction digits than {} allows ({})",
-                        s.0, self.currency.code, self.currency.minor_units
+                        "{} has more fraction digits than {} allows ({})",
+                        Quoted(&s.0),
+                        self.currency.code,
+                        self.currency.minor_units
                     ),
                 )
             } else {
@@ -115,7 +118,7 @@ impl Cx<'_> {
 }
 
 fn decimal(s: &DecimalString, path: &str) -> Result<Dec> {
-    Dec::parse(&s.0).map_err(|e| err(path, format!("{:?} {e}", s.0)))
+    Dec::parse(&s.0).map_err(|e| err(path, format!("{} {e}", Quoted(&s.0))))
 }
 
 fn currency(doc: &PolicyDocument) -> Result<Currency> {
@@ -123,7 +126,10 @@ fn currency(doc: &PolicyDocument) -> Result<Currency> {
     if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
         return Err(err(
             "currency",
-            format!("currency {code:?} must be an ISO 4217 code such as \"EUR\""),
+            format!(
+                "currency {} must be an ISO 4217 code such as \"EUR\"",
+                Quoted(code)
+            ),
         ));
     }
     let minor_units = match doc.minor_units {
@@ -132,7 +138,7 @@ fn currency(doc: &PolicyDocument) -> Result<Currency> {
         None => builtin_minor_units(code).ok_or_else(|| {
             err(
                 "currency",
-                format!("unknown currency {code:?}: give its minor_units"),
+                format!("unknown currency {}: give its minor_units", Quoted(code)),
             )
         })?,
     };
@@ -202,7 +208,7 @@ fn earning(cx: &Cx, e: EarningDocument, levels: &HashSet<String>) -> Result<Earn
         if !seen.insert(r.id.clone()) {
             return Err(err(
                 &format!("{path}.id"),
-                format!("duplicate rule id {:?}", r.id),
+                format!("duplicate rule id {}", Quoted(&r.id)),
             ));
         }
         rules.push(rule(cx, r, &path, levels)?);
@@ -269,7 +275,7 @@ fn condition(
             if !levels.contains(t) {
                 return Err(err(
                     &format!("{path}.tiers[{i}]"),
-                    format!("unknown tier {t:?}"),
+                    format!("unknown tier {}", Quoted(t)),
                 ));
             }
         }
@@ -281,7 +287,7 @@ fn condition(
                     written: written.clone(),
                     instant,
                 })
-                .map_err(|e| err(&p(k), format!("{written:?}: {e}")))
+                .map_err(|e| err(&p(k), format!("{}: {e}", Quoted(&written))))
         })
         .transpose()
     };
@@ -351,7 +357,7 @@ fn tiers(cx: &Cx, t: TiersDocument) -> Result<Tiers> {
         if !seen.insert(l.id.clone()) {
             return Err(err(
                 &format!("{path}.id"),
-                format!("duplicate level id {:?}", l.id),
+                format!("duplicate level id {}", Quoted(&l.id)),
             ));
         }
         let tp = format!("{path}.threshold");
@@ -376,10 +382,10 @@ fn tiers(cx: &Cx, t: TiersDocument) -> Result<Tiers> {
                         return Err(err(
                             &tp,
                             format!(
-                            "{:?}: thresholds of metric {} must be non-negative integer strings",
-                            l.threshold.0,
-                            metric_name(metric)
-                        ),
+                                "{}: thresholds of metric {} must be non-negative integer strings",
+                                Quoted(&l.threshold.0),
+                                metric_name(metric)
+                            ),
                         ))
                     }
                 }
@@ -522,7 +528,7 @@ fn rewards(docs: Vec<RewardDocument>, tiers: &Tiers) -> Result<Vec<Reward>> {
         if !seen.insert(r.id.clone()) {
             return Err(err(
                 &format!("{path}.id"),
-                format!("duplicate reward id {:?}", r.id),
+                format!("duplicate reward id {}", Quoted(&r.id)),
             ));
         }
         let points = at_least_one(r.points, &format!("{path}.points"))?;
@@ -530,7 +536,7 @@ fn rewards(docs: Vec<RewardDocument>, tiers: &Tiers) -> Result<Vec<Reward>> {
             if !tiers.levels.iter().any(|l| &l.id == t) {
                 return Err(err(
                     &format!("{path}.min_tier"),
-                    format!("unknown tier {t:?}"),
+                    format!("unknown tier {}", Quoted(t)),
                 ));
             }
         }
@@ -553,8 +559,8 @@ fn expiry(doc: Option<ExpiryDocument>) -> Result<Expiry> {
             return Err(err(
                 &format!("expiry.{field}"),
                 format!(
-                    "{field} does not apply to expiry kind {:?}",
-                    kind_name(e.kind)
+                    "{field} does not apply to expiry kind {}",
+                    Quoted(kind_name(e.kind))
                 ),
             ));
         }
@@ -564,7 +570,7 @@ fn expiry(doc: Option<ExpiryDocument>) -> Result<Expiry> {
         v.ok_or_else(|| {
             err(
                 "expiry",
-                format!("expiry kind {:?} needs {field}", kind_name(e.kind)),
+                format!("expiry kind {} needs {field}", Quoted(kind_name(e.kind))),
             )
         })
     };

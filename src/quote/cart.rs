@@ -2,6 +2,7 @@
 
 use super::request::Cart;
 use crate::error::Error;
+use crate::error::Quoted;
 use crate::limits;
 use crate::money::{Currency, MAX_POINTS};
 use crate::time::Instant;
@@ -33,8 +34,9 @@ pub fn check<'a>(
     currency: &Currency,
     path: &str,
 ) -> Result<CheckedCart<'a>, Error> {
-    let at = Instant::parse_rfc3339(&cart.at)
-        .map_err(|e| Error::invalid_request(format!("{path}.at"), format!("{:?}: {e}", cart.at)))?;
+    let at = Instant::parse_rfc3339(&cart.at).map_err(|e| {
+        Error::invalid_request(format!("{path}.at"), format!("{}: {e}", Quoted(&cart.at)))
+    })?;
     if cart.lines.len() > limits::MAX_CART_LINES {
         return Err(Error::new(
             crate::ErrorCode::LimitExceeded,
@@ -56,7 +58,7 @@ pub fn check<'a>(
         if duplicate {
             return Err(Error::invalid_request(
                 format!("{}.id", lp()),
-                format!("duplicate line id {:?}", l.id),
+                format!("duplicate line id {}", Quoted(&l.id)),
             ));
         }
         if !(1..=MAX_POINTS).contains(&l.quantity) {
@@ -67,7 +69,7 @@ pub fn check<'a>(
         }
         let price_path = || format!("{}.unit_price", lp());
         let dec = crate::money::Dec::parse(&l.unit_price.0).map_err(|e| {
-            Error::invalid_request(price_path(), format!("{:?} {e}", l.unit_price.0))
+            Error::invalid_request(price_path(), format!("{} {e}", Quoted(&l.unit_price.0)))
         })?;
         if dec.is_negative() {
             return Err(Error::invalid_request(
@@ -85,8 +87,10 @@ pub fn check<'a>(
                 Error::invalid_request(
                     price_path(),
                     format!(
-                        "{:?} has more fraction digits than {} allows ({})",
-                        l.unit_price.0, currency.code, currency.minor_units
+                        "{} has more fraction digits than {} allows ({})",
+                        Quoted(&l.unit_price.0),
+                        currency.code,
+                        currency.minor_units
                     ),
                 )
             } else {

@@ -16,6 +16,7 @@ pub use redeem::RedeemMode;
 pub use request::{Cart, CartLine, QuoteRequest, RedeemPoints};
 pub use response::{AppliedRule, LineQuote, Note, QuoteResponse};
 
+use crate::error::Quoted;
 use crate::error::{Error, ErrorCode};
 use crate::member::MemberStatus;
 use crate::money::{allocate, div_round, Dec};
@@ -292,7 +293,7 @@ pub fn quote(
             Error::new(
                 ErrorCode::UnknownTier,
                 "member.tier",
-                format!("unknown tier {t:?}"),
+                format!("unknown tier {}", Quoted(t)),
             )
         })?,
     };

@@ -25,6 +25,7 @@ pub use response::{
 };
 
 use crate::engine::respond;
+use crate::error::Quoted;
 use crate::error::{Error, ErrorCode};
 use crate::ledger::{Event, LedgerMember, ReplayRequest};
 use crate::money::Dec;
@@ -81,7 +82,7 @@ fn parse_policy(text: &str, prefix: &str) -> Result<Policy, Error> {
 
 fn parse_as_of(text: &str) -> Result<Instant, Error> {
     Instant::parse_rfc3339(text)
-        .map_err(|e| Error::invalid_request("as_of", format!("{text:?}: {e}")))
+        .map_err(|e| Error::invalid_request("as_of", format!("{}: {e}", Quoted(text))))
 }
 
 fn parse_expected(text: Option<&str>) -> Result<Option<Dec>, Error> {
@@ -90,7 +91,8 @@ fn parse_expected(text: Option<&str>) -> Result<Option<Dec>, Error> {
         Error::invalid_request(
             "expected_redemption",
             format!(
-                "expected_redemption must be a decimal string from \"0\" to \"1\", got {text:?}"
+                "expected_redemption must be a decimal string from \"0\" to \"1\", got {}",
+                Quoted(text)
             ),
         )
     };
