@@ -58,5 +58,8 @@ done
 step "assemble pkg/ (wasm-opt -Oz)"
 node scripts/assemble-pkg.mjs "$out"
 
+step "www/pos/generated-sample.json (the POS page's generated members, replayed with the full module)"
+node scripts/pos-sample.mjs
+
 step "npm pack pkg/ -> target/npm/loyalty-engine.tgz; install it into tests/consumer and tests/vite"
 node scripts/pack.mjs
