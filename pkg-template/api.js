@@ -8,25 +8,31 @@
 // `loyalty eval` line (SPEC §7.1). Points are JSON integers, hence plain JS numbers.
 
 /**
- * @param {object} raw the wasm-bindgen module (RawEngine, call, evalLine)
- * @param {() => boolean} isReady false until the Wasm module is instantiated (web: `init()`)
+ * An engine error: `{"error":{"code","message","path"}}` on the wire. One class for the full and
+ * the core entry (web.js and core/web.js share api.js; in Node every entry shares api.cjs), so
+ * `instanceof` works across them.
  */
-export function createApi(raw, isReady) {
-  /** An engine error: `{"error":{"code","message","path"}}` on the wire. */
-  class LoyaltyError extends Error {
-    constructor(code, message, path = '') {
-      super(message);
-      this.name = 'LoyaltyError';
-      this.code = code;
-      this.path = path;
-    }
-
-    /** So that JSON.stringify(err) equals the CLI's error line. */
-    toJSON() {
-      return { error: { code: this.code, message: this.message, path: this.path } };
-    }
+class LoyaltyError extends Error {
+  constructor(code, message, path = '') {
+    super(message);
+    this.name = 'LoyaltyError';
+    this.code = code;
+    this.path = path;
   }
 
+  /** So that JSON.stringify(err) equals the CLI's error line. */
+  toJSON() {
+    return { error: { code: this.code, message: this.message, path: this.path } };
+  }
+}
+
+/**
+ * @param {object} raw the wasm-bindgen module (RawEngine, call, evalLine)
+ * @param {() => boolean} isReady false until the Wasm module is instantiated (web: `init()`)
+ * @param {{core?: boolean}} [module] `core: true` for the core module (`loyalty-engine/core`,
+ *   src/wasm.rs without the `full` feature): the API is the validate/quote subset.
+ */
+export function createApi(raw, isReady, { core = false } = {}) {
   function ensureReady() {
     if (!isReady()) {
       throw new Error(
@@ -72,6 +78,9 @@ export function createApi(raw, isReady) {
     return e;
   }
 
+  // Engine methods of the full module only (the core module's RawEngine answers quote alone).
+  const FULL_ONLY_METHODS = ['verify', 'replay', 'progress'];
+
   const disposeSymbol = typeof Symbol.dispose === 'symbol' ? Symbol.dispose : null;
 
   /** A validated policy ready to answer requests. */
@@ -108,6 +117,8 @@ export function createApi(raw, isReady) {
       this.#raw.free();
     }
   }
+  // The core module has no replay, progress or verify: no such methods rather than ones that fail.
+  if (core) for (const op of FULL_ONLY_METHODS) delete Engine.prototype[op];
   if (disposeSymbol) {
     Object.defineProperty(Engine.prototype, disposeSymbol, {
       value: Engine.prototype.free,
@@ -181,5 +192,6 @@ export function createApi(raw, isReady) {
     return out === undefined ? null : out;
   }
 
+  if (core) return { Engine, LoyaltyError, validate, evalLine };
   return { Engine, LoyaltyError, validate, simulate, generate, Simulation, evalLine };
 }

@@ -3,36 +3,10 @@
 // sits next to this module (bundlers such as Vite pick it up through `new URL(…, import.meta.url)`).
 import wbgInit, * as raw from './wasm/loyalty_engine.js';
 import { createApi } from './api.js';
+import { createInit } from './web-init.js';
 
-let ready = false;
-let pending = null;
+const { init, isReady } = createInit(wbgInit);
 
-/**
- * Instantiates the WebAssembly module. Safe to call many times; later calls return the same
- * promise. `input` optionally overrides where the .wasm comes from (a URL, a Response, bytes or
- * a WebAssembly.Module).
- */
-export default function init(input) {
-  if (!pending) {
-    const wrapped =
-      input === undefined || (input !== null && Object.getPrototypeOf(input) === Object.prototype && 'module_or_path' in input)
-        ? input
-        : { module_or_path: input };
-    pending = wbgInit(wrapped).then(
-      () => {
-        ready = true;
-      },
-      (e) => {
-        pending = null;
-        throw e;
-      },
-    );
-  }
-  return pending;
-}
-
+export default init;
 export { init };
-export const { Engine, LoyaltyError, validate, simulate, generate, Simulation, evalLine } = createApi(
-  raw,
-  () => ready,
-);
+export const { Engine, LoyaltyError, validate, simulate, generate, Simulation, evalLine } = createApi(raw, isReady);

@@ -1,31 +1,40 @@
 #!/usr/bin/env node
 // Assembles pkg/ (the npm package) from wasm-bindgen's output and pkg-template/.
 //
-//   node scripts/assemble-pkg.mjs <wasm-bindgen web out-dir> <wasm-bindgen nodejs out-dir>
+//   node scripts/assemble-pkg.mjs <wasm-bindgen out-dir>
 //
-// Both wasm-bindgen targets produce the same .wasm binary (only the JS glue differs), so the
-// package ships ONE .wasm, optimized with binaryen's `wasm-opt -Oz`:
+// The out-dir holds two modules built from the same crate (scripts/build.sh), each run through
+// wasm-bindgen --target web and --target nodejs: full/{web,nodejs} (every operation: the
+// package's main entry) and core/{web,nodejs} (`--no-default-features`: validate and quote, the
+// `loyalty-engine/core` entry). Both targets of a module produce the same .wasm binary (only the
+// JS glue differs), so the package ships ONE .wasm per module, optimized with `wasm-opt -Oz`:
 //
-//   pkg/wasm/loyalty_engine_bg.wasm   the engine
-//   pkg/wasm/loyalty_engine.js        wasm-bindgen --target web   (ESM, fetches the .wasm)
-//   pkg/wasm/loyalty_engine.cjs       wasm-bindgen --target nodejs (CJS, reads the .wasm)
-//   pkg/types.d.ts, pkg/types.d.cts   the engine's types (tsify), from wasm-bindgen's .d.ts
-//   pkg/{web.js,node.cjs,node.mjs,api.js,index.d.ts,package.json,README.md}  from pkg-template/
-//   pkg/api.cjs, pkg/index.d.cts      derived here from api.js and index.d.ts
+//   pkg/wasm/loyalty_engine_bg.wasm        the full engine
+//   pkg/wasm/loyalty_engine.js, .cjs       its wasm-bindgen glue: --target web (ESM, fetches the .wasm), --target nodejs (CJS)
+//   pkg/wasm/loyalty_engine_core_bg.wasm   the core engine (validate, quote)
+//   pkg/wasm/loyalty_engine_core.js, .cjs  its glue
+//   pkg/types.d.ts, pkg/types.d.cts        the engine's types (tsify), from the full module's .d.ts
+//   pkg/{web.js,web-init.js,node.cjs,node.mjs,api.js,index.d.ts,package.json,README.md}  from pkg-template/
+//   pkg/core/{web.js,node.cjs,node.mjs,index.d.ts}                                      from pkg-template/core/
+//   pkg/api.cjs, pkg/index.d.cts, pkg/core/index.d.cts   derived here from api.js and the index.d.ts files
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const [webDir, nodeDir] = process.argv.slice(2).map((d) => path.resolve(d));
-if (!webDir || !nodeDir) {
-  console.error('usage: assemble-pkg.mjs <web out-dir> <nodejs out-dir>');
+const [outDir] = process.argv.slice(2).map((d) => path.resolve(d));
+if (!outDir) {
+  console.error('usage: assemble-pkg.mjs <wasm-bindgen out-dir (with full/{web,nodejs} and core/{web,nodejs})>');
   process.exit(2);
 }
 const template = path.join(root, 'pkg-template');
 const pkg = path.join(root, 'pkg');
-const NAME = 'loyalty_engine';
+/** The modules: wasm-bindgen out-name → where its two outputs are. */
+const MODULES = [
+  { name: 'loyalty_engine', webDir: path.join(outDir, 'full', 'web'), nodeDir: path.join(outDir, 'full', 'nodejs') },
+  { name: 'loyalty_engine_core', webDir: path.join(outDir, 'core', 'web'), nodeDir: path.join(outDir, 'core', 'nodejs') },
+];
 
 function fail(message) {
   console.error(`assemble-pkg: ${message}`);
@@ -33,59 +42,70 @@ function fail(message) {
 }
 const read = (file) => fs.readFileSync(file, 'utf8');
 
-// 1. One .wasm for both targets.
-const webWasm = fs.readFileSync(path.join(webDir, `${NAME}_bg.wasm`));
-const nodeWasm = fs.readFileSync(path.join(nodeDir, `${NAME}_bg.wasm`));
-if (!webWasm.equals(nodeWasm)) {
-  fail(
-    'wasm-bindgen produced different .wasm files for --target web and --target nodejs; ' +
-      'this layout assumes one shared binary (ship pkg/wasm-node/ separately if this changes)',
-  );
-}
-
 fs.rmSync(pkg, { recursive: true, force: true });
 fs.mkdirSync(path.join(pkg, 'wasm'), { recursive: true });
+fs.mkdirSync(path.join(pkg, 'core'), { recursive: true });
 
-// 2. wasm-opt -Oz (binaryen from npm: node_modules/.bin/wasm-opt).
 const wasmOpt = path.join(root, 'node_modules', '.bin', 'wasm-opt');
 if (!fs.existsSync(wasmOpt)) fail('node_modules/.bin/wasm-opt missing: run scripts/setup.sh');
-// The features Rust enables by default for wasm32-unknown-unknown; enabling a feature only
-// allows wasm-opt to keep/use it. Node 18+ and current browsers support all of them.
-const features = [
-  '--enable-bulk-memory',
-  '--enable-bulk-memory-opt',
-  '--enable-mutable-globals',
-  '--enable-nontrapping-float-to-int',
-  '--enable-sign-ext',
-  '--enable-reference-types',
-  '--enable-multivalue',
-];
-const wasmOut = path.join(pkg, 'wasm', `${NAME}_bg.wasm`);
-execFileSync(
-  wasmOpt,
-  [
-    '-Oz',
-    ...features,
-    '--strip-debug',
-    '--strip-producers',
-    '--strip-target-features',
-    path.join(webDir, `${NAME}_bg.wasm`),
-    '-o',
-    wasmOut,
-  ],
-  { stdio: 'inherit' },
-);
-
-// 3. wasm-bindgen's JS glue, and the types generated from the engine's Rust types.
 const SELF_TYPES = /^\/\* @ts-self-types=".*?" \*\/\n/;
-const webGlue = read(path.join(webDir, `${NAME}.js`)).replace(SELF_TYPES, '');
-fs.writeFileSync(path.join(pkg, 'wasm', `${NAME}.js`), webGlue);
-const nodeGlue = read(path.join(nodeDir, `${NAME}.js`)).replace(SELF_TYPES, '');
-if (!nodeGlue.includes(`${NAME}_bg.wasm`)) fail('unexpected nodejs glue: no reference to the .wasm file');
-fs.writeFileSync(path.join(pkg, 'wasm', `${NAME}.cjs`), nodeGlue);
-const types = extractTypes(read(path.join(webDir, `${NAME}.d.ts`)));
+const built = [];
+for (const { name: NAME, webDir, nodeDir } of MODULES) {
+  // 1. One .wasm for both targets.
+  const webWasm = fs.readFileSync(path.join(webDir, `${NAME}_bg.wasm`));
+  const nodeWasm = fs.readFileSync(path.join(nodeDir, `${NAME}_bg.wasm`));
+  if (!webWasm.equals(nodeWasm)) {
+    fail(
+      'wasm-bindgen produced different .wasm files for --target web and --target nodejs; ' +
+        `this layout assumes one shared binary (ship pkg/wasm-node/ separately if this changes) [${NAME}]`,
+    );
+  }
+
+  // 2. wasm-opt -Oz (binaryen from npm: node_modules/.bin/wasm-opt).
+  // The features Rust enables by default for wasm32-unknown-unknown; enabling a feature only
+  // allows wasm-opt to keep/use it. Node 18+ and current browsers support all of them.
+  const features = [
+    '--enable-bulk-memory',
+    '--enable-bulk-memory-opt',
+    '--enable-mutable-globals',
+    '--enable-nontrapping-float-to-int',
+    '--enable-sign-ext',
+    '--enable-reference-types',
+    '--enable-multivalue',
+  ];
+  const wasmOut = path.join(pkg, 'wasm', `${NAME}_bg.wasm`);
+  execFileSync(
+    wasmOpt,
+    [
+      '-Oz',
+      ...features,
+      '--strip-debug',
+      '--strip-producers',
+      '--strip-target-features',
+      path.join(webDir, `${NAME}_bg.wasm`),
+      '-o',
+      wasmOut,
+    ],
+    { stdio: 'inherit' },
+  );
+
+  // 3. wasm-bindgen's JS glue, and the types generated from the engine's Rust types.
+  const webGlue = read(path.join(webDir, `${NAME}.js`)).replace(SELF_TYPES, '');
+  fs.writeFileSync(path.join(pkg, 'wasm', `${NAME}.js`), webGlue);
+  const nodeGlue = read(path.join(nodeDir, `${NAME}.js`)).replace(SELF_TYPES, '');
+  if (!nodeGlue.includes(`${NAME}_bg.wasm`)) fail('unexpected nodejs glue: no reference to the .wasm file');
+  fs.writeFileSync(path.join(pkg, 'wasm', `${NAME}.cjs`), nodeGlue);
+  built.push({ name: NAME, wasmOut, before: webWasm.length, dts: read(path.join(webDir, `${NAME}.d.ts`)) });
+}
+
+// The engine's types, from the full module; the core module's are the same (a subset).
+const [full, core] = built;
+const { text: types, blocks: fullBlocks } = extractTypes(full.dts);
 fs.writeFileSync(path.join(pkg, 'types.d.ts'), types);
 fs.writeFileSync(path.join(pkg, 'types.d.cts'), types);
+for (const block of extractTypes(core.dts).blocks) {
+  if (!fullBlocks.includes(block)) fail(`the core module declares a type the full module does not:\n${block}`);
+}
 
 /**
  * The generated .d.ts minus wasm-bindgen's declarations of the raw bindings (RawEngine, call,
@@ -120,12 +140,16 @@ function extractTypes(dts) {
   const header =
     '// Generated: the engine\'s request/response types, derived from its Rust types with tsify\n' +
     '// and written out by wasm-bindgen (scripts/assemble-pkg.mjs keeps only the types). Do not edit.\n';
-  return `${header}\n${kept.join('\n\n')}\n`;
+  return { text: `${header}\n${kept.join('\n\n')}\n`, blocks: kept };
 }
 
 // 4. The template.
-for (const file of ['api.js', 'web.js', 'node.cjs', 'node.mjs', 'index.d.ts', 'README.md']) {
+for (const file of ['api.js', 'web.js', 'web-init.js', 'node.cjs', 'node.mjs', 'index.d.ts', 'README.md']) {
   fs.copyFileSync(path.join(template, file), path.join(pkg, file));
+}
+// The core entry (`loyalty-engine/core`): thin files over the same api.js and web-init.js.
+for (const file of ['web.js', 'node.cjs', 'node.mjs', 'index.d.ts']) {
+  fs.copyFileSync(path.join(template, 'core', file), path.join(pkg, 'core', file));
 }
 
 // api.cjs: the same glue as CommonJS.
@@ -141,6 +165,10 @@ fs.writeFileSync(path.join(pkg, 'api.cjs'), apiCjs);
 const indexDts = read(path.join(template, 'index.d.ts'));
 if (!indexDts.includes("from './types.js';")) fail("pkg-template/index.d.ts must import from './types.js'");
 fs.writeFileSync(path.join(pkg, 'index.d.cts'), indexDts.replaceAll("'./types.js'", "'./types.cjs'"));
+// core/index.d.cts: the core declarations, from ../index.d.cts.
+const coreDts = read(path.join(template, 'core', 'index.d.ts'));
+if (!coreDts.includes("from '../index.js';")) fail("pkg-template/core/index.d.ts must take its declarations from '../index.js'");
+fs.writeFileSync(path.join(pkg, 'core', 'index.d.cts'), coreDts.replaceAll("'../index.js'", "'../index.cjs'"));
 
 // package.json: the crate's version.
 const cargoToml = read(path.join(root, 'Cargo.toml'));
@@ -155,5 +183,5 @@ for (const file of manifest.files) {
   if (!fs.existsSync(path.join(pkg, file))) fail(`package.json lists ${file}, which was not produced`);
 }
 
-const size = fs.statSync(wasmOut).size;
-console.log(`pkg/ assembled: loyalty-engine@${version}, wasm ${size} bytes (before wasm-opt ${webWasm.length})`);
+const sizes = built.map((m) => `${m.name}_bg.wasm ${fs.statSync(m.wasmOut).size} bytes (before wasm-opt ${m.before})`);
+console.log(`pkg/ assembled: loyalty-engine@${version}, ${sizes.join(', ')}`);

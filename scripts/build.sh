@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the native CLI and the npm package.
 #
-#   scripts/build.sh           # target/release/loyalty, pkg/, target/npm/loyalty-engine.tgz
+#   scripts/build.sh           # target/release/loyalty, pkg/ (full and core module), target/npm/loyalty-engine.tgz
 #   scripts/build.sh --no-cli  # the package only
 #
 # pkg/ is the package as published (see scripts/assemble-pkg.mjs for its layout);
@@ -25,25 +25,41 @@ if [ "$build_cli" = 1 ]; then
   cargo build --release --bin loyalty
 fi
 
-step "cargo build --release --target wasm32-unknown-unknown --lib"
-cargo build --release --target wasm32-unknown-unknown --lib
-wasm="target/wasm32-unknown-unknown/release/loyalty_engine.wasm"
-
-step "wasm-bindgen --target web / --target nodejs"
+# Two Wasm modules from the same crate: full (every operation: `loyalty-engine`) and core
+# (`--no-default-features`: validate and quote, `loyalty-engine/core`, what a POS downloads).
+# Both builds write the same file, so each is run through wasm-bindgen before the next build.
 out=target/wasm-bindgen
 rm -rf "$out"
-for t in web nodejs; do
-  # The release profile strips symbols and with them the target_features section, which
-  # wasm-bindgen warns about; it then assumes Rust's default wasm32 features, which is right.
-  wasm-bindgen --target "$t" --out-dir "$out/$t" --out-name loyalty_engine "$wasm" 2> "$out.$t.log" || {
-    cat "$out.$t.log" >&2
-    die "wasm-bindgen --target $t failed"
-  }
-  grep -v 'target_features. custom section is missing' "$out.$t.log" >&2 || true
+wasm="target/wasm32-unknown-unknown/release/loyalty_engine.wasm"
+for module in full core; do
+  features=()
+  name=loyalty_engine
+  if [ "$module" = core ]; then
+    features=(--no-default-features)
+    name=loyalty_engine_core
+  fi
+  step "cargo build --release --target wasm32-unknown-unknown --lib ${features[*]:-} ($module module)"
+  cargo build --release --target wasm32-unknown-unknown --lib "${features[@]}"
+
+  step "wasm-bindgen --target web / --target nodejs ($module module)"
+  for t in web nodejs; do
+    # The release profile strips symbols and with them the target_features section, which
+    # wasm-bindgen warns about; it then assumes Rust's default wasm32 features, which is right.
+    log="$out/$module.$t.log"
+    mkdir -p "$out/$module"
+    wasm-bindgen --target "$t" --out-dir "$out/$module/$t" --out-name "$name" "$wasm" 2> "$log" || {
+      cat "$log" >&2
+      die "wasm-bindgen --target $t failed ($module module)"
+    }
+    grep -v 'target_features. custom section is missing' "$log" >&2 || true
+  done
 done
 
 step "assemble pkg/ (wasm-opt -Oz)"
-node scripts/assemble-pkg.mjs "$out/web" "$out/nodejs"
+node scripts/assemble-pkg.mjs "$out"
+
+step "www/pos/generated-sample.json (the POS page's generated members, replayed with the full module)"
+node scripts/pos-sample.mjs
 
 step "npm pack pkg/ -> target/npm/loyalty-engine.tgz; install it into tests/consumer and tests/vite"
 node scripts/pack.mjs

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets everything up (idempotent, Chromium included) and runs every check:
-#   rustfmt, clippy (native and wasm32), cargo test (incl. tests/vectors), the package build,
+#   rustfmt, clippy (native, and wasm32 for both modules: full and core), cargo test (incl. tests/vectors), the package build,
 #   the Node tests of the built package, the browser tests (module script, Vite build, the four pages)
 #   and the Wasm size report.
 # Prints a header per section and a summary; exits non-zero if anything failed.
@@ -52,8 +52,10 @@ export LOYALTY_SETUP_DONE=1
 
 run "cargo fmt --check" cargo fmt --all -- --check
 run "cargo clippy --all-targets -- -D warnings" cargo clippy --all-targets -- -D warnings
-run "cargo clippy (wasm32: src/wasm.rs) -- -D warnings" \
+run "cargo clippy (wasm32: src/wasm.rs, full module) -- -D warnings" \
   cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
+run "cargo clippy (wasm32: src/wasm.rs, core module: --no-default-features) -- -D warnings" \
+  cargo clippy --target wasm32-unknown-unknown --lib --no-default-features -- -D warnings
 run "cargo test" cargo test
 run "build: CLI, pkg/, npm pack" "$ROOT/scripts/build.sh" || build_ok=0
 

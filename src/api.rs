@@ -26,10 +26,37 @@ pub fn eval_line(line: &str) -> Option<String> {
     if line.trim().is_empty() {
         return None;
     }
-    Some(match eval(line) {
+    Some(match eval::<true>(line) {
         Ok(s) => s,
         Err(e) => e.to_json(),
     })
+}
+
+/// [`eval_line`] of the core Wasm module (`loyalty-engine/core`, built without the `full`
+/// feature: see `src/wasm.rs`): the same answer for ops `validate` and `quote`; any other known
+/// op is `invalid_request` at `op`, saying that the operation is in the full module. Only the
+/// validate and quote code is reachable from here, so the core module leaves the rest out.
+pub fn eval_line_core(line: &str) -> Option<String> {
+    if line.len() > limits::MAX_LINE_BYTES {
+        return Some(line_too_long());
+    }
+    if line.trim().is_empty() {
+        return None;
+    }
+    Some(match eval::<false>(line) {
+        Ok(s) => s,
+        Err(e) => e.to_json(),
+    })
+}
+
+/// The answer of the core module to an op it does not have (`op_json`: the op as written).
+fn not_in_core(op_json: &str) -> Error {
+    Error::invalid_request(
+        "op",
+        format!(
+            "operation {op_json} is in the full module (`loyalty-engine`), not in the core module (`loyalty-engine/core`), which answers \"validate\" and \"quote\""
+        ),
+    )
 }
 
 /// The answer to a request line longer than [`limits::MAX_LINE_BYTES`]: `limit_exceeded` at
@@ -139,7 +166,9 @@ enum Op {
     Simulate,
 }
 
-fn eval(line: &str) -> Result<String, Error> {
+/// One request line. `FULL = false` is the core module's: ops other than validate and quote are
+/// answered [`not_in_core`] as soon as the op is read (and their code is left out).
+fn eval<const FULL: bool>(line: &str) -> Result<String, Error> {
     let members = members(line).map_err(|f| Error::invalid_request("", f.message))?;
     let mut op = None;
     let mut policy = None;
@@ -170,6 +199,9 @@ fn eval(line: &str) -> Result<String, Error> {
             ))
         }
     };
+    if !FULL && !matches!(op, Op::Validate | Op::Quote) {
+        return Err(not_in_core(op_value));
+    }
     if op == Op::Simulate {
         // The simulate request keeps its `policy` (SPEC §7.26), in input order.
         let all: Vec<(&str, &str)> = members

@@ -8,6 +8,12 @@
 //!
 //! Adding an operation is one line here (in [`RawEngine::call`] or [`call`]) and one line in
 //! the glue (`pkg-template/api.js`, `pkg-template/index.d.ts`).
+//!
+//! Two modules are built from these bindings: the **full** one (the default feature `full`: every
+//! operation; the package's `loyalty-engine`) and the **core** one (`--no-default-features`:
+//! validate and quote, `policyDigest` and an `evalLine` answering those two ops; the package's
+//! `loyalty-engine/core`, what a POS downloads). The library is the same in both; what the core
+//! module does not export, LTO leaves out.
 
 use wasm_bindgen::prelude::*;
 
@@ -49,8 +55,11 @@ impl RawEngine {
     pub fn call(&self, op: &str, request_json: &str) -> String {
         match op {
             "quote" => self.engine.quote_json(request_json),
+            #[cfg(feature = "full")]
             "verify" => self.engine.verify_json(request_json),
+            #[cfg(feature = "full")]
             "replay" => self.engine.replay_json(request_json),
+            #[cfg(feature = "full")]
             "progress" => self.engine.progress_json(request_json),
             _ => unknown_op(op),
         }
@@ -63,6 +72,7 @@ impl RawEngine {
 pub fn call(op: &str, input_json: &str) -> String {
     match op {
         "validate" => api::validate_json(input_json),
+        #[cfg(feature = "full")]
         "simulate" => api::simulate_json(input_json),
         _ => unknown_op(op),
     }
@@ -70,17 +80,20 @@ pub fn call(op: &str, input_json: &str) -> String {
 
 /// Synthetic member histories (`loyalty generate`): options JSON in, the NDJSON text out (or
 /// `{"error":…}` JSON), byte-identical to the CLI's output for the same options.
+#[cfg(feature = "full")]
 #[wasm_bindgen]
 pub fn generate(options_json: &str) -> String {
     crate::generate::generate_json(options_json)
 }
 
 /// A simulation fed in chunks (the JS `Simulation` class, e.g. in a Web Worker).
+#[cfg(feature = "full")]
 #[wasm_bindgen]
 pub struct RawSimulation {
     sim: Option<crate::simulate::Simulator>,
 }
 
+#[cfg(feature = "full")]
 #[wasm_bindgen]
 impl RawSimulation {
     /// From a simulate request without (or with) `members`; throws the error's wire JSON.
@@ -119,9 +132,18 @@ impl RawSimulation {
 
 /// The `loyalty eval` contract (SPEC §7.26): one request line in, one compact response line
 /// out; `undefined` for a blank line.
+#[cfg(feature = "full")]
 #[wasm_bindgen(js_name = evalLine)]
 pub fn eval_line(line: &str) -> Option<String> {
     api::eval_line(line)
+}
+
+/// The core module's `evalLine`: ops `validate` and `quote` as in the full module; any other
+/// op is `invalid_request` at `op`, saying that the operation is in the full module.
+#[cfg(not(feature = "full"))]
+#[wasm_bindgen(js_name = evalLine)]
+pub fn eval_line(line: &str) -> Option<String> {
+    api::eval_line_core(line)
 }
 
 fn unknown_op(op: &str) -> String {

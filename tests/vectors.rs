@@ -65,3 +65,46 @@ fn compaction_keeps_order_and_strings() {
     assert_eq!(keys, ["b", "a", "c"]);
     assert_eq!(m[2].1, r#"{"z":null,"y":true}"#);
 }
+
+/// The core Wasm module's eval (`api::eval_line_core`, `loyalty-engine/core`): every quote and
+/// validate vector gives exactly the expected line; every other vector is either answered the
+/// same (an error found before the op is looked at) or refused at `op` as an operation of the
+/// full module.
+#[test]
+fn core_eval_line_quote_and_validate_vectors() {
+    let mut failures = Vec::new();
+    let mut core_vectors = 0;
+    for v in &support::load_all() {
+        let actual = loyalty_engine::api::eval_line_core(&v.request).unwrap_or_default();
+        if v.name.starts_with("quote/") || v.name.starts_with("validate/") {
+            core_vectors += 1;
+            if actual != v.expected {
+                failures.push(format!(
+                    "{}\n{}",
+                    v.name,
+                    support::describe_mismatch(&v.expected, &actual)
+                ));
+            }
+            continue;
+        }
+        let op = support::top_level_members(&v.request)
+            .ok()
+            .and_then(|m| m.into_iter().find(|(k, _)| k == "op"))
+            .map(|(_, op)| op);
+        let refused = op.is_some_and(|op| {
+            actual
+                == format!(
+                    r#"{{"error":{{"code":"invalid_request","message":"operation {} is in the full module (`loyalty-engine`), not in the core module (`loyalty-engine/core`), which answers \"validate\" and \"quote\"","path":"op"}}}}"#,
+                    op.replace('"', "\\\"")
+                )
+        });
+        if actual != v.expected && !refused {
+            failures.push(format!("{}: not refused at op: {actual}", v.name));
+        }
+    }
+    assert!(
+        core_vectors >= 20,
+        "only {core_vectors} quote/validate vectors"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}

@@ -1,6 +1,6 @@
 // The POS page offline: the first load installs the service worker (www/pos/sw.js), which caches
-// the page, its modules and the package (the .wasm included). With the network off the page
-// reloads and still quotes, and what it shows is the package's answer in Node.
+// the page, its modules and the package's core module (the .wasm included). With the network off
+// the page reloads and still quotes, and what it shows is the package's answer in Node.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
@@ -43,9 +43,17 @@ test('after the first load the POS quotes with the network off', async () => {
     }
     return keys;
   });
-  for (const file of ['/pos/', '/pos/pos.js', '/pkg/web.js', '/pkg/wasm/loyalty_engine_bg.wasm']) {
+  for (const file of [
+    '/pos/',
+    '/pos/pos.js',
+    '/pos/generated-sample.json',
+    '/pkg/core/web.js',
+    '/pkg/wasm/loyalty_engine_core_bg.wasm',
+  ]) {
     assert.ok(cached.includes(file), `${file} is cached (cached: ${cached.join(', ')})`);
   }
+  // The POS runs on the core module: the full module is not downloaded for it.
+  assert.ok(!cached.includes('/pkg/wasm/loyalty_engine_bg.wasm'), 'the full .wasm is not cached');
 
   // Network off. Playwright's offline emulation covers the page but not the service worker's
   // own fetches, so the server goes down too: nothing can come from the network any more.
@@ -59,7 +67,7 @@ test('after the first load the POS quotes with the network off', async () => {
   await page.reload();
   await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
   assert.match(await page.textContent('#offline-status'), /offline/);
-  // The generated sample (generate + replay in Wasm) is there offline too.
+  // The generated sample (replayed with the full module at build time) is there offline too.
   await page.waitForSelector('body[data-sample="1"]');
   assert.ok((await page.locator('#member optgroup:nth-of-type(2) option').count()) > 0);
   assert.match(await page.textContent('#engine-status'), /engine ready/);

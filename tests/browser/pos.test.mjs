@@ -312,6 +312,15 @@ test('an invalid policy: the error next to the policy editor', async () => {
   await assertShowsQuote();
 });
 
+test('the POS runs on the core module: only loyalty_engine_core_bg.wasm is fetched', async () => {
+  const fetched = await page.evaluate(() =>
+    performance.getEntriesByType('resource').map((r) => new URL(r.name).pathname).filter((p) => p.startsWith('/pkg/')),
+  );
+  assert.ok(fetched.includes('/pkg/core/web.js'), fetched.join(', '));
+  assert.deepEqual(fetched.filter((p) => p.endsWith('.wasm')), ['/pkg/wasm/loyalty_engine_core_bg.wasm']);
+  assert.ok(!fetched.includes('/pkg/web.js') && !fetched.includes('/pkg/wasm/loyalty_engine.js'), 'not the full entry');
+});
+
 test('no console errors, failed requests or uncaught exceptions', () => {
   assert.deepEqual(problems, []);
 });

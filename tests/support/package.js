@@ -13,3 +13,10 @@ export const esm = await import(pathToFileURL(path.join(CONSUMER, 'esm.mjs')).hr
 export const cjs = createRequire(path.join(CONSUMER, 'package.json'))('./cjs.cjs');
 /** Where `require.resolve('loyalty-engine')` points from the consumer. */
 export const resolvedRequire = createRequire(path.join(CONSUMER, 'package.json')).resolve('loyalty-engine');
+
+/** `import … from 'loyalty-engine/core'` (the core module: node + import conditions → core/node.mjs). */
+export const coreEsm = await import(pathToFileURL(path.join(CONSUMER, 'core.mjs')).href);
+/** `require('loyalty-engine/core')` (node + require conditions → core/node.cjs). */
+export const coreCjs = createRequire(path.join(CONSUMER, 'package.json'))('./core.cjs');
+/** Where `require.resolve('loyalty-engine/core')` points from the consumer. */
+export const resolvedRequireCore = createRequire(path.join(CONSUMER, 'package.json')).resolve('loyalty-engine/core');

@@ -2,8 +2,11 @@
 // browser, on every change. Every figure shown is the engine's answer as is (money strings are
 // only grouped for reading; the exact value is in each element's data-value). An engine error is
 // shown next to the field its `path` points at.
-import init, { Engine, LoyaltyError, generate } from '../pkg/web.js';
-import { SAMPLE_AS_OF, SAMPLE_OPTIONS, replaySample, sampleHistories } from '../shared/sample.js';
+// The core module (`loyalty-engine/core`: validate and quote) is all a till needs: a smaller
+// .wasm than the full package's. The generated sample's member snapshots are computed at build
+// time with the full module (scripts/pos-sample.mjs), as a real till gets them from its server.
+import init, { Engine, LoyaltyError } from '../pkg/core/web.js';
+import { SAMPLE_AS_OF, SAMPLE_OPTIONS } from '../shared/sample.js';
 import { CART, CATALOG, MEMBERS, POLICY, searchCatalog } from './sample-data.js';
 
 const $ = (id) => document.getElementById(id);
@@ -18,7 +21,7 @@ const state = {
   nextLine: CART.lines.length,
   /** The member select's value: "0"… for MEMBERS, "g0"… for the generated sample. */
   memberKey: '0',
-  /** Generated members: { id, snapshot, replay } (snapshot = the replay's §2 member snapshot). */
+  /** Generated members: { id, events, snapshot, pending, lots } (snapshot = the replay's §2 member snapshot). */
   generated: [],
 };
 
@@ -169,34 +172,41 @@ function renderMember() {
   const g = state.memberKey.startsWith('g') ? state.generated[Number(state.memberKey.slice(1))] : null;
   $('member-info').textContent =
     `Status ${m.status}; tier ${m.tier ?? '(lowest)'}.` +
-    (g ? ` Replayed from ${g.events} events: ${g.replay.points.pending} points pending, ${g.replay.points.lots.length} lots.` : '');
+    (g ? ` Replayed from ${g.events} events: ${g.pending} points pending, ${g.lots} lots.` : '');
 }
 
-/** The generated sample: `generate` → histories → `Engine.replay` → member snapshots. */
-function loadGeneratedMembers() {
-  const engine = new Engine(POLICY);
-  let rejected;
-  try {
-    const sample = replaySample(engine, sampleHistories(generate), SAMPLE_AS_OF, LoyaltyError);
-    rejected = sample.rejected;
-    state.generated = sample.replayed.map(({ history, replay }) => ({
-      id: history.member.id,
-      snapshot: replay.snapshot,
-      replay,
-      events: history.events.length,
-    }));
-  } finally {
-    engine.free();
-  }
+/**
+ * The generated sample: `generate` → histories → `Engine.replay` → member snapshots, computed with
+ * the full module when the package was built (scripts/pos-sample.mjs → generated-sample.json).
+ */
+async function fetchGeneratedMembers() {
+  const res = await fetch('./generated-sample.json');
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  return res.json();
+}
+
+/** Offers the generated members (`pending`: fetchGeneratedMembers()); false when there are none. */
+async function showGeneratedMembers(pending) {
   const info = $('sample-info');
+  let sample;
+  try {
+    sample = await pending;
+  } catch (e) {
+    info.textContent = `No generated sample (generated-sample.json: ${e.message}; scripts/build.sh writes it).`;
+    return false;
+  }
+  state.generated = sample.members;
+  const { rejected } = sample;
   info.textContent =
-    `+ ${state.generated.length} generated members (seed ${SAMPLE_OPTIONS.seed}), snapshots from Engine.replay` +
+    `+ ${state.generated.length} generated members (seed ${SAMPLE_OPTIONS.seed}), snapshots from Engine.replay ` +
+    'at build time (the till quotes with the core module only)' +
     (rejected.length ? `; ${rejected.length} left out (their history fails to replay).` : '.');
   info.title =
-    `generate(${JSON.stringify(SAMPLE_OPTIONS)})` +
+    `generate(${JSON.stringify(SAMPLE_OPTIONS)}), replayed to ${sample.as_of}` +
     rejected.map((r) => `\n${r.id}: ${r.error.code} at ${r.error.path}: ${r.error.message}`).join('');
   info.dataset.rejected = String(rejected.length);
   renderMember();
+  return true;
 }
 
 function selectMember(key) {
@@ -551,6 +561,9 @@ async function main() {
   wire();
   renderMember();
   renderCart();
+  // Fetched while the engine loads; offered once the first quote is on screen.
+  const generated = fetchGeneratedMembers();
+  generated.catch(() => {});
   try {
     await init();
   } catch (e) {
@@ -562,9 +575,9 @@ async function main() {
   applyPolicy(POLICY);
   // The first quote is on screen (tests/browser/bench-startup.mjs measures up to here).
   performance.mark('first-quote');
+  const sampled = await showGeneratedMembers(generated);
   document.body.dataset.ready = '1';
-  loadGeneratedMembers();
-  document.body.dataset.sample = '1';
+  if (sampled) document.body.dataset.sample = '1';
 }
 
 /** Offline: a service worker keeps the page, its modules and the package (with the .wasm). */

@@ -1,11 +1,13 @@
 // Service worker of the POS page: after the first load the till quotes with the network off.
 //
-// On install it stores the page, its modules and the package files (the .wasm included) in the
-// Cache API. Requests are answered network first (with a 4 s timeout; so a rebuilt package is picked up while the
-// network is there) and fall back to the cache when the network is gone; every successful
+// On install it stores the page, its modules and the package files of the core module (the
+// .wasm included) in the Cache API. Requests are answered network first (with a 4 s timeout; so a
+// rebuilt package is picked up while the network is there) and fall back to the cache when the network is gone; every successful
 // same-origin GET refreshes its cached copy. Scope: /pos/ (requests the page makes to /pkg/ and
 // /shared/ go through it too: a service worker sees every request of the pages it controls).
-const CACHE = 'loyalty-pos-v1';
+// v2: the POS runs on the core module (pkg/core/web.js, loyalty_engine_core_bg.wasm); activating
+// this worker deletes v1's cache, which held the full module.
+const CACHE = 'loyalty-pos-v2';
 const NETWORK_TIMEOUT_MS = 4000;
 
 const PRECACHE = [
@@ -14,11 +16,14 @@ const PRECACHE = [
   './pos.css',
   './pos.js',
   './sample-data.js',
+  './generated-sample.json',
   '../shared/sample.js',
-  '../pkg/web.js',
+  // The core module only (`loyalty-engine/core`): the till needs validate and quote.
+  '../pkg/core/web.js',
   '../pkg/api.js',
-  '../pkg/wasm/loyalty_engine.js',
-  '../pkg/wasm/loyalty_engine_bg.wasm',
+  '../pkg/web-init.js',
+  '../pkg/wasm/loyalty_engine_core.js',
+  '../pkg/wasm/loyalty_engine_core_bg.wasm',
 ];
 
 self.addEventListener('install', (event) => {
