@@ -452,6 +452,14 @@ impl<'a> Parser<'a> {
         &mut self,
         mut member: impl FnMut(&mut Self, &str) -> Result<(), Fault>,
     ) -> Result<(), Fault> {
+        self.members_dyn(&mut member)
+    }
+
+    /// [`Parser::object_members`] without a copy of the loop per caller (module size).
+    fn members_dyn(
+        &mut self,
+        member: &mut dyn FnMut(&mut Self, &str) -> Result<(), Fault>,
+    ) -> Result<(), Fault> {
         self.enter()?;
         if self.peek() == Some(b'}') {
             self.pos += 1;
@@ -494,6 +502,14 @@ impl<'a> Parser<'a> {
     pub fn array_items(
         &mut self,
         mut item: impl FnMut(&mut Self, usize) -> Result<(), Fault>,
+    ) -> Result<(), Fault> {
+        self.items_dyn(&mut item)
+    }
+
+    /// [`Parser::array_items`] without a copy of the loop per caller (module size).
+    fn items_dyn(
+        &mut self,
+        item: &mut dyn FnMut(&mut Self, usize) -> Result<(), Fault>,
     ) -> Result<(), Fault> {
         self.enter()?;
         if self.peek() == Some(b']') {
