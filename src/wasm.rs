@@ -21,7 +21,9 @@ use crate::error::Error;
 use crate::{api, Engine};
 
 /// Runs once when the module is instantiated: panics (which must never happen) are reported
-/// on the console with their message instead of a bare `unreachable` trap.
+/// on the console with their message instead of a bare `unreachable` trap. (The core module is
+/// built with panics as immediate aborts: there is no message to report.)
+#[cfg(feature = "full")]
 #[wasm_bindgen(start)]
 fn start() {
     console_error_panic_hook::set_once();
