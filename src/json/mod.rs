@@ -26,9 +26,16 @@ impl Fault {
 
 /// Compact canonical JSON (SPEC §7.1): serde_json's compact writer escapes exactly `"`, `\` and
 /// U+0000–U+001F (short forms, else `\u00xx` lower-case) and keeps struct field order.
+/// (It cannot fail for the engine's types, whose keys are all strings; the message is fixed
+/// so that serde_json's error texts stay out of the Wasm module.)
 pub fn to_json<T: Serialize>(value: &T) -> Result<String, Error> {
-    serde_json::to_string(value)
-        .map_err(|e| Error::new(ErrorCode::InvalidRequest, "", e.to_string()))
+    serde_json::to_string(value).map_err(|_| {
+        Error::new(
+            ErrorCode::InvalidRequest,
+            "",
+            "the answer could not be written as JSON",
+        )
+    })
 }
 
 /// `"sha256:<hex>"` of bytes.

@@ -894,24 +894,31 @@ macro_rules! read_struct {
 }
 
 /// Reads a fieldless enum written as a string (`"half_up"`), as serde's derive with
-/// `rename_all = "snake_case"` would.
+/// `rename_all = "snake_case"` would; the index of the name in `names`.
+pub fn read_variant(p: &mut Parser<'_>, expecting: &str, names: &[&str]) -> Result<usize, Fault> {
+    match p.token()? {
+        Token::Str(s) => names
+            .iter()
+            .position(|n| *n == s.as_ref())
+            .ok_or_else(|| unknown_variant(&s, names)),
+        other => Err(invalid_type(&other, expecting)),
+    }
+}
+
+/// A fieldless enum read with [`read_variant`]: one table of names and values per type.
 ///
 /// ```ignore
 /// read_enum!(p, MemberStatus { Active "active", Inactive "inactive" })
 /// ```
 macro_rules! read_enum {
     ($p:expr, $ty:ident { $($variant:ident $name:literal),* $(,)? }) => {{
-        const VARIANTS: &[&str] = &[$($name),*];
-        match $p.token()? {
-            $crate::json::read::Token::Str(s) => match s.as_ref() {
-                $($name => Ok($ty::$variant),)*
-                other => Err($crate::json::read::unknown_variant(other, VARIANTS)),
-            },
-            other => Err($crate::json::read::invalid_type(
-                &other,
-                concat!("enum ", stringify!($ty)),
-            )),
-        }
+        const NAMES: &[&str] = &[$($name),*];
+        const VALUES: &[$ty] = &[$($ty::$variant),*];
+        let i = $crate::json::read::read_variant($p, concat!("enum ", stringify!($ty)), NAMES)?;
+        VALUES
+            .get(i)
+            .copied()
+            .ok_or_else(|| $crate::json::read::Fault::new("unknown variant"))
     }};
 }
 
