@@ -3,7 +3,6 @@
 
 use crate::error::{Error, ErrorCode};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::fmt::Write;
 
 pub(crate) mod read;
@@ -40,7 +39,7 @@ pub fn to_json<T: Serialize>(value: &T) -> Result<String, Error> {
 
 /// `"sha256:<hex>"` of bytes.
 pub fn sha256_digest(bytes: &[u8]) -> String {
-    let hash = Sha256::digest(bytes);
+    let hash = hmac_sha256::Hash::hash(bytes);
     let mut out = String::with_capacity(7 + 64);
     out.push_str("sha256:");
     for b in hash.iter() {
