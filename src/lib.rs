@@ -19,6 +19,7 @@ pub mod api;
 pub mod engine;
 pub mod error;
 pub mod generate;
+pub mod ids;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod import;
 mod json;

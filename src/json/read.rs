@@ -19,7 +19,6 @@
 //! path, by [`check_syntax`]) — the order a reader that parses the whole text first would give.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
 
 /// Nesting deeper than this is refused (serde_json's recursion limit: 127 levels are read).
 const MAX_DEPTH: u32 = 128;
@@ -715,6 +714,13 @@ fn parse_u64(digits: &str) -> Option<u64> {
     Some(v)
 }
 
+/// `duplicate field `k`` at the first key of `keys` that repeats an earlier one.
+pub fn repeated_key(keys: &[String]) -> Option<Fault> {
+    let i = crate::ids::first_repeat(keys.iter().map(String::as_str))?;
+    let key = keys.get(i)?;
+    Some(Fault::new(format!("duplicate field `{key}`")).at_key(key))
+}
+
 /// Checks that `text` is one well-formed JSON value with no duplicate keys and nesting within
 /// the limit; the first fault in document order, with its path.
 pub fn check_syntax(text: &str) -> Result<(), Fault> {
@@ -722,13 +728,14 @@ pub fn check_syntax(text: &str) -> Result<(), Fault> {
         match p.token()? {
             Token::ArrayStart => p.array_items(|p, _| value(p)),
             Token::ObjectStart => {
-                let mut seen: HashSet<String> = HashSet::new();
-                p.object_members(|p, key| {
-                    if !seen.insert(key.to_string()) {
-                        return Err(Fault::new(format!("duplicate field `{key}`")));
-                    }
+                let mut keys: Vec<String> = Vec::new();
+                let read = p.object_members(|p, key| {
+                    keys.push(key.to_string());
                     value(p)
-                })
+                });
+                // Every key read so far came before whatever fault ended the object, so a
+                // repeat among them is the first fault.
+                repeated_key(&keys).map_or(read, Err)
             }
             _ => Ok(()),
         }

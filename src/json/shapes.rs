@@ -461,14 +461,14 @@ impl FromJson for Json {
             }
             Token::ObjectStart => {
                 let mut out: Vec<(String, Json)> = Vec::new();
-                let mut seen = std::collections::HashSet::new();
                 p.object_members(|p, key| {
-                    if !seen.insert(key.to_string()) {
-                        return Err(Fault::new(format!("duplicate field `{key}`")));
-                    }
                     out.push((key.to_string(), Json::read(p)?));
                     Ok(())
                 })?;
+                let keys: Vec<String> = out.iter().map(|(k, _)| k.clone()).collect();
+                if let Some(fault) = super::read::repeated_key(&keys) {
+                    return Err(fault);
+                }
                 Json::Object(out)
             }
         })

@@ -5,10 +5,10 @@ use super::document::*;
 use super::model::*;
 use crate::error::Error;
 use crate::error::Quoted;
+use crate::ids::first_repeat;
 use crate::limits;
 use crate::money::{builtin_minor_units, Currency, Dec, MAX_POINTS};
 use crate::time::{self, Zone};
-use std::collections::HashSet;
 
 type Result<T> = std::result::Result<T, Error>;
 
@@ -38,12 +38,9 @@ pub fn validate(doc: PolicyDocument) -> Result<Policy> {
     let (tiers_doc, levels_known) = match &doc.tiers {
         Some(t) => (
             Some(t),
-            t.levels
-                .iter()
-                .map(|l| l.id.clone())
-                .collect::<HashSet<_>>(),
+            t.levels.iter().map(|l| l.id.clone()).collect::<Vec<_>>(),
         ),
-        None => (None, HashSet::from(["member".to_string()])),
+        None => (None, vec!["member".to_string()]),
     };
     let earning = earning(&cx, doc.earning, &levels_known)?;
     let tiers = match tiers_doc {
@@ -186,7 +183,7 @@ fn strings(list: Option<Vec<String>>, path: &str) -> Result<Option<Vec<String>>>
     Ok(list)
 }
 
-fn earning(cx: &Cx, e: EarningDocument, levels: &HashSet<String>) -> Result<Earning> {
+fn earning(cx: &Cx, e: EarningDocument, levels: &[String]) -> Result<Earning> {
     let spend = cx.money(&e.spend, "earning.spend")?;
     if spend.minor <= 0 {
         return Err(err("earning.spend", "spend must be greater than 0"));
@@ -201,11 +198,11 @@ fn earning(cx: &Cx, e: EarningDocument, levels: &HashSet<String>) -> Result<Earn
         .transpose()?;
     let docs = e.rules.unwrap_or_default();
     check_len(docs.len(), limits::MAX_RULES, "earning.rules")?;
-    let mut seen = HashSet::new();
+    let repeat = first_repeat(docs.iter().map(|r| r.id.as_str()));
     let mut rules = Vec::with_capacity(docs.len());
     for (i, r) in docs.into_iter().enumerate() {
         let path = format!("earning.rules[{i}]");
-        if !seen.insert(r.id.clone()) {
+        if repeat == Some(i) {
             return Err(err(
                 &format!("{path}.id"),
                 format!("duplicate rule id {}", Quoted(&r.id)),
@@ -225,7 +222,7 @@ fn earning(cx: &Cx, e: EarningDocument, levels: &HashSet<String>) -> Result<Earn
     })
 }
 
-fn rule(cx: &Cx, r: RuleDocument, path: &str, levels: &HashSet<String>) -> Result<Rule> {
+fn rule(cx: &Cx, r: RuleDocument, path: &str, levels: &[String]) -> Result<Rule> {
     let when = condition(
         cx,
         r.when.unwrap_or_default(),
@@ -262,12 +259,7 @@ fn rule(cx: &Cx, r: RuleDocument, path: &str, levels: &HashSet<String>) -> Resul
     })
 }
 
-fn condition(
-    cx: &Cx,
-    c: ConditionDocument,
-    path: &str,
-    levels: &HashSet<String>,
-) -> Result<Condition> {
+fn condition(cx: &Cx, c: ConditionDocument, path: &str, levels: &[String]) -> Result<Condition> {
     let p = |k: &str| format!("{path}.{k}");
     let tiers = strings(c.tiers, &p("tiers"))?;
     if let Some(ts) = &tiers {
@@ -350,11 +342,11 @@ fn tiers(cx: &Cx, t: TiersDocument) -> Result<Tiers> {
         return Err(err("tiers.levels", "at least one level is required"));
     }
     check_len(t.levels.len(), limits::MAX_LEVELS, "tiers.levels")?;
-    let mut seen = HashSet::new();
+    let repeat = first_repeat(t.levels.iter().map(|l| l.id.as_str()));
     let mut levels: Vec<Level> = Vec::with_capacity(t.levels.len());
     for (i, l) in t.levels.into_iter().enumerate() {
         let path = format!("tiers.levels[{i}]");
-        if !seen.insert(l.id.clone()) {
+        if repeat == Some(i) {
             return Err(err(
                 &format!("{path}.id"),
                 format!("duplicate level id {}", Quoted(&l.id)),
@@ -521,11 +513,11 @@ fn redemption(cx: &Cx, r: RedemptionDocument) -> Result<Redemption> {
 
 fn rewards(docs: Vec<RewardDocument>, tiers: &Tiers) -> Result<Vec<Reward>> {
     check_len(docs.len(), limits::MAX_REWARDS, "rewards")?;
-    let mut seen = HashSet::new();
+    let repeat = first_repeat(docs.iter().map(|r| r.id.as_str()));
     let mut out = Vec::with_capacity(docs.len());
     for (i, r) in docs.into_iter().enumerate() {
         let path = format!("rewards[{i}]");
-        if !seen.insert(r.id.clone()) {
+        if repeat == Some(i) {
             return Err(err(
                 &format!("{path}.id"),
                 format!("duplicate reward id {}", Quoted(&r.id)),
