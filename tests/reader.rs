@@ -1,0 +1,240 @@
+//! The engine's hand-written JSON reader (src/json/read.rs, src/json/shapes.rs) against serde's
+//! derived deserializers, which the request types keep for Rust callers: both must read every
+//! request alike. Every conformance vector's policy and request, and thousands of mutations of
+//! them (a member removed, an unknown member added, a value of another type), go through both.
+//!
+//! - serde reads it: the engine's answer from the reader (`*_json`) is byte-identical to the
+//!   answer from the serde-read value (errors included);
+//! - serde refuses it: the reader refuses it too.
+//!
+//! (serde also reads an array in place of a struct, its "sequence form", which the reader
+//! refuses on purpose; no mutation here writes one.)
+
+use loyalty_engine::ledger::ReplayRequest;
+use loyalty_engine::policy::{Policy, PolicyDocument};
+use loyalty_engine::quote::QuoteRequest;
+use loyalty_engine::verify::VerifyRequest;
+use loyalty_engine::{Engine, Error};
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::path::Path;
+
+fn answer<T: Serialize>(r: Result<T, Error>) -> String {
+    match r {
+        Ok(v) => serde_json::to_string(&v).unwrap(),
+        Err(e) => e.to_json(),
+    }
+}
+
+/// Checks one request text both ways; returns whether serde read it.
+fn same<T: serde::de::DeserializeOwned>(
+    text: &str,
+    by_serde: impl Fn(T) -> String,
+    by_reader: impl Fn(&str) -> String,
+) -> bool {
+    let reader = by_reader(text);
+    match serde_json::from_str::<T>(text) {
+        Ok(v) => {
+            assert_eq!(reader, by_serde(v), "input: {text}");
+            true
+        }
+        Err(e) => {
+            assert!(
+                reader.starts_with("{\"error\":"),
+                "serde refused ({e}) but the reader answered {reader}\ninput: {text}"
+            );
+            false
+        }
+    }
+}
+
+fn check_policy(text: &str) -> bool {
+    same::<PolicyDocument>(
+        text,
+        |doc| answer(Policy::from_document(doc).and_then(|p| p.digest())),
+        |t| answer(Policy::from_json(t).and_then(|p| p.digest())),
+    )
+}
+
+/// The request without `op` and `policy`, for the engine's `*_json` calls.
+fn request_text(req: &Value) -> String {
+    let mut r = req.clone();
+    if let Some(m) = r.as_object_mut() {
+        m.remove("op");
+        m.remove("policy");
+    }
+    r.to_string()
+}
+
+fn check_request(engine: &Engine, op: &str, text: &str) -> bool {
+    match op {
+        "quote" => {
+            same::<QuoteRequest>(text, |r| answer(engine.quote(&r)), |t| engine.quote_json(t))
+        }
+        "replay" => same::<ReplayRequest>(
+            text,
+            |r| answer(engine.replay(&r)),
+            |t| engine.replay_json(t),
+        ),
+        "progress" => same::<ReplayRequest>(
+            text,
+            |r| answer(engine.progress(&r)),
+            |t| engine.progress_json(t),
+        ),
+        "verify" => same::<VerifyRequest>(
+            text,
+            |r| answer(engine.verify(&r)),
+            |t| engine.verify_json(t),
+        ),
+        _ => false,
+    }
+}
+
+/// Mutations of a JSON value: at every object, a member removed and an unknown one added; at
+/// every leaf, a value of each other type.
+fn mutations(v: &Value) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut paths = Vec::new();
+    collect(v, &mut Vec::new(), &mut paths);
+    for (path, is_object) in paths {
+        if is_object {
+            let keys: Vec<String> = get(v, &path).as_object().unwrap().keys().cloned().collect();
+            for k in keys {
+                let mut m = v.clone();
+                get_mut(&mut m, &path).as_object_mut().unwrap().remove(&k);
+                out.push(m);
+            }
+            let mut m = v.clone();
+            get_mut(&mut m, &path)
+                .as_object_mut()
+                .unwrap()
+                .insert("zz_unknown".into(), json!(1));
+            out.push(m);
+        } else {
+            for replacement in [
+                json!(null),
+                json!(true),
+                json!(-1),
+                json!(7),
+                json!(2.5),
+                json!(18446744073709551615u64),
+                json!("max"),
+                json!("x\"y"),
+                json!({}),
+            ] {
+                let mut m = v.clone();
+                *get_mut(&mut m, &path) = replacement;
+                out.push(m);
+            }
+        }
+    }
+    out
+}
+
+fn collect(v: &Value, here: &mut Vec<String>, out: &mut Vec<(Vec<String>, bool)>) {
+    match v {
+        Value::Object(m) => {
+            out.push((here.clone(), true));
+            for (k, x) in m {
+                here.push(k.clone());
+                collect(x, here, out);
+                here.pop();
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                here.push(i.to_string());
+                collect(x, here, out);
+                here.pop();
+            }
+        }
+        _ => out.push((here.clone(), false)),
+    }
+}
+
+fn get<'a>(v: &'a Value, path: &[String]) -> &'a Value {
+    path.iter().fold(v, |v, k| match v {
+        Value::Array(a) => &a[k.parse::<usize>().unwrap()],
+        _ => &v[k.as_str()],
+    })
+}
+
+fn get_mut<'a>(v: &'a mut Value, path: &[String]) -> &'a mut Value {
+    path.iter().fold(v, |v, k| match v {
+        Value::Array(a) => &mut a[k.parse::<usize>().unwrap()],
+        _ => &mut v[k.as_str()],
+    })
+}
+
+fn vectors() -> Vec<(String, Value)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
+    let mut out = Vec::new();
+    for folder in ["validate", "quote", "replay", "progress", "verify"] {
+        let mut files: Vec<_> = std::fs::read_dir(root.join(folder))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        files.sort();
+        for f in files {
+            let v: Value = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+            out.push((f.display().to_string(), v["request"].clone()));
+        }
+    }
+    out
+}
+
+#[test]
+fn reader_and_serde_agree_on_every_vector_and_its_mutations() {
+    let (mut read, mut refused) = (0, 0);
+    for (name, req) in vectors() {
+        let policy = &req["policy"];
+        let mut count = |ok: bool| if ok { read += 1 } else { refused += 1 };
+        count(check_policy(&policy.to_string()));
+        let op = req["op"].as_str().unwrap_or_default();
+        // Mutations of the policy of the first vectors only (they share their policies).
+        if name.contains("validate/") {
+            for m in mutations(policy) {
+                count(check_policy(&m.to_string()));
+            }
+        }
+        let Ok(engine) = Engine::from_json(&policy.to_string()) else {
+            continue;
+        };
+        let text = request_text(&req);
+        count(check_request(&engine, op, &text));
+        let mut plain = req.clone();
+        if let Some(m) = plain.as_object_mut() {
+            m.remove("op");
+            m.remove("policy");
+        }
+        for m in mutations(&plain) {
+            count(check_request(&engine, op, &m.to_string()));
+        }
+    }
+    eprintln!("{read} inputs read by both, {refused} refused by both");
+    assert!(
+        read > 2_000 && refused > 2_000,
+        "{read} read, {refused} refused"
+    );
+}
+
+#[test]
+fn duplicate_keys_and_syntax_faults_are_refused_by_both() {
+    let engine = Engine::from_json(
+        r#"{"schema":1,"id":"p","currency":"EUR","time_zone":"UTC","earning":{"spend":"1","points":1}}"#,
+    )
+    .unwrap();
+    let base = r#"{"member":{"id":"m","status":"active","points":0},"cart":{"id":"c","at":"2026-01-01T00:00:00Z","lines":[{"id":"a","quantity":1,"unit_price":"1"}]}}"#;
+    assert!(check_request(&engine, "quote", base));
+    for bad in [
+        base.replace(r#""id":"m","#, r#""id":"m","id":"n","#),
+        base.replace("\"quantity\":1", "\"quantity\":1,\"quantity\":2"),
+        base.replacen('}', "},", 1),
+        base.replace("]}}", "]}} x"),
+        base.replace("\"1\"}", "\"1\\u00\"}"),
+        base.replace("\"quantity\":1", "\"quantity\":1e999"),
+    ] {
+        assert!(!check_request(&engine, "quote", &bad), "{bad}");
+    }
+}
