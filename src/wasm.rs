@@ -29,6 +29,12 @@ fn start() {
     console_error_panic_hook::set_once();
 }
 
+/// The allocator (see Cargo.toml for why talc).
+// SAFETY: `TalckWasm` requires a single-threaded WebAssembly environment, which these modules
+// are (no threads, no shared memory).
+#[global_allocator]
+static ALLOCATOR: talc::TalckWasm = unsafe { talc::TalckWasm::new_global() };
+
 /// A validated policy. Not part of the public JS API: the glue wraps it in `Engine`.
 #[wasm_bindgen]
 pub struct RawEngine {
