@@ -7,7 +7,8 @@
 // wasm-bindgen --target web and --target nodejs: full/{web,nodejs} (every operation: the
 // package's main entry) and core/{web,nodejs} (`--no-default-features`: validate and quote, the
 // `loyalty-engine/core` entry). Both targets of a module produce the same .wasm binary (only the
-// JS glue differs), so the package ships ONE .wasm per module, optimized with `wasm-opt -Oz`:
+// JS glue differs), so the package ships ONE .wasm per module, optimized with `wasm-opt` (-O3 for
+// the full module, -Oz for the core one):
 //
 //   pkg/wasm/loyalty_engine_bg.wasm        the full engine
 //   pkg/wasm/loyalty_engine.js, .cjs       its wasm-bindgen glue: --target web (ESM, fetches the .wasm), --target nodejs (CJS)
@@ -30,10 +31,11 @@ if (!outDir) {
 }
 const template = path.join(root, 'pkg-template');
 const pkg = path.join(root, 'pkg');
-/** The modules: wasm-bindgen out-name → where its two outputs are. */
+/** The modules: wasm-bindgen out-name → where its two outputs are, and wasm-opt's level (the full
+ * module is optimized for speed, the core one a POS downloads for size; see Cargo.toml). */
 const MODULES = [
-  { name: 'loyalty_engine', webDir: path.join(outDir, 'full', 'web'), nodeDir: path.join(outDir, 'full', 'nodejs') },
-  { name: 'loyalty_engine_core', webDir: path.join(outDir, 'core', 'web'), nodeDir: path.join(outDir, 'core', 'nodejs') },
+  { name: 'loyalty_engine', opt: '-O3', webDir: path.join(outDir, 'full', 'web'), nodeDir: path.join(outDir, 'full', 'nodejs') },
+  { name: 'loyalty_engine_core', opt: '-Oz', webDir: path.join(outDir, 'core', 'web'), nodeDir: path.join(outDir, 'core', 'nodejs') },
 ];
 
 function fail(message) {
@@ -50,7 +52,7 @@ const wasmOpt = path.join(root, 'node_modules', '.bin', 'wasm-opt');
 if (!fs.existsSync(wasmOpt)) fail('node_modules/.bin/wasm-opt missing: run scripts/setup.sh');
 const SELF_TYPES = /^\/\* @ts-self-types=".*?" \*\/\n/;
 const built = [];
-for (const { name: NAME, webDir, nodeDir } of MODULES) {
+for (const { name: NAME, opt, webDir, nodeDir } of MODULES) {
   // 1. One .wasm for both targets.
   const webWasm = fs.readFileSync(path.join(webDir, `${NAME}_bg.wasm`));
   const nodeWasm = fs.readFileSync(path.join(nodeDir, `${NAME}_bg.wasm`));
@@ -61,7 +63,7 @@ for (const { name: NAME, webDir, nodeDir } of MODULES) {
     );
   }
 
-  // 2. wasm-opt -Oz (binaryen from npm: node_modules/.bin/wasm-opt).
+  // 2. wasm-opt (binaryen from npm: node_modules/.bin/wasm-opt).
   // The features Rust enables by default for wasm32-unknown-unknown; enabling a feature only
   // allows wasm-opt to keep/use it. Node 18+ and current browsers support all of them.
   const features = [
@@ -77,7 +79,7 @@ for (const { name: NAME, webDir, nodeDir } of MODULES) {
   execFileSync(
     wasmOpt,
     [
-      '-Oz',
+      opt,
       ...features,
       '--strip-debug',
       '--strip-producers',

@@ -45,10 +45,11 @@ for module in full core; do
       cargo build --release --target wasm32-unknown-unknown --lib --no-default-features \
       -Zbuild-std=std,panic_abort --target-dir target/core
   else
+    # Every operation, built for speed (profile wasm-full, opt-level "s"; see Cargo.toml).
     name=loyalty_engine
-    wasm="target/wasm32-unknown-unknown/release/loyalty_engine.wasm"
-    step "cargo build --release --target wasm32-unknown-unknown --lib (full module)"
-    cargo build --release --target wasm32-unknown-unknown --lib
+    wasm="target/wasm32-unknown-unknown/wasm-full/loyalty_engine.wasm"
+    step "cargo build --profile wasm-full --target wasm32-unknown-unknown --lib (full module)"
+    cargo build --profile wasm-full --target wasm32-unknown-unknown --lib
   fi
 
   step "wasm-bindgen --target web / --target nodejs ($module module)"

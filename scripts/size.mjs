@@ -45,7 +45,7 @@ const version = JSON.parse(fs.readFileSync(path.join(root, 'pkg', 'package.json'
 const report = [
   `## Wasm size (loyalty-engine ${version})`,
   '',
-  '| entry | module (wasm-opt -Oz, tz data included) | raw | gzip -9 | brotli |',
+  '| entry | module (after wasm-opt, tz data included) | raw | gzip -9 | brotli |',
   '| --- | --- | ---: | ---: | ---: |',
   ...MODULES.map(
     (m) =>
