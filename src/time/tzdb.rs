@@ -9,7 +9,7 @@
 //! or garbled input and never panics, whatever bytes it is given.
 
 /// First bytes of a table; the last byte is the format version.
-pub const MAGIC: [u8; 4] = *b"LTZ\x01";
+pub const MAGIC: [u8; 4] = *b"LTZ\x02";
 
 /// At most this many distinct UTC offsets per zone (the largest real zone has far fewer).
 pub const MAX_ZONE_OFFSETS: usize = 16;
@@ -66,33 +66,6 @@ impl<'a> Reader<'a> {
     fn zigzag(&mut self) -> Option<i64> {
         let v = self.varint()?;
         Some(((v >> 1) as i64) ^ -((v & 1) as i64))
-    }
-}
-
-/// Reads little-endian bit fields, least significant bit first.
-#[derive(Clone, Copy)]
-struct BitReader<'a> {
-    buf: &'a [u8],
-    bit: usize,
-}
-
-impl BitReader<'_> {
-    fn read(&mut self, n: u32) -> Option<u64> {
-        if n > 56 {
-            return None;
-        }
-        let mut v: u64 = 0;
-        let mut got = 0u32;
-        while got < n {
-            let byte = *self.buf.get(self.bit / 8)?;
-            let off = (self.bit % 8) as u32;
-            let take = (8 - off).min(n - got);
-            let bits = (u64::from(byte) >> off) & ((1u64 << take) - 1);
-            v |= bits << got;
-            got += take;
-            self.bit += take as usize;
-        }
-        Some(v)
     }
 }
 
@@ -303,9 +276,9 @@ impl<'a> Iterator for NameIter<'a> {
     }
 }
 
-/// One decoded zone: its offsets, the bit-packed explicit transitions, and the optional
-/// recurring rule that takes over at the last explicit transition. `Copy` and self-contained
-/// (borrows only the table bytes), so a `Zone` can carry it around for free.
+/// One decoded zone: its offsets, the explicit transitions, and the optional recurring rule
+/// that takes over at the last explicit transition. `Copy` and self-contained (borrows only the
+/// table bytes), so a `Zone` can carry it around for free.
 #[derive(Clone, Copy, Debug)]
 pub struct ZoneData<'a> {
     offsets: [i32; MAX_ZONE_OFFSETS],
@@ -314,9 +287,9 @@ pub struct ZoneData<'a> {
     n_trans: u32,
     unit: i64,
     first: i64,
-    dbits: u8,
-    ibits: u8,
-    bits: &'a [u8],
+    /// The gaps between transitions (varints, in `unit`s), then one offset index per transition.
+    gaps: &'a [u8],
+    indexes: &'a [u8],
     rule: Option<Rule>,
     /// Instant of the last explicit transition (`i64::MIN` when there is none).
     tail_start: i64,
@@ -344,18 +317,19 @@ impl<'a> ZoneData<'a> {
             return None;
         }
         let n_trans = u32::try_from(r.varint()?).ok()?;
-        let ibits = bits_for(u32::from(n_offsets) - 1);
-        let (mut unit, mut first, mut dbits, mut bits) = (1i64, 0i64, 0u8, &[][..]);
+        let (mut unit, mut first, mut gaps, mut indexes) = (1i64, 0i64, &[][..], &[][..]);
         if n_trans > 0 {
             unit = i64::try_from(r.varint()?).ok()?;
             first = i64::try_from(r.varint()?).ok()?;
-            dbits = r.u8()?;
-            if unit == 0 || unit > 86_400 || first > CLAMP || dbits > 40 {
+            if unit == 0 || unit > 86_400 || first > CLAMP {
                 return None;
             }
-            let total =
-                u64::from(ibits) + u64::from(n_trans - 1) * (u64::from(dbits) + u64::from(ibits));
-            bits = r.bytes(usize::try_from(total.div_ceil(8)).ok()?)?;
+            let start = r.pos;
+            for _ in 1..n_trans {
+                r.varint()?;
+            }
+            gaps = table.bytes.get(start..r.pos)?;
+            indexes = r.bytes(usize::try_from(n_trans).ok()?)?;
         }
         let rule = if flags & 1 == 1 {
             let a_idx = r.u8()?;
@@ -378,9 +352,8 @@ impl<'a> ZoneData<'a> {
             n_trans,
             unit,
             first,
-            dbits,
-            ibits,
-            bits,
+            gaps,
+            indexes,
             rule,
             tail_start: i64::MIN,
             tail_index: initial,
@@ -405,17 +378,13 @@ impl<'a> ZoneData<'a> {
     /// `None` item marks corrupt data.
     fn transitions(&self) -> TransIter<'a> {
         TransIter {
-            bits: BitReader {
-                buf: self.bits,
-                bit: 0,
-            },
+            gaps: Reader::at(self.gaps, 0),
+            indexes: self.indexes.iter(),
             left: self.n_trans,
             at: 0,
             started: false,
             unit: self.unit,
             first: self.first,
-            dbits: u32::from(self.dbits),
-            ibits: u32::from(self.ibits),
         }
     }
 
@@ -450,14 +419,13 @@ impl<'a> ZoneData<'a> {
 }
 
 struct TransIter<'a> {
-    bits: BitReader<'a>,
+    gaps: Reader<'a>,
+    indexes: core::slice::Iter<'a, u8>,
     left: u32,
     at: i64,
     started: bool,
     unit: i64,
     first: i64,
-    dbits: u32,
-    ibits: u32,
 }
 
 impl Iterator for TransIter<'_> {
@@ -470,11 +438,11 @@ impl Iterator for TransIter<'_> {
         self.left -= 1;
         let step = (|| {
             let units = if self.started {
-                i64::try_from(self.bits.read(self.dbits)?).ok()?
+                i64::try_from(self.gaps.varint()?).ok()?
             } else {
                 self.first
             };
-            let idx = u8::try_from(self.bits.read(self.ibits)?).ok()?;
+            let idx = *self.indexes.next()?;
             let at = self.at.checked_add(units.checked_mul(self.unit)?)?;
             Some((at, idx))
         })();
@@ -503,9 +471,4 @@ fn read_spec(r: &mut Reader<'_>) -> Option<RuleSpec> {
         time: i32::try_from(r.zigzag()?).ok()?,
     };
     spec.is_valid().then_some(spec)
-}
-
-/// Number of bits needed to store values `0..=max`.
-pub fn bits_for(max: u32) -> u8 {
-    (32 - max.leading_zeros()) as u8
 }

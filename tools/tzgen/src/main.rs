@@ -4,7 +4,7 @@
 //! the generator takes the UTC offset changes from 1970-01-01T00:00:00Z up to 2200-01-01T00:00:00Z,
 //! merges names whose data is identical over that range (links and zones that agree since 1970),
 //! derives a recurring yearly rule from the last transitions where one reproduces the tail
-//! exactly, bit-packs the remaining explicit transitions, and finally decodes the written table
+//! exactly, writes the remaining explicit transitions (gaps as varints, then offset indexes), and finally decodes the written table
 //! with the engine's own decoder (`src/time/tzdb.rs`, included below) and checks every zone name
 //! against the reference at every transition (±1 s) and at weekly samples. Any mismatch aborts.
 //!
@@ -19,9 +19,7 @@ use std::path::PathBuf;
 
 use jiff::tz::TimeZoneDatabase;
 use jiff::Timestamp;
-use tzdb::{
-    bits_for, civil_from_days, days_from_civil, weekday_of_days, Rule, RuleSpec, Table, MAGIC,
-};
+use tzdb::{civil_from_days, days_from_civil, weekday_of_days, Rule, RuleSpec, Table, MAGIC};
 
 /// 1970-01-01T00:00:00Z.
 const START: i64 = 0;
@@ -170,26 +168,6 @@ fn zigzag(out: &mut Vec<u8>, v: i64) {
     varint(out, ((v << 1) ^ (v >> 63)) as u64);
 }
 
-struct BitWriter {
-    bytes: Vec<u8>,
-    bit: usize,
-}
-
-impl BitWriter {
-    fn put(&mut self, v: u64, n: u32) {
-        assert!(n == 64 || v >> n == 0, "value {v} does not fit {n} bits");
-        for i in 0..n {
-            if self.bit.is_multiple_of(8) {
-                self.bytes.push(0);
-            }
-            if (v >> i) & 1 == 1 {
-                *self.bytes.last_mut().unwrap() |= 1 << (self.bit % 8);
-            }
-            self.bit += 1;
-        }
-    }
-}
-
 fn spec_bytes(out: &mut Vec<u8>, s: &RuleSpec) {
     let packed = u16::from(s.month) | (u16::from(s.week) << 4) | (u16::from(s.weekday) << 7);
     out.extend_from_slice(&packed.to_le_bytes());
@@ -227,26 +205,14 @@ fn encode_zone(d: &Data, pool: &[i32], out: &mut Vec<u8>, stats: &mut Stats) {
     if let Some(&(t0, _)) = explicit.first() {
         let deltas: Vec<i64> = explicit.windows(2).map(|w| w[1].0 - w[0].0).collect();
         let unit = deltas.iter().fold(gcd(t0, 86_400), |g, &x| gcd(g, x));
-        let max_delta = deltas.iter().map(|&x| x / unit).max().unwrap_or(0);
-        let dbits = if max_delta == 0 {
-            0
-        } else {
-            64 - (max_delta as u64).leading_zeros()
-        };
-        let ibits = u32::from(bits_for(offsets.len() as u32 - 1));
         varint(out, unit as u64);
         varint(out, (t0 / unit) as u64);
-        out.push(dbits as u8);
-        let mut w = BitWriter {
-            bytes: Vec::new(),
-            bit: 0,
-        };
-        w.put(u64::from(local(explicit[0].1)), ibits);
-        for (i, &(_, o)) in explicit.iter().enumerate().skip(1) {
-            w.put((deltas[i - 1] / unit) as u64, dbits);
-            w.put(u64::from(local(o)), ibits);
+        for d in &deltas {
+            varint(out, (d / unit) as u64);
         }
-        out.extend_from_slice(&w.bytes);
+        for &(_, o) in explicit {
+            out.push(local(o));
+        }
     }
     stats.explicit_total += explicit.len();
     match &rule {
