@@ -1,9 +1,10 @@
-//! Finding a repeated id or key: the engine's one duplicate check.
+//! Sets of ids and keys, and orderings by rank, without hashing.
 //!
-//! Why not a `HashSet`: hashing (SipHash with random keys, the table) is ~8 KB of the Wasm
-//! module, and the engine only ever asks "which element first repeats an earlier one?" for
-//! lists it already holds. Sorting `(key, position)` pairs answers that in O(n log n) with one
-//! sort instantiation shared by every caller.
+//! Why not `HashSet`: hashing (SipHash with random keys, the table) is ~8 KB of the Wasm
+//! module, and the engine only asks "which element first repeats an earlier one?" and "is this
+//! category listed?" of lists it already holds. Sorted `(key, position)` pairs answer both in
+//! O(n log n) / O(log n), and every caller shares one sort instantiation (module size again);
+//! [`ranked`] is the one ordering by number.
 
 /// The position of the first element equal to an earlier one (in list order), if any.
 ///
@@ -13,14 +14,10 @@
 /// assert_eq!(first_repeat(["a", "b"]), None);
 /// ```
 pub fn first_repeat<'a>(keys: impl IntoIterator<Item = &'a str>) -> Option<usize> {
-    let mut order: Vec<(&str, usize)> = keys.into_iter().zip(0..).collect();
-    if order.len() < 2 {
-        return None;
-    }
+    let set = StrSet::new(keys);
     // Within a run of equal keys positions ascend: the run's second element is that key's
     // first repeat.
-    order.sort_unstable();
-    order
+    set.0
         .windows(2)
         .filter_map(|w| match w {
             [(a, _), (b, i)] if a == b => Some(*i),
@@ -29,9 +26,52 @@ pub fn first_repeat<'a>(keys: impl IntoIterator<Item = &'a str>) -> Option<usize
         .min()
 }
 
+/// A set of strings for membership tests: sorted `(string, position)` pairs.
+pub struct StrSet<'a>(Vec<(&'a str, usize)>);
+
+impl<'a> StrSet<'a> {
+    pub fn new(keys: impl IntoIterator<Item = &'a str>) -> StrSet<'a> {
+        let mut pairs: Vec<(&str, usize)> = keys.into_iter().zip(0..).collect();
+        pairs.sort_unstable();
+        StrSet(pairs)
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        self.0.binary_search_by(|(k, _)| (*k).cmp(key)).is_ok()
+    }
+}
+
+/// Positions of `keys` from the largest key to the smallest, equal keys in position order
+/// (what a stable sort by descending key gives).
+///
+/// ```
+/// assert_eq!(loyalty_engine::ids::ranked(&[5, 9, 5, 1]), vec![1, 0, 2, 3]);
+/// ```
+pub fn ranked(keys: &[i128]) -> Vec<usize> {
+    let mut order: Vec<(core::cmp::Reverse<i128>, usize)> = keys
+        .iter()
+        .map(|&k| core::cmp::Reverse(k))
+        .zip(0..)
+        .collect();
+    order.sort_unstable();
+    order.into_iter().map(|(_, i)| i).collect()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::first_repeat;
+    use super::{first_repeat, ranked, StrSet};
+
+    #[test]
+    fn sets_and_ranks() {
+        let s = StrSet::new(["shoes", "bags", "hats", "bags"]);
+        assert!(
+            s.contains("bags") && s.contains("hats") && !s.contains("socks") && !s.contains("")
+        );
+        assert!(!StrSet::new([]).contains("x"));
+        assert_eq!(ranked(&[]), Vec::<usize>::new());
+        assert_eq!(ranked(&[3, 3, 3]), vec![0, 1, 2]);
+        assert_eq!(ranked(&[1, 7, 7, -2, 9]), vec![4, 1, 2, 0, 3]);
+    }
 
     #[test]
     fn first_repeat_in_list_order() {

@@ -22,10 +22,8 @@ pub fn allocate(amount: i64, weights: &[i64]) -> Vec<i64> {
         given += p / total;
     }
     let mut leftover = amount - given; // < number of lines with a positive remainder
-    let mut order: Vec<(usize, i128)> = remainders.into_iter().enumerate().collect();
-    // Largest remainder first; a stable sort keeps earlier lines first among ties.
-    order.sort_by_key(|&(_, r)| std::cmp::Reverse(r));
-    for (i, _) in order {
+                                       // Largest remainder first, earlier lines first among ties.
+    for i in crate::ids::ranked(&remainders) {
         if leftover == 0 {
             break;
         }

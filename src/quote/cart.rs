@@ -6,7 +6,6 @@ use crate::error::Quoted;
 use crate::limits;
 use crate::money::{Currency, MAX_POINTS};
 use crate::time::Instant;
-use std::collections::HashSet;
 
 /// A cart line with its amounts in minor units.
 #[derive(Clone, Debug)]
@@ -45,7 +44,11 @@ pub fn check<'a>(
         ));
     }
     // Paths are written only for an error: this runs for every replayed purchase.
-    let mut seen = HashSet::new();
+    let repeat = if cart.lines.len() > 16 {
+        crate::ids::first_repeat(cart.lines.iter().map(|l| l.id.as_str()))
+    } else {
+        None
+    };
     let mut lines = Vec::with_capacity(cart.lines.len());
     let mut subtotal: i64 = 0;
     for (i, l) in cart.lines.iter().enumerate() {
@@ -53,7 +56,7 @@ pub fn check<'a>(
         let duplicate = if cart.lines.len() <= 16 {
             cart.lines.iter().take(i).any(|x| x.id == l.id)
         } else {
-            !seen.insert(l.id.as_str())
+            repeat == Some(i)
         };
         if duplicate {
             return Err(Error::invalid_request(

@@ -2,10 +2,10 @@
 //! selectors pick the lines it applies to.
 
 use super::cart::{CheckedCart, PricedLine};
+use crate::ids::StrSet;
 use crate::policy::document::Weekday;
 use crate::policy::{Condition, Policy};
 use chrono::Datelike;
-use std::collections::HashSet;
 
 /// Whether every order gate present holds. `tier` is the member's level id when the member is
 /// active (for other members `tiers` gates never hold).
@@ -50,15 +50,15 @@ pub fn has_selectors(c: &Condition) -> bool {
 /// of categories or skus and a cart may hold a thousand lines, and scanning every list for
 /// every line and rule took seconds on a large (valid) request.
 pub struct Selectors<'a> {
-    categories: Option<HashSet<&'a str>>,
-    skus: Option<HashSet<&'a str>>,
+    categories: Option<StrSet<'a>>,
+    skus: Option<StrSet<'a>>,
 }
 
 impl<'a> Selectors<'a> {
     pub fn of(c: &'a Condition) -> Selectors<'a> {
         let set = |l: &'a Option<Vec<String>>| {
             l.as_ref()
-                .map(|v| v.iter().map(String::as_str).collect::<HashSet<&str>>())
+                .map(|v| StrSet::new(v.iter().map(String::as_str)))
         };
         Selectors {
             categories: set(&c.categories),
@@ -73,7 +73,7 @@ impl<'a> Selectors<'a> {
     }
 }
 
-fn in_set(set: &Option<HashSet<&str>>, value: Option<&str>) -> bool {
+fn in_set(set: &Option<StrSet>, value: Option<&str>) -> bool {
     match set {
         None => true,
         Some(s) => value.is_some_and(|v| s.contains(v)),

@@ -8,7 +8,6 @@ use crate::error::Error;
 use crate::money::{div_round, Dec, MAX_POINTS};
 use crate::policy::document::EarnBasis;
 use crate::policy::{Effect, Policy};
-use std::collections::HashSet;
 
 /// The outcome of earning for one order.
 pub struct Earned {
@@ -41,7 +40,7 @@ pub struct EarnInput<'a, 'c> {
 pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
     let e = &policy.earning;
     let lines = &input.cart.lines;
-    let excluded: HashSet<&str> = e.exclude_categories.iter().map(String::as_str).collect();
+    let excluded = crate::ids::StrSet::new(e.exclude_categories.iter().map(String::as_str));
     let earning_line = |l: &PricedLine| !l.category.is_some_and(|c| excluded.contains(c));
     let basis: Vec<i64> = lines
         .iter()
@@ -181,10 +180,17 @@ pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
             }
         }
     }
-    // Priority descending, then policy order.
-    applied.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
-    let applied = applied
+    // Priority descending, then policy order: one key, priority × 2^32 − rule index (indexes
+    // are far below 2^32).
+    let keys: Vec<i128> = applied
+        .iter()
+        .map(|a| (i128::from(a.0) << 32) - a.1 as i128)
+        .collect();
+    let order = crate::ids::ranked(&keys);
+    let mut applied: Vec<Option<_>> = applied.into_iter().map(Some).collect();
+    let applied = order
         .into_iter()
+        .filter_map(|i| applied.get_mut(i).and_then(Option::take))
         .filter_map(|(_, index, lines, effect)| {
             e.rules.get(index).map(|r| AppliedRule {
                 rule: r.id.clone(),
