@@ -17,7 +17,7 @@ use crate::member::MemberStatus;
 use crate::money::MAX_POINTS;
 use crate::policy::document::TierMetric;
 use crate::policy::{Expiry, Policy};
-use crate::quote::RedeemMode;
+use crate::quote::{CheckedCart, RedeemMode};
 use crate::tiers::{self, Qualifying, TierState};
 use crate::time::Instant;
 use std::collections::{HashMap, HashSet};
@@ -97,11 +97,22 @@ pub struct State<'p> {
     scratch_groups: Vec<(Instant, Instant)>,
 }
 
-pub(super) fn pts(v: i128, path: &str) -> Result<i64, Error> {
+pub(super) fn pts(v: i128, path: impl std::fmt::Display) -> Result<i64, Error> {
     i64::try_from(v)
         .ok()
         .filter(|v| (-MAX_POINTS..=MAX_POINTS).contains(v))
-        .ok_or_else(|| Error::overflow(path))
+        .ok_or_else(|| Error::overflow(path.to_string()))
+}
+
+/// `events[i]`, the path of an event, written only when an error needs it (the replay
+/// applies every event).
+#[derive(Clone, Copy, Debug)]
+pub struct EventPath(pub usize);
+
+impl std::fmt::Display for EventPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "events[{}]", self.0)
+    }
 }
 
 impl<'p> State<'p> {
@@ -137,13 +148,13 @@ impl<'p> State<'p> {
     }
 
     /// The qualifying value of the window ending at `t`.
-    pub fn value_at(&self, t: Instant, path: &str) -> Result<i64, Error> {
+    pub fn value_at(&self, t: Instant, path: impl std::fmt::Display) -> Result<i64, Error> {
         self.qualifying
             .value(
                 tiers::window_at(self.policy, t),
                 tiers::metric_max(self.policy),
             )
-            .ok_or_else(|| Error::overflow(path))
+            .ok_or_else(|| Error::overflow(path.to_string()))
     }
 
     /// The value a review at `r` judges, from the entries known now.
@@ -325,7 +336,7 @@ impl<'p> State<'p> {
     }
 
     /// Moves up to the highest level qualified for at `t`; true when the tier changed.
-    fn upgrade(&mut self, t: Instant, path: &str) -> Result<bool, Error> {
+    fn upgrade(&mut self, t: Instant, path: impl std::fmt::Display) -> Result<bool, Error> {
         let value = self.value_at(t, path)?;
         let to = tiers::qualified_level(self.policy, value);
         if to > self.tier.tier {
@@ -405,13 +416,23 @@ impl<'p> State<'p> {
 
     /// Applies one event at its instant (the clock has been advanced to it).
     pub fn apply(&mut self, e: &Checked) -> Result<(), Error> {
-        let p = format!("events[{}]", e.index);
+        self.apply_checked(e, None)
+    }
+
+    /// [`State::apply`], with a purchase's cart already checked (`cart`, from
+    /// [`super::request::check_keeping`]) so that it is not checked again.
+    pub fn apply_checked(&mut self, e: &Checked, cart: Option<&CheckedCart>) -> Result<(), Error> {
+        let p = EventPath(e.index);
         let before = i128::from(self.lots.available()) + i128::from(self.lots.pending());
         let mut shortfall = None;
         match &e.body {
-            Body::Purchase { cart, redeem, earn } => self.purchase(e, &p, cart, *redeem, *earn)?,
+            Body::Purchase {
+                cart: c,
+                redeem,
+                earn,
+            } => self.purchase(e, p, c, cart, *redeem, *earn)?,
             Body::Refund { order_id, lines } => {
-                shortfall = self.refund(e, &p, order_id, lines.as_deref())?;
+                shortfall = self.refund(e, p, order_id, lines.as_deref())?;
             }
             Body::Adjust {
                 points,
@@ -427,7 +448,7 @@ impl<'p> State<'p> {
                 }
                 self.totals.adjusted = pts(
                     i128::from(self.totals.adjusted) + i128::from(points),
-                    &format!("{p}.points"),
+                    format_args!("{p}.points"),
                 )?;
                 if *counts_for_tier && self.policy.tiers.metric == TierMetric::Points {
                     self.qualifying.push(e.at, points);
@@ -438,7 +459,7 @@ impl<'p> State<'p> {
                 self.credit(*points, e.at, e.at, expiry, None);
                 self.opening = pts(
                     i128::from(self.opening) + i128::from(*points),
-                    &format!("{p}.points"),
+                    format_args!("{p}.points"),
                 )?;
             }
             Body::SetTier { tier, locked_until } => {
@@ -456,15 +477,15 @@ impl<'p> State<'p> {
                 self.tier.locked_until = *locked_until;
             }
             Body::Status(s) => self.status = *s,
-            Body::RedeemReward { reward } => self.redeem_reward(e, &p, *reward)?,
+            Body::RedeemReward { reward } => self.redeem_reward(e, p, *reward)?,
         }
-        self.upgrade(e.at, &p)?;
+        self.upgrade(e.at, p)?;
         // A lot credited exactly at its announcement instant is announced at once: the notice
         // is not before the lot was earned (§7.23).
         self.announce(e.at);
         let after = i128::from(self.lots.available()) + i128::from(self.lots.pending());
-        self.check_ranges(&p)?;
-        let delta = pts(after - before, &p)?;
+        self.check_ranges(p)?;
+        let delta = pts(after - before, p)?;
         self.row(
             Some(e.id.as_str()),
             e.body.kind().as_str(),
@@ -476,7 +497,7 @@ impl<'p> State<'p> {
     }
 
     /// Balances and totals stay within the points range (§7.7), so later sums cannot overflow.
-    fn check_ranges(&self, p: &str) -> Result<(), Error> {
+    fn check_ranges(&self, p: EventPath) -> Result<(), Error> {
         let lots: i128 = self.lots.lots.iter().map(|l| i128::from(l.points)).sum();
         let t = &self.totals;
         let all = [
@@ -488,7 +509,7 @@ impl<'p> State<'p> {
             i128::from(t.clawed_back),
         ];
         if all.iter().any(|v| v.abs() > i128::from(MAX_POINTS)) {
-            return Err(Error::overflow(p));
+            return Err(Error::overflow(p.to_string()));
         }
         Ok(())
     }

@@ -5,7 +5,7 @@
 //! Why a module of its own: refunds are cumulative and touch every part of the ledger (lots,
 //! debt, totals, qualification); keeping the whole rule in one place keeps it checkable.
 
-use super::clock::{pts, State};
+use super::clock::{pts, EventPath, State};
 use super::expiry::lot_expiry;
 use super::request::{Checked, RefundLine};
 use crate::error::{Error, ErrorCode};
@@ -17,7 +17,7 @@ impl State<'_> {
     pub(super) fn refund(
         &mut self,
         e: &Checked,
-        p: &str,
+        p: EventPath,
         order_id: &str,
         lines: Option<&[RefundLine]>,
     ) -> Result<Option<i64>, Error> {
@@ -90,7 +90,7 @@ impl State<'_> {
                     let total = i128::from(order.redeemed_points)
                         .checked_mul(num)
                         .and_then(|n| div_round(n, den, Rounding::Floor))
-                        .ok_or_else(|| Error::overflow(p))?;
+                        .ok_or_else(|| Error::overflow(p.to_string()))?;
                     pts(total - i128::from(order.returned), p)?.max(0)
                 }
                 None => 0,

@@ -14,7 +14,7 @@ use crate::error::{Error, ErrorCode};
 use crate::member::MemberStatus;
 use crate::money::MAX_POINTS;
 use crate::policy::Policy;
-use crate::quote::{Cart, CartLine, RedeemPoints};
+use crate::quote::{Cart, CartAmounts, CartLine, RedeemPoints};
 use crate::time::Instant;
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -232,6 +232,17 @@ fn time(s: &str, path: &str) -> Result<Instant, Error> {
 /// Checks the member, `as_of` and every event without replaying. Member and `as_of` faults are
 /// returned at once; the first event fault is kept in [`CheckedRequest::fault`].
 pub fn check(policy: &Policy, req: &ReplayRequest) -> Result<CheckedRequest, Error> {
+    check_keeping(policy, req, &mut Vec::new())
+}
+
+/// [`check`], keeping each purchase's checked amounts in `carts` (by event index; `None` for
+/// other events): a replay prices the order from them instead of checking its cart again.
+pub fn check_keeping(
+    policy: &Policy,
+    req: &ReplayRequest,
+    carts: &mut Vec<Option<CartAmounts>>,
+) -> Result<CheckedRequest, Error> {
+    carts.clear();
     let joined_at = time(&req.member.joined_at, "member.joined_at")?;
     if req.events.len() > MAX_EVENTS {
         return Err(Error::new(
@@ -243,10 +254,22 @@ pub fn check(policy: &Policy, req: &ReplayRequest) -> Result<CheckedRequest, Err
     let as_of = time(&req.as_of, "as_of");
     let mut events = Vec::with_capacity(req.events.len());
     let mut fault = None;
+    // Ids seen so far: a short history is scanned (no hashing), a long one uses a set.
     let mut ids = HashSet::new();
     for (i, e) in req.events.iter().enumerate() {
-        match check_event(policy, i, e, joined_at, &mut ids) {
-            Ok(c) => events.push(c),
+        let seen = if i < 32 {
+            req.events.iter().take(i).any(|x| x.id == e.id)
+        } else {
+            if i == 32 {
+                ids.extend(req.events.iter().take(32).map(|x| x.id.as_str()));
+            }
+            !ids.insert(e.id.as_str())
+        };
+        match check_event(policy, i, e, joined_at, seen) {
+            Ok((c, amounts)) => {
+                events.push(c);
+                carts.push(amounts);
+            }
             Err(err) => {
                 fault = Some((i, err));
                 break;
@@ -273,22 +296,22 @@ pub fn check(policy: &Policy, req: &ReplayRequest) -> Result<CheckedRequest, Err
     })
 }
 
-fn check_event<'e>(
+fn check_event(
     policy: &Policy,
     i: usize,
-    e: &'e Event,
+    e: &Event,
     joined_at: Instant,
-    ids: &mut HashSet<&'e str>,
-) -> Result<Checked, Error> {
-    let p = format!("events[{i}]");
-    if !ids.insert(e.id.as_str()) {
+    duplicate: bool,
+) -> Result<(Checked, Option<CartAmounts>), Error> {
+    // The path is written only for an error: this runs for every event.
+    let p = EventPath(i);
+    if duplicate {
         return Err(Error::new(
             ErrorCode::DuplicateEventId,
             format!("{p}.id"),
             format!("event id {:?} is used by an earlier event", e.id),
         ));
     }
-    // The path is written only for an error: this runs for every event.
     let at = Instant::parse_rfc3339(&e.at)
         .map_err(|err| Error::invalid_request(format!("{p}.at"), format!("{:?}: {err}", e.at)))?;
     if at < joined_at {
@@ -350,7 +373,9 @@ fn check_event<'e>(
         T::Purchase => {
             let c = e.cart.as_ref().ok_or_else(|| missing("cart"))?;
             if let Some(cat) = &c.at {
-                let cart_at = time(cat, &format!("{p}.cart.at"))?;
+                let cart_at = Instant::parse_rfc3339(cat).map_err(|err| {
+                    Error::invalid_request(format!("{p}.cart.at"), format!("{cat:?}: {err}"))
+                })?;
                 if cart_at != at {
                     return Err(Error::invalid_request(
                         format!("{p}.cart.at"),
@@ -375,13 +400,23 @@ fn check_event<'e>(
                     })
                     .collect(),
             };
-            crate::quote::check_cart(&cart, &policy.currency, "cart")
-                .map_err(|err| err.within(&p))?;
-            Body::Purchase {
-                cart: std::rc::Rc::new(cart),
-                redeem: e.redeem_points.unwrap_or_default(),
-                earn: e.earn.unwrap_or(true),
-            }
+            // The cart's `at` is the event's, parsed above.
+            let amounts = crate::quote::check_cart_at(&cart, at, &policy.currency, "cart")
+                .map_err(|err| err.within(&p.to_string()))?
+                .amounts();
+            return Ok((
+                Checked {
+                    index: i,
+                    id: e.id.clone(),
+                    at,
+                    body: Body::Purchase {
+                        cart: std::rc::Rc::new(cart),
+                        redeem: e.redeem_points.unwrap_or_default(),
+                        earn: e.earn.unwrap_or(true),
+                    },
+                },
+                Some(amounts),
+            ));
         }
         T::Refund => {
             let order_id = e.order_id.clone().ok_or_else(|| missing("order_id"))?;
@@ -409,7 +444,9 @@ fn check_event<'e>(
             let expires_at = match &e.expires_at {
                 None => None,
                 Some(s) => {
-                    let x = time(s, &format!("{p}.expires_at"))?;
+                    let x = Instant::parse_rfc3339(s).map_err(|err| {
+                        Error::invalid_request(format!("{p}.expires_at"), format!("{s:?}: {err}"))
+                    })?;
                     if x <= at {
                         return Err(Error::invalid_request(
                             format!("{p}.expires_at"),
@@ -432,7 +469,9 @@ fn check_event<'e>(
             })?;
             let locked_until = match &e.locked_until {
                 None => None,
-                Some(s) => Some(time(s, &format!("{p}.locked_until"))?),
+                Some(s) => Some(Instant::parse_rfc3339(s).map_err(|err| {
+                    Error::invalid_request(format!("{p}.locked_until"), format!("{s:?}: {err}"))
+                })?),
             };
             Body::SetTier { tier, locked_until }
         }
@@ -453,10 +492,23 @@ fn check_event<'e>(
             Body::RedeemReward { reward }
         }
     };
-    Ok(Checked {
-        index: i,
-        id: e.id.clone(),
-        at,
-        body,
-    })
+    Ok((
+        Checked {
+            index: i,
+            id: e.id.clone(),
+            at,
+            body,
+        },
+        None,
+    ))
+}
+
+/// `events[i]`, written only when an error needs it.
+#[derive(Clone, Copy)]
+struct EventPath(usize);
+
+impl std::fmt::Display for EventPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "events[{}]", self.0)
+    }
 }

@@ -27,6 +27,53 @@ pub struct CheckedCart<'a> {
     pub subtotal: i64,
 }
 
+/// A checked cart's amounts, owned: what a replay keeps so that pricing the order does not
+/// check the cart again ([`CheckedCart::from_amounts`]).
+#[derive(Clone, Debug)]
+pub struct CartAmounts {
+    pub at: Instant,
+    /// Per line: unit price and subtotal (minor units).
+    pub lines: Vec<(i64, i64)>,
+    pub subtotal: i64,
+}
+
+impl<'a> CheckedCart<'a> {
+    /// The amounts, to rebuild the checked cart later without checking it again.
+    pub fn amounts(&self) -> CartAmounts {
+        CartAmounts {
+            at: self.at,
+            lines: self
+                .lines
+                .iter()
+                .map(|l| (l.unit_price, l.subtotal))
+                .collect(),
+            subtotal: self.subtotal,
+        }
+    }
+
+    /// The checked cart of `cart` from the amounts its check gave ([`CheckedCart::amounts`]).
+    pub fn from_amounts(cart: &'a Cart, a: &CartAmounts) -> CheckedCart<'a> {
+        CheckedCart {
+            cart,
+            at: a.at,
+            lines: cart
+                .lines
+                .iter()
+                .zip(&a.lines)
+                .map(|(l, &(unit_price, subtotal))| PricedLine {
+                    id: &l.id,
+                    sku: l.sku.as_deref(),
+                    category: l.category.as_deref(),
+                    quantity: l.quantity,
+                    unit_price,
+                    subtotal,
+                })
+                .collect(),
+            subtotal: a.subtotal,
+        }
+    }
+}
+
 /// Validates the cart in document order; `path` is where the cart sits in the request.
 pub fn check<'a>(
     cart: &'a Cart,
@@ -35,6 +82,16 @@ pub fn check<'a>(
 ) -> Result<CheckedCart<'a>, Error> {
     let at = Instant::parse_rfc3339(&cart.at)
         .map_err(|e| Error::invalid_request(format!("{path}.at"), format!("{:?}: {e}", cart.at)))?;
+    check_at(cart, at, currency, path)
+}
+
+/// [`check`] of a cart whose `at` is already parsed (`at`).
+pub fn check_at<'a>(
+    cart: &'a Cart,
+    at: Instant,
+    currency: &Currency,
+    path: &str,
+) -> Result<CheckedCart<'a>, Error> {
     if cart.lines.len() > limits::MAX_CART_LINES {
         return Err(Error::new(
             crate::ErrorCode::LimitExceeded,
