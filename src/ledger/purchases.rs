@@ -56,7 +56,7 @@ impl State<'_> {
                 RedeemMode::Clamp,
             )
         };
-        let priced = quote::price(
+        let priced = quote::price_figures(
             policy,
             pricing_member,
             checked,
@@ -127,8 +127,7 @@ impl State<'_> {
             }
             TierMetric::Orders => self.qualifying.push(e.at, 1),
         });
-        self.order_ids.insert(e.id.clone(), order_index);
-        self.orders.push(order);
+        self.book_order(&e.id, order);
         Ok(())
     }
 

@@ -50,16 +50,37 @@ pub fn has_selectors(c: &Condition) -> bool {
 /// of categories or skus and a cart may hold a thousand lines, and scanning every list for
 /// every line and rule took seconds on a large (valid) request.
 pub struct Selectors<'a> {
-    categories: Option<HashSet<&'a str>>,
-    skus: Option<HashSet<&'a str>>,
+    categories: Option<StrSet<'a>>,
+    skus: Option<StrSet<'a>>,
+}
+
+/// A list of policy strings to look values up in: scanned when short (no hashing and no
+/// allocation — the usual case, built for every priced order), hashed when long.
+pub enum StrSet<'a> {
+    Few(&'a [String]),
+    Many(HashSet<&'a str>),
+}
+
+impl<'a> StrSet<'a> {
+    pub fn of(list: &'a [String]) -> StrSet<'a> {
+        if list.len() <= 16 {
+            StrSet::Few(list)
+        } else {
+            StrSet::Many(list.iter().map(String::as_str).collect())
+        }
+    }
+
+    pub fn contains(&self, value: &str) -> bool {
+        match self {
+            StrSet::Few(list) => list.iter().any(|x| x == value),
+            StrSet::Many(set) => set.contains(value),
+        }
+    }
 }
 
 impl<'a> Selectors<'a> {
     pub fn of(c: &'a Condition) -> Selectors<'a> {
-        let set = |l: &'a Option<Vec<String>>| {
-            l.as_ref()
-                .map(|v| v.iter().map(String::as_str).collect::<HashSet<&str>>())
-        };
+        let set = |l: &'a Option<Vec<String>>| l.as_deref().map(StrSet::of);
         Selectors {
             categories: set(&c.categories),
             skus: set(&c.skus),
@@ -73,7 +94,7 @@ impl<'a> Selectors<'a> {
     }
 }
 
-fn in_set(set: &Option<HashSet<&str>>, value: Option<&str>) -> bool {
+fn in_set(set: &Option<StrSet>, value: Option<&str>) -> bool {
     match set {
         None => true,
         Some(s) => value.is_some_and(|v| s.contains(v)),

@@ -2,13 +2,12 @@
 //! per-item and bonus points, then the cap.
 
 use super::cart::{CheckedCart, PricedLine};
-use super::conditions::{gates_hold, has_selectors, Selectors};
+use super::conditions::{gates_hold, has_selectors, Selectors, StrSet};
 use super::response::AppliedRule;
 use crate::error::Error;
 use crate::money::{div_round, Dec, MAX_POINTS};
 use crate::policy::document::EarnBasis;
 use crate::policy::{Effect, Policy};
-use std::collections::HashSet;
 
 /// The outcome of earning for one order.
 pub struct Earned {
@@ -36,12 +35,15 @@ pub struct EarnInput<'a, 'c> {
     /// division by `spend` also divides by it. 1 for a quote; a refund recomputes remaining
     /// units' exact fractional amounts as integers scaled by a common denominator (SPEC §7.14).
     pub basis_scale: i64,
+    /// Whether [`Earned::applied`] is wanted (a quote's response); a replay reads only the
+    /// points, so the rule list (and its strings) is not built.
+    pub details: bool,
 }
 
 pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
     let e = &policy.earning;
     let lines = &input.cart.lines;
-    let excluded: HashSet<&str> = e.exclude_categories.iter().map(String::as_str).collect();
+    let excluded = StrSet::of(&e.exclude_categories);
     let earning_line = |l: &PricedLine| !l.category.is_some_and(|c| excluded.contains(c));
     let basis: Vec<i64> = lines
         .iter()
@@ -143,6 +145,9 @@ pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
         };
         match a.rule.effect {
             Effect::Multiplier(_) => {
+                if !input.details {
+                    continue;
+                }
                 let won: Vec<usize> = (0..lines.len())
                     .filter(|&i| {
                         winner
@@ -159,7 +164,9 @@ pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
             }
             Effect::BonusPoints(n) => {
                 total = total.checked_add(i128::from(n)).ok_or_else(overflow)?;
-                applied.push((a.rule.priority, a.index, Vec::new(), a.rule.effect));
+                if input.details {
+                    applied.push((a.rule.priority, a.index, Vec::new(), a.rule.effect));
+                }
             }
             Effect::PointsPerItem(n) => {
                 let items: i128 = a
@@ -172,12 +179,14 @@ pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
                     .checked_mul(i128::from(n))
                     .and_then(|p| total.checked_add(p))
                     .ok_or_else(overflow)?;
-                applied.push((
-                    a.rule.priority,
-                    a.index,
-                    lines_of(&a.selected),
-                    a.rule.effect,
-                ));
+                if input.details {
+                    applied.push((
+                        a.rule.priority,
+                        a.index,
+                        lines_of(&a.selected),
+                        a.rule.effect,
+                    ));
+                }
             }
         }
     }
