@@ -20,7 +20,7 @@ use crate::policy::{Expiry, Policy};
 use crate::quote::{CheckedCart, RedeemMode};
 use crate::tiers::{self, Qualifying, TierState};
 use crate::time::Instant;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// A notice before it is written.
 #[derive(Clone, Debug)]
@@ -29,6 +29,14 @@ pub struct Notice {
     pub at: Instant,
     pub points: Option<i64>,
     pub tier: Option<usize>,
+}
+
+/// An expiry instant of some lot: when it is announced, and whether it has been.
+#[derive(Clone, Copy, Debug)]
+struct Expiring {
+    at: Instant,
+    notice: Option<Instant>,
+    noticed: bool,
 }
 
 /// A history row before it is written.
@@ -80,12 +88,14 @@ pub struct State<'p> {
     /// Opening balances (in the balance identity, not in `totals`).
     pub opening: i64,
     pub orders: Vec<Order>,
-    pub(super) order_ids: HashMap<String, usize>,
+    /// Orders by event id, once there are more than [`SCAN_ORDERS`] (fewer are scanned).
+    order_ids: HashMap<String, usize>,
     pub qualifying: Qualifying,
     pub history: Vec<Row>,
     pub notices: Vec<Notice>,
-    /// Expiry instants already announced by a `points_expiring` notice.
-    noticed: HashSet<Instant>,
+    /// Expiry instants seen so far, ascending, with their announcement instant (computed
+    /// once: local-calendar arithmetic) and whether a `points_expiring` notice announced them.
+    expiring: Vec<Expiring>,
     /// How a purchase's `redeem_points` above the limit is treated: `Strict` (replay: an
     /// error) or `Clamp` (simulate, SPEC §5: the most the policy allows).
     pub redeem_mode: RedeemMode,
@@ -96,6 +106,9 @@ pub struct State<'p> {
     scratch_instants: Vec<Instant>,
     scratch_groups: Vec<(Instant, Instant)>,
 }
+
+/// Up to this many orders, a refund finds its order by scanning (no map, no id copies).
+const SCAN_ORDERS: usize = 32;
 
 pub(super) fn pts(v: i128, path: impl std::fmt::Display) -> Result<i64, Error> {
     i64::try_from(v)
@@ -135,7 +148,7 @@ impl<'p> State<'p> {
             qualifying: Qualifying::default(),
             history: Vec::new(),
             notices: Vec::new(),
-            noticed: HashSet::new(),
+            expiring: Vec::new(),
             redeem_mode: RedeemMode::Strict,
             record: true,
             scratch_instants: Vec::new(),
@@ -187,8 +200,13 @@ impl<'p> State<'p> {
         seen.dedup();
         let days = self.policy.expiry_notice_days;
         let slack = t.checked_add_seconds(7_200).unwrap_or(Instant::MAX);
-        for e in seen.iter().copied().filter(|e| !self.noticed.contains(e)) {
-            let Some(n) = self.zone().add_local_days(e, -days) else {
+        for e in seen.iter().copied() {
+            let Some(&mut Expiring {
+                notice: Some(n),
+                noticed: false,
+                ..
+            }) = self.expiring_entry(e, days)
+            else {
                 continue;
             };
             out.push((e, n));
@@ -197,6 +215,29 @@ impl<'p> State<'p> {
             }
         }
         self.scratch_instants = seen;
+    }
+
+    /// The entry of expiry instant `e` (added when first seen; `days`: the policy's
+    /// `expiry_notice_days`).
+    fn expiring_entry(&mut self, e: Instant, days: i64) -> Option<&mut Expiring> {
+        // Expiry instants mostly come in ascending order: the search ends near the end.
+        let i = match self.expiring.binary_search_by(|x| x.at.cmp(&e)) {
+            Ok(i) => i,
+            Err(i) => {
+                let notice = self.policy.time_zone.add_local_days(e, -days);
+                self.expiring.insert(
+                    i,
+                    Expiring {
+                        at: e,
+                        notice,
+                        noticed: false,
+                    },
+                );
+                i
+            }
+        };
+        // Always some: found, or just inserted there.
+        self.expiring.get_mut(i)
     }
 
     /// The next instant in (clock, limit] where something happens on its own.
@@ -308,7 +349,9 @@ impl<'p> State<'p> {
             if n != t {
                 continue;
             }
-            self.noticed.insert(e);
+            if let Some(x) = self.expiring_entry(e, self.policy.expiry_notice_days) {
+                x.noticed = true;
+            }
             let points: i64 = self
                 .lots
                 .lots
@@ -326,6 +369,29 @@ impl<'p> State<'p> {
             }
         }
         self.scratch_groups = groups;
+    }
+
+    /// Books `order` (the purchase event `id`'s) as the next of [`State::orders`].
+    pub(super) fn book_order(&mut self, id: &str, order: Order) {
+        let index = self.orders.len();
+        if index == SCAN_ORDERS {
+            for (i, o) in self.orders.iter().enumerate() {
+                self.order_ids.insert(o.cart.id.clone(), i);
+            }
+        }
+        if index >= SCAN_ORDERS {
+            self.order_ids.insert(id.to_string(), index);
+        }
+        self.orders.push(order);
+    }
+
+    /// The index of the order booked by purchase event `id`.
+    pub(super) fn order_index(&self, id: &str) -> Option<usize> {
+        if self.orders.len() <= SCAN_ORDERS {
+            self.orders.iter().position(|o| o.cart.id == id)
+        } else {
+            self.order_ids.get(id).copied()
+        }
     }
 
     /// Keeps a notice (when recording).

@@ -22,7 +22,7 @@ impl State<'_> {
         lines: Option<&[RefundLine]>,
     ) -> Result<Option<i64>, Error> {
         let policy = self.policy;
-        let oi = *self.order_ids.get(order_id).ok_or_else(|| {
+        let oi = self.order_index(order_id).ok_or_else(|| {
             Error::new(
                 ErrorCode::UnknownOrder,
                 format!("{p}.order_id"),
