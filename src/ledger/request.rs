@@ -14,9 +14,10 @@ use crate::error::{Error, ErrorCode};
 use crate::member::MemberStatus;
 use crate::money::MAX_POINTS;
 use crate::policy::Policy;
-use crate::quote::{Cart, CartAmounts, CartLine, RedeemPoints};
+use crate::quote::{Cart, CartAmounts, RedeemPoints};
 use crate::time::Instant;
 use serde::Deserialize;
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 #[cfg(target_arch = "wasm32")]
@@ -242,6 +243,32 @@ pub fn check_keeping(
     req: &ReplayRequest,
     carts: &mut Vec<Option<CartAmounts>>,
 ) -> Result<CheckedRequest, Error> {
+    check_with(policy, req, carts, |e, _| {
+        e.cart.as_ref().map(Cow::Borrowed)
+    })
+}
+
+/// [`check_keeping`] of a request that is not needed afterwards: the purchases' carts are
+/// moved into the checked events instead of copied (their lines and strings), and are gone
+/// from `req`.
+pub fn check_keeping_owned(
+    policy: &Policy,
+    req: &mut ReplayRequest,
+    carts: &mut Vec<Option<CartAmounts>>,
+) -> Result<CheckedRequest, Error> {
+    let mut taken: Vec<Option<EventCart>> = req.events.iter_mut().map(|e| e.cart.take()).collect();
+    check_with(policy, req, carts, |_, i| {
+        taken.get_mut(i).and_then(Option::take).map(Cow::Owned)
+    })
+}
+
+/// The check, with each event's cart from `cart_of(event, index)`.
+fn check_with<'r>(
+    policy: &Policy,
+    req: &'r ReplayRequest,
+    carts: &mut Vec<Option<CartAmounts>>,
+    mut cart_of: impl FnMut(&'r Event, usize) -> Option<Cow<'r, EventCart>>,
+) -> Result<CheckedRequest, Error> {
     carts.clear();
     let joined_at = time(&req.member.joined_at, "member.joined_at")?;
     if req.events.len() > MAX_EVENTS {
@@ -265,7 +292,7 @@ pub fn check_keeping(
             }
             !ids.insert(e.id.as_str())
         };
-        match check_event(policy, i, e, joined_at, seen) {
+        match check_event(policy, i, e, cart_of(e, i), joined_at, seen) {
             Ok((c, amounts)) => {
                 events.push(c);
                 carts.push(amounts);
@@ -300,6 +327,7 @@ fn check_event(
     policy: &Policy,
     i: usize,
     e: &Event,
+    cart: Option<Cow<EventCart>>,
     joined_at: Instant,
     duplicate: bool,
 ) -> Result<(Checked, Option<CartAmounts>), Error> {
@@ -332,7 +360,7 @@ fn check_event(
         T::RedeemReward => &["reward_id"],
     };
     let present = [
-        ("cart", e.cart.is_some()),
+        ("cart", cart.is_some()),
         ("redeem_points", e.redeem_points.is_some()),
         ("earn", e.earn.is_some()),
         ("order_id", e.order_id.is_some()),
@@ -371,7 +399,7 @@ fn check_event(
     };
     let body = match e.kind {
         T::Purchase => {
-            let c = e.cart.as_ref().ok_or_else(|| missing("cart"))?;
+            let c = cart.ok_or_else(|| missing("cart"))?;
             if let Some(cat) = &c.at {
                 let cart_at = Instant::parse_rfc3339(cat).map_err(|err| {
                     Error::invalid_request(format!("{p}.cart.at"), format!("{cat:?}: {err}"))
@@ -383,22 +411,16 @@ fn check_event(
                     ));
                 }
             }
+            let (store, channel, lines) = match c {
+                Cow::Owned(c) => (c.store, c.channel, c.lines),
+                Cow::Borrowed(c) => (c.store.clone(), c.channel.clone(), c.lines.clone()),
+            };
             let cart = Cart {
                 id: e.id.clone(),
                 at: e.at.clone(),
-                store: c.store.clone(),
-                channel: c.channel.clone(),
-                lines: c
-                    .lines
-                    .iter()
-                    .map(|l| CartLine {
-                        id: l.id.clone(),
-                        sku: l.sku.clone(),
-                        category: l.category.clone(),
-                        quantity: l.quantity,
-                        unit_price: l.unit_price.clone(),
-                    })
-                    .collect(),
+                store,
+                channel,
+                lines,
             };
             // The cart's `at` is the event's, parsed above.
             let amounts = crate::quote::check_cart_at(&cart, at, &policy.currency, "cart")

@@ -151,7 +151,7 @@ impl Setup {
     /// Replays member number `index` (0-based) and adds it to `acc` (or to its rejections).
     pub fn add_member(&self, acc: &mut Partial, index: u64, m: MemberHistory) {
         let id = m.member.id.clone();
-        let req = ReplayRequest {
+        let mut req = ReplayRequest {
             member: m.member,
             events: m.events,
             as_of: self.as_of_text.clone(),
@@ -161,7 +161,13 @@ impl Setup {
         // The static check, the carts' amounts and the replay order are the same under the
         // baseline when it checks like the draft: done once for both.
         let mut amounts = Vec::new();
-        let checked = match request::check_keeping(&self.draft, &req, &mut amounts) {
+        let checked = if self.baseline.is_none() || self.shared_check {
+            // `req` is not read again: its carts move into the checked events.
+            request::check_keeping_owned(&self.draft, &mut req, &mut amounts)
+        } else {
+            request::check_keeping(&self.draft, &req, &mut amounts)
+        };
+        let checked = match checked {
             Ok(c) => c,
             Err(e) => return acc.reject(index, Some(id), member_error(e, &prefix(), false)),
         };
