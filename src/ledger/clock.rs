@@ -105,6 +105,10 @@ pub struct State<'p> {
     /// Scratch buffers of [`State::expiring_groups`] (no allocation per step).
     scratch_instants: Vec<Instant>,
     scratch_groups: Vec<(Instant, Instant)>,
+    /// The last scheduled review found: (tier `since`, from, review) — the first review after
+    /// any instant in [from, review) for that `since` (reviews are a fixed sequence per
+    /// `since`), so the clock's many "next review?" questions need no calendar arithmetic.
+    review_memo: Option<(Instant, Instant, Instant)>,
 }
 
 /// Up to this many orders, a refund finds its order by scanning (no map, no id copies).
@@ -153,6 +157,7 @@ impl<'p> State<'p> {
             record: true,
             scratch_instants: Vec::new(),
             scratch_groups: Vec::new(),
+            review_memo: None,
         }
     }
 
@@ -270,12 +275,29 @@ impl<'p> State<'p> {
                 consider(t);
             }
         }
-        if self.tier.tier > 0 {
-            if let Some(r) = tiers::next_scheduled_review(self.policy, self.tier, clock) {
-                consider(r);
-            }
+        let review = if self.tier.tier > 0 {
+            self.next_review_after(clock)
+        } else {
+            None
+        };
+        if let Some(r) = review {
+            consider(r);
         }
         best
+    }
+
+    /// [`tiers::next_scheduled_review`] after `t` for the current tier state, remembered.
+    fn next_review_after(&mut self, t: Instant) -> Option<Instant> {
+        if let Some((since, from, r)) = self.review_memo {
+            if since == self.tier.since && from <= t && t < r {
+                return Some(r);
+            }
+        }
+        let r = tiers::next_scheduled_review(self.policy, self.tier, t);
+        if let Some(r) = r {
+            self.review_memo = Some((self.tier.since, t, r));
+        }
+        r
     }
 
     /// Runs everything that happens on its own up to and including `limit`, then sets the
@@ -319,8 +341,7 @@ impl<'p> State<'p> {
         }
         // 4. Review.
         if self.tier.tier > 0
-            && tiers::next_scheduled_review(self.policy, self.tier, tiers::just_before(t))
-                == Some(t)
+            && self.next_review_after(tiers::just_before(t)) == Some(t)
             && !tiers::skipped(self.policy, self.tier, t)
         {
             let value = self.review_value(t, "events")?;

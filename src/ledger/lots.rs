@@ -111,24 +111,46 @@ impl Lots {
     /// Takes up to `n` points from available lots: earliest expiry first (never-expiring
     /// last), then earliest earned, then creation order. Returns what it took.
     pub fn consume(&mut self, n: i64, deadline: Option<Instant>) -> i64 {
-        let mut order: Vec<usize> = (0..self.lots.len()).collect();
-        order.retain(|&i| self.lots.get(i).is_some_and(|l| !l.pending && l.points > 0));
-        // Keys are unique (`seq`), so an unstable sort gives the same order.
-        order.sort_unstable_by_key(|&i| {
-            self.lots.get(i).map(|l| {
-                let e = l.expires_at(deadline);
-                (e.is_none(), e, l.earned_at, l.seq)
-            })
-        });
+        if n <= 0 {
+            // Nothing to take (most purchases redeem nothing).
+            return 0;
+        }
+        let key = |l: &Lot| {
+            let e = l.expires_at(deadline);
+            (e.is_none(), e, l.earned_at, l.seq)
+        };
+        let usable = |l: &Lot| !l.pending && l.points > 0;
         let mut left = n;
-        for i in order {
-            if left <= 0 {
-                break;
-            }
-            if let Some(l) = self.lots.get_mut(i) {
+        if self.lots.len() <= 32 {
+            // Few lots: take from the first in consumption order until done, without sorting
+            // (keys are unique: `seq`).
+            while left > 0 {
+                let Some(l) = self
+                    .lots
+                    .iter_mut()
+                    .filter(|l| usable(l))
+                    .min_by_key(|l| key(l))
+                else {
+                    break;
+                };
                 let take = l.points.min(left);
                 l.points -= take;
                 left -= take;
+            }
+        } else {
+            let mut order: Vec<usize> = (0..self.lots.len()).collect();
+            order.retain(|&i| self.lots.get(i).is_some_and(usable));
+            // Keys are unique (`seq`), so an unstable sort gives the same order.
+            order.sort_unstable_by_key(|&i| self.lots.get(i).map(key));
+            for i in order {
+                if left <= 0 {
+                    break;
+                }
+                if let Some(l) = self.lots.get_mut(i) {
+                    let take = l.points.min(left);
+                    l.points -= take;
+                    left -= take;
+                }
             }
         }
         self.prune();
