@@ -264,12 +264,17 @@ impl<'p> State<'p> {
                 }
             }
         }
-        let mut groups = std::mem::take(&mut self.scratch_groups);
-        self.expiring_groups(clock, &mut groups);
-        for (_, n) in &groups {
-            consider(*n);
+        // Announcement instants only write notices: without recording, nothing happens there
+        // (expiry, availability, rises and reviews have instants of their own), so they are
+        // not visited.
+        if self.record {
+            let mut groups = std::mem::take(&mut self.scratch_groups);
+            self.expiring_groups(clock, &mut groups);
+            for (_, n) in &groups {
+                consider(*n);
+            }
+            self.scratch_groups = groups;
         }
-        self.scratch_groups = groups;
         if self.policy.tiers.metric == TierMetric::Points {
             if let Some(t) = self.qualifying.next_rise_after(clock) {
                 consider(t);
@@ -363,7 +368,11 @@ impl<'p> State<'p> {
 
     /// `points_expiring` notices due at `t`: one per expiry instant whose announcement instant
     /// is `t`, with the points its lots hold now (none when they hold nothing).
+    /// Without recording there is nothing to announce (notices are all it does).
     fn announce(&mut self, t: Instant) {
+        if !self.record {
+            return;
+        }
         let mut groups = std::mem::take(&mut self.scratch_groups);
         self.expiring_groups(t, &mut groups);
         for (e, n) in groups.iter().copied() {
@@ -424,6 +433,25 @@ impl<'p> State<'p> {
 
     /// Moves up to the highest level qualified for at `t`; true when the tier changed.
     fn upgrade(&mut self, t: Instant, path: impl std::fmt::Display) -> Result<bool, Error> {
+        // The window's start is local-calendar arithmetic; most of the time a bound of the
+        // value without it shows that no level above is reached (and no overflow), which is
+        // the exact answer too.
+        let bound = self
+            .qualifying
+            .bound_since(tiers::window_start_bound(self.policy, t), t);
+        let lowest_above = self
+            .policy
+            .tiers
+            .levels
+            .iter()
+            .skip(self.tier.tier + 1)
+            .map(|l| i128::from(l.threshold.value))
+            .min();
+        if bound <= i128::from(tiers::metric_max(self.policy))
+            && lowest_above.is_none_or(|v| bound < v)
+        {
+            return Ok(false);
+        }
         let value = self.value_at(t, path)?;
         let to = tiers::qualified_level(self.policy, value);
         if to > self.tier.tier {
