@@ -613,7 +613,7 @@ impl<'p> State<'p> {
 
     /// Balances and totals stay within the points range (§7.7), so later sums cannot overflow.
     fn check_ranges(&self, p: EventPath) -> Result<(), Error> {
-        let lots: i128 = self.lots.lots.iter().map(|l| i128::from(l.points)).sum();
+        let lots: i128 = self.lots.total();
         let t = &self.totals;
         let all = [
             lots,
