@@ -19,7 +19,15 @@ pub fn allocate(amount: i64, weights: &[i64]) -> Vec<i64> {
         // Few lines (the usual cart): remainders on the stack, and the leftover units handed
         // out by repeatedly picking the largest remainder (the earliest among equals).
         let mut remainders = [0i128; SMALL];
+        let (amount64, total64) = (i64::try_from(amount).ok(), i64::try_from(total).ok());
         for (&w, r) in weights.iter().zip(remainders.iter_mut()) {
+            // In 64 bits when the product fits (128-bit division is a slow library call).
+            if let (Some(p), Some(t)) = (amount64.and_then(|a| a.checked_mul(w.max(0))), total64) {
+                shares.push(p / t);
+                *r = i128::from(p % t);
+                given += i128::from(p / t);
+                continue;
+            }
             // amount and w are both below 2^63, so the product fits i128.
             let p = amount * i128::from(w.max(0));
             shares.push(share(p));
