@@ -126,21 +126,30 @@ impl Lots {
         };
         let usable = |l: &Lot| !l.pending && l.points > 0;
         let mut left = n;
-        if self.lots.len() <= 32 {
-            // Few lots: take from the first in consumption order until done, without sorting
-            // (keys are unique: `seq`).
-            while left > 0 {
-                let Some(l) = self
-                    .lots
-                    .iter_mut()
-                    .filter(|l| usable(l))
-                    .min_by_key(|l| key(l))
-                else {
+        if self.lots.len() <= SMALL {
+            // Few lots: their keys sorted on the stack (keys are unique: `seq`).
+            let mut keys = [(false, None, Instant::MIN, 0usize, 0usize); SMALL];
+            let mut k = 0;
+            for (i, l) in self.lots.iter().enumerate() {
+                if usable(l) {
+                    if let Some(slot) = keys.get_mut(k) {
+                        let (never, e, earned, seq) = key(l);
+                        *slot = (never, e, earned, seq, i);
+                        k += 1;
+                    }
+                }
+            }
+            let keys = keys.get_mut(..k).unwrap_or_default();
+            keys.sort_unstable();
+            for &(.., i) in keys.iter() {
+                if left <= 0 {
                     break;
-                };
-                let take = l.points.min(left);
-                l.points -= take;
-                left -= take;
+                }
+                if let Some(l) = self.lots.get_mut(i) {
+                    let take = l.points.min(left);
+                    l.points -= take;
+                    left -= take;
+                }
             }
         } else {
             let mut order: Vec<usize> = (0..self.lots.len()).collect();
@@ -207,6 +216,9 @@ impl Lots {
         self.lots.retain(|l| l.points > 0 || l.pending);
     }
 }
+
+/// Up to this many lots, [`Lots::consume`] orders them on the stack.
+const SMALL: usize = 32;
 
 fn clamp(v: i128) -> i64 {
     i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX })
