@@ -112,7 +112,7 @@ pub struct State<'p> {
 }
 
 /// Up to this many orders, a refund finds its order by scanning (no map, no id copies).
-const SCAN_ORDERS: usize = 32;
+const SCAN_ORDERS: usize = 128;
 
 pub(super) fn pts(v: i128, path: impl std::fmt::Display) -> Result<i64, Error> {
     i64::try_from(v)
@@ -159,6 +159,13 @@ impl<'p> State<'p> {
             scratch_groups: Vec::new(),
             review_memo: None,
         }
+    }
+
+    /// Makes room for `purchases` more orders (and their lots and qualifying entries).
+    pub fn reserve(&mut self, purchases: usize) {
+        self.orders.reserve(purchases);
+        self.lots.lots.reserve(purchases);
+        self.qualifying.entries.reserve(purchases);
     }
 
     pub(super) fn zone(&self) -> crate::time::Zone {
@@ -405,6 +412,7 @@ impl<'p> State<'p> {
     pub(super) fn book_order(&mut self, id: &str, order: Order) {
         let index = self.orders.len();
         if index == SCAN_ORDERS {
+            self.order_ids.reserve(4 * SCAN_ORDERS);
             for (i, o) in self.orders.iter().enumerate() {
                 self.order_ids.insert(o.cart.id.clone(), i);
             }

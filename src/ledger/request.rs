@@ -288,6 +288,7 @@ fn check_with<'r>(
             req.events.iter().take(i).any(|x| x.id == e.id)
         } else {
             if i == 32 {
+                ids.reserve(req.events.len());
                 ids.extend(req.events.iter().take(32).map(|x| x.id.as_str()));
             }
             !ids.insert(e.id.as_str())

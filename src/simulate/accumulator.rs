@@ -208,11 +208,18 @@ pub fn replay_checked(
     let checked = history.checked;
     let as_of = checked.as_of;
     let mut state = State::new(policy, checked.status, checked.joined_at);
+    // Room for every purchase's order, lot and qualifying entry up front: growing these
+    // Vecs one push at a time showed in profiles.
+    let purchases = history.carts.iter().filter(|c| c.is_some()).count();
+    state.reserve(purchases);
     state.redeem_mode = RedeemMode::Clamp;
     state.record = false;
-    let mut facts = MemberFacts::default();
+    let mut facts = MemberFacts {
+        months: Vec::with_capacity(24),
+        ..MemberFacts::default()
+    };
     // Purchases by event id (a few dozen: a scan beats hashing).
-    let mut booked: Vec<(&str, Booked)> = Vec::new();
+    let mut booked: Vec<(&str, Booked)> = Vec::with_capacity(purchases);
     let mut first: Option<Instant> = None;
     for &i in &history.order {
         let Some(e) = checked.events.get(i) else {
