@@ -14,10 +14,9 @@
 /// assert_eq!(first_repeat(["a", "b"]), None);
 /// ```
 pub fn first_repeat<'a>(keys: impl IntoIterator<Item = &'a str>) -> Option<usize> {
-    let set = StrSet::new(keys);
     // Within a run of equal keys positions ascend: the run's second element is that key's
     // first repeat.
-    set.0
+    sorted_pairs(keys)
         .windows(2)
         .filter_map(|w| match w {
             [(a, _), (b, i)] if a == b => Some(*i),
@@ -26,18 +25,35 @@ pub fn first_repeat<'a>(keys: impl IntoIterator<Item = &'a str>) -> Option<usize
         .min()
 }
 
-/// A set of strings for membership tests: sorted `(string, position)` pairs.
-pub struct StrSet<'a>(Vec<(&'a str, usize)>);
+/// `(key, position)` pairs sorted by key, then position.
+fn sorted_pairs<'a>(keys: impl IntoIterator<Item = &'a str>) -> Vec<(&'a str, usize)> {
+    let mut pairs: Vec<(&str, usize)> = keys.into_iter().zip(0..).collect();
+    pairs.sort_unstable();
+    pairs
+}
+
+/// A policy's list of strings (categories, skus) to look values up in, built for every priced
+/// order: a short list is scanned as it is (no allocation, the usual case), a long one sorted
+/// once and binary-searched.
+pub enum StrSet<'a> {
+    Few(&'a [String]),
+    Many(Vec<(&'a str, usize)>),
+}
 
 impl<'a> StrSet<'a> {
-    pub fn new(keys: impl IntoIterator<Item = &'a str>) -> StrSet<'a> {
-        let mut pairs: Vec<(&str, usize)> = keys.into_iter().zip(0..).collect();
-        pairs.sort_unstable();
-        StrSet(pairs)
+    pub fn of(list: &'a [String]) -> StrSet<'a> {
+        if list.len() <= 16 {
+            StrSet::Few(list)
+        } else {
+            StrSet::Many(sorted_pairs(list.iter().map(String::as_str)))
+        }
     }
 
     pub fn contains(&self, key: &str) -> bool {
-        self.0.binary_search_by(|(k, _)| (*k).cmp(key)).is_ok()
+        match self {
+            StrSet::Few(list) => list.iter().any(|x| x == key),
+            StrSet::Many(pairs) => pairs.binary_search_by(|(k, _)| (*k).cmp(key)).is_ok(),
+        }
     }
 }
 
@@ -63,11 +79,15 @@ mod tests {
 
     #[test]
     fn sets_and_ranks() {
-        let s = StrSet::new(["shoes", "bags", "hats", "bags"]);
-        assert!(
-            s.contains("bags") && s.contains("hats") && !s.contains("socks") && !s.contains("")
-        );
-        assert!(!StrSet::new([]).contains("x"));
+        let few: Vec<String> = ["shoes", "bags", "hats", "bags"].map(String::from).to_vec();
+        let many: Vec<String> = (0..40).map(|i| format!("c{}", (i * 7) % 40)).collect();
+        for (list, absent) in [(&few, "socks"), (&many, "c40")] {
+            let s = StrSet::of(list);
+            assert!(list.iter().all(|x| s.contains(x)), "{list:?}");
+            assert!(!s.contains(absent) && !s.contains(""));
+        }
+        assert!(matches!(StrSet::of(&many), StrSet::Many(_)));
+        assert!(!StrSet::of(&[]).contains("x"));
         assert_eq!(ranked(&[]), Vec::<usize>::new());
         assert_eq!(ranked(&[3, 3, 3]), vec![0, 1, 2]);
         assert_eq!(ranked(&[1, 7, 7, -2, 9]), vec![4, 1, 2, 0, 3]);

@@ -17,10 +17,10 @@ use crate::member::MemberStatus;
 use crate::money::MAX_POINTS;
 use crate::policy::document::TierMetric;
 use crate::policy::{Expiry, Policy};
-use crate::quote::RedeemMode;
+use crate::quote::{CheckedCart, RedeemMode};
 use crate::tiers::{self, Qualifying, TierState};
 use crate::time::Instant;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// A notice before it is written.
 #[derive(Clone, Debug)]
@@ -29,6 +29,14 @@ pub struct Notice {
     pub at: Instant,
     pub points: Option<i64>,
     pub tier: Option<usize>,
+}
+
+/// An expiry instant of some lot: when it is announced, and whether it has been.
+#[derive(Clone, Copy, Debug)]
+struct Expiring {
+    at: Instant,
+    notice: Option<Instant>,
+    noticed: bool,
 }
 
 /// A history row before it is written.
@@ -80,12 +88,14 @@ pub struct State<'p> {
     /// Opening balances (in the balance identity, not in `totals`).
     pub opening: i64,
     pub orders: Vec<Order>,
-    pub(super) order_ids: HashMap<String, usize>,
+    /// Orders by event id, once there are more than [`SCAN_ORDERS`] (fewer are scanned).
+    order_ids: HashMap<String, usize>,
     pub qualifying: Qualifying,
     pub history: Vec<Row>,
     pub notices: Vec<Notice>,
-    /// Expiry instants already announced by a `points_expiring` notice.
-    noticed: HashSet<Instant>,
+    /// Expiry instants seen so far, ascending, with their announcement instant (computed
+    /// once: local-calendar arithmetic) and whether a `points_expiring` notice announced them.
+    expiring: Vec<Expiring>,
     /// How a purchase's `redeem_points` above the limit is treated: `Strict` (replay: an
     /// error) or `Clamp` (simulate, SPEC §5: the most the policy allows).
     pub redeem_mode: RedeemMode,
@@ -95,13 +105,31 @@ pub struct State<'p> {
     /// Scratch buffers of [`State::expiring_groups`] (no allocation per step).
     scratch_instants: Vec<Instant>,
     scratch_groups: Vec<(Instant, Instant)>,
+    /// The last scheduled review found: (tier `since`, from, review) — the first review after
+    /// any instant in [from, review) for that `since` (reviews are a fixed sequence per
+    /// `since`), so the clock's many "next review?" questions need no calendar arithmetic.
+    review_memo: Option<(Instant, Instant, Instant)>,
 }
 
-pub(super) fn pts(v: i128, path: &str) -> Result<i64, Error> {
+/// Up to this many orders, a refund finds its order by scanning (no map, no id copies).
+const SCAN_ORDERS: usize = 128;
+
+pub(super) fn pts(v: i128, path: impl std::fmt::Display) -> Result<i64, Error> {
     i64::try_from(v)
         .ok()
         .filter(|v| (-MAX_POINTS..=MAX_POINTS).contains(v))
-        .ok_or_else(|| Error::overflow(path))
+        .ok_or_else(|| Error::overflow(path.to_string()))
+}
+
+/// `events[i]`, the path of an event, written only when an error needs it (the replay
+/// applies every event).
+#[derive(Clone, Copy, Debug)]
+pub struct EventPath(pub usize);
+
+impl std::fmt::Display for EventPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "events[{}]", self.0)
+    }
 }
 
 impl<'p> State<'p> {
@@ -124,12 +152,20 @@ impl<'p> State<'p> {
             qualifying: Qualifying::default(),
             history: Vec::new(),
             notices: Vec::new(),
-            noticed: HashSet::new(),
+            expiring: Vec::new(),
             redeem_mode: RedeemMode::Strict,
             record: true,
             scratch_instants: Vec::new(),
             scratch_groups: Vec::new(),
+            review_memo: None,
         }
+    }
+
+    /// Makes room for `purchases` more orders (and their lots and qualifying entries).
+    pub fn reserve(&mut self, purchases: usize) {
+        self.orders.reserve(purchases);
+        self.lots.lots.reserve(purchases);
+        self.qualifying.entries.reserve(purchases);
     }
 
     pub(super) fn zone(&self) -> crate::time::Zone {
@@ -137,13 +173,13 @@ impl<'p> State<'p> {
     }
 
     /// The qualifying value of the window ending at `t`.
-    pub fn value_at(&self, t: Instant, path: &str) -> Result<i64, Error> {
+    pub fn value_at(&self, t: Instant, path: impl std::fmt::Display) -> Result<i64, Error> {
         self.qualifying
             .value(
                 tiers::window_at(self.policy, t),
                 tiers::metric_max(self.policy),
             )
-            .ok_or_else(|| Error::overflow(path))
+            .ok_or_else(|| Error::overflow(path.to_string()))
     }
 
     /// The value a review at `r` judges, from the entries known now.
@@ -176,8 +212,13 @@ impl<'p> State<'p> {
         seen.dedup();
         let days = self.policy.expiry_notice_days;
         let slack = t.checked_add_seconds(7_200).unwrap_or(Instant::MAX);
-        for e in seen.iter().copied().filter(|e| !self.noticed.contains(e)) {
-            let Some(n) = self.zone().add_local_days(e, -days) else {
+        for e in seen.iter().copied() {
+            let Some(&mut Expiring {
+                notice: Some(n),
+                noticed: false,
+                ..
+            }) = self.expiring_entry(e, days)
+            else {
                 continue;
             };
             out.push((e, n));
@@ -186,6 +227,29 @@ impl<'p> State<'p> {
             }
         }
         self.scratch_instants = seen;
+    }
+
+    /// The entry of expiry instant `e` (added when first seen; `days`: the policy's
+    /// `expiry_notice_days`).
+    fn expiring_entry(&mut self, e: Instant, days: i64) -> Option<&mut Expiring> {
+        // Expiry instants mostly come in ascending order: the search ends near the end.
+        let i = match self.expiring.binary_search_by(|x| x.at.cmp(&e)) {
+            Ok(i) => i,
+            Err(i) => {
+                let notice = self.policy.time_zone.add_local_days(e, -days);
+                self.expiring.insert(
+                    i,
+                    Expiring {
+                        at: e,
+                        notice,
+                        noticed: false,
+                    },
+                );
+                i
+            }
+        };
+        // Always some: found, or just inserted there.
+        self.expiring.get_mut(i)
     }
 
     /// The next instant in (clock, limit] where something happens on its own.
@@ -207,23 +271,45 @@ impl<'p> State<'p> {
                 }
             }
         }
-        let mut groups = std::mem::take(&mut self.scratch_groups);
-        self.expiring_groups(clock, &mut groups);
-        for (_, n) in &groups {
-            consider(*n);
+        // Announcement instants only write notices: without recording, nothing happens there
+        // (expiry, availability, rises and reviews have instants of their own), so they are
+        // not visited.
+        if self.record {
+            let mut groups = std::mem::take(&mut self.scratch_groups);
+            self.expiring_groups(clock, &mut groups);
+            for (_, n) in &groups {
+                consider(*n);
+            }
+            self.scratch_groups = groups;
         }
-        self.scratch_groups = groups;
         if self.policy.tiers.metric == TierMetric::Points {
             if let Some(t) = self.qualifying.next_rise_after(clock) {
                 consider(t);
             }
         }
-        if self.tier.tier > 0 {
-            if let Some(r) = tiers::next_scheduled_review(self.policy, self.tier, clock) {
-                consider(r);
-            }
+        let review = if self.tier.tier > 0 {
+            self.next_review_after(clock)
+        } else {
+            None
+        };
+        if let Some(r) = review {
+            consider(r);
         }
         best
+    }
+
+    /// [`tiers::next_scheduled_review`] after `t` for the current tier state, remembered.
+    fn next_review_after(&mut self, t: Instant) -> Option<Instant> {
+        if let Some((since, from, r)) = self.review_memo {
+            if since == self.tier.since && from <= t && t < r {
+                return Some(r);
+            }
+        }
+        let r = tiers::next_scheduled_review(self.policy, self.tier, t);
+        if let Some(r) = r {
+            self.review_memo = Some((self.tier.since, t, r));
+        }
+        r
     }
 
     /// Runs everything that happens on its own up to and including `limit`, then sets the
@@ -267,8 +353,7 @@ impl<'p> State<'p> {
         }
         // 4. Review.
         if self.tier.tier > 0
-            && tiers::next_scheduled_review(self.policy, self.tier, tiers::just_before(t))
-                == Some(t)
+            && self.next_review_after(tiers::just_before(t)) == Some(t)
             && !tiers::skipped(self.policy, self.tier, t)
         {
             let value = self.review_value(t, "events")?;
@@ -290,14 +375,20 @@ impl<'p> State<'p> {
 
     /// `points_expiring` notices due at `t`: one per expiry instant whose announcement instant
     /// is `t`, with the points its lots hold now (none when they hold nothing).
+    /// Without recording there is nothing to announce (notices are all it does).
     fn announce(&mut self, t: Instant) {
+        if !self.record {
+            return;
+        }
         let mut groups = std::mem::take(&mut self.scratch_groups);
         self.expiring_groups(t, &mut groups);
         for (e, n) in groups.iter().copied() {
             if n != t {
                 continue;
             }
-            self.noticed.insert(e);
+            if let Some(x) = self.expiring_entry(e, self.policy.expiry_notice_days) {
+                x.noticed = true;
+            }
             let points: i64 = self
                 .lots
                 .lots
@@ -317,6 +408,30 @@ impl<'p> State<'p> {
         self.scratch_groups = groups;
     }
 
+    /// Books `order` (the purchase event `id`'s) as the next of [`State::orders`].
+    pub(super) fn book_order(&mut self, id: &str, order: Order) {
+        let index = self.orders.len();
+        if index == SCAN_ORDERS {
+            self.order_ids.reserve(4 * SCAN_ORDERS);
+            for (i, o) in self.orders.iter().enumerate() {
+                self.order_ids.insert(o.cart.id.clone(), i);
+            }
+        }
+        if index >= SCAN_ORDERS {
+            self.order_ids.insert(id.to_string(), index);
+        }
+        self.orders.push(order);
+    }
+
+    /// The index of the order booked by purchase event `id`.
+    pub(super) fn order_index(&self, id: &str) -> Option<usize> {
+        if self.orders.len() <= SCAN_ORDERS {
+            self.orders.iter().position(|o| o.cart.id == id)
+        } else {
+            self.order_ids.get(id).copied()
+        }
+    }
+
     /// Keeps a notice (when recording).
     fn note(&mut self, n: Notice) {
         if self.record {
@@ -325,7 +440,26 @@ impl<'p> State<'p> {
     }
 
     /// Moves up to the highest level qualified for at `t`; true when the tier changed.
-    fn upgrade(&mut self, t: Instant, path: &str) -> Result<bool, Error> {
+    fn upgrade(&mut self, t: Instant, path: impl std::fmt::Display) -> Result<bool, Error> {
+        // The window's start is local-calendar arithmetic; most of the time a bound of the
+        // value without it shows that no level above is reached (and no overflow), which is
+        // the exact answer too.
+        let bound = self
+            .qualifying
+            .bound_since(tiers::window_start_bound(self.policy, t), t);
+        let lowest_above = self
+            .policy
+            .tiers
+            .levels
+            .iter()
+            .skip(self.tier.tier + 1)
+            .map(|l| i128::from(l.threshold.value))
+            .min();
+        if bound <= i128::from(tiers::metric_max(self.policy))
+            && lowest_above.is_none_or(|v| bound < v)
+        {
+            return Ok(false);
+        }
         let value = self.value_at(t, path)?;
         let to = tiers::qualified_level(self.policy, value);
         if to > self.tier.tier {
@@ -405,13 +539,23 @@ impl<'p> State<'p> {
 
     /// Applies one event at its instant (the clock has been advanced to it).
     pub fn apply(&mut self, e: &Checked) -> Result<(), Error> {
-        let p = format!("events[{}]", e.index);
+        self.apply_checked(e, None)
+    }
+
+    /// [`State::apply`], with a purchase's cart already checked (`cart`, from
+    /// [`super::request::check_keeping`]) so that it is not checked again.
+    pub fn apply_checked(&mut self, e: &Checked, cart: Option<&CheckedCart>) -> Result<(), Error> {
+        let p = EventPath(e.index);
         let before = i128::from(self.lots.available()) + i128::from(self.lots.pending());
         let mut shortfall = None;
         match &e.body {
-            Body::Purchase { cart, redeem, earn } => self.purchase(e, &p, cart, *redeem, *earn)?,
+            Body::Purchase {
+                cart: c,
+                redeem,
+                earn,
+            } => self.purchase(e, p, c, cart, *redeem, *earn)?,
             Body::Refund { order_id, lines } => {
-                shortfall = self.refund(e, &p, order_id, lines.as_deref())?;
+                shortfall = self.refund(e, p, order_id, lines.as_deref())?;
             }
             Body::Adjust {
                 points,
@@ -427,7 +571,7 @@ impl<'p> State<'p> {
                 }
                 self.totals.adjusted = pts(
                     i128::from(self.totals.adjusted) + i128::from(points),
-                    &format!("{p}.points"),
+                    format_args!("{p}.points"),
                 )?;
                 if *counts_for_tier && self.policy.tiers.metric == TierMetric::Points {
                     self.qualifying.push(e.at, points);
@@ -438,7 +582,7 @@ impl<'p> State<'p> {
                 self.credit(*points, e.at, e.at, expiry, None);
                 self.opening = pts(
                     i128::from(self.opening) + i128::from(*points),
-                    &format!("{p}.points"),
+                    format_args!("{p}.points"),
                 )?;
             }
             Body::SetTier { tier, locked_until } => {
@@ -456,15 +600,15 @@ impl<'p> State<'p> {
                 self.tier.locked_until = *locked_until;
             }
             Body::Status(s) => self.status = *s,
-            Body::RedeemReward { reward } => self.redeem_reward(e, &p, *reward)?,
+            Body::RedeemReward { reward } => self.redeem_reward(e, p, *reward)?,
         }
-        self.upgrade(e.at, &p)?;
+        self.upgrade(e.at, p)?;
         // A lot credited exactly at its announcement instant is announced at once: the notice
         // is not before the lot was earned (§7.23).
         self.announce(e.at);
         let after = i128::from(self.lots.available()) + i128::from(self.lots.pending());
-        self.check_ranges(&p)?;
-        let delta = pts(after - before, &p)?;
+        self.check_ranges(p)?;
+        let delta = pts(after - before, p)?;
         self.row(
             Some(e.id.as_str()),
             e.body.kind().as_str(),
@@ -476,8 +620,8 @@ impl<'p> State<'p> {
     }
 
     /// Balances and totals stay within the points range (§7.7), so later sums cannot overflow.
-    fn check_ranges(&self, p: &str) -> Result<(), Error> {
-        let lots: i128 = self.lots.lots.iter().map(|l| i128::from(l.points)).sum();
+    fn check_ranges(&self, p: EventPath) -> Result<(), Error> {
+        let lots: i128 = self.lots.total();
         let t = &self.totals;
         let all = [
             lots,
@@ -488,7 +632,7 @@ impl<'p> State<'p> {
             i128::from(t.clawed_back),
         ];
         if all.iter().any(|v| v.abs() > i128::from(MAX_POINTS)) {
-            return Err(Error::overflow(p));
+            return Err(Error::overflow(p.to_string()));
         }
         Ok(())
     }

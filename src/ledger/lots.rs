@@ -41,41 +41,42 @@ impl Lot {
 /// All lots and the debt.
 #[derive(Clone, Debug, Default)]
 pub struct Lots {
+    /// Read freely; changed only through the methods below, which keep the sums.
     pub lots: Vec<Lot>,
     /// Points owed (≥ 0): `available` = available lots − debt.
     pub debt: i64,
     next_seq: usize,
+    /// Σ points of the available lots and of the pending lots, kept by every change (the
+    /// replay asks for balances several times per event).
+    available_sum: i128,
+    pending_sum: i128,
 }
 
 impl Lots {
     /// Available points (negative with debt). Summed wide: the ledger checks after every
     /// event that balances stay within the points range, so this never saturates in practice.
     pub fn available(&self) -> i64 {
-        let lots: i128 = self
-            .lots
-            .iter()
-            .filter(|l| !l.pending)
-            .map(|l| i128::from(l.points))
-            .sum();
-        clamp(lots - i128::from(self.debt))
+        clamp(self.available_sum - i128::from(self.debt))
     }
 
     pub fn pending(&self) -> i64 {
-        clamp(
-            self.lots
-                .iter()
-                .filter(|l| l.pending)
-                .map(|l| i128::from(l.points))
-                .sum(),
-        )
+        clamp(self.pending_sum)
+    }
+
+    /// Σ points of all lots (available and pending), unclamped.
+    pub fn total(&self) -> i128 {
+        self.available_sum + self.pending_sum
     }
 
     /// Adds a lot; an available one pays debt first. Returns its `seq`.
     pub fn add(&mut self, mut lot: Lot) -> usize {
         lot.seq = self.next_seq;
         self.next_seq += 1;
-        if !lot.pending {
+        if lot.pending {
+            self.pending_sum += i128::from(lot.points);
+        } else {
             self.pay_debt(&mut lot);
+            self.available_sum += i128::from(lot.points);
         }
         let seq = lot.seq;
         self.lots.push(lot);
@@ -92,18 +93,22 @@ impl Lots {
     pub fn make_available(&mut self, t: Instant) -> bool {
         let mut any = false;
         let mut debt = self.debt;
+        let (mut avail, mut pend) = (self.available_sum, self.pending_sum);
         for l in self
             .lots
             .iter_mut()
             .filter(|l| l.pending && l.available_at <= t)
         {
             l.pending = false;
+            pend -= i128::from(l.points);
             let paid = l.points.min(debt);
             l.points -= paid;
             debt -= paid;
+            avail += i128::from(l.points);
             any = true;
         }
         self.debt = debt;
+        (self.available_sum, self.pending_sum) = (avail, pend);
         self.prune();
         any
     }
@@ -111,26 +116,58 @@ impl Lots {
     /// Takes up to `n` points from available lots: earliest expiry first (never-expiring
     /// last), then earliest earned, then creation order. Returns what it took.
     pub fn consume(&mut self, n: i64, deadline: Option<Instant>) -> i64 {
-        let mut order: Vec<usize> = (0..self.lots.len()).collect();
-        order.retain(|&i| self.lots.get(i).is_some_and(|l| !l.pending && l.points > 0));
-        // Keys are unique (`seq`), so an unstable sort gives the same order.
-        order.sort_unstable_by_key(|&i| {
-            self.lots.get(i).map(|l| {
-                let e = l.expires_at(deadline);
-                (e.is_none(), e, l.earned_at, l.seq)
-            })
-        });
+        if n <= 0 {
+            // Nothing to take (most purchases redeem nothing).
+            return 0;
+        }
+        let key = |l: &Lot| {
+            let e = l.expires_at(deadline);
+            (e.is_none(), e, l.earned_at, l.seq)
+        };
+        let usable = |l: &Lot| !l.pending && l.points > 0;
         let mut left = n;
-        for i in order {
-            if left <= 0 {
-                break;
+        if self.lots.len() <= SMALL {
+            // Few lots: their keys sorted on the stack (keys are unique: `seq`).
+            let mut keys = [(false, None, Instant::MIN, 0usize, 0usize); SMALL];
+            let mut k = 0;
+            for (i, l) in self.lots.iter().enumerate() {
+                if usable(l) {
+                    if let Some(slot) = keys.get_mut(k) {
+                        let (never, e, earned, seq) = key(l);
+                        *slot = (never, e, earned, seq, i);
+                        k += 1;
+                    }
+                }
             }
-            if let Some(l) = self.lots.get_mut(i) {
-                let take = l.points.min(left);
-                l.points -= take;
-                left -= take;
+            let keys = keys.get_mut(..k).unwrap_or_default();
+            keys.sort_unstable();
+            for &(.., i) in keys.iter() {
+                if left <= 0 {
+                    break;
+                }
+                if let Some(l) = self.lots.get_mut(i) {
+                    let take = l.points.min(left);
+                    l.points -= take;
+                    left -= take;
+                }
+            }
+        } else {
+            let mut order: Vec<usize> = (0..self.lots.len()).collect();
+            order.retain(|&i| self.lots.get(i).is_some_and(usable));
+            // Keys are unique (`seq`), so an unstable sort gives the same order.
+            order.sort_unstable_by_key(|&i| self.lots.get(i).map(key));
+            for i in order {
+                if left <= 0 {
+                    break;
+                }
+                if let Some(l) = self.lots.get_mut(i) {
+                    let take = l.points.min(left);
+                    l.points -= take;
+                    left -= take;
+                }
             }
         }
+        self.available_sum -= i128::from(n - left);
         self.prune();
         n - left
     }
@@ -147,20 +184,28 @@ impl Lots {
             l.points -= take;
             took += take;
         }
+        self.pending_sum -= i128::from(took);
         took
     }
 
     /// Removes every lot whose expiry is ≤ `t`; returns the points they still held.
     pub fn expire(&mut self, t: Instant, deadline: Option<Instant>) -> i64 {
         let mut gone = 0;
+        let (mut avail, mut pend) = (self.available_sum, self.pending_sum);
         for l in self
             .lots
             .iter_mut()
             .filter(|l| l.points > 0 && l.expires_at(deadline).is_some_and(|e| e <= t))
         {
             gone += l.points;
+            if l.pending {
+                pend -= i128::from(l.points);
+            } else {
+                avail -= i128::from(l.points);
+            }
             l.points = 0;
         }
+        (self.available_sum, self.pending_sum) = (avail, pend);
         self.prune();
         gone
     }
@@ -171,6 +216,9 @@ impl Lots {
         self.lots.retain(|l| l.points > 0 || l.pending);
     }
 }
+
+/// Up to this many lots, [`Lots::consume`] orders them on the stack.
+const SMALL: usize = 32;
 
 fn clamp(v: i128) -> i64 {
     i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX })

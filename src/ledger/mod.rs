@@ -48,18 +48,37 @@ pub struct Replayed<'p> {
 /// index) — unless replaying the events before it, in time order, fails first; faults that
 /// depend on history are found in time order (SPEC §7.18).
 pub fn run<'p>(policy: &'p Policy, req: &ReplayRequest) -> Result<Replayed<'p>, Error> {
-    let checked = request::check(policy, req)?;
-    let mut order: Vec<&request::Checked> = checked
+    let mut amounts = Vec::new();
+    let checked = request::check_keeping(policy, req, &mut amounts)?;
+    // Each purchase's cart as checked above: priced from it without a second check.
+    let carts: Vec<Option<crate::quote::CheckedCart>> = checked
         .events
         .iter()
-        .filter(|e| e.at <= checked.as_of)
+        .zip(&amounts)
+        .map(|(e, a)| match (&e.body, a) {
+            (request::Body::Purchase { cart, .. }, Some(a)) => {
+                Some(crate::quote::CheckedCart::from_amounts(cart, a))
+            }
+            _ => None,
+        })
+        .collect();
+    let mut order: Vec<(&request::Checked, Option<&crate::quote::CheckedCart>)> = checked
+        .events
+        .iter()
+        .zip(
+            carts
+                .iter()
+                .map(Option::as_ref)
+                .chain(std::iter::repeat(None)),
+        )
+        .filter(|(e, _)| e.at <= checked.as_of)
         .collect();
     // Stable: ties keep input order.
-    order.sort_by_key(|e| e.at);
+    order.sort_by_key(|(e, _)| e.at);
     let mut state = State::new(policy, checked.status, checked.joined_at);
-    for e in order {
+    for (e, cart) in order {
         state.advance_to(e.at)?;
-        state.apply(e)?;
+        state.apply_checked(e, cart)?;
     }
     if let Some((_, err)) = checked.fault {
         return Err(err);

@@ -56,8 +56,13 @@ impl Order {
 
     /// Points the order earns with `refunded[i]` units of each line taken back (§7.14): rule
     /// gates re-evaluated on the remaining lines, nothing when no unit remains.
-    pub fn points_with(&self, policy: &Policy, refunded: &[i64], path: &str) -> Result<i64, Error> {
-        let overflow = || Error::overflow(path);
+    pub fn points_with(
+        &self,
+        policy: &Policy,
+        refunded: &[i64],
+        path: impl std::fmt::Display,
+    ) -> Result<i64, Error> {
+        let overflow = || Error::overflow(path.to_string());
         let remaining: Vec<(usize, i64)> = self
             .lines
             .iter()
@@ -119,12 +124,17 @@ impl Order {
         };
         let scale = i64::try_from(scale).map_err(|_| overflow())?;
         quote::earn_scaled(policy, self.member, &cart, &after_discount, &paid, scale)
-            .map_err(|e| Error::new(e.code, path, e.message))
+            .map_err(|e| Error::new(e.code, path.to_string(), e.message))
     }
 
     /// Σ over lines not in `earning.exclude_categories` of paid × remaining ÷ quantity, rounded
     /// once with `money_rounding` (the `spend` metric, §7.21).
-    pub fn spend_with(&self, policy: &Policy, refunded: &[i64], path: &str) -> Result<i64, Error> {
+    pub fn spend_with(
+        &self,
+        policy: &Policy,
+        refunded: &[i64],
+        path: impl std::fmt::Display,
+    ) -> Result<i64, Error> {
         let excluded = |i: usize| {
             self.cart
                 .lines
@@ -145,7 +155,8 @@ impl Order {
                 )
             })
             .collect();
-        sum_fractions(&parts, policy.money_rounding.into()).ok_or_else(|| Error::overflow(path))
+        sum_fractions(&parts, policy.money_rounding.into())
+            .ok_or_else(|| Error::overflow(path.to_string()))
     }
 
     /// Paid amount of the refunded units, as the exact fraction (numerator, denominator) of

@@ -5,7 +5,7 @@
 //! Why here and not in the clock: the clock decides *when* things happen; these decide what an
 //! event does to the balance.
 
-use super::clock::{level_id, pts, State};
+use super::clock::{level_id, pts, EventPath, State};
 use super::expiry::lot_expiry;
 use super::orders::{Order, OrderLine};
 use super::request::Checked;
@@ -20,14 +20,23 @@ impl State<'_> {
     pub(super) fn purchase(
         &mut self,
         e: &Checked,
-        p: &str,
+        p: EventPath,
         cart: &std::rc::Rc<quote::Cart>,
+        pre: Option<&quote::CheckedCart>,
         redeem: RedeemPoints,
         earn: bool,
     ) -> Result<(), Error> {
         let policy = self.policy;
         // Paths relative to the event, prefixed on error only: this runs for every purchase.
-        let checked = quote::check_cart(cart, &policy.currency, "cart").map_err(|e| e.within(p))?;
+        let own;
+        let checked = match pre {
+            Some(c) => c,
+            None => {
+                own = quote::check_cart(cart, &policy.currency, "cart")
+                    .map_err(|e| e.within(&p.to_string()))?;
+                &own
+            }
+        };
         let member = MemberState {
             status: self.status,
             tier: self.tier.tier,
@@ -47,17 +56,17 @@ impl State<'_> {
                 RedeemMode::Clamp,
             )
         };
-        let priced = quote::price(
+        let priced = quote::price_figures(
             policy,
             pricing_member,
-            &checked,
+            checked,
             redeem,
             mode,
             "redeem_points",
         )
         .map_err(|err| {
             if err.path == "cart" || err.path.starts_with("cart.") || err.path == "redeem_points" {
-                err.within(p)
+                err.within(&p.to_string())
             } else {
                 err
             }
@@ -118,26 +127,29 @@ impl State<'_> {
             }
             TierMetric::Orders => self.qualifying.push(e.at, 1),
         });
-        self.order_ids.insert(e.id.clone(), order_index);
-        self.orders.push(order);
+        self.book_order(&e.id, order);
         Ok(())
     }
 
     pub(super) fn redeem_reward(
         &mut self,
         e: &Checked,
-        p: &str,
+        p: EventPath,
         reward: usize,
     ) -> Result<(), Error> {
         let policy = self.policy;
-        let path = format!("{p}.reward_id");
+        let path = || format!("{p}.reward_id");
         let Some(r) = policy.rewards.get(reward) else {
-            return Err(Error::new(ErrorCode::UnknownReward, path, "unknown reward"));
+            return Err(Error::new(
+                ErrorCode::UnknownReward,
+                path(),
+                "unknown reward",
+            ));
         };
         if self.status != MemberStatus::Active {
             return Err(Error::new(
                 ErrorCode::MemberNotActive,
-                path,
+                path(),
                 format!(
                     "Member status is {}: only active members may redeem points.",
                     self.status.as_str()
@@ -148,7 +160,7 @@ impl State<'_> {
             let need = policy.level_index(min).unwrap_or(0);
             if self.tier.tier < need {
                 return Err(Error::invalid_request(
-                    path,
+                    path(),
                     format!(
                         "Reward {} needs tier {min}; the member is {}.",
                         r.id,
@@ -161,7 +173,7 @@ impl State<'_> {
         if available < r.points {
             return Err(Error::new(
                 ErrorCode::InsufficientPoints,
-                path,
+                path(),
                 format!(
                     "Reward {} costs {} points; {available} are available.",
                     r.id, r.points

@@ -5,7 +5,7 @@
 //! Why a module of its own: refunds are cumulative and touch every part of the ledger (lots,
 //! debt, totals, qualification); keeping the whole rule in one place keeps it checkable.
 
-use super::clock::{pts, State};
+use super::clock::{pts, EventPath, State};
 use super::expiry::lot_expiry;
 use super::request::{Checked, RefundLine};
 use crate::error::{Error, ErrorCode};
@@ -17,12 +17,12 @@ impl State<'_> {
     pub(super) fn refund(
         &mut self,
         e: &Checked,
-        p: &str,
+        p: EventPath,
         order_id: &str,
         lines: Option<&[RefundLine]>,
     ) -> Result<Option<i64>, Error> {
         let policy = self.policy;
-        let oi = *self.order_ids.get(order_id).ok_or_else(|| {
+        let oi = self.order_index(order_id).ok_or_else(|| {
             Error::new(
                 ErrorCode::UnknownOrder,
                 format!("{p}.order_id"),
@@ -90,7 +90,7 @@ impl State<'_> {
                     let total = i128::from(order.redeemed_points)
                         .checked_mul(num)
                         .and_then(|n| div_round(n, den, Rounding::Floor))
-                        .ok_or_else(|| Error::overflow(p))?;
+                        .ok_or_else(|| Error::overflow(p.to_string()))?;
                     pts(total - i128::from(order.returned), p)?.max(0)
                 }
                 None => 0,

@@ -14,9 +14,10 @@ use crate::error::{Error, ErrorCode};
 use crate::member::MemberStatus;
 use crate::money::MAX_POINTS;
 use crate::policy::Policy;
-use crate::quote::{Cart, CartLine, RedeemPoints};
+use crate::quote::{Cart, CartAmounts, RedeemPoints};
 use crate::time::Instant;
 use serde::Deserialize;
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 #[cfg(target_arch = "wasm32")]
@@ -232,6 +233,43 @@ fn time(s: &str, path: &str) -> Result<Instant, Error> {
 /// Checks the member, `as_of` and every event without replaying. Member and `as_of` faults are
 /// returned at once; the first event fault is kept in [`CheckedRequest::fault`].
 pub fn check(policy: &Policy, req: &ReplayRequest) -> Result<CheckedRequest, Error> {
+    check_keeping(policy, req, &mut Vec::new())
+}
+
+/// [`check`], keeping each purchase's checked amounts in `carts` (by event index; `None` for
+/// other events): a replay prices the order from them instead of checking its cart again.
+pub fn check_keeping(
+    policy: &Policy,
+    req: &ReplayRequest,
+    carts: &mut Vec<Option<CartAmounts>>,
+) -> Result<CheckedRequest, Error> {
+    check_with(policy, req, carts, |e, _| {
+        e.cart.as_ref().map(Cow::Borrowed)
+    })
+}
+
+/// [`check_keeping`] of a request that is not needed afterwards: the purchases' carts are
+/// moved into the checked events instead of copied (their lines and strings), and are gone
+/// from `req`.
+pub fn check_keeping_owned(
+    policy: &Policy,
+    req: &mut ReplayRequest,
+    carts: &mut Vec<Option<CartAmounts>>,
+) -> Result<CheckedRequest, Error> {
+    let mut taken: Vec<Option<EventCart>> = req.events.iter_mut().map(|e| e.cart.take()).collect();
+    check_with(policy, req, carts, |_, i| {
+        taken.get_mut(i).and_then(Option::take).map(Cow::Owned)
+    })
+}
+
+/// The check, with each event's cart from `cart_of(event, index)`.
+fn check_with<'r>(
+    policy: &Policy,
+    req: &'r ReplayRequest,
+    carts: &mut Vec<Option<CartAmounts>>,
+    mut cart_of: impl FnMut(&'r Event, usize) -> Option<Cow<'r, EventCart>>,
+) -> Result<CheckedRequest, Error> {
+    carts.clear();
     let joined_at = time(&req.member.joined_at, "member.joined_at")?;
     if req.events.len() > MAX_EVENTS {
         return Err(Error::new(
@@ -243,10 +281,23 @@ pub fn check(policy: &Policy, req: &ReplayRequest) -> Result<CheckedRequest, Err
     let as_of = time(&req.as_of, "as_of");
     let mut events = Vec::with_capacity(req.events.len());
     let mut fault = None;
+    // Ids seen so far: a short history is scanned (no hashing), a long one uses a set.
     let mut ids = HashSet::new();
     for (i, e) in req.events.iter().enumerate() {
-        match check_event(policy, i, e, joined_at, &mut ids) {
-            Ok(c) => events.push(c),
+        let seen = if i < 32 {
+            req.events.iter().take(i).any(|x| x.id == e.id)
+        } else {
+            if i == 32 {
+                ids.reserve(req.events.len());
+                ids.extend(req.events.iter().take(32).map(|x| x.id.as_str()));
+            }
+            !ids.insert(e.id.as_str())
+        };
+        match check_event(policy, i, e, cart_of(e, i), joined_at, seen) {
+            Ok((c, amounts)) => {
+                events.push(c);
+                carts.push(amounts);
+            }
             Err(err) => {
                 fault = Some((i, err));
                 break;
@@ -273,22 +324,23 @@ pub fn check(policy: &Policy, req: &ReplayRequest) -> Result<CheckedRequest, Err
     })
 }
 
-fn check_event<'e>(
+fn check_event(
     policy: &Policy,
     i: usize,
-    e: &'e Event,
+    e: &Event,
+    cart: Option<Cow<EventCart>>,
     joined_at: Instant,
-    ids: &mut HashSet<&'e str>,
-) -> Result<Checked, Error> {
-    let p = format!("events[{i}]");
-    if !ids.insert(e.id.as_str()) {
+    duplicate: bool,
+) -> Result<(Checked, Option<CartAmounts>), Error> {
+    // The path is written only for an error: this runs for every event.
+    let p = EventPath(i);
+    if duplicate {
         return Err(Error::new(
             ErrorCode::DuplicateEventId,
             format!("{p}.id"),
             format!("event id {:?} is used by an earlier event", e.id),
         ));
     }
-    // The path is written only for an error: this runs for every event.
     let at = Instant::parse_rfc3339(&e.at)
         .map_err(|err| Error::invalid_request(format!("{p}.at"), format!("{:?}: {err}", e.at)))?;
     if at < joined_at {
@@ -309,7 +361,7 @@ fn check_event<'e>(
         T::RedeemReward => &["reward_id"],
     };
     let present = [
-        ("cart", e.cart.is_some()),
+        ("cart", cart.is_some()),
         ("redeem_points", e.redeem_points.is_some()),
         ("earn", e.earn.is_some()),
         ("order_id", e.order_id.is_some()),
@@ -348,9 +400,11 @@ fn check_event<'e>(
     };
     let body = match e.kind {
         T::Purchase => {
-            let c = e.cart.as_ref().ok_or_else(|| missing("cart"))?;
+            let c = cart.ok_or_else(|| missing("cart"))?;
             if let Some(cat) = &c.at {
-                let cart_at = time(cat, &format!("{p}.cart.at"))?;
+                let cart_at = Instant::parse_rfc3339(cat).map_err(|err| {
+                    Error::invalid_request(format!("{p}.cart.at"), format!("{cat:?}: {err}"))
+                })?;
                 if cart_at != at {
                     return Err(Error::invalid_request(
                         format!("{p}.cart.at"),
@@ -358,30 +412,34 @@ fn check_event<'e>(
                     ));
                 }
             }
+            let (store, channel, lines) = match c {
+                Cow::Owned(c) => (c.store, c.channel, c.lines),
+                Cow::Borrowed(c) => (c.store.clone(), c.channel.clone(), c.lines.clone()),
+            };
             let cart = Cart {
                 id: e.id.clone(),
                 at: e.at.clone(),
-                store: c.store.clone(),
-                channel: c.channel.clone(),
-                lines: c
-                    .lines
-                    .iter()
-                    .map(|l| CartLine {
-                        id: l.id.clone(),
-                        sku: l.sku.clone(),
-                        category: l.category.clone(),
-                        quantity: l.quantity,
-                        unit_price: l.unit_price.clone(),
-                    })
-                    .collect(),
+                store,
+                channel,
+                lines,
             };
-            crate::quote::check_cart(&cart, &policy.currency, "cart")
-                .map_err(|err| err.within(&p))?;
-            Body::Purchase {
-                cart: std::rc::Rc::new(cart),
-                redeem: e.redeem_points.unwrap_or_default(),
-                earn: e.earn.unwrap_or(true),
-            }
+            // The cart's `at` is the event's, parsed above.
+            let amounts = crate::quote::check_cart_at(&cart, at, &policy.currency, "cart")
+                .map_err(|err| err.within(&p.to_string()))?
+                .amounts();
+            return Ok((
+                Checked {
+                    index: i,
+                    id: e.id.clone(),
+                    at,
+                    body: Body::Purchase {
+                        cart: std::rc::Rc::new(cart),
+                        redeem: e.redeem_points.unwrap_or_default(),
+                        earn: e.earn.unwrap_or(true),
+                    },
+                },
+                Some(amounts),
+            ));
         }
         T::Refund => {
             let order_id = e.order_id.clone().ok_or_else(|| missing("order_id"))?;
@@ -409,7 +467,9 @@ fn check_event<'e>(
             let expires_at = match &e.expires_at {
                 None => None,
                 Some(s) => {
-                    let x = time(s, &format!("{p}.expires_at"))?;
+                    let x = Instant::parse_rfc3339(s).map_err(|err| {
+                        Error::invalid_request(format!("{p}.expires_at"), format!("{s:?}: {err}"))
+                    })?;
                     if x <= at {
                         return Err(Error::invalid_request(
                             format!("{p}.expires_at"),
@@ -432,7 +492,9 @@ fn check_event<'e>(
             })?;
             let locked_until = match &e.locked_until {
                 None => None,
-                Some(s) => Some(time(s, &format!("{p}.locked_until"))?),
+                Some(s) => Some(Instant::parse_rfc3339(s).map_err(|err| {
+                    Error::invalid_request(format!("{p}.locked_until"), format!("{s:?}: {err}"))
+                })?),
             };
             Body::SetTier { tier, locked_until }
         }
@@ -453,10 +515,23 @@ fn check_event<'e>(
             Body::RedeemReward { reward }
         }
     };
-    Ok(Checked {
-        index: i,
-        id: e.id.clone(),
-        at,
-        body,
-    })
+    Ok((
+        Checked {
+            index: i,
+            id: e.id.clone(),
+            at,
+            body,
+        },
+        None,
+    ))
+}
+
+/// `events[i]`, written only when an error needs it.
+#[derive(Clone, Copy)]
+struct EventPath(usize);
+
+impl std::fmt::Display for EventPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "events[{}]", self.0)
+    }
 }

@@ -11,13 +11,51 @@ pub fn allocate(amount: i64, weights: &[i64]) -> Vec<i64> {
         return vec![0; weights.len()];
     }
     let amount = i128::from(amount);
+    // Each share is at most `amount`, which came from an i64.
+    let share = |p: i128| i64::try_from(p / total).unwrap_or(i64::MAX);
     let mut shares = Vec::with_capacity(weights.len());
-    let mut remainders = Vec::with_capacity(weights.len());
     let mut given: i128 = 0;
+    if weights.len() <= SMALL {
+        // Few lines (the usual cart): remainders on the stack, and the leftover units handed
+        // out by repeatedly picking the largest remainder (the earliest among equals).
+        let mut remainders = [0i128; SMALL];
+        let (amount64, total64) = (i64::try_from(amount).ok(), i64::try_from(total).ok());
+        for (&w, r) in weights.iter().zip(remainders.iter_mut()) {
+            // In 64 bits when the product fits (128-bit division is a slow library call).
+            if let (Some(p), Some(t)) = (amount64.and_then(|a| a.checked_mul(w.max(0))), total64) {
+                shares.push(p / t);
+                *r = i128::from(p % t);
+                given += i128::from(p / t);
+                continue;
+            }
+            // amount and w are both below 2^63, so the product fits i128.
+            let p = amount * i128::from(w.max(0));
+            shares.push(share(p));
+            *r = p % total;
+            given += p / total;
+        }
+        let mut leftover = amount - given; // < number of lines with a positive remainder
+        while leftover > 0 {
+            let mut best: Option<(usize, i128)> = None;
+            for (i, &r) in remainders.iter().take(weights.len()).enumerate() {
+                if r > 0 && best.is_none_or(|(_, b)| r > b) {
+                    best = Some((i, r));
+                }
+            }
+            let Some((i, _)) = best else { break };
+            if let (Some(s), Some(r)) = (shares.get_mut(i), remainders.get_mut(i)) {
+                *s += 1;
+                *r = 0;
+            }
+            leftover -= 1;
+        }
+        return shares;
+    }
+    let mut remainders = Vec::with_capacity(weights.len());
     for &w in weights {
         // amount and w are both below 2^63, so the product fits i128.
         let p = amount * i128::from(w.max(0));
-        shares.push(p / total);
+        shares.push(share(p));
         remainders.push(p % total);
         given += p / total;
     }
@@ -32,12 +70,11 @@ pub fn allocate(amount: i64, weights: &[i64]) -> Vec<i64> {
             leftover -= 1;
         }
     }
-    // Each share is at most `amount`, which came from an i64.
     shares
-        .into_iter()
-        .map(|s| i64::try_from(s).unwrap_or(i64::MAX))
-        .collect()
 }
+
+/// Up to this many weights, [`allocate`] keeps its remainders on the stack.
+const SMALL: usize = 16;
 
 #[cfg(test)]
 mod tests {

@@ -11,7 +11,7 @@ mod rounding;
 
 pub use allocate::allocate;
 pub use currency::{builtin_minor_units, Currency};
-pub use decimal::{Dec, DecError};
+pub use decimal::{Dec, DecError, MAX_DIGITS};
 pub use rounding::{div_round, EarnRounding, MoneyRounding, Rounding};
 
 /// Largest money value in minor units (SPEC §7.7).

@@ -65,6 +65,13 @@ pub fn div_round(num: i128, den: i128, mode: Rounding) -> Option<i128> {
     if den == 0 {
         return None;
     }
+    // The same computation in 64 bits when both fit (nearly always; 128-bit division is a
+    // slow library call): identical results, see `i64_and_i128_agree`.
+    if let (Ok(n), Ok(d)) = (i64::try_from(num), i64::try_from(den)) {
+        if n != i64::MIN && d != i64::MIN {
+            return div_round_i64(n, d, mode).map(i128::from);
+        }
+    }
     // Normalize to a positive denominator so remainders compare simply.
     let (num, den) = if den < 0 {
         (num.checked_neg()?, den.checked_neg()?)
@@ -80,6 +87,53 @@ pub fn div_round(num: i128, den: i128, mode: Rounding) -> Option<i128> {
     let negative = num < 0;
     // Compare 2r with den without overflow: r < den, so den - r > 0.
     let half_cmp = r.cmp(&(den - r)); // Greater: above half
+    Some(match mode {
+        Rounding::Floor => q,
+        Rounding::Ceil => up,
+        Rounding::Down => {
+            if negative {
+                up
+            } else {
+                q
+            }
+        }
+        Rounding::HalfUp => match half_cmp {
+            std::cmp::Ordering::Less => q,
+            std::cmp::Ordering::Greater => up,
+            std::cmp::Ordering::Equal => {
+                if negative {
+                    q
+                } else {
+                    up
+                }
+            }
+        },
+        Rounding::HalfEven => match half_cmp {
+            std::cmp::Ordering::Less => q,
+            std::cmp::Ordering::Greater => up,
+            std::cmp::Ordering::Equal => {
+                if q.rem_euclid(2) == 0 {
+                    q
+                } else {
+                    up
+                }
+            }
+        },
+    })
+}
+
+/// [`div_round`] for operands that fit 64 bits and are not `i64::MIN` (so negation cannot
+/// overflow); the same steps.
+fn div_round_i64(num: i64, den: i64, mode: Rounding) -> Option<i64> {
+    let (num, den) = if den < 0 { (-num, -den) } else { (num, den) };
+    let q = num.div_euclid(den);
+    let r = num.rem_euclid(den);
+    if r == 0 {
+        return Some(q);
+    }
+    let up = q.checked_add(1)?;
+    let negative = num < 0;
+    let half_cmp = r.cmp(&(den - r));
     Some(match mode {
         Rounding::Floor => q,
         Rounding::Ceil => up,
@@ -140,6 +194,82 @@ mod tests {
             assert_eq!(div_round(n, d, HalfEven), Some(he), "half_even {n}/{d}");
         }
         assert_eq!(div_round(1, 0, Floor), None);
+        assert_eq!(
+            div_round(i128::from(i64::MIN), -1, Floor),
+            Some(-i128::from(i64::MIN))
+        );
         assert_eq!(div_round(5, -2, Floor), Some(-3));
+    }
+
+    /// The 64-bit path gives what the 128-bit steps give, on values around every edge.
+    #[test]
+    fn i64_and_i128_agree() {
+        fn wide(num: i128, den: i128, mode: Rounding) -> Option<i128> {
+            let (num, den) = if den < 0 { (-num, -den) } else { (num, den) };
+            let q = num.div_euclid(den);
+            let r = num.rem_euclid(den);
+            if r == 0 {
+                return Some(q);
+            }
+            let up = q + 1;
+            let negative = num < 0;
+            Some(match (mode, r.cmp(&(den - r))) {
+                (Floor, _) => q,
+                (Ceil, _) => up,
+                (Down, _) => {
+                    if negative {
+                        up
+                    } else {
+                        q
+                    }
+                }
+                (HalfUp | HalfEven, std::cmp::Ordering::Less) => q,
+                (HalfUp | HalfEven, std::cmp::Ordering::Greater) => up,
+                (HalfUp, std::cmp::Ordering::Equal) => {
+                    if negative {
+                        q
+                    } else {
+                        up
+                    }
+                }
+                (HalfEven, std::cmp::Ordering::Equal) => {
+                    if q.rem_euclid(2) == 0 {
+                        q
+                    } else {
+                        up
+                    }
+                }
+            })
+        }
+        let edges: Vec<i64> = [
+            0i64,
+            1,
+            2,
+            3,
+            5,
+            7,
+            10,
+            99,
+            100,
+            1_000_003,
+            i64::MAX / 2,
+            i64::MAX - 1,
+            i64::MAX,
+        ]
+        .iter()
+        .flat_map(|&v| [v, -v])
+        .chain([i64::MIN + 1])
+        .collect();
+        for &n in &edges {
+            for &d in &edges {
+                if d == 0 {
+                    continue;
+                }
+                for mode in [Floor, Ceil, Down, HalfUp, HalfEven] {
+                    let (n, d) = (i128::from(n), i128::from(d));
+                    assert_eq!(div_round(n, d, mode), wide(n, d, mode), "{n}/{d} {mode:?}");
+                }
+            }
+        }
     }
 }

@@ -27,6 +27,78 @@ pub struct CheckedCart<'a> {
     pub subtotal: i64,
 }
 
+/// Minor units of a price written as plain digits with an optional fraction (`540000`,
+/// `12.50`), at most 18 digits in all and at most `minor_units` of them after the point — the
+/// usual price, always a valid non-negative decimal: the value `Dec::parse` and
+/// `Dec::to_minor` give, by integer arithmetic. `None` for anything else (and beyond `i64`),
+/// which takes the general path with its error messages.
+fn plain_minor_units(s: &str, minor_units: u32) -> Option<i64> {
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    let digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty()
+        || !digits(int)
+        || !digits(frac)
+        || (s.contains('.') && frac.is_empty())
+        || int.len() + frac.len() > crate::money::MAX_DIGITS
+        || frac.len() > minor_units as usize
+    {
+        return None;
+    }
+    let value = |p: &str| p.bytes().fold(0i128, |v, b| v * 10 + i128::from(b - b'0'));
+    let pad = u32::try_from(minor_units as usize - frac.len()).ok()?;
+    let v = value(int)
+        .checked_mul(10i128.checked_pow(minor_units)?)?
+        .checked_add(value(frac).checked_mul(10i128.checked_pow(pad)?)?)?;
+    i64::try_from(v).ok()
+}
+
+/// A checked cart's amounts, owned: what a replay keeps so that pricing the order does not
+/// check the cart again ([`CheckedCart::from_amounts`]).
+#[derive(Clone, Debug)]
+pub struct CartAmounts {
+    pub at: Instant,
+    /// Per line: unit price and subtotal (minor units).
+    pub lines: Vec<(i64, i64)>,
+    pub subtotal: i64,
+}
+
+impl<'a> CheckedCart<'a> {
+    /// The amounts, to rebuild the checked cart later without checking it again.
+    pub fn amounts(&self) -> CartAmounts {
+        CartAmounts {
+            at: self.at,
+            lines: self
+                .lines
+                .iter()
+                .map(|l| (l.unit_price, l.subtotal))
+                .collect(),
+            subtotal: self.subtotal,
+        }
+    }
+
+    /// The checked cart of `cart` from the amounts its check gave ([`CheckedCart::amounts`]).
+    pub fn from_amounts(cart: &'a Cart, a: &CartAmounts) -> CheckedCart<'a> {
+        CheckedCart {
+            cart,
+            at: a.at,
+            lines: cart
+                .lines
+                .iter()
+                .zip(&a.lines)
+                .map(|(l, &(unit_price, subtotal))| PricedLine {
+                    id: &l.id,
+                    sku: l.sku.as_deref(),
+                    category: l.category.as_deref(),
+                    quantity: l.quantity,
+                    unit_price,
+                    subtotal,
+                })
+                .collect(),
+            subtotal: a.subtotal,
+        }
+    }
+}
+
 /// Validates the cart in document order; `path` is where the cart sits in the request.
 pub fn check<'a>(
     cart: &'a Cart,
@@ -36,6 +108,16 @@ pub fn check<'a>(
     let at = Instant::parse_rfc3339(&cart.at).map_err(|e| {
         Error::invalid_request(format!("{path}.at"), format!("{}: {e}", Quoted(&cart.at)))
     })?;
+    check_at(cart, at, currency, path)
+}
+
+/// [`check`] of a cart whose `at` is already parsed (`at`).
+pub fn check_at<'a>(
+    cart: &'a Cart,
+    at: Instant,
+    currency: &Currency,
+    path: &str,
+) -> Result<CheckedCart<'a>, Error> {
     if cart.lines.len() > limits::MAX_CART_LINES {
         return Err(Error::new(
             crate::ErrorCode::LimitExceeded,
@@ -71,36 +153,42 @@ pub fn check<'a>(
             ));
         }
         let price_path = || format!("{}.unit_price", lp());
-        let dec = crate::money::Dec::parse(&l.unit_price.0).map_err(|e| {
-            Error::invalid_request(price_path(), format!("{} {e}", Quoted(&l.unit_price.0)))
-        })?;
-        if dec.is_negative() {
-            return Err(Error::invalid_request(
-                price_path(),
-                "unit_price must not be negative",
-            ));
-        }
-        let fraction_digits = l.unit_price.0.split_once('.').map_or(0, |(_, f)| f.len());
-        // `Currency::to_minor` of the text, without parsing it a second time.
-        let unit_price = (fraction_digits <= currency.minor_units as usize)
-            .then(|| dec.to_minor(currency.minor_units))
-            .flatten();
-        let unit_price = unit_price.ok_or_else(|| {
-            if fraction_digits > currency.minor_units as usize {
-                Error::invalid_request(
-                    price_path(),
-                    format!(
-                        "{} has more fraction digits than {} allows ({})",
-                        Quoted(&l.unit_price.0),
-                        currency.code,
-                        currency.minor_units
-                    ),
-                )
-            } else {
-                // A valid decimal beyond ±(2^63 − 1) minor units (SPEC §7.7).
-                Error::overflow(price_path())
+        let unit_price = match plain_minor_units(&l.unit_price.0, currency.minor_units) {
+            Some(v) => v,
+            None => {
+                let dec = crate::money::Dec::parse(&l.unit_price.0).map_err(|e| {
+                    Error::invalid_request(price_path(), format!("{} {e}", Quoted(&l.unit_price.0)))
+                })?;
+                if dec.is_negative() {
+                    return Err(Error::invalid_request(
+                        price_path(),
+                        "unit_price must not be negative",
+                    ));
+                }
+                let fraction_digits = l.unit_price.0.split_once('.').map_or(0, |(_, f)| f.len());
+                // `Currency::to_minor` of the text, without parsing it a second time.
+                let unit_price = (fraction_digits <= currency.minor_units as usize)
+                    .then(|| dec.to_minor(currency.minor_units))
+                    .flatten();
+                let unit_price = unit_price.ok_or_else(|| {
+                    if fraction_digits > currency.minor_units as usize {
+                        Error::invalid_request(
+                            price_path(),
+                            format!(
+                                "{} has more fraction digits than {} allows ({})",
+                                Quoted(&l.unit_price.0),
+                                currency.code,
+                                currency.minor_units
+                            ),
+                        )
+                    } else {
+                        // A valid decimal beyond ±(2^63 − 1) minor units (SPEC §7.7).
+                        Error::overflow(price_path())
+                    }
+                })?;
+                unit_price
             }
-        })?;
+        };
         let line_subtotal = unit_price
             .checked_mul(l.quantity)
             .ok_or_else(|| Error::overflow(format!("{}.quantity", lp())))?;
@@ -122,4 +210,62 @@ pub fn check<'a>(
         lines,
         subtotal,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::money::Dec;
+
+    /// The integer path gives what the decimal path gives, and declines what it would reject.
+    #[test]
+    fn plain_prices_agree_with_dec() {
+        let texts = [
+            "0",
+            "7",
+            "007",
+            "540000",
+            "12.5",
+            "12.50",
+            "12.500",
+            "0.01",
+            "0.001",
+            "1.",
+            ".5",
+            "-1",
+            "-0",
+            "1e3",
+            "+1",
+            " 1",
+            "1 ",
+            "1.2.3",
+            "",
+            "999999999999999999",
+            "9999999999999999999",
+            "99999999999999999.9",
+            "9223372036854775807",
+            "92233720368547758.07",
+            "92233720368547758.08",
+            "00000000000000000000001",
+        ];
+        for mu in [0u32, 2, 3] {
+            for t in texts {
+                let want = Dec::parse(t)
+                    .ok()
+                    .filter(|d| !d.is_negative())
+                    .and_then(|d| {
+                        (t.split_once('.').map_or(0, |(_, f)| f.len()) <= mu as usize)
+                            .then(|| d.to_minor(mu))
+                            .flatten()
+                    });
+                // None: the general path decides.
+                if let Some(v) = plain_minor_units(t, mu) {
+                    assert_eq!(Some(v), want, "{t:?} at {mu}");
+                }
+            }
+        }
+        assert_eq!(plain_minor_units("540000", 0), Some(540000));
+        assert_eq!(plain_minor_units("12.5", 2), Some(1250));
+        assert_eq!(plain_minor_units("12.500", 2), None);
+    }
 }

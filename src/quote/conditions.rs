@@ -5,7 +5,7 @@ use super::cart::{CheckedCart, PricedLine};
 use crate::ids::StrSet;
 use crate::policy::document::Weekday;
 use crate::policy::{Condition, Policy};
-use chrono::Datelike;
+use crate::time::{Instant, Zone};
 
 /// Whether every order gate present holds. `tier` is the member's level id when the member is
 /// active (for other members `tiers` gates never hold).
@@ -17,8 +17,7 @@ pub fn gates_hold(c: &Condition, cart: &CheckedCart, tier: Option<&str>, policy:
         return false;
     }
     if let Some(days) = &c.days_of_week {
-        let local = policy.time_zone.to_local(cart.at);
-        let today = weekday(local.weekday());
+        let today = local_weekday(policy.time_zone, cart.at);
         if !days.contains(&today) {
             return false;
         }
@@ -56,10 +55,7 @@ pub struct Selectors<'a> {
 
 impl<'a> Selectors<'a> {
     pub fn of(c: &'a Condition) -> Selectors<'a> {
-        let set = |l: &'a Option<Vec<String>>| {
-            l.as_ref()
-                .map(|v| StrSet::new(v.iter().map(String::as_str)))
-        };
+        let set = |l: &'a Option<Vec<String>>| l.as_deref().map(StrSet::of);
         Selectors {
             categories: set(&c.categories),
             skus: set(&c.skus),
@@ -88,14 +84,52 @@ fn listed(list: &Option<Vec<String>>, value: Option<&str>) -> bool {
     }
 }
 
-fn weekday(w: chrono::Weekday) -> Weekday {
-    match w {
-        chrono::Weekday::Mon => Weekday::Mon,
-        chrono::Weekday::Tue => Weekday::Tue,
-        chrono::Weekday::Wed => Weekday::Wed,
-        chrono::Weekday::Thu => Weekday::Thu,
-        chrono::Weekday::Fri => Weekday::Fri,
-        chrono::Weekday::Sat => Weekday::Sat,
-        chrono::Weekday::Sun => Weekday::Sun,
+/// The local day of the week at `t`: `Zone::weekday` with integer arithmetic only (this runs
+/// for every priced order): the local day number from the offset, and 1970-01-01 was a
+/// Thursday.
+fn local_weekday(zone: Zone, t: Instant) -> Weekday {
+    let local = t.unix_seconds() + i64::from(zone.offset_at(t));
+    match (local.div_euclid(86_400) + 3).rem_euclid(7) {
+        0 => Weekday::Mon,
+        1 => Weekday::Tue,
+        2 => Weekday::Wed,
+        3 => Weekday::Thu,
+        4 => Weekday::Fri,
+        5 => Weekday::Sat,
+        _ => Weekday::Sun,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_weekday_is_the_zones_weekday() {
+        for name in [
+            "Asia/Ho_Chi_Minh",
+            "Europe/Bratislava",
+            "America/St_Johns",
+            "Pacific/Apia",
+        ] {
+            let zone = Zone::by_name(name).unwrap();
+            // Every 7,919 seconds from 1970 to 2199, so every hour of the day and DST edge
+            // region is hit.
+            let mut s = 0i64;
+            while s < 7_258_118_400 {
+                let t = Instant::from_unix(s, 0).unwrap();
+                let want = match zone.weekday(t) {
+                    chrono::Weekday::Mon => Weekday::Mon,
+                    chrono::Weekday::Tue => Weekday::Tue,
+                    chrono::Weekday::Wed => Weekday::Wed,
+                    chrono::Weekday::Thu => Weekday::Thu,
+                    chrono::Weekday::Fri => Weekday::Fri,
+                    chrono::Weekday::Sat => Weekday::Sat,
+                    chrono::Weekday::Sun => Weekday::Sun,
+                };
+                assert_eq!(local_weekday(zone, t), want, "{name} {s}");
+                s += 7_919 * 3;
+            }
+        }
     }
 }

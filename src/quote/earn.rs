@@ -5,6 +5,7 @@ use super::cart::{CheckedCart, PricedLine};
 use super::conditions::{gates_hold, has_selectors, Selectors};
 use super::response::AppliedRule;
 use crate::error::Error;
+use crate::ids::StrSet;
 use crate::money::{div_round, Dec, MAX_POINTS};
 use crate::policy::document::EarnBasis;
 use crate::policy::{Effect, Policy};
@@ -35,12 +36,15 @@ pub struct EarnInput<'a, 'c> {
     /// division by `spend` also divides by it. 1 for a quote; a refund recomputes remaining
     /// units' exact fractional amounts as integers scaled by a common denominator (SPEC §7.14).
     pub basis_scale: i64,
+    /// Whether [`Earned::applied`] is wanted (a quote's response); a replay reads only the
+    /// points, so the rule list (and its strings) is not built.
+    pub details: bool,
 }
 
 pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
     let e = &policy.earning;
     let lines = &input.cart.lines;
-    let excluded = crate::ids::StrSet::new(e.exclude_categories.iter().map(String::as_str));
+    let excluded = StrSet::of(&e.exclude_categories);
     let earning_line = |l: &PricedLine| !l.category.is_some_and(|c| excluded.contains(c));
     let basis: Vec<i64> = lines
         .iter()
@@ -57,63 +61,67 @@ pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
         })
         .collect();
 
-    // Which rules apply, and which lines each selects (excluded lines satisfy no selector).
+    // Which rules apply (excluded lines satisfy no selector). Which lines a rule selects is
+    // asked again where needed rather than kept in a Vec per rule (this runs for every
+    // replayed purchase; selectors are short lists).
     struct Applying<'r> {
         index: usize,
         rule: &'r crate::policy::Rule,
-        selected: Vec<usize>,
+        selectors: Selectors<'r>,
     }
+    let selects = |a: &Applying, l: &PricedLine| earning_line(l) && a.selectors.select(l);
     let mut applying = Vec::new();
     for (index, rule) in e.rules.iter().enumerate() {
         if !gates_hold(&rule.when, input.cart, input.active_tier, policy) {
             continue;
         }
-        let selectors = Selectors::of(&rule.when);
-        let selected: Vec<usize> = lines
-            .iter()
-            .enumerate()
-            .filter(|(_, l)| earning_line(l) && selectors.select(l))
-            .map(|(i, _)| i)
-            .collect();
-        if has_selectors(&rule.when) && selected.is_empty() {
-            continue;
-        }
-        applying.push(Applying {
+        let a = Applying {
             index,
             rule,
-            selected,
-        });
+            selectors: Selectors::of(&rule.when),
+        };
+        if has_selectors(&rule.when) && !lines.iter().any(|l| selects(&a, l)) {
+            continue;
+        }
+        applying.push(a);
     }
 
-    // The winning multiplier per line: highest value, ties to the earlier rule.
-    let mut winner: Vec<Option<(usize, Dec)>> = vec![None; lines.len()];
-    for a in &applying {
-        if let Effect::Multiplier(m) = a.rule.effect {
-            for &i in &a.selected {
-                if let Some(slot) = winner.get_mut(i) {
-                    if slot.is_none_or(|(_, best)| m > best) {
-                        *slot = Some((a.index, m));
+    // The winning multiplier per line: highest value, ties to the earlier rule (no Vec when
+    // no multiplier rule applies, the common case).
+    let any_multiplier = applying
+        .iter()
+        .any(|a| matches!(a.rule.effect, Effect::Multiplier(_)));
+    let winners: Vec<Option<(usize, Dec)>> = if !any_multiplier {
+        Vec::new()
+    } else {
+        lines
+            .iter()
+            .map(|l| {
+                let mut best: Option<(usize, Dec)> = None;
+                for a in &applying {
+                    if let Effect::Multiplier(m) = a.rule.effect {
+                        if selects(a, l) && best.is_none_or(|(_, b)| m > b) {
+                            best = Some((a.index, m));
+                        }
                     }
                 }
-            }
-        }
-    }
+                best
+            })
+            .collect()
+    };
+    let winner = |i: usize| winners.get(i).copied().flatten();
 
     // units = (Σ basis × multiplier × earn_multiplier) × points ÷ spend, divided once (§7.6).
     let overflow = || Error::overflow("cart");
     let (em, es) = input.earn_multiplier.parts();
-    let max_scale = winner
+    let max_scale = winners
         .iter()
         .map(|w| w.map_or(0, |(_, m)| m.parts().1))
         .max()
         .unwrap_or(0);
     let mut numerator: i128 = 0;
     for (i, b) in basis.iter().enumerate() {
-        let (mm, ms) = winner
-            .get(i)
-            .copied()
-            .flatten()
-            .map_or((1, 0), |(_, m)| m.parts());
+        let (mm, ms) = winner(i).map_or((1, 0), |(_, m)| m.parts());
         let scaled = 10i128
             .checked_pow(max_scale - ms)
             .and_then(|f| mm.checked_mul(f))
@@ -142,14 +150,11 @@ pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
         };
         match a.rule.effect {
             Effect::Multiplier(_) => {
+                if !input.details {
+                    continue;
+                }
                 let won: Vec<usize> = (0..lines.len())
-                    .filter(|&i| {
-                        winner
-                            .get(i)
-                            .copied()
-                            .flatten()
-                            .is_some_and(|(r, _)| r == a.index)
-                    })
+                    .filter(|&i| winner(i).is_some_and(|(r, _)| r == a.index))
                     .collect();
                 if won.is_empty() {
                     continue;
@@ -158,25 +163,32 @@ pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
             }
             Effect::BonusPoints(n) => {
                 total = total.checked_add(i128::from(n)).ok_or_else(overflow)?;
-                applied.push((a.rule.priority, a.index, Vec::new(), a.rule.effect));
+                if input.details {
+                    applied.push((a.rule.priority, a.index, Vec::new(), a.rule.effect));
+                }
             }
             Effect::PointsPerItem(n) => {
-                let items: i128 = a
-                    .selected
+                let items: i128 = lines
                     .iter()
-                    .filter_map(|&i| lines.get(i))
+                    .filter(|l| selects(a, l))
                     .map(|l| i128::from(l.quantity))
                     .sum();
                 total = items
                     .checked_mul(i128::from(n))
                     .and_then(|p| total.checked_add(p))
                     .ok_or_else(overflow)?;
-                applied.push((
-                    a.rule.priority,
-                    a.index,
-                    lines_of(&a.selected),
-                    a.rule.effect,
-                ));
+                if input.details {
+                    applied.push((
+                        a.rule.priority,
+                        a.index,
+                        lines_of(
+                            &(0..lines.len())
+                                .filter(|&i| lines.get(i).is_some_and(|l| selects(a, l)))
+                                .collect::<Vec<usize>>(),
+                        ),
+                        a.rule.effect,
+                    ));
+                }
             }
         }
     }

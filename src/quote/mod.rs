@@ -11,7 +11,9 @@ mod redeem;
 pub mod request;
 pub mod response;
 
-pub use cart::{check as check_cart, CheckedCart, PricedLine};
+pub use cart::{
+    check as check_cart, check_at as check_cart_at, CartAmounts, CheckedCart, PricedLine,
+};
 pub use redeem::RedeemMode;
 pub use request::{Cart, CartLine, QuoteRequest, RedeemPoints};
 pub use response::{AppliedRule, LineQuote, Note, QuoteResponse};
@@ -65,6 +67,31 @@ pub fn price(
     redeem: RedeemPoints,
     mode: RedeemMode,
     redeem_path: &str,
+) -> Result<Priced, Error> {
+    price_with(policy, member, cart, redeem, mode, redeem_path, true)
+}
+
+/// [`price`] without `applied_rules` and `notes` (empty): what a replayed purchase needs,
+/// without building their strings.
+pub fn price_figures(
+    policy: &Policy,
+    member: MemberState,
+    cart: &CheckedCart,
+    redeem: RedeemPoints,
+    mode: RedeemMode,
+    redeem_path: &str,
+) -> Result<Priced, Error> {
+    price_with(policy, member, cart, redeem, mode, redeem_path, false)
+}
+
+fn price_with(
+    policy: &Policy,
+    member: MemberState,
+    cart: &CheckedCart,
+    redeem: RedeemPoints,
+    mode: RedeemMode,
+    redeem_path: &str,
+    details: bool,
 ) -> Result<Priced, Error> {
     let active = member.status == MemberStatus::Active;
     let level = policy
@@ -144,7 +171,7 @@ pub fn price(
         MemberStatus::Excluded => false,
     };
     let mut notes = Vec::new();
-    if !active {
+    if !active && details {
         notes.push(Note {
             code: "no_tier_benefits",
             message: format!(
@@ -167,17 +194,21 @@ pub fn price(
                     Dec::one()
                 },
                 basis_scale: 1,
+                details,
             },
         )?;
-        let excluded: Vec<&str> = cart
-            .lines
-            .iter()
-            .filter(|l| {
-                l.category
-                    .is_some_and(|c| policy.earning.exclude_categories.iter().any(|x| x == c))
-            })
-            .map(|l| l.id)
-            .collect();
+        let excluded: Vec<&str> = if !details {
+            Vec::new()
+        } else {
+            cart.lines
+                .iter()
+                .filter(|l| {
+                    l.category
+                        .is_some_and(|c| policy.earning.exclude_categories.iter().any(|x| x == c))
+                })
+                .map(|l| l.id)
+                .collect()
+        };
         if !excluded.is_empty() {
             notes.push(Note {
                 code: "excluded_lines",
@@ -187,8 +218,11 @@ pub fn price(
                 ),
             });
         }
-        if let (Some(uncapped), Some(cap)) = (earned.uncapped, policy.earning.max_points_per_order)
-        {
+        if let (true, Some(uncapped), Some(cap)) = (
+            details,
+            earned.uncapped,
+            policy.earning.max_points_per_order,
+        ) {
             notes.push(Note {
                 code: "earning_capped",
                 message: format!(
@@ -198,13 +232,15 @@ pub fn price(
         }
         (earned.points, earned.basis, earned.applied)
     } else {
-        notes.push(Note {
-            code: "no_earning",
-            message: format!(
-                "Member status is {}: this order earns no points.",
-                member.status.as_str()
-            ),
-        });
+        if details {
+            notes.push(Note {
+                code: "no_earning",
+                message: format!(
+                    "Member status is {}: this order earns no points.",
+                    member.status.as_str()
+                ),
+            });
+        }
         (0, vec![0; cart.lines.len()], Vec::new())
     };
 
@@ -275,6 +311,7 @@ pub fn earn_scaled(
                 Dec::one()
             },
             basis_scale: scale,
+            details: false,
         },
     )?;
     Ok(earned.points)

@@ -8,22 +8,32 @@
 use super::response::{Figures, MembersMoved, MonthFigures, PointsFigures, Rejected, TierCount};
 use crate::error::Error;
 use crate::ledger::clock::State;
-use crate::ledger::request::{self, Body, Checked};
+use crate::ledger::request::{self, Body, CheckedRequest};
 use crate::ledger::ReplayRequest;
 use crate::member::MemberStatus;
 use crate::money::{div_round, Dec, Rounding, MAX_POINTS};
 use crate::policy::Policy;
-use crate::quote::RedeemMode;
+use crate::quote::{CartAmounts, CheckedCart, RedeemMode};
 use crate::time::{Instant, Zone};
-use chrono::Datelike;
 use std::collections::BTreeMap;
 
 /// A local month as `year × 12 + month0`: ordered, cheap to compare and to step through.
 pub type MonthKey = i64;
 
+/// The local month of `t`: `zone.local_date(t)`'s year × 12 + month0, with integer arithmetic
+/// only (this runs for every event): the local day number from the offset, then the civil date
+/// (H. Hinnant's `civil_from_days`).
 fn month_key(zone: Zone, t: Instant) -> MonthKey {
-    let d = zone.local_date(t);
-    i64::from(d.year()) * 12 + i64::from(d.month0())
+    let local = t.unix_seconds() + i64::from(zone.offset_at(t));
+    let z = local.div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let month0 = if mp < 10 { mp + 2 } else { mp - 10 };
+    let year = yoe + era * 400 + i64::from(month0 < 2);
+    year * 12 + month0
 }
 
 fn month_text(k: MonthKey) -> String {
@@ -129,21 +139,92 @@ pub fn replay_member(
     req: &ReplayRequest,
     month_zone: Zone,
 ) -> Result<MemberFacts, Error> {
-    let checked = request::check(policy, req)?;
-    let as_of = checked.as_of;
-    let mut order: Vec<&Checked> = checked.events.iter().filter(|e| e.at <= as_of).collect();
-    // Stable: ties keep input order.
-    if !order.is_sorted_by_key(|e| e.at) {
-        order.sort_by_key(|e| e.at);
+    let mut amounts = Vec::new();
+    let checked = request::check_keeping(policy, req, &mut amounts)?;
+    let history = History::new(&checked, &amounts);
+    replay_checked(policy, &history, month_zone)
+}
+
+/// A member's history after its static check (which depends on the policy only through its
+/// currency, level ids and reward ids, see [`same_static_check`]): the checked events, each
+/// purchase's checked cart, and the replay order. Built once per member and replayed under
+/// both the draft and the baseline.
+pub struct History<'c> {
+    pub checked: &'c CheckedRequest,
+    /// By event index: the purchase's checked cart.
+    carts: Vec<Option<CheckedCart<'c>>>,
+    /// Event indexes at or before `as_of`, in time order (ties in input order).
+    order: Vec<usize>,
+}
+
+impl<'c> History<'c> {
+    pub fn new(checked: &'c CheckedRequest, amounts: &[Option<CartAmounts>]) -> History<'c> {
+        let carts = checked
+            .events
+            .iter()
+            .zip(amounts)
+            .map(|(e, a)| match (&e.body, a) {
+                (Body::Purchase { cart, .. }, Some(a)) => Some(CheckedCart::from_amounts(cart, a)),
+                _ => None,
+            })
+            .collect();
+        let as_of = checked.as_of;
+        let mut order: Vec<usize> = (0..checked.events.len())
+            .filter(|&i| checked.events.get(i).is_some_and(|e| e.at <= as_of))
+            .collect();
+        let at = |i: &usize| checked.events.get(*i).map(|e| e.at);
+        // Stable: ties keep input order.
+        if !order.is_sorted_by_key(at) {
+            order.sort_by_key(at);
+        }
+        History {
+            checked,
+            carts,
+            order,
+        }
     }
+}
+
+/// Whether two policies check a history the same way (same result, same faults): the static
+/// check reads only the currency, the level ids and the reward ids.
+pub fn same_static_check(a: &Policy, b: &Policy) -> bool {
+    a.currency == b.currency
+        && a.tiers.levels.len() == b.tiers.levels.len()
+        && a.tiers
+            .levels
+            .iter()
+            .zip(&b.tiers.levels)
+            .all(|(x, y)| x.id == y.id)
+        && a.rewards.len() == b.rewards.len()
+        && a.rewards.iter().zip(&b.rewards).all(|(x, y)| x.id == y.id)
+}
+
+/// [`replay_member`] of a checked history.
+pub fn replay_checked(
+    policy: &Policy,
+    history: &History,
+    month_zone: Zone,
+) -> Result<MemberFacts, Error> {
+    let checked = history.checked;
+    let as_of = checked.as_of;
     let mut state = State::new(policy, checked.status, checked.joined_at);
+    // Room for every purchase's order, lot and qualifying entry up front: growing these
+    // Vecs one push at a time showed in profiles.
+    let purchases = history.carts.iter().filter(|c| c.is_some()).count();
+    state.reserve(purchases);
     state.redeem_mode = RedeemMode::Clamp;
     state.record = false;
-    let mut facts = MemberFacts::default();
+    let mut facts = MemberFacts {
+        months: Vec::with_capacity(24),
+        ..MemberFacts::default()
+    };
     // Purchases by event id (a few dozen: a scan beats hashing).
-    let mut booked: Vec<(&str, Booked)> = Vec::new();
+    let mut booked: Vec<(&str, Booked)> = Vec::with_capacity(purchases);
     let mut first: Option<Instant> = None;
-    for e in order {
+    for &i in &history.order {
+        let Some(e) = checked.events.get(i) else {
+            continue;
+        };
         first = Some(first.map_or(e.at, |f| f.min(e.at)));
         state.advance_to(e.at)?;
         if let Body::RedeemReward { reward } = &e.body {
@@ -172,7 +253,7 @@ pub fn replay_member(
                 }),
             _ => None,
         };
-        state.apply(e)?;
+        state.apply_checked(e, history.carts.get(i).and_then(Option::as_ref))?;
         let mut discount: i128 = 0;
         match &e.body {
             Body::Purchase { earn, .. } if state.orders.len() > orders_before => {
@@ -223,8 +304,8 @@ pub fn replay_member(
             });
         }
     }
-    if let Some((_, err)) = checked.fault {
-        return Err(err);
+    if let Some((_, err)) = &checked.fault {
+        return Err(err.clone());
     }
     state.advance_to(as_of)?;
     for row in state.history.iter().filter(|r| r.kind == "expire") {
@@ -424,5 +505,31 @@ impl Partial {
             self.earliest = Some(self.earliest.map_or(f, |x| x.min(f)));
         }
         self.rejected.extend(o.rejected);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Datelike;
+
+    #[test]
+    fn month_key_is_the_zones_local_month() {
+        for name in [
+            "Asia/Ho_Chi_Minh",
+            "Europe/Bratislava",
+            "America/St_Johns",
+            "Pacific/Apia",
+        ] {
+            let zone = Zone::by_name(name).unwrap();
+            let mut s = 0i64;
+            while s < 7_258_118_400 {
+                let t = Instant::from_unix(s, 0).unwrap();
+                let d = zone.local_date(t);
+                let want = i64::from(d.year()) * 12 + i64::from(d.month0());
+                assert_eq!(month_key(zone, t), want, "{name} {s}");
+                s += 7_919 * 3;
+            }
+        }
     }
 }

@@ -27,7 +27,7 @@ pub use response::{
 use crate::engine::respond;
 use crate::error::Quoted;
 use crate::error::{Error, ErrorCode};
-use crate::ledger::{Event, LedgerMember, ReplayRequest};
+use crate::ledger::{request, Event, LedgerMember, ReplayRequest};
 use crate::money::Dec;
 use crate::policy::document::DecimalString;
 use crate::policy::{Policy, PolicyDocument};
@@ -74,6 +74,8 @@ pub struct Setup {
     pub as_of: Instant,
     as_of_text: String,
     expected: Option<Dec>,
+    /// The baseline checks a history exactly as the draft does (one static check per member).
+    shared_check: bool,
 }
 
 fn parse_policy(text: &str, prefix: &str) -> Result<Policy, Error> {
@@ -129,7 +131,11 @@ impl Setup {
     ) -> Result<Setup, Error> {
         let as_of_instant = parse_as_of(as_of)?;
         let expected = parse_expected(expected_redemption)?;
+        let shared_check = baseline
+            .as_ref()
+            .is_some_and(|b| accumulator::same_static_check(&draft, b));
         Ok(Setup {
+            shared_check,
             draft,
             baseline,
             as_of: as_of_instant,
@@ -146,23 +152,44 @@ impl Setup {
     /// Replays member number `index` (0-based) and adds it to `acc` (or to its rejections).
     pub fn add_member(&self, acc: &mut Partial, index: u64, m: MemberHistory) {
         let id = m.member.id.clone();
-        let req = ReplayRequest {
+        let mut req = ReplayRequest {
             member: m.member,
             events: m.events,
             as_of: self.as_of_text.clone(),
         };
         let prefix = || format!("members[{index}]");
         let zone = self.draft.time_zone;
-        let draft = match accumulator::replay_member(&self.draft, &req, zone) {
+        // The static check, the carts' amounts and the replay order are the same under the
+        // baseline when it checks like the draft: done once for both.
+        let mut amounts = Vec::new();
+        let checked = if self.baseline.is_none() || self.shared_check {
+            // `req` is not read again: its carts move into the checked events.
+            request::check_keeping_owned(&self.draft, &mut req, &mut amounts)
+        } else {
+            request::check_keeping(&self.draft, &req, &mut amounts)
+        };
+        let checked = match checked {
+            Ok(c) => c,
+            Err(e) => return acc.reject(index, Some(id), member_error(e, &prefix(), false)),
+        };
+        let history = accumulator::History::new(&checked, &amounts);
+        let draft = match accumulator::replay_checked(&self.draft, &history, zone) {
             Ok(f) => f,
             Err(e) => return acc.reject(index, Some(id), member_error(e, &prefix(), false)),
         };
         let baseline = match &self.baseline {
             None => None,
-            Some(b) => match accumulator::replay_member(b, &req, zone) {
-                Ok(f) => Some(f),
-                Err(e) => return acc.reject(index, Some(id), member_error(e, &prefix(), true)),
-            },
+            Some(b) => {
+                let facts = if self.shared_check {
+                    accumulator::replay_checked(b, &history, zone)
+                } else {
+                    accumulator::replay_member(b, &req, zone)
+                };
+                match facts {
+                    Ok(f) => Some(f),
+                    Err(e) => return acc.reject(index, Some(id), member_error(e, &prefix(), true)),
+                }
+            }
         };
         acc.accept(&draft, baseline.as_ref());
     }

@@ -62,6 +62,16 @@ impl Qualifying {
         (v <= i128::from(max)).then_some(v as i64)
     }
 
+    /// An upper bound of [`Qualifying::value`] for any window `[lo, t]` with `lo` at or after
+    /// `from` (None: unbounded): the positive entries in `[from, t]`, summed.
+    pub fn bound_since(&self, from: Option<Instant>, t: Instant) -> i128 {
+        self.entries
+            .iter()
+            .filter(|e| e.value > 0 && e.at <= t && from.is_none_or(|f| e.at >= f))
+            .map(|e| i128::from(e.value))
+            .sum()
+    }
+
     /// Instants after `t` where the value rises (e.g. points becoming available): the
     /// earliest one, for the upgrade check there.
     pub fn next_rise_after(&self, t: Instant) -> Option<Instant> {
@@ -87,6 +97,19 @@ pub fn window_at(policy: &Policy, t: Instant) -> Bounds {
         hi: t,
         hi_open: false,
     }
+}
+
+/// An instant at or before the start of [`window_at`]`(policy, t)`, without calendar
+/// arithmetic (None: the window may start anywhere before `t`): a month is at most 31 days,
+/// and a year 366, give or take a UTC offset change (at most a day; 3 days of slack).
+pub fn window_start_bound(policy: &Policy, t: Instant) -> Option<Instant> {
+    const DAY: i64 = 86_400;
+    let days = match policy.tiers.window {
+        Window::Lifetime => return None,
+        Window::RollingMonths(n) => n.checked_mul(31)?.checked_add(3)?,
+        Window::CalendarYear => 366 + 3,
+    };
+    t.checked_add_seconds(days.checked_mul(-DAY)?)
 }
 
 /// The window a review at `r` judges (§7.21): rolling `[r − n months, r]`; `calendar_year`

@@ -160,7 +160,7 @@ fn run_simulate(a: SimulateArgs) -> Result<ExitCode, ExitCode> {
                     c
                 }
                 Err(_) => Chunk {
-                    data: Vec::with_capacity(1 << 20),
+                    data: Vec::with_capacity(16 << 20),
                     lines: Vec::with_capacity(CHUNK_LINES),
                     bytes: 0,
                 },
