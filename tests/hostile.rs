@@ -818,3 +818,38 @@ fn large_rule_lists_and_carts_are_bounded() {
     );
     eprintln!("large rule lists: {:?}", start.elapsed());
 }
+
+#[test]
+fn cli_validate_refuses_a_file_beyond_the_line_limit() {
+    let dir = std::env::temp_dir().join(format!("loyalty-validate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let big = dir.join("big.json");
+    // A valid policy padded with white space past 16 MiB.
+    let policy = spec()["policy"].to_string();
+    let mut text = " ".repeat(MAX_LINE_BYTES);
+    text.push_str(&policy);
+    std::fs::write(&big, &text).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_loyalty"))
+        .arg("validate")
+        .arg(&big)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(error_of(&v).0, "limit_exceeded", "{v}");
+    assert_eq!(error_of(&v).1, "policy", "{v}");
+    // The same policy without the padding is valid.
+    std::fs::write(&big, &policy).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_loyalty"))
+        .arg("validate")
+        .arg(&big)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -70,14 +70,25 @@ fn main() -> ExitCode {
 }
 
 fn validate(path: &std::path::Path) -> ExitCode {
-    let text = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) => {
-            eprintln!("loyalty: cannot read {}: {e}", path.display());
-            return ExitCode::from(2);
-        }
-    };
+    // At most one request line's worth (16 MiB), like `eval`: a policy is a few KB, and a huge
+    // file is answered without being held in memory.
+    let max = loyalty_engine::limits::MAX_LINE_BYTES;
+    let mut text = Vec::new();
+    let read = std::fs::File::open(path).and_then(|f| {
+        use std::io::Read;
+        f.take(max as u64 + 1).read_to_end(&mut text)
+    });
+    if let Err(e) = read {
+        eprintln!("loyalty: cannot read {}: {e}", path.display());
+        return ExitCode::from(2);
+    }
     let out = match std::str::from_utf8(&text) {
+        _ if text.len() > max => loyalty_engine::Error::new(
+            loyalty_engine::ErrorCode::LimitExceeded,
+            "policy",
+            format!("the policy file is longer than {max} bytes"),
+        )
+        .to_json(),
         Ok(t) => api::validate_json(t),
         Err(_) => {
             loyalty_engine::Error::invalid_policy("policy", "the file is not valid UTF-8").to_json()
