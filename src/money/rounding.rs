@@ -87,39 +87,28 @@ pub fn div_round(num: i128, den: i128, mode: Rounding) -> Option<i128> {
     let negative = num < 0;
     // Compare 2r with den without overflow: r < den, so den - r > 0.
     let half_cmp = r.cmp(&(den - r)); // Greater: above half
-    Some(match mode {
-        Rounding::Floor => q,
-        Rounding::Ceil => up,
-        Rounding::Down => {
-            if negative {
-                up
-            } else {
-                q
-            }
-        }
-        Rounding::HalfUp => match half_cmp {
-            std::cmp::Ordering::Less => q,
-            std::cmp::Ordering::Greater => up,
-            std::cmp::Ordering::Equal => {
-                if negative {
-                    q
-                } else {
-                    up
-                }
-            }
+    Some(
+        if rounds_up(mode, negative, half_cmp, q.rem_euclid(2) == 0) {
+            up
+        } else {
+            q
         },
-        Rounding::HalfEven => match half_cmp {
-            std::cmp::Ordering::Less => q,
-            std::cmp::Ordering::Greater => up,
-            std::cmp::Ordering::Equal => {
-                if q.rem_euclid(2) == 0 {
-                    q
-                } else {
-                    up
-                }
-            }
-        },
-    })
+    )
+}
+
+/// Whether a floor quotient `q` with a non-zero remainder becomes `q + 1` under `mode`
+/// (`half`: the remainder against half the divisor; `q_even`: for half-even ties).
+fn rounds_up(mode: Rounding, negative: bool, half: std::cmp::Ordering, q_even: bool) -> bool {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    match (mode, half) {
+        (Rounding::Floor, _) => false,
+        (Rounding::Ceil, _) => true,
+        (Rounding::Down, _) => negative,
+        (Rounding::HalfUp | Rounding::HalfEven, Less) => false,
+        (Rounding::HalfUp | Rounding::HalfEven, Greater) => true,
+        (Rounding::HalfUp, Equal) => !negative,
+        (Rounding::HalfEven, Equal) => !q_even,
+    }
 }
 
 /// [`div_round`] for operands that fit 64 bits and are not `i64::MIN` (so negation cannot
@@ -134,39 +123,13 @@ fn div_round_i64(num: i64, den: i64, mode: Rounding) -> Option<i64> {
     let up = q.checked_add(1)?;
     let negative = num < 0;
     let half_cmp = r.cmp(&(den - r));
-    Some(match mode {
-        Rounding::Floor => q,
-        Rounding::Ceil => up,
-        Rounding::Down => {
-            if negative {
-                up
-            } else {
-                q
-            }
-        }
-        Rounding::HalfUp => match half_cmp {
-            std::cmp::Ordering::Less => q,
-            std::cmp::Ordering::Greater => up,
-            std::cmp::Ordering::Equal => {
-                if negative {
-                    q
-                } else {
-                    up
-                }
-            }
+    Some(
+        if rounds_up(mode, negative, half_cmp, q.rem_euclid(2) == 0) {
+            up
+        } else {
+            q
         },
-        Rounding::HalfEven => match half_cmp {
-            std::cmp::Ordering::Less => q,
-            std::cmp::Ordering::Greater => up,
-            std::cmp::Ordering::Equal => {
-                if q.rem_euclid(2) == 0 {
-                    q
-                } else {
-                    up
-                }
-            }
-        },
-    })
+    )
 }
 
 #[cfg(test)]
