@@ -13,6 +13,7 @@ else
 fi
 
 step() { printf '%s==> %s%s\n' "$_bold" "$*" "$_reset"; }
+warn() { printf '%swarning: %s%s\n' "$_red" "$*" "$_reset" >&2; }
 die() {
   printf '%serror: %s%s\n' "$_red" "$*" "$_reset" >&2
   exit 1
