@@ -3,7 +3,7 @@
 
 use crate::engine::{respond, Engine};
 use crate::error::{Error, ErrorCode};
-use crate::json::read::{invalid_type, read_with, Token};
+use crate::json::read::{invalid_type, read_with, repeated_key, Token};
 use crate::json::Fault;
 use crate::limits;
 
@@ -262,9 +262,8 @@ fn members(line: &str) -> Result<Vec<(String, &str)>, Fault> {
         })
         .map_err(|f| Fault::new(f.message))?;
         // Sorted, not a scan of `out`: a line with a million keys stays fast.
-        if let Some(i) = crate::ids::first_repeat(out.iter().map(|(k, _)| k.as_str())) {
-            let key = out.get(i).map_or("", |(k, _)| k.as_str());
-            return Err(Fault::new(format!("duplicate field `{key}`")));
+        if let Some(fault) = repeated_key(out.iter().map(|(k, _)| k.as_str())) {
+            return Err(fault);
         }
         Ok(out)
     })

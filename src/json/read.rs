@@ -94,6 +94,11 @@ pub fn invalid_value(found: &Token, expected: &str) -> Fault {
     ))
 }
 
+/// `duplicate field `k`` (serde's wording): an object names a member twice.
+pub fn duplicate_field(key: &str) -> Fault {
+    Fault::new(format!("duplicate field `{key}`"))
+}
+
 /// `unknown field `k`, expected one of `a`, `b`` (serde's wording), at the field itself.
 pub fn unknown_field(key: &str, fields: &[&str]) -> Fault {
     Fault::new(format!(
@@ -551,15 +556,6 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// Reads one member's value into its slot; a second value for the same key is a fault.
-    pub fn slot<T: FromJson>(&mut self, slot: &mut Option<T>, key: &str) -> Result<(), Fault> {
-        if slot.is_some() {
-            return Err(Fault::new(format!("duplicate field `{key}`")));
-        }
-        *slot = Some(T::read(self)?);
-        Ok(())
-    }
-
     /// Skips one well-formed value of any depth without building it (no recursion, so no
     /// nesting limit) and returns its text.
     pub fn raw_value(&mut self) -> Result<&'a str, Fault> {
@@ -714,11 +710,11 @@ fn parse_u64(digits: &str) -> Option<u64> {
     Some(v)
 }
 
-/// `duplicate field `k`` at the first key of `keys` that repeats an earlier one.
-pub fn repeated_key(keys: &[String]) -> Option<Fault> {
-    let i = crate::ids::first_repeat(keys.iter().map(String::as_str))?;
-    let key = keys.get(i)?;
-    Some(Fault::new(format!("duplicate field `{key}`")).at_key(key))
+/// [`duplicate_field`] at the first of an object's keys (in order) that repeats an earlier one.
+pub fn repeated_key<'a>(keys: impl Iterator<Item = &'a str> + Clone) -> Option<Fault> {
+    let i = crate::ids::first_repeat(keys.clone())?;
+    let key = keys.into_iter().nth(i)?;
+    Some(duplicate_field(key).at_key(key))
 }
 
 /// Checks that `text` is one well-formed JSON value with no duplicate keys and nesting within
@@ -735,7 +731,7 @@ pub fn check_syntax(text: &str) -> Result<(), Fault> {
                 });
                 // Every key read so far came before whatever fault ended the object, so a
                 // repeat among them is the first fault.
-                repeated_key(&keys).map_or(read, Err)
+                repeated_key(keys.iter().map(String::as_str)).map_or(read, Err)
             }
             _ => Ok(()),
         }
@@ -849,7 +845,7 @@ pub trait Slot {
 impl<T: FromJson> Slot for Option<T> {
     fn fill(&mut self, p: &mut Parser<'_>, key: &str) -> Result<(), Fault> {
         if self.is_some() {
-            return Err(Fault::new(format!("duplicate field `{key}`")));
+            return Err(duplicate_field(key));
         }
         *self = Some(T::read(p)?);
         Ok(())

@@ -5,7 +5,7 @@
 
 use super::read::{
     invalid_type, invalid_value, read_enum, read_struct, required, unknown_field, FromJson, Number,
-    Parser, Token,
+    Parser, Slot, Token,
 };
 use super::Fault;
 use crate::generate::GenerateOptions;
@@ -194,7 +194,7 @@ impl FromJson for Window {
             Token::ObjectStart => {
                 let mut months = None;
                 p.object_members(|p, key| match key {
-                    "rolling_months" => p.slot(&mut months, key),
+                    "rolling_months" => months.fill(p, key),
                     _ => Err(unknown_field(key, &["rolling_months"])),
                 })?;
                 required(months, "rolling_months").map(Window::RollingMonths)
@@ -465,8 +465,8 @@ impl FromJson for Json {
                     out.push((key.to_string(), Json::read(p)?));
                     Ok(())
                 })?;
-                let keys: Vec<String> = out.iter().map(|(k, _)| k.clone()).collect();
-                if let Some(fault) = super::read::repeated_key(&keys) {
+                if let Some(fault) = super::read::repeated_key(out.iter().map(|(k, _)| k.as_str()))
+                {
                     return Err(fault);
                 }
                 Json::Object(out)

@@ -316,7 +316,7 @@ impl<'a> Header<'a> {
                     .ok_or_else(|| unknown_field(key, FIELDS))?;
                 if let Some(s) = seen.get_mut(i) {
                     if *s {
-                        return Err(crate::json::Fault::new(format!("duplicate field `{key}`")));
+                        return Err(crate::json::read::duplicate_field(key));
                     }
                     *s = true;
                 }
