@@ -240,6 +240,24 @@ impl Zone {
         self.to_local(at).date()
     }
 
+    /// Local calendar date at `at` as (year, month 1–12, day), by integer arithmetic: the
+    /// simulator and the weekday gate ask for it on every event and order, where going through
+    /// chrono's date types cost measurably more. Same answer as [`Zone::local_date`].
+    pub fn local_ymd(&self, at: Instant) -> (i64, u32, u32) {
+        tzdb::civil_from_days(self.local_day(at))
+    }
+
+    /// Local day of the week at `at`, 0 = Sunday … 6 = Saturday (integer arithmetic, as
+    /// [`Zone::local_ymd`]; same answer as [`Zone::weekday`]).
+    pub fn local_weekday_number(&self, at: Instant) -> u32 {
+        tzdb::weekday_of_days(self.local_day(at))
+    }
+
+    /// Local days since 1970-01-01 at `at`.
+    fn local_day(&self, at: Instant) -> i64 {
+        (at.secs + i64::from(self.offset_at(at))).div_euclid(86_400)
+    }
+
     /// Local day of the week at `at` (for `days_of_week` gates).
     pub fn weekday(&self, at: Instant) -> Weekday {
         self.local_date(at).weekday()
@@ -500,9 +518,50 @@ pub fn embedded_table() -> &'static [u8] {
     TZDATA
 }
 
+/// Calls `f` for four zones (DST in both hemispheres, a half-hour offset, a zone that skipped
+/// a day) at every 23,757 seconds from 1970 to 2199, so every hour of the day and every DST
+/// edge region is hit: what the integer calendar shortcuts are checked against.
+#[cfg(test)]
+pub(crate) fn for_sampled_instants(mut f: impl FnMut(&str, Zone, Instant)) {
+    for name in [
+        "Asia/Ho_Chi_Minh",
+        "Europe/Bratislava",
+        "America/St_Johns",
+        "Pacific/Apia",
+    ] {
+        let Some(zone) = Zone::by_name(name) else {
+            panic!("{name} is in the table");
+        };
+        let mut s = 0i64;
+        while s < 7_258_118_400 {
+            if let Ok(t) = Instant::from_unix(s, 0) {
+                f(name, zone, t);
+            }
+            s += 7_919 * 3;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integer_calendar_matches_chrono() {
+        for_sampled_instants(|name, zone, t| {
+            let d = zone.local_date(t);
+            assert_eq!(
+                zone.local_ymd(t),
+                (i64::from(d.year()), d.month(), d.day()),
+                "{name} {t}"
+            );
+            assert_eq!(
+                zone.local_weekday_number(t),
+                zone.weekday(t).num_days_from_sunday(),
+                "{name} {t}"
+            );
+        });
+    }
 
     #[test]
     fn embedded_table_names_its_version() {
