@@ -238,3 +238,133 @@ fn duplicate_keys_and_syntax_faults_are_refused_by_both() {
         assert!(!check_request(&engine, "quote", &bad), "{bad}");
     }
 }
+
+/// Member lines: every replay/progress/simulate vector's members, generated histories of both
+/// profiles, and mutations of them.
+fn member_lines() -> (Vec<String>, Vec<String>) {
+    use loyalty_engine::generate::{member_line, GenerateOptions, Plan};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
+    let mut from_vectors = Vec::new();
+    for folder in ["replay", "progress", "simulate"] {
+        let mut files: Vec<_> = std::fs::read_dir(root.join(folder))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        files.sort();
+        for f in files {
+            let v: Value = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+            let req = &v["request"];
+            match req["members"].as_array() {
+                Some(members) => from_vectors.extend(members.iter().cloned()),
+                None => from_vectors.push(
+                    json!({"member": req["member"].clone(), "events": req["events"].clone()}),
+                ),
+            }
+        }
+    }
+    let mut generated = Vec::new();
+    for profile in ["vn-fashion", "sk-grocery"] {
+        let plan = Plan::new(&GenerateOptions {
+            members: 150,
+            seed: 7,
+            months: 14,
+            profile: profile.into(),
+            as_of: None,
+        })
+        .unwrap();
+        generated.extend((0..plan.members).map(|i| member_line(&plan, i)));
+    }
+    let mut all: Vec<String> = from_vectors.iter().map(Value::to_string).collect();
+    for v in from_vectors.iter().take(40) {
+        all.extend(mutations(v).iter().map(Value::to_string));
+    }
+    // Written forms serde_json's writer never produces.
+    let sample = generated[0].clone();
+    for (from, to) in [
+        (",", " ,\n\t"),
+        (":", " : "),
+        ("{", "{ "),
+        ("\"quantity\":1", "\"quantity\":01"),
+        ("\"quantity\":1", "\"quantity\":-0"),
+        ("\"quantity\":1", "\"quantity\":1.0"),
+        ("\"quantity\":1", "\"quantity\":1e0"),
+        ("\"quantity\":1", "\"quantity\":-1"),
+        ("\"quantity\":1", "\"quantity\":99999999999999999999"),
+        ("\"quantity\":1", "\"quantity\":1,\"quantity\":1"),
+        ("\"quantity\":1", "\"quantity\":true"),
+        ("\"quantity\":1", "\"quantity\":nul"),
+        ("\"channel\":\"pos\"", "\"channel\":null"),
+        ("\"channel\":\"pos\"", "\"channel\":nullx"),
+        ("\"channel\":\"pos\"", "\"channel\":\"p\\u006fs\""),
+        ("\"channel\":\"pos\"", "\"channel\":\"p\\\"s\""),
+        ("\"channel\":\"pos\"", "\"channel\":\"p\ts\""),
+        ("\"channel\":\"pos\"", "\"chan\\u006eel\":\"pos\""),
+        ("\"type\":\"purchase\"", "\"type\":\"Purchase\""),
+        (
+            "\"type\":\"purchase\"",
+            "\"type\":\"purchase\",\"redeem_points\":\"max\"",
+        ),
+        (
+            "\"type\":\"purchase\"",
+            "\"type\":\"purchase\",\"redeem_points\":-0",
+        ),
+        (
+            "\"type\":\"purchase\"",
+            "\"type\":\"purchase\",\"redeem_points\":12",
+        ),
+        (
+            "\"type\":\"purchase\"",
+            "\"type\":\"purchase\",\"earn\":falsey",
+        ),
+        (
+            "\"type\":\"purchase\"",
+            "\"type\":\"purchase\",\"earn\":null",
+        ),
+        ("\"lines\":[", "\"lines\":[ ]"),
+        ("}]}", "}],}"),
+        ("}]}", "}]}}"),
+        ("}]}", "}]} \n"),
+        ("}]}", "}]} x"),
+        ("\"member\":{", "\"member\":{\"id\":\"dup\","),
+    ] {
+        all.push(sample.replacen(from, to, 1));
+        all.push(sample.replace(from, to));
+    }
+    all.push(format!(" {sample}\t"));
+    all.push(format!("{sample}{sample}"));
+    all.push(sample.replace("\"active\"", "\"ACTIVE\""));
+    (all, generated)
+}
+
+/// The simulator reads member lines on a fast path and falls back to the general reader when
+/// it gives up: whatever the fast path reads must be exactly what the general reader reads, and
+/// it must read every generated line (or simulations silently lose their speed).
+#[test]
+fn fast_member_reader_reads_what_the_general_reader_reads() {
+    use loyalty_engine::simulate::{read_member, read_member_fast};
+    let (all, generated) = member_lines();
+    let (mut fast, mut general_only, mut refused) = (0, 0, 0);
+    for text in all.iter().chain(&generated) {
+        let general = read_member(text);
+        match read_member_fast(text) {
+            Some(m) => {
+                let g = general.unwrap_or_else(|e| {
+                    panic!("fast path read what the general reader refuses ({e:?}): {text}")
+                });
+                assert_eq!(format!("{m:?}"), format!("{g:?}"), "input: {text}");
+                fast += 1;
+            }
+            None if general.is_ok() => general_only += 1,
+            None => refused += 1,
+        }
+    }
+    for text in &generated {
+        assert!(
+            read_member_fast(text).is_some(),
+            "fast path gave up on {text}"
+        );
+    }
+    eprintln!("{fast} read on the fast path, {general_only} by the general reader only, {refused} refused");
+    assert!(fast > 300 && general_only > 20 && refused > 200);
+}

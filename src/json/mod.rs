@@ -5,6 +5,7 @@ use crate::error::{Error, ErrorCode};
 use serde::Serialize;
 use std::fmt::Write;
 
+pub(crate) mod fast;
 pub(crate) mod read;
 mod shapes;
 

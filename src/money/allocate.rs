@@ -1,19 +1,21 @@
 //! Exact allocation of an amount over lines by largest remainder (SPEC §2 step 4, §7.6).
 
+use super::Amounts;
+
 /// Spreads `amount` (minor units, ≥ 0) over `weights` (≥ 0) in proportion: each share is
 /// rounded down, then the leftover minor units go one each to the largest remainders, ties to
 /// the earlier line. The shares always add up to `amount` exactly. When `amount` or the sum of
 /// weights is 0, every share is 0 (so a zero-weight order cannot absorb an amount — callers
 /// never spread a positive amount over a zero base, because the amount derives from the base).
-pub fn allocate(amount: i64, weights: &[i64]) -> Vec<i64> {
+pub fn allocate(amount: i64, weights: &[i64]) -> Amounts {
     let total: i128 = weights.iter().map(|&w| i128::from(w.max(0))).sum();
     if amount <= 0 || total == 0 {
-        return vec![0; weights.len()];
+        return smallvec::smallvec![0; weights.len()];
     }
     let amount = i128::from(amount);
     // Each share is at most `amount`, which came from an i64.
     let share = |p: i128| i64::try_from(p / total).unwrap_or(i64::MAX);
-    let mut shares = Vec::with_capacity(weights.len());
+    let mut shares = Amounts::with_capacity(weights.len());
     let mut given: i128 = 0;
     if weights.len() <= SMALL {
         // Few lines (the usual cart): remainders on the stack, and the leftover units handed
@@ -83,22 +85,28 @@ mod tests {
     #[test]
     fn spec_example() {
         // SPEC §2: 300000 over A 475000, B 1140000 → 88235, 211765.
-        assert_eq!(allocate(300000, &[475000, 1140000]), vec![88235, 211765]);
+        assert_eq!(
+            allocate(300000, &[475000, 1140000]).to_vec(),
+            vec![88235, 211765]
+        );
         // Discount 85000 over 500000, 1200000 → 25000, 60000 exactly.
-        assert_eq!(allocate(85000, &[500000, 1200000]), vec![25000, 60000]);
+        assert_eq!(
+            allocate(85000, &[500000, 1200000]).to_vec(),
+            vec![25000, 60000]
+        );
     }
 
     #[test]
     fn ties_go_to_earlier_line() {
-        assert_eq!(allocate(1, &[1, 1, 1]), vec![1, 0, 0]);
-        assert_eq!(allocate(2, &[1, 1, 1]), vec![1, 1, 0]);
-        assert_eq!(allocate(10, &[1, 1, 1]), vec![4, 3, 3]);
+        assert_eq!(allocate(1, &[1, 1, 1]).to_vec(), vec![1, 0, 0]);
+        assert_eq!(allocate(2, &[1, 1, 1]).to_vec(), vec![1, 1, 0]);
+        assert_eq!(allocate(10, &[1, 1, 1]).to_vec(), vec![4, 3, 3]);
     }
 
     #[test]
     fn zero_cases() {
-        assert_eq!(allocate(0, &[5, 5]), vec![0, 0]);
-        assert_eq!(allocate(5, &[0, 0]), vec![0, 0]);
-        assert_eq!(allocate(5, &[]), Vec::<i64>::new());
+        assert_eq!(allocate(0, &[5, 5]).to_vec(), vec![0, 0]);
+        assert_eq!(allocate(5, &[0, 0]).to_vec(), vec![0, 0]);
+        assert_eq!(allocate(5, &[]).to_vec(), Vec::<i64>::new());
     }
 }

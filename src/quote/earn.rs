@@ -6,7 +6,7 @@ use super::conditions::{gates_hold, has_selectors, Selectors};
 use super::response::AppliedRule;
 use crate::error::Error;
 use crate::ids::StrSet;
-use crate::money::{div_round, Dec, MAX_POINTS};
+use crate::money::{div_round, Amounts, Dec, MAX_POINTS};
 use crate::policy::document::EarnBasis;
 use crate::policy::{Effect, Policy};
 
@@ -18,7 +18,7 @@ pub struct Earned {
     /// exceed the points range).
     pub uncapped: Option<i128>,
     /// Each line's earn basis (minor units; 0 for lines that earn nothing).
-    pub basis: Vec<i64>,
+    pub basis: Amounts,
     pub applied: Vec<AppliedRule>,
 }
 
@@ -46,7 +46,7 @@ pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
     let lines = &input.cart.lines;
     let excluded = StrSet::of(&e.exclude_categories);
     let earning_line = |l: &PricedLine| !l.category.is_some_and(|c| excluded.contains(c));
-    let basis: Vec<i64> = lines
+    let basis: Amounts = lines
         .iter()
         .enumerate()
         .map(|(i, l)| {
@@ -70,7 +70,7 @@ pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
         selectors: Selectors<'r>,
     }
     let selects = |a: &Applying, l: &PricedLine| earning_line(l) && a.selectors.select(l);
-    let mut applying = Vec::new();
+    let mut applying: smallvec::SmallVec<[Applying; 8]> = smallvec::SmallVec::new();
     for (index, rule) in e.rules.iter().enumerate() {
         if !gates_hold(&rule.when, input.cart, input.active_tier, policy) {
             continue;
@@ -91,8 +91,8 @@ pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
     let any_multiplier = applying
         .iter()
         .any(|a| matches!(a.rule.effect, Effect::Multiplier(_)));
-    let winners: Vec<Option<(usize, Dec)>> = if !any_multiplier {
-        Vec::new()
+    let winners: smallvec::SmallVec<[Option<(usize, Dec)>; 8]> = if !any_multiplier {
+        smallvec::SmallVec::new()
     } else {
         lines
             .iter()

@@ -21,7 +21,7 @@ pub use response::{AppliedRule, LineQuote, Note, QuoteResponse};
 use crate::error::Quoted;
 use crate::error::{Error, ErrorCode};
 use crate::member::MemberStatus;
-use crate::money::{allocate, div_round, Dec};
+use crate::money::{allocate, div_round, Amounts, Dec};
 use crate::policy::Policy;
 
 /// The member as a quote sees them.
@@ -44,7 +44,8 @@ pub struct Priced {
     pub max_redeemable_points: i64,
     pub total: i64,
     pub earned_points: i64,
-    pub lines: Vec<PricedLineResult>,
+    /// Per line (inline up to 8 lines: no allocation for the usual cart).
+    pub lines: smallvec::SmallVec<[PricedLineResult; 8]>,
     pub applied_rules: Vec<AppliedRule>,
     pub notes: Vec<Note>,
 }
@@ -110,7 +111,7 @@ fn price_with(
                 .any(|x| x == c)
         })
     };
-    let weights: Vec<i64> = cart
+    let weights: Amounts = cart
         .lines
         .iter()
         .map(|l| {
@@ -139,7 +140,7 @@ fn price_with(
         .and_then(|v| i64::try_from(v).ok())
         .ok_or_else(|| Error::overflow("cart"))?;
     let discount_shares = allocate(discount, &weights);
-    let after_discount: Vec<i64> = cart
+    let after_discount: Amounts = cart
         .lines
         .iter()
         .zip(&discount_shares)
@@ -157,7 +158,7 @@ fn price_with(
         redeem_path,
     )?;
     let redeemed_shares = allocate(r.amount, &after_discount);
-    let paid: Vec<i64> = after_discount
+    let paid: Amounts = after_discount
         .iter()
         .zip(&redeemed_shares)
         .map(|(a, r)| a - r)
@@ -241,7 +242,7 @@ fn price_with(
                 ),
             });
         }
-        (0, vec![0; cart.lines.len()], Vec::new())
+        (0, smallvec::smallvec![0; cart.lines.len()], Vec::new())
     };
 
     let lines = cart

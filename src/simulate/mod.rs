@@ -197,7 +197,10 @@ impl Setup {
     /// Reads member number `index` from its JSON text (`{"member","events"}`) and adds it; a
     /// text that is not a member is a rejection (`invalid_request` at `members[index]…`).
     pub fn add_member_json(&self, acc: &mut Partial, index: u64, text: &str) {
-        match crate::json::parse::<MemberHistory>(text, ErrorCode::InvalidRequest) {
+        if let Some(m) = crate::json::fast::member_history(text) {
+            return self.add_member(acc, index, m);
+        }
+        match read_member(text) {
             Ok(m) => self.add_member(acc, index, m),
             Err(err) => {
                 let prefix = format!("members[{index}]");
@@ -232,6 +235,19 @@ impl Setup {
             rejected: acc.rejected.into_iter().map(|(_, r)| r).collect(),
         })
     }
+}
+
+/// A member line read by the general JSON reader (what [`Setup::add_member_json`] falls back
+/// to when the fast path gives up): the member, or the fault with its path.
+#[doc(hidden)]
+pub fn read_member(text: &str) -> Result<MemberHistory, Error> {
+    crate::json::parse::<MemberHistory>(text, ErrorCode::InvalidRequest)
+}
+
+/// A member line read by the fast path only (`None`: it gave up), for tests/reader.rs.
+#[doc(hidden)]
+pub fn read_member_fast(text: &str) -> Option<MemberHistory> {
+    crate::json::fast::member_history(text)
 }
 
 /// A member's fault as listed in `rejected`: its path under `members[i]`, and for a fault

@@ -1,0 +1,381 @@
+//! A fast path for the one input read millions of times: a simulate member line
+//! (`{"member":{…},"events":[…]}`, SPEC §5).
+//!
+//! Why a second reader: the general one ([`super::read`]) is built for small code and exact
+//! errors — one shared field loop, dynamic dispatch, paths kept for faults — and reading member
+//! lines through it was about a third of a simulation's instructions. This one reads the
+//! shapes of a member history directly, monomorphic, and gives up (`None`) at the first thing
+//! it does not handle: a string with an escape or a control character, a number that is not a
+//! plain integer, `null` where a value is required, a repeated or unknown key, a type
+//! mismatch, trailing text. The caller then reads the line with the general reader, which
+//! accepts or refuses it with its exact error. So this path never decides an error, and what
+//! it accepts it reads to the very value the general reader gives (`tests/reader.rs` checks
+//! both on every vector and on thousands of mutations).
+
+use crate::ledger::{Event, EventCart, EventType, LedgerMember, RefundLine};
+use crate::member::MemberStatus;
+use crate::policy::document::DecimalString;
+use crate::quote::{CartLine, RedeemPoints};
+use crate::simulate::MemberHistory;
+
+/// A member line read on the fast path, or `None`: read it with the general reader.
+pub fn member_history(text: &str) -> Option<MemberHistory> {
+    let mut r = Fast {
+        text,
+        bytes: text.as_bytes(),
+        pos: 0,
+    };
+    let mut member = None;
+    let mut events = None;
+    r.object(|r, key| match key {
+        "member" if member.is_none() => {
+            member = Some(r.ledger_member()?);
+            Some(())
+        }
+        "events" if events.is_none() => {
+            events = Some(r.array(Fast::event)?);
+            Some(())
+        }
+        _ => None,
+    })?;
+    r.ws();
+    if r.pos != r.bytes.len() {
+        return None;
+    }
+    Some(MemberHistory {
+        member: member?,
+        events: events?,
+    })
+}
+
+struct Fast<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Fast<'a> {
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.bytes.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    /// The next non-whitespace byte, not consumed.
+    fn peek(&mut self) -> Option<u8> {
+        self.ws();
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn eat(&mut self, b: u8) -> Option<()> {
+        (self.peek()? == b).then(|| self.pos += 1)
+    }
+
+    /// A string without escapes or control characters, borrowed.
+    fn str(&mut self) -> Option<&'a str> {
+        self.eat(b'"')?;
+        let start = self.pos;
+        let rest = self.bytes.get(start..)?;
+        let len = rest
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+        if rest.get(len) != Some(&b'"') {
+            return None;
+        }
+        self.pos = start + len + 1;
+        // Both ends are ASCII quotes, so these are character boundaries.
+        self.text.get(start..start + len)
+    }
+
+    fn string(&mut self) -> Option<String> {
+        self.str().map(String::from)
+    }
+
+    /// `null` (→ `Some(None)`) or a value read by `read`.
+    fn nullable<T>(&mut self, read: impl FnOnce(&mut Self) -> Option<T>) -> Option<Option<T>> {
+        if self.peek()? == b'n' {
+            let end = self.pos + 4;
+            if self.bytes.get(self.pos..end)? != b"null" {
+                return None;
+            }
+            self.pos = end;
+            return self.delimited().then_some(None);
+        }
+        read(self).map(Some)
+    }
+
+    fn bool(&mut self) -> Option<bool> {
+        let (word, value): (&[u8], bool) = match self.peek()? {
+            b't' => (b"true", true),
+            b'f' => (b"false", false),
+            _ => return None,
+        };
+        let end = self.pos + word.len();
+        if self.bytes.get(self.pos..end)? != word {
+            return None;
+        }
+        self.pos = end;
+        self.delimited().then_some(value)
+    }
+
+    /// An integer written plainly (`0`, `42`, `-7`; no fraction, exponent or `-0`) within
+    /// `i64`.
+    fn int(&mut self) -> Option<i64> {
+        let negative = self.peek()? == b'-';
+        if negative {
+            self.pos += 1;
+        }
+        let start = self.pos;
+        let mut v: i64 = 0;
+        while let Some(&b) = self.bytes.get(self.pos) {
+            if !b.is_ascii_digit() {
+                break;
+            }
+            let d = i64::from(b - b'0');
+            v = v.checked_mul(10)?;
+            v = if negative {
+                v.checked_sub(d)?
+            } else {
+                v.checked_add(d)?
+            };
+            self.pos += 1;
+        }
+        let digits = self.pos - start;
+        let leading_zero = self.bytes.get(start) == Some(&b'0');
+        if digits == 0 || (leading_zero && (digits > 1 || negative)) || !self.delimited() {
+            return None;
+        }
+        Some(v)
+    }
+
+    /// Whether a scalar ends here (a `.`, `e` or letter after it is another number or word).
+    fn delimited(&self) -> bool {
+        matches!(
+            self.bytes.get(self.pos),
+            None | Some(b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t')
+        )
+    }
+
+    /// An object: `member(key)` reads each value (it returns `None` for a key it does not
+    /// take, or one seen before).
+    fn object(&mut self, mut member: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
+        self.eat(b'{')?;
+        if self.peek()? == b'}' {
+            self.pos += 1;
+            return Some(());
+        }
+        loop {
+            let key = self.str()?;
+            self.eat(b':')?;
+            member(self, key)?;
+            match self.peek()? {
+                b',' => self.pos += 1,
+                b'}' => {
+                    self.pos += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn array<T>(&mut self, mut item: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>> {
+        self.eat(b'[')?;
+        let mut out = Vec::new();
+        if self.peek()? == b']' {
+            self.pos += 1;
+            return Some(out);
+        }
+        loop {
+            out.push(item(self)?);
+            match self.peek()? {
+                b',' => self.pos += 1,
+                b']' => {
+                    self.pos += 1;
+                    return Some(out);
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn status(&mut self) -> Option<MemberStatus> {
+        Some(match self.str()? {
+            "active" => MemberStatus::Active,
+            "inactive" => MemberStatus::Inactive,
+            "excluded" => MemberStatus::Excluded,
+            "unassigned" => MemberStatus::Unassigned,
+            _ => return None,
+        })
+    }
+
+    fn ledger_member(&mut self) -> Option<LedgerMember> {
+        let (mut id, mut status, mut joined_at) = (None, None, None);
+        self.object(|r, key| {
+            match key {
+                "id" if id.is_none() => id = Some(r.string()?),
+                "status" if status.is_none() => status = Some(r.status()?),
+                "joined_at" if joined_at.is_none() => joined_at = Some(r.string()?),
+                _ => return None,
+            }
+            Some(())
+        })?;
+        Some(LedgerMember {
+            id: id?,
+            status: status?,
+            joined_at: joined_at?,
+        })
+    }
+
+    fn event_type(&mut self) -> Option<EventType> {
+        Some(match self.str()? {
+            "purchase" => EventType::Purchase,
+            "refund" => EventType::Refund,
+            "adjust" => EventType::Adjust,
+            "opening_balance" => EventType::OpeningBalance,
+            "set_tier" => EventType::SetTier,
+            "status" => EventType::Status,
+            "redeem_reward" => EventType::RedeemReward,
+            _ => return None,
+        })
+    }
+
+    fn redeem_points(&mut self) -> Option<RedeemPoints> {
+        if self.peek()? == b'"' {
+            return (self.str()? == "max").then_some(RedeemPoints::Max);
+        }
+        // A negative number is the general reader's error to give (`int` refuses `-0`).
+        let n = self.int()?;
+        (n >= 0).then_some(RedeemPoints::Points(n))
+    }
+
+    fn event(&mut self) -> Option<Event> {
+        let mut e = Event {
+            id: String::new(),
+            kind: EventType::Purchase,
+            at: String::new(),
+            cart: None,
+            redeem_points: None,
+            earn: None,
+            order_id: None,
+            lines: None,
+            points: None,
+            reason: None,
+            counts_for_tier: None,
+            expires_at: None,
+            tier: None,
+            locked_until: None,
+            status: None,
+            reward_id: None,
+        };
+        // Which keys were read: each at most once (a repeat is the general reader's error).
+        let mut seen: u32 = 0;
+        self.object(|r, key| {
+            let bit = match key {
+                "id" => 0,
+                "type" => 1,
+                "at" => 2,
+                "cart" => 3,
+                "redeem_points" => 4,
+                "earn" => 5,
+                "order_id" => 6,
+                "lines" => 7,
+                "points" => 8,
+                "reason" => 9,
+                "counts_for_tier" => 10,
+                "expires_at" => 11,
+                "tier" => 12,
+                "locked_until" => 13,
+                "status" => 14,
+                "reward_id" => 15,
+                _ => return None,
+            };
+            if seen & (1 << bit) != 0 {
+                return None;
+            }
+            seen |= 1 << bit;
+            match bit {
+                0 => e.id = r.string()?,
+                1 => e.kind = r.event_type()?,
+                2 => e.at = r.string()?,
+                3 => e.cart = r.nullable(Fast::event_cart)?,
+                4 => e.redeem_points = r.nullable(Fast::redeem_points)?,
+                5 => e.earn = r.nullable(Fast::bool)?,
+                6 => e.order_id = r.nullable(Fast::string)?,
+                7 => e.lines = r.nullable(|r| r.array(Fast::refund_line))?,
+                8 => e.points = r.nullable(Fast::int)?,
+                9 => e.reason = r.nullable(Fast::string)?,
+                10 => e.counts_for_tier = r.nullable(Fast::bool)?,
+                11 => e.expires_at = r.nullable(Fast::string)?,
+                12 => e.tier = r.nullable(Fast::string)?,
+                13 => e.locked_until = r.nullable(Fast::string)?,
+                14 => e.status = r.nullable(Fast::status)?,
+                _ => e.reward_id = r.nullable(Fast::string)?,
+            }
+            Some(())
+        })?;
+        // `id`, `type` and `at` are required.
+        (seen & 0b111 == 0b111).then_some(e)
+    }
+
+    fn event_cart(&mut self) -> Option<EventCart> {
+        let (mut id, mut at, mut store, mut channel, mut lines) = (None, None, None, None, None);
+        self.object(|r, key| {
+            match key {
+                "id" if id.is_none() => id = Some(r.nullable(Fast::string)?),
+                "at" if at.is_none() => at = Some(r.nullable(Fast::string)?),
+                "store" if store.is_none() => store = Some(r.nullable(Fast::string)?),
+                "channel" if channel.is_none() => channel = Some(r.nullable(Fast::string)?),
+                "lines" if lines.is_none() => lines = Some(r.array(Fast::cart_line)?),
+                _ => return None,
+            }
+            Some(())
+        })?;
+        Some(EventCart {
+            id: id.flatten(),
+            at: at.flatten(),
+            store: store.flatten(),
+            channel: channel.flatten(),
+            lines: lines?,
+        })
+    }
+
+    fn cart_line(&mut self) -> Option<CartLine> {
+        let (mut id, mut sku, mut category, mut quantity, mut unit_price) =
+            (None, None, None, None, None);
+        self.object(|r, key| {
+            match key {
+                "id" if id.is_none() => id = Some(r.string()?),
+                "sku" if sku.is_none() => sku = Some(r.nullable(Fast::string)?),
+                "category" if category.is_none() => category = Some(r.nullable(Fast::string)?),
+                "quantity" if quantity.is_none() => quantity = Some(r.int()?),
+                "unit_price" if unit_price.is_none() => unit_price = Some(r.string()?),
+                _ => return None,
+            }
+            Some(())
+        })?;
+        Some(CartLine {
+            id: id?,
+            sku: sku.flatten(),
+            category: category.flatten(),
+            quantity: quantity?,
+            unit_price: DecimalString(unit_price?),
+        })
+    }
+
+    fn refund_line(&mut self) -> Option<RefundLine> {
+        let (mut line_id, mut quantity) = (None, None);
+        self.object(|r, key| {
+            match key {
+                "line_id" if line_id.is_none() => line_id = Some(r.string()?),
+                "quantity" if quantity.is_none() => quantity = Some(r.int()?),
+                _ => return None,
+            }
+            Some(())
+        })?;
+        Some(RefundLine {
+            line_id: line_id?,
+            quantity: quantity?,
+        })
+    }
+}
