@@ -5,11 +5,13 @@
 //! the two are computed in `i128` and rounded once, with the mode the policy names.
 
 mod allocate;
+mod arith;
 mod currency;
 mod decimal;
 mod rounding;
 
 pub use allocate::allocate;
+pub use arith::{mul, pow10};
 
 /// Per-line amounts of one order (minor units or points): inline up to 8 lines, the usual
 /// cart, so pricing a replayed purchase does not allocate for them.

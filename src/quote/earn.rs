@@ -6,7 +6,7 @@ use super::conditions::{gates_hold, has_selectors, Selectors};
 use super::response::AppliedRule;
 use crate::error::Error;
 use crate::ids::StrSet;
-use crate::money::{div_round, Amounts, Dec, MAX_POINTS};
+use crate::money::{div_round, mul, pow10, Amounts, Dec, MAX_POINTS};
 use crate::policy::document::EarnBasis;
 use crate::policy::{Effect, Policy};
 
@@ -122,21 +122,17 @@ pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
     let mut numerator: i128 = 0;
     for (i, b) in basis.iter().enumerate() {
         let (mm, ms) = winner(i).map_or((1, 0), |(_, m)| m.parts());
-        let scaled = 10i128
-            .checked_pow(max_scale - ms)
-            .and_then(|f| mm.checked_mul(f))
-            .and_then(|m| m.checked_mul(i128::from(*b)))
-            .and_then(|t| t.checked_mul(em))
+        let scaled = pow10(max_scale - ms)
+            .and_then(|f| mul(mm, f))
+            .and_then(|m| mul(m, i128::from(*b)))
+            .and_then(|t| mul(t, em))
             .ok_or_else(overflow)?;
         numerator = numerator.checked_add(scaled).ok_or_else(overflow)?;
     }
-    let numerator = numerator
-        .checked_mul(i128::from(e.points))
-        .ok_or_else(overflow)?;
-    let denominator = 10i128
-        .checked_pow(max_scale + es)
-        .and_then(|f| f.checked_mul(i128::from(e.spend.minor)))
-        .and_then(|d| d.checked_mul(i128::from(input.basis_scale.max(1))))
+    let numerator = mul(numerator, i128::from(e.points)).ok_or_else(overflow)?;
+    let denominator = pow10(max_scale + es)
+        .and_then(|f| mul(f, i128::from(e.spend.minor)))
+        .and_then(|d| mul(d, i128::from(input.basis_scale.max(1))))
         .ok_or_else(overflow)?;
     let base = div_round(numerator, denominator, e.rounding.into()).ok_or_else(overflow)?;
 
@@ -173,8 +169,7 @@ pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
                     .filter(|l| selects(a, l))
                     .map(|l| i128::from(l.quantity))
                     .sum();
-                total = items
-                    .checked_mul(i128::from(n))
+                total = mul(items, i128::from(n))
                     .and_then(|p| total.checked_add(p))
                     .ok_or_else(overflow)?;
                 if input.details {

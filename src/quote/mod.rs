@@ -21,7 +21,7 @@ pub use response::{AppliedRule, LineQuote, Note, QuoteResponse};
 use crate::error::Quoted;
 use crate::error::{Error, ErrorCode};
 use crate::member::MemberStatus;
-use crate::money::{allocate, div_round, Amounts, Dec};
+use crate::money::{allocate, div_round, mul, pow10, Amounts, Dec};
 use crate::policy::Policy;
 
 /// The member as a quote sees them.
@@ -129,12 +129,10 @@ fn price_with(
         Dec::zero()
     };
     let (pm, ps) = percent.parts();
-    let discount = base
-        .checked_mul(pm)
+    let discount = mul(base, pm)
         .and_then(|n| {
-            10i128
-                .checked_pow(ps)
-                .and_then(|f| f.checked_mul(100))
+            pow10(ps)
+                .and_then(|f| mul(f, 100))
                 .and_then(|d| div_round(n, d, policy.money_rounding.into()))
         })
         .and_then(|v| i64::try_from(v).ok())

@@ -4,8 +4,8 @@
 use super::{MemberState, RedeemPoints};
 use crate::error::{Error, ErrorCode};
 use crate::member::MemberStatus;
-use crate::money::div_round;
 use crate::money::Rounding;
+use crate::money::{div_round, mul, pow10};
 use crate::policy::Policy;
 
 /// What happens to a request above the limit: a quote rejects it; a simulation under a draft
@@ -65,12 +65,10 @@ pub fn redeem(
 
     // floor(total × max_share ÷ point_value), exactly.
     let (sm, ss) = section.max_share.parts();
-    let by_share = i128::from(total_after_discount.max(0))
-        .checked_mul(sm)
+    let by_share = mul(i128::from(total_after_discount.max(0)), sm)
         .and_then(|n| {
-            10i128
-                .checked_pow(ss)
-                .and_then(|f| f.checked_mul(i128::from(section.point_value.minor)))
+            pow10(ss)
+                .and_then(|f| mul(f, i128::from(section.point_value.minor)))
                 .and_then(|d| div_round(n, d, Rounding::Floor))
         })
         .ok_or_else(|| Error::overflow("cart"))?;
