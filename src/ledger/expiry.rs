@@ -5,15 +5,12 @@
 
 use crate::policy::document::Period as PolicyPeriod;
 use crate::policy::{Expiry, Policy};
-use crate::time::{add_months, Instant, Period, Zone};
-use chrono::{Days, NaiveTime};
+use crate::time::{Instant, Period, Zone};
 
 /// Start of the local day after (local date of `t` + `months`), the date clamped to the
 /// month's end: "usable through D + months, gone at the start of the next local day".
 pub fn after_months(zone: Zone, t: Instant, months: i64) -> Option<Instant> {
-    let d = add_months(zone.local_date(t), i32::try_from(months).ok()?)?;
-    let next = d.checked_add_days(Days::new(1))?;
-    zone.from_local(next.and_time(NaiveTime::MIN)).ok()
+    zone.day_after_months(t, months)
 }
 
 /// The expiry a lot earned (or credited) at `t` gets from the policy, apart from inactivity:

@@ -62,7 +62,7 @@ pub use tzdata_version::TZDB_VERSION;
 
 use std::fmt;
 
-use chrono::{Datelike, Days, Months, NaiveDate, NaiveDateTime, NaiveTime, Weekday};
+use chrono::{Datelike, Months, NaiveDate, NaiveDateTime, Weekday};
 
 /// The embedded table. Native and Wasm builds embed these same bytes.
 static TZDATA: &[u8] = include_bytes!("tzdata.bin");
@@ -268,20 +268,21 @@ impl Zone {
     /// `n = 0` gives the current period, `Period::Day` with `n = 1` the start of the next local
     /// day. `None` if the result leaves the supported range.
     pub fn period_start(&self, at: Instant, period: Period, n: i32) -> Option<Instant> {
-        let date = self.local_date(at);
+        let (year, month, _) = self.local_ymd(at);
         let first = |months_per: u32| {
-            let m0 = (date.month0() / months_per) * months_per;
-            let start = NaiveDate::from_ymd_opt(date.year(), m0 + 1, 1)?;
-            add_months(start, n.checked_mul(i32::try_from(months_per).ok()?)?)
+            let m0 = (month - 1) / months_per * months_per;
+            let shift = i64::from(n).checked_mul(i64::from(months_per))?;
+            let (y, m) = shift_months(year, m0 + 1, shift)?;
+            Some(tzdb::days_from_civil(y, m, 1))
         };
-        let start = match period {
-            Period::Day => add_days(date, i64::from(n))?,
+        let day = match period {
+            Period::Day => self.local_day(at).checked_add(i64::from(n))?,
             Period::Month => first(1)?,
             Period::Quarter => first(3)?,
             Period::HalfYear => first(6)?,
             Period::Year => first(12)?,
         };
-        self.from_local(start.and_time(NaiveTime::MIN)).ok()
+        self.day_start(day)
     }
 
     /// Start of the local day after the one containing `at`.
@@ -292,18 +293,61 @@ impl Zone {
     /// Same local wall-clock time `days` local days later (a day across a DST change is 23 or
     /// 25 hours long, which is what "N days later" means to a member), e.g. `pending_days`.
     pub fn add_local_days(&self, at: Instant, days: i64) -> Option<Instant> {
-        let local = self.to_local(at);
-        let date = add_days(local.date(), days)?;
-        self.from_local(date.and_time(local.time())).ok()
+        let local = self.local_secs(at).checked_add(days.checked_mul(86_400)?)?;
+        Instant::from_unix(local_to_utc(&self.data, local), at.nanos).ok()
     }
 
     /// Same local wall-clock time `months` months later, the date clamped to the month's last
     /// day (31 Jan + 1 month = 28/29 Feb), e.g. anniversaries and rolling windows.
     pub fn add_local_months(&self, at: Instant, months: i32) -> Option<Instant> {
-        let local = self.to_local(at);
-        let date = add_months(local.date(), months)?;
-        self.from_local(date.and_time(local.time())).ok()
+        let local = self.local_secs(at);
+        let day = add_months_to_day(local.div_euclid(86_400), i64::from(months))?;
+        let local = day.checked_mul(86_400)? + local.rem_euclid(86_400);
+        Instant::from_unix(local_to_utc(&self.data, local), at.nanos).ok()
     }
+
+    /// Start of the local day after (local date of `at` + `months`), the date clamped to the
+    /// month's end (what `after` expiry and inactivity deadlines are).
+    pub fn day_after_months(&self, at: Instant, months: i64) -> Option<Instant> {
+        let day = add_months_to_day(self.local_day(at), months)?;
+        self.day_start(day.checked_add(1)?)
+    }
+
+    /// Local wall-clock seconds at `at` (Unix-style: local days × 86,400 + time of day).
+    fn local_secs(&self, at: Instant) -> i64 {
+        at.secs + i64::from(self.offset_at(at))
+    }
+
+    /// The instant local day `day` (days since 1970-01-01) starts: local 00:00, or the first
+    /// existing time after it when midnight falls in a DST gap (SPEC §7.3).
+    fn day_start(&self, day: i64) -> Option<Instant> {
+        Instant::from_unix(local_to_utc(&self.data, day.checked_mul(86_400)?), 0).ok()
+    }
+}
+
+/// `(year, month)` moved by `months` (negative = back).
+fn shift_months(year: i64, month: u32, months: i64) -> Option<(i64, u32)> {
+    let total = year
+        .checked_mul(12)?
+        .checked_add(i64::from(month) - 1)?
+        .checked_add(months)?;
+    Some((total.div_euclid(12), total.rem_euclid(12) as u32 + 1))
+}
+
+/// Local day number `day` moved by `months` months, the day of the month clamped to the
+/// target month's length (chrono's `checked_add_months` on integers).
+fn add_months_to_day(day: i64, months: i64) -> Option<i64> {
+    let (y, m, d) = tzdb::civil_from_days(day);
+    let (y, m) = shift_months(y, m, months)?;
+    // Far beyond any instant the engine represents (and chrono's calendar): no date.
+    if y.unsigned_abs() > 200_000 {
+        return None;
+    }
+    Some(tzdb::days_from_civil(
+        y,
+        m,
+        d.min(tzdb::days_in_month(y, m)),
+    ))
 }
 
 /// Every zone name the table accepts, sorted by bytes.
@@ -345,15 +389,6 @@ pub fn add_months(date: NaiveDate, months: i32) -> Option<NaiveDate> {
     }
 }
 
-fn add_days(date: NaiveDate, days: i64) -> Option<NaiveDate> {
-    let d = Days::new(days.unsigned_abs());
-    if days >= 0 {
-        date.checked_add_days(d)
-    } else {
-        date.checked_sub_days(d)
-    }
-}
-
 fn local_instant(zone: Zone, days: i64, time: u32) -> Result<Instant, TimeError> {
     let local = days * 86_400 + i64::from(time);
     Instant::from_unix(local_to_utc(&zone.data, local), 0)
@@ -364,6 +399,11 @@ fn local_instant(zone: Zone, days: i64, time: u32) -> Result<Instant, TimeError>
 /// the earliest instant (the overlap rule). If none is valid, `l` is in a gap, and reading it
 /// with the offset in force just before the gap moves it forward by the gap's length.
 fn local_to_utc(zone: &tzdb::ZoneData<'_>, local: i64) -> i64 {
+    // Past the zone's last transition every candidate instant has the same offset, so it is
+    // the only valid one (the loop below would find just it).
+    if let Some(o) = zone.settled_offset(local) {
+        return local - i64::from(o);
+    }
     let offsets = zone.offsets();
     let valid = offsets
         .iter()
@@ -545,6 +585,109 @@ pub(crate) fn for_sampled_instants(mut f: impl FnMut(&str, Zone, Instant)) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The calendar steps as they were written with chrono's date types, the reference for
+    /// the integer ones.
+    mod by_chrono {
+        use super::super::{add_months, Instant, Period, Zone};
+        use chrono::{Datelike, Days, NaiveDate, NaiveTime};
+
+        fn add_days(date: NaiveDate, days: i64) -> Option<NaiveDate> {
+            let d = Days::new(days.unsigned_abs());
+            if days >= 0 {
+                date.checked_add_days(d)
+            } else {
+                date.checked_sub_days(d)
+            }
+        }
+
+        pub fn period_start(z: Zone, at: Instant, period: Period, n: i32) -> Option<Instant> {
+            let date = z.local_date(at);
+            let first = |months_per: u32| {
+                let m0 = (date.month0() / months_per) * months_per;
+                let start = NaiveDate::from_ymd_opt(date.year(), m0 + 1, 1)?;
+                add_months(start, n.checked_mul(i32::try_from(months_per).ok()?)?)
+            };
+            let start = match period {
+                Period::Day => add_days(date, i64::from(n))?,
+                Period::Month => first(1)?,
+                Period::Quarter => first(3)?,
+                Period::HalfYear => first(6)?,
+                Period::Year => first(12)?,
+            };
+            z.from_local(start.and_time(NaiveTime::MIN)).ok()
+        }
+
+        pub fn add_local_days(z: Zone, at: Instant, days: i64) -> Option<Instant> {
+            let local = z.to_local(at);
+            let date = add_days(local.date(), days)?;
+            z.from_local(date.and_time(local.time())).ok()
+        }
+
+        pub fn add_local_months(z: Zone, at: Instant, months: i32) -> Option<Instant> {
+            let local = z.to_local(at);
+            let date = add_months(local.date(), months)?;
+            z.from_local(date.and_time(local.time())).ok()
+        }
+
+        pub fn day_after_months(z: Zone, t: Instant, months: i64) -> Option<Instant> {
+            let d = add_months(z.local_date(t), i32::try_from(months).ok()?)?;
+            let next = d.checked_add_days(Days::new(1))?;
+            z.from_local(next.and_time(NaiveTime::MIN)).ok()
+        }
+    }
+
+    #[test]
+    fn integer_calendar_steps_match_chrono() {
+        let periods = [
+            Period::Day,
+            Period::Month,
+            Period::Quarter,
+            Period::HalfYear,
+            Period::Year,
+        ];
+        let mut i = 0usize;
+        for_sampled_instants(|name, zone, t| {
+            i += 1;
+            if i % 3 != 0 {
+                return; // a third of the samples: every hour and DST edge is still hit
+            }
+            let i = i / 3;
+            // A few step sizes per instant, varied along the samples.
+            let n = [0, 1, -1, 2, 12, -13, 25, 400][i % 8];
+            let days = [0, 1, -1, 7, 30, 365, -400, 3_000][i % 8];
+            let period = periods[i % 5];
+            assert_eq!(
+                zone.period_start(t, period, n),
+                by_chrono::period_start(zone, t, period, n),
+                "{name} {t} {period:?} {n}"
+            );
+            assert_eq!(
+                zone.add_local_days(t, days),
+                by_chrono::add_local_days(zone, t, days),
+                "{name} {t} {days}"
+            );
+            assert_eq!(
+                zone.add_local_months(t, n),
+                by_chrono::add_local_months(zone, t, n),
+                "{name} {t} {n}"
+            );
+            assert_eq!(
+                zone.day_after_months(t, i64::from(n)),
+                by_chrono::day_after_months(zone, t, i64::from(n)),
+                "{name} {t} {n}"
+            );
+        });
+        // Out of range either way.
+        let zone = Zone::by_name("Europe/Bratislava").unwrap();
+        let t = Instant::from_unix(1_700_000_000, 5).unwrap();
+        for big in [i64::MAX, i64::MIN, 1 << 40, -(1 << 40)] {
+            assert_eq!(zone.add_local_days(t, big), None);
+            assert_eq!(zone.day_after_months(t, big), None);
+        }
+        assert_eq!(zone.add_local_months(t, i32::MAX), None);
+        assert_eq!(zone.period_start(t, Period::Year, i32::MIN), None);
+    }
 
     #[test]
     fn integer_calendar_matches_chrono() {

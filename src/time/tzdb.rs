@@ -100,7 +100,7 @@ pub fn weekday_of_days(days: i64) -> u32 {
     (days + 4).rem_euclid(7) as u32
 }
 
-fn days_in_month(y: i64, m: u32) -> u32 {
+pub fn days_in_month(y: i64, m: u32) -> u32 {
     match m {
         4 | 6 | 9 | 11 => 30,
         2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
@@ -408,6 +408,17 @@ impl<'a> ZoneData<'a> {
 
     fn offset(&self, index: u8) -> i32 {
         self.offsets.get(usize::from(index)).copied().unwrap_or(0)
+    }
+
+    /// The offset every local time at or after local seconds `local` has, when the zone has
+    /// no more transitions there: after the last explicit transition of a zone without a
+    /// recurring rule (today's Asia/Ho_Chi_Minh). `None` when that is not known this cheaply.
+    pub fn settled_offset(&self, local: i64) -> Option<i32> {
+        if self.rule.is_some() {
+            return None;
+        }
+        let max = i64::from(self.offsets().iter().copied().max()?);
+        (local.checked_sub(max)? >= self.tail_start).then(|| self.offset(self.tail_index))
     }
 
     /// The distinct UTC offsets this zone ever uses (within the table's range).
