@@ -9,4 +9,4 @@ const { init, isReady } = createInit(wbgInit);
 
 export default init;
 export { init };
-export const { Engine, LoyaltyError, validate, simulate, generate, Simulation, evalLine } = createApi(raw, isReady);
+export const { Engine, LoyaltyError, validate, simulate, generate, Simulation, ParallelSimulation, evalLine } = createApi(raw, isReady);
