@@ -17,7 +17,7 @@
 //   pkg/types.d.ts, pkg/types.d.cts        the engine's types (tsify), from the full module's .d.ts
 //   pkg/{web.js,web-init.js,node.cjs,node.mjs,api.js,index.d.ts,package.json,README.md}  from pkg-template/
 //   pkg/core/{web.js,node.cjs,node.mjs,index.d.ts}                                      from pkg-template/core/
-//   pkg/{worker-serve.js,node-worker.cjs}   ParallelSimulation's workers (Node worker threads)
+//   pkg/{worker-serve.js,node-worker.cjs,web-worker.js}   ParallelSimulation's workers (Node worker threads, Web Workers)
 //   pkg/api.cjs, pkg/worker-serve.cjs, pkg/index.d.cts, pkg/core/index.d.cts   derived here from api.js, worker-serve.js and the index.d.ts files
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -147,7 +147,7 @@ function extractTypes(dts) {
 }
 
 // 4. The template.
-for (const file of ['api.js', 'web.js', 'web-init.js', 'node.cjs', 'node.mjs', 'index.d.ts', 'README.md', 'worker-serve.js', 'node-worker.cjs']) {
+for (const file of ['api.js', 'web.js', 'web-init.js', 'node.cjs', 'node.mjs', 'index.d.ts', 'README.md', 'worker-serve.js', 'node-worker.cjs', 'web-worker.js']) {
   fs.copyFileSync(path.join(template, file), path.join(pkg, file));
 }
 // The core entry (`loyalty-engine/core`): thin files over the same api.js and web-init.js.
