@@ -262,15 +262,22 @@ export function createApi(raw, isReady, { core = false, parallel = null } = {}) 
       this.#done = this.#next;
       // Workers need the request without its members.
       const plain = typeof request === 'string' ? null : toJson({ ...request, members: undefined }, 'invalid_request', 'request');
-      for (let i = 0; i < workers; i += 1) {
-        const w = { pending: 0, members: 0, partial: null, port: null };
-        w.port = parallel.spawn({
-          onMessage: (m) => this.#onMessage(w, m),
-          onError: (e) => this.#fail(workerError(e)),
-        });
-        w.port.post({ type: 'init', request: plain ?? json, discard: plain === null && this.#next > 0 });
-        w.port.unref();
-        this.#workers.push(w);
+      // (A request given as text keeps its members: each worker replays and drops them.)
+      try {
+        for (let i = 0; i < workers; i += 1) {
+          const w = { pending: 0, members: 0, partial: null, port: null };
+          w.port = parallel.spawn({
+            onMessage: (m) => this.#onMessage(w, m),
+            onError: (e) => this.#fail(workerError(e)),
+          });
+          this.#workers.push(w);
+          w.port.post({ type: 'init', request: plain ?? json, discard: plain === null && this.#next > 0 });
+          w.port.unref();
+        }
+      } catch (e) {
+        // No worker could be started (e.g. no Worker here): end those that were.
+        this.#close('failed');
+        throw e;
       }
     }
 
