@@ -77,6 +77,22 @@ test('ParallelSimulation = simulate, and un-awaited adds keep their order', asyn
   assert.equal(JSON.stringify(await inline.finish()), want);
 });
 
+test('ParallelSimulation counts NDJSON lines as the engine does (blank = Rust whitespace only)', async () => {
+  // Blank under Rust's `trim`: '\r', U+0085, U+3000; not blank: U+FEFF (a rejected member).
+  const text = [generated[0], '\r', '\u0085 ', '\u3000', '\ufeff', `${generated[1]}\r`, '\t', generated[2]].join('\n');
+  const request = { policy: draft, baseline, as_of: AS_OF };
+  const single = new api.Simulation(request);
+  single.add(text);
+  single.add(text);
+  assert.equal(single.progress, 8);
+  const want = JSON.stringify(single.finish());
+  assert.equal(JSON.parse(want).rejected.length, 2);
+  const sim = new api.ParallelSimulation(request, { workers: 2 });
+  await sim.add(text);
+  await sim.add(text);
+  assert.equal(JSON.stringify(await sim.finish()), want);
+});
+
 test('ParallelSimulation errors are LoyaltyErrors', async () => {
   assert.throws(
     () => new api.ParallelSimulation({ policy: { schema: 2 }, as_of: AS_OF }),
