@@ -29,10 +29,13 @@ class LoyaltyError extends Error {
 /**
  * @param {object} raw the wasm-bindgen module (RawEngine, call, evalLine)
  * @param {() => boolean} isReady false until the Wasm module is instantiated (web: `init()`)
- * @param {{core?: boolean}} [module] `core: true` for the core module (`loyalty-engine/core`,
- *   src/wasm.rs without the `full` feature): the API is the validate/quote subset.
+ * @param {{core?: boolean, parallel?: object}} [module] `core: true` for the core module
+ *   (`loyalty-engine/core`, src/wasm.rs without the `full` feature): the API is the
+ *   validate/quote subset. `parallel`: how this platform runs `ParallelSimulation`'s workers —
+ *   `{ defaultWorkers(): number, spawn({ onMessage, onError }): { post(message), terminate(),
+ *   ref(), unref() } }` (node.cjs: worker_threads; web.js: module Web Workers).
  */
-export function createApi(raw, isReady, { core = false } = {}) {
+export function createApi(raw, isReady, { core = false, parallel = null } = {}) {
   function ensureReady() {
     if (!isReady()) {
       throw new Error(
@@ -182,6 +185,227 @@ export function createApi(raw, isReady, { core = false } = {}) {
     }
   }
 
+  // The members of an NDJSON chunk as the Wasm side counts them: lines (split at '\n') that are
+  // not blank under Rust's `str::trim` (Unicode White_Space: JS's `\s` less U+FEFF, plus U+0085).
+  const BLANK = /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$/;
+  function countMembers(text) {
+    let n = 0;
+    let start = 0;
+    for (;;) {
+      const end = text.indexOf('\n', start);
+      const stop = end === -1 ? text.length : end;
+      if (stop > start) {
+        const c = text.charCodeAt(start);
+        // Nearly every line starts with `{`: no need to look further.
+        if (c === 123 || !BLANK.test(text.slice(start, stop))) n += 1;
+      }
+      if (end === -1) return n;
+      start = end + 1;
+    }
+  }
+
+  function chunkText(members) {
+    return typeof members === 'string'
+      ? members
+      : members.map((m) => toJson(m, 'invalid_request', 'member')).join('\n');
+  }
+
+  function workerError(error) {
+    if (typeof error === 'string') {
+      const e = rethrow(error);
+      return e instanceof LoyaltyError ? e : new Error(`loyalty-engine: a simulation worker failed: ${e}`);
+    }
+    if (error instanceof Error) {
+      return new Error(`loyalty-engine: a simulation worker failed: ${error.message}`, { cause: error });
+    }
+    return new Error(`loyalty-engine: a simulation worker failed: ${error?.name ?? 'Error'}: ${error?.message ?? error}`);
+  }
+
+  /**
+   * `Simulation` on several workers (Node worker threads, browser module Web Workers), each
+   * with its own Wasm instance: `add` hands each chunk to the least busy worker with the index
+   * of its first member, and `finish` merges the workers' exact partial sums into the same
+   * report `simulate` gives, byte for byte. `add` and `finish` return Promises; `add` waits
+   * while every worker already has `maxPending` chunks (back-pressure).
+   */
+  class ParallelSimulation {
+    #raw;
+    #workers = [];
+    #waiting = [];
+    #next = 0;
+    #done = 0;
+    #maxPending;
+    #failed = null;
+    #state = 'open';
+
+    constructor(request, options = {}) {
+      ensureReady();
+      if (!parallel) {
+        throw new Error('loyalty-engine: ParallelSimulation needs worker threads (Node) or Web Workers');
+      }
+      const { workers = parallel.defaultWorkers(), maxPending = 2 } = options ?? {};
+      for (const [name, v] of [['workers', workers], ['maxPending', maxPending]]) {
+        if (!Number.isSafeInteger(v) || v < 1) {
+          throw new LoyaltyError('invalid_request', `${name} must be a whole number ≥ 1, got ${v}`, name);
+        }
+      }
+      this.#maxPending = maxPending;
+      // The main thread's simulation: validates the request now (a bad policy throws here, as
+      // `new Simulation` does), adds the request's own members, and merges the workers' sums.
+      const json = toJson(request, 'invalid_request', 'request');
+      try {
+        this.#raw = new raw.RawSimulation(json);
+      } catch (e) {
+        throw rethrow(e);
+      }
+      this.#next = this.#raw.progress;
+      this.#done = this.#next;
+      // Workers need the request without its members.
+      const plain = typeof request === 'string' ? null : toJson({ ...request, members: undefined }, 'invalid_request', 'request');
+      // (A request given as text keeps its members: each worker replays and drops them.)
+      try {
+        for (let i = 0; i < workers; i += 1) {
+          const w = { pending: 0, members: 0, partial: null, port: null };
+          w.port = parallel.spawn({
+            onMessage: (m) => this.#onMessage(w, m),
+            onError: (e) => this.#fail(workerError(e)),
+          });
+          this.#workers.push(w);
+          w.port.post({ type: 'init', request: plain ?? json, discard: plain === null && this.#next > 0 });
+          w.port.unref();
+        }
+      } catch (e) {
+        // No worker could be started (e.g. no Worker here): end those that were.
+        this.#close('failed');
+        throw e;
+      }
+    }
+
+    /**
+     * Adds members (`{ member, events }` objects or NDJSON text); resolves once the chunk is
+     * handed to a worker. Members are numbered in the order of the `add` calls.
+     */
+    async add(members) {
+      this.#check();
+      const text = chunkText(members);
+      const n = countMembers(text);
+      if (n === 0) return this;
+      const job = { text, first: this.#next, n };
+      this.#next += n;
+      const w = this.#free();
+      if (w) {
+        this.#post(w, job);
+        return this;
+      }
+      const queued = {};
+      queued.done = new Promise((resolve, reject) => Object.assign(queued, { job, resolve, reject }));
+      this.#waiting.push(queued);
+      await queued.done;
+      return this;
+    }
+
+    /** Members replayed so far (the workers' finished chunks, and members in the request). */
+    get progress() {
+      return this.#done;
+    }
+
+    /** The report, once every chunk is replayed; the simulation is used up and its workers end. */
+    async finish() {
+      this.#check();
+      this.#state = 'finishing';
+      try {
+        // Chunks still waiting for a worker go first (they are handed out in order).
+        while (this.#waiting.length > 0) await this.#waiting[this.#waiting.length - 1].done;
+        const partials = this.#workers.map(
+          (w) => new Promise((resolve, reject) => {
+            w.partial = { resolve, reject };
+            w.port.ref();
+            w.port.post({ type: 'finish' });
+          }),
+        );
+        const texts = await Promise.all(partials);
+        if (this.#failed) throw this.#failed;
+        this.#workers.forEach((w, i) => {
+          try {
+            this.#raw.mergePartial(texts[i], w.members);
+          } catch (e) {
+            throw rethrow(e);
+          }
+        });
+        const text = this.#raw.finish();
+        return answer(text);
+      } finally {
+        this.#close('finished');
+      }
+    }
+
+    /** Stops the workers and frees the Wasm memory without a report. */
+    terminate() {
+      if (this.#state === 'open' || this.#state === 'finishing') {
+        this.#fail(new Error('loyalty-engine: the simulation was terminated'), 'terminated');
+      }
+    }
+
+    #check() {
+      if (this.#failed) throw this.#failed;
+      if (this.#state !== 'open') {
+        throw new LoyaltyError('invalid_request', 'the simulation has already finished', '');
+      }
+    }
+
+    // The worker with the fewest pending chunks below the limit (the first of equals).
+    #free() {
+      let best = null;
+      for (const w of this.#workers) {
+        if (w.pending < this.#maxPending && (best === null || w.pending < best.pending)) best = w;
+      }
+      return best;
+    }
+
+    #post(w, job) {
+      w.pending += 1;
+      w.members += job.n;
+      if (w.pending === 1) w.port.ref();
+      w.port.post({ type: 'add', text: job.text, first: job.first, n: job.n });
+    }
+
+    #onMessage(w, m) {
+      if (this.#failed) return;
+      if (m.type === 'added') {
+        w.pending -= 1;
+        this.#done += m.n;
+        if (w.pending === 0 && !w.partial) w.port.unref();
+        // Chunks waiting for a worker, in order.
+        while (this.#waiting.length > 0) {
+          const free = this.#free();
+          if (!free) break;
+          const head = this.#waiting.shift();
+          this.#post(free, head.job);
+          head.resolve();
+        }
+      } else if (m.type === 'partial') {
+        w.partial?.resolve(m.text);
+      } else if (m.type === 'error') {
+        this.#fail(workerError(m.error));
+      }
+    }
+
+    #fail(error, state = 'failed') {
+      if (this.#failed || this.#state === 'finished') return;
+      this.#failed = error;
+      for (const x of this.#waiting.splice(0)) x.reject(error);
+      for (const w of this.#workers) w.partial?.reject(error);
+      this.#close(state);
+    }
+
+    #close(state) {
+      if (this.#state === 'finished' || this.#state === 'failed' || this.#state === 'terminated') return;
+      this.#state = state;
+      for (const w of this.#workers) w.port.terminate();
+      this.#raw.free();
+    }
+  }
+
   /** The CLI contract (`loyalty eval`): one request line in, the exact response line out. */
   function evalLine(line) {
     ensureReady();
@@ -193,5 +417,5 @@ export function createApi(raw, isReady, { core = false } = {}) {
   }
 
   if (core) return { Engine, LoyaltyError, validate, evalLine };
-  return { Engine, LoyaltyError, validate, simulate, generate, Simulation, evalLine };
+  return { Engine, LoyaltyError, validate, simulate, generate, Simulation, ParallelSimulation, evalLine };
 }

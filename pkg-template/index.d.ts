@@ -115,6 +115,48 @@ export class Simulation {
   finish(): SimulateResponse;
 }
 
+/** Options of `ParallelSimulation`. */
+export interface ParallelSimulationOptions {
+  /**
+   * How many workers (each its own Wasm instance). Default: the number of CPUs the platform
+   * offers (`os.availableParallelism()` in Node, `navigator.hardwareConcurrency` in browsers).
+   */
+  workers?: number;
+  /** Chunks a worker may hold before `add` waits (back-pressure). Default 2. */
+  maxPending?: number;
+}
+
+/**
+ * `Simulation` on several workers (Node worker threads; module Web Workers in browsers):
+ * chunks are replayed in parallel and `finish()` merges the workers' exact sums into the same
+ * report as `simulate` (byte for byte). Await `add` to bound memory.
+ */
+export class ParallelSimulation {
+  /**
+   * The simulate request without `members` (or with some, replayed on this thread); throws a
+   * `LoyaltyError` for a bad policy, as `new Simulation` does. Starts the workers.
+   */
+  constructor(
+    request: Omit<SimulateRequest, 'members'> & { members?: MemberHistory[] } | string,
+    options?: ParallelSimulationOptions,
+  );
+  /**
+   * Adds members (`{ member, events }` objects, or NDJSON text), numbered in the order of the
+   * `add` calls; resolves once a worker has taken the chunk (it waits while every worker
+   * already holds `maxPending` chunks). Rejects if a worker failed.
+   */
+  add(members: MemberHistory[] | string): Promise<this>;
+  /** Members replayed so far. */
+  readonly progress: number;
+  /**
+   * The report once every chunk is replayed; the workers end and the simulation is used up.
+   * Rejects with a `LoyaltyError` on an error answer, or an `Error` if a worker failed.
+   */
+  finish(): Promise<SimulateResponse>;
+  /** Ends the workers without a report (pending `add`/`finish` calls reject). */
+  terminate(): void;
+}
+
 /**
  * The CLI contract (`loyalty eval`): one NDJSON request line in, the exact compact response line
  * out (`{"error":…}` included); `null` for a blank line.

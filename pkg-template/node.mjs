@@ -2,5 +2,5 @@
 // ESM and CommonJS code in one process share one Wasm instance and one LoyaltyError class.
 import api from './node.cjs';
 
-export const { init, Engine, LoyaltyError, validate, simulate, generate, Simulation, evalLine } = api;
+export const { init, Engine, LoyaltyError, validate, simulate, generate, Simulation, ParallelSimulation, evalLine } = api;
 export default init;

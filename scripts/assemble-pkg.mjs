@@ -17,7 +17,8 @@
 //   pkg/types.d.ts, pkg/types.d.cts        the engine's types (tsify), from the full module's .d.ts
 //   pkg/{web.js,web-init.js,node.cjs,node.mjs,api.js,index.d.ts,package.json,README.md}  from pkg-template/
 //   pkg/core/{web.js,node.cjs,node.mjs,index.d.ts}                                      from pkg-template/core/
-//   pkg/api.cjs, pkg/index.d.cts, pkg/core/index.d.cts   derived here from api.js and the index.d.ts files
+//   pkg/{worker-serve.js,node-worker.cjs,web-worker.js}   ParallelSimulation's workers (Node worker threads, Web Workers)
+//   pkg/api.cjs, pkg/worker-serve.cjs, pkg/index.d.cts, pkg/core/index.d.cts   derived here from api.js, worker-serve.js and the index.d.ts files
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -146,7 +147,7 @@ function extractTypes(dts) {
 }
 
 // 4. The template.
-for (const file of ['api.js', 'web.js', 'web-init.js', 'node.cjs', 'node.mjs', 'index.d.ts', 'README.md']) {
+for (const file of ['api.js', 'web.js', 'web-init.js', 'node.cjs', 'node.mjs', 'index.d.ts', 'README.md', 'worker-serve.js', 'node-worker.cjs', 'web-worker.js']) {
   fs.copyFileSync(path.join(template, file), path.join(pkg, file));
 }
 // The core entry (`loyalty-engine/core`): thin files over the same api.js and web-init.js.
@@ -161,6 +162,14 @@ if (!EXPORT.test(api)) fail('pkg-template/api.js must contain `export function c
 const apiCjs = `'use strict';\n${api.replace(EXPORT, 'function createApi(')}\nmodule.exports = { createApi };\n`;
 if (/^\s*(import|export)\b/m.test(apiCjs)) fail('pkg-template/api.js may have no other import/export');
 fs.writeFileSync(path.join(pkg, 'api.cjs'), apiCjs);
+
+// worker-serve.cjs: ParallelSimulation's worker side as CommonJS (for node-worker.cjs).
+const serve = read(path.join(template, 'worker-serve.js'));
+const SERVE_EXPORT = /^export function serveSimulation\(/m;
+if (!SERVE_EXPORT.test(serve)) fail('pkg-template/worker-serve.js must contain `export function serveSimulation(`');
+const serveCjs = `'use strict';\n${serve.replace(SERVE_EXPORT, 'function serveSimulation(')}\nmodule.exports = { serveSimulation };\n`;
+if (/^\s*(import|export)\b/m.test(serveCjs)) fail('pkg-template/worker-serve.js may have no other import/export');
+fs.writeFileSync(path.join(pkg, 'worker-serve.cjs'), serveCjs);
 
 // index.d.cts: the same declarations for `require` (TypeScript's node16/nodenext resolution),
 // taking the generated types from types.d.cts.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Simulation benchmark (not a test): generates member histories, then times
 #   - the native CLI: loyalty simulate --threads $THREADS (peak memory from /usr/bin/time -v)
-#   - Node through the npm package (pkg/): the streaming Simulation class, max RSS sampled
+#   - Node through the npm package (pkg/): the streaming Simulation class and ParallelSimulation
+#     on $THREADS worker threads, max RSS sampled
 # and prints events/s and peak memory for each. Results are recorded in docs/simulate.md.
 #
 #   scripts/bench-simulate.sh                      # 1,000,000 members native, 100,000 in Node
@@ -68,6 +69,6 @@ if [ ! -f pkg/node.mjs ]; then
   echo "==> pkg/ missing: scripts/build.sh --no-cli"
   nice scripts/build.sh --no-cli
 fi
-echo "==> Node: Simulation over the first $NODE_MEMBERS members (pkg/)"
-node scripts/bench-simulate-node.mjs "$DATA" "$NODE_MEMBERS" "$DRAFT" "$([ "$BASELINE" = 1 ] && echo "$BASE" || echo -)" "$AS_OF" \
+echo "==> Node: Simulation and ParallelSimulation ($THREADS workers) over the first $NODE_MEMBERS members (pkg/)"
+WORKERS="$THREADS" node scripts/bench-simulate-node.mjs "$DATA" "$NODE_MEMBERS" "$DRAFT" "$([ "$BASELINE" = 1 ] && echo "$BASE" || echo -)" "$AS_OF" \
   | tee "$OUT/node.txt"

@@ -52,7 +52,7 @@ for module in full core; do
         --target-dir target/core-plain
     fi
   else
-    # Every operation, built for speed (profile wasm-full, opt-level "s"; see Cargo.toml).
+    # Every operation, built for speed (profile wasm-full, opt-level 3; see Cargo.toml).
     name=loyalty_engine
     wasm="target/wasm32-unknown-unknown/wasm-full/loyalty_engine.wasm"
     step "cargo build --profile wasm-full --target wasm32-unknown-unknown --lib (full module)"

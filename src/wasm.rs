@@ -125,6 +125,48 @@ impl RawSimulation {
         }
     }
 
+    /// Adds members from NDJSON text as `add` does, numbering them from `first_index` (the
+    /// index of the chunk's first member in the whole simulation: a worker of the JS
+    /// `ParallelSimulation` is handed chunks 2000..2999, 5000..5999, …). Returns how many
+    /// members were added (non-blank lines).
+    #[wasm_bindgen(js_name = addAt)]
+    pub fn add_at(&mut self, ndjson: &str, first_index: f64) -> Result<u32, JsValue> {
+        let first = whole_count(first_index, "firstIndex")?;
+        let mut n: u32 = 0;
+        if let Some(sim) = self.sim.as_mut() {
+            for line in ndjson.split('\n') {
+                if !line.trim().is_empty() {
+                    sim.add_member_json_at(first + u64::from(n), line);
+                    n += 1;
+                }
+            }
+        }
+        Ok(n)
+    }
+
+    /// The partial sums of the members added so far as JSON text (taken out: this simulation
+    /// goes on from empty sums), for `mergePartial` in another simulation with the same request.
+    #[wasm_bindgen(js_name = takePartial)]
+    pub fn take_partial(&mut self) -> String {
+        self.sim
+            .as_mut()
+            .map_or_else(String::new, |s| s.take_partial_json())
+    }
+
+    /// Merges partial sums (from `takePartial`) covering `members` members; throws the
+    /// error's wire JSON (`invalid_request`) for text that is not such a partial.
+    #[wasm_bindgen(js_name = mergePartial)]
+    pub fn merge_partial(&mut self, text: &str, members: f64) -> Result<(), JsValue> {
+        let n = whole_count(members, "members")?;
+        let sim = self.sim.as_mut().ok_or_else(|| {
+            JsValue::from_str(
+                &Error::invalid_request("", "the simulation has already finished").to_json(),
+            )
+        })?;
+        sim.merge_json(text, n)
+            .map_err(|err| JsValue::from_str(&err.to_json()))
+    }
+
     /// Members added so far.
     #[wasm_bindgen(getter)]
     pub fn progress(&self) -> f64 {
@@ -154,6 +196,18 @@ pub fn eval_line(line: &str) -> Option<String> {
 #[wasm_bindgen(js_name = evalLine)]
 pub fn eval_line(line: &str) -> Option<String> {
     api::eval_line_core(line)
+}
+
+/// A JS number that must be a whole count (0 ≤ n ≤ 2^53 − 1); else the error's wire JSON.
+#[cfg(feature = "full")]
+fn whole_count(n: f64, what: &str) -> Result<u64, JsValue> {
+    if n.is_finite() && n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 {
+        Ok(n as u64)
+    } else {
+        Err(JsValue::from_str(
+            &Error::invalid_request(what, format!("{what} must be a whole number ≥ 0")).to_json(),
+        ))
+    }
 }
 
 fn unknown_op(op: &str) -> String {

@@ -267,3 +267,119 @@ fn simulate_agrees_with_replay_member_by_member() {
         );
     }
 }
+
+/// Members split over workers that share no memory: each numbers its members from their global
+/// index, writes its partial sums as JSON text, and one simulator merges them (in any order)
+/// into exactly the single-run report — rejected members (unreadable lines, faults under the
+/// draft, faults under the baseline only) included.
+#[test]
+fn partials_as_json_merge_into_the_single_run() {
+    let mut members = lines("vn-fashion", 150, 11, 12);
+    members.insert(3, r#"{"member":{"id":"bad"},"events":[]}"#.into());
+    members.insert(40, "17".into());
+    members.insert(41, "{\"member\":".into());
+    let draft = example("vn-fashion-draft");
+    // A baseline without the level `gold`: members whose history sets `gold` fail under the
+    // baseline only (its static check differs from the draft's, too).
+    let base_no_gold = example("vn-fashion-baseline").replace("\"gold\"", "\"platinum\"");
+    for base in [
+        None,
+        Some(example("vn-fashion-baseline")),
+        Some(base_no_gold),
+    ] {
+        let header = match &base {
+            Some(b) => format!(r#"{{"policy":{draft},"baseline":{b},"as_of":"{VN_AS_OF}"}}"#),
+            None => format!(r#"{{"policy":{draft},"as_of":"{VN_AS_OF}"}}"#),
+        };
+        let mut single = Simulator::from_json(&header).unwrap();
+        for m in &members {
+            single.add_member_json(m);
+        }
+        let single = serde_json::to_string(&single.finish().unwrap()).unwrap();
+        assert!(
+            single.contains(r#""path":"members[3].member.status""#),
+            "{single}"
+        );
+        assert!(single.contains(r#""path":"members[40]""#), "{single}");
+        if base.as_ref().is_some_and(|b| b.contains("platinum")) {
+            assert!(single.contains("baseline: "), "{single}");
+        }
+
+        for workers in [2usize, 3] {
+            for chunk in [7usize, 50] {
+                // Chunks handed round-robin to the workers, each numbered from its first index.
+                let mut sims: Vec<Simulator> = (0..workers)
+                    .map(|_| Simulator::from_json(&header).unwrap())
+                    .collect();
+                let mut counts = vec![0u64; workers];
+                for (c, start) in (0..members.len()).step_by(chunk).enumerate() {
+                    let w = c % workers;
+                    for (i, m) in members.iter().enumerate().skip(start).take(chunk) {
+                        sims[w].add_member_json_at(i as u64, m);
+                        counts[w] += 1;
+                    }
+                }
+                let texts: Vec<String> = sims.iter_mut().map(|s| s.take_partial_json()).collect();
+                let mut merged = Simulator::from_json(&header).unwrap();
+                for (t, n) in texts.iter().zip(&counts).rev() {
+                    merged.merge_json(t, *n).unwrap();
+                }
+                assert_eq!(merged.members_added(), members.len() as u64);
+                let out = serde_json::to_string(&merged.finish().unwrap()).unwrap();
+                assert_eq!(out, single, "{workers} workers, chunks of {chunk}");
+                // Taking the partial out leaves empty sums behind.
+                let again = sims[0].take_partial_json();
+                assert!(again.contains(r#""rejected":[]"#), "{again}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_partial_that_does_not_fit_is_an_invalid_request() {
+    let draft = example("vn-fashion-draft");
+    let base = example("vn-fashion-baseline");
+    let with = format!(r#"{{"policy":{draft},"baseline":{base},"as_of":"{VN_AS_OF}"}}"#);
+    let without = format!(r#"{{"policy":{draft},"as_of":"{VN_AS_OF}"}}"#);
+    let members = lines("vn-fashion", 5, 2, 6);
+    let mut w = Simulator::from_json(&with).unwrap();
+    for (i, m) in members.iter().enumerate() {
+        w.add_member_json_at(10 + i as u64, m);
+    }
+    w.add_member_json_at(20, "[]");
+    let good = w.take_partial_json();
+    // An error's code, message and path come back exactly.
+    let mut m = Simulator::from_json(&with).unwrap();
+    m.merge_json(&good, 6).unwrap();
+    let out = serde_json::to_string(&m.finish().unwrap()).unwrap();
+    assert!(out.contains(r#""rejected":[{"member_id":null,"error":{"code":"invalid_request","message":"invalid type: sequence, expected struct MemberHistory","path":"members[20]"}}]"#), "{out}");
+
+    let bad = |sim: &str, text: &str, n: u64| {
+        let mut s = Simulator::from_json(sim).unwrap();
+        let e = s.merge_json(text, n).unwrap_err();
+        assert_eq!(e.code, loyalty_engine::ErrorCode::InvalidRequest, "{e}");
+        assert!(e.message.starts_with("invalid partial sums: "), "{e}");
+        assert_eq!(s.members_added(), 0);
+        e
+    };
+    // The wrong member count, the wrong setup, broken or foreign text.
+    bad(&with, &good, 5);
+    assert_eq!(bad(&without, &good, 6).path, "baseline");
+    for text in [
+        "",
+        "{}",
+        "null",
+        "[1,2]",
+        &good[..good.len() - 1],
+        &good.replacen("\"v\":1", "\"v\":2", 1),
+        &good.replacen("\"outstanding\":\"", "\"outstanding\":\"+", 1),
+        &good.replacen("\"tiers\":[", "\"tiers\":[0,", 1),
+        &good.replacen("\"code\":\"invalid_request\"", "\"code\":\"oops\"", 1),
+        &good.replacen("\"moved\":{", "\"moved\":{\"x\":1,", 1),
+        &good.replacen("\"members\":", "\"members\":9007199254740992,\"m\":", 1),
+    ] {
+        bad(&with, text, 6);
+    }
+    let e = bad(&with, &good.replacen("\"tiers\":[", "\"tiers\":[0,", 1), 6);
+    assert_eq!(e.path, "draft.tiers");
+}

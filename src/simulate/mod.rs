@@ -9,7 +9,10 @@
 //! - [`simulate`] / [`simulate_json`]: the whole request at once.
 //! - [`Simulator`]: the same, fed member by member (the CLI's NDJSON stream, the JS
 //!   `Simulation` class in a Web Worker); [`Simulator::partial`] and [`Simulator::merge`] let
-//!   threads add members independently and merge into exactly the single-threaded answer.
+//!   threads add members independently and merge into exactly the single-threaded answer;
+//!   [`Simulator::add_member_json_at`], [`Simulator::take_partial_json`] and
+//!   [`Simulator::merge_json`] do the same across workers that share no memory (the partial
+//!   sums travel as JSON text, [`partial_wire`]).
 //!
 //! A member whose history fails (any §3 fault, or a line that is not a member) is left out of
 //! every figure and listed in `rejected` with its error, paths prefixed `members[i].` (for NDJSON
@@ -17,6 +20,7 @@
 //! too, its message prefixed `baseline: `, so both policies' figures cover the same members.
 
 pub mod accumulator;
+pub mod partial_wire;
 pub mod response;
 
 pub use accumulator::{MemberFacts, Partial};
@@ -375,7 +379,10 @@ impl<'a> Header<'a> {
 pub struct Simulator {
     setup: Setup,
     acc: Partial,
+    /// The next member's index.
     next: u64,
+    /// Members added or merged so far.
+    covered: u64,
 }
 
 impl Simulator {
@@ -385,6 +392,7 @@ impl Simulator {
             setup,
             acc,
             next: 0,
+            covered: 0,
         }
     }
 
@@ -434,20 +442,43 @@ impl Simulator {
         &self.setup
     }
 
-    /// Members added so far (accepted and rejected): the next member's index.
+    /// Members added (accepted and rejected) or merged so far; without
+    /// [`Simulator::add_member_json_at`], also the next member's index.
     pub fn members_added(&self) -> u64 {
-        self.next
+        self.covered
     }
 
     pub fn add_member(&mut self, m: MemberHistory) {
         self.setup.add_member(&mut self.acc, self.next, m);
         self.next += 1;
+        self.covered += 1;
     }
 
     /// Adds one member from its JSON text (`{"member","events"}`).
     pub fn add_member_json(&mut self, text: &str) {
         self.setup.add_member_json(&mut self.acc, self.next, text);
         self.next += 1;
+        self.covered += 1;
+    }
+
+    /// Adds one member from its JSON text as member number `index` of the whole simulation
+    /// (a worker that was handed members 2000..2999 numbers them so); the members after it
+    /// follow from `index + 1`.
+    pub fn add_member_json_at(&mut self, index: u64, text: &str) {
+        self.next = index;
+        self.add_member_json(text);
+    }
+
+    /// The sums of the members added so far, taken out (the simulator goes on from empty
+    /// sums): to [`Simulator::merge`] into another simulator with the same setup.
+    pub fn take_partial(&mut self) -> Partial {
+        std::mem::replace(&mut self.acc, self.setup.partial())
+    }
+
+    /// [`Simulator::take_partial`] as JSON text ([`partial_wire`]), for a simulator in another
+    /// worker or process ([`Simulator::merge_json`]).
+    pub fn take_partial_json(&mut self) -> String {
+        partial_wire::to_json(self.take_partial())
     }
 
     /// Counts a member that could not be read at all (e.g. a malformed NDJSON line) as
@@ -456,6 +487,7 @@ impl Simulator {
         let prefix = format!("members[{}]", self.next);
         self.acc.reject(self.next, member_id, error.within(&prefix));
         self.next += 1;
+        self.covered += 1;
     }
 
     /// Adds members `first..first + n` summed elsewhere (another thread, with
@@ -463,6 +495,30 @@ impl Simulator {
     pub fn merge(&mut self, partial: Partial, n: u64) {
         self.acc.merge(partial);
         self.next += n;
+        self.covered += n;
+    }
+
+    /// [`Simulator::merge`] of a partial written by [`Simulator::take_partial_json`] in a
+    /// simulator with the same policies, covering `n` members. Text that is not such a partial,
+    /// or whose member count (accepted + rejected) is not `n`, is an `invalid_request` error
+    /// and nothing is merged.
+    pub fn merge_json(&mut self, text: &str, n: u64) -> Result<(), Error> {
+        let partial = partial_wire::from_json(text, &self.setup)?;
+        let held = partial
+            .draft
+            .members
+            .checked_add(partial.rejected.len() as u64);
+        if held != Some(n) {
+            return Err(Error::invalid_request(
+                "",
+                format!(
+                    "invalid partial sums: they cover {} members, not {n}",
+                    held.map_or_else(|| "too many".to_string(), |h| h.to_string())
+                ),
+            ));
+        }
+        self.merge(partial, n);
+        Ok(())
     }
 
     pub fn finish(self) -> Result<SimulateResponse, Error> {

@@ -1,7 +1,15 @@
 // Type-checked by tests/node/types.test.mjs (tsc --noEmit, module node16): an ES module using
 // the installed package's types, which come from the engine's Rust types.
-import init, { Engine, LoyaltyError, evalLine, validate } from 'loyalty-engine';
-import type { ErrorCode, PolicyDocument, QuoteRequest, QuoteResponse, ValidateResponse } from 'loyalty-engine';
+import init, { Engine, LoyaltyError, ParallelSimulation, evalLine, validate } from 'loyalty-engine';
+import type {
+  ErrorCode,
+  ParallelSimulationOptions,
+  PolicyDocument,
+  QuoteRequest,
+  QuoteResponse,
+  SimulateResponse,
+  ValidateResponse,
+} from 'loyalty-engine';
 
 await init();
 
@@ -47,5 +55,17 @@ const wrong: QuoteRequest = { ...request, member: { ...request.member, points: '
 // @ts-expect-error evalLine takes the raw line
 evalLine(request);
 
+// Simulation on worker threads: the same request and report types as `simulate`.
+async function whatIf(ndjson: string): Promise<SimulateResponse> {
+  const options: ParallelSimulationOptions = { workers: 2, maxPending: 2 };
+  const sim = new ParallelSimulation({ policy, baseline: null, as_of: '2026-10-01T00:00:00+02:00' }, options);
+  await sim.add(ndjson);
+  const done: number = sim.progress;
+  void done;
+  // @ts-expect-error add takes members or NDJSON text
+  void sim.add(42);
+  return sim.finish();
+}
+
 engine.free();
-export { digest, total, earned, paid, checked, line, wrong };
+export { digest, total, earned, paid, checked, line, wrong, whatIf };

@@ -15,7 +15,7 @@ import { cjs, esm, resolvedRequire } from '../support/package.js';
 import { CONSUMER, PKG, ROOT } from '../support/paths.js';
 import { runScenario } from '../support/scenario.js';
 
-const API = ['Engine', 'LoyaltyError', 'Simulation', 'default', 'evalLine', 'generate', 'init', 'simulate', 'validate'];
+const API = ['Engine', 'LoyaltyError', 'ParallelSimulation', 'Simulation', 'default', 'evalLine', 'generate', 'init', 'simulate', 'validate'];
 
 test('ESM: import init, { Engine, validate, evalLine, LoyaltyError } from "loyalty-engine"', async () => {
   assert.deepEqual(Object.keys(esm).sort(), API);

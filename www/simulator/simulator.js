@@ -1,7 +1,7 @@
 // The policy simulator page: a form for the common settings and a JSON editor for the draft
 // policy (kept in step; the engine's `validate` runs on every change and its errors are shown at
 // their `path`), a member dataset (generated, or loaded from an NDJSON file), and a run of the
-// streaming `Simulation` in a Web Worker (./worker.js) with a progress bar and a cancel button.
+// `ParallelSimulation` in a Web Worker (./worker.js) with a progress bar and a cancel button.
 // The results: a summary table (CSV export) and Chart.js charts.
 import init, { LoyaltyError, validate } from '../pkg/web.js';
 import { locate, splitPath } from './json-locate.js';
