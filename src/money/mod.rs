@@ -13,9 +13,9 @@ mod rounding;
 pub use allocate::allocate;
 pub use arith::{mul, pow10};
 
-/// Per-line amounts of one order (minor units or points): inline up to 8 lines, the usual
+/// Per-line amounts of one order (minor units or points): inline up to 4 lines, the usual
 /// cart, so pricing a replayed purchase does not allocate for them.
-pub type Amounts = smallvec::SmallVec<[i64; 8]>;
+pub type Amounts = smallvec::SmallVec<[i64; 4]>;
 pub use currency::{builtin_minor_units, Currency};
 pub use decimal::{Dec, DecError, MAX_DIGITS};
 pub use rounding::{div_round, EarnRounding, MoneyRounding, Rounding};

@@ -70,7 +70,7 @@ pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
         selectors: Selectors<'r>,
     }
     let selects = |a: &Applying, l: &PricedLine| earning_line(l) && a.selectors.select(l);
-    let mut applying: smallvec::SmallVec<[Applying; 8]> = smallvec::SmallVec::new();
+    let mut applying: smallvec::SmallVec<[Applying; 4]> = smallvec::SmallVec::new();
     for (index, rule) in e.rules.iter().enumerate() {
         if !gates_hold(&rule.when, input.cart, input.active_tier, policy) {
             continue;
@@ -91,7 +91,7 @@ pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
     let any_multiplier = applying
         .iter()
         .any(|a| matches!(a.rule.effect, Effect::Multiplier(_)));
-    let winners: smallvec::SmallVec<[Option<(usize, Dec)>; 8]> = if !any_multiplier {
+    let winners: smallvec::SmallVec<[Option<(usize, Dec)>; 4]> = if !any_multiplier {
         smallvec::SmallVec::new()
     } else {
         lines

@@ -44,8 +44,8 @@ pub struct Priced {
     pub max_redeemable_points: i64,
     pub total: i64,
     pub earned_points: i64,
-    /// Per line (inline up to 8 lines: no allocation for the usual cart).
-    pub lines: smallvec::SmallVec<[PricedLineResult; 8]>,
+    /// Per line (inline up to 4 lines: no allocation for the usual cart).
+    pub lines: smallvec::SmallVec<[PricedLineResult; 4]>,
     pub applied_rules: Vec<AppliedRule>,
     pub notes: Vec<Note>,
 }
