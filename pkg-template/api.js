@@ -185,23 +185,25 @@ export function createApi(raw, isReady, { core = false, parallel = null } = {}) 
     }
   }
 
-  // The members of an NDJSON chunk as the Wasm side counts them: lines (split at '\n') that are
-  // not blank under Rust's `str::trim` (Unicode White_Space: JS's `\s` less U+FEFF, plus U+0085).
-  const BLANK = /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$/;
-  function countMembers(text) {
-    let n = 0;
+  // The lines of an NDJSON chunk as the Wasm side (and `loyalty simulate`) counts them: pieces
+  // split at '\n', the piece after a final '\n' not being a line; `members` are the lines that
+  // are not blank (only ASCII whitespace). Blank lines keep their number, so `members[i]` in the
+  // report is the line's number − 1 however the file is cut into chunks (at line ends).
+  const BLANK = /^[\t\n\f\r ]*$/;
+  function countLines(text) {
+    let lines = 0;
+    let members = 0;
     let start = 0;
-    for (;;) {
+    while (start < text.length) {
       const end = text.indexOf('\n', start);
       const stop = end === -1 ? text.length : end;
-      if (stop > start) {
-        const c = text.charCodeAt(start);
-        // Nearly every line starts with `{`: no need to look further.
-        if (c === 123 || !BLANK.test(text.slice(start, stop))) n += 1;
-      }
-      if (end === -1) return n;
+      lines += 1;
+      // Nearly every line starts with `{`: no need to look further.
+      if (text.charCodeAt(start) === 123 || !BLANK.test(text.slice(start, stop))) members += 1;
+      if (end === -1) break;
       start = end + 1;
     }
+    return { lines, members };
   }
 
   function chunkText(members) {
@@ -288,10 +290,10 @@ export function createApi(raw, isReady, { core = false, parallel = null } = {}) 
     async add(members) {
       this.#check();
       const text = chunkText(members);
-      const n = countMembers(text);
-      if (n === 0) return this;
+      const { lines, members: n } = countLines(text);
       const job = { text, first: this.#next, n };
-      this.#next += n;
+      this.#next += lines;
+      if (n === 0) return this;
       const w = this.#free();
       if (w) {
         this.#post(w, job);

@@ -107,7 +107,11 @@ export function generate(options: GenerateOptions | string): string;
 export class Simulation {
   /** The simulate request without `members` (or with some); throws a `LoyaltyError` for a bad policy. */
   constructor(request: Omit<SimulateRequest, 'members'> & { members?: MemberHistory[] } | string);
-  /** Adds members: `{ member, events }` objects, or NDJSON text (one member a line). */
+  /**
+   * Adds members: `{ member, events }` objects, or NDJSON text (one member a line; a blank line
+   * is skipped but keeps its number, as in `loyalty simulate`, so `members[i]` in `rejected` is
+   * the line's number − 1 when a file is fed in chunks cut at line ends).
+   */
   add(members: MemberHistory[] | string): this;
   /** Members added so far. */
   readonly progress: number;

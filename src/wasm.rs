@@ -117,31 +117,22 @@ impl RawSimulation {
     /// Adds members from NDJSON text (one `{"member","events"}` per line; blank lines skipped).
     pub fn add(&mut self, ndjson: &str) {
         if let Some(sim) = self.sim.as_mut() {
-            for line in ndjson.split('\n') {
-                if !line.trim().is_empty() {
-                    sim.add_member_json(line);
-                }
-            }
+            sim.add_ndjson(ndjson);
         }
     }
 
-    /// Adds members from NDJSON text as `add` does, numbering them from `first_index` (the
-    /// index of the chunk's first member in the whole simulation: a worker of the JS
-    /// `ParallelSimulation` is handed chunks 2000..2999, 5000..5999, …). Returns how many
-    /// members were added (non-blank lines).
+    /// Adds members from NDJSON text as `add` does, numbering its lines from `first_index` (the
+    /// index of the chunk's first line in the whole simulation: a worker of the JS
+    /// `ParallelSimulation` is handed lines 2000..2999, 5000..5999, …; blank lines keep their
+    /// number). Returns how many members were added (non-blank lines).
     #[wasm_bindgen(js_name = addAt)]
-    pub fn add_at(&mut self, ndjson: &str, first_index: f64) -> Result<u32, JsValue> {
+    pub fn add_at(&mut self, ndjson: &str, first_index: f64) -> Result<f64, JsValue> {
         let first = whole_count(first_index, "firstIndex")?;
-        let mut n: u32 = 0;
-        if let Some(sim) = self.sim.as_mut() {
-            for line in ndjson.split('\n') {
-                if !line.trim().is_empty() {
-                    sim.add_member_json_at(first + u64::from(n), line);
-                    n += 1;
-                }
-            }
-        }
-        Ok(n)
+        let members = self
+            .sim
+            .as_mut()
+            .map_or(0, |sim| sim.add_ndjson_at(first, ndjson).1);
+        Ok(members as f64)
     }
 
     /// The partial sums of the members added so far as JSON text (taken out: this simulation

@@ -47,11 +47,10 @@ fn plain_minor_units(s: &str, minor_units: u32) -> Option<i64> {
     // At most 18 digits in all: each part fits in 64 bits.
     let value = |p: &str| p.bytes().fold(0i64, |v, b| v * 10 + i64::from(b - b'0'));
     let pad = u32::try_from(minor_units as usize - frac.len()).ok()?;
-    let v = crate::money::mul(i128::from(value(int)), crate::money::pow10(minor_units)?)?
-        .checked_add(crate::money::mul(
-            i128::from(value(frac)),
-            crate::money::pow10(pad)?,
-        )?)?;
+    let v =
+        crate::money::mul(i128::from(value(int)), crate::money::pow10(minor_units)?)?.checked_add(
+            crate::money::mul(i128::from(value(frac)), crate::money::pow10(pad)?)?,
+        )?;
     i64::try_from(v).ok()
 }
 

@@ -241,6 +241,12 @@ impl Setup {
     }
 }
 
+/// Whether an NDJSON line holds no member: only ASCII whitespace (what `loyalty simulate`
+/// skips; a line of other Unicode spaces is a malformed member, as it is to a JSON parser).
+pub fn is_blank_line(line: &[u8]) -> bool {
+    line.iter().all(u8::is_ascii_whitespace)
+}
+
 /// A member line read by the general JSON reader (what [`Setup::add_member_json`] falls back
 /// to when the fast path gives up): the member, or the fault with its path.
 #[doc(hidden)]
@@ -459,6 +465,29 @@ impl Simulator {
         self.setup.add_member_json(&mut self.acc, self.next, text);
         self.next += 1;
         self.covered += 1;
+    }
+
+    /// Adds the members of an NDJSON chunk: each line (split at `\n`, the piece after a final
+    /// `\n` not being a line) is member number `first + k` for its line number `k` within the
+    /// chunk, and blank lines are skipped but keep their number — what the CLI does with a file,
+    /// so a file fed in chunks split at line ends gets the CLI's `members[i]` paths. Returns the
+    /// number of lines and of members (non-blank lines) in the chunk.
+    pub fn add_ndjson_at(&mut self, first: u64, ndjson: &str) -> (u64, u64) {
+        let (mut lines, mut members) = (0u64, 0u64);
+        for line in ndjson.split_terminator('\n') {
+            if !is_blank_line(line.as_bytes()) {
+                self.add_member_json_at(first + lines, line);
+                members += 1;
+            }
+            lines += 1;
+        }
+        self.next = first + lines;
+        (lines, members)
+    }
+
+    /// [`Simulator::add_ndjson_at`] continuing from the lines added so far.
+    pub fn add_ndjson(&mut self, ndjson: &str) -> (u64, u64) {
+        self.add_ndjson_at(self.next, ndjson)
     }
 
     /// Adds one member from its JSON text as member number `index` of the whole simulation

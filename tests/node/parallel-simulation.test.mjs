@@ -68,7 +68,7 @@ test('ParallelSimulation = simulate, and un-awaited adds keep their order', asyn
   const report = await sim.finish();
   await Promise.all(adds);
   assert.equal(JSON.stringify(report), want);
-  // Members inside the request are numbered first, blank lines are not members.
+  // Members inside the request are numbered first; blank lines are not members.
   const inline = new cjs.ParallelSimulation({ ...request, members: members.slice(0, 10) }, { workers: 2 });
   assert.equal(inline.progress, 10);
   await inline.add(`\n${generated.slice(10, 60).join('\n\n')}\n \n`);
@@ -77,19 +77,21 @@ test('ParallelSimulation = simulate, and un-awaited adds keep their order', asyn
   assert.equal(JSON.stringify(await inline.finish()), want);
 });
 
-test('ParallelSimulation counts NDJSON lines as the engine does (blank = Rust whitespace only)', async () => {
-  // Blank under Rust's `trim`: '\r', U+0085, U+3000; not blank: U+FEFF (a rejected member).
+test('ParallelSimulation counts NDJSON lines as the engine does (blank = ASCII whitespace only)', async () => {
+  // Blank (skipped, numbered): '', '\r', '\t', ' '. Not blank: U+0085, U+3000, U+FEFF (members
+  // that are not JSON: rejected at their line's index).
   const text = [generated[0], '\r', '\u0085 ', '\u3000', '\ufeff', `${generated[1]}\r`, '\t', generated[2]].join('\n');
   const request = { policy: draft, baseline, as_of: AS_OF };
   const single = new api.Simulation(request);
   single.add(text);
-  single.add(text);
-  assert.equal(single.progress, 8);
+  single.add(`${text}\n`);
+  assert.equal(single.progress, 12);
   const want = JSON.stringify(single.finish());
-  assert.equal(JSON.parse(want).rejected.length, 2);
+  const paths = JSON.parse(want).rejected.map((r) => r.error.path);
+  assert.deepEqual(paths, ['members[2]', 'members[3]', 'members[4]', 'members[10]', 'members[11]', 'members[12]']);
   const sim = new api.ParallelSimulation(request, { workers: 2 });
   await sim.add(text);
-  await sim.add(text);
+  await sim.add(`${text}\n`);
   assert.equal(JSON.stringify(await sim.finish()), want);
 });
 

@@ -65,6 +65,41 @@ test('Simulation (chunks) = simulate = loyalty simulate', () => {
   assert.equal(native.trimEnd(), JSON.stringify(whole));
 });
 
+test('blank lines keep their number: Simulation, ParallelSimulation and loyalty simulate agree', async () => {
+  const good = api.generate({ members: 40, seed: 9, months: 6, profile: 'vn-fashion' }).trimEnd().split('\n');
+  // Blank lines ('', spaces, tab, CR) and lines that are not members ('17', a cut line, U+3000).
+  const lines = [...good];
+  lines.splice(0, 0, '');
+  lines.splice(5, 0, '  ', '17', '\t');
+  lines.splice(20, 0, '{"member":', '\r', '', '');
+  lines.splice(30, 0, '\u3000');
+  const file = `${lines.join('\n')}\n`;
+  const bad = lines.flatMap((l, i) => (['17', '{"member":', '\u3000'].includes(l) ? [`members[${i}]`] : []));
+  const request = {
+    policy: policy('vn-fashion-draft'),
+    baseline: policy('vn-fashion-baseline'),
+    as_of: '2026-10-01T00:00:00+07:00',
+  };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loyalty-sim-'));
+  fs.writeFileSync(path.join(dir, 'members.ndjson'), file);
+  const native = cli([
+    'simulate', '--policy', example('vn-fashion-draft'), '--baseline', example('vn-fashion-baseline'),
+    '--members', path.join(dir, 'members.ndjson'), '--as-of', request.as_of, '--threads', '2',
+  ]).trimEnd();
+  const report = JSON.parse(native);
+  assert.deepEqual(report.rejected.map((r) => r.error.path.replace(/\].*/, ']')), bad);
+  assert.equal(report.members, 40);
+  // The same file cut into chunks at line ends (a chunk may start or end with blank lines).
+  const cuts = [0, 1, 6, 7, 22, 23, 31, lines.length];
+  const chunks = cuts.slice(1).map((c, k) => `${lines.slice(cuts[k], c).join('\n')}\n`);
+  const single = new api.Simulation(request);
+  for (const c of chunks) single.add(c);
+  assert.equal(JSON.stringify(single.finish()), native);
+  const parallel = new api.ParallelSimulation(request, { workers: 2 });
+  for (const c of chunks) await parallel.add(c);
+  assert.equal(JSON.stringify(await parallel.finish()), native);
+});
+
 test('Simulation rejects a bad policy with a LoyaltyError', () => {
   assert.throws(
     () => new api.Simulation({ policy: { schema: 2 }, as_of: AS_OF }),

@@ -177,7 +177,7 @@ fn run_simulate(a: SimulateArgs) -> Result<ExitCode, ExitCode> {
                             chunk.data.pop();
                         }
                         let line = chunk.data.get(start..).unwrap_or_default();
-                        if line.iter().all(u8::is_ascii_whitespace) {
+                        if loyalty_engine::simulate::is_blank_line(line) {
                             chunk.data.truncate(start);
                         } else {
                             chunk.lines.push((index, start, chunk.data.len()));
