@@ -164,9 +164,15 @@ fn cli_simulate_is_the_same_with_any_thread_count_and_goes_on_after_bad_lines() 
     members.insert(100, "{not json".into());
     members.insert(200, String::new()); // blank: skipped, keeps its line number
     std::fs::write(&file, members.join("\n") + "\n").unwrap();
-    let run = |threads: &str| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_loyalty"))
-            .args(["simulate", "--policy"])
+    // The same lines with CRLF ends, blank lines of spaces and CRs, and no final line end.
+    let crlf = dir.join("members-crlf.ndjson");
+    let mut other = members.clone();
+    other.insert(150, " \r".into());
+    other.insert(0, "\t".into());
+    std::fs::write(&crlf, other.join("\r\n")).unwrap();
+    let run_on = |file: &std::path::Path, stdin: bool, threads: &str| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_loyalty"));
+        cmd.args(["simulate", "--policy"])
             .arg(format!(
                 "{}/docs/examples/sk-grocery-draft.json",
                 env!("CARGO_MANIFEST_DIR")
@@ -176,8 +182,14 @@ fn cli_simulate_is_the_same_with_any_thread_count_and_goes_on_after_bad_lines() 
                 "{}/docs/examples/sk-grocery-baseline.json",
                 env!("CARGO_MANIFEST_DIR")
             ))
-            .arg("--members")
-            .arg(&file)
+            .arg("--members");
+        // From a file or from standard input: same lines, same numbers.
+        if stdin {
+            cmd.arg("-").stdin(std::fs::File::open(file).unwrap());
+        } else {
+            cmd.arg(file);
+        }
+        let out = cmd
             .args(["--as-of", SK_AS_OF, "--threads", threads])
             .output()
             .unwrap();
@@ -187,7 +199,17 @@ fn cli_simulate_is_the_same_with_any_thread_count_and_goes_on_after_bad_lines() 
             String::from_utf8(out.stderr).unwrap(),
         )
     };
+    let run = |threads: &str| run_on(&file, false, threads);
     let (one, err1) = run("1");
+    assert_eq!(run_on(&file, true, "2").0, one);
+    // One blank line more before the bad one (and one after it): only its path moves.
+    let (shifted, err_crlf) = run_on(&crlf, false, "2");
+    assert_eq!(run_on(&crlf, true, "2").0, shifted);
+    assert_eq!(shifted.replace("members[101]", "members[100]"), one);
+    assert!(
+        err_crlf.contains("line 102: invalid_request at members[101]"),
+        "{err_crlf}"
+    );
     let (two, _) = run("2");
     let (four, _) = run("4");
     assert_eq!(one, two);
