@@ -9,7 +9,7 @@
 #   MEMBERS=200000 NODE_MEMBERS=20000 scripts/bench-simulate.sh
 #
 # Environment: MEMBERS, NODE_MEMBERS, THREADS (2), MONTHS (20: ~21 events a member),
-# PROFILE_NAME (vn-fashion | sk-grocery), SEED (42), CARGO_PROFILE (native | release),
+# PROFILE_NAME (vn-fashion | sk-grocery), SEED (42), CARGO_PROFILE (release | dev),
 # BASELINE=0 to simulate without a baseline, OUT (target/bench). Run it on an otherwise idle
 # machine (`nice` is used for the builds only); the data file is ~5 KB per member.
 set -euo pipefail
@@ -22,7 +22,7 @@ THREADS="${THREADS:-2}"
 MONTHS="${MONTHS:-20}"
 PROFILE_NAME="${PROFILE_NAME:-vn-fashion}"
 SEED="${SEED:-42}"
-CARGO_PROFILE="${CARGO_PROFILE:-native}"
+CARGO_PROFILE="${CARGO_PROFILE:-release}"
 BASELINE="${BASELINE:-1}"
 OUT="${OUT:-target/bench}"
 mkdir -p "$OUT"

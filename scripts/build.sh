@@ -39,16 +39,16 @@ for module in full core; do
     # RUSTC_BOOTSTRAP=1 lets the one stable toolchain take it (setup.sh adds rust-src). Its own
     # target dir, so the two builds' flags never invalidate each other's cache.
     name=loyalty_engine_core
-    wasm="target/core/wasm32-unknown-unknown/release/loyalty_engine.wasm"
+    wasm="target/core/wasm32-unknown-unknown/wasm-core/loyalty_engine.wasm"
     # Should that fail (no rust-src, a toolchain without the flag), the ordinary build is used:
     # the same code and answers, ≈ 25 KB larger (the size report says so).
-    step "cargo build --release --target wasm32-unknown-unknown --lib --no-default-features -Zbuild-std (core module)"
+    step "cargo build --profile wasm-core --target wasm32-unknown-unknown --lib --no-default-features -Zbuild-std (core module)"
     if ! RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Cpanic=immediate-abort -Zunstable-options" \
-      cargo build --release --target wasm32-unknown-unknown --lib --no-default-features \
+      cargo build --profile wasm-core --target wasm32-unknown-unknown --lib --no-default-features \
       -Zbuild-std=std,panic_abort --target-dir target/core; then
       warn "the core module could not be built with std's immediate-abort panics; building it the ordinary way"
-      wasm="target/core-plain/wasm32-unknown-unknown/release/loyalty_engine.wasm"
-      cargo build --release --target wasm32-unknown-unknown --lib --no-default-features \
+      wasm="target/core-plain/wasm32-unknown-unknown/wasm-core/loyalty_engine.wasm"
+      cargo build --profile wasm-core --target wasm32-unknown-unknown --lib --no-default-features \
         --target-dir target/core-plain
     fi
   else

@@ -10,7 +10,7 @@ use super::Amounts;
 pub fn allocate(amount: i64, weights: &[i64]) -> Amounts {
     let total: i128 = weights.iter().map(|&w| i128::from(w.max(0))).sum();
     if amount <= 0 || total == 0 {
-        return smallvec::smallvec![0; weights.len()];
+        return std::iter::repeat_n(0, weights.len()).collect();
     }
     let amount = i128::from(amount);
     // Each share is at most `amount`, which came from an i64.

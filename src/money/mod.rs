@@ -13,9 +13,18 @@ mod rounding;
 pub use allocate::allocate;
 pub use arith::{mul, pow10};
 
-/// Per-line amounts of one order (minor units or points): inline up to 4 lines, the usual
-/// cart, so pricing a replayed purchase does not allocate for them.
-pub type Amounts = smallvec::SmallVec<[i64; 4]>;
+/// Per-line values of one order. Natively and in the full Wasm module, inline up to 4 lines
+/// (the usual cart): pricing runs for every replayed purchase under every policy, and these
+/// temporaries were most of a replay's allocations. In the core module (a POS quotes one order
+/// at a time) a plain `Vec`: the inline vector's code would take ≈ 2.7 KB of its gzip budget.
+#[cfg(feature = "full")]
+pub type LineVec<T> = smallvec::SmallVec<[T; 4]>;
+/// See the `full` definition.
+#[cfg(not(feature = "full"))]
+pub type LineVec<T> = Vec<T>;
+
+/// Per-line amounts of one order (minor units or points).
+pub type Amounts = LineVec<i64>;
 pub use currency::{builtin_minor_units, Currency};
 pub use decimal::{Dec, DecError, MAX_DIGITS};
 pub use rounding::{div_round, EarnRounding, MoneyRounding, Rounding};

@@ -6,7 +6,7 @@ use super::conditions::{gates_hold, has_selectors, Selectors};
 use super::response::AppliedRule;
 use crate::error::Error;
 use crate::ids::StrSet;
-use crate::money::{div_round, mul, pow10, Amounts, Dec, MAX_POINTS};
+use crate::money::{div_round, mul, pow10, Amounts, Dec, LineVec, MAX_POINTS};
 use crate::policy::document::EarnBasis;
 use crate::policy::{Effect, Policy};
 
@@ -70,7 +70,7 @@ pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
         selectors: Selectors<'r>,
     }
     let selects = |a: &Applying, l: &PricedLine| earning_line(l) && a.selectors.select(l);
-    let mut applying: smallvec::SmallVec<[Applying; 4]> = smallvec::SmallVec::new();
+    let mut applying: LineVec<Applying> = LineVec::new();
     for (index, rule) in e.rules.iter().enumerate() {
         if !gates_hold(&rule.when, input.cart, input.active_tier, policy) {
             continue;
@@ -91,8 +91,8 @@ pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
     let any_multiplier = applying
         .iter()
         .any(|a| matches!(a.rule.effect, Effect::Multiplier(_)));
-    let winners: smallvec::SmallVec<[Option<(usize, Dec)>; 4]> = if !any_multiplier {
-        smallvec::SmallVec::new()
+    let winners: LineVec<Option<(usize, Dec)>> = if !any_multiplier {
+        LineVec::new()
     } else {
         lines
             .iter()

@@ -44,8 +44,8 @@ pub struct Priced {
     pub max_redeemable_points: i64,
     pub total: i64,
     pub earned_points: i64,
-    /// Per line (inline up to 4 lines: no allocation for the usual cart).
-    pub lines: smallvec::SmallVec<[PricedLineResult; 4]>,
+    /// Per line ([`crate::money::LineVec`]: no allocation for the usual cart natively).
+    pub lines: crate::money::LineVec<PricedLineResult>,
     pub applied_rules: Vec<AppliedRule>,
     pub notes: Vec<Note>,
 }
@@ -240,7 +240,11 @@ fn price_with(
                 ),
             });
         }
-        (0, smallvec::smallvec![0; cart.lines.len()], Vec::new())
+        (
+            0,
+            std::iter::repeat_n(0, cart.lines.len()).collect(),
+            Vec::new(),
+        )
     };
 
     let lines = cart
