@@ -166,10 +166,11 @@ fn get_mut<'a>(v: &'a mut Value, path: &[String]) -> &'a mut Value {
     })
 }
 
-fn vectors() -> Vec<(String, Value)> {
+/// The requests of the vectors in `folders` (file name, request), in file order.
+fn vector_requests(folders: &[&str]) -> Vec<(String, Value)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
     let mut out = Vec::new();
-    for folder in ["validate", "quote", "replay", "progress", "verify"] {
+    for folder in folders {
         let mut files: Vec<_> = std::fs::read_dir(root.join(folder))
             .unwrap()
             .map(|e| e.unwrap().path())
@@ -182,6 +183,10 @@ fn vectors() -> Vec<(String, Value)> {
         }
     }
     out
+}
+
+fn vectors() -> Vec<(String, Value)> {
+    vector_requests(&["validate", "quote", "replay", "progress", "verify"])
 }
 
 #[test]
@@ -243,24 +248,12 @@ fn duplicate_keys_and_syntax_faults_are_refused_by_both() {
 /// profiles, and mutations of them.
 fn member_lines() -> (Vec<String>, Vec<String>) {
     use loyalty_engine::generate::{member_line, GenerateOptions, Plan};
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
     let mut from_vectors = Vec::new();
-    for folder in ["replay", "progress", "simulate"] {
-        let mut files: Vec<_> = std::fs::read_dir(root.join(folder))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .collect();
-        files.sort();
-        for f in files {
-            let v: Value = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
-            let req = &v["request"];
-            match req["members"].as_array() {
-                Some(members) => from_vectors.extend(members.iter().cloned()),
-                None => from_vectors.push(
-                    json!({"member": req["member"].clone(), "events": req["events"].clone()}),
-                ),
-            }
+    for (_, req) in vector_requests(&["replay", "progress", "simulate"]) {
+        match req["members"].as_array() {
+            Some(members) => from_vectors.extend(members.iter().cloned()),
+            None => from_vectors
+                .push(json!({"member": req["member"].clone(), "events": req["events"].clone()})),
         }
     }
     let mut generated = Vec::new();
