@@ -10,7 +10,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 RUNS="${RUNS:-1000000}"
 MAX_TIME="${MAX_TIME:-1800}"
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(policy eval ndjson replay verify)
+[ ${#targets[@]} -gt 0 ] || targets=(policy eval ndjson replay verify member_line)
 [ -d corpus ] || python3 seed.py
 mkdir -p logs
 for t in "${targets[@]}"; do

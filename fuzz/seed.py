@@ -6,6 +6,8 @@
   corpus/policy/   every policy in a request
   corpus/replay/   replay/progress requests without op and policy
   corpus/verify/   verify requests without op and policy
+  corpus/member_line/  every replay/progress vector's member and events, every simulate
+                   vector's members (add generated ones: loyalty generate … | split -l 1)
 
 Usage: python3 fuzz/seed.py   (from the repository root or fuzz/)
 """
@@ -49,6 +51,10 @@ for d, _, files in sorted(os.walk(vectors)):
         rest = {k: v for k, v in req.items() if k not in ("op", "policy")}
         if req.get("op") in ("replay", "progress"):
             put("replay", compact(rest))
+            put("member_line", compact({"member": req.get("member"), "events": req.get("events")}))
+        if req.get("op") == "simulate":
+            for m in req.get("members") or []:
+                put("member_line", compact(m))
         if req.get("op") == "verify":
             put("verify", compact(rest))
         if req.get("op") == "quote":
