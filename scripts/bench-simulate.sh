@@ -10,7 +10,8 @@
 #
 # Environment: MEMBERS, NODE_MEMBERS, THREADS (2), MONTHS (20: ~21 events a member),
 # PROFILE_NAME (vn-fashion | sk-grocery), SEED (42), CARGO_PROFILE (release | dev),
-# BASELINE=0 to simulate without a baseline, OUT (target/bench). Run it on an otherwise idle
+# BASELINE=0 to simulate without a baseline, PGO=1 for the profile-guided CLI
+# (scripts/build-cli-pgo.sh), OUT (target/bench). Run it on an otherwise idle
 # machine (`nice` is used for the builds only); the data file is ~5 KB per member.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -37,10 +38,16 @@ BASE="docs/examples/$PROFILE_NAME-baseline.json"
 base_args=()
 [ "$BASELINE" = 1 ] && base_args=(--baseline "$BASE")
 
-echo "==> cargo build --profile $CARGO_PROFILE --bin loyalty"
-nice cargo build -q --profile "$CARGO_PROFILE" --bin loyalty
-BIN="target/$CARGO_PROFILE/loyalty"
-[ "$CARGO_PROFILE" = dev ] && BIN=target/debug/loyalty
+if [ "${PGO:-0}" = 1 ]; then
+  echo "==> scripts/build-cli-pgo.sh (profile-guided build of the CLI)"
+  nice scripts/build-cli-pgo.sh > "$OUT/pgo-build.log" 2>&1 || { cat "$OUT/pgo-build.log" >&2; exit 1; }
+  BIN=target/pgo/release/loyalty
+else
+  echo "==> cargo build --profile $CARGO_PROFILE --bin loyalty"
+  nice cargo build -q --profile "$CARGO_PROFILE" --bin loyalty
+  BIN="target/$CARGO_PROFILE/loyalty"
+  [ "$CARGO_PROFILE" = dev ] && BIN=target/debug/loyalty
+fi
 
 DATA="$OUT/$PROFILE_NAME-$MEMBERS-$SEED-$MONTHS.ndjson"
 if [ ! -s "$DATA" ]; then
