@@ -114,7 +114,8 @@ impl RawSimulation {
             .map_err(|err| JsValue::from_str(&err.to_json()))
     }
 
-    /// Adds members from NDJSON text (one `{"member","events"}` per line; blank lines skipped).
+    /// Adds members from NDJSON text (one `{"member","events"}` per line; a blank line is
+    /// skipped but keeps its number, as in `loyalty simulate`).
     pub fn add(&mut self, ndjson: &str) {
         if let Some(sim) = self.sim.as_mut() {
             sim.add_ndjson(ndjson);

@@ -321,7 +321,7 @@ impl Zone {
     /// The instant local day `day` (days since 1970-01-01) starts: local 00:00, or the first
     /// existing time after it when midnight falls in a DST gap (SPEC §7.3).
     fn day_start(&self, day: i64) -> Option<Instant> {
-        Instant::from_unix(local_to_utc(&self.data, day.checked_mul(86_400)?), 0).ok()
+        local_instant(*self, day, 0).ok()
     }
 }
 
@@ -389,8 +389,13 @@ pub fn add_months(date: NaiveDate, months: i32) -> Option<NaiveDate> {
     }
 }
 
+/// The instant of local day `days` (since 1970-01-01) at `time` seconds after midnight, per
+/// the §7.3 gap and overlap rules; `OutOfRange` beyond the supported range.
 fn local_instant(zone: Zone, days: i64, time: u32) -> Result<Instant, TimeError> {
-    let local = days * 86_400 + i64::from(time);
+    let local = days
+        .checked_mul(86_400)
+        .and_then(|s| s.checked_add(i64::from(time)))
+        .ok_or(TimeError::OutOfRange)?;
     Instant::from_unix(local_to_utc(&zone.data, local), 0)
 }
 
