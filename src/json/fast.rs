@@ -18,6 +18,8 @@ use crate::policy::document::DecimalString;
 use crate::quote::{CartLine, RedeemPoints};
 use crate::simulate::MemberHistory;
 
+use super::read::string_end;
+
 /// A member line read on the fast path, or `None`: read it with the general reader.
 pub fn member_history(text: &str) -> Option<MemberHistory> {
     let mut r = Fast {
@@ -46,30 +48,6 @@ pub fn member_history(text: &str) -> Option<MemberHistory> {
         member: member?,
         events: events?,
     })
-}
-
-/// The index of the first `"`, `\\` or control character in `bytes`: eight bytes at a time
-/// (the classic "has zero byte" / "has byte less than" word tricks; a flag can be wrong only
-/// above a true one, so the lowest flag is the first match).
-fn string_end(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
-    let mut i = 0;
-    while let Some(chunk) = bytes.get(i..i + 8) {
-        let x = u64::from_le_bytes(chunk.try_into().ok()?);
-        let flags = zero_byte(x ^ (ONES * u64::from(b'"')))
-            | zero_byte(x ^ (ONES * u64::from(b'\\')))
-            | (x.wrapping_sub(ONES * 0x20) & !x & HIGH);
-        if flags != 0 {
-            return Some(i + (flags.trailing_zeros() / 8) as usize);
-        }
-        i += 8;
-    }
-    let tail = bytes.get(i..)?;
-    tail.iter()
-        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-        .map(|p| i + p)
 }
 
 struct Fast<'a> {
@@ -405,47 +383,5 @@ impl<'a> Fast<'a> {
             line_id: line_id?,
             quantity: quantity?,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::string_end;
-
-    #[test]
-    fn string_end_finds_the_first_quote_backslash_or_control_character() {
-        for len in 0..40 {
-            for stop in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
-                for filler in [b'a', b' ', 0x7f, 0xc3, 0x21, 0x5b, 0x5d] {
-                    let mut v = vec![filler; len];
-                    v.push(stop);
-                    v.extend_from_slice(b"\"\\x");
-                    assert_eq!(string_end(&v), Some(len), "{v:?}");
-                }
-            }
-            assert_eq!(string_end(&vec![b'a'; len]), None);
-        }
-        // Random bytes against the plain scan.
-        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-        for _ in 0..20_000 {
-            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-            let len = (seed >> 59) as usize + (seed >> 62) as usize * 8;
-            let v: Vec<u8> = (0..len)
-                .map(|i| {
-                    let r = seed.rotate_left(i as u32 * 7) as u8;
-                    // Mostly printable, with the interesting bytes often enough.
-                    if r % 5 == 0 {
-                        [0x00, 0x1f, 0x20, 0x21, 0x22, 0x5c, 0x80, 0xff][usize::from(r % 8)]
-                    } else {
-                        0x23 + r % 0x38
-                    }
-                })
-                .collect();
-            let plain = v.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
-            assert_eq!(string_end(&v), plain, "{v:?}");
-        }
-        // A match right after bytes that borrow in the word tricks (0x00 ^ '"' etc.).
-        assert_eq!(string_end(b"\x01abc\"efgh"), Some(0));
-        assert_eq!(string_end(b"ab\x22\x00\x5c\x1f\x20xyz"), Some(2));
     }
 }

@@ -342,48 +342,35 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// A string (at its opening quote), borrowed when it has no escapes.
+    /// A string (at its opening quote), borrowed when it has no escapes: runs up to the next
+    /// quote, escape or control character found by [`string_end`].
     pub fn string(&mut self) -> Result<Cow<'a, str>, Fault> {
         self.pos += 1;
-        let start = self.pos;
-        let bytes = self.bytes();
+        let mut out: Option<String> = None;
         loop {
-            match bytes.get(self.pos) {
-                None => return Err(eof_in("a string")),
+            let rest = self.bytes().get(self.pos..).unwrap_or_default();
+            let Some(len) = string_end(rest) else {
+                return Err(eof_in("a string"));
+            };
+            // The run ends before an ASCII byte and starts after one: character boundaries.
+            let run = self.text.get(self.pos..self.pos + len).unwrap_or_default();
+            self.pos += len + 1;
+            match rest.get(len) {
                 Some(b'"') => {
-                    let s = self.text.get(start..self.pos).unwrap_or_default();
-                    self.pos += 1;
-                    return Ok(Cow::Borrowed(s));
-                }
-                Some(b'\\') => break,
-                Some(0..=0x1f) => return Err(control_character()),
-                Some(_) => self.pos += 1,
-            }
-        }
-        let mut out = String::from(self.text.get(start..self.pos).unwrap_or_default());
-        loop {
-            match bytes.get(self.pos) {
-                None => return Err(eof_in("a string")),
-                Some(b'"') => {
-                    self.pos += 1;
-                    return Ok(Cow::Owned(out));
+                    return Ok(match out {
+                        None => Cow::Borrowed(run),
+                        Some(mut o) => {
+                            o.push_str(run);
+                            Cow::Owned(o)
+                        }
+                    });
                 }
                 Some(b'\\') => {
-                    self.pos += 1;
-                    self.escape(&mut out)?;
+                    let o = out.get_or_insert_with(String::new);
+                    o.push_str(run);
+                    self.escape(o)?;
                 }
-                Some(0..=0x1f) => return Err(control_character()),
-                Some(_) => {
-                    // Copy the run up to the next quote, escape or control character.
-                    let run_start = self.pos;
-                    while let Some(&b) = bytes.get(self.pos) {
-                        if b == b'"' || b == b'\\' || b < 0x20 {
-                            break;
-                        }
-                        self.pos += 1;
-                    }
-                    out.push_str(self.text.get(run_start..self.pos).unwrap_or_default());
-                }
+                _ => return Err(control_character()),
             }
         }
     }
@@ -836,6 +823,30 @@ impl<T: FromJson> FromJson for Vec<T> {
     }
 }
 
+/// The index of the first `"`, `\\` or control character in `bytes`: eight bytes at a time
+/// (the classic "has zero byte" / "has byte less than" word tricks; a flag can be wrong only
+/// above a true one, so the lowest flag is the first match).
+pub(crate) fn string_end(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let mut i = 0;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let x = u64::from_le_bytes(chunk.try_into().ok()?);
+        let flags = zero_byte(x ^ (ONES * u64::from(b'"')))
+            | zero_byte(x ^ (ONES * u64::from(b'\\')))
+            | (x.wrapping_sub(ONES * 0x20) & !x & HIGH);
+        if flags != 0 {
+            return Some(i + (flags.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    let tail = bytes.get(i..)?;
+    tail.iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .map(|p| i + p)
+}
+
 /// One member of a struct being read: where its value goes. Type-erased so that one
 /// non-generic loop ([`read_fields`]) reads every struct, which keeps the Wasm module small.
 pub trait Slot {
@@ -930,6 +941,43 @@ pub(crate) use {read_enum, read_struct};
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn string_end_finds_the_first_quote_backslash_or_control_character() {
+        for len in 0..40 {
+            for stop in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+                for filler in [b'a', b' ', 0x7f, 0xc3, 0x21, 0x5b, 0x5d] {
+                    let mut v = vec![filler; len];
+                    v.push(stop);
+                    v.extend_from_slice(b"\"\\x");
+                    assert_eq!(string_end(&v), Some(len), "{v:?}");
+                }
+            }
+            assert_eq!(string_end(&vec![b'a'; len]), None);
+        }
+        // Random bytes against the plain scan.
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let len = (seed >> 59) as usize + (seed >> 62) as usize * 8;
+            let v: Vec<u8> = (0..len)
+                .map(|i| {
+                    let r = seed.rotate_left(i as u32 * 7) as u8;
+                    // Mostly printable, with the interesting bytes often enough.
+                    if r % 5 == 0 {
+                        [0x00, 0x1f, 0x20, 0x21, 0x22, 0x5c, 0x80, 0xff][usize::from(r % 8)]
+                    } else {
+                        0x23 + r % 0x38
+                    }
+                })
+                .collect();
+            let plain = v.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+            assert_eq!(string_end(&v), plain, "{v:?}");
+        }
+        // A match right after bytes that borrow in the word tricks (0x00 ^ '"' etc.).
+        assert_eq!(string_end(b"\x01abc\"efgh"), Some(0));
+        assert_eq!(string_end(b"ab\x22\x00\x5c\x1f\x20xyz"), Some(2));
+    }
 
     /// The exact range check agrees with Rust's (correctly rounded) float parser.
     #[test]
