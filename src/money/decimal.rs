@@ -120,8 +120,8 @@ impl Dec {
         if s > minor_units {
             return None;
         }
-        let factor = 10i128.checked_pow(minor_units - s)?;
-        i64::try_from(m.checked_mul(factor)?).ok()
+        let factor = super::pow10(minor_units - s)?;
+        i64::try_from(super::mul(m, factor)?).ok()
     }
 }
 

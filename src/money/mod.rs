@@ -12,6 +12,9 @@ mod rounding;
 
 pub use allocate::allocate;
 pub use arith::{mul, pow10};
+pub use currency::{builtin_minor_units, Currency};
+pub use decimal::{Dec, DecError, MAX_DIGITS};
+pub use rounding::{div_round, EarnRounding, MoneyRounding, Rounding};
 
 /// Per-line values of one order. Natively and in the full Wasm module, inline up to 4 lines
 /// (the usual cart): pricing runs for every replayed purchase under every policy, and these
@@ -25,9 +28,6 @@ pub type LineVec<T> = Vec<T>;
 
 /// Per-line amounts of one order (minor units or points).
 pub type Amounts = LineVec<i64>;
-pub use currency::{builtin_minor_units, Currency};
-pub use decimal::{Dec, DecError, MAX_DIGITS};
-pub use rounding::{div_round, EarnRounding, MoneyRounding, Rounding};
 
 /// Largest money value in minor units (SPEC §7.7).
 pub const MAX_MINOR: i128 = i64::MAX as i128;

@@ -11,7 +11,7 @@ use crate::ledger::clock::State;
 use crate::ledger::request::{self, Body, CheckedRequest};
 use crate::ledger::ReplayRequest;
 use crate::member::MemberStatus;
-use crate::money::{div_round, Dec, Rounding, MAX_POINTS};
+use crate::money::{div_round, mul, pow10, Dec, Rounding, MAX_POINTS};
 use crate::policy::Policy;
 use crate::quote::{CartAmounts, CheckedCart, RedeemMode};
 use crate::time::{Instant, Zone};
@@ -405,13 +405,10 @@ impl Sums {
             None => None,
             Some(r) => {
                 let (m, s) = expected.unwrap_or_else(Dec::one).parts();
-                let v = self
-                    .outstanding
-                    .checked_mul(i128::from(r.point_value.minor))
-                    .and_then(|v| v.checked_mul(m))
+                let v = mul(self.outstanding, i128::from(r.point_value.minor))
+                    .and_then(|v| mul(v, m))
                     .and_then(|v| {
-                        10i128
-                            .checked_pow(s)
+                        pow10(s)
                             .and_then(|d| div_round(v, d, Rounding::from(policy.money_rounding)))
                     })
                     .ok_or_else(overflow)?;
