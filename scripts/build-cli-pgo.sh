@@ -29,9 +29,8 @@ bin=target/pgo-gen/release/loyalty
 step "training: simulate generated members (vn-fashion, sk-grocery; with and without a baseline)"
 train="$ROOT/target/pgo/train"
 mkdir -p "$train"
-for p in vn-fashion:+07:00:30000 sk-grocery:+02:00:4000; do
-  IFS=: read -r name offset_h offset_m members <<< "$p"
-  as_of="2026-10-01T00:00:00$offset_h:$offset_m"
+for spec in "vn-fashion 2026-10-01T00:00:00+07:00 30000" "sk-grocery 2026-10-01T00:00:00+02:00 4000"; do
+  read -r name as_of members <<< "$spec"
   "$bin" generate --members "$members" --seed 7 --months 20 --profile "$name" --as-of "$as_of" \
     > "$train/$name.ndjson" 2> /dev/null
   for base in "--baseline docs/examples/$name-baseline.json" ""; do
