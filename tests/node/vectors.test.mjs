@@ -7,7 +7,10 @@
 //   (a) evalLine(JSON.stringify(request)) === JSON.stringify(expected)   (the CLI contract)
 //   (b) the object API gives the same JSON: op quote/replay/progress/verify →
 //       new Engine(policy)[op](rest), op validate → validate(policy) (a thrown LoyaltyError is compared as JSON.stringify(err);
-//       the engine reports policy errors at `policy.…` paths in both APIs).
+//       the engine reports policy errors at `policy.…` paths in both APIs);
+//   (c) op simulate with members and an answer that is not an error: the streaming forms give
+//       it too — `Simulation` fed the members as objects one `add` at a time, and
+//       `ParallelSimulation` (2 workers) fed them as NDJSON chunks of two lines.
 // No tests/vectors/ directory at all: passes, saying "0 vectors". A directory without vectors,
 // or a file that is not a vector, fails.
 import assert from 'node:assert/strict';
@@ -44,6 +47,19 @@ if (!fs.existsSync(VECTORS)) {
         }
         assert.equal(got, expected, vector.description);
       });
+      const { op, members, ...setup } = vector.request;
+      if (op === 'simulate' && Array.isArray(members) && !('error' in vector.expected)) {
+        await t.test('(c) Simulation and ParallelSimulation give the same JSON', async () => {
+          const single = new api.Simulation(setup);
+          for (const m of members) single.add([m]);
+          assert.equal(JSON.stringify(single.finish()), expected, vector.description);
+          const parallel = new api.ParallelSimulation(setup, { workers: 2 });
+          for (let i = 0; i < members.length; i += 2) {
+            await parallel.add(members.slice(i, i + 2).map((m) => JSON.stringify(m)).join('\n'));
+          }
+          assert.equal(JSON.stringify(await parallel.finish()), expected, vector.description);
+        });
+      }
     });
   }
 }
