@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
     if let Some(fast) = read_member_fast(text) {
         let general = read_member(text)
             .unwrap_or_else(|e| panic!("fast path read what the general reader refuses: {e:?}"));
-        assert_eq!(format!("{fast:?}"), format!("{general:?}"));
+        assert_eq!(fast, general.view());
     }
     let mut acc = setup().partial();
     setup().add_member_json(&mut acc, 0, text);

@@ -12,16 +12,16 @@
 //! it accepts it reads to the very value the general reader gives (`tests/reader.rs` checks
 //! both on every vector and on thousands of mutations).
 
-use crate::ledger::{Event, EventCart, EventType, LedgerMember, RefundLine};
+use crate::ledger::view::{CartView, EventView, HistoryView, MemberView, RefundLineView};
+use crate::ledger::EventType;
 use crate::member::MemberStatus;
-use crate::policy::document::DecimalString;
-use crate::quote::{CartLine, RedeemPoints};
-use crate::simulate::MemberHistory;
+use crate::quote::{LineText, RedeemPoints};
 
 use super::read::string_end;
 
-/// A member line read on the fast path, or `None`: read it with the general reader.
-pub fn member_history(text: &str) -> Option<MemberHistory> {
+/// A member line read on the fast path, its strings borrowed from `text`, or `None`: read it
+/// with the general reader.
+pub fn member_history(text: &str) -> Option<HistoryView<'_>> {
     let mut r = Fast {
         text,
         bytes: text.as_bytes(),
@@ -44,7 +44,7 @@ pub fn member_history(text: &str) -> Option<MemberHistory> {
     if r.pos != r.bytes.len() {
         return None;
     }
-    Some(MemberHistory {
+    Some(HistoryView {
         member: member?,
         events: events?,
     })
@@ -85,10 +85,6 @@ impl<'a> Fast<'a> {
         self.pos = start + len + 1;
         // Both ends are ASCII quotes, so these are character boundaries.
         self.text.get(start..start + len)
-    }
-
-    fn string(&mut self) -> Option<String> {
-        self.str().map(String::from)
     }
 
     /// `null` (→ `Some(None)`) or a value read by `read`.
@@ -215,18 +211,18 @@ impl<'a> Fast<'a> {
         })
     }
 
-    fn ledger_member(&mut self) -> Option<LedgerMember> {
+    fn ledger_member(&mut self) -> Option<MemberView<'a>> {
         let (mut id, mut status, mut joined_at) = (None, None, None);
         self.object(|r, key| {
             match key {
-                "id" if id.is_none() => id = Some(r.string()?),
+                "id" if id.is_none() => id = Some(r.str()?),
                 "status" if status.is_none() => status = Some(r.status()?),
-                "joined_at" if joined_at.is_none() => joined_at = Some(r.string()?),
+                "joined_at" if joined_at.is_none() => joined_at = Some(r.str()?),
                 _ => return None,
             }
             Some(())
         })?;
-        Some(LedgerMember {
+        Some(MemberView {
             id: id?,
             status: status?,
             joined_at: joined_at?,
@@ -255,11 +251,11 @@ impl<'a> Fast<'a> {
         (n >= 0).then_some(RedeemPoints::Points(n))
     }
 
-    fn event(&mut self) -> Option<Event> {
-        let mut e = Event {
-            id: String::new(),
+    fn event(&mut self) -> Option<EventView<'a>> {
+        let mut e = EventView {
+            id: "",
             kind: EventType::Purchase,
-            at: String::new(),
+            at: "",
             cart: None,
             redeem_points: None,
             earn: None,
@@ -301,22 +297,22 @@ impl<'a> Fast<'a> {
             }
             seen |= 1 << bit;
             match bit {
-                0 => e.id = r.string()?,
+                0 => e.id = r.str()?,
                 1 => e.kind = r.event_type()?,
-                2 => e.at = r.string()?,
+                2 => e.at = r.str()?,
                 3 => e.cart = r.nullable(Fast::event_cart)?,
                 4 => e.redeem_points = r.nullable(Fast::redeem_points)?,
                 5 => e.earn = r.nullable(Fast::bool)?,
-                6 => e.order_id = r.nullable(Fast::string)?,
+                6 => e.order_id = r.nullable(Fast::str)?,
                 7 => e.lines = r.nullable(|r| r.array(2, Fast::refund_line))?,
                 8 => e.points = r.nullable(Fast::int)?,
-                9 => e.reason = r.nullable(Fast::string)?,
+                9 => e.reason = r.nullable(Fast::str)?,
                 10 => e.counts_for_tier = r.nullable(Fast::bool)?,
-                11 => e.expires_at = r.nullable(Fast::string)?,
-                12 => e.tier = r.nullable(Fast::string)?,
-                13 => e.locked_until = r.nullable(Fast::string)?,
+                11 => e.expires_at = r.nullable(Fast::str)?,
+                12 => e.tier = r.nullable(Fast::str)?,
+                13 => e.locked_until = r.nullable(Fast::str)?,
                 14 => e.status = r.nullable(Fast::status)?,
-                _ => e.reward_id = r.nullable(Fast::string)?,
+                _ => e.reward_id = r.nullable(Fast::str)?,
             }
             Some(())
         })?;
@@ -324,20 +320,20 @@ impl<'a> Fast<'a> {
         (seen & 0b111 == 0b111).then_some(e)
     }
 
-    fn event_cart(&mut self) -> Option<EventCart> {
+    fn event_cart(&mut self) -> Option<CartView<'a>> {
         let (mut id, mut at, mut store, mut channel, mut lines) = (None, None, None, None, None);
         self.object(|r, key| {
             match key {
-                "id" if id.is_none() => id = Some(r.nullable(Fast::string)?),
-                "at" if at.is_none() => at = Some(r.nullable(Fast::string)?),
-                "store" if store.is_none() => store = Some(r.nullable(Fast::string)?),
-                "channel" if channel.is_none() => channel = Some(r.nullable(Fast::string)?),
+                "id" if id.is_none() => id = Some(r.nullable(Fast::str)?),
+                "at" if at.is_none() => at = Some(r.nullable(Fast::str)?),
+                "store" if store.is_none() => store = Some(r.nullable(Fast::str)?),
+                "channel" if channel.is_none() => channel = Some(r.nullable(Fast::str)?),
                 "lines" if lines.is_none() => lines = Some(r.array(4, Fast::cart_line)?),
                 _ => return None,
             }
             Some(())
         })?;
-        Some(EventCart {
+        Some(CartView {
             id: id.flatten(),
             at: at.flatten(),
             store: store.flatten(),
@@ -346,40 +342,40 @@ impl<'a> Fast<'a> {
         })
     }
 
-    fn cart_line(&mut self) -> Option<CartLine> {
+    fn cart_line(&mut self) -> Option<LineText<'a>> {
         let (mut id, mut sku, mut category, mut quantity, mut unit_price) =
             (None, None, None, None, None);
         self.object(|r, key| {
             match key {
-                "id" if id.is_none() => id = Some(r.string()?),
-                "sku" if sku.is_none() => sku = Some(r.nullable(Fast::string)?),
-                "category" if category.is_none() => category = Some(r.nullable(Fast::string)?),
+                "id" if id.is_none() => id = Some(r.str()?),
+                "sku" if sku.is_none() => sku = Some(r.nullable(Fast::str)?),
+                "category" if category.is_none() => category = Some(r.nullable(Fast::str)?),
                 "quantity" if quantity.is_none() => quantity = Some(r.int()?),
-                "unit_price" if unit_price.is_none() => unit_price = Some(r.string()?),
+                "unit_price" if unit_price.is_none() => unit_price = Some(r.str()?),
                 _ => return None,
             }
             Some(())
         })?;
-        Some(CartLine {
+        Some(LineText {
             id: id?,
             sku: sku.flatten(),
             category: category.flatten(),
             quantity: quantity?,
-            unit_price: DecimalString(unit_price?),
+            unit_price: unit_price?,
         })
     }
 
-    fn refund_line(&mut self) -> Option<RefundLine> {
+    fn refund_line(&mut self) -> Option<RefundLineView<'a>> {
         let (mut line_id, mut quantity) = (None, None);
         self.object(|r, key| {
             match key {
-                "line_id" if line_id.is_none() => line_id = Some(r.string()?),
+                "line_id" if line_id.is_none() => line_id = Some(r.str()?),
                 "quantity" if quantity.is_none() => quantity = Some(r.int()?),
                 _ => return None,
             }
             Some(())
         })?;
-        Some(RefundLine {
+        Some(RefundLineView {
             line_id: line_id?,
             quantity: quantity?,
         })

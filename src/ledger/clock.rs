@@ -17,7 +17,7 @@ use crate::member::MemberStatus;
 use crate::money::MAX_POINTS;
 use crate::policy::document::TierMetric;
 use crate::policy::{Expiry, Policy};
-use crate::quote::{CheckedCart, RedeemMode};
+use crate::quote::RedeemMode;
 use crate::tiers::{self, Qualifying, TierState};
 use crate::time::Instant;
 use std::collections::HashMap;
@@ -74,8 +74,9 @@ pub fn level_id(policy: &Policy, i: usize) -> String {
         .unwrap_or_default()
 }
 
-/// The member's whole state during a replay.
-pub struct State<'p> {
+/// The member's whole state during a replay (`'a`: the history's strings, which booked orders
+/// keep).
+pub struct State<'p, 'a> {
     pub policy: &'p Policy,
     /// Everything at or before this instant has happened.
     pub clock: Instant,
@@ -87,9 +88,9 @@ pub struct State<'p> {
     pub totals: Totals,
     /// Opening balances (in the balance identity, not in `totals`).
     pub opening: i64,
-    pub orders: Vec<Order>,
+    pub orders: Vec<Order<'a>>,
     /// Orders by event id, once there are more than [`SCAN_ORDERS`] (fewer are scanned).
-    order_ids: HashMap<String, usize>,
+    order_ids: HashMap<&'a str, usize>,
     pub qualifying: Qualifying,
     pub history: Vec<Row>,
     pub notices: Vec<Notice>,
@@ -132,8 +133,8 @@ impl std::fmt::Display for EventPath {
     }
 }
 
-impl<'p> State<'p> {
-    pub fn new(policy: &'p Policy, status: MemberStatus, joined_at: Instant) -> State<'p> {
+impl<'p, 'a> State<'p, 'a> {
+    pub fn new(policy: &'p Policy, status: MemberStatus, joined_at: Instant) -> State<'p, 'a> {
         State {
             policy,
             clock: joined_at,
@@ -409,16 +410,16 @@ impl<'p> State<'p> {
     }
 
     /// Books `order` (the purchase event `id`'s) as the next of [`State::orders`].
-    pub(super) fn book_order(&mut self, id: &str, order: Order) {
+    pub(super) fn book_order(&mut self, id: &'a str, order: Order<'a>) {
         let index = self.orders.len();
         if index == SCAN_ORDERS {
             self.order_ids.reserve(4 * SCAN_ORDERS);
             for (i, o) in self.orders.iter().enumerate() {
-                self.order_ids.insert(o.cart.id.clone(), i);
+                self.order_ids.insert(o.id, i);
             }
         }
         if index >= SCAN_ORDERS {
-            self.order_ids.insert(id.to_string(), index);
+            self.order_ids.insert(id, index);
         }
         self.orders.push(order);
     }
@@ -426,7 +427,7 @@ impl<'p> State<'p> {
     /// The index of the order booked by purchase event `id`.
     pub(super) fn order_index(&self, id: &str) -> Option<usize> {
         if self.orders.len() <= SCAN_ORDERS {
-            self.orders.iter().position(|o| o.cart.id == id)
+            self.orders.iter().position(|o| o.id == id)
         } else {
             self.order_ids.get(id).copied()
         }
@@ -538,22 +539,12 @@ impl<'p> State<'p> {
     }
 
     /// Applies one event at its instant (the clock has been advanced to it).
-    pub fn apply(&mut self, e: &Checked) -> Result<(), Error> {
-        self.apply_checked(e, None)
-    }
-
-    /// [`State::apply`], with a purchase's cart already checked (`cart`, from
-    /// [`super::request::check_keeping`]) so that it is not checked again.
-    pub fn apply_checked(&mut self, e: &Checked, cart: Option<&CheckedCart>) -> Result<(), Error> {
+    pub fn apply(&mut self, e: &Checked<'a>) -> Result<(), Error> {
         let p = EventPath(e.index);
         let before = i128::from(self.lots.available()) + i128::from(self.lots.pending());
         let mut shortfall = None;
         match &e.body {
-            Body::Purchase {
-                cart: c,
-                redeem,
-                earn,
-            } => self.purchase(e, p, c, cart, *redeem, *earn)?,
+            Body::Purchase { cart, redeem, earn } => self.purchase(e, p, cart, *redeem, *earn)?,
             Body::Refund { order_id, lines } => {
                 shortfall = self.refund(e, p, order_id, lines.as_deref())?;
             }
@@ -609,13 +600,7 @@ impl<'p> State<'p> {
         let after = i128::from(self.lots.available()) + i128::from(self.lots.pending());
         self.check_ranges(p)?;
         let delta = pts(after - before, p)?;
-        self.row(
-            Some(e.id.as_str()),
-            e.body.kind().as_str(),
-            e.at,
-            delta,
-            shortfall,
-        );
+        self.row(Some(e.id), e.body.kind().as_str(), e.at, delta, shortfall);
         Ok(())
     }
 

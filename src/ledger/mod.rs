@@ -19,6 +19,7 @@ mod purchases;
 mod refunds;
 pub mod request;
 pub mod response;
+pub mod view;
 
 pub use request::{
     Event, EventCart, EventCartLine, EventType, LedgerMember, RefundLine, ReplayRequest,
@@ -35,11 +36,12 @@ use crate::policy::{Policy, Window};
 use crate::tiers;
 use clock::{level_id, State};
 
-/// A finished replay: the state at `as_of`.
-pub struct Replayed<'p> {
-    pub member_id: String,
+/// A finished replay: the state at `as_of` (`'a`: the request's strings, which booked orders
+/// keep).
+pub struct Replayed<'p, 'a> {
+    pub member_id: &'a str,
     pub as_of: crate::time::Instant,
-    pub state: State<'p>,
+    pub state: State<'p, 'a>,
 }
 
 /// Replays the request's history up to `as_of`.
@@ -47,38 +49,19 @@ pub struct Replayed<'p> {
 /// Faults: member and `as_of` first; then the first event that fails its static check (by
 /// index) — unless replaying the events before it, in time order, fails first; faults that
 /// depend on history are found in time order (SPEC §7.18).
-pub fn run<'p>(policy: &'p Policy, req: &ReplayRequest) -> Result<Replayed<'p>, Error> {
-    let mut amounts = Vec::new();
-    let checked = request::check_keeping(policy, req, &mut amounts)?;
-    // Each purchase's cart as checked above: priced from it without a second check.
-    let carts: Vec<Option<crate::quote::CheckedCart>> = checked
+pub fn run<'p, 'a>(policy: &'p Policy, req: &'a ReplayRequest) -> Result<Replayed<'p, 'a>, Error> {
+    let checked = request::check(policy, &req.view(), &req.as_of)?;
+    let mut order: Vec<&request::Checked> = checked
         .events
         .iter()
-        .zip(&amounts)
-        .map(|(e, a)| match (&e.body, a) {
-            (request::Body::Purchase { cart, .. }, Some(a)) => {
-                Some(crate::quote::CheckedCart::from_amounts(cart, a))
-            }
-            _ => None,
-        })
-        .collect();
-    let mut order: Vec<(&request::Checked, Option<&crate::quote::CheckedCart>)> = checked
-        .events
-        .iter()
-        .zip(
-            carts
-                .iter()
-                .map(Option::as_ref)
-                .chain(std::iter::repeat(None)),
-        )
-        .filter(|(e, _)| e.at <= checked.as_of)
+        .filter(|e| e.at <= checked.as_of)
         .collect();
     // Stable: ties keep input order.
-    order.sort_by_key(|(e, _)| e.at);
+    order.sort_by_key(|e| e.at);
     let mut state = State::new(policy, checked.status, checked.joined_at);
-    for (e, cart) in order {
+    for e in order {
         state.advance_to(e.at)?;
-        state.apply_checked(e, cart)?;
+        state.apply(e)?;
     }
     if let Some((_, err)) = checked.fault {
         return Err(err);
@@ -128,7 +111,7 @@ pub fn replay(
     let available = s.lots.available();
     Ok(ReplayResponse {
         policy_digest: policy_digest.to_string(),
-        member_id: r.member_id.clone(),
+        member_id: r.member_id.to_string(),
         as_of: fmt(r.as_of),
         status: s.status,
         tier: TierOut {
@@ -157,7 +140,7 @@ pub fn replay(
         },
         totals: s.totals.clone(),
         snapshot: MemberSnapshot {
-            id: r.member_id.clone(),
+            id: r.member_id.to_string(),
             status: s.status,
             tier: Some(level_id(policy, s.tier.tier)),
             points: available,

@@ -9,12 +9,16 @@
 use crate::error::Error;
 use crate::money::{div_round, Rounding};
 use crate::policy::Policy;
-use crate::quote::{self, Cart, CheckedCart, MemberState, PricedLine};
+use crate::quote::{self, CheckedCart, MemberState, PricedLine};
 use crate::time::Instant;
 
 /// One line of a booked purchase, with its original amounts (minor units).
 #[derive(Clone, Debug)]
-pub struct OrderLine {
+pub struct OrderLine<'a> {
+    /// As written: what a refund names and what earning rules select.
+    pub id: &'a str,
+    pub sku: Option<&'a str>,
+    pub category: Option<&'a str>,
     pub quantity: i64,
     pub unit_price: i64,
     pub after_discount: i64,
@@ -25,12 +29,15 @@ pub struct OrderLine {
 
 /// A booked purchase.
 #[derive(Clone, Debug)]
-pub struct Order {
+pub struct Order<'a> {
     pub at: Instant,
-    pub cart: std::rc::Rc<Cart>,
+    /// The purchase event's id, and its cart's store and channel (rule gates).
+    pub id: &'a str,
+    pub store: Option<&'a str>,
+    pub channel: Option<&'a str>,
     /// The member at the order: status and tier (what a refund recomputes under).
     pub member: MemberState,
-    pub lines: Vec<OrderLine>,
+    pub lines: Vec<OrderLine<'a>>,
     pub earn: bool,
     pub redeemed_points: i64,
     /// Points the order earns now (would earn, for `earn: false`): after refunds so far.
@@ -49,7 +56,7 @@ fn gcd(a: i128, b: i128) -> i128 {
     }
 }
 
-impl Order {
+impl Order<'_> {
     pub fn paid_total(&self) -> i64 {
         self.lines.iter().map(|l| l.paid).sum()
     }
@@ -88,7 +95,7 @@ impl Order {
         let mut paid = Vec::with_capacity(remaining.len());
         let mut subtotal: i64 = 0;
         for &(i, r) in &remaining {
-            let (Some(l), Some(cl)) = (self.lines.get(i), self.cart.lines.get(i)) else {
+            let Some(l) = self.lines.get(i) else {
                 continue;
             };
             let per_unit = scale / i128::from(l.quantity);
@@ -101,9 +108,9 @@ impl Order {
             };
             let gross = scaled(l.unit_price.checked_mul(l.quantity).ok_or_else(overflow)?)?;
             lines.push(PricedLine {
-                id: &cl.id,
-                sku: cl.sku.as_deref(),
-                category: cl.category.as_deref(),
+                id: l.id,
+                sku: l.sku,
+                category: l.category,
                 quantity: r,
                 unit_price: l.unit_price,
                 subtotal: gross,
@@ -117,7 +124,9 @@ impl Order {
                 .ok_or_else(overflow)?;
         }
         let cart = CheckedCart {
-            cart: &self.cart,
+            id: self.id,
+            store: self.store,
+            channel: self.channel,
             at: self.at,
             lines,
             subtotal,
@@ -136,10 +145,9 @@ impl Order {
         path: impl std::fmt::Display,
     ) -> Result<i64, Error> {
         let excluded = |i: usize| {
-            self.cart
-                .lines
+            self.lines
                 .get(i)
-                .and_then(|l| l.category.as_deref())
+                .and_then(|l| l.category)
                 .is_some_and(|c| policy.earning.exclude_categories.iter().any(|x| x == c))
         };
         let parts: Vec<(i128, i128)> = self

@@ -16,27 +16,16 @@ use crate::policy::document::TierMetric;
 use crate::quote::{self, MemberState, RedeemMode, RedeemPoints};
 use crate::time::Instant;
 
-impl State<'_> {
+impl<'a> State<'_, 'a> {
     pub(super) fn purchase(
         &mut self,
-        e: &Checked,
+        e: &Checked<'a>,
         p: EventPath,
-        cart: &std::rc::Rc<quote::Cart>,
-        pre: Option<&quote::CheckedCart>,
+        checked: &quote::CheckedCart<'a>,
         redeem: RedeemPoints,
         earn: bool,
     ) -> Result<(), Error> {
         let policy = self.policy;
-        // Paths relative to the event, prefixed on error only: this runs for every purchase.
-        let own;
-        let checked = match pre {
-            Some(c) => c,
-            None => {
-                own = quote::check_cart(cart, &policy.currency, "cart")
-                    .map_err(|e| e.within(&p.to_string()))?;
-                &own
-            }
-        };
         let member = MemberState {
             status: self.status,
             tier: self.tier.tier,
@@ -77,6 +66,9 @@ impl State<'_> {
             .iter()
             .zip(&priced.lines)
             .map(|(l, r)| OrderLine {
+                id: l.id,
+                sku: l.sku,
+                category: l.category,
                 quantity: l.quantity,
                 unit_price: l.unit_price,
                 after_discount: r.subtotal - r.tier_discount,
@@ -91,7 +83,9 @@ impl State<'_> {
         let order_index = self.orders.len();
         let mut order = Order {
             at: e.at,
-            cart: cart.clone(),
+            id: e.id,
+            store: checked.store,
+            channel: checked.channel,
             member,
             lines,
             earn,
@@ -127,13 +121,13 @@ impl State<'_> {
             }
             TierMetric::Orders => self.qualifying.push(e.at, 1),
         });
-        self.book_order(&e.id, order);
+        self.book_order(e.id, order);
         Ok(())
     }
 
     pub(super) fn redeem_reward(
         &mut self,
-        e: &Checked,
+        e: &Checked<'a>,
         p: EventPath,
         reward: usize,
     ) -> Result<(), Error> {

@@ -7,19 +7,20 @@
 
 use super::clock::{pts, EventPath, State};
 use super::expiry::lot_expiry;
-use super::request::{Checked, RefundLine};
+use super::request::Checked;
+use super::view::RefundLineView;
 use crate::error::{Error, ErrorCode};
 use crate::money::{div_round, Rounding};
 use crate::policy::document::{Clawback, TierMetric};
 
-impl State<'_> {
+impl State<'_, '_> {
     /// Returns the shortfall (`within_balance` only).
     pub(super) fn refund(
         &mut self,
         e: &Checked,
         p: EventPath,
         order_id: &str,
-        lines: Option<&[RefundLine]>,
+        lines: Option<&[RefundLineView]>,
     ) -> Result<Option<i64>, Error> {
         let policy = self.policy;
         let oi = self.order_index(order_id).ok_or_else(|| {
@@ -51,7 +52,6 @@ impl State<'_> {
             Some(ls) => {
                 for (j, rl) in ls.iter().enumerate() {
                     let li = order
-                        .cart
                         .lines
                         .iter()
                         .position(|l| l.id == rl.line_id)

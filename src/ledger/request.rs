@@ -10,14 +10,14 @@
 //! known tiers and rewards) and turns the events into [`Checked`] ones. Faults that depend on
 //! history (balances, refunds) are found while replaying.
 
+use super::view::{EventView, HistoryView, RefundLineView};
 use crate::error::{Error, ErrorCode};
 use crate::member::MemberStatus;
 use crate::money::MAX_POINTS;
 use crate::policy::Policy;
-use crate::quote::{Cart, CartAmounts, RedeemPoints};
+use crate::quote::{CheckedCart, RedeemPoints};
 use crate::time::Instant;
 use serde::Deserialize;
-use std::borrow::Cow;
 use std::collections::HashSet;
 
 #[cfg(target_arch = "wasm32")]
@@ -157,28 +157,28 @@ pub struct RefundLine {
     pub quantity: i64,
 }
 
-/// An event after the static check: its instant parsed and its own fields resolved.
+/// An event after the static check: its instant parsed and its own fields resolved. Its
+/// strings are borrowed from the history as written ([`super::view`]).
 #[derive(Clone, Debug)]
-pub struct Checked {
+pub struct Checked<'a> {
     /// Index in `events` (error paths, tie order).
     pub index: usize,
-    pub id: String,
+    pub id: &'a str,
     pub at: Instant,
-    pub body: Body,
+    pub body: Body<'a>,
 }
 
 #[derive(Clone, Debug)]
-pub enum Body {
+pub enum Body<'a> {
     Purchase {
-        /// The quote cart (`id` = the event id, `at` = the event's `at`); shared with the
-        /// booked order (no copy of its strings per purchase).
-        cart: std::rc::Rc<Cart>,
+        /// The quote cart, checked (`id` = the event id, `at` = the event's `at`).
+        cart: CheckedCart<'a>,
         redeem: RedeemPoints,
         earn: bool,
     },
     Refund {
-        order_id: String,
-        lines: Option<Vec<RefundLine>>,
+        order_id: &'a str,
+        lines: Option<Vec<RefundLineView<'a>>>,
     },
     Adjust {
         points: i64,
@@ -198,7 +198,7 @@ pub enum Body {
     },
 }
 
-impl Body {
+impl Body<'_> {
     pub fn kind(&self) -> EventType {
         match self {
             Body::Purchase { .. } => EventType::Purchase,
@@ -214,13 +214,13 @@ impl Body {
 
 /// The request after the static check.
 #[derive(Clone, Debug)]
-pub struct CheckedRequest {
-    pub member_id: String,
+pub struct CheckedRequest<'a> {
+    pub member_id: &'a str,
     pub status: MemberStatus,
     pub joined_at: Instant,
     pub as_of: Instant,
     /// Every event, in input order.
-    pub events: Vec<Checked>,
+    pub events: Vec<Checked<'a>>,
     /// The first static fault, by event index: replay stops there (SPEC §7.18 reports faults
     /// in document order; a history fault of an earlier-indexed event still wins).
     pub fault: Option<(usize, Error)>,
@@ -232,72 +232,53 @@ fn time(s: &str, path: &str) -> Result<Instant, Error> {
 
 /// Checks the member, `as_of` and every event without replaying. Member and `as_of` faults are
 /// returned at once; the first event fault is kept in [`CheckedRequest::fault`].
-pub fn check(policy: &Policy, req: &ReplayRequest) -> Result<CheckedRequest, Error> {
-    check_keeping(policy, req, &mut Vec::new())
+pub fn check<'a>(
+    policy: &Policy,
+    history: &HistoryView<'a>,
+    as_of: &str,
+) -> Result<CheckedRequest<'a>, Error> {
+    check_parsed(policy, history, time(as_of, "as_of"))
 }
 
-/// [`check`], keeping each purchase's checked amounts in `carts` (by event index; `None` for
-/// other events): a replay prices the order from them instead of checking its cart again.
-pub fn check_keeping(
+/// [`check`] with `as_of` already parsed (a simulation's, shared by every member).
+pub fn check_until<'a>(
     policy: &Policy,
-    req: &ReplayRequest,
-    carts: &mut Vec<Option<CartAmounts>>,
-) -> Result<CheckedRequest, Error> {
-    check_with(policy, req, carts, |e, _| {
-        e.cart.as_ref().map(Cow::Borrowed)
-    })
+    history: &HistoryView<'a>,
+    as_of: Instant,
+) -> Result<CheckedRequest<'a>, Error> {
+    check_parsed(policy, history, Ok(as_of))
 }
 
-/// [`check_keeping`] of a request that is not needed afterwards: the purchases' carts are
-/// moved into the checked events instead of copied (their lines and strings), and are gone
-/// from `req`.
-pub fn check_keeping_owned(
+fn check_parsed<'a>(
     policy: &Policy,
-    req: &mut ReplayRequest,
-    carts: &mut Vec<Option<CartAmounts>>,
-) -> Result<CheckedRequest, Error> {
-    let mut taken: Vec<Option<EventCart>> = req.events.iter_mut().map(|e| e.cart.take()).collect();
-    check_with(policy, req, carts, |_, i| {
-        taken.get_mut(i).and_then(Option::take).map(Cow::Owned)
-    })
-}
-
-/// The check, with each event's cart from `cart_of(event, index)`.
-fn check_with<'r>(
-    policy: &Policy,
-    req: &'r ReplayRequest,
-    carts: &mut Vec<Option<CartAmounts>>,
-    mut cart_of: impl FnMut(&'r Event, usize) -> Option<Cow<'r, EventCart>>,
-) -> Result<CheckedRequest, Error> {
-    carts.clear();
-    let joined_at = time(&req.member.joined_at, "member.joined_at")?;
-    if req.events.len() > MAX_EVENTS {
+    history: &HistoryView<'a>,
+    as_of: Result<Instant, Error>,
+) -> Result<CheckedRequest<'a>, Error> {
+    let joined_at = time(history.member.joined_at, "member.joined_at")?;
+    let input = &history.events;
+    if input.len() > MAX_EVENTS {
         return Err(Error::new(
             ErrorCode::LimitExceeded,
             "events",
             format!("a replay may have at most {MAX_EVENTS} events"),
         ));
     }
-    let as_of = time(&req.as_of, "as_of");
-    let mut events = Vec::with_capacity(req.events.len());
+    let mut events = Vec::with_capacity(input.len());
     let mut fault = None;
     // Ids seen so far: a short history is scanned (no hashing), a long one uses a set.
     let mut ids = HashSet::new();
-    for (i, e) in req.events.iter().enumerate() {
+    for (i, e) in input.iter().enumerate() {
         let seen = if i < 32 {
-            req.events.iter().take(i).any(|x| x.id == e.id)
+            input.iter().take(i).any(|x| x.id == e.id)
         } else {
             if i == 32 {
-                ids.reserve(req.events.len());
-                ids.extend(req.events.iter().take(32).map(|x| x.id.as_str()));
+                ids.reserve(input.len());
+                ids.extend(input.iter().take(32).map(|x| x.id));
             }
-            !ids.insert(e.id.as_str())
+            !ids.insert(e.id)
         };
-        match check_event(policy, i, e, cart_of(e, i), joined_at, seen) {
-            Ok((c, amounts)) => {
-                events.push(c);
-                carts.push(amounts);
-            }
+        match check_event(policy, i, e, joined_at, seen) {
+            Ok(c) => events.push(c),
             Err(err) => {
                 fault = Some((i, err));
                 break;
@@ -315,8 +296,8 @@ fn check_with<'r>(
         Err(e) => return Err(fault.map(|(_, f)| f).unwrap_or(e)),
     };
     Ok(CheckedRequest {
-        member_id: req.member.id.clone(),
-        status: req.member.status,
+        member_id: history.member.id,
+        status: history.member.status,
         joined_at,
         as_of,
         events,
@@ -324,14 +305,13 @@ fn check_with<'r>(
     })
 }
 
-fn check_event(
+fn check_event<'a>(
     policy: &Policy,
     i: usize,
-    e: &Event,
-    cart: Option<Cow<EventCart>>,
+    e: &EventView<'a>,
     joined_at: Instant,
     duplicate: bool,
-) -> Result<(Checked, Option<CartAmounts>), Error> {
+) -> Result<Checked<'a>, Error> {
     // The path is written only for an error: this runs for every event.
     let p = EventPath(i);
     if duplicate {
@@ -341,7 +321,7 @@ fn check_event(
             format!("event id {:?} is used by an earlier event", e.id),
         ));
     }
-    let at = Instant::parse_rfc3339(&e.at)
+    let at = Instant::parse_rfc3339(e.at)
         .map_err(|err| Error::invalid_request(format!("{p}.at"), format!("{:?}: {err}", e.at)))?;
     if at < joined_at {
         return Err(Error::invalid_request(
@@ -362,7 +342,7 @@ fn check_event(
         T::RedeemReward => 1 << 12,
     };
     let present = [
-        cart.is_some(),
+        e.cart.is_some(),
         e.redeem_points.is_some(),
         e.earn.is_some(),
         e.order_id.is_some(),
@@ -422,8 +402,8 @@ fn check_event(
     };
     let body = match e.kind {
         T::Purchase => {
-            let c = cart.ok_or_else(|| missing("cart"))?;
-            if let Some(cat) = &c.at {
+            let c = e.cart.as_ref().ok_or_else(|| missing("cart"))?;
+            if let Some(cat) = c.at {
                 let cart_at = Instant::parse_rfc3339(cat).map_err(|err| {
                     Error::invalid_request(format!("{p}.cart.at"), format!("{cat:?}: {err}"))
                 })?;
@@ -434,37 +414,24 @@ fn check_event(
                     ));
                 }
             }
-            let (store, channel, lines) = match c {
-                Cow::Owned(c) => (c.store, c.channel, c.lines),
-                Cow::Borrowed(c) => (c.store.clone(), c.channel.clone(), c.lines.clone()),
-            };
-            let cart = Cart {
-                id: e.id.clone(),
-                at: e.at.clone(),
-                store,
-                channel,
-                lines,
-            };
             // The cart's `at` is the event's, parsed above.
-            let amounts = crate::quote::check_cart_at(&cart, at, &policy.currency, "cart")
-                .map_err(|err| err.within(&p.to_string()))?
-                .amounts();
-            return Ok((
-                Checked {
-                    index: i,
-                    id: e.id.clone(),
+            let (lines, subtotal) = crate::quote::check_lines(&c.lines, &policy.currency, "cart")
+                .map_err(|err| err.within(&p.to_string()))?;
+            Body::Purchase {
+                cart: CheckedCart {
+                    id: e.id,
+                    store: c.store,
+                    channel: c.channel,
                     at,
-                    body: Body::Purchase {
-                        cart: std::rc::Rc::new(cart),
-                        redeem: e.redeem_points.unwrap_or_default(),
-                        earn: e.earn.unwrap_or(true),
-                    },
+                    lines,
+                    subtotal,
                 },
-                Some(amounts),
-            ));
+                redeem: e.redeem_points.unwrap_or_default(),
+                earn: e.earn.unwrap_or(true),
+            }
         }
         T::Refund => {
-            let order_id = e.order_id.clone().ok_or_else(|| missing("order_id"))?;
+            let order_id = e.order_id.ok_or_else(|| missing("order_id"))?;
             if let Some(lines) = &e.lines {
                 for (j, l) in lines.iter().enumerate() {
                     if !(1..=MAX_POINTS).contains(&l.quantity) {
@@ -486,7 +453,7 @@ fn check_event(
         },
         T::OpeningBalance => {
             let points = points_in_range(e.points.ok_or_else(|| missing("points"))?, 0)?;
-            let expires_at = match &e.expires_at {
+            let expires_at = match e.expires_at {
                 None => None,
                 Some(s) => {
                     let x = Instant::parse_rfc3339(s).map_err(|err| {
@@ -504,7 +471,7 @@ fn check_event(
             Body::OpeningBalance { points, expires_at }
         }
         T::SetTier => {
-            let t = e.tier.as_ref().ok_or_else(|| missing("tier"))?;
+            let t = e.tier.ok_or_else(|| missing("tier"))?;
             let tier = policy.level_index(t).ok_or_else(|| {
                 Error::new(
                     ErrorCode::UnknownTier,
@@ -512,7 +479,7 @@ fn check_event(
                     format!("unknown tier {t:?}"),
                 )
             })?;
-            let locked_until = match &e.locked_until {
+            let locked_until = match e.locked_until {
                 None => None,
                 Some(s) => Some(Instant::parse_rfc3339(s).map_err(|err| {
                     Error::invalid_request(format!("{p}.locked_until"), format!("{s:?}: {err}"))
@@ -522,11 +489,11 @@ fn check_event(
         }
         T::Status => Body::Status(e.status.ok_or_else(|| missing("status"))?),
         T::RedeemReward => {
-            let r = e.reward_id.as_ref().ok_or_else(|| missing("reward_id"))?;
+            let r = e.reward_id.ok_or_else(|| missing("reward_id"))?;
             let reward = policy
                 .rewards
                 .iter()
-                .position(|x| &x.id == r)
+                .position(|x| x.id == r)
                 .ok_or_else(|| {
                     Error::new(
                         ErrorCode::UnknownReward,
@@ -537,15 +504,12 @@ fn check_event(
             Body::RedeemReward { reward }
         }
     };
-    Ok((
-        Checked {
-            index: i,
-            id: e.id.clone(),
-            at,
-            body,
-        },
-        None,
-    ))
+    Ok(Checked {
+        index: i,
+        id: e.id,
+        at,
+        body,
+    })
 }
 
 /// `events[i]`, written only when an error needs it.

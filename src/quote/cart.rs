@@ -1,6 +1,6 @@
 //! Checking a cart and turning it into exact line amounts (SPEC §2 step 1).
 
-use super::request::Cart;
+use super::request::{Cart, CartLine, LineText};
 use crate::error::Error;
 use crate::error::Quoted;
 use crate::limits;
@@ -18,10 +18,13 @@ pub struct PricedLine<'a> {
     pub subtotal: i64,
 }
 
-/// A checked cart: its instant and its lines, with the subtotal.
+/// A checked cart: its id, store and channel as written, its instant and its lines, with the
+/// subtotal. It borrows every string (from a quote's [`Cart`] or a member line read in place).
 #[derive(Clone, Debug)]
 pub struct CheckedCart<'a> {
-    pub cart: &'a Cart,
+    pub id: &'a str,
+    pub store: Option<&'a str>,
+    pub channel: Option<&'a str>,
     pub at: Instant,
     pub lines: Vec<PricedLine<'a>>,
     pub subtotal: i64,
@@ -54,53 +57,6 @@ fn plain_minor_units(s: &str, minor_units: u32) -> Option<i64> {
     i64::try_from(v).ok()
 }
 
-/// A checked cart's amounts, owned: what a replay keeps so that pricing the order does not
-/// check the cart again ([`CheckedCart::from_amounts`]).
-#[derive(Clone, Debug)]
-pub struct CartAmounts {
-    pub at: Instant,
-    /// Per line: unit price and subtotal (minor units).
-    pub lines: Vec<(i64, i64)>,
-    pub subtotal: i64,
-}
-
-impl<'a> CheckedCart<'a> {
-    /// The amounts, to rebuild the checked cart later without checking it again.
-    pub fn amounts(&self) -> CartAmounts {
-        CartAmounts {
-            at: self.at,
-            lines: self
-                .lines
-                .iter()
-                .map(|l| (l.unit_price, l.subtotal))
-                .collect(),
-            subtotal: self.subtotal,
-        }
-    }
-
-    /// The checked cart of `cart` from the amounts its check gave ([`CheckedCart::amounts`]).
-    pub fn from_amounts(cart: &'a Cart, a: &CartAmounts) -> CheckedCart<'a> {
-        CheckedCart {
-            cart,
-            at: a.at,
-            lines: cart
-                .lines
-                .iter()
-                .zip(&a.lines)
-                .map(|(l, &(unit_price, subtotal))| PricedLine {
-                    id: &l.id,
-                    sku: l.sku.as_deref(),
-                    category: l.category.as_deref(),
-                    quantity: l.quantity,
-                    unit_price,
-                    subtotal,
-                })
-                .collect(),
-            subtotal: a.subtotal,
-        }
-    }
-}
-
 /// Validates the cart in document order; `path` is where the cart sits in the request.
 pub fn check<'a>(
     cart: &'a Cart,
@@ -110,17 +66,25 @@ pub fn check<'a>(
     let at = Instant::parse_rfc3339(&cart.at).map_err(|e| {
         Error::invalid_request(format!("{path}.at"), format!("{}: {e}", Quoted(&cart.at)))
     })?;
-    check_at(cart, at, currency, path)
+    let lines: Vec<LineText> = cart.lines.iter().map(CartLine::text).collect();
+    let (lines, subtotal) = check_lines(&lines, currency, path)?;
+    Ok(CheckedCart {
+        id: &cart.id,
+        store: cart.store.as_deref(),
+        channel: cart.channel.as_deref(),
+        at,
+        lines,
+        subtotal,
+    })
 }
 
-/// [`check`] of a cart whose `at` is already parsed (`at`).
-pub fn check_at<'a>(
-    cart: &'a Cart,
-    at: Instant,
+/// The lines of a cart at `path`, checked in document order, with their subtotal.
+pub fn check_lines<'a>(
+    lines: &[LineText<'a>],
     currency: &Currency,
     path: &str,
-) -> Result<CheckedCart<'a>, Error> {
-    if cart.lines.len() > limits::MAX_CART_LINES {
+) -> Result<(Vec<PricedLine<'a>>, i64), Error> {
+    if lines.len() > limits::MAX_CART_LINES {
         return Err(Error::new(
             crate::ErrorCode::LimitExceeded,
             format!("{path}.lines"),
@@ -128,24 +92,25 @@ pub fn check_at<'a>(
         ));
     }
     // Paths are written only for an error: this runs for every replayed purchase.
-    let repeat = if cart.lines.len() > 16 {
-        crate::ids::first_repeat(cart.lines.iter().map(|l| l.id.as_str()))
+    let repeat = if lines.len() > 16 {
+        crate::ids::first_repeat(lines.iter().map(|l| l.id))
     } else {
         None
     };
-    let mut lines = Vec::with_capacity(cart.lines.len());
+    let input = lines;
+    let mut lines = Vec::with_capacity(input.len());
     let mut subtotal: i64 = 0;
-    for (i, l) in cart.lines.iter().enumerate() {
+    for (i, l) in input.iter().enumerate() {
         let lp = || format!("{path}.lines[{i}]");
-        let duplicate = if cart.lines.len() <= 16 {
-            cart.lines.iter().take(i).any(|x| x.id == l.id)
+        let duplicate = if input.len() <= 16 {
+            input.iter().take(i).any(|x| x.id == l.id)
         } else {
             repeat == Some(i)
         };
         if duplicate {
             return Err(Error::invalid_request(
                 format!("{}.id", lp()),
-                format!("duplicate line id {}", Quoted(&l.id)),
+                format!("duplicate line id {}", Quoted(l.id)),
             ));
         }
         if !(1..=MAX_POINTS).contains(&l.quantity) {
@@ -155,11 +120,11 @@ pub fn check_at<'a>(
             ));
         }
         let price_path = || format!("{}.unit_price", lp());
-        let unit_price = match plain_minor_units(&l.unit_price.0, currency.minor_units) {
+        let unit_price = match plain_minor_units(l.unit_price, currency.minor_units) {
             Some(v) => v,
             None => {
-                let dec = crate::money::Dec::parse(&l.unit_price.0).map_err(|e| {
-                    Error::invalid_request(price_path(), format!("{} {e}", Quoted(&l.unit_price.0)))
+                let dec = crate::money::Dec::parse(l.unit_price).map_err(|e| {
+                    Error::invalid_request(price_path(), format!("{} {e}", Quoted(l.unit_price)))
                 })?;
                 if dec.is_negative() {
                     return Err(Error::invalid_request(
@@ -167,7 +132,7 @@ pub fn check_at<'a>(
                         "unit_price must not be negative",
                     ));
                 }
-                let fraction_digits = l.unit_price.0.split_once('.').map_or(0, |(_, f)| f.len());
+                let fraction_digits = l.unit_price.split_once('.').map_or(0, |(_, f)| f.len());
                 // `Currency::to_minor` of the text, without parsing it a second time.
                 let unit_price = (fraction_digits <= currency.minor_units as usize)
                     .then(|| dec.to_minor(currency.minor_units))
@@ -178,7 +143,7 @@ pub fn check_at<'a>(
                             price_path(),
                             format!(
                                 "{} has more fraction digits than {} allows ({})",
-                                Quoted(&l.unit_price.0),
+                                Quoted(l.unit_price),
                                 currency.code,
                                 currency.minor_units
                             ),
@@ -198,20 +163,15 @@ pub fn check_at<'a>(
             .checked_add(line_subtotal)
             .ok_or_else(|| Error::overflow(price_path()))?;
         lines.push(PricedLine {
-            id: &l.id,
-            sku: l.sku.as_deref(),
-            category: l.category.as_deref(),
+            id: l.id,
+            sku: l.sku,
+            category: l.category,
             quantity: l.quantity,
             unit_price,
             subtotal: line_subtotal,
         });
     }
-    Ok(CheckedCart {
-        cart,
-        at,
-        lines,
-        subtotal,
-    })
+    Ok((lines, subtotal))
 }
 
 #[cfg(test)]

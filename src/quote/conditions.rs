@@ -10,8 +10,8 @@ use crate::time::{Instant, Zone};
 /// Whether every order gate present holds. `tier` is the member's level id when the member is
 /// active (for other members `tiers` gates never hold).
 pub fn gates_hold(c: &Condition, cart: &CheckedCart, tier: Option<&str>, policy: &Policy) -> bool {
-    if !listed(&c.stores, cart.cart.store.as_deref())
-        || !listed(&c.channels, cart.cart.channel.as_deref())
+    if !listed(&c.stores, cart.store)
+        || !listed(&c.channels, cart.channel)
         || !listed(&c.tiers, tier)
     {
         return false;

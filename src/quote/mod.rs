@@ -11,11 +11,9 @@ mod redeem;
 pub mod request;
 pub mod response;
 
-pub use cart::{
-    check as check_cart, check_at as check_cart_at, CartAmounts, CheckedCart, PricedLine,
-};
+pub use cart::{check as check_cart, check_lines, CheckedCart, PricedLine};
 pub use redeem::RedeemMode;
-pub use request::{Cart, CartLine, QuoteRequest, RedeemPoints};
+pub use request::{Cart, CartLine, LineText, QuoteRequest, RedeemPoints};
 pub use response::{AppliedRule, LineQuote, Note, QuoteResponse};
 
 use crate::error::Quoted;

@@ -47,6 +47,30 @@ pub struct CartLine {
     pub unit_price: DecimalString,
 }
 
+/// A cart line as written, borrowed: what the cart check reads, from a quote's [`CartLine`] or
+/// from a member line read in place (`ledger::view`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineText<'a> {
+    pub id: &'a str,
+    pub sku: Option<&'a str>,
+    pub category: Option<&'a str>,
+    pub quantity: i64,
+    /// The decimal string, unchecked.
+    pub unit_price: &'a str,
+}
+
+impl CartLine {
+    pub fn text(&self) -> LineText<'_> {
+        LineText {
+            id: &self.id,
+            sku: self.sku.as_deref(),
+            category: self.category.as_deref(),
+            quantity: self.quantity,
+            unit_price: &self.unit_price.0,
+        }
+    }
+}
+
 /// How many points to redeem.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]

@@ -9,11 +9,11 @@ use super::response::{Figures, MembersMoved, MonthFigures, PointsFigures, Reject
 use crate::error::Error;
 use crate::ledger::clock::State;
 use crate::ledger::request::{self, Body, CheckedRequest};
-use crate::ledger::ReplayRequest;
+use crate::ledger::view::HistoryView;
 use crate::member::MemberStatus;
 use crate::money::{div_round, mul, pow10, Dec, Rounding, MAX_POINTS};
 use crate::policy::Policy;
-use crate::quote::{CartAmounts, CheckedCart, RedeemMode};
+use crate::quote::RedeemMode;
 use crate::time::{Instant, Zone};
 use std::collections::BTreeMap;
 
@@ -128,38 +128,25 @@ struct Booked {
 /// are local months of `month_zone` (the draft policy's zone, for both policies).
 pub fn replay_member(
     policy: &Policy,
-    req: &ReplayRequest,
+    member: &HistoryView,
+    as_of: Instant,
     month_zone: Zone,
 ) -> Result<MemberFacts, Error> {
-    let mut amounts = Vec::new();
-    let checked = request::check_keeping(policy, req, &mut amounts)?;
-    let history = History::new(&checked, &amounts);
-    replay_checked(policy, &history, month_zone)
+    let checked = request::check_until(policy, member, as_of)?;
+    replay_checked(policy, &History::new(&checked), month_zone)
 }
 
 /// A member's history after its static check (which depends on the policy only through its
-/// currency, level ids and reward ids, see [`same_static_check`]): the checked events, each
-/// purchase's checked cart, and the replay order. Built once per member and replayed under
-/// both the draft and the baseline.
-pub struct History<'c> {
-    pub checked: &'c CheckedRequest,
-    /// By event index: the purchase's checked cart.
-    carts: Vec<Option<CheckedCart<'c>>>,
+/// currency, level ids and reward ids, see [`same_static_check`]) and the replay order. Built
+/// once per member and replayed under both the draft and the baseline.
+pub struct History<'c, 'a> {
+    pub checked: &'c CheckedRequest<'a>,
     /// Event indexes at or before `as_of`, in time order (ties in input order).
     order: Vec<usize>,
 }
 
-impl<'c> History<'c> {
-    pub fn new(checked: &'c CheckedRequest, amounts: &[Option<CartAmounts>]) -> History<'c> {
-        let carts = checked
-            .events
-            .iter()
-            .zip(amounts)
-            .map(|(e, a)| match (&e.body, a) {
-                (Body::Purchase { cart, .. }, Some(a)) => Some(CheckedCart::from_amounts(cart, a)),
-                _ => None,
-            })
-            .collect();
+impl<'c, 'a> History<'c, 'a> {
+    pub fn new(checked: &'c CheckedRequest<'a>) -> History<'c, 'a> {
         let as_of = checked.as_of;
         let mut order: Vec<usize> = (0..checked.events.len())
             .filter(|&i| checked.events.get(i).is_some_and(|e| e.at <= as_of))
@@ -169,11 +156,15 @@ impl<'c> History<'c> {
         if !order.is_sorted_by_key(at) {
             order.sort_by_key(at);
         }
-        History {
-            checked,
-            carts,
-            order,
-        }
+        History { checked, order }
+    }
+
+    fn purchases(&self) -> usize {
+        self.checked
+            .events
+            .iter()
+            .filter(|e| matches!(e.body, Body::Purchase { .. }))
+            .count()
     }
 }
 
@@ -202,7 +193,7 @@ pub fn replay_checked(
     let mut state = State::new(policy, checked.status, checked.joined_at);
     // Room for every purchase's order, lot and qualifying entry up front: growing these
     // Vecs one push at a time showed in profiles.
-    let purchases = history.carts.iter().filter(|c| c.is_some()).count();
+    let purchases = history.purchases();
     state.reserve(purchases);
     state.redeem_mode = RedeemMode::Clamp;
     state.record = false;
@@ -234,7 +225,7 @@ pub fn replay_checked(
             Body::Refund { order_id, .. } => booked
                 .iter()
                 .rev()
-                .find(|(id, _)| *id == order_id.as_str())
+                .find(|(id, _)| id == order_id)
                 .map(|(_, b)| b)
                 .filter(|b| b.counts)
                 .and_then(|b| {
@@ -245,7 +236,7 @@ pub fn replay_checked(
                 }),
             _ => None,
         };
-        state.apply_checked(e, history.carts.get(i).and_then(Option::as_ref))?;
+        state.apply(e)?;
         let mut discount: i128 = 0;
         match &e.body {
             Body::Purchase { earn, .. } if state.orders.len() > orders_before => {
@@ -262,7 +253,7 @@ pub fn replay_checked(
                     }
                 }
                 booked.push((
-                    e.id.as_str(),
+                    e.id,
                     Booked {
                         order: orders_before,
                         counts: *earn,
@@ -311,7 +302,7 @@ pub fn replay_checked(
 }
 
 /// Whether a reward redemption would succeed now (status, tier, balance), under this policy.
-fn can_take_reward(state: &State<'_>, reward: usize) -> bool {
+fn can_take_reward(state: &State, reward: usize) -> bool {
     let Some(r) = state.policy.rewards.get(reward) else {
         return true; // let the ledger report it
     };

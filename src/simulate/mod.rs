@@ -31,7 +31,8 @@ pub use response::{
 use crate::engine::respond;
 use crate::error::Quoted;
 use crate::error::{Error, ErrorCode};
-use crate::ledger::{request, Event, LedgerMember, ReplayRequest};
+use crate::ledger::view::HistoryView;
+use crate::ledger::{request, Event, LedgerMember};
 use crate::money::Dec;
 use crate::policy::document::DecimalString;
 use crate::policy::{Policy, PolicyDocument};
@@ -70,13 +71,22 @@ pub struct MemberHistory {
     pub events: Vec<Event>,
 }
 
+impl MemberHistory {
+    /// The member and events, borrowed (what the check reads).
+    pub fn view(&self) -> HistoryView<'_> {
+        HistoryView {
+            member: self.member.view(),
+            events: self.events.iter().map(Event::view).collect(),
+        }
+    }
+}
+
 /// The policies and parameters of a simulation, shared read-only by every thread.
 #[derive(Debug)]
 pub struct Setup {
     pub draft: Policy,
     pub baseline: Option<Policy>,
     pub as_of: Instant,
-    as_of_text: String,
     expected: Option<Dec>,
     /// The baseline checks a history exactly as the draft does (one static check per member).
     shared_check: bool,
@@ -143,7 +153,6 @@ impl Setup {
             draft,
             baseline,
             as_of: as_of_instant,
-            as_of_text: as_of.to_string(),
             expected,
         })
     }
@@ -155,31 +164,24 @@ impl Setup {
 
     /// Replays member number `index` (0-based) and adds it to `acc` (or to its rejections).
     pub fn add_member(&self, acc: &mut Partial, index: u64, m: MemberHistory) {
-        let id = m.member.id.clone();
-        let mut req = ReplayRequest {
-            member: m.member,
-            events: m.events,
-            as_of: self.as_of_text.clone(),
-        };
+        self.add_history(acc, index, &m.view());
+    }
+
+    /// [`Setup::add_member`] of a history read in place.
+    fn add_history(&self, acc: &mut Partial, index: u64, m: &HistoryView) {
+        let id = || Some(m.member.id.to_string());
         let prefix = || format!("members[{index}]");
         let zone = self.draft.time_zone;
-        // The static check, the carts' amounts and the replay order are the same under the
-        // baseline when it checks like the draft: done once for both.
-        let mut amounts = Vec::new();
-        let checked = if self.baseline.is_none() || self.shared_check {
-            // `req` is not read again: its carts move into the checked events.
-            request::check_keeping_owned(&self.draft, &mut req, &mut amounts)
-        } else {
-            request::check_keeping(&self.draft, &req, &mut amounts)
-        };
-        let checked = match checked {
+        // The static check and the replay order are the same under the baseline when it
+        // checks like the draft: done once for both.
+        let checked = match request::check_until(&self.draft, m, self.as_of) {
             Ok(c) => c,
-            Err(e) => return acc.reject(index, Some(id), member_error(e, &prefix(), false)),
+            Err(e) => return acc.reject(index, id(), member_error(e, &prefix(), false)),
         };
-        let history = accumulator::History::new(&checked, &amounts);
+        let history = accumulator::History::new(&checked);
         let draft = match accumulator::replay_checked(&self.draft, &history, zone) {
             Ok(f) => f,
-            Err(e) => return acc.reject(index, Some(id), member_error(e, &prefix(), false)),
+            Err(e) => return acc.reject(index, id(), member_error(e, &prefix(), false)),
         };
         let baseline = match &self.baseline {
             None => None,
@@ -187,11 +189,11 @@ impl Setup {
                 let facts = if self.shared_check {
                     accumulator::replay_checked(b, &history, zone)
                 } else {
-                    accumulator::replay_member(b, &req, zone)
+                    accumulator::replay_member(b, m, self.as_of, zone)
                 };
                 match facts {
                     Ok(f) => Some(f),
-                    Err(e) => return acc.reject(index, Some(id), member_error(e, &prefix(), true)),
+                    Err(e) => return acc.reject(index, id(), member_error(e, &prefix(), true)),
                 }
             }
         };
@@ -202,7 +204,7 @@ impl Setup {
     /// text that is not a member is a rejection (`invalid_request` at `members[index]…`).
     pub fn add_member_json(&self, acc: &mut Partial, index: u64, text: &str) {
         if let Some(m) = crate::json::fast::member_history(text) {
-            return self.add_member(acc, index, m);
+            return self.add_history(acc, index, &m);
         }
         match read_member(text) {
             Ok(m) => self.add_member(acc, index, m),
@@ -256,7 +258,7 @@ pub fn read_member(text: &str) -> Result<MemberHistory, Error> {
 
 /// A member line read by the fast path only (`None`: it gave up), for tests/reader.rs.
 #[doc(hidden)]
-pub fn read_member_fast(text: &str) -> Option<MemberHistory> {
+pub fn read_member_fast(text: &str) -> Option<HistoryView<'_>> {
     crate::json::fast::member_history(text)
 }
 
