@@ -314,6 +314,21 @@ fn member_lines() -> (Vec<String>, Vec<String>) {
             "\"type\":\"purchase\"",
             "\"type\":\"purchase\",\"earn\":null",
         ),
+        // Keys in another order than the fields', repeated, or extending a known key.
+        (
+            "{\"id\":\"p1\",\"type\":\"purchase\"",
+            "{\"type\":\"purchase\",\"id\":\"p1\"",
+        ),
+        ("\"channel\":\"pos\"", "\"channel\":\"pos\",\"store\":\"x\""),
+        (
+            "\"channel\":\"pos\"",
+            "\"channel\":\"pos\",\"channel\":\"pos\"",
+        ),
+        ("\"category\":", "\"categoryx\":"),
+        ("\"category\":", "\"cat\":"),
+        ("\"category\":", "\"sku\":\"s\",\"category\":"),
+        ("\"unit_price\":", "\"sku\":\"s\",\"unit_price\":"),
+        ("\"unit_price\":", "\"unit_price\" :"),
         ("\"lines\":[", "\"lines\":[ ]"),
         ("}]}", "}],}"),
         ("}]}", "}]}}"),

@@ -29,12 +29,12 @@ pub fn member_history(text: &str) -> Option<HistoryView<'_>> {
     };
     let mut member = None;
     let mut events = None;
-    r.object(|r, key| match key {
-        "member" if member.is_none() => {
+    r.object(&["member", "events"], |r, key| match key {
+        0 if member.is_none() => {
             member = Some(r.ledger_member()?);
             Some(())
         }
-        "events" if events.is_none() => {
+        1 if events.is_none() => {
             events = Some(r.array(32, Fast::event)?);
             Some(())
         }
@@ -49,6 +49,26 @@ pub fn member_history(text: &str) -> Option<HistoryView<'_>> {
         events: events?,
     })
 }
+
+/// An event's keys, in the order of `ledger::Event`'s fields.
+const EVENT_KEYS: &[&str] = &[
+    "id",
+    "type",
+    "at",
+    "cart",
+    "redeem_points",
+    "earn",
+    "order_id",
+    "lines",
+    "points",
+    "reason",
+    "counts_for_tier",
+    "expires_at",
+    "tier",
+    "locked_until",
+    "status",
+    "reward_id",
+];
 
 struct Fast<'a> {
     text: &'a str,
@@ -152,17 +172,47 @@ impl<'a> Fast<'a> {
         )
     }
 
-    /// An object: `member(key)` reads each value (it returns `None` for a key it does not
-    /// take, or one seen before).
-    fn object(&mut self, mut member: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
+    /// The next key when it is written as `"key":` and is `keys[from]` or a later one (keys
+    /// in `keys`' order, the usual case, cost a comparison each instead of a string scan).
+    fn expected_key(&mut self, keys: &[&'static str], from: usize) -> Option<usize> {
+        let rest = self.bytes.get(self.pos..)?;
+        let (&b'"', rest) = rest.split_first()? else {
+            return None;
+        };
+        let (i, key) = keys.iter().enumerate().skip(from).find(|(_, k)| {
+            rest.get(..k.len()) == Some(k.as_bytes())
+                && rest.get(k.len()..k.len() + 2) == Some(b"\":")
+        })?;
+        self.pos += key.len() + 3;
+        Some(i)
+    }
+
+    /// An object whose keys are among `keys`: `member(i)` reads the value of `keys[i]` (it
+    /// returns `None` for one seen before). Any other key: `None`.
+    fn object(
+        &mut self,
+        keys: &[&'static str],
+        mut member: impl FnMut(&mut Self, usize) -> Option<()>,
+    ) -> Option<()> {
         self.eat(b'{')?;
         if self.peek()? == b'}' {
             self.pos += 1;
             return Some(());
         }
+        let mut next = 0;
         loop {
-            let key = self.str()?;
-            self.eat(b':')?;
+            self.ws();
+            let key = match self.expected_key(keys, next) {
+                Some(i) => {
+                    next = i + 1;
+                    i
+                }
+                None => {
+                    let key = self.str()?;
+                    self.eat(b':')?;
+                    keys.iter().position(|k| *k == key)?
+                }
+            };
             member(self, key)?;
             match self.peek()? {
                 b',' => self.pos += 1,
@@ -213,11 +263,11 @@ impl<'a> Fast<'a> {
 
     fn ledger_member(&mut self) -> Option<MemberView<'a>> {
         let (mut id, mut status, mut joined_at) = (None, None, None);
-        self.object(|r, key| {
+        self.object(&["id", "status", "joined_at"], |r, key| {
             match key {
-                "id" if id.is_none() => id = Some(r.str()?),
-                "status" if status.is_none() => status = Some(r.status()?),
-                "joined_at" if joined_at.is_none() => joined_at = Some(r.str()?),
+                0 if id.is_none() => id = Some(r.str()?),
+                1 if status.is_none() => status = Some(r.status()?),
+                2 if joined_at.is_none() => joined_at = Some(r.str()?),
                 _ => return None,
             }
             Some(())
@@ -272,31 +322,12 @@ impl<'a> Fast<'a> {
         };
         // Which keys were read: each at most once (a repeat is the general reader's error).
         let mut seen: u32 = 0;
-        self.object(|r, key| {
-            let bit = match key {
-                "id" => 0,
-                "type" => 1,
-                "at" => 2,
-                "cart" => 3,
-                "redeem_points" => 4,
-                "earn" => 5,
-                "order_id" => 6,
-                "lines" => 7,
-                "points" => 8,
-                "reason" => 9,
-                "counts_for_tier" => 10,
-                "expires_at" => 11,
-                "tier" => 12,
-                "locked_until" => 13,
-                "status" => 14,
-                "reward_id" => 15,
-                _ => return None,
-            };
-            if seen & (1 << bit) != 0 {
+        self.object(EVENT_KEYS, |r, key| {
+            if seen & (1 << key) != 0 {
                 return None;
             }
-            seen |= 1 << bit;
-            match bit {
+            seen |= 1 << key;
+            match key {
                 0 => e.id = r.str()?,
                 1 => e.kind = r.event_type()?,
                 2 => e.at = r.str()?,
@@ -322,13 +353,13 @@ impl<'a> Fast<'a> {
 
     fn event_cart(&mut self) -> Option<CartView<'a>> {
         let (mut id, mut at, mut store, mut channel, mut lines) = (None, None, None, None, None);
-        self.object(|r, key| {
+        self.object(&["id", "at", "store", "channel", "lines"], |r, key| {
             match key {
-                "id" if id.is_none() => id = Some(r.nullable(Fast::str)?),
-                "at" if at.is_none() => at = Some(r.nullable(Fast::str)?),
-                "store" if store.is_none() => store = Some(r.nullable(Fast::str)?),
-                "channel" if channel.is_none() => channel = Some(r.nullable(Fast::str)?),
-                "lines" if lines.is_none() => lines = Some(r.array(4, Fast::cart_line)?),
+                0 if id.is_none() => id = Some(r.nullable(Fast::str)?),
+                1 if at.is_none() => at = Some(r.nullable(Fast::str)?),
+                2 if store.is_none() => store = Some(r.nullable(Fast::str)?),
+                3 if channel.is_none() => channel = Some(r.nullable(Fast::str)?),
+                4 if lines.is_none() => lines = Some(r.array(4, Fast::cart_line)?),
                 _ => return None,
             }
             Some(())
@@ -345,17 +376,20 @@ impl<'a> Fast<'a> {
     fn cart_line(&mut self) -> Option<LineText<'a>> {
         let (mut id, mut sku, mut category, mut quantity, mut unit_price) =
             (None, None, None, None, None);
-        self.object(|r, key| {
-            match key {
-                "id" if id.is_none() => id = Some(r.str()?),
-                "sku" if sku.is_none() => sku = Some(r.nullable(Fast::str)?),
-                "category" if category.is_none() => category = Some(r.nullable(Fast::str)?),
-                "quantity" if quantity.is_none() => quantity = Some(r.int()?),
-                "unit_price" if unit_price.is_none() => unit_price = Some(r.str()?),
-                _ => return None,
-            }
-            Some(())
-        })?;
+        self.object(
+            &["id", "sku", "category", "quantity", "unit_price"],
+            |r, key| {
+                match key {
+                    0 if id.is_none() => id = Some(r.str()?),
+                    1 if sku.is_none() => sku = Some(r.nullable(Fast::str)?),
+                    2 if category.is_none() => category = Some(r.nullable(Fast::str)?),
+                    3 if quantity.is_none() => quantity = Some(r.int()?),
+                    4 if unit_price.is_none() => unit_price = Some(r.str()?),
+                    _ => return None,
+                }
+                Some(())
+            },
+        )?;
         Some(LineText {
             id: id?,
             sku: sku.flatten(),
@@ -367,10 +401,10 @@ impl<'a> Fast<'a> {
 
     fn refund_line(&mut self) -> Option<RefundLineView<'a>> {
         let (mut line_id, mut quantity) = (None, None);
-        self.object(|r, key| {
+        self.object(&["line_id", "quantity"], |r, key| {
             match key {
-                "line_id" if line_id.is_none() => line_id = Some(r.str()?),
-                "quantity" if quantity.is_none() => quantity = Some(r.int()?),
+                0 if line_id.is_none() => line_id = Some(r.str()?),
+                1 if quantity.is_none() => quantity = Some(r.int()?),
                 _ => return None,
             }
             Some(())
