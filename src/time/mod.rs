@@ -460,12 +460,12 @@ fn parse_date(b: &[u8]) -> Option<i64> {
     if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
         return None;
     }
-    let date = NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d)?;
-    Some(tzdb::days_from_civil(
-        i64::from(date.year()),
-        date.month(),
-        date.day(),
-    ))
+    // A real date: integer checks rather than chrono's (this runs for every event's `at`).
+    let y = i64::from(y);
+    if !(1..=12).contains(&m) || d < 1 || d > tzdb::days_in_month(y, m) {
+        return None;
+    }
+    Some(tzdb::days_from_civil(y, m, d))
 }
 
 /// `YYYY-MM-DDTHH:MM[:SS[.fraction]]` at the start of `b`: (days, seconds of day,
@@ -590,6 +590,25 @@ pub(crate) fn for_sampled_instants(mut f: impl FnMut(&str, Zone, Instant)) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Dates are validated by integer checks: exactly the dates chrono accepts, at exactly
+    /// chrono's day numbers, for every day-of-month text 00–32 of every month 00–13 over
+    /// 400 years (every leap rule) and year 0000 and 9999.
+    #[test]
+    fn parse_date_agrees_with_chrono() {
+        use chrono::NaiveDate;
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        for y in (1800..2200).chain([0, 1, 4, 100, 9999]) {
+            for m in 0..=13u32 {
+                for d in 0..=32u32 {
+                    let text = format!("{y:04}-{m:02}-{d:02}");
+                    let want =
+                        NaiveDate::from_ymd_opt(y, m, d).map(|date| (date - epoch).num_days());
+                    assert_eq!(parse_date(text.as_bytes()), want, "{text}");
+                }
+            }
+        }
+    }
 
     /// The calendar steps as they were written with chrono's date types, the reference for
     /// the integer ones.
