@@ -29,7 +29,8 @@ pub fn member_history(text: &str) -> Option<HistoryView<'_>> {
     };
     let mut member = None;
     let mut events = None;
-    r.object(&["member", "events"], |r, key| match key {
+    const KEYS: &[Key] = &[key("member"), key("events")];
+    r.object(KEYS, |r, key| match key {
         0 if member.is_none() => {
             member = Some(r.ledger_member()?);
             Some(())
@@ -50,24 +51,77 @@ pub fn member_history(text: &str) -> Option<HistoryView<'_>> {
     })
 }
 
+/// An object key as the fast path matches it: `name":` (what follows the opening quote) as a
+/// little-endian word, with the mask of its bytes; a mask of 0 for a name too long for one
+/// word (such a key is read as a string instead).
+struct Key {
+    name: &'static str,
+    word: u128,
+    mask: u128,
+}
+
+const fn key(name: &'static str) -> Key {
+    let b = name.as_bytes();
+    if b.len() + 2 > 16 {
+        return Key {
+            name,
+            word: 0,
+            mask: 0,
+        };
+    }
+    let mut word = 0u128;
+    let (mut rest, mut shift) = (b, 0);
+    while let [first, tail @ ..] = rest {
+        word |= (*first as u128) << shift;
+        (rest, shift) = (tail, shift + 8);
+    }
+    word |= (b'"' as u128) << (8 * b.len());
+    word |= (b':' as u128) << (8 * (b.len() + 1));
+    let bytes = b.len() + 2;
+    let mask = if bytes == 16 {
+        u128::MAX
+    } else {
+        (1u128 << (8 * bytes)) - 1
+    };
+    Key { name, word, mask }
+}
+
 /// An event's keys, in the order of `ledger::Event`'s fields.
-const EVENT_KEYS: &[&str] = &[
-    "id",
-    "type",
-    "at",
-    "cart",
-    "redeem_points",
-    "earn",
-    "order_id",
-    "lines",
-    "points",
-    "reason",
-    "counts_for_tier",
-    "expires_at",
-    "tier",
-    "locked_until",
-    "status",
-    "reward_id",
+const EVENT_KEYS: &[Key] = &[
+    key("id"),
+    key("type"),
+    key("at"),
+    key("cart"),
+    key("redeem_points"),
+    key("earn"),
+    key("order_id"),
+    key("lines"),
+    key("points"),
+    key("reason"),
+    key("counts_for_tier"),
+    key("expires_at"),
+    key("tier"),
+    key("locked_until"),
+    key("status"),
+    key("reward_id"),
+];
+
+/// A cart line's keys, in the order of `quote::CartLine`'s fields.
+const LINE_KEYS: &[Key] = &[
+    key("id"),
+    key("sku"),
+    key("category"),
+    key("quantity"),
+    key("unit_price"),
+];
+
+/// A purchase cart's keys, in the order of `ledger::EventCart`'s fields.
+const CART_KEYS: &[Key] = &[
+    key("id"),
+    key("at"),
+    key("store"),
+    key("channel"),
+    key("lines"),
 ];
 
 struct Fast<'a> {
@@ -174,16 +228,19 @@ impl<'a> Fast<'a> {
 
     /// The next key when it is written as `"key":` and is `keys[from]` or a later one (keys
     /// in `keys`' order, the usual case, cost a comparison each instead of a string scan).
-    fn expected_key(&mut self, keys: &[&'static str], from: usize) -> Option<usize> {
+    fn expected_key(&mut self, keys: &[Key], from: usize) -> Option<usize> {
         let rest = self.bytes.get(self.pos..)?;
         let (&b'"', rest) = rest.split_first()? else {
             return None;
         };
-        let (i, key) = keys.iter().enumerate().skip(from).find(|(_, k)| {
-            rest.get(..k.len()) == Some(k.as_bytes())
-                && rest.get(k.len()..k.len() + 2) == Some(b"\":")
-        })?;
-        self.pos += key.len() + 3;
+        // The 16 bytes after the quote as one word, compared under each key's mask.
+        let word = u128::from_le_bytes(rest.get(..16)?.try_into().ok()?);
+        let (i, key) = keys
+            .iter()
+            .enumerate()
+            .skip(from)
+            .find(|(_, k)| k.mask != 0 && word & k.mask == k.word)?;
+        self.pos += key.name.len() + 3;
         Some(i)
     }
 
@@ -191,7 +248,7 @@ impl<'a> Fast<'a> {
     /// returns `None` for one seen before). Any other key: `None`.
     fn object(
         &mut self,
-        keys: &[&'static str],
+        keys: &[Key],
         mut member: impl FnMut(&mut Self, usize) -> Option<()>,
     ) -> Option<()> {
         self.eat(b'{')?;
@@ -210,7 +267,7 @@ impl<'a> Fast<'a> {
                 None => {
                     let key = self.str()?;
                     self.eat(b':')?;
-                    keys.iter().position(|k| *k == key)?
+                    keys.iter().position(|k| k.name == key)?
                 }
             };
             member(self, key)?;
@@ -263,7 +320,8 @@ impl<'a> Fast<'a> {
 
     fn ledger_member(&mut self) -> Option<MemberView<'a>> {
         let (mut id, mut status, mut joined_at) = (None, None, None);
-        self.object(&["id", "status", "joined_at"], |r, key| {
+        const KEYS: &[Key] = &[key("id"), key("status"), key("joined_at")];
+        self.object(KEYS, |r, key| {
             match key {
                 0 if id.is_none() => id = Some(r.str()?),
                 1 if status.is_none() => status = Some(r.status()?),
@@ -353,7 +411,7 @@ impl<'a> Fast<'a> {
 
     fn event_cart(&mut self) -> Option<CartView<'a>> {
         let (mut id, mut at, mut store, mut channel, mut lines) = (None, None, None, None, None);
-        self.object(&["id", "at", "store", "channel", "lines"], |r, key| {
+        self.object(CART_KEYS, |r, key| {
             match key {
                 0 if id.is_none() => id = Some(r.nullable(Fast::str)?),
                 1 if at.is_none() => at = Some(r.nullable(Fast::str)?),
@@ -376,20 +434,17 @@ impl<'a> Fast<'a> {
     fn cart_line(&mut self) -> Option<LineText<'a>> {
         let (mut id, mut sku, mut category, mut quantity, mut unit_price) =
             (None, None, None, None, None);
-        self.object(
-            &["id", "sku", "category", "quantity", "unit_price"],
-            |r, key| {
-                match key {
-                    0 if id.is_none() => id = Some(r.str()?),
-                    1 if sku.is_none() => sku = Some(r.nullable(Fast::str)?),
-                    2 if category.is_none() => category = Some(r.nullable(Fast::str)?),
-                    3 if quantity.is_none() => quantity = Some(r.int()?),
-                    4 if unit_price.is_none() => unit_price = Some(r.str()?),
-                    _ => return None,
-                }
-                Some(())
-            },
-        )?;
+        self.object(LINE_KEYS, |r, key| {
+            match key {
+                0 if id.is_none() => id = Some(r.str()?),
+                1 if sku.is_none() => sku = Some(r.nullable(Fast::str)?),
+                2 if category.is_none() => category = Some(r.nullable(Fast::str)?),
+                3 if quantity.is_none() => quantity = Some(r.int()?),
+                4 if unit_price.is_none() => unit_price = Some(r.str()?),
+                _ => return None,
+            }
+            Some(())
+        })?;
         Some(LineText {
             id: id?,
             sku: sku.flatten(),
@@ -401,7 +456,8 @@ impl<'a> Fast<'a> {
 
     fn refund_line(&mut self) -> Option<RefundLineView<'a>> {
         let (mut line_id, mut quantity) = (None, None);
-        self.object(&["line_id", "quantity"], |r, key| {
+        const KEYS: &[Key] = &[key("line_id"), key("quantity")];
+        self.object(KEYS, |r, key| {
             match key {
                 0 if line_id.is_none() => line_id = Some(r.str()?),
                 1 if quantity.is_none() => quantity = Some(r.int()?),
