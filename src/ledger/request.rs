@@ -265,11 +265,19 @@ fn check_parsed<'a>(
     }
     let mut events = Vec::with_capacity(input.len());
     let mut fault = None;
-    // Ids seen so far: a short history is scanned (no hashing), a long one uses a set.
+    // Ids seen so far: a short history is scanned by fingerprint (a byte comparison only
+    // when two fingerprints agree), a long one uses a set.
     let mut ids = HashSet::new();
+    let mut prints = [0u64; 32];
     for (i, e) in input.iter().enumerate() {
-        let seen = if i < 32 {
-            input.iter().take(i).any(|x| x.id == e.id)
+        let seen = if let Some(p) = prints.get_mut(i) {
+            *p = fingerprint(e.id);
+            let p = *p;
+            prints
+                .iter()
+                .zip(input)
+                .take(i)
+                .any(|(&q, x)| q == p && x.id == e.id)
         } else {
             if i == 32 {
                 ids.reserve(input.len());
@@ -303,6 +311,14 @@ fn check_parsed<'a>(
         events,
         fault,
     })
+}
+
+/// A cheap summary of an id: equal ids have equal fingerprints.
+fn fingerprint(id: &str) -> u64 {
+    let b = id.as_bytes();
+    let word = |s: &[u8]| s.iter().take(8).fold(0u64, |w, &c| (w << 8) | u64::from(c));
+    let tail = b.get(b.len().saturating_sub(8)..).unwrap_or_default();
+    word(b) ^ word(tail).rotate_left(29) ^ (b.len() as u64).rotate_right(8)
 }
 
 fn check_event<'a>(

@@ -36,25 +36,31 @@ pub struct CheckedCart<'a> {
 /// `Dec::to_minor` give, by integer arithmetic. `None` for anything else (and beyond `i64`),
 /// which takes the general path with its error messages.
 fn plain_minor_units(s: &str, minor_units: u32) -> Option<i64> {
-    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-    let digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
-    if int.is_empty()
-        || !digits(int)
-        || !digits(frac)
-        || (s.contains('.') && frac.is_empty())
-        || int.len() + frac.len() > crate::money::MAX_DIGITS
-        || frac.len() > minor_units as usize
-    {
+    // One pass: the digits as one integer (int × 10^f + frac), and `f`, the count after the
+    // point (None: no point).
+    let (mut digits, mut value, mut fraction) = (0usize, 0i64, None::<u32>);
+    for &c in s.as_bytes() {
+        match c {
+            b'0'..=b'9' if digits < crate::money::MAX_DIGITS => {
+                value = value * 10 + i64::from(c - b'0');
+                digits += 1;
+                if let Some(f) = fraction.as_mut() {
+                    *f += 1;
+                }
+            }
+            b'.' if fraction.is_none() && digits > 0 => fraction = Some(0),
+            _ => return None,
+        }
+    }
+    let f = fraction.unwrap_or(0);
+    if digits == 0 || fraction == Some(0) || f > minor_units {
         return None;
     }
-    // At most 18 digits in all: each part fits in 64 bits.
-    let value = |p: &str| p.bytes().fold(0i64, |v, b| v * 10 + i64::from(b - b'0'));
-    let pad = u32::try_from(minor_units as usize - frac.len()).ok()?;
-    let v =
-        crate::money::mul(i128::from(value(int)), crate::money::pow10(minor_units)?)?.checked_add(
-            crate::money::mul(i128::from(value(frac)), crate::money::pow10(pad)?)?,
-        )?;
-    i64::try_from(v).ok()
+    i64::try_from(crate::money::mul(
+        i128::from(value),
+        crate::money::pow10(minor_units - f)?,
+    )?)
+    .ok()
 }
 
 /// Validates the cart in document order; `path` is where the cart sits in the request.
@@ -225,6 +231,25 @@ mod tests {
                     assert_eq!(Some(v), want, "{t:?} at {mu}");
                 }
             }
+        }
+        // Every text of up to 6 characters over digits, point, sign and space.
+        let alphabet = ['0', '1', '9', '.', '-', ' '];
+        let mut texts = vec![String::new()];
+        for _ in 0..6 {
+            let longer: Vec<String> = texts
+                .iter()
+                .flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}")))
+                .collect();
+            for mu in [0u32, 2, 3] {
+                for t in &longer {
+                    if let Some(v) = plain_minor_units(t, mu) {
+                        let d = Dec::parse(t).unwrap_or_else(|_| panic!("{t:?} is not a decimal"));
+                        assert!(!d.is_negative(), "{t:?}");
+                        assert_eq!(Some(v), d.to_minor(mu), "{t:?} at {mu}");
+                    }
+                }
+            }
+            texts = longer;
         }
         assert_eq!(plain_minor_units("540000", 0), Some(540000));
         assert_eq!(plain_minor_units("12.5", 2), Some(1250));
