@@ -9,6 +9,8 @@
 //! - `loyalty import --mapping M --out members.ndjson [--report R] FILE…` turns CSV exports into
 //!   member NDJSON with an integrity report (docs/migration.md).
 
+#[path = "loyalty/chunks.rs"]
+mod chunks;
 #[path = "loyalty/sim.rs"]
 mod sim;
 

@@ -6,6 +6,7 @@
 //! run gives exactly the single-threaded answer (rejections are put back in line order). Memory
 //! holds a few chunks of lines at a time, whatever the file's size.
 
+use crate::chunks::{Chunk, Chunker};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use loyalty_engine::generate::{member_line, GenerateOptions, Plan};
@@ -13,7 +14,7 @@ use loyalty_engine::simulate::{Partial, Setup, Simulator};
 use loyalty_engine::{limits, Error};
 use rayon::prelude::*;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::mpsc::sync_channel;
@@ -93,14 +94,6 @@ fn now() -> String {
         .unwrap_or_else(|_| "1970-01-01T00:00:00+00:00".into())
 }
 
-/// Member lines read together: one buffer, and each line's index (line number − 1) and range.
-struct Chunk {
-    data: Vec<u8>,
-    lines: Vec<(u64, usize, usize)>,
-    /// Bytes consumed from the input (line ends and blank lines included).
-    bytes: u64,
-}
-
 pub fn simulate(a: SimulateArgs) -> ExitCode {
     match run_simulate(a) {
         Ok(code) | Err(code) => code,
@@ -149,49 +142,20 @@ fn run_simulate(a: SimulateArgs) -> Result<ExitCode, ExitCode> {
     let (tx, rx) = sync_channel::<io::Result<Chunk>>(2);
     let (recycle_tx, recycle_rx) = std::sync::mpsc::channel::<Chunk>();
     let reader = std::thread::spawn(move || {
-        let mut input = BufReader::with_capacity(1 << 20, input);
-        let mut index: u64 = 0;
+        let mut chunker = Chunker::new(input);
         loop {
-            let mut chunk = match recycle_rx.try_recv() {
-                Ok(mut c) => {
-                    c.data.clear();
-                    c.lines.clear();
-                    c.bytes = 0;
-                    c
-                }
-                Err(_) => Chunk {
-                    data: Vec::with_capacity(16 << 20),
-                    lines: Vec::with_capacity(CHUNK_LINES),
-                    bytes: 0,
-                },
-            };
-            while chunk.lines.len() < CHUNK_LINES {
-                let start = chunk.data.len();
-                match input.read_until(b'\n', &mut chunk.data) {
-                    Ok(0) => break,
-                    Ok(n) => {
-                        chunk.bytes += n as u64;
-                        while chunk.data.len() > start
-                            && matches!(chunk.data.last(), Some(b'\n' | b'\r'))
-                        {
-                            chunk.data.pop();
-                        }
-                        let line = chunk.data.get(start..).unwrap_or_default();
-                        if loyalty_engine::simulate::is_blank_line(line) {
-                            chunk.data.truncate(start);
-                        } else {
-                            chunk.lines.push((index, start, chunk.data.len()));
-                        }
-                        index += 1;
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
+            let mut chunk = recycle_rx.try_recv().unwrap_or_else(|_| Chunk::new());
+            match chunker.fill(&mut chunk, CHUNK_LINES) {
+                Ok(true) => {
+                    if tx.send(Ok(chunk)).is_err() {
                         return;
                     }
                 }
-            }
-            if chunk.bytes == 0 || tx.send(Ok(chunk)).is_err() {
-                return;
+                Ok(false) => return,
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
             }
         }
     });
@@ -209,7 +173,6 @@ fn run_simulate(a: SimulateArgs) -> Result<ExitCode, ExitCode> {
             }
         };
         let setup = sim.setup();
-        let data = &chunk.data;
         let part = pool.install(|| {
             chunk
                 .lines
@@ -217,7 +180,7 @@ fn run_simulate(a: SimulateArgs) -> Result<ExitCode, ExitCode> {
                 .fold(
                     || setup.partial(),
                     |mut acc, &(i, from, to)| {
-                        add_line(setup, &mut acc, i, data.get(from..to).unwrap_or_default());
+                        add_line(setup, &mut acc, i, chunk.line(from, to));
                         acc
                     },
                 )
