@@ -103,13 +103,7 @@ fn price_with(
 
     // Step 2: the tier discount over lines not excluded from it, rounded once.
     let discounted = |category: Option<&str>| {
-        !category.is_some_and(|c| {
-            policy
-                .tiers
-                .discount_exclude_categories
-                .iter()
-                .any(|x| x == c)
-        })
+        !category.is_some_and(|c| policy.tiers.discount_excluded.contains(c))
     };
     let weights: Amounts = cart
         .lines
@@ -203,7 +197,7 @@ fn price_with(
                 .iter()
                 .filter(|l| {
                     l.category
-                        .is_some_and(|c| policy.earning.exclude_categories.iter().any(|x| x == c))
+                        .is_some_and(|c| policy.earning.excluded.contains(c))
                 })
                 .map(|l| l.id)
                 .collect()
