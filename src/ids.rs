@@ -32,27 +32,51 @@ fn sorted_pairs<'a>(keys: impl IntoIterator<Item = &'a str>) -> Vec<(&'a str, us
     pairs
 }
 
-/// A policy's list of strings (categories, skus) to look values up in, built for every priced
-/// order: a short list is scanned as it is (no allocation, the usual case), a long one sorted
-/// once and binary-searched.
-pub enum StrSet<'a> {
-    Few(&'a [String]),
-    Many(Vec<(&'a str, usize)>),
+/// A policy's list of strings (categories, skus) to look values up in, prepared once when the
+/// policy is validated (pricing asks for every line of every replayed purchase): a short list
+/// is scanned as it is (`==` compares lengths first, cheaper than ordering), a long one kept
+/// sorted and binary-searched. Most values asked about are not listed; a 64-bit filter of the
+/// keys' lengths and last bytes answers most of those without touching the list.
+#[derive(Clone, Debug, Default)]
+pub struct Keys {
+    keys: Vec<String>,
+    sorted: bool,
+    filter: u64,
 }
 
-impl<'a> StrSet<'a> {
-    pub fn of(list: &'a [String]) -> StrSet<'a> {
-        if list.len() <= 16 {
-            StrSet::Few(list)
-        } else {
-            StrSet::Many(sorted_pairs(list.iter().map(String::as_str)))
+/// The key's bit in [`Keys`]' filter: equal keys always share it.
+#[inline]
+fn filter_bit(key: &str) -> u64 {
+    let last = key.as_bytes().last().map_or(0, |&b| u32::from(b));
+    // Wrapping: the bit only has to be a function of the key.
+    1 << ((key.len() as u32).wrapping_mul(31).wrapping_add(last) % 64)
+}
+
+impl Keys {
+    pub fn of(list: &[String]) -> Keys {
+        let mut keys = list.to_vec();
+        let sorted = keys.len() > 16;
+        if sorted {
+            keys.sort_unstable();
+        }
+        let filter = keys.iter().fold(0, |f, k| f | filter_bit(k));
+        Keys {
+            keys,
+            sorted,
+            filter,
         }
     }
 
+    #[inline]
     pub fn contains(&self, key: &str) -> bool {
-        match self {
-            StrSet::Few(list) => list.iter().any(|x| x == key),
-            StrSet::Many(pairs) => pairs.binary_search_by(|(k, _)| (*k).cmp(key)).is_ok(),
+        self.filter & filter_bit(key) != 0 && self.listed(key)
+    }
+
+    fn listed(&self, key: &str) -> bool {
+        if self.sorted {
+            self.keys.binary_search_by(|k| k.as_str().cmp(key)).is_ok()
+        } else {
+            self.keys.iter().any(|x| x == key)
         }
     }
 }
@@ -75,19 +99,22 @@ pub fn ranked(keys: &[i128]) -> Vec<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::{first_repeat, ranked, StrSet};
+    use super::{first_repeat, ranked, Keys};
 
     #[test]
     fn sets_and_ranks() {
         let few: Vec<String> = ["shoes", "bags", "hats", "bags"].map(String::from).to_vec();
         let many: Vec<String> = (0..40).map(|i| format!("c{}", (i * 7) % 40)).collect();
         for (list, absent) in [(&few, "socks"), (&many, "c40")] {
-            let s = StrSet::of(list);
+            let s = Keys::of(list);
             assert!(list.iter().all(|x| s.contains(x)), "{list:?}");
             assert!(!s.contains(absent) && !s.contains(""));
         }
-        assert!(matches!(StrSet::of(&many), StrSet::Many(_)));
-        assert!(!StrSet::of(&[]).contains("x"));
+        assert!(Keys::of(&many).sorted && !Keys::of(&few).sorted);
+        assert!(!Keys::of(&[]).contains("x"));
+        // Same filter bit (length and last byte), not listed.
+        let ab = Keys::of(&["ab".to_string(), String::new()]);
+        assert!(ab.contains("ab") && ab.contains("") && !ab.contains("cb"));
         assert_eq!(ranked(&[]), Vec::<usize>::new());
         assert_eq!(ranked(&[3, 3, 3]), vec![0, 1, 2]);
         assert_eq!(ranked(&[1, 7, 7, -2, 9]), vec![4, 1, 2, 0, 3]);

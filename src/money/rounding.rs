@@ -61,16 +61,23 @@ impl From<EarnRounding> for Rounding {
 }
 
 /// `num / den` rounded with `mode`, exactly. `None` when `den` is 0.
+///
+/// Inline, and in 64 bits when both fit (nearly always; 128-bit division is a slow library
+/// call): identical results, see `i64_and_i128_agree`.
+#[inline]
 pub fn div_round(num: i128, den: i128, mode: Rounding) -> Option<i128> {
-    if den == 0 {
-        return None;
-    }
-    // The same computation in 64 bits when both fit (nearly always; 128-bit division is a
-    // slow library call): identical results, see `i64_and_i128_agree`.
     if let (Ok(n), Ok(d)) = (i64::try_from(num), i64::try_from(den)) {
-        if n != i64::MIN && d != i64::MIN {
+        if n != i64::MIN && d != i64::MIN && d != 0 {
             return div_round_i64(n, d, mode).map(i128::from);
         }
+    }
+    div_round_wide(num, den, mode)
+}
+
+/// [`div_round`] in 128 bits.
+fn div_round_wide(num: i128, den: i128, mode: Rounding) -> Option<i128> {
+    if den == 0 {
+        return None;
     }
     // Normalize to a positive denominator so remainders compare simply.
     let (num, den) = if den < 0 {
@@ -112,11 +119,16 @@ fn rounds_up(mode: Rounding, negative: bool, half: std::cmp::Ordering, q_even: b
 }
 
 /// [`div_round`] for operands that fit 64 bits and are not `i64::MIN` (so negation cannot
-/// overflow); the same steps.
+/// overflow), `den` not 0; the same steps, the floor quotient from one truncating division.
+#[inline]
 fn div_round_i64(num: i64, den: i64, mode: Rounding) -> Option<i64> {
     let (num, den) = if den < 0 { (-num, -den) } else { (num, den) };
-    let q = num.div_euclid(den);
-    let r = num.rem_euclid(den);
+    let (mut q, mut r) = (num / den, num % den);
+    if r < 0 {
+        // Truncated toward zero: one below is the floor (den > 1 here, so q > i64::MIN).
+        q -= 1;
+        r += den;
+    }
     if r == 0 {
         return Some(q);
     }

@@ -4,6 +4,7 @@
 //! present, decimals normalized), which is what `policy_digest` hashes.
 
 use super::document::{Clawback, EarnBasis, Period, Review, TierMetric, Weekday};
+use crate::ids::Keys;
 use crate::money::{Currency, Dec, EarnRounding, MoneyRounding};
 use crate::time::{Instant, Zone};
 use serde::ser::SerializeMap;
@@ -68,6 +69,9 @@ pub struct Earning {
     pub pending_days: i64,
     pub max_points_per_order: Option<i64>,
     pub rules: Vec<Rule>,
+    /// `exclude_categories` prepared for lookups (not part of the canonical form).
+    #[serde(skip)]
+    pub excluded: Keys,
 }
 
 /// What a rule does when its condition holds: exactly one effect (SPEC §1.2).
@@ -100,6 +104,31 @@ pub struct Rule {
     pub priority: i64,
     pub when: Condition,
     pub effect: Effect,
+    /// `when`'s line selectors prepared for lookups (not part of the canonical form).
+    pub selectors: Selectors,
+}
+
+/// A condition's line selectors (`categories`, `skus`) as [`Keys`], built once at validation:
+/// a policy may list thousands of categories or skus and a cart may hold a thousand lines.
+#[derive(Clone, Debug, Default)]
+pub struct Selectors {
+    pub categories: Option<Keys>,
+    pub skus: Option<Keys>,
+}
+
+impl Selectors {
+    pub fn of(c: &Condition) -> Selectors {
+        let keys = |l: &Option<Vec<String>>| l.as_deref().map(Keys::of);
+        Selectors {
+            categories: keys(&c.categories),
+            skus: keys(&c.skus),
+        }
+    }
+
+    /// Whether there are any (a rule without selectors applies to the order, not to lines).
+    pub fn any(&self) -> bool {
+        self.categories.is_some() || self.skus.is_some()
+    }
 }
 
 impl Serialize for Rule {
@@ -221,6 +250,9 @@ pub struct Tiers {
     pub levels: Vec<Level>,
     pub discount_exclude_categories: Vec<String>,
     pub downgrade: Downgrade,
+    /// `discount_exclude_categories` prepared for lookups (not part of the canonical form).
+    #[serde(skip)]
+    pub discount_excluded: Keys,
 }
 
 /// A tier threshold: an integer for `points`/`orders`, money for `spend` (SPEC §7.8).

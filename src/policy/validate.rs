@@ -5,7 +5,7 @@ use super::document::*;
 use super::model::*;
 use crate::error::Error;
 use crate::error::Quoted;
-use crate::ids::first_repeat;
+use crate::ids::{first_repeat, Keys};
 use crate::limits;
 use crate::money::{builtin_minor_units, Currency, Dec, MAX_POINTS};
 use crate::time::{self, Zone};
@@ -215,6 +215,7 @@ fn earning(cx: &Cx, e: EarningDocument, levels: &[String]) -> Result<Earning> {
         points,
         rounding: e.rounding.unwrap_or_default(),
         basis: e.basis.unwrap_or_default(),
+        excluded: Keys::of(&exclude_categories),
         exclude_categories,
         pending_days,
         max_points_per_order,
@@ -254,6 +255,7 @@ fn rule(cx: &Cx, r: RuleDocument, path: &str, levels: &[String]) -> Result<Rule>
     Ok(Rule {
         id: r.id,
         priority: r.priority.unwrap_or(0),
+        selectors: Selectors::of(&when),
         when,
         effect,
     })
@@ -329,6 +331,7 @@ fn default_tiers() -> Tiers {
             retain_months: 0,
             max_steps: None,
         },
+        discount_excluded: Keys::default(),
     }
 }
 
@@ -452,6 +455,7 @@ fn tiers(cx: &Cx, t: TiersDocument) -> Result<Tiers> {
         metric,
         window,
         levels,
+        discount_excluded: Keys::of(&discount_exclude_categories),
         discount_exclude_categories,
         downgrade,
     })

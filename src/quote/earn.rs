@@ -2,13 +2,12 @@
 //! per-item and bonus points, then the cap.
 
 use super::cart::{CheckedCart, PricedLine};
-use super::conditions::{gates_hold, has_selectors, Selectors};
+use super::conditions::{gates_hold, selects};
 use super::response::AppliedRule;
 use crate::error::Error;
-use crate::ids::StrSet;
 use crate::money::{div_round, mul, pow10, Amounts, Dec, LineVec, MAX_POINTS};
 use crate::policy::document::EarnBasis;
-use crate::policy::{Effect, Policy};
+use crate::policy::{Effect, Policy, Rule};
 
 /// The outcome of earning for one order.
 pub struct Earned {
@@ -44,13 +43,11 @@ pub struct EarnInput<'a, 'c> {
 pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
     let e = &policy.earning;
     let lines = &input.cart.lines;
-    let excluded = StrSet::of(&e.exclude_categories);
-    let earning_line = |l: &PricedLine| !l.category.is_some_and(|c| excluded.contains(c));
     let basis: Amounts = lines
         .iter()
         .enumerate()
         .map(|(i, l)| {
-            if !earning_line(l) {
+            if !earns(policy, l) {
                 return 0;
             }
             match e.basis {
@@ -61,53 +58,41 @@ pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
         })
         .collect();
 
-    // Which rules apply (excluded lines satisfy no selector). Which lines a rule selects is
-    // asked again where needed rather than kept in a Vec per rule (this runs for every
-    // replayed purchase; selectors are short lists).
-    struct Applying<'r> {
-        index: usize,
-        rule: &'r crate::policy::Rule,
-        selectors: Selectors<'r>,
-    }
-    let selects = |a: &Applying, l: &PricedLine| earning_line(l) && a.selectors.select(l);
-    let mut applying: LineVec<Applying> = LineVec::new();
+    // Which rules apply (excluded lines satisfy no selector), by index. Which lines a rule
+    // selects is asked again where needed rather than kept in a Vec per rule (this runs for
+    // every replayed purchase; selectors are short lists).
+    let selected = |r| selected(policy, lines, r);
+    let mut applying: LineVec<(usize, &Rule)> = LineVec::new();
     for (index, rule) in e.rules.iter().enumerate() {
         if !gates_hold(&rule.when, input.cart, input.active_tier, policy) {
             continue;
         }
-        let a = Applying {
-            index,
-            rule,
-            selectors: Selectors::of(&rule.when),
-        };
-        if has_selectors(&rule.when) && !lines.iter().any(|l| selects(&a, l)) {
+        if rule.selectors.any() && !selected(rule).any(|s| s) {
             continue;
         }
-        applying.push(a);
+        applying.push((index, rule));
     }
 
     // The winning multiplier per line: highest value, ties to the earlier rule (no Vec when
     // no multiplier rule applies, the common case).
     let any_multiplier = applying
         .iter()
-        .any(|a| matches!(a.rule.effect, Effect::Multiplier(_)));
+        .any(|(_, r)| matches!(r.effect, Effect::Multiplier(_)));
     let winners: LineVec<Option<(usize, Dec)>> = if !any_multiplier {
         LineVec::new()
     } else {
-        lines
-            .iter()
-            .map(|l| {
-                let mut best: Option<(usize, Dec)> = None;
-                for a in &applying {
-                    if let Effect::Multiplier(m) = a.rule.effect {
-                        if selects(a, l) && best.is_none_or(|(_, b)| m > b) {
-                            best = Some((a.index, m));
-                        }
+        let mut winners: LineVec<Option<(usize, Dec)>> =
+            std::iter::repeat_n(None, lines.len()).collect();
+        for &(index, rule) in &applying {
+            if let Effect::Multiplier(m) = rule.effect {
+                for (best, s) in winners.iter_mut().zip(selected(rule)) {
+                    if s && best.is_none_or(|(_, b)| m > b) {
+                        *best = Some((index, m));
                     }
                 }
-                best
-            })
-            .collect()
+            }
+        }
+        winners
     };
     let winner = |i: usize| winners.get(i).copied().flatten();
 
@@ -121,12 +106,18 @@ pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
         .unwrap_or(0);
     let mut numerator: i128 = 0;
     for (i, b) in basis.iter().enumerate() {
-        let (mm, ms) = winner(i).map_or((1, 0), |(_, m)| m.parts());
-        let scaled = pow10(max_scale - ms)
-            .and_then(|f| mul(mm, f))
-            .and_then(|m| mul(m, i128::from(*b)))
-            .and_then(|t| mul(t, em))
-            .ok_or_else(overflow)?;
+        let scaled = match winner(i) {
+            // 10^max_scale × 1 × basis × em, as below, without the scale's multiplications.
+            None if max_scale == 0 => mul(i128::from(*b), em),
+            w => {
+                let (mm, ms) = w.map_or((1, 0), |(_, m)| m.parts());
+                pow10(max_scale - ms)
+                    .and_then(|f| mul(mm, f))
+                    .and_then(|m| mul(m, i128::from(*b)))
+                    .and_then(|t| mul(t, em))
+            }
+        }
+        .ok_or_else(overflow)?;
         numerator = numerator.checked_add(scaled).ok_or_else(overflow)?;
     }
     let numerator = mul(numerator, i128::from(e.points)).ok_or_else(overflow)?;
@@ -138,74 +129,75 @@ pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
 
     let mut total: i128 = base;
     let mut applied = Vec::new();
-    for a in &applying {
+    for &(index, rule) in &applying {
         let lines_of = |idx: &[usize]| -> Vec<String> {
             idx.iter()
                 .filter_map(|&i| lines.get(i).map(|l| l.id.to_string()))
                 .collect()
         };
-        match a.rule.effect {
+        match rule.effect {
             Effect::Multiplier(_) => {
                 if !input.details {
                     continue;
                 }
                 let won: Vec<usize> = (0..lines.len())
-                    .filter(|&i| winner(i).is_some_and(|(r, _)| r == a.index))
+                    .filter(|&i| winner(i).is_some_and(|(r, _)| r == index))
                     .collect();
                 if won.is_empty() {
                     continue;
                 }
-                applied.push((a.rule.priority, a.index, lines_of(&won), a.rule.effect));
+                applied.push((rule.priority, index, lines_of(&won), rule.effect));
             }
             Effect::BonusPoints(n) => {
                 total = total.checked_add(i128::from(n)).ok_or_else(overflow)?;
                 if input.details {
-                    applied.push((a.rule.priority, a.index, Vec::new(), a.rule.effect));
+                    applied.push((rule.priority, index, Vec::new(), rule.effect));
                 }
             }
             Effect::PointsPerItem(n) => {
                 let items: i128 = lines
                     .iter()
-                    .filter(|l| selects(a, l))
-                    .map(|l| i128::from(l.quantity))
+                    .zip(selected(rule))
+                    .filter(|(_, s)| *s)
+                    .map(|(l, _)| i128::from(l.quantity))
                     .sum();
                 total = mul(items, i128::from(n))
                     .and_then(|p| total.checked_add(p))
                     .ok_or_else(overflow)?;
                 if input.details {
-                    applied.push((
-                        a.rule.priority,
-                        a.index,
-                        lines_of(
-                            &(0..lines.len())
-                                .filter(|&i| lines.get(i).is_some_and(|l| selects(a, l)))
-                                .collect::<Vec<usize>>(),
-                        ),
-                        a.rule.effect,
-                    ));
+                    let idx: Vec<usize> = selected(rule)
+                        .enumerate()
+                        .filter(|(_, s)| *s)
+                        .map(|(i, _)| i)
+                        .collect();
+                    applied.push((rule.priority, index, lines_of(&idx), rule.effect));
                 }
             }
         }
     }
     // Priority descending, then policy order: one key, priority × 2^32 − rule index (indexes
-    // are far below 2^32).
-    let keys: Vec<i128> = applied
-        .iter()
-        .map(|a| (i128::from(a.0) << 32) - a.1 as i128)
-        .collect();
-    let order = crate::ids::ranked(&keys);
-    let mut applied: Vec<Option<_>> = applied.into_iter().map(Some).collect();
-    let applied = order
-        .into_iter()
-        .filter_map(|i| applied.get_mut(i).and_then(Option::take))
-        .filter_map(|(_, index, lines, effect)| {
-            e.rules.get(index).map(|r| AppliedRule {
-                rule: r.id.clone(),
-                lines,
-                effect,
+    // are far below 2^32). Nothing to order without details (the list is empty).
+    let applied = if applied.is_empty() {
+        Vec::new()
+    } else {
+        let keys: Vec<i128> = applied
+            .iter()
+            .map(|a| (i128::from(a.0) << 32) - a.1 as i128)
+            .collect();
+        let order = crate::ids::ranked(&keys);
+        let mut applied: Vec<Option<_>> = applied.into_iter().map(Some).collect();
+        order
+            .into_iter()
+            .filter_map(|i| applied.get_mut(i).and_then(Option::take))
+            .filter_map(|(_, index, lines, effect)| {
+                e.rules.get(index).map(|r| AppliedRule {
+                    rule: r.id.clone(),
+                    lines,
+                    effect,
+                })
             })
-        })
-        .collect();
+            .collect()
+    };
 
     let (points, uncapped) = match e.max_points_per_order {
         Some(cap) if total > i128::from(cap) => (i128::from(cap), Some(total)),
@@ -223,4 +215,22 @@ pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
         basis,
         applied,
     })
+}
+
+/// Whether a line earns (its category is not excluded).
+fn earns(policy: &Policy, l: &PricedLine) -> bool {
+    !l.category
+        .is_some_and(|c| policy.earning.excluded.contains(c))
+}
+
+/// Per line, whether `rule` selects it (an excluded line satisfies no selector; asked second,
+/// as most lines fail the selectors).
+fn selected<'a>(
+    policy: &'a Policy,
+    lines: &'a [PricedLine],
+    rule: &'a Rule,
+) -> impl Iterator<Item = bool> + 'a {
+    lines
+        .iter()
+        .map(move |l| selects(&rule.selectors, l) && earns(policy, l))
 }

@@ -99,52 +99,51 @@ fn price_with(
         .get(member.tier)
         .ok_or_else(|| Error::new(ErrorCode::UnknownTier, "member.tier", "unknown tier"))?;
 
-    // Step 2: the tier discount over lines not excluded from it, rounded once.
-    let discounted = |category: Option<&str>| {
-        !category.is_some_and(|c| {
-            policy
-                .tiers
-                .discount_exclude_categories
-                .iter()
-                .any(|x| x == c)
-        })
-    };
-    let weights: Amounts = cart
-        .lines
-        .iter()
-        .map(|l| {
-            if discounted(l.category) {
-                l.subtotal
-            } else {
-                0
-            }
-        })
-        .collect();
-    let base: i128 = weights.iter().map(|&w| i128::from(w)).sum();
+    // Step 2: the tier discount over lines not excluded from it, rounded once. Each line's
+    // share is its subtotal minus its amount after discount (kept instead of the shares).
     let percent = if active {
         level.discount_percent
     } else {
         Dec::zero()
     };
     let (pm, ps) = percent.parts();
-    let discount = mul(base, pm)
-        .and_then(|n| {
-            pow10(ps)
-                .and_then(|f| mul(f, 100))
-                .and_then(|d| div_round(n, d, policy.money_rounding.into()))
-        })
-        .and_then(|v| i64::try_from(v).ok())
-        .ok_or_else(|| Error::overflow("cart"))?;
-    let discount_shares = allocate(discount, &weights);
-    let after_discount: Amounts = cart
-        .lines
-        .iter()
-        .zip(&discount_shares)
-        .map(|(l, d)| l.subtotal - d)
-        .collect();
+    let (discount, after_discount): (i64, Amounts) = if pm == 0 {
+        // 0 × base ÷ (10^scale × 100) rounds to 0 in every mode (a level without a discount,
+        // a member without tier benefits): nothing to weigh or spread.
+        (0, cart.lines.iter().map(|l| l.subtotal).collect())
+    } else {
+        let discounted = |category: Option<&str>| {
+            !category.is_some_and(|c| policy.tiers.discount_excluded.contains(c))
+        };
+        let weights: Amounts = cart
+            .lines
+            .iter()
+            .map(|l| {
+                if discounted(l.category) {
+                    l.subtotal
+                } else {
+                    0
+                }
+            })
+            .collect();
+        let base: i128 = weights.iter().map(|&w| i128::from(w)).sum();
+        let discount = mul(base, pm)
+            .and_then(|n| {
+                pow10(ps)
+                    .and_then(|f| mul(f, 100))
+                    .and_then(|d| div_round(n, d, policy.money_rounding.into()))
+            })
+            .and_then(|v| i64::try_from(v).ok())
+            .ok_or_else(|| Error::overflow("cart"))?;
+        let mut after_discount = allocate(discount, &weights);
+        for (a, l) in after_discount.iter_mut().zip(&cart.lines) {
+            *a = l.subtotal - *a;
+        }
+        (discount, after_discount)
+    };
     let total_after_discount = cart.subtotal - discount;
 
-    // Step 3: redemption.
+    // Step 3: redemption; each line's redeemed share is its amount after discount minus paid.
     let r = redeem::redeem(
         policy,
         member,
@@ -153,12 +152,16 @@ fn price_with(
         mode,
         redeem_path,
     )?;
-    let redeemed_shares = allocate(r.amount, &after_discount);
-    let paid: Amounts = after_discount
-        .iter()
-        .zip(&redeemed_shares)
-        .map(|(a, r)| a - r)
-        .collect();
+    let paid: Amounts = if r.amount <= 0 {
+        // allocate spreads nothing (most purchases redeem nothing).
+        after_discount.clone()
+    } else {
+        let mut paid = allocate(r.amount, &after_discount);
+        for (p, a) in paid.iter_mut().zip(&after_discount) {
+            *p = a - *p;
+        }
+        paid
+    };
 
     // Step 5–6: earning, by status.
     let earns = match member.status {
@@ -201,7 +204,7 @@ fn price_with(
                 .iter()
                 .filter(|l| {
                     l.category
-                        .is_some_and(|c| policy.earning.exclude_categories.iter().any(|x| x == c))
+                        .is_some_and(|c| policy.earning.excluded.contains(c))
                 })
                 .map(|l| l.id)
                 .collect()
@@ -249,12 +252,16 @@ fn price_with(
         .lines
         .iter()
         .enumerate()
-        .map(|(i, l)| PricedLineResult {
-            subtotal: l.subtotal,
-            tier_discount: discount_shares.get(i).copied().unwrap_or(0),
-            redeemed_amount: redeemed_shares.get(i).copied().unwrap_or(0),
-            paid: paid.get(i).copied().unwrap_or(0),
-            earn_basis: basis.get(i).copied().unwrap_or(0),
+        .map(|(i, l)| {
+            let after = after_discount.get(i).copied().unwrap_or(l.subtotal);
+            let paid = paid.get(i).copied().unwrap_or(after);
+            PricedLineResult {
+                subtotal: l.subtotal,
+                tier_discount: l.subtotal - after,
+                redeemed_amount: after - paid,
+                paid,
+                earn_basis: basis.get(i).copied().unwrap_or(0),
+            }
         })
         .collect();
     Ok(Priced {
