@@ -9,6 +9,7 @@
 
 use super::expiry::{inactivity_deadline, lot_expiry};
 use super::lots::{Lot, Lots};
+use super::memo::ExpiryMemo;
 use super::orders::Order;
 use super::request::{Body, Checked};
 use super::response::{HistoryRow, Totals};
@@ -110,6 +111,9 @@ pub struct State<'p, 'a> {
     /// any instant in [from, review) for that `since` (reviews are a fixed sequence per
     /// `since`), so the clock's many "next review?" questions need no calendar arithmetic.
     review_memo: Option<(Instant, Instant, Instant)>,
+    /// Expiry instants by local day, lent by a simulation for the members of one thread
+    /// ([`ExpiryMemo`]); None: each is computed.
+    pub expiry_memo: Option<Box<ExpiryMemo>>,
 }
 
 /// Up to this many orders, a refund finds its order by scanning (no map, no id copies).
@@ -159,6 +163,7 @@ impl<'p, 'a> State<'p, 'a> {
             scratch_instants: Vec::new(),
             scratch_groups: Vec::new(),
             review_memo: None,
+            expiry_memo: None,
         }
     }
 
@@ -499,10 +504,26 @@ impl<'p, 'a> State<'p, 'a> {
         });
     }
 
+    /// [`lot_expiry`] at `t`, from the memo when there is one.
+    pub(super) fn lot_expiry(&mut self, t: Instant) -> Option<Instant> {
+        match self.expiry_memo.as_deref_mut() {
+            Some(m) => m.lot_expiry(self.policy, t),
+            None => lot_expiry(self.policy, t),
+        }
+    }
+
+    /// [`inactivity_deadline`] at `t`, from the memo when there is one.
+    fn inactivity_deadline(&mut self, t: Instant) -> Option<Instant> {
+        match self.expiry_memo.as_deref_mut() {
+            Some(m) => m.inactivity_deadline(self.policy, t),
+            None => inactivity_deadline(self.policy, t),
+        }
+    }
+
     /// Purchases and redemptions move the inactivity deadline (§7.17); lots credited after a
     /// passed deadline had their own, which activity replaces by the member's.
     pub(super) fn activity(&mut self, t: Instant) {
-        if let Some(d) = inactivity_deadline(self.policy, t) {
+        if let Some(d) = self.inactivity_deadline(t) {
             self.deadline = Some(d);
             for l in &mut self.lots.lots {
                 l.own_deadline = None;
@@ -523,7 +544,7 @@ impl<'p, 'a> State<'p, 'a> {
             return;
         }
         let own_deadline = match (self.policy.expiry, self.deadline) {
-            (Expiry::Inactivity { .. }, Some(d)) if d <= t => inactivity_deadline(self.policy, t),
+            (Expiry::Inactivity { .. }, Some(d)) if d <= t => self.inactivity_deadline(t),
             _ => None,
         };
         self.lots.add(Lot {
@@ -554,7 +575,8 @@ impl<'p, 'a> State<'p, 'a> {
             } => {
                 let points = *points;
                 if points >= 0 {
-                    self.credit(points, e.at, e.at, lot_expiry(self.policy, e.at), None);
+                    let expiry = self.lot_expiry(e.at);
+                    self.credit(points, e.at, e.at, expiry, None);
                 } else {
                     let want = -points;
                     let took = self.lots.consume(want, self.deadline);
@@ -569,7 +591,10 @@ impl<'p, 'a> State<'p, 'a> {
                 }
             }
             Body::OpeningBalance { points, expires_at } => {
-                let expiry = expires_at.or_else(|| lot_expiry(self.policy, e.at));
+                let expiry = match expires_at {
+                    Some(x) => Some(*x),
+                    None => self.lot_expiry(e.at),
+                };
                 self.credit(*points, e.at, e.at, expiry, None);
                 self.opening = pts(
                     i128::from(self.opening) + i128::from(*points),

@@ -14,6 +14,7 @@
 pub mod clock;
 pub mod expiry;
 pub mod lots;
+pub mod memo;
 pub mod orders;
 mod purchases;
 mod refunds;

@@ -6,7 +6,6 @@
 //! event does to the balance.
 
 use super::clock::{level_id, pts, EventPath, State};
-use super::expiry::lot_expiry;
 use super::orders::{Order, OrderLine};
 use super::request::Checked;
 use crate::error::{Error, ErrorCode};
@@ -105,11 +104,12 @@ impl<'a> State<'_, 'a> {
                 i128::from(self.totals.earned) + i128::from(priced.earned_points),
                 p,
             )?;
+            let expiry = self.lot_expiry(e.at);
             self.credit(
                 priced.earned_points,
                 e.at,
                 available_at,
-                lot_expiry(policy, e.at),
+                expiry,
                 Some(order_index),
             );
         }

@@ -6,7 +6,6 @@
 //! debt, totals, qualification); keeping the whole rule in one place keeps it checkable.
 
 use super::clock::{pts, EventPath, State};
-use super::expiry::lot_expiry;
 use super::request::Checked;
 use super::view::RefundLineView;
 use crate::error::{Error, ErrorCode};
@@ -108,7 +107,8 @@ impl State<'_, '_> {
         // Returned redemption first: a new lot, available at once, expiring as if earned now. A
         // refund is one event, so what it returns and what it claws back net out; crediting
         // first keeps `within_balance` from dropping a shortfall the same refund pays back.
-        self.credit(returned, e.at, e.at, lot_expiry(policy, e.at), None);
+        let expiry = self.lot_expiry(e.at);
+        self.credit(returned, e.at, e.at, expiry, None);
         self.totals.redeemed = pts(i128::from(self.totals.redeemed) - i128::from(returned), p)?;
         // Clawback: the order's own pending lot, then available lots; the rest is debt or dropped.
         let mut taken = self.lots.take_pending_of(oi, clawback);

@@ -8,6 +8,7 @@
 use super::response::{Figures, MembersMoved, MonthFigures, PointsFigures, Rejected, TierCount};
 use crate::error::Error;
 use crate::ledger::clock::State;
+use crate::ledger::memo::ExpiryMemo;
 use crate::ledger::request::{self, Body, CheckedRequest};
 use crate::ledger::view::HistoryView;
 use crate::member::MemberStatus;
@@ -131,9 +132,10 @@ pub fn replay_member(
     member: &HistoryView,
     as_of: Instant,
     month_zone: Zone,
+    memo: &mut Option<Box<ExpiryMemo>>,
 ) -> Result<MemberFacts, Error> {
     let checked = request::check_until(policy, member, as_of)?;
-    replay_checked(policy, &History::new(&checked), month_zone)
+    replay_checked(policy, &History::new(&checked), month_zone, memo)
 }
 
 /// A member's history after its static check (which depends on the policy only through its
@@ -183,14 +185,41 @@ pub fn same_static_check(a: &Policy, b: &Policy) -> bool {
 }
 
 /// [`replay_member`] of a checked history.
+/// `memo`: expiry instants remembered from earlier members (lent to the replay, given back).
 pub fn replay_checked(
     policy: &Policy,
     history: &History,
     month_zone: Zone,
+    memo: &mut Option<Box<ExpiryMemo>>,
 ) -> Result<MemberFacts, Error> {
+    let mut m = memo.take().unwrap_or_default();
+    m.bind(policy);
+    let (facts, m) = replay_with(policy, history, month_zone, m);
+    *memo = Some(m);
+    facts
+}
+
+/// [`replay_checked`] with the memo, which it gives back whatever the outcome.
+fn replay_with(
+    policy: &Policy,
+    history: &History,
+    month_zone: Zone,
+    memo: Box<ExpiryMemo>,
+) -> (Result<MemberFacts, Error>, Box<ExpiryMemo>) {
+    let mut state = State::new(policy, history.checked.status, history.checked.joined_at);
+    state.expiry_memo = Some(memo);
+    let facts = replay_state(&mut state, history, month_zone);
+    (facts, state.expiry_memo.take().unwrap_or_default())
+}
+
+fn replay_state<'a>(
+    state: &mut State<'_, 'a>,
+    history: &History<'_, 'a>,
+    month_zone: Zone,
+) -> Result<MemberFacts, Error> {
+    let policy = state.policy;
     let checked = history.checked;
     let as_of = checked.as_of;
-    let mut state = State::new(policy, checked.status, checked.joined_at);
     // Room for every purchase's order, lot and qualifying entry up front: growing these
     // Vecs one push at a time showed in profiles.
     let purchases = history.purchases();
@@ -211,7 +240,7 @@ pub fn replay_checked(
         first = Some(first.map_or(e.at, |f| f.min(e.at)));
         state.advance_to(e.at)?;
         if let Body::RedeemReward { reward } = &e.body {
-            if !can_take_reward(&state, *reward) {
+            if !can_take_reward(state, *reward) {
                 continue;
             }
         }
@@ -441,6 +470,9 @@ pub struct Partial {
     pub earliest: Option<Instant>,
     /// (member index, rejection), sorted by index when finished.
     pub rejected: Vec<(u64, Rejected)>,
+    /// Scratch, not a sum: the draft's and the baseline's expiry instants remembered from the
+    /// members added so far (never merged or sent).
+    pub(crate) memos: [Option<Box<ExpiryMemo>>; 2],
 }
 
 impl Partial {

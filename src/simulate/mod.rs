@@ -179,7 +179,8 @@ impl Setup {
             Err(e) => return acc.reject(index, id(), member_error(e, &prefix(), false)),
         };
         let history = accumulator::History::new(&checked);
-        let draft = match accumulator::replay_checked(&self.draft, &history, zone) {
+        let [draft_memo, baseline_memo] = &mut acc.memos;
+        let draft = match accumulator::replay_checked(&self.draft, &history, zone, draft_memo) {
             Ok(f) => f,
             Err(e) => return acc.reject(index, id(), member_error(e, &prefix(), false)),
         };
@@ -187,9 +188,9 @@ impl Setup {
             None => None,
             Some(b) => {
                 let facts = if self.shared_check {
-                    accumulator::replay_checked(b, &history, zone)
+                    accumulator::replay_checked(b, &history, zone, baseline_memo)
                 } else {
-                    accumulator::replay_member(b, m, self.as_of, zone)
+                    accumulator::replay_member(b, m, self.as_of, zone, baseline_memo)
                 };
                 match facts {
                     Ok(f) => Some(f),

@@ -393,6 +393,7 @@ pub fn from_json(text: &str, setup: &Setup) -> Result<Partial, Error> {
                 )
             })
             .collect(),
+        memos: Default::default(),
     })
 }
 

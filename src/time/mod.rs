@@ -257,7 +257,7 @@ impl Zone {
     }
 
     /// Local days since 1970-01-01 at `at`.
-    fn local_day(&self, at: Instant) -> i64 {
+    pub(crate) fn local_day(&self, at: Instant) -> i64 {
         (at.secs + i64::from(self.offset_at(at))).div_euclid(86_400)
     }
 
