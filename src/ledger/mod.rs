@@ -1,11 +1,14 @@
 //! The ledger (SPEC §3): replaying a member's history under a policy.
 //!
-//! - [`request`]: the request as written and its static check (shapes, times, ids).
+//! - [`request`]: the request as written and its static check (shapes, times, ids);
+//!   [`view`]: the same history borrowed (what the check reads: owned requests lend theirs,
+//!   the simulator's fast reader borrows from the NDJSON line).
 //! - [`clock`]: the replay itself — events in order, and expiry, availability and reviews at
 //!   their own instants between them.
 //! - `purchases` and `refunds`: what those events do to the balance, the orders and the
 //!   qualification (the other event types are a few lines in the clock).
-//! - [`lots`]: point lots and debt; [`expiry`]: when lots go; [`orders`]: purchases and their
+//! - [`lots`]: point lots and debt; [`expiry`]: when lots go ([`memo`]: those instants
+//!   remembered by local day across a simulation's members); [`orders`]: purchases and their
 //!   recomputation after refunds.
 //! - [`response`]: what a replay answers.
 //!
