@@ -43,21 +43,6 @@ pub struct EarnInput<'a, 'c> {
 pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
     let e = &policy.earning;
     let lines = &input.cart.lines;
-    let basis: Amounts = lines
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            if !earns(policy, l) {
-                return 0;
-            }
-            match e.basis {
-                EarnBasis::Paid => input.paid.get(i).copied().unwrap_or(0),
-                EarnBasis::AfterDiscount => input.after_discount.get(i).copied().unwrap_or(0),
-                EarnBasis::Gross => l.subtotal,
-            }
-        })
-        .collect();
-
     // Which rules apply (excluded lines satisfy no selector), by index. Which lines a rule
     // selects is asked again where needed rather than kept in a Vec per rule (this runs for
     // every replayed purchase; selectors are short lists).
@@ -104,16 +89,28 @@ pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
         .map(|w| w.map_or(0, |(_, m)| m.parts().1))
         .max()
         .unwrap_or(0);
+    // Each line's basis, and its units into the numerator, in one pass.
+    let mut basis = Amounts::with_capacity(lines.len());
     let mut numerator: i128 = 0;
-    for (i, b) in basis.iter().enumerate() {
+    for (i, l) in lines.iter().enumerate() {
+        let b = if !earns(policy, l) {
+            0
+        } else {
+            match e.basis {
+                EarnBasis::Paid => input.paid.get(i).copied().unwrap_or(0),
+                EarnBasis::AfterDiscount => input.after_discount.get(i).copied().unwrap_or(0),
+                EarnBasis::Gross => l.subtotal,
+            }
+        };
+        basis.push(b);
         let scaled = match winner(i) {
             // 10^max_scale × 1 × basis × em, as below, without the scale's multiplications.
-            None if max_scale == 0 => mul(i128::from(*b), em),
+            None if max_scale == 0 => mul(i128::from(b), em),
             w => {
                 let (mm, ms) = w.map_or((1, 0), |(_, m)| m.parts());
                 pow10(max_scale - ms)
                     .and_then(|f| mul(mm, f))
-                    .and_then(|m| mul(m, i128::from(*b)))
+                    .and_then(|m| mul(m, i128::from(b)))
                     .and_then(|t| mul(t, em))
             }
         }
