@@ -48,37 +48,40 @@ pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
     // every replayed purchase; selectors are short lists).
     let selected = |r| selected(policy, lines, r);
     let mut applying: LineVec<(usize, &Rule)> = LineVec::new();
+    // The winning multiplier per line: highest value, ties to the earlier rule, found in the
+    // same pass over a multiplier rule's lines as whether it applies (no Vec until a
+    // multiplier selects a line, the common case being none).
+    let mut winners: LineVec<Option<(usize, Dec)>> = LineVec::new();
     for (index, rule) in e.rules.iter().enumerate() {
         if !gates_hold(&rule.when, input.cart, input.active_tier, policy) {
             continue;
         }
-        if rule.selectors.any() && !selected(rule).any(|s| s) {
+        let any = match rule.effect {
+            Effect::Multiplier(m) => {
+                let mut any = false;
+                for (i, s) in selected(rule).enumerate() {
+                    if !s {
+                        continue;
+                    }
+                    any = true;
+                    if winners.is_empty() {
+                        winners = std::iter::repeat_n(None, lines.len()).collect();
+                    }
+                    if let Some(best) = winners.get_mut(i) {
+                        if best.is_none_or(|(_, b)| m > b) {
+                            *best = Some((index, m));
+                        }
+                    }
+                }
+                any
+            }
+            _ => rule.selectors.any() && selected(rule).any(|s| s),
+        };
+        if rule.selectors.any() && !any {
             continue;
         }
         applying.push((index, rule));
     }
-
-    // The winning multiplier per line: highest value, ties to the earlier rule (no Vec when
-    // no multiplier rule applies, the common case).
-    let any_multiplier = applying
-        .iter()
-        .any(|(_, r)| matches!(r.effect, Effect::Multiplier(_)));
-    let winners: LineVec<Option<(usize, Dec)>> = if !any_multiplier {
-        LineVec::new()
-    } else {
-        let mut winners: LineVec<Option<(usize, Dec)>> =
-            std::iter::repeat_n(None, lines.len()).collect();
-        for &(index, rule) in &applying {
-            if let Effect::Multiplier(m) = rule.effect {
-                for (best, s) in winners.iter_mut().zip(selected(rule)) {
-                    if s && best.is_none_or(|(_, b)| m > b) {
-                        *best = Some((index, m));
-                    }
-                }
-            }
-        }
-        winners
-    };
     let winner = |i: usize| winners.get(i).copied().flatten();
 
     // units = (Σ basis × multiplier × earn_multiplier) × points ÷ spend, divided once (§7.6).
