@@ -74,7 +74,10 @@ pub fn div_round(num: i128, den: i128, mode: Rounding) -> Option<i128> {
     div_round_wide(num, den, mode)
 }
 
-/// [`div_round`] in 128 bits.
+/// [`div_round`] in 128 bits: out of line and cold, so that the 64-bit path stays small
+/// enough to inline.
+#[cold]
+#[inline(never)]
 fn div_round_wide(num: i128, den: i128, mode: Rounding) -> Option<i128> {
     if den == 0 {
         return None;

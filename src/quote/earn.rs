@@ -43,57 +43,45 @@ pub struct EarnInput<'a, 'c> {
 pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
     let e = &policy.earning;
     let lines = &input.cart.lines;
-    let basis: Amounts = lines
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            if !earns(policy, l) {
-                return 0;
-            }
-            match e.basis {
-                EarnBasis::Paid => input.paid.get(i).copied().unwrap_or(0),
-                EarnBasis::AfterDiscount => input.after_discount.get(i).copied().unwrap_or(0),
-                EarnBasis::Gross => l.subtotal,
-            }
-        })
-        .collect();
-
     // Which rules apply (excluded lines satisfy no selector), by index. Which lines a rule
     // selects is asked again where needed rather than kept in a Vec per rule (this runs for
     // every replayed purchase; selectors are short lists).
     let selected = |r| selected(policy, lines, r);
     let mut applying: LineVec<(usize, &Rule)> = LineVec::new();
+    // The winning multiplier per line: highest value, ties to the earlier rule, found in the
+    // same pass over a multiplier rule's lines as whether it applies (no Vec until a
+    // multiplier selects a line, the common case being none).
+    let mut winners: LineVec<Option<(usize, Dec)>> = LineVec::new();
     for (index, rule) in e.rules.iter().enumerate() {
         if !gates_hold(&rule.when, input.cart, input.active_tier, policy) {
             continue;
         }
-        if rule.selectors.any() && !selected(rule).any(|s| s) {
+        let any = match rule.effect {
+            Effect::Multiplier(m) => {
+                let mut any = false;
+                for (i, s) in selected(rule).enumerate() {
+                    if !s {
+                        continue;
+                    }
+                    any = true;
+                    if winners.is_empty() {
+                        winners = std::iter::repeat_n(None, lines.len()).collect();
+                    }
+                    if let Some(best) = winners.get_mut(i) {
+                        if best.is_none_or(|(_, b)| m > b) {
+                            *best = Some((index, m));
+                        }
+                    }
+                }
+                any
+            }
+            _ => rule.selectors.any() && selected(rule).any(|s| s),
+        };
+        if rule.selectors.any() && !any {
             continue;
         }
         applying.push((index, rule));
     }
-
-    // The winning multiplier per line: highest value, ties to the earlier rule (no Vec when
-    // no multiplier rule applies, the common case).
-    let any_multiplier = applying
-        .iter()
-        .any(|(_, r)| matches!(r.effect, Effect::Multiplier(_)));
-    let winners: LineVec<Option<(usize, Dec)>> = if !any_multiplier {
-        LineVec::new()
-    } else {
-        let mut winners: LineVec<Option<(usize, Dec)>> =
-            std::iter::repeat_n(None, lines.len()).collect();
-        for &(index, rule) in &applying {
-            if let Effect::Multiplier(m) = rule.effect {
-                for (best, s) in winners.iter_mut().zip(selected(rule)) {
-                    if s && best.is_none_or(|(_, b)| m > b) {
-                        *best = Some((index, m));
-                    }
-                }
-            }
-        }
-        winners
-    };
     let winner = |i: usize| winners.get(i).copied().flatten();
 
     // units = (Σ basis × multiplier × earn_multiplier) × points ÷ spend, divided once (§7.6).
@@ -104,16 +92,28 @@ pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
         .map(|w| w.map_or(0, |(_, m)| m.parts().1))
         .max()
         .unwrap_or(0);
+    // Each line's basis, and its units into the numerator, in one pass.
+    let mut basis = Amounts::with_capacity(lines.len());
     let mut numerator: i128 = 0;
-    for (i, b) in basis.iter().enumerate() {
+    for (i, l) in lines.iter().enumerate() {
+        let b = if !earns(policy, l) {
+            0
+        } else {
+            match e.basis {
+                EarnBasis::Paid => input.paid.get(i).copied().unwrap_or(0),
+                EarnBasis::AfterDiscount => input.after_discount.get(i).copied().unwrap_or(0),
+                EarnBasis::Gross => l.subtotal,
+            }
+        };
+        basis.push(b);
         let scaled = match winner(i) {
             // 10^max_scale × 1 × basis × em, as below, without the scale's multiplications.
-            None if max_scale == 0 => mul(i128::from(*b), em),
+            None if max_scale == 0 => mul(i128::from(b), em),
             w => {
                 let (mm, ms) = w.map_or((1, 0), |(_, m)| m.parts());
                 pow10(max_scale - ms)
                     .and_then(|f| mul(mm, f))
-                    .and_then(|m| mul(m, i128::from(*b)))
+                    .and_then(|m| mul(m, i128::from(b)))
                     .and_then(|t| mul(t, em))
             }
         }

@@ -20,12 +20,23 @@ use crate::time::{Instant, Period, Zone};
 pub struct Entry {
     pub at: Instant,
     pub value: i64,
+    /// Σ of the positive values of the entries up to this one, kept by [`Qualifying`].
+    positive: u64,
 }
 
 /// The contributions of a member's history, for the policy's metric.
 #[derive(Clone, Debug, Default)]
 pub struct Qualifying {
+    /// Read freely; changed only through [`Qualifying::push`] and [`Qualifying::set`], which
+    /// keep the running sums.
     pub entries: Vec<Entry>,
+    /// Whether windows are found by scanning every entry: when some entry's instant is before
+    /// an earlier entry's, or a running sum would pass 2^64. Entries arrive with their
+    /// events, in order, so nearly never: then a window's entries are a contiguous range,
+    /// found by binary search, and their positive values sum to a difference of running sums
+    /// ([`Qualifying::bound_since`] runs after every event; scanning made a long history
+    /// quadratic).
+    scan: bool,
 }
 
 /// Bounds of a window: `lo` (inclusive, None = unbounded) to `hi` (inclusive unless `hi_open`).
@@ -39,7 +50,14 @@ pub struct Bounds {
 impl Qualifying {
     /// Adds an entry, returning its index (kept by the owner to rewrite it on refunds).
     pub fn push(&mut self, at: Instant, value: i64) -> usize {
-        self.entries.push(Entry { at, value });
+        let last = self.entries.last();
+        self.scan |= last.is_some_and(|e| e.at > at);
+        let positive = Self::running(&mut self.scan, last, value);
+        self.entries.push(Entry {
+            at,
+            value,
+            positive,
+        });
         self.entries.len() - 1
     }
 
@@ -47,6 +65,29 @@ impl Qualifying {
         if let Some(e) = self.entries.get_mut(index) {
             e.value = value;
         }
+        // The running sums from `index` on.
+        let mut before = index
+            .checked_sub(1)
+            .and_then(|i| self.entries.get(i))
+            .copied();
+        for e in self.entries.iter_mut().skip(index) {
+            e.positive = Self::running(&mut self.scan, before.as_ref(), e.value);
+            before = Some(*e);
+        }
+    }
+
+    /// The running sum after `before` with `value`; on passing 2^64, 0 and `scan` set.
+    fn running(scan: &mut bool, before: Option<&Entry>, value: i64) -> u64 {
+        let sum = before
+            .map_or(0, |e| e.positive)
+            .checked_add(value.max(0).unsigned_abs());
+        *scan |= sum.is_none();
+        sum.unwrap_or(0)
+    }
+
+    /// Whether the entries are in instant order with their running sums.
+    fn ordered(&self) -> bool {
+        !self.scan
     }
 
     /// Σ of the entries inside `b`, at least 0; `None` beyond `max`.
@@ -65,6 +106,17 @@ impl Qualifying {
     /// An upper bound of [`Qualifying::value`] for any window `[lo, t]` with `lo` at or after
     /// `from` (None: unbounded): the positive entries in `[from, t]`, summed.
     pub fn bound_since(&self, from: Option<Instant>, t: Instant) -> i128 {
+        if self.ordered() {
+            // The entries in [from, t] are those from `lo` up to `hi`.
+            let hi = self.entries.partition_point(|e| e.at <= t);
+            let lo = from.map_or(0, |f| self.entries.partition_point(|e| e.at < f));
+            let upto = |k: usize| {
+                k.checked_sub(1)
+                    .and_then(|i| self.entries.get(i))
+                    .map_or(0, |e| i128::from(e.positive))
+            };
+            return if lo < hi { upto(hi) - upto(lo) } else { 0 };
+        }
         self.entries
             .iter()
             .filter(|e| e.value > 0 && e.at <= t && from.is_none_or(|f| e.at >= f))
@@ -75,6 +127,15 @@ impl Qualifying {
     /// Instants after `t` where the value rises (e.g. points becoming available): the
     /// earliest one, for the upgrade check there.
     pub fn next_rise_after(&self, t: Instant) -> Option<Instant> {
+        if self.ordered() {
+            // In instant order the first positive entry after `t` is the earliest.
+            let after = self.entries.partition_point(|e| e.at <= t);
+            return self
+                .entries
+                .get(after..)
+                .and_then(|rest| rest.iter().find(|e| e.value > 0))
+                .map(|e| e.at);
+        }
         self.entries
             .iter()
             .filter(|e| e.at > t && e.value > 0)
@@ -354,5 +415,67 @@ mod tests {
         };
         assert_eq!(q.value(first, 100), Some(5));
         assert_eq!(q.value(first, 4), None);
+    }
+
+    /// The binary-searched sums answer what scanning every entry answers, in and out of
+    /// instant order, before and after rewrites.
+    #[test]
+    fn ordered_answers_match_scans() {
+        let scan_bound = |q: &Qualifying, from: Option<Instant>, t: Instant| -> i128 {
+            q.entries
+                .iter()
+                .filter(|e| e.value > 0 && e.at <= t && from.is_none_or(|f| e.at >= f))
+                .map(|e| i128::from(e.value))
+                .sum()
+        };
+        let scan_rise = |q: &Qualifying, t: Instant| {
+            q.entries
+                .iter()
+                .filter(|e| e.at > t && e.value > 0)
+                .map(|e| e.at)
+                .min()
+        };
+        let at = |s: i64| Instant::from_unix(1_700_000_000 + s, 0).unwrap();
+        let mut x: u64 = 7;
+        let mut next = |m: u64| {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (x >> 33) % m
+        };
+        for round in 0..200 {
+            let mut q = Qualifying::default();
+            let mut clock = 0i64;
+            for _ in 0..next(40) {
+                // Now and then an entry before the last one (round % 4 == 0 only).
+                clock += next(5) as i64;
+                let when = if round % 4 == 0 && next(6) == 0 {
+                    clock - 7
+                } else {
+                    clock
+                };
+                q.push(at(when), next(21) as i64 - 5);
+                if next(8) == 0 {
+                    let i = next(q.entries.len() as u64) as usize;
+                    q.set(i, next(31) as i64 - 10);
+                }
+                if round % 4 != 0 {
+                    assert!(q.ordered());
+                }
+                for _ in 0..4 {
+                    let t = at(next(clock as u64 + 10) as i64 - 5);
+                    let from = (next(3) > 0).then(|| at(next(clock as u64 + 10) as i64 - 5));
+                    assert_eq!(q.bound_since(from, t), scan_bound(&q, from, t));
+                    assert_eq!(q.next_rise_after(t), scan_rise(&q, t));
+                }
+            }
+        }
+        // Running sums past 2^64: answered by scanning.
+        let mut q = Qualifying::default();
+        for s in 0..3 {
+            q.push(at(s), i64::MAX);
+            assert_eq!(q.ordered(), s < 2);
+            assert_eq!(q.bound_since(None, at(9)), scan_bound(&q, None, at(9)));
+        }
     }
 }
