@@ -150,6 +150,15 @@ impl Order<'_> {
                 .and_then(|l| l.category)
                 .is_some_and(|c| policy.earning.exclude_categories.iter().any(|x| x == c))
         };
+        if refunded.iter().all(|r| *r == 0) {
+            // Nothing refunded: each line's whole paid amount, an integer (no rounding).
+            let sum: i128 = (0..self.lines.len())
+                .filter(|&i| !excluded(i))
+                .filter_map(|i| self.lines.get(i))
+                .map(|l| i128::from(l.paid))
+                .sum();
+            return i64::try_from(sum).map_err(|_| Error::overflow(path.to_string()));
+        }
         let parts: Vec<(i128, i128)> = self
             .lines
             .iter()
