@@ -165,15 +165,29 @@ impl Rule {
     /// The offset after the latest switch at or before `t`. Looks at the switches of the UTC
     /// year of `t` and the years around it; a switch's instant lies within a few days of the
     /// year it belongs to, so the latest one at or before `t` is always among them.
+    ///
+    /// A switch's instants rise with the year, so each switch's latest one at or before `t` is
+    /// the first found going down from the next year; the next year is skipped when `t` is
+    /// more than [`MAX_RULE_TIME`] and two days before it (no switch spills that far into
+    /// the year before: its time is within ±167 h of its date, offsets within a day). Two or
+    /// three switch instants are computed instead of eight (this runs for every offset asked
+    /// in a zone with DST).
     pub fn offset_at(&self, t: i64) -> Option<i32> {
         let t = t.clamp(-CLAMP, CLAMP);
         let (year, _, _) = civil_from_days(t.div_euclid(86_400));
+        let from = if t < days_from_civil(year + 1, 1, 1) * 86_400 - MAX_RULE_TIME - 2 * 86_400 {
+            year
+        } else {
+            year + 1
+        };
         let mut best: Option<(i64, i32)> = None;
-        for y in year - 2..=year + 1 {
-            for (spec, before, after) in [(self.to_b, self.a, self.b), (self.to_a, self.b, self.a)]
-            {
-                let at = spec.utc_instant(y, before);
-                if at <= t && best.is_none_or(|(b, _)| at > b) {
+        for (spec, before, after) in [(self.to_b, self.a, self.b), (self.to_a, self.b, self.a)] {
+            let latest = (year - 2..=from)
+                .rev()
+                .map(|y| spec.utc_instant(y, before))
+                .find(|&at| at <= t);
+            if let Some(at) = latest {
+                if best.is_none_or(|(b, _)| at > b) {
                     best = Some((at, after));
                 }
             }
@@ -482,4 +496,95 @@ fn read_spec(r: &mut Reader<'_>) -> Option<RuleSpec> {
         time: i32::try_from(r.zigzag()?).ok()?,
     };
     spec.is_valid().then_some(spec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rule's offset as first written: every switch of four years around `t`.
+    fn offset_by_all_switches(rule: &Rule, t: i64) -> Option<i32> {
+        let t = t.clamp(-CLAMP, CLAMP);
+        let (year, _, _) = civil_from_days(t.div_euclid(86_400));
+        let mut best: Option<(i64, i32)> = None;
+        for y in year - 2..=year + 1 {
+            for (spec, before, after) in [(rule.to_b, rule.a, rule.b), (rule.to_a, rule.b, rule.a)]
+            {
+                let at = spec.utc_instant(y, before);
+                if at <= t && best.is_none_or(|(b, _)| at > b) {
+                    best = Some((at, after));
+                }
+            }
+        }
+        best.map(|(_, off)| off)
+    }
+
+    /// Every zone with a recurring rule answers as when all eight switches were computed:
+    /// every 61 hours over 1990–2060, and at each switch and a second either side.
+    #[test]
+    fn rule_offsets_match_all_switches() {
+        let table = Table::parse(include_bytes!("tzdata.bin")).unwrap();
+        let mut zones = 0;
+        for (name, pos) in table.names() {
+            let Some(rule) = table.zone_at(pos).and_then(|z| z.rule) else {
+                continue;
+            };
+            zones += 1;
+            let start = days_from_civil(1990, 1, 1) * 86_400;
+            let end = days_from_civil(2060, 1, 1) * 86_400;
+            let mut ts: Vec<i64> = (start..end).step_by(61 * 3600).collect();
+            for y in 1990..2060 {
+                for (spec, before) in [(rule.to_b, rule.a), (rule.to_a, rule.b)] {
+                    let at = spec.utc_instant(y, before);
+                    ts.extend([at - 1, at, at + 1]);
+                }
+            }
+            for t in ts {
+                assert_eq!(
+                    rule.offset_at(t),
+                    offset_by_all_switches(&rule, t),
+                    "{name} at {t}"
+                );
+            }
+        }
+        assert!(zones > 50, "{zones} zones with a rule");
+    }
+
+    /// Rules at the limits: switches in January and December, on the first and last weeks,
+    /// at ±167 h, with large offsets either way, checked every 7 hours around each new year.
+    #[test]
+    fn extreme_rule_offsets_match_all_switches() {
+        let spec = |month: u8, week: u8, time: i32| RuleSpec {
+            month,
+            week,
+            weekday: 3,
+            time,
+        };
+        let h = 3600;
+        for (m1, m2) in [(1, 12), (12, 1), (1, 1), (12, 12), (3, 10)] {
+            for (w1, w2) in [(1, 5), (5, 1), (1, 1)] {
+                for (t1, t2) in [(-167 * h, 167 * h), (167 * h, -167 * h), (0, 0)] {
+                    for (a, b) in [(14 * h, -12 * h), (-12 * h, 14 * h), (3600, 7200)] {
+                        let rule = Rule {
+                            a,
+                            b,
+                            to_b: spec(m1, w1, t1),
+                            to_a: spec(m2, w2, t2),
+                        };
+                        for y in [1999, 2000, 2024, 2025] {
+                            let new_year = days_from_civil(y, 1, 1) * 86_400;
+                            for k in -200..200 {
+                                let t = new_year + k * 7 * i64::from(h);
+                                assert_eq!(
+                                    rule.offset_at(t),
+                                    offset_by_all_switches(&rule, t),
+                                    "{rule:?} at {t}"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
