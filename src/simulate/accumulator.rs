@@ -135,7 +135,12 @@ pub fn replay_member(
     memo: &mut Option<Box<ExpiryMemo>>,
 ) -> Result<MemberFacts, Error> {
     let checked = request::check_until(policy, member, as_of)?;
-    replay_checked(policy, &History::new(&checked), month_zone, memo)
+    replay_checked(
+        policy,
+        &History::new(&checked, month_zone),
+        month_zone,
+        memo,
+    )
 }
 
 /// A member's history after its static check (which depends on the policy only through its
@@ -143,12 +148,14 @@ pub fn replay_member(
 /// once per member and replayed under both the draft and the baseline.
 pub struct History<'c, 'a> {
     pub checked: &'c CheckedRequest<'a>,
-    /// Event indexes at or before `as_of`, in time order (ties in input order).
-    order: Vec<usize>,
+    /// Event indexes at or before `as_of`, in time order (ties in input order), each with its
+    /// local month in the report's zone (the same for both replays: computed once).
+    order: Vec<(usize, MonthKey)>,
 }
 
 impl<'c, 'a> History<'c, 'a> {
-    pub fn new(checked: &'c CheckedRequest<'a>) -> History<'c, 'a> {
+    /// `month_zone`: the zone of the report's months (the draft's).
+    pub fn new(checked: &'c CheckedRequest<'a>, month_zone: Zone) -> History<'c, 'a> {
         let as_of = checked.as_of;
         let mut order: Vec<usize> = (0..checked.events.len())
             .filter(|&i| checked.events.get(i).is_some_and(|e| e.at <= as_of))
@@ -158,6 +165,10 @@ impl<'c, 'a> History<'c, 'a> {
         if !order.is_sorted_by_key(at) {
             order.sort_by_key(at);
         }
+        let order = order
+            .into_iter()
+            .filter_map(|i| Some((i, month_key(month_zone, checked.events.get(i)?.at))))
+            .collect();
         History { checked, order }
     }
 
@@ -233,7 +244,7 @@ fn replay_state<'a>(
     // Purchases by event id (a few dozen: a scan beats hashing).
     let mut booked: Vec<(&str, Booked)> = Vec::with_capacity(purchases);
     let mut first: Option<Instant> = None;
-    for &i in &history.order {
+    for &(i, month) in &history.order {
         let Some(e) = checked.events.get(i) else {
             continue;
         };
@@ -309,7 +320,7 @@ fn replay_state<'a>(
             - (i128::from(state.totals.clawed_back) - i128::from(claw0));
         let redeemed = i128::from(state.totals.redeemed) - i128::from(redeemed0);
         if issued != 0 || redeemed != 0 || discount != 0 {
-            facts.add(month_key(month_zone, e.at), |f| {
+            facts.add(month, |f| {
                 f.issued += issued;
                 f.redeemed += redeemed;
                 f.discounts += discount;

@@ -178,7 +178,7 @@ impl Setup {
             Ok(c) => c,
             Err(e) => return acc.reject(index, id(), member_error(e, &prefix(), false)),
         };
-        let history = accumulator::History::new(&checked);
+        let history = accumulator::History::new(&checked, zone);
         let [draft_memo, baseline_memo] = &mut acc.memos;
         let draft = match accumulator::replay_checked(&self.draft, &history, zone, draft_memo) {
             Ok(f) => f,
