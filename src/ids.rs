@@ -54,11 +54,16 @@ fn filter_bit(key: &str) -> u64 {
 
 impl Keys {
     pub fn of(list: &[String]) -> Keys {
-        let mut keys = list.to_vec();
-        let sorted = keys.len() > 16;
-        if sorted {
-            keys.sort_unstable();
-        }
+        let sorted = list.len() > 16;
+        let keys = if sorted {
+            // Through `sorted_pairs`: its sort is the one instantiation (module size).
+            sorted_pairs(list.iter().map(String::as_str))
+                .into_iter()
+                .map(|(k, _)| k.to_string())
+                .collect()
+        } else {
+            list.to_vec()
+        };
         let filter = keys.iter().fold(0, |f, k| f | filter_bit(k));
         Keys {
             keys,
