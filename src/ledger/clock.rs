@@ -449,10 +449,8 @@ impl<'p, 'a> State<'p, 'a> {
     fn upgrade(&mut self, t: Instant, path: impl std::fmt::Display) -> Result<bool, Error> {
         // The window's start is local-calendar arithmetic; most of the time a bound of the
         // value without it shows that no level above is reached (and no overflow), which is
-        // the exact answer too.
-        let bound = self
-            .qualifying
-            .bound_since(tiers::window_start_bound(self.policy, t), t);
+        // the exact answer too: first the sum of every positive entry (at once), then those
+        // since the earliest possible window start (two binary searches).
         let lowest_above = self
             .policy
             .tiers
@@ -461,8 +459,13 @@ impl<'p, 'a> State<'p, 'a> {
             .skip(self.tier.tier + 1)
             .map(|l| i128::from(l.threshold.value))
             .min();
-        if bound <= i128::from(tiers::metric_max(self.policy))
-            && lowest_above.is_none_or(|v| bound < v)
+        let max = i128::from(tiers::metric_max(self.policy));
+        let stays = |bound: i128| bound <= max && lowest_above.is_none_or(|v| bound < v);
+        if stays(self.qualifying.positive_total())
+            || stays(
+                self.qualifying
+                    .bound_since(tiers::window_start_bound(self.policy, t), t),
+            )
         {
             return Ok(false);
         }

@@ -103,6 +103,19 @@ impl Qualifying {
         (v <= i128::from(max)).then_some(v as i64)
     }
 
+    /// Σ of the positive values of every entry: a bound of any window's value, at once while
+    /// the entries are in order (the last running sum).
+    pub fn positive_total(&self) -> i128 {
+        if self.ordered() {
+            return self.entries.last().map_or(0, |e| i128::from(e.positive));
+        }
+        self.entries
+            .iter()
+            .filter(|e| e.value > 0)
+            .map(|e| i128::from(e.value))
+            .sum()
+    }
+
     /// An upper bound of [`Qualifying::value`] for any window `[lo, t]` with `lo` at or after
     /// `from` (None: unbounded): the positive entries in `[from, t]`, summed.
     pub fn bound_since(&self, from: Option<Instant>, t: Instant) -> i128 {
@@ -467,6 +480,7 @@ mod tests {
                     let from = (next(3) > 0).then(|| at(next(clock as u64 + 10) as i64 - 5));
                     assert_eq!(q.bound_since(from, t), scan_bound(&q, from, t));
                     assert_eq!(q.next_rise_after(t), scan_rise(&q, t));
+                    assert_eq!(q.positive_total(), scan_bound(&q, None, Instant::MAX));
                 }
             }
         }
@@ -476,6 +490,7 @@ mod tests {
             q.push(at(s), i64::MAX);
             assert_eq!(q.ordered(), s < 2);
             assert_eq!(q.bound_since(None, at(9)), scan_bound(&q, None, at(9)));
+            assert_eq!(q.positive_total(), scan_bound(&q, None, Instant::MAX));
         }
     }
 }

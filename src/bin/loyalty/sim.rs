@@ -22,6 +22,19 @@ use std::sync::mpsc::sync_channel;
 /// Lines per chunk handed to the thread pool.
 const CHUNK_LINES: usize = 2048;
 
+/// Runs of a chunk per worker thread: enough for the pool to even out members of different
+/// lengths, few enough that each run is long.
+const SLOTS_PER_THREAD: usize = 4;
+
+/// One run's partial sums, kept for the whole simulation.
+struct Slot {
+    part: Partial,
+    /// Member lines added to `part`.
+    members: u64,
+    /// `part.rejected` already written to stderr.
+    reported: usize,
+}
+
 #[derive(Args)]
 pub struct SimulateArgs {
     /// The draft policy (JSON file).
@@ -161,6 +174,18 @@ fn run_simulate(a: SimulateArgs) -> Result<ExitCode, ExitCode> {
     });
 
     let mut sim = Simulator::new(setup);
+    // A chunk's lines are cut into `slots` runs, replayed in parallel, each into its own slot's
+    // partial sums. The partials live for the whole run (a fresh one per piece of work would
+    // cost its allocations and the warm-up of its expiry memo, thousands of times) and are
+    // merged at the end; sums merge in any order, so the answer is the single-threaded one.
+    let slots = pool.current_num_threads() * SLOTS_PER_THREAD;
+    let mut parts: Vec<Slot> = (0..slots)
+        .map(|_| Slot {
+            part: sim.setup().partial(),
+            members: 0,
+            reported: 0,
+        })
+        .collect();
     let mut members: u64 = 0;
     let mut rejected: u64 = 0;
     for msg in rx {
@@ -173,31 +198,26 @@ fn run_simulate(a: SimulateArgs) -> Result<ExitCode, ExitCode> {
             }
         };
         let setup = sim.setup();
-        let part = pool.install(|| {
-            chunk
-                .lines
-                .par_iter()
-                .fold(
-                    || setup.partial(),
-                    |mut acc, &(i, from, to)| {
-                        add_line(setup, &mut acc, i, chunk.line(from, to));
-                        acc
-                    },
-                )
-                .reduce(
-                    || setup.partial(),
-                    |mut x, y| {
-                        x.merge(y);
-                        x
-                    },
-                )
+        let per = chunk.lines.len().div_ceil(slots).max(1);
+        pool.install(|| {
+            parts
+                .par_iter_mut()
+                .zip(chunk.lines.par_chunks(per))
+                .for_each(|(slot, lines)| {
+                    for &(i, from, to) in lines {
+                        add_line(setup, &mut slot.part, i, chunk.line(from, to));
+                    }
+                    slot.members += lines.len() as u64;
+                });
         });
-        report_rejected(&bar, &part, &mut rejected);
+        report_rejected(&bar, &mut parts, &mut rejected);
         members += chunk.lines.len() as u64;
-        sim.merge(part, chunk.lines.len() as u64);
         bar.inc(chunk.bytes);
         bar.set_message(format!("{members} members"));
         let _ = recycle_tx.send(chunk);
+    }
+    for slot in parts {
+        sim.merge(slot.part, slot.members);
     }
     let _ = reader.join();
     bar.finish_and_clear();
@@ -244,8 +264,16 @@ const SHOW_REJECTED: u64 = 20;
 
 /// Rejected members of a chunk on stderr, with their line numbers (the first
 /// [`SHOW_REJECTED`]); `shown` counts every rejection so far.
-fn report_rejected(bar: &ProgressBar, part: &Partial, shown: &mut u64) {
-    let mut rows: Vec<_> = part.rejected.iter().collect();
+/// The rejections the slots added since they were last reported, in line order.
+fn report_rejected(bar: &ProgressBar, slots: &mut [Slot], shown: &mut u64) {
+    let mut rows: Vec<_> = slots
+        .iter_mut()
+        .flat_map(|s| {
+            let new = s.part.rejected.get(s.reported..).unwrap_or_default();
+            s.reported = s.part.rejected.len();
+            new
+        })
+        .collect();
     rows.sort_by_key(|(i, _)| *i);
     for (i, r) in rows {
         *shown += 1;
