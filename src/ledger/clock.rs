@@ -267,15 +267,23 @@ impl<'p, 'a> State<'p, 'a> {
                 best = Some(t);
             }
         };
-        for l in &self.lots.lots {
-            if l.pending {
-                consider(l.available_at);
-            }
-            if l.points > 0 {
-                if let Some(e) = l.expires_at(self.deadline) {
-                    consider(e);
+        // The lots' earliest change, remembered by `Lots`; when it is not after the clock (a
+        // lot due now), the lots are scanned for the earliest one after it.
+        match self.lots.next_change(self.deadline) {
+            Some(t) if t <= clock => {
+                for l in &self.lots.lots {
+                    if l.pending {
+                        consider(l.available_at);
+                    }
+                    if l.points > 0 {
+                        if let Some(e) = l.expires_at(self.deadline) {
+                            consider(e);
+                        }
+                    }
                 }
             }
+            Some(t) => consider(t),
+            None => {}
         }
         // Announcement instants only write notices: without recording, nothing happens there
         // (expiry, availability, rises and reviews have instants of their own), so they are
@@ -531,6 +539,7 @@ impl<'p, 'a> State<'p, 'a> {
             for l in &mut self.lots.lots {
                 l.own_deadline = None;
             }
+            self.lots.changed();
         }
     }
 

@@ -50,6 +50,24 @@ pub struct Lots {
     /// replay asks for balances several times per event).
     available_sum: i128,
     pending_sum: i128,
+    /// The earliest instant some lot changes on its own ([`Lots::next_change`]) and the member
+    /// deadline it was found under; None once a lot changed. The replay clock asks before every
+    /// event, and most events change no lot or only add one.
+    next: Option<(Option<Instant>, Option<Instant>)>,
+}
+
+/// When `l` changes on its own: it becomes available, or it expires (holding points).
+fn lot_change(l: &Lot, deadline: Option<Instant>) -> Option<Instant> {
+    let available = l.pending.then_some(l.available_at);
+    let expires = if l.points > 0 {
+        l.expires_at(deadline)
+    } else {
+        None
+    };
+    match (available, expires) {
+        (Some(a), Some(e)) => Some(a.min(e)),
+        (a, e) => a.or(e),
+    }
 }
 
 impl Lots {
@@ -68,6 +86,28 @@ impl Lots {
         self.available_sum + self.pending_sum
     }
 
+    /// The earliest instant at which some lot becomes available or expires, under member
+    /// deadline `deadline` (what [`Lot::expires_at`] takes): remembered until a lot changes.
+    pub fn next_change(&mut self, deadline: Option<Instant>) -> Option<Instant> {
+        if let Some((d, next)) = self.next {
+            if d == deadline {
+                return next;
+            }
+        }
+        let next = self
+            .lots
+            .iter()
+            .filter_map(|l| lot_change(l, deadline))
+            .min();
+        self.next = Some((deadline, next));
+        next
+    }
+
+    /// Says that the owner changed lots directly (their `own_deadline`).
+    pub fn changed(&mut self) {
+        self.next = None;
+    }
+
     /// Adds a lot; an available one pays debt first. Returns its `seq`.
     pub fn add(&mut self, mut lot: Lot) -> usize {
         lot.seq = self.next_seq;
@@ -77,6 +117,14 @@ impl Lots {
         } else {
             self.pay_debt(&mut lot);
             self.available_sum += i128::from(lot.points);
+        }
+        // A new lot only adds its own instant.
+        if let Some((d, next)) = self.next {
+            let next = match (next, lot_change(&lot, d)) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            self.next = Some((d, next));
         }
         let seq = lot.seq;
         self.lots.push(lot);
@@ -91,6 +139,7 @@ impl Lots {
 
     /// Pending lots whose `available_at` ≤ `t` become available, paying debt. Returns whether any did.
     pub fn make_available(&mut self, t: Instant) -> bool {
+        self.next = None;
         let mut any = false;
         let mut debt = self.debt;
         let (mut avail, mut pend) = (self.available_sum, self.pending_sum);
@@ -120,6 +169,7 @@ impl Lots {
             // Nothing to take (most purchases redeem nothing).
             return 0;
         }
+        self.next = None;
         let key = |l: &Lot| {
             let e = l.expires_at(deadline);
             (e.is_none(), e, l.earned_at, l.seq)
@@ -174,6 +224,7 @@ impl Lots {
 
     /// Takes up to `n` points from the pending lot earned by `order`. Returns what it took.
     pub fn take_pending_of(&mut self, order: usize, n: i64) -> i64 {
+        self.next = None;
         let mut took = 0;
         for l in self
             .lots
@@ -190,6 +241,7 @@ impl Lots {
 
     /// Removes every lot whose expiry is ≤ `t`; returns the points they still held.
     pub fn expire(&mut self, t: Instant, deadline: Option<Instant>) -> i64 {
+        self.next = None;
         let mut gone = 0;
         let (mut avail, mut pend) = (self.available_sum, self.pending_sum);
         for l in self
@@ -342,5 +394,59 @@ mod tests {
             lots.expire(t("2026-01-20T00:00:00Z"), Some(t("2026-01-20T00:00:00Z"))),
             9
         );
+    }
+
+    /// The remembered next change is always what scanning every lot gives, through every kind
+    /// of change (pseudo-random histories, with and without a member deadline).
+    #[test]
+    fn next_change_is_the_scan() {
+        let scan = |lots: &Lots, d: Option<Instant>| {
+            lots.lots.iter().filter_map(|l| lot_change(l, d)).min()
+        };
+        let base = t("2026-01-01T00:00:00+00:00");
+        let at = |h: u64| base.checked_add_seconds(h as i64 * 3600).unwrap();
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        for round in 0..200 {
+            let mut lots = Lots::default();
+            let deadline = (round % 2 == 0).then(|| at(24 * 300));
+            for step in 0..60u64 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let now = at(step * 24);
+                match seed % 6 {
+                    0 | 1 => {
+                        let pending = seed % 3 == 0;
+                        lots.add(Lot {
+                            seq: 0,
+                            points: (seed % 50) as i64,
+                            earned_at: now,
+                            available_at: if pending { at(step * 24 + 72) } else { now },
+                            pending,
+                            own_expiry: (seed % 5 != 0).then(|| at(step * 24 + (seed % 900))),
+                            own_deadline: None,
+                            order: Some(step as usize),
+                        });
+                    }
+                    2 => {
+                        lots.consume((seed % 40) as i64, deadline);
+                    }
+                    3 => {
+                        lots.make_available(now);
+                    }
+                    4 => {
+                        lots.expire(now, deadline);
+                    }
+                    _ => {
+                        lots.take_pending_of((seed % (step + 1)) as usize, (seed % 30) as i64);
+                    }
+                }
+                assert_eq!(
+                    lots.next_change(deadline),
+                    scan(&lots, deadline),
+                    "round {round} step {step}"
+                );
+            }
+        }
     }
 }
