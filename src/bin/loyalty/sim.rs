@@ -10,29 +10,32 @@ use crate::chunks::{Chunk, Chunker};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use loyalty_engine::generate::{member_line, GenerateOptions, Plan};
-use loyalty_engine::simulate::{Partial, Setup, Simulator};
+use loyalty_engine::simulate::{Partial, Rejected, Setup, Simulator};
 use loyalty_engine::{limits, Error};
 use rayon::prelude::*;
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::sync_channel;
+use std::sync::{Arc, Mutex};
 
 /// Lines per chunk handed to the thread pool.
 const CHUNK_LINES: usize = 2048;
 
-/// Runs of a chunk per worker thread: enough for the pool to even out members of different
-/// lengths, few enough that each run is long.
-const SLOTS_PER_THREAD: usize = 4;
+/// Members per piece of work on the pool: long enough that spawning costs nothing, short
+/// enough that workers finish together.
+const RUN_LINES: usize = 256;
 
-/// One run's partial sums, kept for the whole simulation.
+/// Chunk buffers in all (reading, waiting, being replayed): the bound on memory.
+const MAX_CHUNKS: usize = 4;
+
+/// Partial sums over some runs, kept for the whole simulation.
 struct Slot {
     part: Partial,
     /// Member lines added to `part`.
     members: u64,
-    /// `part.rejected` already written to stderr.
-    reported: usize,
 }
 
 #[derive(Args)]
@@ -150,14 +153,26 @@ fn run_simulate(a: SimulateArgs) -> Result<ExitCode, ExitCode> {
     let pool = pool(a.threads)?;
     let bar = progress_bar(size);
 
-    // Reader thread: chunks of lines, at most two waiting.
-    // Used chunks come back to be refilled: fresh buffers would cost a page fault per 4 KB.
+    // Reader thread: chunks of lines, at most two waiting. Used chunks come back to be
+    // refilled (fresh buffers would cost a page fault per 4 KB); at most MAX_CHUNKS exist, so
+    // memory stays bounded whatever the file's size.
     let (tx, rx) = sync_channel::<io::Result<Chunk>>(2);
     let (recycle_tx, recycle_rx) = std::sync::mpsc::channel::<Chunk>();
     let reader = std::thread::spawn(move || {
         let mut chunker = Chunker::new(input);
+        let mut made = 0;
         loop {
-            let mut chunk = recycle_rx.try_recv().unwrap_or_else(|_| Chunk::new());
+            let mut chunk = match recycle_rx.try_recv() {
+                Ok(c) => c,
+                Err(_) if made < MAX_CHUNKS => {
+                    made += 1;
+                    Chunk::new()
+                }
+                Err(_) => match recycle_rx.recv() {
+                    Ok(c) => c,
+                    Err(_) => return,
+                },
+            };
             match chunker.fill(&mut chunk, CHUNK_LINES) {
                 Ok(true) => {
                     if tx.send(Ok(chunk)).is_err() {
@@ -174,49 +189,67 @@ fn run_simulate(a: SimulateArgs) -> Result<ExitCode, ExitCode> {
     });
 
     let mut sim = Simulator::new(setup);
-    // A chunk's lines are cut into `slots` runs, replayed in parallel, each into its own slot's
-    // partial sums. The partials live for the whole run (a fresh one per piece of work would
-    // cost its allocations and the warm-up of its expiry memo, thousands of times) and are
-    // merged at the end; sums merge in any order, so the answer is the single-threaded one.
-    let slots = pool.current_num_threads() * SLOTS_PER_THREAD;
-    let mut parts: Vec<Slot> = (0..slots)
-        .map(|_| Slot {
-            part: sim.setup().partial(),
-            members: 0,
-            reported: 0,
-        })
-        .collect();
+    // Each chunk is cut into runs of RUN_LINES members, spawned on the pool as they arrive: no
+    // barrier between chunks (a worker that finishes early takes the next chunk's runs). A run
+    // adds its members to a partial sum taken from `free` and gives it back; the partials are
+    // merged at the end. Sums merge in any order, so the answer is the single-threaded one.
+    let free: Mutex<Vec<Slot>> = Mutex::new(Vec::new());
+    let shown = AtomicU64::new(0);
     let mut members: u64 = 0;
-    let mut rejected: u64 = 0;
-    for msg in rx {
-        let chunk = match msg {
-            Ok(c) => c,
-            Err(e) => {
-                bar.finish_and_clear();
-                eprintln!("loyalty: cannot read {}: {e}", a.members.display());
-                return Err(ExitCode::from(2));
-            }
-        };
-        let setup = sim.setup();
-        let per = chunk.lines.len().div_ceil(slots).max(1);
-        pool.install(|| {
-            parts
-                .par_iter_mut()
-                .zip(chunk.lines.par_chunks(per))
-                .for_each(|(slot, lines)| {
-                    for &(i, from, to) in lines {
+    let setup = sim.setup();
+    let read_error = pool.in_place_scope(|scope| {
+        for msg in rx {
+            let chunk = match msg {
+                Ok(c) => Arc::new(c),
+                Err(e) => return Some(e),
+            };
+            members += chunk.lines.len() as u64;
+            bar.inc(chunk.bytes);
+            bar.set_message(format!("{members} members"));
+            for run in 0..chunk.lines.len().div_ceil(RUN_LINES) {
+                let chunk = Arc::clone(&chunk);
+                let (free, shown, bar, recycle_tx) = (&free, &shown, &bar, recycle_tx.clone());
+                scope.spawn(move |_| {
+                    let taken = free.lock().ok().and_then(|mut f| f.pop());
+                    let mut slot = taken.unwrap_or_else(|| Slot {
+                        part: setup.partial(),
+                        members: 0,
+                    });
+                    let lines = chunk
+                        .lines
+                        .get(run * RUN_LINES..)
+                        .unwrap_or_default()
+                        .iter()
+                        .take(RUN_LINES);
+                    let before = slot.part.rejected.len();
+                    for &(i, from, to) in lines.clone() {
                         add_line(setup, &mut slot.part, i, chunk.line(from, to));
                     }
                     slot.members += lines.len() as u64;
+                    report_rejected(bar, slot.part.rejected.get(before..), shown);
+                    if let Ok(mut f) = free.lock() {
+                        f.push(slot);
+                    }
+                    // The chunk's last run gives its buffer back to the reader.
+                    if let Ok(c) = Arc::try_unwrap(chunk) {
+                        let _ = recycle_tx.send(c);
+                    }
                 });
-        });
-        report_rejected(&bar, &mut parts, &mut rejected);
-        members += chunk.lines.len() as u64;
-        bar.inc(chunk.bytes);
-        bar.set_message(format!("{members} members"));
-        let _ = recycle_tx.send(chunk);
+            }
+            if let Ok(c) = Arc::try_unwrap(chunk) {
+                let _ = recycle_tx.send(c);
+            }
+        }
+        None
+    });
+    if let Some(e) = read_error {
+        bar.finish_and_clear();
+        eprintln!("loyalty: cannot read {}: {e}", a.members.display());
+        return Err(ExitCode::from(2));
     }
-    for slot in parts {
+    let slots = free.into_inner().unwrap_or_default();
+    let rejected: u64 = slots.iter().map(|s| s.part.rejected.len() as u64).sum();
+    for slot in slots {
         sim.merge(slot.part, slot.members);
     }
     let _ = reader.join();
@@ -264,20 +297,11 @@ const SHOW_REJECTED: u64 = 20;
 
 /// Rejected members of a chunk on stderr, with their line numbers (the first
 /// [`SHOW_REJECTED`]); `shown` counts every rejection so far.
-/// The rejections the slots added since they were last reported, in line order.
-fn report_rejected(bar: &ProgressBar, slots: &mut [Slot], shown: &mut u64) {
-    let mut rows: Vec<_> = slots
-        .iter_mut()
-        .flat_map(|s| {
-            let new = s.part.rejected.get(s.reported..).unwrap_or_default();
-            s.reported = s.part.rejected.len();
-            new
-        })
-        .collect();
-    rows.sort_by_key(|(i, _)| *i);
-    for (i, r) in rows {
-        *shown += 1;
-        if *shown > SHOW_REJECTED {
+/// A run's rejections on stderr, the first SHOW_REJECTED of the whole simulation (runs finish
+/// in any order: lines from different runs may interleave; the report lists all, in order).
+fn report_rejected(bar: &ProgressBar, rows: Option<&[(u64, Rejected)]>, shown: &AtomicU64) {
+    for (i, r) in rows.unwrap_or_default() {
+        if shown.fetch_add(1, Ordering::Relaxed) >= SHOW_REJECTED {
             continue;
         }
         let who = r
