@@ -1,10 +1,10 @@
 //! `loyalty simulate` and `loyalty generate` (SPEC §5, issue 4).
 //!
 //! `simulate` streams an NDJSON file of members (`{"member":{…},"events":[…]}` a line): a
-//! reader thread cuts it into chunks of lines, a rayon pool replays each chunk's members in
-//! parallel into partial sums, and the partial sums are merged — integer sums, so the parallel
-//! run gives exactly the single-threaded answer (rejections are put back in line order). Memory
-//! holds a few chunks of lines at a time, whatever the file's size.
+//! reader thread cuts it into chunks of lines, each chunk's runs of members are replayed on a
+//! rayon pool into partial sums, and the partial sums are merged — integer sums, so the parallel
+//! run gives exactly the single-threaded answer (rejections are put back in line order in the
+//! report). Memory holds at most a few chunks of lines, whatever the file's size.
 
 use crate::chunks::{Chunk, Chunker};
 use clap::Args;
