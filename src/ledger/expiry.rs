@@ -5,13 +5,7 @@
 
 use crate::policy::document::Period as PolicyPeriod;
 use crate::policy::{Expiry, Policy};
-use crate::time::{Instant, Period, Zone};
-
-/// Start of the local day after (local date of `t` + `months`), the date clamped to the
-/// month's end: "usable through D + months, gone at the start of the next local day".
-pub fn after_months(zone: Zone, t: Instant, months: i64) -> Option<Instant> {
-    zone.day_after_months(t, months)
-}
+use crate::time::{Instant, Period};
 
 /// The expiry a lot earned (or credited) at `t` gets from the policy, apart from inactivity:
 /// None for `never` and `inactivity` (inactivity is a member-wide deadline).
@@ -36,7 +30,7 @@ pub fn lot_expiry(policy: &Policy, t: Instant) -> Option<Instant> {
 /// Under `inactivity`: the deadline after activity at `t`; None for other kinds.
 pub fn inactivity_deadline(policy: &Policy, t: Instant) -> Option<Instant> {
     match policy.expiry {
-        Expiry::Inactivity { months } => after_months(policy.time_zone, t, months),
+        Expiry::Inactivity { months } => policy.time_zone.day_after_months(t, months),
         _ => None,
     }
 }

@@ -122,12 +122,19 @@ impl Event {
     }
 }
 
+impl<'a> HistoryView<'a> {
+    /// The view of an owned member and events.
+    pub fn of(member: &'a LedgerMember, events: &'a [Event]) -> HistoryView<'a> {
+        HistoryView {
+            member: member.view(),
+            events: events.iter().map(Event::view).collect(),
+        }
+    }
+}
+
 impl ReplayRequest {
     /// The member and events (`as_of` is read separately).
     pub fn view(&self) -> HistoryView<'_> {
-        HistoryView {
-            member: self.member.view(),
-            events: self.events.iter().map(Event::view).collect(),
-        }
+        HistoryView::of(&self.member, &self.events)
     }
 }

@@ -157,18 +157,18 @@ impl<'c, 'a> History<'c, 'a> {
     /// `month_zone`: the zone of the report's months (the draft's).
     pub fn new(checked: &'c CheckedRequest<'a>, month_zone: Zone) -> History<'c, 'a> {
         let as_of = checked.as_of;
-        let mut order: Vec<usize> = (0..checked.events.len())
-            .filter(|&i| checked.events.get(i).is_some_and(|e| e.at <= as_of))
+        let mut order: Vec<(usize, MonthKey)> = checked
+            .events
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.at <= as_of)
+            .map(|(i, e)| (i, month_key(month_zone, e.at)))
             .collect();
-        let at = |i: &usize| checked.events.get(*i).map(|e| e.at);
+        let at = |&(i, _): &(usize, MonthKey)| checked.events.get(i).map(|e| e.at);
         // Stable: ties keep input order.
         if !order.is_sorted_by_key(at) {
             order.sort_by_key(at);
         }
-        let order = order
-            .into_iter()
-            .filter_map(|i| Some((i, month_key(month_zone, checked.events.get(i)?.at))))
-            .collect();
         History { checked, order }
     }
 

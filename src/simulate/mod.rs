@@ -74,10 +74,7 @@ pub struct MemberHistory {
 impl MemberHistory {
     /// The member and events, borrowed (what the check reads).
     pub fn view(&self) -> HistoryView<'_> {
-        HistoryView {
-            member: self.member.view(),
-            events: self.events.iter().map(Event::view).collect(),
-        }
+        HistoryView::of(&self.member, &self.events)
     }
 }
 

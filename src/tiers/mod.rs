@@ -109,11 +109,7 @@ impl Qualifying {
         if self.ordered() {
             return self.entries.last().map_or(0, |e| i128::from(e.positive));
         }
-        self.entries
-            .iter()
-            .filter(|e| e.value > 0)
-            .map(|e| i128::from(e.value))
-            .sum()
+        self.bound_since(None, Instant::MAX)
     }
 
     /// An upper bound of [`Qualifying::value`] for any window `[lo, t]` with `lo` at or after
