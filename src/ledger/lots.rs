@@ -30,11 +30,7 @@ impl Lot {
     /// The instant the lot goes, given the member's inactivity deadline (None unless the
     /// policy's expiry is `inactivity`).
     pub fn expires_at(&self, member_deadline: Option<Instant>) -> Option<Instant> {
-        let inactivity = self.own_deadline.or(member_deadline);
-        match (self.own_expiry, inactivity) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        earliest(self.own_expiry, self.own_deadline.or(member_deadline))
     }
 }
 
@@ -64,9 +60,14 @@ fn lot_change(l: &Lot, deadline: Option<Instant>) -> Option<Instant> {
     } else {
         None
     };
-    match (available, expires) {
-        (Some(a), Some(e)) => Some(a.min(e)),
-        (a, e) => a.or(e),
+    earliest(available, expires)
+}
+
+/// The earlier of two instants, either of which may be absent.
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
@@ -120,11 +121,7 @@ impl Lots {
         }
         // A new lot only adds its own instant.
         if let Some((d, next)) = self.next {
-            let next = match (next, lot_change(&lot, d)) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            self.next = Some((d, next));
+            self.next = Some((d, earliest(next, lot_change(&lot, d))));
         }
         let seq = lot.seq;
         self.lots.push(lot);

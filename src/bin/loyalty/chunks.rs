@@ -32,6 +32,14 @@ impl Chunk {
         }
     }
 
+    /// Makes room for `n` more bytes after `filled` (zeroed once, then reused).
+    fn make_room(&mut self, n: usize) {
+        let need = self.filled + n;
+        if self.data.len() < need {
+            self.data.resize(need, 0);
+        }
+    }
+
     /// The text of line `(_, from, to)`.
     pub fn line(&self, from: usize, to: usize) -> &[u8] {
         self.data.get(from..to).unwrap_or_default()
@@ -63,7 +71,7 @@ impl<R: Read> Chunker<R> {
     pub fn fill(&mut self, chunk: &mut Chunk, max_lines: usize) -> io::Result<bool> {
         chunk.lines.clear();
         chunk.filled = 0;
-        self.append(chunk, self.carry.len());
+        chunk.make_room(self.carry.len());
         if let Some(to) = chunk.data.get_mut(..self.carry.len()) {
             to.copy_from_slice(&self.carry);
         }
@@ -100,17 +108,9 @@ impl<R: Read> Chunker<R> {
         Ok(start > 0)
     }
 
-    /// Makes room for `n` more bytes after `chunk.filled` (zeroed once, then reused).
-    fn append(&self, chunk: &mut Chunk, n: usize) {
-        let need = chunk.filled + n;
-        if chunk.data.len() < need {
-            chunk.data.resize(need, 0);
-        }
-    }
-
     /// Reads once into the chunk (retrying an interrupted read); sets `eof` at the end.
     fn read(&mut self, chunk: &mut Chunk) -> io::Result<()> {
-        self.append(chunk, READ);
+        chunk.make_room(READ);
         loop {
             let room = chunk.data.get_mut(chunk.filled..).unwrap_or_default();
             match self.input.read(room) {

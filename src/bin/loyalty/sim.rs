@@ -230,15 +230,10 @@ fn run_simulate(a: SimulateArgs) -> Result<ExitCode, ExitCode> {
                     if let Ok(mut f) = free.lock() {
                         f.push(slot);
                     }
-                    // The chunk's last run gives its buffer back to the reader.
-                    if let Ok(c) = Arc::try_unwrap(chunk) {
-                        let _ = recycle_tx.send(c);
-                    }
+                    give_back(chunk, &recycle_tx);
                 });
             }
-            if let Ok(c) = Arc::try_unwrap(chunk) {
-                let _ = recycle_tx.send(c);
-            }
+            give_back(chunk, &recycle_tx);
         }
         None
     });
@@ -297,6 +292,14 @@ const SHOW_REJECTED: u64 = 20;
 
 /// Rejected members of a chunk on stderr, with their line numbers (the first
 /// [`SHOW_REJECTED`]); `shown` counts every rejection so far.
+/// Sends a chunk's buffer back to the reader once its last holder (the reading loop or one of
+/// its runs, whichever finishes last) lets go of it.
+fn give_back(chunk: Arc<Chunk>, recycle: &std::sync::mpsc::Sender<Chunk>) {
+    if let Ok(c) = Arc::try_unwrap(chunk) {
+        let _ = recycle.send(c);
+    }
+}
+
 /// A run's rejections on stderr, the first SHOW_REJECTED of the whole simulation (runs finish
 /// in any order: lines from different runs may interleave; the report lists all, in order).
 fn report_rejected(bar: &ProgressBar, rows: Option<&[(u64, Rejected)]>, shown: &AtomicU64) {
