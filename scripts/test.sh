@@ -53,9 +53,9 @@ export LOYALTY_SETUP_DONE=1
 run "cargo fmt --check" cargo fmt --all -- --check
 run "cargo clippy --all-targets -- -D warnings" cargo clippy --all-targets -- -D warnings
 run "cargo clippy (wasm32: src/wasm.rs, full module) -- -D warnings" \
-  cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
+  cargo clippy -p loyalty-engine --target wasm32-unknown-unknown --lib -- -D warnings
 run "cargo clippy (wasm32: src/wasm.rs, core module: --no-default-features) -- -D warnings" \
-  cargo clippy --target wasm32-unknown-unknown --lib --no-default-features -- -D warnings
+  cargo clippy -p loyalty-engine --target wasm32-unknown-unknown --lib --no-default-features -- -D warnings
 run "cargo test" cargo test
 run "build: CLI, pkg/, npm pack" "$ROOT/scripts/build.sh" || build_ok=0
 
