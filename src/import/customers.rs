@@ -39,7 +39,8 @@ pub(super) fn extras(ctx: &Ctx, row: &Row) -> Result<Extras, (Role, String)> {
         }
         None => None,
         Some(p) => {
-            let v = values::integer(p, row.decimal_comma()).map_err(|e| (Role::Points, e))?;
+            let v = values::integer(p, row.decimal_comma(Role::Points))
+                .map_err(|e| (Role::Points, e))?;
             if v < 0 {
                 return Err((Role::Points, format!("negative balance {v}")));
             }
@@ -65,12 +66,8 @@ pub(super) fn extras(ctx: &Ctx, row: &Row) -> Result<Extras, (Role, String)> {
         None if fm.kind == Kind::Tiers => return Err((Role::Tier, "no tier".into())),
         None => None,
         Some(name) => {
-            let id = ctx
-                .mapping
-                .tier_names
-                .get(name)
-                .cloned()
-                .unwrap_or_else(|| name.to_string());
+            let folded = values::fold(name);
+            let id = ctx.tier_names.get(&folded).cloned().unwrap_or(folded);
             if let Some(valid) = &ctx.valid_tiers {
                 if !valid.contains(&id) {
                     return Err((Role::Tier, format!("unknown tier {name:?}")));
@@ -82,7 +79,7 @@ pub(super) fn extras(ctx: &Ctx, row: &Row) -> Result<Extras, (Role, String)> {
     let status = match row.opt(Role::Status) {
         None => None,
         Some(s) => {
-            let k = s.to_lowercase();
+            let k = values::fold(s).to_lowercase();
             Some(
                 ctx.statuses
                     .get(&k)

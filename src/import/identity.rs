@@ -53,11 +53,17 @@ impl Identity {
         self.links.get(&id).cloned().unwrap_or(id)
     }
 
-    /// A non-customer row: the member its id, card or phone names (in that order).
+    /// A non-customer row: the member its id, card or phone names (in that order). A row
+    /// with a customer id is that customer's or nobody's: an id no customers file gives is
+    /// `Unknown` even when the card or phone names a member (docs/migration.md: the id is the
+    /// source system's key; a recycled phone or re-issued card must not take the row).
     pub(super) fn find(&self, k: &Keys) -> Lookup {
         let by = |map: &HashMap<Box<str>, u32>, v: &Option<String>| {
             v.as_deref().and_then(|v| map.get(v).copied())
         };
+        if k.id.as_deref().is_some_and(|i| !self.ids.contains_key(i)) {
+            return Lookup::Unknown;
+        }
         let found = [
             ("id", Role::CustomerId, by(&self.ids, &k.id)),
             ("card", Role::Card, by(&self.cards, &k.card)),
@@ -129,15 +135,23 @@ pub(super) fn known_member(ctx: &mut Ctx, row: &Row, k: &Keys) -> Option<u32> {
     match ctx.identity.find(k) {
         Lookup::Found(m) => Some(m),
         Lookup::Unknown => {
-            ctx.reject(
-                fi,
-                line,
-                row.id_col(),
-                format!(
-                    "unknown customer ({}): not in any customers file",
-                    k.label()
-                ),
+            let idn = &ctx.identity;
+            let other = if k.card.as_deref().is_some_and(|c| idn.cards.contains_key(c)) {
+                "; its card is a known customer's, not used without a known id"
+            } else if k
+                .phone
+                .as_deref()
+                .is_some_and(|p| idn.phones.contains_key(p))
+            {
+                "; its phone is a known customer's, not used without a known id"
+            } else {
+                ""
+            };
+            let reason = format!(
+                "unknown customer ({}): not in any customers file{other}",
+                k.label()
             );
+            ctx.reject(fi, line, row.id_col(), reason);
             None
         }
         Lookup::Fault(r, e) => {

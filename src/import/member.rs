@@ -3,11 +3,11 @@
 //! and `status`), replayed against the policy when there is one, and the report's totals.
 
 use super::mapping::Role;
-use super::orders::order_events;
+use super::orders::{order_events, OrderFaults};
 use super::record::{key_parts, seq_parts, CLASS_BALANCE, CLASS_CUSTOMER, CLASS_TIER};
 use super::report::{Mismatch, Rejections, Report, TierCount};
 use super::sort::{decode_fields, Sorter};
-use super::{status_of, Ctx, ImportError, Options};
+use super::{status_of, Ctx, ImportError, ImportedMember, MemberSink, Options};
 use crate::engine::Engine;
 use crate::ledger::ReplayRequest;
 use crate::money::Currency;
@@ -15,8 +15,7 @@ use crate::simulate::MemberHistory;
 use crate::time::{Instant, Zone};
 use serde::Serialize;
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
+use std::collections::BTreeMap;
 
 // ---- Output lines -------------------------------------------------------------------------
 
@@ -100,7 +99,7 @@ pub(super) struct Merge<'a> {
     pub(super) earn: bool,
     pub(super) currency: Option<Currency>,
     pub(super) engine: Option<&'a Engine>,
-    pub(super) dups: &'a HashMap<u64, String>,
+    pub(super) faults: &'a OrderFaults,
     pub(super) tiers_out: BTreeMap<String, u64>,
     pub(super) tiers_replayed: BTreeMap<String, u64>,
     pub(super) points_replayed: i64,
@@ -111,8 +110,8 @@ pub(super) struct Merge<'a> {
 pub(super) fn merge(
     mut ctx: Ctx,
     opts: &Options,
-    dups: &HashMap<u64, String>,
-    out: &mut dyn Write,
+    faults: &OrderFaults,
+    out: &mut dyn MemberSink,
 ) -> Result<Report, ImportError> {
     let sorter = std::mem::replace(
         &mut ctx.members,
@@ -125,7 +124,7 @@ pub(super) fn merge(
         earn: ctx.mapping.earn,
         currency: ctx.currency.clone(),
         engine: opts.policy.as_ref(),
-        dups,
+        faults,
         tiers_out: BTreeMap::new(),
         tiers_replayed: BTreeMap::new(),
         points_replayed: 0,
@@ -237,7 +236,7 @@ pub(super) fn write_member(
     ctx: &mut Ctx,
     mg: &mut Merge,
     mut g: Group,
-    out: &mut dyn Write,
+    out: &mut dyn MemberSink,
 ) -> Result<(), ImportError> {
     let zone = mg.zone;
     let fmt = |secs: i64| {
@@ -426,8 +425,15 @@ pub(super) fn write_member(
             }
         }
     }
-    out.write_all(text.as_bytes())?;
-    out.write_all(b"\n")?;
+    out.member(&ImportedMember {
+        id: &label,
+        json: &text,
+        status,
+        opening_points: opening,
+        tier: tier.as_ref().map(|t| t.0.as_str()),
+        purchases: purchases_n,
+        refunds: refunds_n,
+    })?;
     ctx.report.members_written += 1;
     let t = &mut ctx.report.totals;
     t.opening_points_out = t.opening_points_out.saturating_add(opening);

@@ -36,6 +36,7 @@ pub mod sample;
 pub mod sort;
 mod source;
 pub mod values;
+mod xlsx;
 
 pub use report::{Conflict, FileCount, Mismatch, Rejected, Rejections, Report, TierCount, Totals};
 
@@ -45,7 +46,7 @@ use crate::time::{Instant, Zone};
 use identity::Identity;
 use mapping::{Kind, Mapping};
 use member::merge;
-use orders::duplicate_orders;
+use orders::order_faults;
 use sort::{encode_fields, Sorter};
 use source::read_file;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -89,7 +90,10 @@ struct Ctx<'a> {
     cutover: Instant,
     currency: Option<Currency>,
     valid_tiers: Option<HashSet<String>>,
+    /// Source status (folded: NFC, lower case) → engine status.
     statuses: HashMap<String, &'static str>,
+    /// Source tier name (NFC) → tier id.
+    tier_names: HashMap<String, String>,
     report: Report,
     identity: Identity,
     members: Sorter,
@@ -142,8 +146,70 @@ fn status_of(s: &str) -> Option<&'static str> {
     })
 }
 
-/// Runs the import: reads `opts.files`, writes member lines to `out`, returns the report.
+/// One imported member, complete — its history and the cutover's events — handed to a
+/// [`MemberSink`] once, in output order (members in order of first appearance).
+#[derive(Debug)]
+pub struct ImportedMember<'a> {
+    /// The member id (`KH001`, `web:W-503`, `card:VF9001`, `phone:+84…`).
+    pub id: &'a str,
+    /// The member line, `{"member":…,"events":[…]}` without its newline: what `--out` holds,
+    /// the input of replay and `loyalty simulate`.
+    pub json: &'a str,
+    /// The migrated status (`active`, `inactive`, `excluded`, `unassigned`): a `status` event
+    /// at the cutover unless `active`.
+    pub status: &'a str,
+    /// Σ `opening_balance` points written.
+    pub opening_points: i64,
+    /// The `set_tier` written, if any.
+    pub tier: Option<&'a str>,
+    pub purchases: u64,
+    pub refunds: u64,
+}
+
+impl ImportedMember<'_> {
+    /// The member and its events as the engine's types (parsed from [`Self::json`]).
+    pub fn history(&self) -> Result<crate::simulate::MemberHistory, ImportError> {
+        serde_json::from_str(self.json).map_err(|e| ImportError(format!("member {}: {e}", self.id)))
+    }
+}
+
+/// Where imported members go: an NDJSON file ([`Ndjson`]), or a library caller — a database
+/// loader stores each member with its events in one transaction. A closure
+/// `FnMut(&ImportedMember) -> Result<(), ImportError>` is a sink. An error stops the import.
+pub trait MemberSink {
+    fn member(&mut self, m: &ImportedMember<'_>) -> Result<(), ImportError>;
+}
+
+impl<F: FnMut(&ImportedMember<'_>) -> Result<(), ImportError>> MemberSink for F {
+    fn member(&mut self, m: &ImportedMember<'_>) -> Result<(), ImportError> {
+        self(m)
+    }
+}
+
+/// The NDJSON sink: one member line a line.
+pub struct Ndjson<W: Write>(pub W);
+
+impl<W: Write> MemberSink for Ndjson<W> {
+    fn member(&mut self, m: &ImportedMember<'_>) -> Result<(), ImportError> {
+        self.0.write_all(m.json.as_bytes())?;
+        self.0.write_all(b"\n")?;
+        Ok(())
+    }
+}
+
+/// Runs the import: reads `opts.files`, writes member lines to `out` (NDJSON), returns the
+/// report. [`import_to`] hands the members to any [`MemberSink`] instead.
 pub fn import(opts: &Options, out: &mut dyn Write) -> Result<Report, ImportError> {
+    import_to(opts, &mut Ndjson(out))
+}
+
+/// Runs the import, handing each member to `sink` as soon as it is assembled (memory holds
+/// one member at a time), and returns the integrity report. The report's `rejected` rows are
+/// streamed from disk when it is serialized or through [`Rejections::take`] /
+/// [`Rejections::next_rejected`]; the caller removes `opts.temp_dir` after the report is
+/// dropped.
+pub fn import_to(opts: &Options, sink: &mut dyn MemberSink) -> Result<Report, ImportError> {
+    let out = sink;
     let m = &opts.mapping;
     let zone = Zone::by_name(&m.time_zone)
         .ok_or_else(|| ImportError(format!("mapping: unknown time_zone {:?}", m.time_zone)))?;
@@ -188,7 +254,7 @@ pub fn import(opts: &Options, out: &mut dyn Write) -> Result<Report, ImportError
                 "mapping: statuses[{src:?}] = {dst:?} is not active, inactive, excluded or unassigned"
             ))
         })?;
-        statuses.insert(src.trim().to_lowercase(), s);
+        statuses.insert(values::fold(src).to_lowercase(), s);
     }
     // Files on the command line, by base name.
     let mut paths: Vec<Option<&Path>> = vec![None; m.files.len()];
@@ -243,6 +309,11 @@ pub fn import(opts: &Options, out: &mut dyn Write) -> Result<Report, ImportError
         currency,
         valid_tiers,
         statuses,
+        tier_names: m
+            .tier_names
+            .iter()
+            .map(|(k, v)| (values::fold(k), values::fold(v)))
+            .collect(),
         report: Report::default(),
         identity,
         members: Sorter::new(opts.temp_dir.clone(), "members", opts.memory_budget),
@@ -266,6 +337,7 @@ pub fn import(opts: &Options, out: &mut dyn Write) -> Result<Report, ImportError
             rows: 0,
             accepted: 0,
             rejected: 0,
+            skipped: 0,
         });
     }
     for i in order {
@@ -275,6 +347,6 @@ pub fn import(opts: &Options, out: &mut dyn Write) -> Result<Report, ImportError
         read_file(&mut ctx, i, fm, path)?;
         ctx.check_io()?;
     }
-    let dups = duplicate_orders(&mut ctx)?;
-    merge(ctx, opts, &dups, out)
+    let faults = order_faults(&mut ctx)?;
+    merge(ctx, opts, &faults, out)
 }

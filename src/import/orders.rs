@@ -11,39 +11,60 @@ use super::source::Row;
 use super::{values, Ctx, ImportError};
 use std::collections::{HashMap, HashSet};
 
+/// A fault found in the order scan for a row accepted when read: (column, reason).
+pub(super) type OrderFaults = HashMap<u64, (Option<Role>, String)>;
+
+/// The key of a row in the order sorter: kind (`P` sale, `R` return document), order id, then
+/// `0` for a rejected line's marker or `1` for an accepted line (markers first), then the row.
+fn order_key(refund: bool, order_id: &str, marker: bool, seq: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(order_id.len() + 14);
+    k.push(if refund { b'R' } else { b'P' });
+    k.extend_from_slice(&(order_id.len() as u32).to_be_bytes());
+    k.extend_from_slice(order_id.as_bytes());
+    k.push(if marker { 0 } else { 1 });
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
 /// A transactions row: one line of a sale, or of a return when `refund_of` is filled.
 pub(super) fn transaction_row(ctx: &mut Ctx, row: &Row) -> Result<bool, ImportError> {
     let (fi, line) = (row.fi, row.line);
+    let prefix = row.fm.order_prefix.as_deref().unwrap_or("");
+    let order = row.opt(Role::OrderId).map(|o| format!("{prefix}{o}"));
+    let refund_of = row.opt(Role::RefundOf).map(|o| format!("{prefix}{o}"));
+    let refund = refund_of.is_some();
+    let seq = row.seq();
+    // A bad line spoils its whole order, whatever made it bad — its identity too: a marker
+    // goes to the order sorter, and the scan rejects the order's other lines (same order id,
+    // same file, and the same member when this line's member is known).
+    let spoil = |ctx: &mut Ctx, member: Option<u32>| -> Result<bool, ImportError> {
+        if let Some(o) = &order {
+            let where_ = format!(
+                "{}:{line}",
+                ctx.file_names.get(fi).map(String::as_str).unwrap_or("")
+            );
+            let m = member.map(|m| m.to_string()).unwrap_or_default();
+            ctx.orders.push(
+                order_key(refund, o, true, seq),
+                encode_fields(&["x", &m, &fi.to_string(), &where_]),
+            )?;
+        }
+        Ok(false)
+    };
     let k = match keys(ctx, row) {
         Ok(k) => k,
         Err((r, e)) => {
             ctx.reject(fi, line, row.col(r), e);
-            return Ok(false);
+            return spoil(ctx, None);
         }
     };
     let Some(member) = known_member(ctx, row, &k) else {
-        return Ok(false);
+        return spoil(ctx, None);
     };
-    let prefix = row.fm.order_prefix.as_deref().unwrap_or("");
-    let order = row.opt(Role::OrderId).map(|o| format!("{prefix}{o}"));
-    let refund_of = row.opt(Role::RefundOf).map(|o| format!("{prefix}{o}"));
-    let seq = row.seq();
-    // A bad line spoils its whole order: the other lines are rejected at the merge.
     let fail = |ctx: &mut Ctx, r: Option<Role>, reason: String| -> Result<bool, ImportError> {
         let col = r.and_then(|r| row.col(r));
-        ctx.reject(fi, line, col, reason.clone());
-        if let Some(o) = &order {
-            let (file, _) = seq_parts(seq);
-            let where_ = format!(
-                "{}:{line}",
-                ctx.file_names.get(file).map(String::as_str).unwrap_or("")
-            );
-            ctx.members.push(
-                member_key(member, CLASS_TX, None, seq),
-                encode_fields(&["x", o, refund_of.as_deref().unwrap_or(""), &where_]),
-            )?;
-        }
-        Ok(false)
+        ctx.reject(fi, line, col, reason);
+        spoil(ctx, Some(member))
     };
     let Some(order_id) = order.clone() else {
         return fail(ctx, Some(Role::OrderId), "no order id".into());
@@ -72,10 +93,13 @@ pub(super) fn transaction_row(ctx: &mut Ctx, row: &Row) -> Result<bool, ImportEr
             format!("{} is after the cutover", row.get(Role::Time)),
         );
     }
+    // Return rows may write their quantity and amount negative (KiotViet): the sign is the
+    // row's kind, already known from `refund_of`.
     let quantity = match row.opt(Role::Quantity) {
         None => 1,
-        Some(q) => match values::integer(q, row.decimal_comma()) {
+        Some(q) => match values::integer(q, row.decimal_comma(Role::Quantity)) {
             Ok(q) if (1..=1_000_000).contains(&q) => q,
+            Ok(q) if refund && (-1_000_000..=-1).contains(&q) => -q,
             Ok(q) => {
                 return fail(
                     ctx,
@@ -92,14 +116,13 @@ pub(super) fn transaction_row(ctx: &mut Ctx, row: &Row) -> Result<bool, ImportEr
     // Unit prices in minor units: (units, price) pairs; a line total that does not divide by
     // the quantity is split into two lines of adjacent prices with the exact total.
     let mut prices = String::new();
-    if refund_of.is_none() || row.opt(Role::Amount).is_some() || row.opt(Role::UnitPrice).is_some()
-    {
+    if !refund || row.opt(Role::Amount).is_some() || row.opt(Role::UnitPrice).is_some() {
         let (role, raw) = if let Some(u) = row.opt(Role::UnitPrice) {
             (Role::UnitPrice, u)
         } else {
             (Role::Amount, row.get(Role::Amount))
         };
-        let minor = match values::money(raw, row.decimal_comma(), &currency) {
+        let minor = match values::money(raw, row.decimal_comma(role), &currency, refund) {
             Ok(m) => m,
             Err(e) => return fail(ctx, Some(role), e),
         };
@@ -117,7 +140,7 @@ pub(super) fn transaction_row(ctx: &mut Ctx, row: &Row) -> Result<bool, ImportEr
             format!("{}x{base},{rest}x{}", quantity - rest, base + 1)
         };
     }
-    let kind = if refund_of.is_some() { "r" } else { "p" };
+    let kind = if refund { "r" } else { "p" };
     ctx.members.push(
         member_key(member, CLASS_TX, Some(at), seq),
         encode_fields(&[
@@ -132,14 +155,10 @@ pub(super) fn transaction_row(ctx: &mut Ctx, row: &Row) -> Result<bool, ImportEr
             row.get(Role::Channel),
         ]),
     )?;
-    let mut okey = Vec::with_capacity(order_id.len() + 13);
-    okey.push(if refund_of.is_some() { b'R' } else { b'P' });
-    okey.extend_from_slice(&(order_id.len() as u32).to_be_bytes());
-    okey.extend_from_slice(order_id.as_bytes());
-    okey.extend_from_slice(&seq.to_be_bytes());
     ctx.orders.push(
-        okey,
+        order_key(refund, &order_id, false, seq),
         encode_fields(&[
+            "a",
             &member.to_string(),
             &fi.to_string(),
             &at.unix_seconds().to_string(),
@@ -149,39 +168,77 @@ pub(super) fn transaction_row(ctx: &mut Ctx, row: &Row) -> Result<bool, ImportEr
     Ok(true)
 }
 
-/// Rows (by sequence number) that repeat an order id already used by another member, another
-/// file or another time, with the reason.
-pub(super) fn duplicate_orders(ctx: &mut Ctx) -> Result<HashMap<u64, String>, ImportError> {
+/// One sorted scan of the order ids: the accepted rows (by sequence number) to reject at the
+/// merge — lines of an order with a rejected line, and rows that repeat an order id already
+/// used by another member, another file or another time — with their column and reason.
+pub(super) fn order_faults(ctx: &mut Ctx) -> Result<OrderFaults, ImportError> {
     let sorter = std::mem::replace(
         &mut ctx.orders,
         Sorter::new(std::env::temp_dir(), "unused", 0),
     );
     let mut merged = sorter.finish()?;
-    let mut dups = HashMap::new();
-    let mut first: Option<(Vec<u8>, Vec<String>, u64)> = None;
+    let mut faults = HashMap::new();
+    let mut group: Vec<u8> = Vec::new();
+    // The group's rejected lines: (member or "", file, where), one per member and file.
+    let mut markers: Vec<(String, String, String)> = Vec::new();
+    // The group's first accepted row: (member, file, time) and its row.
+    let mut first: Option<(Vec<String>, u64)> = None;
     while let Some((k, v)) = merged.next_item()? {
-        let split = k.len().saturating_sub(8);
-        let (id, seq) = k.split_at(split);
+        let split = k.len().saturating_sub(9);
+        let (id, tail) = k.split_at(split);
+        let Some((flag, seq)) = tail.split_first() else {
+            continue;
+        };
         let seq = seq.try_into().map(u64::from_be_bytes).unwrap_or_default();
-        let fields = decode_fields(&v);
-        match &first {
-            Some((fid, ff, fseq)) if fid.as_slice() == id => {
-                if *ff != fields {
-                    let (file, line) = seq_parts(*fseq);
-                    let name = ctx.file_names.get(file).cloned().unwrap_or_default();
-                    let order = String::from_utf8_lossy(id.get(5..).unwrap_or_default());
-                    dups.insert(
-                        seq,
-                        format!(
-                            "duplicate order id {order:?} (first at {name}:{line}, another customer, file or time)"
-                        ),
-                    );
-                }
+        if id != group.as_slice() {
+            group = id.to_vec();
+            markers.clear();
+            first = None;
+        }
+        let mut fields = decode_fields(&v).into_iter().skip(1);
+        let member = fields.next().unwrap_or_default();
+        let file = fields.next().unwrap_or_default();
+        let third = fields.next().unwrap_or_default();
+        if *flag == 0 {
+            if !markers.iter().any(|m| m.0 == member && m.1 == file) {
+                markers.push((member, file, third));
             }
-            _ => first = Some((id.to_vec(), fields, seq)),
+            continue;
+        }
+        let order = || String::from_utf8_lossy(id.get(5..).unwrap_or_default()).into_owned();
+        let spoiled = markers
+            .iter()
+            .find(|m| m.1 == file && (m.0.is_empty() || m.0 == member));
+        let key = vec![member, file, third];
+        if let Some((_, _, where_)) = spoiled {
+            faults.insert(
+                seq,
+                (
+                    None,
+                    format!("order {:?} has a rejected line ({where_})", order()),
+                ),
+            );
+        } else if let Some((ff, fseq)) = &first {
+            if *ff != key {
+                let (file, line) = seq_parts(*fseq);
+                let name = ctx.file_names.get(file).cloned().unwrap_or_default();
+                faults.insert(
+                    seq,
+                    (
+                        Some(Role::OrderId),
+                        format!(
+                            "duplicate order id {:?} (first at {name}:{line}, another customer, file or time)",
+                            order()
+                        ),
+                    ),
+                );
+            }
+        }
+        if first.is_none() {
+            first = Some((key, seq));
         }
     }
-    Ok(dups)
+    Ok(faults)
 }
 
 /// Units and minor-unit prices of a row: `"2x1000,1x1001"`.
@@ -224,15 +281,6 @@ pub(super) fn order_events(
 ) -> (Vec<(i64, u64, OutEvent)>, Vec<(u64, Option<Role>, String)>) {
     // Transactions: reject orders with a bad line, duplicates; build purchases, then refunds.
     let mut events: Vec<(i64, u64, OutEvent)> = Vec::new();
-    let mut spoiled: HashMap<(bool, String), String> = HashMap::new();
-    for (_, _, f) in &tx {
-        if f.first().map(String::as_str) == Some("x") {
-            let id = f.get(1).cloned().unwrap_or_default();
-            let refund = !f.get(2).is_none_or(|s| s.is_empty());
-            let w = f.get(3).cloned().unwrap_or_default();
-            spoiled.entry((refund, id)).or_insert(w);
-        }
-    }
     let currency = mg.currency.clone();
     let mut purchases: Vec<Purchase> = Vec::new();
     let mut pindex: HashMap<String, usize> = HashMap::new();
@@ -240,18 +288,10 @@ pub(super) fn order_events(
     let mut refund_rows: Vec<(i64, u64, Vec<String>)> = Vec::new();
     let mut rejects: Vec<(u64, Option<Role>, String)> = Vec::new();
     for (at, seq, f) in tx {
-        let kind = f.first().map(String::as_str).unwrap_or("");
-        if kind == "x" {
-            continue;
-        }
-        let refund = kind == "r";
+        let refund = f.first().map(String::as_str) == Some("r");
         let id = f.get(1).cloned().unwrap_or_default();
-        if let Some(w) = spoiled.get(&(refund, id.clone())) {
-            rejects.push((seq, None, format!("order {id:?} has a rejected line ({w})")));
-            continue;
-        }
-        if let Some(d) = mg.dups.get(&seq) {
-            rejects.push((seq, Some(Role::OrderId), d.clone()));
+        if let Some((role, reason)) = mg.faults.get(&seq) {
+            rejects.push((seq, *role, reason.clone()));
             continue;
         }
         if refund {

@@ -12,6 +12,8 @@ use std::io;
 pub struct Report {
     pub rows_read: u64,
     pub rows_rejected: u64,
+    /// Rows skipped on purpose, not rejected: walk-in sales (a file's `walk_in`).
+    pub rows_skipped: u64,
     pub members_written: u64,
     pub files: Vec<FileCount>,
     pub totals: Totals,
@@ -33,6 +35,8 @@ pub struct FileCount {
     pub rows: u64,
     pub accepted: u64,
     pub rejected: u64,
+    /// Walk-in sales skipped (`rows = accepted + rejected + skipped`).
+    pub skipped: u64,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -86,7 +90,12 @@ impl std::fmt::Debug for Rejections {
 }
 
 impl Rejections {
-    pub(super) fn next(&self) -> io::Result<Option<Rejected>> {
+    /// The next rejected row (file then line order), `None` after the last.
+    pub fn next_rejected(&self) -> Result<Option<Rejected>, ImportError> {
+        Ok(self.next()?)
+    }
+
+    fn next(&self) -> io::Result<Option<Rejected>> {
         let mut m = self.merged.borrow_mut();
         let Some(m) = m.as_mut() else {
             return Ok(None);
