@@ -171,12 +171,15 @@ fn eval<const FULL: bool>(line: &str) -> Result<String, Error> {
     let members = members(line).map_err(|f| Error::invalid_request("", f.message))?;
     let mut op = None;
     let mut policy = None;
+    let mut policies = None;
     let mut rest: Vec<(&str, &str)> = Vec::new();
     for (k, v) in &members {
         let v = *v;
         match k.as_str() {
             "op" => op = Some(v),
             "policy" => policy = Some(v),
+            // Policy versions (SPEC §3.1): replay and progress only, none in the core module.
+            "policies" if FULL => policies = Some(v),
             _ => rest.push((k.as_str(), v)),
         }
     }
@@ -210,7 +213,35 @@ fn eval<const FULL: bool>(line: &str) -> Result<String, Error> {
             .collect();
         return Ok(simulate_json(&object_text(&all)));
     }
-    let policy = policy.ok_or_else(|| Error::invalid_request("policy", "missing policy"))?;
+    if FULL {
+        if let Some(text) = policies {
+            if !matches!(op, Op::Replay | Op::Progress) {
+                return Err(Error::invalid_request(
+                    "policies",
+                    "only replay and progress requests take policy versions",
+                ));
+            }
+            if policy.is_some() {
+                return Err(Error::invalid_request(
+                    "policies",
+                    "a request gives either policy or policies, not both",
+                ));
+            }
+            let versions = crate::ledger::versions::policies_from_json(text)?;
+            return Ok(versions_json(
+                &versions,
+                op == Op::Progress,
+                &object_text(&rest),
+            ));
+        }
+    }
+    let policy = policy.ok_or_else(|| {
+        let message = match op {
+            Op::Replay | Op::Progress => "missing policy (or policies)",
+            _ => "missing policy",
+        };
+        Error::invalid_request("policy", message)
+    })?;
     let engine = Engine::from_json(policy)?;
     let request = object_text(&rest);
     Ok(match op {
@@ -229,6 +260,49 @@ fn eval<const FULL: bool>(line: &str) -> Result<String, Error> {
         Op::Verify => engine.verify_json(&request),
         Op::Simulate => simulate_json(&request),
     })
+}
+
+/// A replay (or progress) request (JSON text, without `op` and `policies`) answered under
+/// policy versions (SPEC §3.1).
+fn versions_json(
+    versions: &crate::ledger::PolicyVersions,
+    progress: bool,
+    request_json: &str,
+) -> String {
+    use crate::ledger::ReplayRequest;
+    let req = crate::json::parse::<ReplayRequest>(request_json, ErrorCode::InvalidRequest);
+    if progress {
+        respond(req.and_then(|r| versions.progress(&r)))
+    } else {
+        respond(req.and_then(|r| versions.replay(&r)))
+    }
+}
+
+/// A replay or progress request with its `policy` or `policies` (SPEC §3.1), as `loyalty eval`
+/// reads it without `op`: the answer (or `{"error":…}`) JSON. `op` is `"replay"` or
+/// `"progress"`. What the JS package's module-level `replay` and `progress` call.
+pub fn ledger_json(op: &str, request_json: &str) -> String {
+    let members = match members(request_json) {
+        Ok(m) => m,
+        Err(f) => return Error::invalid_request("", f.message).to_json(),
+    };
+    if let Some((k, _)) = members.iter().find(|(k, _)| k == "op") {
+        return Error::invalid_request(k.as_str(), "the operation is given by the call").to_json();
+    }
+    let mut line = String::from("{\"op\":");
+    line.push_str(&serde_json::to_string(op).unwrap_or_default());
+    let all: Vec<(&str, &str)> = members.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    let body = object_text(&all);
+    if body.len() > 2 {
+        line.push(',');
+        line.push_str(body.get(1..).unwrap_or_default());
+    } else {
+        line.push('}');
+    }
+    match eval::<true>(&line) {
+        Ok(s) => s,
+        Err(e) => e.to_json(),
+    }
 }
 
 /// Rebuilds `{"k":v,…}` from the members left after `op` and `policy` were taken out.
