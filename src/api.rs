@@ -278,33 +278,6 @@ fn versions_json(
     }
 }
 
-/// A replay or progress request with its `policy` or `policies` (SPEC §3.1), as `loyalty eval`
-/// reads it without `op`: the answer (or `{"error":…}`) JSON. `op` is `"replay"` or
-/// `"progress"`. What the JS package's module-level `replay` and `progress` call.
-pub fn ledger_json(op: &str, request_json: &str) -> String {
-    let members = match members(request_json) {
-        Ok(m) => m,
-        Err(f) => return Error::invalid_request("", f.message).to_json(),
-    };
-    if let Some((k, _)) = members.iter().find(|(k, _)| k == "op") {
-        return Error::invalid_request(k.as_str(), "the operation is given by the call").to_json();
-    }
-    let mut line = String::from("{\"op\":");
-    line.push_str(&serde_json::to_string(op).unwrap_or_default());
-    let all: Vec<(&str, &str)> = members.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-    let body = object_text(&all);
-    if body.len() > 2 {
-        line.push(',');
-        line.push_str(body.get(1..).unwrap_or_default());
-    } else {
-        line.push('}');
-    }
-    match eval::<true>(&line) {
-        Ok(s) => s,
-        Err(e) => e.to_json(),
-    }
-}
-
 /// Rebuilds `{"k":v,…}` from the members left after `op` and `policy` were taken out.
 fn object_text(members: &[(&str, &str)]) -> String {
     let mut out = String::from("{");

@@ -110,7 +110,7 @@ impl Engine {
 
     /// What a storefront widget shows (SPEC §4), from the same request as a replay.
     pub fn progress(&self, req: &ReplayRequest) -> Result<ProgressResponse, Error> {
-        progress::progress(&self.policy, req)
+        progress::progress(&self.policy, &self.digest, req)
     }
 
     /// Progress request JSON in; the response (or `{"error":…}`) JSON out, compact.

@@ -51,9 +51,14 @@ pub struct Expiring {
     pub expires_at: String,
 }
 
-/// Answers a progress request (SPEC §4) under one policy.
-pub fn progress(policy: &Policy, req: &ReplayRequest) -> Result<ProgressResponse, Error> {
-    progress_versions(ledger::Versions::single(policy, ""), req)
+/// Answers a progress request (SPEC §4) under one policy (`policy_digest`: its digest, what a
+/// purchase's `policy_digest` may name).
+pub fn progress(
+    policy: &Policy,
+    policy_digest: &str,
+    req: &ReplayRequest,
+) -> Result<ProgressResponse, Error> {
+    progress_versions(ledger::Versions::single(policy, policy_digest), req)
 }
 
 /// Answers a progress request under policy versions (SPEC §3.1): what the version in force at
