@@ -236,9 +236,11 @@ fn eval<const FULL: bool>(line: &str) -> Result<String, Error> {
         }
     }
     let policy = policy.ok_or_else(|| {
-        let message = match op {
-            Op::Replay | Op::Progress => "missing policy (or policies)",
-            _ => "missing policy",
+        // (Only the full module has policy versions: the core one keeps its one message.)
+        let message = if FULL && matches!(op, Op::Replay | Op::Progress) {
+            "missing policy (or policies)"
+        } else {
+            "missing policy"
         };
         Error::invalid_request("policy", message)
     })?;
