@@ -40,6 +40,8 @@ pub enum ErrorCode {
     UnknownReward,
     /// Not enough available points for a reward.
     InsufficientPoints,
+    /// A purchase's `policy_digest` names no policy version of the request (SPEC §3.1).
+    UnknownPolicy,
 }
 
 impl ErrorCode {
@@ -61,6 +63,7 @@ impl ErrorCode {
             ErrorCode::RefundExceedsOrder => "refund_exceeds_order",
             ErrorCode::UnknownReward => "unknown_reward",
             ErrorCode::InsufficientPoints => "insufficient_points",
+            ErrorCode::UnknownPolicy => "unknown_policy",
         }
     }
 }

@@ -10,7 +10,7 @@ use super::read::{
 use super::Fault;
 use crate::generate::GenerateOptions;
 use crate::ledger::request::{
-    Event, EventCart, EventType, LedgerMember, RefundLine, ReplayRequest,
+    Event, EventCart, EventType, LedgerMember, QuotedMember, RefundLine, ReplayRequest,
 };
 use crate::member::{MemberSnapshot, MemberStatus};
 use crate::money::{EarnRounding, MoneyRounding};
@@ -406,6 +406,18 @@ impl FromJson for Event {
             locked_until: opt "locked_until",
             status: opt "status",
             reward_id: opt "reward_id",
+            policy_digest: opt "policy_digest",
+            quoted_member: opt "quoted_member",
+        })
+    }
+}
+
+impl FromJson for QuotedMember {
+    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
+        read_struct!(p, QuotedMember {
+            status: req "status",
+            tier: opt "tier",
+            points: req "points",
         })
     }
 }
