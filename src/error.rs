@@ -5,9 +5,9 @@ use serde::Serialize;
 use std::fmt;
 
 /// The fixed list of error codes. The serialized names are part of the contract (SPEC §0–§7).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
-#[serde(rename_all = "snake_case")]
+#[cfg_attr(target_arch = "wasm32", serde(rename_all = "snake_case"))]
 pub enum ErrorCode {
     /// The policy document is malformed or breaks a validation rule.
     InvalidPolicy,
@@ -65,6 +65,14 @@ impl ErrorCode {
             ErrorCode::InsufficientPoints => "insufficient_points",
             ErrorCode::UnknownPolicy => "unknown_policy",
         }
+    }
+}
+
+/// Written as [`ErrorCode::as_str`]: one table of the names (a derived `Serialize` kept a second
+/// copy of the match in the core Wasm module).
+impl Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 
