@@ -10,6 +10,7 @@ use crate::clock::{parse_rfc3339, rfc3339};
 use crate::http::ApiError;
 use crate::ledger::{self, Loaded, State};
 use crate::storage::{self, orders::Order, Tx};
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 /// How far a till's clock may be from the server's for an online sale (and ahead of it for an
@@ -28,10 +29,10 @@ pub struct OrderRequest {
     pub card: Option<String>,
     /// The SPEC §2 quote request the till priced (member snapshot, cart, redeem_points).
     #[schema(value_type = Object)]
-    pub quote_request: Value,
-    /// The till's quote response, as the engine wrote it.
+    pub quote_request: Box<RawValue>,
+    /// The till's quote response, as the engine wrote it (compared byte for byte).
     #[schema(value_type = Object)]
-    pub quote: Value,
+    pub quote: Box<RawValue>,
     /// Book at once (hold and confirm in one call).
     #[serde(default)]
     pub confirm: bool,
@@ -70,6 +71,9 @@ pub fn member_after(state: &State, held: i64) -> Value {
 
 /// The parts of an order request checked before any transaction (their answers are not kept).
 pub struct Checked {
+    /// The till's request and quote, read (their texts stay in the `OrderRequest`).
+    pub qr: Value,
+    pub quote: Value,
     pub member_id: String,
     pub store: String,
     pub at: i64,
@@ -85,23 +89,24 @@ pub fn precheck(actor: &Actor, r: &OrderRequest, now: i64) -> Result<Checked, Ap
             "document_no must be 1 to 100 characters",
         ));
     }
-    let qr = &r.quote_request;
+    let qr: Value = serde_json::from_str(r.quote_request.get()).map_err(ApiError::internal)?;
+    let quote: Value = serde_json::from_str(r.quote.get()).map_err(ApiError::internal)?;
     if !qr.is_object() {
         return Err(ApiError::invalid(
             "quote_request",
             "quote_request must be an object",
         ));
     }
-    if !r.quote.is_object() {
+    if !quote.is_object() {
         return Err(ApiError::invalid(
             "quote",
             "quote must be the till's quote response object",
         ));
     }
-    let member_id = str_at(qr, "/member/id")
+    let member_id = str_at(&qr, "/member/id")
         .ok_or_else(|| ApiError::invalid("quote_request.member.id", "the member id is required"))?
         .to_string();
-    let store = str_at(qr, "/cart/store")
+    let store = str_at(&qr, "/cart/store")
         .ok_or_else(|| {
             ApiError::invalid(
                 "quote_request.cart.store",
@@ -110,7 +115,7 @@ pub fn precheck(actor: &Actor, r: &OrderRequest, now: i64) -> Result<Checked, Ap
         })?
         .to_string();
     actor.check_store(&store, "quote_request.cart.store")?;
-    let at_text = str_at(qr, "/cart/at")
+    let at_text = str_at(&qr, "/cart/at")
         .ok_or_else(|| ApiError::invalid("quote_request.cart.at", "the cart's time is required"))?
         .to_string();
     let at = parse_rfc3339(&at_text).ok_or_else(|| {
@@ -134,8 +139,7 @@ pub fn precheck(actor: &Actor, r: &OrderRequest, now: i64) -> Result<Checked, Ap
             "an offline sale cannot be more than 5 minutes in the future",
         ));
     }
-    let redeemed = r
-        .quote
+    let redeemed = quote
         .get("redeemed_points")
         .and_then(Value::as_i64)
         .ok_or_else(|| {
@@ -144,7 +148,7 @@ pub fn precheck(actor: &Actor, r: &OrderRequest, now: i64) -> Result<Checked, Ap
                 "the quote's redeemed_points is missing",
             )
         })?;
-    let digest = str_at(&r.quote, "/policy_digest")
+    let digest = str_at(&quote, "/policy_digest")
         .ok_or_else(|| {
             ApiError::invalid(
                 "quote.policy_digest",
@@ -153,6 +157,8 @@ pub fn precheck(actor: &Actor, r: &OrderRequest, now: i64) -> Result<Checked, Ap
         })?
         .to_string();
     Ok(Checked {
+        qr,
+        quote,
         member_id,
         store,
         at,
@@ -170,7 +176,11 @@ fn verify(
     r: &OrderRequest,
 ) -> Result<Option<Value>, ApiError> {
     let engine = app.engines.get(&v.digest, &v.document)?;
-    let req = json!({ "request": r.quote_request, "response": r.quote }).to_string();
+    let req = format!(
+        "{{\"request\":{},\"response\":{}}}",
+        r.quote_request.get(),
+        r.quote.get()
+    );
     let out = engine.verify_json(&req);
     if let Some((code, message, path)) = ledger::error_parts(&out) {
         if code == "invalid_request"
@@ -350,7 +360,7 @@ pub async fn create(
     })?;
     let mut flags: Vec<&str> = Vec::new();
     let order_id = storage::new_id("o-", now);
-    let qr = &r.quote_request;
+    let qr = &c.qr;
 
     if r.offline {
         if c.at < l.member.joined_at {
@@ -389,7 +399,7 @@ pub async fn create(
         )
         .map_err(|e| ApiError::internal(format!("replay: {e}")))?;
         let quoted_status = str_at(qr, "/member/status").unwrap_or("active");
-        let quoted_tier = str_at(&r.quote, "/tier").unwrap_or_default();
+        let quoted_tier = str_at(&c.quote, "/tier").unwrap_or_default();
         if then.status() != quoted_status || then.tier() != quoted_tier {
             flags.push("stale_member");
         }
@@ -404,7 +414,7 @@ pub async fn create(
         if quoted_status != state.status() {
             member_diffs.push(json!({ "field": "member.status", "expected": state.status(), "received": quoted_status }));
         }
-        let quoted_tier = str_at(&r.quote, "/tier").unwrap_or_default();
+        let quoted_tier = str_at(&c.quote, "/tier").unwrap_or_default();
         if quoted_tier != state.tier() {
             member_diffs.push(json!({ "field": "member.tier", "expected": state.tier(), "received": quoted_tier }));
         }
@@ -447,12 +457,11 @@ pub async fn create(
         "state": if book_now { "booked" } else { "held" },
         "hold_expires_at": hold_expires_at.map(rfc3339),
         "flags": flags,
-        "quote": r.quote,
         "member": Value::Null,
     });
     let mut state_after = None;
     if book_now {
-        let body = purchase_event(&order_id, qr, &r.quote, &at_text);
+        let body = purchase_event(&order_id, qr, &c.quote, &at_text);
         let s = append(
             app,
             tx,
@@ -484,7 +493,7 @@ pub async fn create(
     } else {
         serde_json::to_string(&flags).unwrap_or_default()
     };
-    let quote_text = r.quote.to_string();
+    let quote_text = r.quote.get().to_string();
     storage::orders::insert(
         tx,
         &storage::orders::NewOrder {
@@ -500,15 +509,15 @@ pub async fn create(
             flags: &flags_text,
             at: c.at,
             redeemed_points: c.redeemed,
-            earned_points: r
+            earned_points: c
                 .quote
                 .get("earned_points")
                 .and_then(Value::as_i64)
                 .unwrap_or_default(),
-            subtotal: str_at(&r.quote, "/subtotal").unwrap_or_default(),
-            total: str_at(&r.quote, "/total").unwrap_or_default(),
+            subtotal: str_at(&c.quote, "/subtotal").unwrap_or_default(),
+            total: str_at(&c.quote, "/total").unwrap_or_default(),
             policy_digest: &c.digest,
-            quote_request: &qr.to_string(),
+            quote_request: r.quote_request.get(),
             quote: &quote_text,
             hold_expires_at,
             now,
@@ -516,9 +525,9 @@ pub async fn create(
         },
     )
     .await?;
+    let body = with_quote(&answer, &quote_text);
     if let Some(s) = &state_after {
         receipt(tx, &order_id, &c.member_id, s, now).await?;
-        let body = answer.to_string();
         storage::orders::set_confirm_answer(tx, &order_id, &body).await?;
         metrics::counter!("loyalty_bookings_total", "kind" => if r.offline { "offline" } else { "one_call" }).increment(1);
     } else {
@@ -534,6 +543,26 @@ pub async fn create(
     )
     .await?;
     Ok((201, answer.to_string()))
+}
+
+/// An order answer `{ order_id, state, hold_expires_at, flags, quote, member }` with the till's
+/// quote written back exactly as it was sent.
+fn with_quote(answer: &Value, quote_text: &str) -> String {
+    let f = |k: &str| {
+        answer
+            .get(k)
+            .map(Value::to_string)
+            .unwrap_or_else(|| "null".into())
+    };
+    format!(
+        "{{\"order_id\":{},\"state\":{},\"hold_expires_at\":{},\"flags\":{},\"quote\":{},\"member\":{}}}",
+        f("order_id"),
+        f("state"),
+        f("hold_expires_at"),
+        f("flags"),
+        quote_text,
+        f("member")
+    )
 }
 
 /// A booking receipt in the outbox (for the SMS / e-mail sender).
@@ -618,12 +647,14 @@ pub async fn confirm(
     )
     .await?;
     let held = storage::orders::held_points(tx, &o.member_id, now).await? - o.redeemed_points;
-    let answer = json!({
-        "order_id": o.id, "state": "booked", "hold_expires_at": Value::Null,
-        "flags": serde_json::from_str::<Value>(&o.flags).unwrap_or(json!([])),
-        "quote": quote, "member": member_after(&s, held.max(0)),
-    })
-    .to_string();
+    let answer = with_quote(
+        &json!({
+            "order_id": o.id, "state": "booked", "hold_expires_at": Value::Null,
+            "flags": serde_json::from_str::<Value>(&o.flags).unwrap_or(json!([])),
+            "member": member_after(&s, held.max(0)),
+        }),
+        &o.quote,
+    );
     storage::orders::mark_booked(tx, &o.id, now, &answer).await?;
     receipt(tx, &o.id, &o.member_id, &s, now).await?;
     storage::audit(

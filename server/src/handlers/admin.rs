@@ -5,7 +5,7 @@ use super::in_tx;
 use crate::app::App;
 use crate::auth::{keys, password, session, throttle, Auth, ADMIN_COOKIE};
 use crate::clock::{parse_rfc3339, rfc3339};
-use crate::http::{json::Body, json_response, ok_json, ApiError};
+use crate::http::{json::Raw, json_response, ok_json, ApiError};
 use crate::storage::{self, settings};
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -29,8 +29,9 @@ pub struct Login {
 pub async fn login(
     State(app): State<App>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    body: Body<Login>,
+    raw: Raw,
 ) -> Result<Response, ApiError> {
+    let body = raw.parse::<Login>()?;
     let now = app.clock.now_ms();
     let ip = addr.ip().to_string();
     let user = body.value.user.clone();
@@ -132,9 +133,10 @@ fn check_id(path: &str, id: &str) -> Result<(), ApiError> {
 pub async fn create_store(
     State(app): State<App>,
     auth: Auth,
-    body: Body<NewStore>,
+    raw: Raw,
 ) -> Result<Response, ApiError> {
     let user = auth.admin()?;
+    let body = raw.parse::<NewStore>()?;
     check_id("id", &body.value.id)?;
     let now = app.clock.now_ms();
     in_tx!(app, |tx| {
@@ -209,9 +211,10 @@ pub struct NewTill {
 pub async fn create_till(
     State(app): State<App>,
     auth: Auth,
-    body: Body<NewTill>,
+    raw: Raw,
 ) -> Result<Response, ApiError> {
     let user = auth.admin()?;
+    let body = raw.parse::<NewTill>()?;
     check_id("id", &body.value.id)?;
     let now = app.clock.now_ms();
     let b = body.value;
@@ -377,9 +380,10 @@ pub struct SetSetting {
 pub async fn set_setting(
     State(app): State<App>,
     auth: Auth,
-    body: Body<SetSetting>,
+    raw: Raw,
 ) -> Result<Response, ApiError> {
     let user = auth.admin()?;
+    let body = raw.parse::<SetSetting>()?;
     let b = body.value;
     match b.key.as_str() {
         settings::HOLD_MINUTES => {
@@ -438,9 +442,10 @@ pub struct NewWebhook {
 pub async fn create_webhook(
     State(app): State<App>,
     auth: Auth,
-    body: Body<NewWebhook>,
+    raw: Raw,
 ) -> Result<Response, ApiError> {
     let user = auth.admin()?;
+    let body = raw.parse::<NewWebhook>()?;
     let url = body.value.url.clone();
     if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() > 2000 {
         return Err(ApiError::invalid("url", "url must be http:// or https://"));
@@ -581,12 +586,9 @@ pub struct SetClock {
 /// tests and demos; 404 otherwise).
 #[utoipa::path(post, path = "/v1/admin/clock", tag = "admin", request_body = SetClock,
     responses((status = 200, description = "`{ now }`", body = Object), (status = 404, description = "the clock is not steerable")))]
-pub async fn clock(
-    State(app): State<App>,
-    auth: Auth,
-    body: Body<SetClock>,
-) -> Result<Response, ApiError> {
+pub async fn clock(State(app): State<App>, auth: Auth, raw: Raw) -> Result<Response, ApiError> {
     auth.admin()?;
+    let body = raw.parse::<SetClock>()?;
     if !app.steerable_clock || !app.clock.is_fixed() {
         return Err(ApiError::not_found(
             "",

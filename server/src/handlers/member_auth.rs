@@ -5,7 +5,7 @@ use crate::app::App;
 use crate::auth::{otp, session, throttle, widget, Auth, MEMBER_COOKIE};
 use crate::clock::rfc3339;
 use crate::handlers::members::find;
-use crate::http::{json::Body, json_response, ok_json, ApiError};
+use crate::http::{json::Raw, json_response, ok_json, ApiError};
 use crate::storage;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -29,8 +29,9 @@ pub struct CodeRequest {
 pub async fn request_code(
     State(app): State<App>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    body: Body<CodeRequest>,
+    raw: Raw,
 ) -> Result<Response, ApiError> {
+    let body = raw.parse::<CodeRequest>()?;
     let now = app.clock.now_ms();
     let ip = addr.ip().to_string();
     throttle::check(&app.db, &throttle::OTP_ADDR, &ip, now).await?;
@@ -87,10 +88,8 @@ pub struct CodeLogin {
 /// Logs a member in with the code: a member session (cookie, and `token` for `Bearer`).
 #[utoipa::path(post, path = "/v1/member/verify", tag = "member", request_body = CodeLogin,
     responses((status = 200, description = "`{ member_id, token, expires_at }` + Set-Cookie", body = Object), (status = 401), (status = 429)))]
-pub async fn verify_code(
-    State(app): State<App>,
-    body: Body<CodeLogin>,
-) -> Result<Response, ApiError> {
+pub async fn verify_code(State(app): State<App>, raw: Raw) -> Result<Response, ApiError> {
+    let body = raw.parse::<CodeLogin>()?;
     let now = app.clock.now_ms();
     let mut c = app.db.read.acquire().await?;
     let member_id = find(
@@ -142,9 +141,10 @@ pub struct WidgetTokenRequest {
 pub async fn widget_token(
     State(app): State<App>,
     auth: Auth,
-    body: Body<WidgetTokenRequest>,
+    raw: Raw,
 ) -> Result<Response, ApiError> {
     auth.storefront_or_admin()?;
+    let body = raw.parse::<WidgetTokenRequest>()?;
     let now = app.clock.now_ms();
     let mut c = app.db.read.acquire().await?;
     if storage::members::get(&mut c, &body.value.member_id)

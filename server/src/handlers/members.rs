@@ -6,7 +6,7 @@ use crate::app::App;
 use crate::auth::Auth;
 use crate::booking;
 use crate::clock::{parse_rfc3339, rfc3339};
-use crate::http::{json::Body, ok_json, ApiError};
+use crate::http::{json::Raw, ok_json, ApiError};
 use crate::ledger;
 use crate::storage::{self, members, settings};
 use axum::extract::{Path, Query, State};
@@ -279,12 +279,9 @@ pub struct NewMember {
 /// Creates a member (status `inactive` unless `active` is asked), with an optional card.
 #[utoipa::path(post, path = "/v1/members", tag = "members", request_body = NewMember,
     responses((status = 201, description = "MemberSummary", body = Object), (status = 400), (status = 409, description = "invalid_state: the phone or card is taken")))]
-pub async fn create(
-    State(app): State<App>,
-    auth: Auth,
-    body: Body<NewMember>,
-) -> Result<Response, ApiError> {
+pub async fn create(State(app): State<App>, auth: Auth, raw: Raw) -> Result<Response, ApiError> {
     let user = auth.admin()?;
+    let body = raw.parse::<NewMember>()?;
     let b = body.value;
     let now = app.clock.now_ms();
     let status = b.status.clone().unwrap_or_else(|| "inactive".into());
@@ -362,7 +359,6 @@ pub async fn create(
 }
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct MemberEvent {
     /// `adjust` `{ points, reason, counts_for_tier }`, `status` `{ status }`, `set_tier`
     /// `{ tier, locked_until }` — SPEC §3 events; `at` defaults to now.
@@ -383,10 +379,14 @@ pub async fn add_event(
     State(app): State<App>,
     auth: Auth,
     Path(id): Path<String>,
-    body: Body<MemberEvent>,
+    raw: Raw,
 ) -> Result<Response, ApiError> {
     let user = auth.admin()?;
+    let body = raw.parse::<MemberEvent>()?;
     let b = body.value;
+    if b.fields.contains_key("id") {
+        return Err(ApiError::invalid("id", "the server gives the event its id"));
+    }
     if !["adjust", "status", "set_tier"].contains(&b.kind.as_str()) {
         return Err(ApiError::invalid(
             "type",

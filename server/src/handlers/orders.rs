@@ -4,7 +4,7 @@ use super::{idempotent, in_tx};
 use crate::app::App;
 use crate::auth::Auth;
 use crate::booking::{self, OrderRequest, RefundRequest};
-use crate::http::json::Body;
+use crate::http::json::Raw;
 use crate::http::{ok_json, ApiError};
 use crate::idempotency;
 use axum::extract::{Path, State};
@@ -27,9 +27,10 @@ pub async fn create(
     State(app): State<App>,
     auth: Auth,
     headers: HeaderMap,
-    body: Body<OrderRequest>,
+    raw: Raw,
 ) -> Result<Response, ApiError> {
     let actor = auth.till_or_admin()?;
+    let body = raw.parse::<OrderRequest>()?;
     let key = idempotency::key(&headers)?;
     let now = app.clock.now_ms();
     let checked = booking::precheck(&actor, &body.value, now)?;
@@ -81,9 +82,10 @@ pub async fn refund(
     auth: Auth,
     headers: HeaderMap,
     Path(id): Path<String>,
-    body: Body<RefundRequest>,
+    raw: Raw,
 ) -> Result<Response, ApiError> {
     let actor = auth.till_or_admin()?;
+    let body = raw.parse::<RefundRequest>()?;
     let key = idempotency::key(&headers)?;
     let fp = idempotency::fingerprint(&format!("POST /v1/orders/{id}/refunds"), &body.raw);
     let req = body.value;

@@ -4,7 +4,7 @@ use super::in_tx;
 use crate::app::App;
 use crate::auth::Auth;
 use crate::clock::{parse_rfc3339, rfc3339};
-use crate::http::{json::Body, json_response, ok_json, ApiError};
+use crate::http::{json::Raw, json_response, ok_json, ApiError};
 use crate::ledger;
 use crate::storage::{self, policies};
 use axum::body::Bytes;
@@ -24,6 +24,12 @@ pub async fn create(State(app): State<App>, auth: Auth, body: Bytes) -> Result<R
         std::str::from_utf8(&body).map_err(|_| ApiError::invalid("", "the body is not UTF-8"))?;
     let answer = loyalty_engine::api::validate_json(text);
     if let Some((code, message, path)) = ledger::error_parts(&answer) {
+        // The body is the policy: its paths start at the document.
+        let path = path
+            .strip_prefix("policy.")
+            .or(path.strip_prefix("policy"))
+            .unwrap_or(&path)
+            .to_string();
         return Err(ApiError::BadRequest {
             code,
             message,
@@ -76,9 +82,10 @@ pub async fn publish(
     State(app): State<App>,
     auth: Auth,
     Path(digest): Path<String>,
-    body: Body<Publish>,
+    raw: Raw,
 ) -> Result<Response, ApiError> {
     let user = auth.admin()?;
+    let body = raw.parse::<Publish>()?;
     let now = app.clock.now_ms();
     let at = match &body.value.effective_at {
         Some(t) => parse_rfc3339(t).ok_or_else(|| {

@@ -18,7 +18,17 @@ pub struct Body<T> {
     pub raw: Value,
 }
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+/// The body's bytes (within the size limit), parsed by the handler once it has checked who is
+/// asking: a credential that may not use the route gets 403 whatever it sent.
+pub struct Raw(pub Bytes);
+
+impl Raw {
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<Body<T>, ApiError> {
+        parse(&self.0)
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for Raw {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
@@ -32,7 +42,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
                 ApiError::invalid("", format!("the body could not be read: {e}"))
             }
         })?;
-        parse(&bytes)
+        Ok(Raw(bytes))
     }
 }
 
@@ -40,7 +50,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<Body<T>, ApiError> {
     let raw: Value = serde_json::from_slice(bytes)
         .map_err(|e| ApiError::invalid("", format!("the body is not JSON: {e}")))?;
-    let value = typed(&raw)?;
+    // Typed from the bytes themselves, so a `RawValue` field keeps the text as sent (a till's
+    // quote is compared byte for byte, key order included).
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let path = if path == "." { String::new() } else { path };
+        ApiError::invalid(path, e.inner().to_string())
+    })?;
     Ok(Body { value, raw })
 }
 
