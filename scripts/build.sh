@@ -32,7 +32,7 @@ fi
 # Two Wasm modules from the same crate: full (every operation: `loyalty-engine`) and core
 # (`--no-default-features`: validate and quote, `loyalty-engine/core`, what a POS downloads).
 out=target/wasm-bindgen
-rm -rf "$out"
+declare -A wasm_of name_of
 
 for module in full core; do
   if [ "$module" = core ]; then
@@ -62,7 +62,28 @@ for module in full core; do
     step "cargo build -p loyalty-engine --profile wasm-full --target wasm32-unknown-unknown --lib (full module)"
     cargo build -p loyalty-engine --profile wasm-full --target wasm32-unknown-unknown --lib
   fi
+  wasm_of[$module]="$wasm"
+  name_of[$module]="$name"
+done
 
+# Everything after cargo (wasm-bindgen, wasm-opt, the package, npm pack) depends only on the two
+# modules and the files below: when none changed since the last build, pkg/ is kept as it is, so
+# a second `start.sh` rebuilds nothing.
+stamp_file=target/pkg-inputs.sha256
+stamp="$( (sha256sum "${wasm_of[full]}" "${wasm_of[core]}" Cargo.toml package-lock.json scripts/build.sh \
+  scripts/assemble-pkg.mjs scripts/pos-sample.mjs scripts/pack.mjs
+  find pkg-template -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1)"
+if [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$stamp" ] && [ -f pkg/package.json ] &&
+  [ -f target/npm/loyalty-engine.tgz ] && [ -f www/pos/generated-sample.json ]; then
+  step "pkg/ is up to date (same modules and templates): nothing to assemble"
+  exit 0
+fi
+rm -f "$stamp_file"
+rm -rf "$out"
+
+for module in full core; do
+  wasm="${wasm_of[$module]}"
+  name="${name_of[$module]}"
   step "wasm-bindgen --target web / --target nodejs ($module module)"
   for t in web nodejs; do
     # The release profile strips symbols and with them the target_features section, which
@@ -85,3 +106,4 @@ node scripts/pos-sample.mjs
 
 step "npm pack pkg/ -> target/npm/loyalty-engine.tgz; install it into tests/consumer and tests/vite"
 node scripts/pack.mjs
+echo "$stamp" > "$stamp_file"
