@@ -113,6 +113,10 @@ pub fn run(args: ServeArgs) -> ExitCode {
                 c.data_dir = a.data_dir;
                 c.www_dir = a.www.or_else(|| exists("www"));
                 c.pkg_dir = a.pkg.or_else(|| exists("pkg"));
+                // The simulator's charting library, from the npm devDependency (no CDN).
+                if let Some(d) = exists("node_modules/chart.js/dist") {
+                    c.mounts.push(("/vendor/chart.js".into(), d));
+                }
                 c.clock = clock;
                 c.steerable_clock = a.clock_steerable;
                 c.worker_interval_ms = a.worker_interval_ms;

@@ -20,6 +20,8 @@ pub struct Config {
     /// Served at `/` (the pages) and `/pkg/` (the npm package).
     pub www_dir: Option<PathBuf>,
     pub pkg_dir: Option<PathBuf>,
+    /// More static folders: (URL prefix such as `/vendor/chart.js`, folder).
+    pub mounts: Vec<(String, PathBuf)>,
     pub clock: Clock,
     /// `POST /v1/admin/clock` moves a fixed clock (tests and demos only).
     pub steerable_clock: bool,
@@ -39,6 +41,7 @@ impl Config {
             data_dir: PathBuf::from("loyalty-data"),
             www_dir: None,
             pkg_dir: None,
+            mounts: Vec::new(),
             clock: Clock::System,
             steerable_clock: false,
             demo_members: 2_000,

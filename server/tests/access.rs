@@ -509,6 +509,31 @@ async fn policies_are_posted_published_and_versioned() {
         let (st, list) = admin.get("/v1/policies").await;
         assert_eq!(st, 200);
         assert_eq!(list["versions"].as_array().unwrap().len(), 2);
+        // A quote made under the draft-then-published version verifies under it, not under the first.
+        let member = json!({ "id": "m-001", "status": "active", "tier": "silver", "points": 300 });
+        let engine = loyalty_engine::Engine::from_json(&p.to_string()).unwrap();
+        let req =
+            json!({ "member": member, "cart": spec_cart("V-1", T0_TEXT), "redeem_points": 0 });
+        let quote = engine.quote_json(&req.to_string());
+        let body = format!(r#"{{"request":{req},"response":{quote}}}"#);
+        let (st, v) = s
+            .post_text(&format!("/v1/policies/{digest}/verify"), &till, None, &body)
+            .await;
+        assert_eq!(st, 200, "{v}");
+        assert_eq!(serde_json::from_str::<Value>(&v).unwrap()["valid"], true);
+        let first = loyalty_engine::Engine::from_json(&spec_policy().to_string())
+            .unwrap()
+            .policy_digest()
+            .to_string();
+        let (st, v) = s
+            .post_text(&format!("/v1/policies/{first}/verify"), &till, None, &body)
+            .await;
+        assert_eq!(st, 200, "{v}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&v).unwrap()["valid"],
+            false,
+            "points 2 earns double: {v}"
+        );
         // The member's replay now spans both versions.
         let (st, m) = s.get("/v1/members/m-001", &till).await;
         assert_eq!(st, 200, "{m}");
