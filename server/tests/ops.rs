@@ -103,3 +103,20 @@ async fn copy_both_ways_and_backup_keep_every_figure() {
     }
     a.close().await;
 }
+
+#[tokio::test]
+async fn sqlite_commits_are_fsynced_unless_normal_is_asked() {
+    use loyalty_server::storage::SqliteSync;
+    use sqlx::Row;
+    for (sync, want) in [(SqliteSync::Full, 2i64), (SqliteSync::Normal, 1)] {
+        let url = fresh_db(Backend::Sqlite).await;
+        let db = Db::open_with(&url, sync).await.unwrap();
+        for pool in [&db.write, &db.read] {
+            let r = sqlx::query("PRAGMA synchronous").fetch_one(pool).await.unwrap();
+            assert_eq!(r.get::<i64, _>(0), want, "{sync:?}");
+            let r = sqlx::query("PRAGMA journal_mode").fetch_one(pool).await.unwrap();
+            assert_eq!(r.get::<String, _>(0), "wal");
+        }
+        db.close().await;
+    }
+}
