@@ -258,15 +258,14 @@ async fn long_member() {
         let v: Value =
             serde_json::from_str(&loyalty_engine::generate::member_line(&plan, i)).unwrap();
         let n = v["events"].as_array().map_or(0, Vec::len);
-        if v["member"]["status"] == "active"
-            && best
-                .as_ref()
-                .is_none_or(|b| b["events"].as_array().map_or(0, Vec::len) < n)
-        {
+        let active = v["member"]["status"] == "active";
+        let longer = best
+            .as_ref()
+            .is_none_or(|b| b["events"].as_array().map_or(0, Vec::len) < n);
+        if active && longer {
             best = Some(v);
         }
-        if n >= want && v["member"]["status"] == "active" {
-            best = Some(v);
+        if active && n >= want {
             break;
         }
     }

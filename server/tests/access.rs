@@ -309,6 +309,24 @@ async fn roles_are_refused_what_they_may_not_do() {
             "expired token"
         );
 
+        // The admin's member list: paged by cursor, filtered by status and text.
+        let (st, page) = admin.get("/v1/members?limit=1").await;
+        assert_eq!(st, 200, "{page}");
+        assert_eq!(page["items"].as_array().unwrap().len(), 1);
+        assert_eq!(page["items"][0]["id"], "m-001");
+        assert_eq!(page["items"][0]["cards"][0]["number"], "C-001");
+        let cursor = page["next_cursor"].as_str().unwrap().to_string();
+        let (_, next) = admin
+            .get(&format!("/v1/members?limit=1&cursor={cursor}"))
+            .await;
+        assert_eq!(next["items"][0]["id"], "m-002");
+        assert_eq!(next["next_cursor"], Value::Null);
+        let (_, found) = admin.get("/v1/members?q=c-00").await;
+        assert_eq!(found["items"].as_array().unwrap().len(), 1, "{found}");
+        let (_, none) = admin.get("/v1/members?status=excluded").await;
+        assert_eq!(none["items"], json!([]));
+        let (st, _) = admin.get("/v1/members?limit=5000").await;
+        assert_eq!(st, 400);
         // Every change is in the audit log.
         let (st, audit) = admin.get("/v1/audit?limit=100").await;
         assert_eq!(st, 200);

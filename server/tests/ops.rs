@@ -112,9 +112,15 @@ async fn sqlite_commits_are_fsynced_unless_normal_is_asked() {
         let url = fresh_db(Backend::Sqlite).await;
         let db = Db::open_with(&url, sync).await.unwrap();
         for pool in [&db.write, &db.read] {
-            let r = sqlx::query("PRAGMA synchronous").fetch_one(pool).await.unwrap();
+            let r = sqlx::query("PRAGMA synchronous")
+                .fetch_one(pool)
+                .await
+                .unwrap();
             assert_eq!(r.get::<i64, _>(0), want, "{sync:?}");
-            let r = sqlx::query("PRAGMA journal_mode").fetch_one(pool).await.unwrap();
+            let r = sqlx::query("PRAGMA journal_mode")
+                .fetch_one(pool)
+                .await
+                .unwrap();
             assert_eq!(r.get::<String, _>(0), "wal");
         }
         db.close().await;
