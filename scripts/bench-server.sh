@@ -46,8 +46,8 @@ wait_listening() { # LOGFILE -> prints the base URL
 
 pg_dir=""
 cleanup() {
-  [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2> /dev/null || true
-  [ -n "$pg_dir" ] && "$ROOT/scripts/pg.sh" stop "$pg_dir"
+  if [ -n "${SERVER_PID:-}" ]; then kill "$SERVER_PID" 2> /dev/null || true; fi
+  if [ -n "$pg_dir" ]; then "$ROOT/scripts/pg.sh" stop "$pg_dir"; fi
 }
 trap cleanup EXIT
 
