@@ -137,7 +137,7 @@ impl Engine {
 }
 
 /// A result as its one-line JSON answer.
-pub(crate) fn respond<T: Serialize>(result: Result<T, Error>) -> String {
+pub fn respond<T: Serialize>(result: Result<T, Error>) -> String {
     match result.and_then(|r| json::to_json(&r)) {
         Ok(s) => s,
         Err(e) => e.to_json(),

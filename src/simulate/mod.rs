@@ -550,6 +550,22 @@ impl Simulator {
         Ok(())
     }
 
+    /// [`Simulator::merge_json`] of a partial whose member count is the one it holds (accepted
+    /// + rejected): for a merger that was handed opaque partials and no counts (the Python
+    /// package's `Simulation.merge`, the Spark driver). Returns that count.
+    pub fn merge_counted_json(&mut self, text: &str) -> Result<u64, Error> {
+        let partial = partial_wire::from_json(text, &self.setup)?;
+        let held = partial
+            .draft
+            .members
+            .checked_add(partial.rejected.len() as u64)
+            .ok_or_else(|| {
+                Error::invalid_request("", "invalid partial sums: they cover too many members")
+            })?;
+        self.merge(partial, held);
+        Ok(held)
+    }
+
     pub fn finish(self) -> Result<SimulateResponse, Error> {
         self.setup.finish(self.acc)
     }
