@@ -23,6 +23,7 @@ pub struct Engine {
 /// `validate`'s answer: the digest and the warnings (paths prefixed `policy.`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ValidateResponse {
     pub policy_digest: String,
     pub warnings: Vec<WarningOut>,
@@ -31,6 +32,7 @@ pub struct ValidateResponse {
 /// A warning as written in `validate`'s answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct WarningOut {
     pub code: String,
     pub message: String,

@@ -7,6 +7,7 @@ use std::fmt;
 /// The fixed list of error codes. The serialized names are part of the contract (SPEC §0–§7).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The policy document is malformed or breaks a validation rule.
@@ -98,6 +99,7 @@ impl fmt::Display for Quoted<'_> {
     derive(tsify::Tsify),
     tsify(rename = "ErrorBody")
 )]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(rename = "ErrorBody"))]
 pub struct Error {
     pub code: ErrorCode,
     pub message: String,

@@ -45,6 +45,7 @@ use tsify::Tsify;
 /// `{ "policy", "baseline", "members", "as_of", "expected_redemption" }` (SPEC §5).
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SimulateRequest {
     /// The draft policy.
@@ -54,6 +55,7 @@ pub struct SimulateRequest {
     pub baseline: Option<PolicyDocument>,
     pub members: Vec<MemberHistory>,
     /// RFC 3339 instant: histories are replayed up to here.
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::schema::INSTANT)))]
     pub as_of: String,
     /// Share of outstanding points expected to be redeemed (`"0.7"`), in [0, 1]; null = 1.
     #[serde(default)]
@@ -64,6 +66,7 @@ pub struct SimulateRequest {
 /// `loyalty simulate --members`.
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MemberHistory {
     pub member: LedgerMember,
@@ -306,6 +309,16 @@ fn member_id_of(text: &str) -> Option<String> {
     id
 }
 
+/// The fields [`Header::read`] accepts (JSON name, required by [`simulate_json`]; `members` is
+/// optional to [`Simulator::from_json`] only), in order; also the schema test's reader shape.
+pub(crate) const SIMULATE_REQUEST_FIELDS: [(&str, bool); 5] = [
+    ("policy", true),
+    ("baseline", false),
+    ("members", true),
+    ("as_of", true),
+    ("expected_redemption", false),
+];
+
 /// A simulate request's members as JSON text: the policies are read (and validated) once,
 /// the members one by one.
 struct Header<'a> {
@@ -320,11 +333,11 @@ impl<'a> Header<'a> {
     fn read(text: &'a str) -> Result<Header<'a>, Error> {
         use crate::json::read::{invalid_type, read_with, unknown_field, Token};
         const FIELDS: &[&str] = &[
-            "policy",
-            "baseline",
-            "members",
-            "as_of",
-            "expected_redemption",
+            SIMULATE_REQUEST_FIELDS[0].0,
+            SIMULATE_REQUEST_FIELDS[1].0,
+            SIMULATE_REQUEST_FIELDS[2].0,
+            SIMULATE_REQUEST_FIELDS[3].0,
+            SIMULATE_REQUEST_FIELDS[4].0,
         ];
         read_with(text, |p| {
             let mut h = Header {
