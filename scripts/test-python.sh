@@ -41,6 +41,11 @@ if ! command -v java >/dev/null 2>&1; then
   fi
 fi
 
+step "cargo clippy: the schema feature and the extension crate (not in the default build) -- -D warnings"
+export PYO3_PYTHON="$PY"
+nice cargo clippy --quiet --features schema --lib --test schema -- -D warnings
+nice cargo clippy --quiet -p loyalty-engine-python --all-targets -- -D warnings
+
 step "cargo test --features schema --test schema (the shipped JSON Schemas are the generated ones)"
 nice cargo test --quiet --features schema --test schema
 

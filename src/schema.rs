@@ -27,13 +27,11 @@ pub const DECIMAL: &str = r"^-?[0-9]+(\.[0-9]+)?$";
 
 /// An RFC 3339 date-time with an offset (`T`/`Z` in either case, seconds and a fraction as
 /// RFC 3339 allows; the engine also checks the date and the ranges).
-pub const INSTANT: &str =
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}:[0-9]{2})$";
+pub const INSTANT: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}:[0-9]{2})$";
 
 /// A rule condition's `from` / `until` (SPEC §7.9): an instant, a local date-time without
 /// offset, or a local date.
-pub const LOCAL_TIME: &str =
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}:[0-9]{2})?)?$";
+pub const LOCAL_TIME: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}:[0-9]{2})?)?$";
 
 /// `time_zone`: one of the IANA names the engine's zone table has.
 pub fn time_zone(_: &mut SchemaGenerator) -> Schema {
@@ -152,7 +150,10 @@ pub fn schemas() -> Vec<(&'static str, &'static str, serde_json::Value)> {
     fn one<T: JsonSchema>(name: &str, title: &str) -> serde_json::Value {
         let mut gen = schemars::generate::SchemaSettings::draft2020_12().into_generator();
         let mut schema = gen.root_schema_for::<T>();
-        schema.insert("$id".into(), format!("loyalty-engine/schema/{name}.json").into());
+        schema.insert(
+            "$id".into(),
+            format!("loyalty-engine/schema/{name}.json").into(),
+        );
         schema.insert("title".into(), title.into());
         schema.to_value()
     }
@@ -171,19 +172,80 @@ pub fn schemas() -> Vec<(&'static str, &'static str, serde_json::Value)> {
     }
 
     vec![
-        ("policy", "PolicyDocument", one::<PolicyDocument>("policy", "Loyalty policy document (SPEC §1)")),
-        ("validate-response", "ValidateResponse", one::<ValidateResponse>("validate-response", "validate: answer")),
-        ("quote-request", "QuoteRequest", one::<QuoteRequest>("quote-request", "quote: request (SPEC §2)")),
-        ("quote-response", "QuoteResponse", one::<QuoteResponse>("quote-response", "quote: answer (SPEC §2)")),
-        ("replay-request", "ReplayRequest", one::<ReplayRequest>("replay-request", "replay and progress: request (SPEC §3, §4)")),
-        ("replay-response", "ReplayResponse", one::<ReplayResponse>("replay-response", "replay: answer (SPEC §3)")),
-        ("progress-response", "ProgressResponse", one::<ProgressResponse>("progress-response", "progress: answer (SPEC §4)")),
-        ("verify-request", "VerifyRequest", one::<VerifyRequest>("verify-request", "verify: request")),
-        ("verify-response", "VerifyResponse", one::<VerifyResponse>("verify-response", "verify: answer")),
-        ("simulate-request", "SimulateRequest", one::<SimulateRequest>("simulate-request", "simulate: request (SPEC §5)")),
-        ("simulate-response", "SimulateResponse", one::<SimulateResponse>("simulate-response", "simulate: answer (SPEC §5)")),
-        ("member-history", "MemberHistory", one::<MemberHistory>("member-history", "one member and their history: a line of `loyalty simulate --members`")),
-        ("error", "ErrorAnswer", one::<ErrorAnswer>("error", "any operation's error answer {\"error\":{code,message,path}}")),
+        (
+            "policy",
+            "PolicyDocument",
+            one::<PolicyDocument>("policy", "Loyalty policy document (SPEC §1)"),
+        ),
+        (
+            "validate-response",
+            "ValidateResponse",
+            one::<ValidateResponse>("validate-response", "validate: answer"),
+        ),
+        (
+            "quote-request",
+            "QuoteRequest",
+            one::<QuoteRequest>("quote-request", "quote: request (SPEC §2)"),
+        ),
+        (
+            "quote-response",
+            "QuoteResponse",
+            one::<QuoteResponse>("quote-response", "quote: answer (SPEC §2)"),
+        ),
+        (
+            "replay-request",
+            "ReplayRequest",
+            one::<ReplayRequest>(
+                "replay-request",
+                "replay and progress: request (SPEC §3, §4)",
+            ),
+        ),
+        (
+            "replay-response",
+            "ReplayResponse",
+            one::<ReplayResponse>("replay-response", "replay: answer (SPEC §3)"),
+        ),
+        (
+            "progress-response",
+            "ProgressResponse",
+            one::<ProgressResponse>("progress-response", "progress: answer (SPEC §4)"),
+        ),
+        (
+            "verify-request",
+            "VerifyRequest",
+            one::<VerifyRequest>("verify-request", "verify: request"),
+        ),
+        (
+            "verify-response",
+            "VerifyResponse",
+            one::<VerifyResponse>("verify-response", "verify: answer"),
+        ),
+        (
+            "simulate-request",
+            "SimulateRequest",
+            one::<SimulateRequest>("simulate-request", "simulate: request (SPEC §5)"),
+        ),
+        (
+            "simulate-response",
+            "SimulateResponse",
+            one::<SimulateResponse>("simulate-response", "simulate: answer (SPEC §5)"),
+        ),
+        (
+            "member-history",
+            "MemberHistory",
+            one::<MemberHistory>(
+                "member-history",
+                "one member and their history: a line of `loyalty simulate --members`",
+            ),
+        ),
+        (
+            "error",
+            "ErrorAnswer",
+            one::<ErrorAnswer>(
+                "error",
+                "any operation's error answer {\"error\":{code,message,path}}",
+            ),
+        ),
     ]
 }
 

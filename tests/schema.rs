@@ -30,7 +30,10 @@ fn pretty(v: &Value) -> String {
 #[test]
 fn shipped_schema_files_are_the_generated_ones() {
     let update = std::env::var_os("UPDATE_SCHEMA").is_some();
-    let dirs = [root().join("schema"), root().join("python/loyalty_engine/schema")];
+    let dirs = [
+        root().join("schema"),
+        root().join("python/loyalty_engine/schema"),
+    ];
     let all = schemas();
     assert_eq!(all.len(), 13);
     for dir in &dirs {
@@ -46,7 +49,10 @@ fn shipped_schema_files_are_the_generated_ones() {
                 std::fs::write(&file, &text).unwrap();
             } else {
                 let on_disk = std::fs::read_to_string(&file).unwrap_or_else(|e| {
-                    panic!("{}: {e} (run UPDATE_SCHEMA=1 cargo test --features schema --test schema)", file.display())
+                    panic!(
+                        "{}: {e} (run UPDATE_SCHEMA=1 cargo test --features schema --test schema)",
+                        file.display()
+                    )
                 });
                 assert!(
                     on_disk == text,
@@ -60,7 +66,12 @@ fn shipped_schema_files_are_the_generated_ones() {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .filter(|n| n.ends_with(".json"))
             .collect();
-        assert_eq!(present, expected_files, "{}: stray schema files", dir.display());
+        assert_eq!(
+            present,
+            expected_files,
+            "{}: stray schema files",
+            dir.display()
+        );
     }
 }
 
@@ -101,7 +112,12 @@ fn enum_names(schema: &Value) -> BTreeSet<String> {
         .and_then(Value::as_array)
         .map(|alts| {
             alts.iter()
-                .map(|a| a["const"].as_str().expect("an enum variant is a const string").to_string())
+                .map(|a| {
+                    a["const"]
+                        .as_str()
+                        .expect("an enum variant is a const string")
+                        .to_string()
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -138,11 +154,16 @@ fn schema_properties_required_and_enums_are_what_the_reader_accepts() {
                     .map(|(k, _)| k.to_string())
                     .collect();
                 assert_eq!(required, reader_required, "{name}: required");
-                assert_eq!(schema["additionalProperties"], false, "{name}: unknown fields");
+                assert_eq!(
+                    schema["additionalProperties"], false,
+                    "{name}: unknown fields"
+                );
                 checked += 1;
             }
             ReaderShape::Enum { name, names } => {
-                let schema = defs.get(name).unwrap_or_else(|| panic!("no schema for enum {name}"));
+                let schema = defs
+                    .get(name)
+                    .unwrap_or_else(|| panic!("no schema for enum {name}"));
                 let want: BTreeSet<String> = names.iter().map(|n| n.to_string()).collect();
                 assert_eq!(enum_names(schema), want, "{name}: enum");
                 checked += 1;
@@ -196,8 +217,9 @@ fn enums_are_the_engines() {
     assert_eq!(codes, engine);
     let zones = strings(defs["PolicyDocument"]["properties"]["time_zone"].get("enum"));
     assert!(zones.contains("Asia/Ho_Chi_Minh") && zones.contains("Europe/Bratislava"));
-    let engine_zones: BTreeSet<String> =
-        loyalty_engine::time::zone_names().map(String::from).collect();
+    let engine_zones: BTreeSet<String> = loyalty_engine::time::zone_names()
+        .map(String::from)
+        .collect();
     assert_eq!(zones, engine_zones);
     // Every zone name the schema lists is one the engine accepts in a policy.
     for z in ["Asia/Ho_Chi_Minh", "UTC", "America/New_York"] {

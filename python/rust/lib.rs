@@ -151,11 +151,7 @@ impl RawSimulation {
         if indexes.len() != members.len() {
             return Err(native_error(&Error::invalid_request(
                 "",
-                format!(
-                    "{} indexes for {} members",
-                    indexes.len(),
-                    members.len()
-                ),
+                format!("{} indexes for {} members", indexes.len(), members.len()),
             )));
         }
         let sim = self.sim()?;

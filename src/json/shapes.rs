@@ -459,10 +459,16 @@ struct_reader!(GenerateOptions {
 #[cfg(feature = "schema")]
 pub fn reader_shapes() -> Vec<ReaderShape> {
     fn shape<T: StructReader>() -> ReaderShape {
-        ReaderShape::Object { name: T::NAME, fields: T::FIELDS }
+        ReaderShape::Object {
+            name: T::NAME,
+            fields: T::FIELDS,
+        }
     }
     fn variants<T: EnumReader>() -> ReaderShape {
-        ReaderShape::Enum { name: T::NAME, names: T::NAMES }
+        ReaderShape::Enum {
+            name: T::NAME,
+            names: T::NAMES,
+        }
     }
     vec![
         // Read by the simulator's own header reader (src/simulate/mod.rs).

@@ -564,8 +564,8 @@ impl Simulator {
     }
 
     /// [`Simulator::merge_json`] of a partial whose member count is the one it holds (accepted
-    /// + rejected): for a merger that was handed opaque partials and no counts (the Python
-    /// package's `Simulation.merge`, the Spark driver). Returns that count.
+    /// and rejected members): for a merger that was handed opaque partials and no counts (the
+    /// Python package's `Simulation.merge`, the Spark driver). Returns that count.
     pub fn merge_counted_json(&mut self, text: &str) -> Result<u64, Error> {
         let partial = partial_wire::from_json(text, &self.setup)?;
         let held = partial
