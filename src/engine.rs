@@ -67,6 +67,13 @@ impl Engine {
         &self.digest
     }
 
+    /// [`Engine::validate`] as its JSON answer (native builds: the Python package's
+    /// `Engine.validate`; left out of the Wasm modules, which have `validate_json`).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn validate_json(&self) -> String {
+        respond(Ok(self.validate()))
+    }
+
     /// The digest and the warnings.
     pub fn validate(&self) -> ValidateResponse {
         ValidateResponse {
@@ -139,7 +146,7 @@ impl Engine {
 }
 
 /// A result as its one-line JSON answer.
-pub fn respond<T: Serialize>(result: Result<T, Error>) -> String {
+pub(crate) fn respond<T: Serialize>(result: Result<T, Error>) -> String {
     match result.and_then(|r| json::to_json(&r)) {
         Ok(s) => s,
         Err(e) => e.to_json(),

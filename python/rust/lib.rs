@@ -59,7 +59,7 @@ impl RawEngine {
 
     /// `{"policy_digest","warnings"}` as JSON text.
     fn validate(&self) -> String {
-        loyalty_engine::engine::respond(Ok(self.engine.validate()))
+        self.engine.validate_json()
     }
 
     /// One engine operation (`quote`, `replay`, `progress`, `verify`) on a request (JSON text):
@@ -200,7 +200,7 @@ impl RawSimulation {
     /// The report (or `{"error":…}`) JSON text; the simulation is used up.
     fn finish(&mut self, py: Python<'_>) -> PyResult<String> {
         let sim = self.sim.take().ok_or_else(finished)?;
-        Ok(py.detach(|| loyalty_engine::engine::respond(sim.finish())))
+        Ok(py.detach(|| sim.finish_json()))
     }
 }
 

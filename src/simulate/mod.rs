@@ -309,14 +309,24 @@ fn member_id_of(text: &str) -> Option<String> {
     id
 }
 
-/// The fields [`Header::read`] accepts (JSON name, required by [`simulate_json`]; `members` is
-/// optional to [`Simulator::from_json`] only), in order; also the schema test's reader shape.
+/// The fields [`Header::read`] accepts, in order.
+const HEADER_FIELDS: [&str; 5] = [
+    "policy",
+    "baseline",
+    "members",
+    "as_of",
+    "expected_redemption",
+];
+
+/// [`HEADER_FIELDS`] with whether [`simulate_json`] requires each (`members` is optional to
+/// [`Simulator::from_json`] only): the schema test's reader shape of a simulate request.
+#[cfg(feature = "schema")]
 pub(crate) const SIMULATE_REQUEST_FIELDS: [(&str, bool); 5] = [
-    ("policy", true),
-    ("baseline", false),
-    ("members", true),
-    ("as_of", true),
-    ("expected_redemption", false),
+    (HEADER_FIELDS[0], true),
+    (HEADER_FIELDS[1], false),
+    (HEADER_FIELDS[2], true),
+    (HEADER_FIELDS[3], true),
+    (HEADER_FIELDS[4], false),
 ];
 
 /// A simulate request's members as JSON text: the policies are read (and validated) once,
@@ -332,13 +342,7 @@ struct Header<'a> {
 impl<'a> Header<'a> {
     fn read(text: &'a str) -> Result<Header<'a>, Error> {
         use crate::json::read::{invalid_type, read_with, unknown_field, Token};
-        const FIELDS: &[&str] = &[
-            SIMULATE_REQUEST_FIELDS[0].0,
-            SIMULATE_REQUEST_FIELDS[1].0,
-            SIMULATE_REQUEST_FIELDS[2].0,
-            SIMULATE_REQUEST_FIELDS[3].0,
-            SIMULATE_REQUEST_FIELDS[4].0,
-        ];
+        const FIELDS: &[&str] = &HEADER_FIELDS;
         read_with(text, |p| {
             let mut h = Header {
                 policy: None,
@@ -581,6 +585,13 @@ impl Simulator {
 
     pub fn finish(self) -> Result<SimulateResponse, Error> {
         self.setup.finish(self.acc)
+    }
+
+    /// [`Simulator::finish`] as its JSON answer, the report or `{"error":…}` (native builds:
+    /// the Python package; the Wasm bindings do the same in src/wasm.rs).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn finish_json(self) -> String {
+        respond(self.finish())
     }
 }
 
