@@ -11,7 +11,7 @@
 # Environment: MEMBERS, NODE_MEMBERS, THREADS (2), MONTHS (20: ~21 events a member),
 # PROFILE_NAME (vn-fashion | sk-grocery), SEED (42), CARGO_PROFILE (release | dev),
 # BASELINE=0 to simulate without a baseline, PGO=0 for the plain (not profile-guided) CLI in
-# target/plain (the default is the profile-guided one scripts/build.sh installs), OUT (target/bench). Run it on an otherwise idle
+# target/plain (the default is the profile-guided one of scripts/build-cli-pgo.sh), OUT (target/bench). Run it on an otherwise idle
 # machine (`nice` is used for the builds only); the data file is ~5 KB per member.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -39,14 +39,14 @@ base_args=()
 [ "$BASELINE" = 1 ] && base_args=(--baseline "$BASE")
 
 if [ "$CARGO_PROFILE" = release ] && [ "${PGO:-1}" = 1 ]; then
-  # The CLI scripts/build.sh installs: the release build, profile-guided.
-  echo "==> cargo build --release --bin loyalty; scripts/build-cli-pgo.sh --install"
-  nice cargo build -q --release --bin loyalty
-  nice scripts/build-cli-pgo.sh --install > "$OUT/pgo-build.log" 2>&1 || { cat "$OUT/pgo-build.log" >&2; exit 1; }
-  BIN=target/release/loyalty
+  # The simulate CLI, profile-guided (scripts/build-cli-pgo.sh).
+  echo "==> scripts/build-cli-pgo.sh"
+  nice scripts/build-cli-pgo.sh > "$OUT/pgo-build.log" 2>&1 || { cat "$OUT/pgo-build.log" >&2; exit 1; }
+  BIN=target/pgo/release-simulate/loyalty
 else
-  echo "==> cargo build --profile $CARGO_PROFILE --bin loyalty (plain)"
-  nice cargo build -q --profile "$CARGO_PROFILE" --bin loyalty --target-dir target/plain
+  [ "$CARGO_PROFILE" = release ] && CARGO_PROFILE=release-simulate
+  echo "==> cargo build --profile $CARGO_PROFILE -p loyalty-cli --no-default-features (plain)"
+  nice cargo build -q --profile "$CARGO_PROFILE" -p loyalty-cli --no-default-features --bin loyalty --target-dir target/plain
   BIN="target/plain/$CARGO_PROFILE/loyalty"
   [ "$CARGO_PROFILE" = dev ] && BIN=target/plain/debug/loyalty
 fi

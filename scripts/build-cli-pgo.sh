@@ -1,25 +1,21 @@
 #!/usr/bin/env bash
-# Builds the `loyalty` CLI with profile-guided optimization: an instrumented build replays
-# generated members of both profiles, with and without a baseline, and the final build is
-# optimized with that profile. Same code, same answers (the tests run this binary; reports
-# compare with `cmp`), ≈ 8–12 % less CPU on a simulation (docs/simulate.md). scripts/build.sh
-# runs it and installs the result as target/release/loyalty (LOYALTY_PGO=0 skips it). Needs the
-# rustup component `llvm-tools` (added here when missing; without it this exits non-zero and
-# the plain build stays).
+# Builds the simulate CLI with profile-guided optimization: the `loyalty` binary without the
+# server (`--no-default-features`), profile `release-simulate` (fat LTO, panics abort). An
+# instrumented build replays generated members of both profiles, with and without a baseline,
+# and the final build is optimized with that profile. Same code, same answers (reports compare
+# with `cmp`), ≈ 8–12 % less CPU on a simulation (docs/simulate.md). scripts/bench-simulate.sh
+# runs it; the everyday `target/release/loyalty` (with `loyalty serve`) is the plain release
+# build. Needs the rustup component `llvm-tools` (added here when missing).
 #
-#   scripts/build-cli-pgo.sh            # -> target/pgo/release/loyalty
-#   scripts/build-cli-pgo.sh --install  # ... and copies it to target/release/loyalty
+#   scripts/build-cli-pgo.sh            # -> target/pgo/release-simulate/loyalty
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
-install=0
 for arg in "$@"; do
-  case "$arg" in
-    --install) install=1 ;;
-    *) die "build-cli-pgo.sh: unknown argument $arg" ;;
-  esac
+  die "build-cli-pgo.sh: unknown argument $arg"
 done
+build=(--profile release-simulate -p loyalty-cli --no-default-features --bin loyalty)
 
 sysroot="$(rustc --print sysroot)"
 host="$(rustc -vV | sed -n 's/^host: //p')"
@@ -34,8 +30,8 @@ merged="$data/merged.profdata"
 mkdir -p "$data"
 
 step "instrumented build (target/pgo-gen)"
-RUSTFLAGS="-Cprofile-generate=$data" cargo build --release --bin loyalty --target-dir target/pgo-gen
-bin=target/pgo-gen/release/loyalty
+RUSTFLAGS="-Cprofile-generate=$data" cargo build "${build[@]}" --target-dir target/pgo-gen
+bin=target/pgo-gen/release-simulate/loyalty
 
 # Training only when the instrumented binary changed since the last profile.
 if [ ! -f "$merged" ] || [ "$bin" -nt "$merged" ]; then
@@ -63,10 +59,5 @@ sum="$(sha256sum "$merged" | cut -c1-16)"
 used="$data/profile-$sum.profdata"
 [ -f "$used" ] || cp "$merged" "$used"
 step "optimized build with the profile (target/pgo)"
-RUSTFLAGS="-Cprofile-use=$used" cargo build --release --bin loyalty --target-dir target/pgo
-if [ "$install" = 1 ]; then
-  cp target/pgo/release/loyalty target/release/loyalty
-  echo "target/release/loyalty (profile-guided)"
-else
-  echo "target/pgo/release/loyalty"
-fi
+RUSTFLAGS="-Cprofile-use=$used" cargo build "${build[@]}" --target-dir target/pgo
+echo "target/pgo/release-simulate/loyalty"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the native CLI and the npm package.
 #
-#   scripts/build.sh           # target/release/loyalty (profile-guided, scripts/build-cli-pgo.sh),
+#   scripts/build.sh           # target/release/loyalty (the CLI with `loyalty serve`),
 #                              # pkg/ (full and core module), target/npm/loyalty-engine.tgz
 #   scripts/build.sh --no-cli  # the package only
 #
@@ -22,21 +22,17 @@ done
 [ "${LOYALTY_SETUP_DONE:-}" = 1 ] || "$ROOT/scripts/setup.sh"
 
 if [ "$build_cli" = 1 ]; then
-  step "cargo build --release --bin loyalty"
-  cargo build --release --bin loyalty
-  # The CLI a merchant runs big simulations with is profile-guided (≈ 8–12 % less CPU, same
-  # answers: the tests run it); LOYALTY_PGO=0 keeps the plain build, as does a machine where
-  # rustup cannot add llvm-tools.
-  if [ "${LOYALTY_PGO:-1}" = 1 ]; then
-    "$ROOT/scripts/build-cli-pgo.sh" --install ||
-      warn "the profile-guided build failed: target/release/loyalty is the plain build"
-  fi
+  # The CLI and the server (cli/, server/): release profile, unwinding panics, thin LTO. The
+  # profile-guided simulate build is the benchmark's (scripts/build-cli-pgo.sh): a warm
+  # `cargo build` here rebuilds nothing.
+  step "cargo build --release -p loyalty-cli"
+  cargo build --release -p loyalty-cli
 fi
 
 # Two Wasm modules from the same crate: full (every operation: `loyalty-engine`) and core
 # (`--no-default-features`: validate and quote, `loyalty-engine/core`, what a POS downloads).
 out=target/wasm-bindgen
-rm -rf "$out"
+declare -A wasm_of name_of
 
 for module in full core; do
   if [ "$module" = core ]; then
@@ -50,23 +46,44 @@ for module in full core; do
     wasm="target/core/wasm32-unknown-unknown/wasm-core/loyalty_engine.wasm"
     # Should that fail (no rust-src, a toolchain without the flag), the ordinary build is used:
     # the same code and answers, ≈ 25 KB larger (the size report says so).
-    step "cargo build --profile wasm-core --target wasm32-unknown-unknown --lib --no-default-features -Zbuild-std (core module)"
+    step "cargo build -p loyalty-engine --profile wasm-core --target wasm32-unknown-unknown --lib --no-default-features -Zbuild-std (core module)"
     if ! RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Cpanic=immediate-abort -Zunstable-options" \
-      cargo build --profile wasm-core --target wasm32-unknown-unknown --lib --no-default-features \
+      cargo build -p loyalty-engine --profile wasm-core --target wasm32-unknown-unknown --lib --no-default-features \
       -Zbuild-std=std,panic_abort --target-dir target/core; then
       warn "the core module could not be built with std's immediate-abort panics; building it the ordinary way"
       wasm="target/core-plain/wasm32-unknown-unknown/wasm-core/loyalty_engine.wasm"
-      cargo build --profile wasm-core --target wasm32-unknown-unknown --lib --no-default-features \
+      cargo build -p loyalty-engine --profile wasm-core --target wasm32-unknown-unknown --lib --no-default-features \
         --target-dir target/core-plain
     fi
   else
     # Every operation, built for speed (profile wasm-full, opt-level 3; see Cargo.toml).
     name=loyalty_engine
     wasm="target/wasm32-unknown-unknown/wasm-full/loyalty_engine.wasm"
-    step "cargo build --profile wasm-full --target wasm32-unknown-unknown --lib (full module)"
-    cargo build --profile wasm-full --target wasm32-unknown-unknown --lib
+    step "cargo build -p loyalty-engine --profile wasm-full --target wasm32-unknown-unknown --lib (full module)"
+    cargo build -p loyalty-engine --profile wasm-full --target wasm32-unknown-unknown --lib
   fi
+  wasm_of[$module]="$wasm"
+  name_of[$module]="$name"
+done
 
+# Everything after cargo (wasm-bindgen, wasm-opt, the package, npm pack) depends only on the two
+# modules and the files below: when none changed since the last build, pkg/ is kept as it is, so
+# a second `start.sh` rebuilds nothing.
+stamp_file=target/pkg-inputs.sha256
+stamp="$( (sha256sum "${wasm_of[full]}" "${wasm_of[core]}" Cargo.toml package-lock.json scripts/build.sh \
+  scripts/assemble-pkg.mjs scripts/pos-sample.mjs scripts/pack.mjs
+  find pkg-template -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1)"
+if [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$stamp" ] && [ -f pkg/package.json ] &&
+  [ -f target/npm/loyalty-engine.tgz ] && [ -f www/pos/generated-sample.json ]; then
+  step "pkg/ is up to date (same modules and templates): nothing to assemble"
+  exit 0
+fi
+rm -f "$stamp_file"
+rm -rf "$out"
+
+for module in full core; do
+  wasm="${wasm_of[$module]}"
+  name="${name_of[$module]}"
   step "wasm-bindgen --target web / --target nodejs ($module module)"
   for t in web nodejs; do
     # The release profile strips symbols and with them the target_features section, which
@@ -89,3 +106,4 @@ node scripts/pos-sample.mjs
 
 step "npm pack pkg/ -> target/npm/loyalty-engine.tgz; install it into tests/consumer and tests/vite"
 node scripts/pack.mjs
+echo "$stamp" > "$stamp_file"

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # One command on a fresh machine: sets up what the build needs (idempotent), builds the native
-# CLI (target/release/loyalty) and the npm package (pkg/), then serves the repository's pages on
-# localhost and prints the URL. Ctrl+C stops the server.
+# CLI (target/release/loyalty) and the npm package (pkg/), then runs the server of record,
+# `loyalty serve --demo`, on localhost: the demo programme in loyalty-data/loyalty.db (seeded on
+# the first run; its credentials in loyalty-data/demo-credentials, printed on every start), the
+# pages at / and the package at /pkg/. Ctrl+C (or SIGTERM) stops it after the requests in flight.
+# A second run with nothing changed rebuilds nothing.
 #
-#   ./scripts/start.sh              # http://localhost:8080/ — the pages' index (the next free port if taken)
+#   ./scripts/start.sh              # http://127.0.0.1:8080/
 #   PORT=9000 ./scripts/start.sh
+#   LOYALTY_DB_URL=postgres://user:pass@host/db ./scripts/start.sh   # PostgreSQL instead
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -15,5 +19,5 @@ export LOYALTY_SETUP_DONE=1
 
 "$ROOT/scripts/build.sh"
 
-step "serve www/ and pkg/"
-exec node scripts/serve.mjs --port "${PORT:-8080}" --host "${HOST:-127.0.0.1}"
+step "loyalty serve --demo"
+exec target/release/loyalty serve --demo --listen "${HOST:-127.0.0.1}:${PORT:-8080}" --www www --pkg pkg

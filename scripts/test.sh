@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Sets everything up (idempotent, Chromium included) and runs every check:
-#   rustfmt, clippy (native, and wasm32 for both modules: full and core), cargo test (incl. tests/vectors), the package build,
-#   the Node tests of the built package, the browser tests (module script, Vite build, the four pages)
-#   and the Wasm size report.
+# Sets everything up (idempotent, Chromium and PostgreSQL included) and runs every check:
+#   rustfmt, clippy (native, and wasm32 for both modules: full and core), cargo test (the engine
+#   incl. tests/vectors, the CLI, and the server's tests on SQLite and on a throwaway PostgreSQL
+#   cluster started here), the package build, the Node tests of the built package, the browser
+#   tests (module script, Vite build, the pages) and the Wasm size report.
 # Prints a header per section and a summary; exits non-zero if anything failed.
 #
 #   scripts/test.sh                 # everything
@@ -50,13 +51,27 @@ if ! run "setup" "$ROOT/scripts/setup.sh" "${setup_args[@]}"; then
 fi
 export LOYALTY_SETUP_DONE=1
 
+# One PostgreSQL cluster for the whole run (scripts/pg.sh): the server's tests clone a migrated
+# template database per test. Its absence fails the server tests (LOYALTY_TEST_PG_REQUIRED).
+export LOYALTY_TEST_PG_REQUIRED=1
+section "PostgreSQL (throwaway cluster)"
+if pg_env="$("$ROOT/scripts/pg.sh" start)"; then
+  eval "$pg_env"
+  trap '"$ROOT/scripts/pg.sh" stop "$PG_DIR"' EXIT
+  echo "PostgreSQL at ${LOYALTY_TEST_PG}"
+  results+=("PASS  PostgreSQL cluster")
+else
+  results+=("FAIL  PostgreSQL cluster (the server tests will fail)")
+  failed=1
+fi
+
 run "cargo fmt --check" cargo fmt --all -- --check
 run "cargo clippy --all-targets -- -D warnings" cargo clippy --all-targets -- -D warnings
 run "cargo clippy (wasm32: src/wasm.rs, full module) -- -D warnings" \
-  cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
+  cargo clippy -p loyalty-engine --target wasm32-unknown-unknown --lib -- -D warnings
 run "cargo clippy (wasm32: src/wasm.rs, core module: --no-default-features) -- -D warnings" \
-  cargo clippy --target wasm32-unknown-unknown --lib --no-default-features -- -D warnings
-run "cargo test" cargo test
+  cargo clippy -p loyalty-engine --target wasm32-unknown-unknown --lib --no-default-features -- -D warnings
+run "cargo test (engine, CLI, server on SQLite and PostgreSQL)" cargo test
 run "build: CLI, pkg/, npm pack" "$ROOT/scripts/build.sh" || build_ok=0
 
 node_tests=(tests/node/*.test.mjs)

@@ -171,12 +171,15 @@ fn eval<const FULL: bool>(line: &str) -> Result<String, Error> {
     let members = members(line).map_err(|f| Error::invalid_request("", f.message))?;
     let mut op = None;
     let mut policy = None;
+    let mut policies = None;
     let mut rest: Vec<(&str, &str)> = Vec::new();
     for (k, v) in &members {
         let v = *v;
         match k.as_str() {
             "op" => op = Some(v),
             "policy" => policy = Some(v),
+            // Policy versions (SPEC §3.1): replay and progress only, none in the core module.
+            "policies" if FULL => policies = Some(v),
             _ => rest.push((k.as_str(), v)),
         }
     }
@@ -210,7 +213,37 @@ fn eval<const FULL: bool>(line: &str) -> Result<String, Error> {
             .collect();
         return Ok(simulate_json(&object_text(&all)));
     }
-    let policy = policy.ok_or_else(|| Error::invalid_request("policy", "missing policy"))?;
+    if FULL {
+        if let Some(text) = policies {
+            if !matches!(op, Op::Replay | Op::Progress) {
+                return Err(Error::invalid_request(
+                    "policies",
+                    "only replay and progress requests take policy versions",
+                ));
+            }
+            if policy.is_some() {
+                return Err(Error::invalid_request(
+                    "policies",
+                    "a request gives either policy or policies, not both",
+                ));
+            }
+            let versions = crate::ledger::versions::policies_from_json(text)?;
+            return Ok(versions_json(
+                &versions,
+                op == Op::Progress,
+                &object_text(&rest),
+            ));
+        }
+    }
+    let policy = policy.ok_or_else(|| {
+        // (Only the full module has policy versions: the core one keeps its one message.)
+        let message = if FULL && matches!(op, Op::Replay | Op::Progress) {
+            "missing policy (or policies)"
+        } else {
+            "missing policy"
+        };
+        Error::invalid_request("policy", message)
+    })?;
     let engine = Engine::from_json(policy)?;
     let request = object_text(&rest);
     Ok(match op {
@@ -229,6 +262,22 @@ fn eval<const FULL: bool>(line: &str) -> Result<String, Error> {
         Op::Verify => engine.verify_json(&request),
         Op::Simulate => simulate_json(&request),
     })
+}
+
+/// A replay (or progress) request (JSON text, without `op` and `policies`) answered under
+/// policy versions (SPEC §3.1).
+fn versions_json(
+    versions: &crate::ledger::PolicyVersions,
+    progress: bool,
+    request_json: &str,
+) -> String {
+    use crate::ledger::ReplayRequest;
+    let req = crate::json::parse::<ReplayRequest>(request_json, ErrorCode::InvalidRequest);
+    if progress {
+        respond(req.and_then(|r| versions.progress(&r)))
+    } else {
+        respond(req.and_then(|r| versions.replay(&r)))
+    }
 }
 
 /// Rebuilds `{"k":v,…}` from the members left after `op` and `policy` were taken out.

@@ -111,23 +111,17 @@ impl Engine {
 
     /// Replay request JSON in; the response (or `{"error":…}`) JSON out, compact.
     pub fn replay_json(&self, req_json: &str) -> String {
-        respond(
-            json::parse::<ReplayRequest>(req_json, ErrorCode::InvalidRequest)
-                .and_then(|req| self.replay(&req)),
-        )
+        respond(ledger_request(req_json).and_then(|req| self.replay(&req)))
     }
 
     /// What a storefront widget shows (SPEC §4), from the same request as a replay.
     pub fn progress(&self, req: &ReplayRequest) -> Result<ProgressResponse, Error> {
-        progress::progress(&self.policy, req)
+        progress::progress(&self.policy, &self.digest, req)
     }
 
     /// Progress request JSON in; the response (or `{"error":…}`) JSON out, compact.
     pub fn progress_json(&self, req_json: &str) -> String {
-        respond(
-            json::parse::<ReplayRequest>(req_json, ErrorCode::InvalidRequest)
-                .and_then(|req| self.progress(&req)),
-        )
+        respond(ledger_request(req_json).and_then(|req| self.progress(&req)))
     }
 
     /// Recomputes a till's quote natively and lists what differs (`verify`, issue 6). A quote
@@ -143,6 +137,21 @@ impl Engine {
                 .and_then(|req| self.verify(&req)),
         )
     }
+}
+
+/// A replay (or progress) request read for an engine, which has its one policy: `policies` in
+/// it is the "both" fault of SPEC §3.1, said as `loyalty eval` says it.
+fn ledger_request(req_json: &str) -> Result<ReplayRequest, Error> {
+    json::parse::<ReplayRequest>(req_json, ErrorCode::InvalidRequest).map_err(|e| {
+        if e.path == "policies" && e.message.starts_with("unknown field") {
+            Error::invalid_request(
+                "policies",
+                "a request gives either policy or policies, not both",
+            )
+        } else {
+            e
+        }
+    })
 }
 
 /// A result as its one-line JSON answer.

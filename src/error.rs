@@ -5,10 +5,9 @@ use serde::Serialize;
 use std::fmt;
 
 /// The fixed list of error codes. The serialized names are part of the contract (SPEC §0–§7).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "snake_case")]
+#[cfg_attr(target_arch = "wasm32", serde(rename_all = "snake_case"))]
 pub enum ErrorCode {
     /// The policy document is malformed or breaks a validation rule.
     InvalidPolicy,
@@ -41,6 +40,8 @@ pub enum ErrorCode {
     UnknownReward,
     /// Not enough available points for a reward.
     InsufficientPoints,
+    /// A purchase's `policy_digest` names no policy version of the request (SPEC §3.1).
+    UnknownPolicy,
 }
 
 impl ErrorCode {
@@ -62,7 +63,16 @@ impl ErrorCode {
             ErrorCode::RefundExceedsOrder => "refund_exceeds_order",
             ErrorCode::UnknownReward => "unknown_reward",
             ErrorCode::InsufficientPoints => "insufficient_points",
+            ErrorCode::UnknownPolicy => "unknown_policy",
         }
+    }
+}
+
+/// Written as [`ErrorCode::as_str`]: one table of the names (a derived `Serialize` kept a second
+/// copy of the match in the core Wasm module).
+impl Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 

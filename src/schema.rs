@@ -133,6 +133,20 @@ impl JsonSchema for Effect {
     }
 }
 
+impl JsonSchema for ErrorCode {
+    fn schema_name() -> Cow<'static, str> {
+        "ErrorCode".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "description": "One of the SPEC's error codes.",
+            "enum": error_codes(),
+        })
+    }
+}
+
 impl JsonSchema for Json {
     fn schema_name() -> Cow<'static, str> {
         "AnyJson".into()

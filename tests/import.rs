@@ -9,7 +9,6 @@ use loyalty_engine::simulate::MemberHistory;
 use loyalty_engine::Engine;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -380,62 +379,6 @@ fn synthetic_exports_import_clean_and_replay() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-#[test]
-fn cli_exit_status_and_report() {
-    let dir = fixture("sk-shop");
-    let out = tmp("cli");
-    std::fs::create_dir_all(&out).unwrap();
-    let bin = env!("CARGO_BIN_EXE_loyalty");
-    let args = |extra: &[&str]| {
-        let mut c = Command::new(bin);
-        c.arg("import")
-            .arg("--mapping")
-            .arg(dir.join("mapping.json"))
-            .arg("--policy")
-            .arg(dir.join("policy.json"))
-            .arg("--out")
-            .arg(out.join("members.ndjson"))
-            .arg("--report")
-            .arg(out.join("report.json"))
-            .args(extra)
-            .args(csv_files(&dir));
-        c.output().unwrap()
-    };
-    let o = args(&[]);
-    assert_eq!(o.status.code(), Some(1), "rejected rows fail the import");
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
-    assert_eq!(report["rows_rejected"], 7);
-    assert_eq!(report["rejected"][0]["file"], "zakaznici.csv");
-    assert_eq!(report["totals"]["balanced"], true);
-    let o = args(&["--allow-rejects"]);
-    assert_eq!(o.status.code(), Some(0));
-    let members = std::fs::read_to_string(out.join("members.ndjson")).unwrap();
-    assert_eq!(members.lines().count(), 4);
-    assert!(members.contains("\"Z-100\""));
-    // A mapping naming a column the file lacks stops the import (exit 2), no partial report.
-    let mut bad = Command::new(bin);
-    let m = out.join("mapping.json");
-    std::fs::write(
-        &m,
-        std::fs::read_to_string(dir.join("mapping.json"))
-            .unwrap()
-            .replace("\"Telefón\"", "\"Mobil\""),
-    )
-    .unwrap();
-    let o = bad
-        .args(["import", "--mapping"])
-        .arg(&m)
-        .arg("--out")
-        .arg(out.join("x.ndjson"))
-        .args(csv_files(&dir))
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("no column \"Mobil\""));
-    let _ = std::fs::remove_dir_all(out);
-}
-
 /// Hostile exports: cells drawn from tricky tokens (quotes, delimiters, invalid UTF-8, huge and
 /// negative numbers, odd dates, reserved ids), rows of any width. The import never panics,
 /// every data row is counted once as accepted or rejected, and every line written replays.
@@ -626,4 +569,616 @@ fn hostile_exports_never_panic_and_every_row_is_accounted_for() {
         "{members} {events} {rejects}"
     );
     let _ = std::fs::remove_dir_all(dir);
+}
+
+// ---- Issue 18: exports as merchants have them --------------------------------------------
+
+/// Imports `files` (name, contents) with `mapping` (JSON) from a fresh directory, without a
+/// policy: the report, its rejected rows and the member lines.
+fn import_files(
+    name: &str,
+    mapping: &str,
+    files: &[(&str, &[u8])],
+) -> (Report, Vec<Rejected>, Vec<String>) {
+    let dir = tmp(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (n, bytes) in files {
+        std::fs::write(dir.join(n), bytes).unwrap();
+    }
+    import_paths(&dir, mapping, files.iter().map(|f| dir.join(f.0)).collect())
+}
+
+fn import_paths(
+    dir: &Path,
+    mapping: &str,
+    files: Vec<PathBuf>,
+) -> (Report, Vec<Rejected>, Vec<String>) {
+    let opts = Options {
+        mapping: serde_json::from_str(mapping).unwrap(),
+        files,
+        policy: None,
+        temp_dir: dir.join("tmp"),
+        memory_budget: 1 << 20,
+    };
+    let mut out = Vec::new();
+    let report = import::import(&opts, &mut out).unwrap();
+    let rejected = report.rejected.take().unwrap();
+    let lines = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let _ = std::fs::remove_dir_all(dir);
+    (report, rejected, lines)
+}
+
+fn line_of<'a>(lines: &'a [String], id: &str) -> &'a str {
+    lines
+        .iter()
+        .find(|l| l.starts_with(&format!("{{\"member\":{{\"id\":\"{id}\"")))
+        .unwrap_or_else(|| panic!("no member {id} in {lines:#?}"))
+}
+
+fn events(line: &str) -> Vec<serde_json::Value> {
+    let v: serde_json::Value = serde_json::from_str(line).unwrap();
+    v["events"].as_array().unwrap().clone()
+}
+
+/// A VND shop: customers `c.csv` (id, phone, status, points, tier) and transactions `x.csv`.
+fn vn_mapping(extra_tx: &str) -> String {
+    format!(
+        r#"{{ "cutover": "2026-10-01T00:00:00+07:00", "time_zone": "Asia/Ho_Chi_Minh",
+             "currency": "VND", "default_country": "VN", "tiers": ["member", "silver", "gold"],
+             "tier_names": {{ "Vàng": "gold" }},
+             "statuses": {{ "Đã khóa": "excluded", "Hoạt động": "active" }},
+             "files": [
+               {{ "file": "c.csv", "kind": "customers",
+                  "columns": {{ "customer_id": "id", "phone": "phone", "status": "status",
+                               "points": "points", "tier": "tier" }} }},
+               {{ "file": "x.csv", "kind": "transactions", "time_format": "%d/%m/%Y %H:%M" {extra_tx},
+                  "columns": {{ "order_id": "order", "customer_id": "id", "phone": "phone",
+                               "time": "time", "sku": "sku", "quantity": "qty",
+                               "amount": "amount", "refund_of": "of" }} }} ] }}"#
+    )
+}
+
+const VN_CUSTOMERS: &[u8] = b"id,phone,status,points,tier\n\
+KH1,0980000001,,100,\n\
+KH2,0980000002,,,\n\
+KH3,0980000001,,,\n";
+
+#[test]
+fn crlf_files_report_the_same_lines_as_lf_files() {
+    let src = fixture("vn-fashion");
+    let dir = tmp("crlf");
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in csv_files(&src) {
+        let text = std::fs::read(&f).unwrap();
+        let mut crlf = Vec::new();
+        for b in text {
+            if b == b'\n' {
+                crlf.push(b'\r');
+            }
+            crlf.push(b);
+        }
+        std::fs::write(dir.join(f.file_name().unwrap()), crlf).unwrap();
+    }
+    for f in ["mapping.json", "policy.json"] {
+        std::fs::copy(src.join(f), dir.join(f)).unwrap();
+    }
+    let (lf, lf_lines) = run(&src, true, 1 << 20, "crlf-lf");
+    let (crlf, crlf_lines) = run(&dir, true, 1 << 20, "crlf-crlf");
+    let (a, b) = (lf.rejected.take().unwrap(), crlf.rejected.take().unwrap());
+    assert_eq!(a, b);
+    // The first data row is line 2 (the header is line 1): the bad phone of KH007 is on line 8.
+    has(&b, "pos_customers.csv", 8, Some("Điện thoại"), "bad phone");
+    has(&b, "transactions.csv", 19, Some("ma_kh"), "no customer id");
+    let lines = |r: &Report| r.conflicts.iter().map(|c| c.line).collect::<Vec<_>>();
+    assert_eq!(lines(&crlf), [7, 6]);
+    assert_eq!(lines(&lf), lines(&crlf));
+    assert_eq!(lf_lines, crlf_lines);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_line_rejected_for_its_identity_rejects_its_whole_order() {
+    let tx = b"order,id,phone,time,sku,qty,amount,of\n\
+HD1,KH1,,01/03/2026 10:00,A,1,100000,\n\
+HD1,KH9,,01/03/2026 10:00,B,1,50000,\n\
+HD2,KH2,,02/03/2026 10:00,A,1,100000,\n\
+HD2,,09800,02/03/2026 10:00,B,1,50000,\n\
+HD3,KH2,,03/03/2026 10:00,A,1,100000,\n\
+HD3,,,03/03/2026 10:00,B,1,50000,\n\
+HD4,KH2,,04/03/2026 10:00,A,1,100000,\n\
+HD4,,0980000001,04/03/2026 10:00,B,1,50000,\n\
+HD5,KH2,,05/03/2026 10:00,A,1,70000,\n";
+    let (report, r, lines) = import_files(
+        "identity-order",
+        &vn_mapping(""),
+        &[("c.csv", VN_CUSTOMERS), ("x.csv", tx)],
+    );
+    has(
+        &r,
+        "x.csv",
+        2,
+        None,
+        "order \"HD1\" has a rejected line (x.csv:3)",
+    );
+    has(&r, "x.csv", 3, Some("id"), "unknown customer (id KH9)");
+    has(
+        &r,
+        "x.csv",
+        4,
+        None,
+        "order \"HD2\" has a rejected line (x.csv:5)",
+    );
+    has(&r, "x.csv", 5, Some("phone"), "bad phone");
+    has(
+        &r,
+        "x.csv",
+        6,
+        None,
+        "order \"HD3\" has a rejected line (x.csv:7)",
+    );
+    has(&r, "x.csv", 7, Some("id"), "no customer id, card or phone");
+    has(
+        &r,
+        "x.csv",
+        8,
+        None,
+        "order \"HD4\" has a rejected line (x.csv:9)",
+    );
+    has(&r, "x.csv", 9, Some("phone"), "shared by several members");
+    assert_eq!(r.len(), 8, "{r:#?}");
+    // Only HD5 is carried over; KH1 keeps no partial HD1.
+    let kh2 = events(line_of(&lines, "KH2"));
+    assert_eq!(kh2.len(), 1);
+    assert_eq!(kh2[0]["id"], "HD5");
+    assert!(events(line_of(&lines, "KH1"))
+        .iter()
+        .all(|e| e["type"] != "purchase"));
+    let t = &report.totals;
+    assert_eq!((t.transaction_rows_in, t.transaction_rows_out), (5, 1));
+    assert_eq!(t.purchases_out, 1);
+    assert!(t.balanced);
+}
+
+#[test]
+fn trunk_zero_after_the_country_code_matches_the_customer() {
+    let mapping = r#"{ "cutover": "2026-10-01T00:00:00+07:00", "time_zone": "Asia/Ho_Chi_Minh",
+        "default_country": "VN", "files": [
+          { "file": "c.csv", "kind": "customers", "columns": { "customer_id": "id", "phone": "phone" } },
+          { "file": "b.csv", "kind": "balances", "columns": { "phone": "phone", "points": "points" } } ] }"#;
+    let (report, r, lines) = import_files(
+        "trunk",
+        mapping,
+        &[
+            ("c.csv", b"id,phone\nKH1,0903 000 003\n"),
+            ("b.csv", b"phone,points\n\"+84 (0) 903 000 003\",100\n"),
+        ],
+    );
+    assert!(r.is_empty(), "{r:#?}");
+    assert!(report.clean);
+    let e = events(line_of(&lines, "KH1"));
+    assert_eq!(e[0]["type"], "opening_balance");
+    assert_eq!(e[0]["points"], 100);
+}
+
+/// A KiotViet-style `.xlsx` export written by a real spreadsheet writer: number cells (phones,
+/// amounts), date-time cells, an empty row, the customer and time only on an order's first
+/// line (fill-down), walk-in sales, a return with a negative amount, and a status typed in
+/// decomposed Unicode.
+#[test]
+fn xlsx_exports_from_a_spreadsheet_writer() {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let dir = tmp("xlsx");
+    std::fs::create_dir_all(&dir).unwrap();
+    let when = Format::new().set_num_format("dd/mm/yyyy hh:mm");
+    let at = |d: u8, h: u16, m: u8| {
+        ExcelDateTime::from_ymd(2026, 3, d)
+            .unwrap()
+            .and_hms(h, m, 0)
+            .unwrap()
+    };
+    // Customers, on a sheet named as KiotViet names it, after an empty first sheet.
+    let mut book = Workbook::new();
+    book.add_worksheet().set_name("Ghi chú").unwrap();
+    let ws = book.add_worksheet();
+    ws.set_name("Khách hàng").unwrap();
+    for (c, h) in ["Mã KH", "Điện thoại", "Trạng thái", "Điểm"]
+        .iter()
+        .enumerate()
+    {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    ws.write_string(1, 0, "KH1").unwrap();
+    ws.write_number(1, 1, 980000001.0).unwrap(); // the leading 0 lost as a number
+    ws.write_string(1, 2, "Hoạt động").unwrap();
+    ws.write_number(1, 3, 1200.0).unwrap();
+    // Row 3 left empty.
+    ws.write_string(3, 0, "KH2").unwrap();
+    ws.write_string(3, 1, "0980 000 002").unwrap();
+    ws.write_string(3, 2, "\u{110}a\u{303} kho\u{301}a")
+        .unwrap(); // "Đã khóa", decomposed
+    ws.write_number(3, 3, 300.0).unwrap();
+    ws.write_string(4, 0, "KH3").unwrap();
+    ws.write_string(4, 1, "09800").unwrap();
+    book.save(dir.join("khach.xlsx")).unwrap();
+
+    let mut book = Workbook::new();
+    let ws = book.add_worksheet();
+    let head = [
+        "Mã hóa đơn",
+        "Thời gian",
+        "Mã KH",
+        "Khách hàng",
+        "Mã hàng",
+        "SL",
+        "Thành tiền",
+        "Trả cho",
+    ];
+    for (c, h) in head.iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    // HD1: two lines, customer and time on the first only; the second amount typed as text
+    // with the file's decimal comma convention (`.` groups thousands).
+    ws.write_string(1, 0, "HD1").unwrap();
+    ws.write_datetime_with_format(1, 1, at(1, 10, 15), &when)
+        .unwrap();
+    ws.write_string(1, 2, "KH1").unwrap();
+    ws.write_string(1, 3, "Nguyễn Thị Hồng").unwrap();
+    ws.write_string(1, 4, "A").unwrap();
+    ws.write_number(1, 5, 2.0).unwrap();
+    ws.write_number(1, 6, 1450000.0).unwrap();
+    ws.write_string(2, 0, "HD1").unwrap();
+    ws.write_string(2, 4, "B").unwrap();
+    ws.write_number(2, 5, 1.0).unwrap();
+    ws.write_string(2, 6, "250.000 đ").unwrap();
+    // A walk-in sale of two lines: skipped, not rejected.
+    ws.write_string(3, 0, "HD2").unwrap();
+    ws.write_datetime_with_format(3, 1, at(2, 9, 0), &when)
+        .unwrap();
+    ws.write_string(3, 3, "Khách lẻ").unwrap();
+    ws.write_string(3, 4, "A").unwrap();
+    ws.write_number(3, 5, 1.0).unwrap();
+    ws.write_number(3, 6, 725000.0).unwrap();
+    ws.write_string(4, 0, "HD2").unwrap();
+    ws.write_string(4, 4, "B").unwrap();
+    ws.write_number(4, 5, 1.0).unwrap();
+    ws.write_number(4, 6, 250000.0).unwrap();
+    // A return of one A from HD1, its amount negative as KiotViet writes it.
+    ws.write_string(5, 0, "TH1").unwrap();
+    ws.write_datetime_with_format(5, 1, at(5, 16, 30), &when)
+        .unwrap();
+    ws.write_string(5, 2, "KH1").unwrap();
+    ws.write_string(5, 4, "A").unwrap();
+    ws.write_number(5, 5, -1.0).unwrap();
+    ws.write_number(5, 6, -725000.0).unwrap();
+    ws.write_string(5, 7, "HD1").unwrap();
+    // An unparseable amount on row 7: its line number is the spreadsheet's row number.
+    ws.write_string(6, 0, "HD3").unwrap();
+    ws.write_datetime_with_format(6, 1, at(6, 8, 0), &when)
+        .unwrap();
+    ws.write_string(6, 2, "KH2").unwrap();
+    ws.write_string(6, 4, "A").unwrap();
+    ws.write_string(6, 6, "n/a").unwrap();
+    book.save(dir.join("hoa_don.xlsx")).unwrap();
+
+    let mapping = r#"{ "cutover": "2026-10-01T00:00:00+07:00", "time_zone": "Asia/Ho_Chi_Minh",
+        "currency": "VND", "default_country": "VN",
+        "statuses": { "Hoạt động": "active", "Đã khóa": "excluded" },
+        "files": [
+          { "file": "khach.xlsx", "kind": "customers", "sheet": "Khách hàng",
+            "columns": { "customer_id": "Mã KH", "phone": "Điện thoại", "status": "Trạng thái", "points": "Điểm" } },
+          { "file": "hoa_don.xlsx", "kind": "transactions", "decimal_separator": ",",
+            "fill_down": ["customer_id", "name", "time"], "walk_in": ["khách lẻ"],
+            "columns": { "order_id": "Mã hóa đơn", "time": "Thời gian", "customer_id": "Mã KH",
+                         "name": "Khách hàng", "sku": "Mã hàng", "quantity": "SL",
+                         "amount": "Thành tiền", "refund_of": "Trả cho" } } ] }"#;
+    let files = vec![dir.join("khach.xlsx"), dir.join("hoa_don.xlsx")];
+    let (report, r, lines) = import_paths(&dir, mapping, files);
+    has(
+        &r,
+        "khach.xlsx",
+        5,
+        Some("Điện thoại"),
+        "bad phone \"09800\"",
+    );
+    has(
+        &r,
+        "hoa_don.xlsx",
+        7,
+        Some("Thành tiền"),
+        "unparseable amount \"n/a\"",
+    );
+    assert_eq!(r.len(), 2, "{r:#?}");
+    assert_eq!(report.rows_skipped, 2);
+    let f = &report.files[1];
+    assert_eq!(
+        (
+            f.delimiter.as_str(),
+            f.rows,
+            f.accepted,
+            f.rejected,
+            f.skipped
+        ),
+        ("xlsx", 6, 3, 1, 2)
+    );
+    let kh1 = line_of(&lines, "KH1");
+    let e = events(kh1);
+    assert_eq!(e[0]["id"], "HD1");
+    assert_eq!(e[0]["at"], "2026-03-01T10:15:00+07:00");
+    assert_eq!(
+        e[0]["cart"]["lines"],
+        serde_json::json!([
+            { "id": "1", "sku": "A", "quantity": 2, "unit_price": "725000" },
+            { "id": "2", "sku": "B", "quantity": 1, "unit_price": "250000" }
+        ])
+    );
+    assert_eq!(
+        e[1],
+        serde_json::json!({ "id": "refund:TH1", "type": "refund", "at": "2026-03-05T16:30:00+07:00",
+                            "order_id": "HD1", "lines": [{ "line_id": "1", "quantity": 1 }] })
+    );
+    assert_eq!(e[2]["points"], 1200);
+    // KH2's decomposed "Đã khóa" is the mapping's precomposed status.
+    let kh2 = events(line_of(&lines, "KH2"));
+    assert_eq!(kh2.last().unwrap()["status"], "excluded");
+    let got = replay_all(
+        &engine(&fixture("vn-fashion")),
+        &lines,
+        "2026-10-01T00:00:00+07:00",
+    );
+    assert_eq!(
+        got["KH1"],
+        (1200, "member".to_string(), "active".to_string())
+    );
+    assert_eq!(
+        got["KH2"],
+        (300, "member".to_string(), "excluded".to_string())
+    );
+}
+
+#[test]
+fn fill_down_stops_at_the_next_order() {
+    // HD2 names no customer on its first line: it must not inherit HD1's.
+    let tx = b"order,id,phone,time,sku,qty,amount,of\n\
+HD1,KH1,,01/03/2026 10:00,A,1,100000,\n\
+HD1,,,,B,1,50000,\n\
+HD2,,,02/03/2026 10:00,A,1,100000,\n\
+HD2,,,,B,1,50000,\n";
+    let (_, r, lines) = import_files(
+        "fill",
+        &vn_mapping(r#", "fill_down": ["customer_id", "time"]"#),
+        &[("c.csv", VN_CUSTOMERS), ("x.csv", tx)],
+    );
+    has(&r, "x.csv", 4, Some("id"), "no customer id, card or phone");
+    has(&r, "x.csv", 5, Some("id"), "no customer id, card or phone");
+    assert_eq!(r.len(), 2, "{r:#?}");
+    let e = events(line_of(&lines, "KH1"));
+    assert_eq!(e[0]["cart"]["lines"].as_array().unwrap().len(), 2);
+    assert_eq!(e[0]["at"], "2026-03-01T10:00:00+07:00");
+}
+
+#[test]
+fn walk_in_sales_are_counted_not_rejected() {
+    let mapping = vn_mapping(r#", "walk_in": ["Khách lẻ"]"#);
+    let tx = "order,id,phone,time,sku,qty,amount,of\n\
+HD1,Khách lẻ,,01/03/2026 10:00,A,1,100000,\n\
+HD1,KHÁCH LẺ,,01/03/2026 10:00,B,1,50000,\n\
+HD2,KH1,,02/03/2026 10:00,A,1,100000,\n";
+    let (report, r, lines) = import_files(
+        "walkin",
+        &mapping,
+        &[("c.csv", VN_CUSTOMERS), ("x.csv", tx.as_bytes())],
+    );
+    assert!(r.is_empty(), "{r:#?}");
+    assert_eq!(report.rows_skipped, 2);
+    assert_eq!(report.files[1].skipped, 2);
+    assert_eq!(report.files[1].accepted, 1);
+    assert!(report.totals.balanced);
+    assert_eq!(events(line_of(&lines, "KH1"))[0]["id"], "HD2");
+    // Without the option, each walk-in line is an unknown customer.
+    let (_, r, _) = import_files(
+        "walkin-off",
+        &vn_mapping(""),
+        &[("c.csv", VN_CUSTOMERS), ("x.csv", tx.as_bytes())],
+    );
+    assert_eq!(r.len(), 2);
+}
+
+#[test]
+fn offsets_without_colon_zero_fractions_and_negative_returns() {
+    // A Vietnamese export: `.` groups thousands, `,` before decimals.
+    let mapping =
+        vn_mapping(r#", "decimal_separator": ",""#).replace("%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M");
+    let tx = "order,id,phone,time,sku,qty,amount,of\n\
+HD1,KH1,,2026-03-01 10:00:00 +0700,A,2,\"1.450.000,00 đ\",\n\
+HD2,KH1,,2026-03-02T03:00:00+0000,A,1,\"250000,0\",\n\
+TH1,KH1,,2026-03-03T10:00:00+07,A,-1,-725000,HD1\n\
+HD3,KH1,,2026-03-04 10:00,A,1,-5,\n\
+HD4,KH1,,2026-03-05 10:00,A,1,\"1.000,50\",\n";
+    let (_, r, lines) = import_files(
+        "conventions",
+        &mapping,
+        &[("c.csv", VN_CUSTOMERS), ("x.csv", tx.as_bytes())],
+    );
+    // A sale's amount stays non-negative; half a dong is not a zero fraction.
+    has(&r, "x.csv", 5, Some("amount"), "negative amount \"-5\"");
+    has(
+        &r,
+        "x.csv",
+        6,
+        Some("amount"),
+        "unparseable amount \"1.000,50\"",
+    );
+    assert_eq!(r.len(), 2, "{r:#?}");
+    let e = events(line_of(&lines, "KH1"));
+    assert_eq!(e[0]["at"], "2026-03-01T10:00:00+07:00");
+    assert_eq!(e[0]["cart"]["lines"][0]["unit_price"], "725000");
+    assert_eq!(e[1]["at"], "2026-03-02T10:00:00+07:00");
+    assert_eq!(e[1]["cart"]["lines"][0]["unit_price"], "250000");
+    assert_eq!(e[2]["id"], "refund:TH1");
+    assert_eq!(e[2]["at"], "2026-03-03T10:00:00+07:00");
+    assert_eq!(
+        e[2]["lines"],
+        serde_json::json!([{ "line_id": "1", "quantity": 1 }])
+    );
+}
+
+#[test]
+fn decomposed_statuses_and_tier_names_are_the_mapping_s() {
+    let customers = "id,phone,status,points,tier\n\
+KH1,0980000001,\u{110}a\u{303} kho\u{301}a,,Va\u{300}ng\n\
+KH2,0980000002,\u{110}ã khóa,,Vàng\n";
+    let (_, r, lines) = import_files(
+        "nfc",
+        &vn_mapping(""),
+        &[
+            ("c.csv", customers.as_bytes()),
+            ("x.csv", b"order,id,phone,time,sku,qty,amount,of\n"),
+        ],
+    );
+    assert!(r.is_empty(), "{r:#?}");
+    for id in ["KH1", "KH2"] {
+        let e = events(line_of(&lines, id));
+        assert_eq!(e[0]["tier"], "gold", "{id}");
+        assert_eq!(e[1]["status"], "excluded", "{id}");
+    }
+}
+
+// ---- The ambiguities of docs/migration.md, settled -----------------------------------------
+
+#[test]
+fn returns_carry_the_order_prefix_and_take_a_split_line_in_line_order() {
+    let mapping = vn_mapping(r#", "order_prefix": "web-""#);
+    let tx = b"order,id,phone,time,sku,qty,amount,of\n\
+HD1,KH1,,01/03/2026 10:00,BAG,3,1000000,\n\
+R1,KH1,,02/03/2026 10:00,BAG,1,,HD1\n\
+R2,KH1,,03/03/2026 10:00,BAG,2,,HD1\n";
+    let (report, r, lines) = import_files(
+        "prefix",
+        &mapping,
+        &[("c.csv", VN_CUSTOMERS), ("x.csv", tx)],
+    );
+    assert!(r.is_empty(), "{r:#?}");
+    assert!(report.totals.balanced);
+    let e = events(line_of(&lines, "KH1"));
+    assert_eq!(e[0]["id"], "web-HD1");
+    assert_eq!(
+        e[0]["cart"]["lines"],
+        serde_json::json!([
+            { "id": "1", "sku": "BAG", "quantity": 2, "unit_price": "333333" },
+            { "id": "2", "sku": "BAG", "quantity": 1, "unit_price": "333334" }
+        ])
+    );
+    // One bag back: the first half (333,333); then two: what is left of it, then the other.
+    assert_eq!(
+        e[1],
+        serde_json::json!({ "id": "refund:web-R1", "type": "refund", "at": "2026-03-02T10:00:00+07:00",
+                            "order_id": "web-HD1", "lines": [{ "line_id": "1", "quantity": 1 }] })
+    );
+    assert_eq!(
+        e[2]["lines"],
+        serde_json::json!([{ "line_id": "1", "quantity": 1 }, { "line_id": "2", "quantity": 1 }])
+    );
+    assert_eq!(e[2]["id"], "refund:web-R2");
+}
+
+#[test]
+fn the_cutover_writes_balance_then_tier_then_status_and_no_nulls() {
+    let customers = "id,phone,status,points,tier\nKH1,0980000001,Đã khóa,250,Vàng\n";
+    let (_, r, lines) = import_files(
+        "cutover",
+        &vn_mapping(""),
+        &[
+            ("c.csv", customers.as_bytes()),
+            ("x.csv", b"order,id,phone,time,sku,qty,amount,of\n"),
+        ],
+    );
+    assert!(r.is_empty(), "{r:#?}");
+    let line = line_of(&lines, "KH1");
+    let kinds: Vec<String> = events(line)
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(kinds, ["opening_balance", "set_tier", "status"]);
+    // No expiry and no lock: the keys are absent, never null.
+    assert!(!line.contains("null"), "{line}");
+    assert!(
+        !line.contains("expires_at") && !line.contains("locked_until"),
+        "{line}"
+    );
+    // The excluded member still holds the migrated balance and tier.
+    let got = replay_all(
+        &engine(&fixture("vn-fashion")),
+        &lines,
+        "2026-10-01T00:00:00+07:00",
+    );
+    assert_eq!(
+        got["KH1"],
+        (250, "gold".to_string(), "excluded".to_string())
+    );
+}
+
+#[test]
+fn an_unknown_id_does_not_fall_back_to_a_known_phone_or_card() {
+    let mapping = r#"{ "cutover": "2026-10-01T00:00:00+07:00", "time_zone": "Asia/Ho_Chi_Minh",
+        "default_country": "VN", "files": [
+          { "file": "c.csv", "kind": "customers", "columns": { "customer_id": "id", "phone": "phone", "card": "card" } },
+          { "file": "b.csv", "kind": "balances", "columns": { "customer_id": "id", "phone": "phone", "card": "card", "points": "points" } } ] }"#;
+    let (_, r, lines) = import_files(
+        "fallback",
+        mapping,
+        &[
+            ("c.csv", b"id,phone,card\nKH1,0980000001,VF-1\n"),
+            (
+                "b.csv",
+                b"id,phone,card,points\nKH404,0980000001,,100\nKH405,,VF-1,100\n,0980000001,,40\n",
+            ),
+        ],
+    );
+    has(
+        &r,
+        "b.csv",
+        2,
+        Some("id"),
+        "unknown customer (id KH404): not in any customers file; its phone is a known customer's",
+    );
+    has(&r, "b.csv", 3, Some("id"), "its card is a known customer's");
+    assert_eq!(r.len(), 2, "{r:#?}");
+    // Without an id, the phone names the member.
+    assert_eq!(events(line_of(&lines, "KH1"))[0]["points"], 40);
+}
+
+#[test]
+fn members_handed_to_a_library_sink_equal_the_ndjson() {
+    let dir = fixture("vn-fashion");
+    let (nd_report, ndjson) = run(&dir, false, 1 << 20, "sink-ndjson");
+    let mapping: Mapping =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("mapping.json")).unwrap()).unwrap();
+    let opts = Options {
+        mapping,
+        files: csv_files(&dir),
+        policy: None,
+        temp_dir: tmp("sink"),
+        memory_budget: 1 << 20,
+    };
+    let mut got: Vec<String> = Vec::new();
+    let mut points = 0;
+    let report = import::import_to(&opts, &mut |m: &import::ImportedMember| {
+        let h = m.history()?;
+        assert_eq!(h.member.id, m.id);
+        points += m.opening_points;
+        got.push(m.json.to_string());
+        Ok(())
+    })
+    .unwrap();
+    let _ = std::fs::remove_dir_all(&opts.temp_dir);
+    assert_eq!(got, ndjson);
+    assert_eq!(points, report.totals.opening_points_out);
+    assert_eq!(
+        report.rejected.take().unwrap(),
+        nd_report.rejected.take().unwrap()
+    );
 }

@@ -314,6 +314,48 @@ fn member_lines() -> (Vec<String>, Vec<String>) {
             "\"type\":\"purchase\"",
             "\"type\":\"purchase\",\"earn\":null",
         ),
+        // SPEC §3.1: a purchase's policy_digest and quoted_member (read, then ignored by a
+        // simulation), well-formed and not.
+        (
+            "\"type\":\"purchase\"",
+            "\"type\":\"purchase\",\"policy_digest\":\"sha256:ab\"",
+        ),
+        (
+            "\"type\":\"purchase\"",
+            "\"type\":\"purchase\",\"policy_digest\":null",
+        ),
+        (
+            "\"type\":\"purchase\"",
+            "\"type\":\"purchase\",\"policy_digest\":7",
+        ),
+        (
+            "\"type\":\"purchase\"",
+            "\"type\":\"purchase\",\"quoted_member\":{\"status\":\"active\",\"tier\":\"gold\",\"points\":-40}",
+        ),
+        (
+            "\"type\":\"purchase\"",
+            "\"type\":\"purchase\",\"quoted_member\":{\"points\":3,\"tier\":null,\"status\":\"inactive\"}",
+        ),
+        (
+            "\"type\":\"purchase\"",
+            "\"type\":\"purchase\",\"quoted_member\":{\"status\":\"active\",\"points\":3}",
+        ),
+        (
+            "\"type\":\"purchase\"",
+            "\"type\":\"purchase\",\"quoted_member\":{\"status\":\"active\",\"tier\":\"gold\"}",
+        ),
+        (
+            "\"type\":\"purchase\"",
+            "\"type\":\"purchase\",\"quoted_member\":{\"status\":\"active\",\"points\":3,\"id\":\"m\"}",
+        ),
+        (
+            "\"type\":\"purchase\"",
+            "\"type\":\"purchase\",\"quoted_member\":{\"status\":\"active\",\"points\":3,\"points\":4}",
+        ),
+        (
+            "\"type\":\"purchase\"",
+            "\"type\":\"purchase\",\"quoted_member\":{\"status\":\"active\",\"points\":1.5}",
+        ),
         // Keys in another order than the fields', repeated, or extending a known key.
         (
             "{\"id\":\"p1\",\"type\":\"purchase\"",

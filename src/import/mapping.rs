@@ -83,6 +83,20 @@ pub struct FileMapping {
     /// Prefix for this file's order ids.
     #[serde(default)]
     pub order_prefix: Option<String>,
+    /// `.xlsx` files: the worksheet to read (default: the first one).
+    #[serde(default)]
+    pub sheet: Option<String>,
+    /// Transactions files: roles (`"customer_id"`, `"time"`, `"order_id"`, …) whose empty cell
+    /// takes the value of the row above while the row belongs to the same order (its order id
+    /// is the same, or empty when `order_id` is listed too): exports that write the customer
+    /// and the date only on an order's first line.
+    #[serde(default)]
+    pub fill_down: Vec<String>,
+    /// Transactions files: values of the `customer_id` or `name` cell that mean "no customer"
+    /// (`"Khách lẻ"`, walk-in sales). Such rows are skipped and counted in the report
+    /// (`rows_skipped`), not rejected.
+    #[serde(default)]
+    pub walk_in: Vec<String>,
     pub columns: Columns,
 }
 
@@ -172,8 +186,42 @@ pub enum Role {
 
 pub const ROLE_COUNT: usize = 20;
 
+/// Every role with its name in the mapping's `columns`, in role order.
+pub const ROLES: [(Role, &str); ROLE_COUNT] = [
+    (Role::CustomerId, "customer_id"),
+    (Role::Phone, "phone"),
+    (Role::Card, "card"),
+    (Role::Name, "name"),
+    (Role::Status, "status"),
+    (Role::JoinedAt, "joined_at"),
+    (Role::Points, "points"),
+    (Role::Expiry, "expiry"),
+    (Role::Tier, "tier"),
+    (Role::LockedUntil, "locked_until"),
+    (Role::OrderId, "order_id"),
+    (Role::Time, "time"),
+    (Role::Amount, "amount"),
+    (Role::UnitPrice, "unit_price"),
+    (Role::Sku, "sku"),
+    (Role::Category, "category"),
+    (Role::Quantity, "quantity"),
+    (Role::Store, "store"),
+    (Role::Channel, "channel"),
+    (Role::RefundOf, "refund_of"),
+];
+
 impl Role {
     pub fn index(self) -> usize {
         self as usize
+    }
+
+    /// The role's name in the mapping's `columns` (`"customer_id"`).
+    pub fn name(self) -> &'static str {
+        ROLES.get(self.index()).map_or("", |r| r.1)
+    }
+
+    /// The role named `name` in the mapping's `columns`.
+    pub fn by_name(name: &str) -> Option<Role> {
+        ROLES.iter().find(|r| r.1 == name).map(|r| r.0)
     }
 }

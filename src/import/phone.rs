@@ -26,12 +26,20 @@ pub fn country(code: &str) -> Option<(&'static str, std::ops::RangeInclusive<usi
 /// E.164 form of `raw`, or why not. Separators (spaces, `.`, `-`, `/`, parentheses) are
 /// ignored; `+` or `00` starts an international number; a leading `0` is the national trunk
 /// prefix; a number starting with the default country's code and of the right length is
-/// international without `+`.
+/// international without `+`. A trunk `(0)` written after a country code
+/// (`+84 (0) 903 000 003`, `+44 (0)20 …`) is dropped: a `(0)` after the first digit is never
+/// part of the number.
 pub fn normalize(raw: &str, default_country: Option<&str>) -> Result<String, String> {
     let t = raw.trim();
     let mut digits = String::with_capacity(t.len());
     let mut plus = false;
-    for (i, c) in t.chars().enumerate() {
+    let mut chars = t.chars().enumerate().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c == '(' && !digits.is_empty() && t.get(i..i + 3) == Some("(0)") {
+            chars.next();
+            chars.next();
+            continue;
+        }
         match c {
             '0'..='9' => digits.push(c),
             '+' if i == 0 => plus = true,
@@ -95,5 +103,31 @@ mod tests {
         assert!(normalize("12345", Some("VN")).is_err());
         assert!(normalize("09x8", Some("VN")).is_err());
         assert!(normalize("0980000000", None).is_err());
+    }
+
+    #[test]
+    fn trunk_zero_after_the_country_code_is_dropped() {
+        // Issue 18: was +840903000003, neither rejected nor matched.
+        for s in [
+            "+84 (0) 903 000 003",
+            "+84(0)903000003",
+            "0084 (0)903 000 003",
+            "84 (0) 903 000 003",
+        ] {
+            assert_eq!(normalize(s, Some("VN")).unwrap(), "+84903000003", "{s}");
+        }
+        assert_eq!(
+            normalize("+44 (0)20 7946 0018", None).unwrap(),
+            "+442079460018"
+        );
+        // A leading "(0)" is the national trunk prefix as usual; "(09)" is an area code.
+        assert_eq!(
+            normalize("(0) 903 000 003", Some("VN")).unwrap(),
+            "+84903000003"
+        );
+        assert_eq!(
+            normalize("(0903) 000 003", Some("VN")).unwrap(),
+            "+84903000003"
+        );
     }
 }

@@ -1,8 +1,20 @@
-//! Reading the values of CSV cells: amounts, points, quantities, times.
+//! Reading the values of cells: amounts, points, quantities, times, and names compared in
+//! Unicode NFC.
 
 use crate::money::Currency;
 use crate::time::{parse_local_or_instant, Instant, Zone};
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime};
+use unicode_normalization::UnicodeNormalization;
+
+/// A name as compared (headers, statuses, tier names, walk-in markers): trimmed and in Unicode
+/// NFC, so that `Đã khóa` typed with combining marks (decomposed) equals the precomposed one.
+pub fn fold(s: &str) -> String {
+    let t = s.trim();
+    if t.is_ascii() {
+        return t.to_string();
+    }
+    t.nfc().collect()
+}
 
 /// Removes currency signs and grouping, makes the decimal separator `.`.
 fn plain_number(raw: &str, decimal_comma: bool) -> String {
@@ -24,11 +36,51 @@ fn plain_number(raw: &str, decimal_comma: bool) -> String {
     out
 }
 
-/// Money in minor units, ≥ 0.
-pub fn money(raw: &str, decimal_comma: bool, currency: &Currency) -> Result<i64, String> {
-    let t = plain_number(raw, decimal_comma);
-    if t.starts_with('-') {
-        return Err(format!("negative amount {raw:?}"));
+/// A zero fraction written after an amount of a currency without minor units (`1.450.000,00`,
+/// `1,450,000.00`, `250000.0`): the separator and its one or two zeros, whichever separator
+/// the file declares — a group of one or two digits cannot be a thousands group.
+fn strip_zero_fraction(t: &str) -> &str {
+    for n in [2, 1] {
+        let Some(cut) = t.len().checked_sub(n + 1) else {
+            continue;
+        };
+        let (head, tail) = (t.get(..cut), t.get(cut..));
+        let (Some(head), Some(tail)) = (head, tail) else {
+            continue;
+        };
+        let mut cs = tail.chars();
+        if matches!(cs.next(), Some('.' | ','))
+            && cs.all(|c| c == '0')
+            && head.ends_with(|c: char| c.is_ascii_digit())
+        {
+            return head;
+        }
+    }
+    t
+}
+
+/// Money in minor units, ≥ 0. With `negative_ok` (return rows: KiotViet writes their amounts
+/// negative) the sign is dropped: the row's kind says it is money going back.
+pub fn money(
+    raw: &str,
+    decimal_comma: bool,
+    currency: &Currency,
+    negative_ok: bool,
+) -> Result<i64, String> {
+    let mut trimmed = raw.trim();
+    for sign in ["VND", "EUR", "€", "₫", "đ", "Kč", "Ft", "zł"] {
+        trimmed = trimmed.strip_suffix(sign).unwrap_or(trimmed).trim_end();
+        trimmed = trimmed.strip_prefix(sign).unwrap_or(trimmed).trim_start();
+    }
+    if currency.minor_units == 0 {
+        trimmed = strip_zero_fraction(trimmed);
+    }
+    let mut t = plain_number(trimmed, decimal_comma);
+    if let Some(abs) = t.strip_prefix('-') {
+        if !negative_ok {
+            return Err(format!("negative amount {raw:?}"));
+        }
+        t = abs.to_string();
     }
     currency.to_minor(&t).ok_or_else(|| {
         format!(
@@ -68,7 +120,12 @@ pub fn time(
         }
     };
     if let Some(fmt) = time_format {
-        if let Ok(l) = NaiveDateTime::parse_from_str(t, fmt) {
+        if fmt.contains("%z") || fmt.contains("%:z") || fmt.contains("%#z") {
+            // The format carries the offset: the instant is written in full.
+            if let Ok(d) = DateTime::parse_from_str(t, fmt) {
+                return Instant::from_unix(d.timestamp(), 0).map_err(|_| bad());
+            }
+        } else if let Ok(l) = NaiveDateTime::parse_from_str(t, fmt) {
             return zone.from_local(l).map_err(|_| bad());
         }
     }
@@ -84,6 +141,14 @@ pub fn time(
     }
     if let Ok(i) = parse_local_or_instant(t, zone) {
         return Ok(i);
+    }
+    // Offsets written without a colon (`+0700`, `+07`) or after a space: `+07:00`.
+    let fixed = colon_offset(t);
+    let t = fixed.as_deref().unwrap_or(t);
+    if fixed.is_some() {
+        if let Ok(i) = parse_local_or_instant(t, zone) {
+            return Ok(i);
+        }
     }
     // `2026-03-07 10:00:00` (space instead of `T`), with or without offset.
     if t.len() > 10 && t.is_char_boundary(10) {
@@ -101,6 +166,34 @@ pub fn time(
     Err(bad())
 }
 
+/// `t` with an offset at its end written `+0700`, `+07` or ` +07:00` rewritten `+07:00`, when
+/// it has one in such a form.
+fn colon_offset(t: &str) -> Option<String> {
+    let b = t.as_bytes();
+    let sign_at = b.iter().rposition(|c| *c == b'+' || *c == b'-')?;
+    // Only after a time: `…HH:MM[:SS][.fff]` then the offset.
+    let (head, off) = (t.get(..sign_at)?, t.get(sign_at..)?);
+    let head = head.trim_end();
+    if !head.ends_with(|c: char| c.is_ascii_digit()) || head.len() < 13 {
+        return None;
+    }
+    let digits = off.get(1..)?;
+    let hm = match digits.len() {
+        4 if digits.bytes().all(|c| c.is_ascii_digit()) => {
+            format!("{}:{}", digits.get(..2)?, digits.get(2..)?)
+        }
+        2 if digits.bytes().all(|c| c.is_ascii_digit()) => format!("{digits}:00"),
+        5 if head.len() < t.get(..sign_at)?.len() => digits.to_string(),
+        _ => return None,
+    };
+    let sign = off.get(..1)?;
+    let head = match head.get(10..11) {
+        Some(" ") => format!("{}T{}", head.get(..10)?, head.get(11..)?),
+        _ => head.to_string(),
+    };
+    Some(format!("{head}{sign}{hm}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,13 +208,21 @@ mod tests {
             code: "VND".into(),
             minor_units: 0,
         };
-        assert_eq!(money("12,50 €", true, &eur), Ok(1250));
-        assert_eq!(money("1 234,5", true, &eur), Ok(123450));
-        assert_eq!(money("1,450,000", false, &vnd), Ok(1450000));
-        assert_eq!(money("1.450.000₫", true, &vnd), Ok(1450000));
-        assert!(money("12.345", false, &eur).is_err());
-        assert!(money("-5", false, &eur).is_err());
-        assert!(money("abc", false, &eur).is_err());
+        assert_eq!(money("12,50 €", true, &eur, false), Ok(1250));
+        assert_eq!(money("1 234,5", true, &eur, false), Ok(123450));
+        assert_eq!(money("1,450,000", false, &vnd, false), Ok(1450000));
+        assert_eq!(money("1.450.000₫", true, &vnd, false), Ok(1450000));
+        assert!(money("12.345", false, &eur, false).is_err());
+        assert!(money("-5", false, &eur, false).is_err());
+        assert!(money("abc", false, &eur, false).is_err());
+        // Zero fractions on a currency without minor units; negative amounts on returns.
+        assert_eq!(money("1,450,000.00", false, &vnd, false), Ok(1450000));
+        assert_eq!(money("1.450.000,00 đ", true, &vnd, false), Ok(1450000));
+        assert_eq!(money("250000.0", false, &vnd, false), Ok(250000));
+        assert!(money("1.000,50", true, &vnd, false).is_err());
+        assert_eq!(money("1,000", false, &vnd, false), Ok(1000));
+        assert_eq!(money("-12,50 €", true, &eur, true), Ok(1250));
+        assert_eq!(fold(" \u{110}a\u{303} kho\u{301}a "), "Đã khóa");
         let z = Zone::by_name("Europe/Bratislava").unwrap();
         let a = time("2026-03-07 10:00", z, None, None, false).unwrap();
         assert_eq!(z.format(a), "2026-03-07T10:00:00+01:00");
@@ -131,5 +232,17 @@ mod tests {
         assert_eq!(z.format(e), "2027-01-01T00:00:00+01:00");
         assert!(time("32.13.2026", z, None, Some("%d.%m.%Y"), true).is_err());
         assert!(time("2026-03-07T10:00:00+07:00", z, None, None, false).is_ok());
+        // Offsets without a colon, after a space, or in the file's format.
+        let want = Instant::parse_rfc3339("2026-03-07T10:00:00+07:00").unwrap();
+        for s in [
+            "2026-03-07T10:00:00+0700",
+            "2026-03-07 10:00:00 +0700",
+            "2026-03-07 10:00:00 +07:00",
+            "2026-03-07T10:00:00+07",
+        ] {
+            assert_eq!(time(s, z, None, None, false), Ok(want), "{s}");
+        }
+        let f = Some("%d/%m/%Y %H:%M %z");
+        assert_eq!(time("07/03/2026 10:00 +0700", z, f, None, false), Ok(want));
     }
 }

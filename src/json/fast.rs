@@ -12,7 +12,9 @@
 //! it accepts it reads to the very value the general reader gives (`tests/reader.rs` checks
 //! both on every vector and on thousands of mutations).
 
-use crate::ledger::view::{CartView, EventView, HistoryView, MemberView, RefundLineView};
+use crate::ledger::view::{
+    CartView, EventView, HistoryView, MemberView, QuotedMemberView, RefundLineView,
+};
 use crate::ledger::EventType;
 use crate::member::MemberStatus;
 use crate::quote::{LineText, RedeemPoints};
@@ -104,6 +106,8 @@ const EVENT_KEYS: &[Key] = &[
     key("locked_until"),
     key("status"),
     key("reward_id"),
+    key("policy_digest"),
+    key("quoted_member"),
 ];
 
 /// A cart line's keys, in the order of `quote::CartLine`'s fields.
@@ -377,6 +381,8 @@ impl<'a> Fast<'a> {
             locked_until: None,
             status: None,
             reward_id: None,
+            policy_digest: None,
+            quoted_member: None,
         };
         // Which keys were read: each at most once (a repeat is the general reader's error).
         let mut seen: u32 = 0;
@@ -401,7 +407,9 @@ impl<'a> Fast<'a> {
                 12 => e.tier = r.nullable(Fast::str)?,
                 13 => e.locked_until = r.nullable(Fast::str)?,
                 14 => e.status = r.nullable(Fast::status)?,
-                _ => e.reward_id = r.nullable(Fast::str)?,
+                15 => e.reward_id = r.nullable(Fast::str)?,
+                16 => e.policy_digest = r.nullable(Fast::str)?,
+                _ => e.quoted_member = r.nullable(Fast::quoted_member)?,
             }
             Some(())
         })?;
@@ -451,6 +459,25 @@ impl<'a> Fast<'a> {
             category: category.flatten(),
             quantity: quantity?,
             unit_price: unit_price?,
+        })
+    }
+
+    fn quoted_member(&mut self) -> Option<QuotedMemberView<'a>> {
+        let (mut status, mut tier, mut points) = (None, None, None);
+        const KEYS: &[Key] = &[key("status"), key("tier"), key("points")];
+        self.object(KEYS, |r, key| {
+            match key {
+                0 if status.is_none() => status = Some(r.status()?),
+                1 if tier.is_none() => tier = Some(r.nullable(Fast::str)?),
+                2 if points.is_none() => points = Some(r.int()?),
+                _ => return None,
+            }
+            Some(())
+        })?;
+        Some(QuotedMemberView {
+            status: status?,
+            tier: tier.flatten(),
+            points: points?,
         })
     }
 

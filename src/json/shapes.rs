@@ -10,7 +10,7 @@ use super::read::{
 use super::Fault;
 use crate::generate::GenerateOptions;
 use crate::ledger::request::{
-    Event, EventCart, EventType, LedgerMember, RefundLine, ReplayRequest,
+    Event, EventCart, EventType, LedgerMember, QuotedMember, RefundLine, ReplayRequest,
 };
 use crate::member::{MemberSnapshot, MemberStatus};
 use crate::money::{EarnRounding, MoneyRounding};
@@ -384,6 +384,14 @@ struct_reader!(Event {
     locked_until: opt "locked_until",
     status: opt "status",
     reward_id: opt "reward_id",
+    policy_digest: opt "policy_digest",
+    quoted_member: opt "quoted_member",
+});
+
+struct_reader!(QuotedMember {
+    status: req "status",
+    tier: opt "tier",
+    points: req "points",
 });
 
 struct_reader!(EventCart {
@@ -496,6 +504,7 @@ pub fn reader_shapes() -> Vec<ReaderShape> {
         shape::<MemberHistory>(),
         shape::<LedgerMember>(),
         shape::<Event>(),
+        shape::<QuotedMember>(),
         shape::<EventCart>(),
         shape::<RefundLine>(),
         shape::<VerifyRequest>(),

@@ -13,11 +13,12 @@ use super::memo::ExpiryMemo;
 use super::orders::Order;
 use super::request::{Body, Checked};
 use super::response::{HistoryRow, Totals};
+use super::versions::Versions;
 use crate::error::Error;
 use crate::member::MemberStatus;
 use crate::money::MAX_POINTS;
 use crate::policy::document::TierMetric;
-use crate::policy::{Expiry, Policy};
+use crate::policy::Policy;
 use crate::quote::RedeemMode;
 use crate::tiers::{self, Qualifying, TierState};
 use crate::time::Instant;
@@ -78,21 +79,34 @@ pub fn level_id(policy: &Policy, i: usize) -> String {
 /// The member's whole state during a replay (`'a`: the history's strings, which booked orders
 /// keep).
 pub struct State<'p, 'a> {
+    /// The policy versions of the replay (SPEC §3.1; one for a single `policy`).
+    pub versions: Versions<'p>,
+    /// The index of the version in force at the clock, and its policy: what tier
+    /// qualification, reviews and tier notices follow.
+    pub version: usize,
     pub policy: &'p Policy,
+    /// When the next version takes effect (None: the last is in force).
+    next_switch: Option<Instant>,
     /// Everything at or before this instant has happened.
     pub clock: Instant,
     pub status: MemberStatus,
     pub tier: TierState,
     pub lots: Lots,
-    /// Under `inactivity`: when the balance goes unless there is activity first.
-    pub deadline: Option<Instant>,
+    /// By version index: under that version's `inactivity`, when its lots go unless there is
+    /// activity first (None for other expiry kinds).
+    pub deadlines: Vec<Option<Instant>>,
     pub totals: Totals,
     /// Opening balances (in the balance identity, not in `totals`).
     pub opening: i64,
     pub orders: Vec<Order<'a>>,
     /// Orders by event id, once there are more than [`SCAN_ORDERS`] (fewer are scanned).
     order_ids: HashMap<&'a str, usize>,
+    /// The contributions for the metric of the version in force.
     pub qualifying: Qualifying,
+    /// The contributions for the other metrics some version uses (empty when every version
+    /// has the same metric): every contribution is pushed to each, so an order's entry has
+    /// the same index in all of them; a version switch swaps the in-force metric's in.
+    spare: Vec<(TierMetric, Qualifying)>,
     pub history: Vec<Row>,
     pub notices: Vec<Notice>,
     /// Expiry instants seen so far, ascending, with their announcement instant (computed
@@ -138,9 +152,36 @@ impl std::fmt::Display for EventPath {
 }
 
 impl<'p, 'a> State<'p, 'a> {
+    /// A replay under one policy (a simulation's).
     pub fn new(policy: &'p Policy, status: MemberStatus, joined_at: Instant) -> State<'p, 'a> {
+        State::with_versions(Versions::single(policy, ""), status, joined_at)
+    }
+
+    /// A replay under policy versions, starting with the version in force at `joined_at`.
+    pub fn with_versions(
+        versions: Versions<'p>,
+        status: MemberStatus,
+        joined_at: Instant,
+    ) -> State<'p, 'a> {
+        let version = versions.index_at(joined_at);
+        let policy = versions.get(version).policy;
+        let deadlines = versions
+            .list()
+            .iter()
+            .map(|v| inactivity_deadline(v.policy, joined_at))
+            .collect();
+        let mut spare: Vec<(TierMetric, Qualifying)> = Vec::new();
+        for v in versions.list() {
+            let m = v.policy.tiers.metric;
+            if m != policy.tiers.metric && spare.iter().all(|(x, _)| *x != m) {
+                spare.push((m, Qualifying::default()));
+            }
+        }
         State {
+            versions,
+            version,
             policy,
+            next_switch: versions.next_switch_after(joined_at),
             clock: joined_at,
             status,
             tier: TierState {
@@ -149,12 +190,13 @@ impl<'p, 'a> State<'p, 'a> {
                 locked_until: None,
             },
             lots: Lots::default(),
-            deadline: inactivity_deadline(policy, joined_at),
+            deadlines,
             totals: Totals::default(),
             opening: 0,
             orders: Vec::new(),
             order_ids: HashMap::new(),
             qualifying: Qualifying::default(),
+            spare,
             history: Vec::new(),
             notices: Vec::new(),
             expiring: Vec::new(),
@@ -212,18 +254,17 @@ impl<'p, 'a> State<'p, 'a> {
                 .lots
                 .iter()
                 .filter(|l| l.points > 0)
-                .filter_map(|l| l.expires_at(self.deadline)),
+                .filter_map(Lot::expires_at),
         );
         seen.sort_unstable();
         seen.dedup();
-        let days = self.policy.expiry_notice_days;
         let slack = t.checked_add_seconds(7_200).unwrap_or(Instant::MAX);
         for e in seen.iter().copied() {
             let Some(&mut Expiring {
                 notice: Some(n),
                 noticed: false,
                 ..
-            }) = self.expiring_entry(e, days)
+            }) = self.expiring_entry(e)
             else {
                 continue;
             };
@@ -235,13 +276,18 @@ impl<'p, 'a> State<'p, 'a> {
         self.scratch_instants = seen;
     }
 
-    /// The entry of expiry instant `e` (added when first seen; `days`: the policy's
-    /// `expiry_notice_days`).
-    fn expiring_entry(&mut self, e: Instant, days: i64) -> Option<&mut Expiring> {
+    /// The entry of expiry instant `e` (added when first seen, announced `expiry_notice_days`
+    /// of the version in force at `e` before it).
+    fn expiring_entry(&mut self, e: Instant) -> Option<&mut Expiring> {
         // Expiry instants mostly come in ascending order: the search ends near the end.
         let i = match self.expiring.binary_search_by(|x| x.at.cmp(&e)) {
             Ok(i) => i,
             Err(i) => {
+                let days = self
+                    .versions
+                    .get(self.versions.index_at(e))
+                    .policy
+                    .expiry_notice_days;
                 let notice = self.policy.time_zone.add_local_days(e, -days);
                 self.expiring.insert(
                     i,
@@ -269,14 +315,14 @@ impl<'p, 'a> State<'p, 'a> {
         };
         // The lots' earliest change, remembered by `Lots`; when it is not after the clock (a
         // lot due now), the lots are scanned for the earliest one after it.
-        match self.lots.next_change(self.deadline) {
+        match self.lots.next_change() {
             Some(t) if t <= clock => {
                 for l in &self.lots.lots {
                     if l.pending {
                         consider(l.available_at);
                     }
                     if l.points > 0 {
-                        if let Some(e) = l.expires_at(self.deadline) {
+                        if let Some(e) = l.expires_at() {
                             consider(e);
                         }
                     }
@@ -284,6 +330,9 @@ impl<'p, 'a> State<'p, 'a> {
             }
             Some(t) => consider(t),
             None => {}
+        }
+        if let Some(t) = self.next_switch {
+            consider(t);
         }
         // Announcement instants only write notices: without recording, nothing happens there
         // (expiry, availability, rises and reviews have instants of their own), so they are
@@ -340,10 +389,16 @@ impl<'p, 'a> State<'p, 'a> {
     }
 
     fn at_instant(&mut self, t: Instant) -> Result<(), Error> {
+        // 0. A version taking effect: what follows at this instant is under it.
+        let switched = self.next_switch == Some(t);
+        if switched {
+            self.switch_to(self.versions.index_at(t));
+            self.next_switch = self.versions.next_switch_after(t);
+        }
         // 1. Notices of coming expiries, with the points the lots hold now.
         self.announce(t);
         // 2. Expiry.
-        let gone = self.lots.expire(t, self.deadline);
+        let gone = self.lots.expire(t);
         if gone > 0 {
             self.totals.expired += gone;
             self.note(Notice {
@@ -362,7 +417,8 @@ impl<'p, 'a> State<'p, 'a> {
                 .entries
                 .iter()
                 .any(|e| e.at == t && e.value > 0);
-        if (became || rises) && self.upgrade(t, "events")? {
+        // A version taking effect may lower thresholds: the upgrade check runs there too.
+        if (became || rises || switched) && self.upgrade(t, "events")? {
             self.row(None, "tier_review", t, 0, None);
         }
         // 4. Review.
@@ -400,14 +456,14 @@ impl<'p, 'a> State<'p, 'a> {
             if n != t {
                 continue;
             }
-            if let Some(x) = self.expiring_entry(e, self.policy.expiry_notice_days) {
+            if let Some(x) = self.expiring_entry(e) {
                 x.noticed = true;
             }
             let points: i64 = self
                 .lots
                 .lots
                 .iter()
-                .filter(|l| l.expires_at(self.deadline) == Some(e))
+                .filter(|l| l.expires_at() == Some(e))
                 .map(|l| l.points)
                 .sum();
             if points > 0 {
@@ -515,35 +571,72 @@ impl<'p, 'a> State<'p, 'a> {
         });
     }
 
-    /// [`lot_expiry`] at `t`, from the memo when there is one.
-    pub(super) fn lot_expiry(&mut self, t: Instant) -> Option<Instant> {
-        match self.expiry_memo.as_deref_mut() {
-            Some(m) => m.lot_expiry(self.policy, t),
-            None => lot_expiry(self.policy, t),
+    /// Makes version `v` the one in force.
+    fn switch_to(&mut self, v: usize) {
+        if v == self.version {
+            return;
         }
-    }
-
-    /// [`inactivity_deadline`] at `t`, from the memo when there is one.
-    fn inactivity_deadline(&mut self, t: Instant) -> Option<Instant> {
-        match self.expiry_memo.as_deref_mut() {
-            Some(m) => m.inactivity_deadline(self.policy, t),
-            None => inactivity_deadline(self.policy, t),
-        }
-    }
-
-    /// Purchases and redemptions move the inactivity deadline (§7.17); lots credited after a
-    /// passed deadline had their own, which activity replaces by the member's.
-    pub(super) fn activity(&mut self, t: Instant) {
-        if let Some(d) = self.inactivity_deadline(t) {
-            self.deadline = Some(d);
-            for l in &mut self.lots.lots {
-                l.own_deadline = None;
+        let policy = self.versions.get(v).policy;
+        let metric = policy.tiers.metric;
+        if metric != self.policy.tiers.metric {
+            if let Some((m, q)) = self.spare.iter_mut().find(|(m, _)| *m == metric) {
+                std::mem::swap(&mut self.qualifying, q);
+                *m = self.policy.tiers.metric;
             }
-            self.lots.changed();
+        }
+        self.version = v;
+        self.policy = policy;
+        // Reviews are scheduled by the version in force.
+        self.review_memo = None;
+    }
+
+    /// The memo serves only a replay under one policy (what it was bound to).
+    fn memo(&mut self) -> Option<&mut ExpiryMemo> {
+        if self.versions.len() == 1 {
+            self.expiry_memo.as_deref_mut()
+        } else {
+            None
         }
     }
 
-    /// A lot credited at `t`: `pending` until `available_at`.
+    /// [`lot_expiry`] of version `v` at `t`, from the memo when there is one.
+    pub(super) fn lot_expiry(&mut self, v: usize, t: Instant) -> Option<Instant> {
+        let policy = self.versions.get(v).policy;
+        match self.memo() {
+            Some(m) => m.lot_expiry(policy, t),
+            None => lot_expiry(policy, t),
+        }
+    }
+
+    /// [`inactivity_deadline`] of version `v` at `t`, from the memo when there is one.
+    fn inactivity_deadline(&mut self, v: usize, t: Instant) -> Option<Instant> {
+        let policy = self.versions.get(v).policy;
+        match self.memo() {
+            Some(m) => m.inactivity_deadline(policy, t),
+            None => inactivity_deadline(policy, t),
+        }
+    }
+
+    /// Purchases and redemptions move the inactivity deadlines (§7.17), of every version with
+    /// `inactivity`; lots credited after a passed deadline had their own, which activity
+    /// replaces by the member's.
+    pub(super) fn activity(&mut self, t: Instant) {
+        let mut any = false;
+        for v in 0..self.deadlines.len() {
+            if let Some(d) = self.inactivity_deadline(v, t) {
+                if let Some(slot) = self.deadlines.get_mut(v) {
+                    *slot = Some(d);
+                    any = true;
+                }
+            }
+        }
+        if any {
+            self.lots.set_deadlines(&self.deadlines);
+        }
+    }
+
+    /// A lot credited at `t` under version `v`'s expiry rule: `pending` until `available_at`.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn credit(
         &mut self,
         points: i64,
@@ -551,13 +644,14 @@ impl<'p, 'a> State<'p, 'a> {
         available_at: Instant,
         own_expiry: Option<Instant>,
         order: Option<usize>,
+        v: usize,
     ) {
         if points <= 0 {
             return;
         }
-        let own_deadline = match (self.policy.expiry, self.deadline) {
-            (Expiry::Inactivity { .. }, Some(d)) if d <= t => self.inactivity_deadline(t),
-            _ => None,
+        let deadline = match self.deadlines.get(v).copied().flatten() {
+            Some(d) if d <= t => self.inactivity_deadline(v, t),
+            d => d,
         };
         self.lots.add(Lot {
             seq: 0,
@@ -566,9 +660,38 @@ impl<'p, 'a> State<'p, 'a> {
             available_at,
             pending: available_at > t,
             own_expiry,
-            own_deadline,
+            deadline,
+            version: v,
             order,
         });
+    }
+
+    /// Pushes one contribution to the qualifying entries of every metric in use: `value(m)`
+    /// gives its instant and value for metric `m`. Returns the entry's index (the same in
+    /// each, see [`State::spare`]).
+    pub(super) fn contribute(
+        &mut self,
+        mut value: impl FnMut(TierMetric) -> Result<(Instant, i64), Error>,
+    ) -> Result<usize, Error> {
+        for (m, q) in &mut self.spare {
+            let (at, v) = value(*m)?;
+            q.push(at, v);
+        }
+        let (at, v) = value(self.policy.tiers.metric)?;
+        Ok(self.qualifying.push(at, v))
+    }
+
+    /// Rewrites entry `index` of every metric in use (a refund): `value(m)` for metric `m`.
+    pub(super) fn recontribute(&mut self, index: usize, mut value: impl FnMut(TierMetric) -> i64) {
+        for (m, q) in &mut self.spare {
+            q.set(index, value(*m));
+        }
+        self.qualifying.set(index, value(self.policy.tiers.metric));
+    }
+
+    /// Whether some version's metric is `m`.
+    pub(super) fn uses_metric(&self, m: TierMetric) -> bool {
+        self.policy.tiers.metric == m || self.spare.iter().any(|(x, _)| *x == m)
     }
 
     /// Applies one event at its instant (the clock has been advanced to it).
@@ -577,7 +700,13 @@ impl<'p, 'a> State<'p, 'a> {
         let before = i128::from(self.lots.available()) + i128::from(self.lots.pending());
         let mut shortfall = None;
         match &e.body {
-            Body::Purchase { cart, redeem, earn } => self.purchase(e, p, cart, *redeem, *earn)?,
+            Body::Purchase {
+                cart,
+                redeem,
+                earn,
+                version,
+                quoted,
+            } => self.purchase(e, p, cart, *redeem, *earn, *version, *quoted)?,
             Body::Refund { order_id, lines } => {
                 shortfall = self.refund(e, p, order_id, lines.as_deref())?;
             }
@@ -586,28 +715,34 @@ impl<'p, 'a> State<'p, 'a> {
                 counts_for_tier,
             } => {
                 let points = *points;
+                // Under the version in force at the adjustment (SPEC §3.1).
+                let v = self.version;
                 if points >= 0 {
-                    let expiry = self.lot_expiry(e.at);
-                    self.credit(points, e.at, e.at, expiry, None);
+                    let expiry = self.lot_expiry(v, e.at);
+                    self.credit(points, e.at, e.at, expiry, None, v);
                 } else {
                     let want = -points;
-                    let took = self.lots.consume(want, self.deadline);
+                    let took = self.lots.consume(want);
                     self.lots.debt += want - took;
                 }
                 self.totals.adjusted = pts(
                     i128::from(self.totals.adjusted) + i128::from(points),
                     format_args!("{p}.points"),
                 )?;
-                if *counts_for_tier && self.policy.tiers.metric == TierMetric::Points {
-                    self.qualifying.push(e.at, points);
+                if *counts_for_tier && self.uses_metric(TierMetric::Points) {
+                    let at = e.at;
+                    self.contribute(|m| {
+                        Ok((at, if m == TierMetric::Points { points } else { 0 }))
+                    })?;
                 }
             }
             Body::OpeningBalance { points, expires_at } => {
+                let v = self.version;
                 let expiry = match expires_at {
                     Some(x) => Some(*x),
-                    None => self.lot_expiry(e.at),
+                    None => self.lot_expiry(v, e.at),
                 };
-                self.credit(*points, e.at, e.at, expiry, None);
+                self.credit(*points, e.at, e.at, expiry, None, v);
                 self.opening = pts(
                     i128::from(self.opening) + i128::from(*points),
                     format_args!("{p}.points"),

@@ -19,18 +19,22 @@ pub struct Lot {
     pub pending: bool,
     /// Expiry from the policy kind (`after`, `end_of_period`) or `opening_balance.expires_at`.
     pub own_expiry: Option<Instant>,
-    /// Under `inactivity`: a deadline of the lot's own, for a lot credited after the member's
-    /// deadline had already passed (see docs, "Ledger: time rules"); None = the member's.
-    pub own_deadline: Option<Instant>,
+    /// Under `inactivity` (of the lot's policy version): when the lot goes with the member's
+    /// inactivity — the member's deadline under that version, or a deadline of the lot's own for
+    /// a lot credited after that deadline had already passed (see docs, "Ledger: time rules").
+    /// The ledger rewrites it at every activity ([`Lots::set_deadlines`]). None otherwise.
+    pub deadline: Option<Instant>,
+    /// The index of the policy version whose expiry rule the lot keeps (SPEC §3.1; 0 with one
+    /// policy).
+    pub version: usize,
     /// The purchase (index into the ledger's orders) that earned it.
     pub order: Option<usize>,
 }
 
 impl Lot {
-    /// The instant the lot goes, given the member's inactivity deadline (None unless the
-    /// policy's expiry is `inactivity`).
-    pub fn expires_at(&self, member_deadline: Option<Instant>) -> Option<Instant> {
-        earliest(self.own_expiry, self.own_deadline.or(member_deadline))
+    /// The instant the lot goes: its own expiry or its inactivity deadline, the earlier.
+    pub fn expires_at(&self) -> Option<Instant> {
+        earliest(self.own_expiry, self.deadline)
     }
 }
 
@@ -46,20 +50,16 @@ pub struct Lots {
     /// replay asks for balances several times per event).
     available_sum: i128,
     pending_sum: i128,
-    /// The earliest instant some lot changes on its own ([`Lots::next_change`]) and the member
-    /// deadline it was found under; None once a lot changed. The replay clock asks before every
-    /// event, and most events change no lot or only add one.
-    next: Option<(Option<Instant>, Option<Instant>)>,
+    /// The earliest instant some lot changes on its own ([`Lots::next_change`]); None once a
+    /// lot changed. The replay clock asks before every event, and most events change no lot or
+    /// only add one.
+    next: Option<Option<Instant>>,
 }
 
 /// When `l` changes on its own: it becomes available, or it expires (holding points).
-fn lot_change(l: &Lot, deadline: Option<Instant>) -> Option<Instant> {
+fn lot_change(l: &Lot) -> Option<Instant> {
     let available = l.pending.then_some(l.available_at);
-    let expires = if l.points > 0 {
-        l.expires_at(deadline)
-    } else {
-        None
-    };
+    let expires = if l.points > 0 { l.expires_at() } else { None };
     earliest(available, expires)
 }
 
@@ -87,25 +87,23 @@ impl Lots {
         self.available_sum + self.pending_sum
     }
 
-    /// The earliest instant at which some lot becomes available or expires, under member
-    /// deadline `deadline` (what [`Lot::expires_at`] takes): remembered until a lot changes.
-    pub fn next_change(&mut self, deadline: Option<Instant>) -> Option<Instant> {
-        if let Some((d, next)) = self.next {
-            if d == deadline {
-                return next;
-            }
+    /// The earliest instant at which some lot becomes available or expires: remembered until a
+    /// lot changes.
+    pub fn next_change(&mut self) -> Option<Instant> {
+        if let Some(next) = self.next {
+            return next;
         }
-        let next = self
-            .lots
-            .iter()
-            .filter_map(|l| lot_change(l, deadline))
-            .min();
-        self.next = Some((deadline, next));
+        let next = self.lots.iter().filter_map(lot_change).min();
+        self.next = Some(next);
         next
     }
 
-    /// Says that the owner changed lots directly (their `own_deadline`).
-    pub fn changed(&mut self) {
+    /// Activity moved the member's inactivity deadlines: every lot takes the deadline of its
+    /// version (`deadlines[lot.version]`), dropping a deadline of its own.
+    pub fn set_deadlines(&mut self, deadlines: &[Option<Instant>]) {
+        for l in &mut self.lots {
+            l.deadline = deadlines.get(l.version).copied().flatten();
+        }
         self.next = None;
     }
 
@@ -120,8 +118,8 @@ impl Lots {
             self.available_sum += i128::from(lot.points);
         }
         // A new lot only adds its own instant.
-        if let Some((d, next)) = self.next {
-            self.next = Some((d, earliest(next, lot_change(&lot, d))));
+        if let Some(next) = self.next {
+            self.next = Some(earliest(next, lot_change(&lot)));
         }
         let seq = lot.seq;
         self.lots.push(lot);
@@ -161,14 +159,14 @@ impl Lots {
 
     /// Takes up to `n` points from available lots: earliest expiry first (never-expiring
     /// last), then earliest earned, then creation order. Returns what it took.
-    pub fn consume(&mut self, n: i64, deadline: Option<Instant>) -> i64 {
+    pub fn consume(&mut self, n: i64) -> i64 {
         if n <= 0 {
             // Nothing to take (most purchases redeem nothing).
             return 0;
         }
         self.next = None;
         let key = |l: &Lot| {
-            let e = l.expires_at(deadline);
+            let e = l.expires_at();
             (e.is_none(), e, l.earned_at, l.seq)
         };
         let usable = |l: &Lot| !l.pending && l.points > 0;
@@ -237,14 +235,14 @@ impl Lots {
     }
 
     /// Removes every lot whose expiry is ≤ `t`; returns the points they still held.
-    pub fn expire(&mut self, t: Instant, deadline: Option<Instant>) -> i64 {
+    pub fn expire(&mut self, t: Instant) -> i64 {
         self.next = None;
         let mut gone = 0;
         let (mut avail, mut pend) = (self.available_sum, self.pending_sum);
         for l in self
             .lots
             .iter_mut()
-            .filter(|l| l.points > 0 && l.expires_at(deadline).is_some_and(|e| e <= t))
+            .filter(|l| l.points > 0 && l.expires_at().is_some_and(|e| e <= t))
         {
             gone += l.points;
             if l.pending {
@@ -289,7 +287,8 @@ mod tests {
             available_at: t(available),
             pending: t(available) > t(earned),
             own_expiry: expires.map(t),
-            own_deadline: None,
+            deadline: None,
+            version: 0,
             order: None,
         }
     }
@@ -321,7 +320,7 @@ mod tests {
             "2026-04-01T00:00:00Z",
             Some("2026-12-01T00:00:00Z"),
         ));
-        assert_eq!(lots.consume(25, None), 25);
+        assert_eq!(lots.consume(25), 25);
         let left: Vec<(String, i64)> = lots
             .lots
             .iter()
@@ -336,7 +335,7 @@ mod tests {
                 ("2026-03-01T00:00:00+00:00".to_string(), 5),
             ]
         );
-        assert_eq!(lots.consume(100, None), 15);
+        assert_eq!(lots.consume(100), 15);
         assert_eq!(lots.available(), 0);
     }
 
@@ -357,7 +356,7 @@ mod tests {
         assert!(lots.make_available(t("2026-01-08T00:00:00Z")));
         assert_eq!((lots.available(), lots.pending(), lots.debt), (20, 0, 0));
         // An available lot pays at once.
-        assert_eq!(lots.consume(20, None), 20);
+        assert_eq!(lots.consume(20), 20);
         lots.debt = 5;
         lots.add(lot(3, "2026-02-01T00:00:00Z", "2026-02-01T00:00:00Z", None));
         assert_eq!((lots.available(), lots.debt), (-2, 2));
@@ -384,28 +383,25 @@ mod tests {
             "2026-01-01T00:00:00Z",
             Some("2026-02-02T00:00:00Z"),
         ));
-        assert_eq!(lots.expire(t("2026-02-01T00:00:00Z"), None), 11);
+        assert_eq!(lots.expire(t("2026-02-01T00:00:00Z")), 11);
         assert_eq!(lots.available(), 9);
-        // Under inactivity the member's deadline bounds every lot.
-        assert_eq!(
-            lots.expire(t("2026-01-20T00:00:00Z"), Some(t("2026-01-20T00:00:00Z"))),
-            9
-        );
+        // Under inactivity the member's deadline (of the lot's version) bounds every lot.
+        lots.set_deadlines(&[Some(t("2026-01-20T00:00:00Z"))]);
+        assert_eq!(lots.expire(t("2026-01-20T00:00:00Z")), 9);
     }
 
     /// The remembered next change is always what scanning every lot gives, through every kind
     /// of change (pseudo-random histories, with and without a member deadline).
     #[test]
     fn next_change_is_the_scan() {
-        let scan = |lots: &Lots, d: Option<Instant>| {
-            lots.lots.iter().filter_map(|l| lot_change(l, d)).min()
-        };
+        let scan = |lots: &Lots| lots.lots.iter().filter_map(lot_change).min();
         let base = t("2026-01-01T00:00:00+00:00");
         let at = |h: u64| base.checked_add_seconds(h as i64 * 3600).unwrap();
         let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
         for round in 0..200 {
             let mut lots = Lots::default();
             let deadline = (round % 2 == 0).then(|| at(24 * 300));
+            let deadlines = [deadline, Some(at(24 * 200))];
             for step in 0..60u64 {
                 seed ^= seed << 13;
                 seed ^= seed >> 7;
@@ -421,28 +417,29 @@ mod tests {
                             available_at: if pending { at(step * 24 + 72) } else { now },
                             pending,
                             own_expiry: (seed % 5 != 0).then(|| at(step * 24 + (seed % 900))),
-                            own_deadline: None,
+                            deadline: deadlines.get((seed % 2) as usize).copied().flatten(),
+                            version: (seed % 2) as usize,
                             order: Some(step as usize),
                         });
                     }
                     2 => {
-                        lots.consume((seed % 40) as i64, deadline);
+                        lots.consume((seed % 40) as i64);
                     }
                     3 => {
                         lots.make_available(now);
                     }
                     4 => {
-                        lots.expire(now, deadline);
+                        lots.expire(now);
                     }
                     _ => {
                         lots.take_pending_of((seed % (step + 1)) as usize, (seed % 30) as i64);
                     }
                 }
-                assert_eq!(
-                    lots.next_change(deadline),
-                    scan(&lots, deadline),
-                    "round {round} step {step}"
-                );
+                if step == 30 {
+                    // Activity: version 0 lots take a new deadline, version 1 lots none.
+                    lots.set_deadlines(&[Some(at(24 * 100)), None]);
+                }
+                assert_eq!(lots.next_change(), scan(&lots), "round {round} step {step}");
             }
         }
     }

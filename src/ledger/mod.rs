@@ -23,15 +23,18 @@ mod purchases;
 mod refunds;
 pub mod request;
 pub mod response;
+pub mod versions;
 pub mod view;
 
 pub use request::{
-    Event, EventCart, EventCartLine, EventType, LedgerMember, RefundLine, ReplayRequest,
+    Event, EventCart, EventCartLine, EventType, LedgerMember, QuotedMember, RefundLine,
+    ReplayRequest,
 };
 pub use response::{
     HistoryRow, LotOut, MetricValue, NoticeOut, PointsOut, QualificationOut, ReplayResponse,
     TierOut, Totals,
 };
+pub use versions::{PolicyVersions, Version, Versions};
 
 use crate::error::Error;
 use crate::member::MemberSnapshot;
@@ -53,8 +56,11 @@ pub struct Replayed<'p, 'a> {
 /// Faults: member and `as_of` first; then the first event that fails its static check (by
 /// index) — unless replaying the events before it, in time order, fails first; faults that
 /// depend on history are found in time order (SPEC §7.18).
-pub fn run<'p, 'a>(policy: &'p Policy, req: &'a ReplayRequest) -> Result<Replayed<'p, 'a>, Error> {
-    let checked = request::check(policy, &req.view(), &req.as_of)?;
+pub fn run<'p, 'a>(
+    versions: Versions<'p>,
+    req: &'a ReplayRequest,
+) -> Result<Replayed<'p, 'a>, Error> {
+    let checked = request::check(&versions, &req.view(), &req.as_of)?;
     let mut order: Vec<&request::Checked> = checked
         .events
         .iter()
@@ -62,7 +68,7 @@ pub fn run<'p, 'a>(policy: &'p Policy, req: &'a ReplayRequest) -> Result<Replaye
         .collect();
     // Stable: ties keep input order.
     order.sort_by_key(|e| e.at);
-    let mut state = State::new(policy, checked.status, checked.joined_at);
+    let mut state = State::with_versions(versions, checked.status, checked.joined_at);
     for e in order {
         state.advance_to(e.at)?;
         state.apply(e)?;
@@ -95,14 +101,22 @@ pub fn metric_name(policy: &Policy) -> String {
     .to_string()
 }
 
-/// Answers a replay request (SPEC §3).
+/// Answers a replay request (SPEC §3) under one policy.
 pub fn replay(
     policy: &Policy,
     policy_digest: &str,
     req: &ReplayRequest,
 ) -> Result<ReplayResponse, Error> {
-    let r = run(policy, req)?;
+    replay_versions(Versions::single(policy, policy_digest), req)
+}
+
+/// Answers a replay request under policy versions (SPEC §3.1): the response is written under
+/// the version in force at `as_of`, whose digest it carries.
+pub fn replay_versions(versions: Versions, req: &ReplayRequest) -> Result<ReplayResponse, Error> {
+    let r = run(versions, req)?;
     let s = &r.state;
+    let policy = s.policy;
+    let policy_digest = versions.get(s.version).digest;
     let zone = policy.time_zone;
     let fmt = |t| zone.format(t);
     let value = s.value_at(r.as_of, "as_of")?;
@@ -133,7 +147,7 @@ pub fn replay(
                     points: l.points,
                     earned_at: fmt(l.earned_at),
                     available_at: fmt(l.available_at),
-                    expires_at: l.expires_at(s.deadline).map(fmt),
+                    expires_at: l.expires_at().map(fmt),
                 })
                 .collect(),
         },

@@ -39,6 +39,8 @@ pub struct Order<'a> {
     pub member: MemberState,
     pub lines: Vec<OrderLine<'a>>,
     pub earn: bool,
+    /// The index of the policy version that priced it: what its refunds recompute under.
+    pub version: usize,
     pub redeemed_points: i64,
     /// Points the order earns now (would earn, for `earn: false`): after refunds so far.
     pub points_now: i64,

@@ -16,6 +16,9 @@ use crate::quote::{self, MemberState, RedeemMode, RedeemPoints};
 use crate::time::Instant;
 
 impl<'a> State<'_, 'a> {
+    /// A purchase priced under version `version` (SPEC §3.1), with the replayed member state or
+    /// the `quoted` snapshot it was booked with.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn purchase(
         &mut self,
         e: &Checked<'a>,
@@ -23,13 +26,16 @@ impl<'a> State<'_, 'a> {
         checked: &quote::CheckedCart<'a>,
         redeem: RedeemPoints,
         earn: bool,
+        version: usize,
+        quoted: Option<MemberState>,
     ) -> Result<(), Error> {
-        let policy = self.policy;
-        let member = MemberState {
+        let policy = self.versions.get(version).policy;
+        // A booked sale is priced with what the till knew: its figures are the receipt's.
+        let member = quoted.unwrap_or(MemberState {
             status: self.status,
             tier: self.tier.tier,
             points: self.lots.available(),
-        };
+        });
         // Imported history (`earn: false`) is priced with its redemption as it happened
         // elsewhere (clamped, never an error) so `paid` and would-be points are right, but it
         // consumes no lot and earns no lot.
@@ -88,14 +94,18 @@ impl<'a> State<'_, 'a> {
             member,
             lines,
             earn,
+            version,
             redeemed_points: if earn { priced.redeemed_points } else { 0 },
             points_now: priced.earned_points,
             returned: 0,
             entry: None,
         };
         if earn {
-            // Redemption never exceeds the available balance (its limit includes it).
-            self.lots.consume(priced.redeemed_points, self.deadline);
+            // Redemption never exceeds the available balance (its limit includes it), except
+            // for a sale booked with a snapshot (an offline till's): what the balance lacks
+            // becomes debt, which later earning pays first (SPEC §3.1).
+            let took = self.lots.consume(priced.redeemed_points);
+            self.lots.debt += priced.redeemed_points - took;
             self.totals.redeemed = pts(
                 i128::from(self.totals.redeemed) + i128::from(priced.redeemed_points),
                 p,
@@ -104,23 +114,27 @@ impl<'a> State<'_, 'a> {
                 i128::from(self.totals.earned) + i128::from(priced.earned_points),
                 p,
             )?;
-            let expiry = self.lot_expiry(e.at);
+            let expiry = self.lot_expiry(version, e.at);
             self.credit(
                 priced.earned_points,
                 e.at,
                 available_at,
                 expiry,
                 Some(order_index),
+                version,
             );
         }
-        order.entry = Some(match policy.tiers.metric {
-            TierMetric::Points => self.qualifying.push(available_at, priced.earned_points),
-            TierMetric::Spend => {
-                let spend = order.spend_with(policy, &vec![0; order.lines.len()], p)?;
-                self.qualifying.push(e.at, spend)
-            }
-            TierMetric::Orders => self.qualifying.push(e.at, 1),
-        });
+        let (at, earned) = (e.at, priced.earned_points);
+        order.entry = Some(self.contribute(|m| {
+            Ok(match m {
+                TierMetric::Points => (available_at, earned),
+                TierMetric::Spend => (
+                    at,
+                    order.spend_with(policy, &vec![0; order.lines.len()], p)?,
+                ),
+                TierMetric::Orders => (at, 1),
+            })
+        })?);
         self.book_order(e.id, order);
         Ok(())
     }
@@ -131,6 +145,7 @@ impl<'a> State<'_, 'a> {
         p: EventPath,
         reward: usize,
     ) -> Result<(), Error> {
+        // The rewards of the version in force (the check found the reward there).
         let policy = self.policy;
         let path = || format!("{p}.reward_id");
         let Some(r) = policy.rewards.get(reward) else {
@@ -175,7 +190,7 @@ impl<'a> State<'_, 'a> {
             ));
         }
         self.activity(e.at);
-        self.lots.consume(r.points, self.deadline);
+        self.lots.consume(r.points);
         self.totals.redeemed = pts(i128::from(self.totals.redeemed) + i128::from(r.points), p)?;
         Ok(())
     }

@@ -21,7 +21,6 @@ impl State<'_, '_> {
         order_id: &str,
         lines: Option<&[RefundLineView]>,
     ) -> Result<Option<i64>, Error> {
-        let policy = self.policy;
         let oi = self.order_index(order_id).ok_or_else(|| {
             Error::new(
                 ErrorCode::UnknownOrder,
@@ -33,6 +32,9 @@ impl State<'_, '_> {
             .orders
             .get(oi)
             .ok_or_else(|| Error::new(ErrorCode::UnknownOrder, format!("{p}.order_id"), ""))?;
+        // Everything a refund does follows the version that priced its order (SPEC §3.1).
+        let version = order.version;
+        let policy = self.versions.get(version).policy;
         let before: Vec<i64> = order.lines.iter().map(|l| l.refunded).collect();
         let mut after = before.clone();
         match lines {
@@ -97,9 +99,10 @@ impl State<'_, '_> {
         } else {
             0
         };
-        let spend_after = match policy.tiers.metric {
-            TierMetric::Spend => order.spend_with(policy, &after, p)?,
-            _ => 0,
+        let spend_after = if self.uses_metric(TierMetric::Spend) {
+            order.spend_with(policy, &after, p)?
+        } else {
+            0
         };
         let any_left = order.lines.iter().zip(&after).any(|(l, a)| *a < l.quantity);
         let entry = order.entry;
@@ -107,12 +110,12 @@ impl State<'_, '_> {
         // Returned redemption first: a new lot, available at once, expiring as if earned now. A
         // refund is one event, so what it returns and what it claws back net out; crediting
         // first keeps `within_balance` from dropping a shortfall the same refund pays back.
-        let expiry = self.lot_expiry(e.at);
-        self.credit(returned, e.at, e.at, expiry, None);
+        let expiry = self.lot_expiry(version, e.at);
+        self.credit(returned, e.at, e.at, expiry, None, version);
         self.totals.redeemed = pts(i128::from(self.totals.redeemed) - i128::from(returned), p)?;
         // Clawback: the order's own pending lot, then available lots; the rest is debt or dropped.
         let mut taken = self.lots.take_pending_of(oi, clawback);
-        taken += self.lots.consume(clawback - taken, self.deadline);
+        taken += self.lots.consume(clawback - taken);
         let rest = clawback - taken;
         let shortfall = match policy.refunds.clawback {
             Clawback::Unlimited => {
@@ -132,12 +135,11 @@ impl State<'_, '_> {
             order.returned += returned;
         }
         if let Some(ix) = entry {
-            let v = match policy.tiers.metric {
+            self.recontribute(ix, |m| match m {
                 TierMetric::Points => points_after,
                 TierMetric::Spend => spend_after,
                 TierMetric::Orders => i64::from(any_left),
-            };
-            self.qualifying.set(ix, v);
+            });
         }
         Ok(shortfall)
     }

@@ -10,12 +10,12 @@
 //! known tiers and rewards) and turns the events into [`Checked`] ones. Faults that depend on
 //! history (balances, refunds) are found while replaying.
 
-use super::view::{EventView, HistoryView, RefundLineView};
+use super::versions::Versions;
+use super::view::{EventView, HistoryView, QuotedMemberView, RefundLineView};
 use crate::error::{Error, ErrorCode};
 use crate::member::MemberStatus;
 use crate::money::MAX_POINTS;
-use crate::policy::Policy;
-use crate::quote::{CheckedCart, RedeemPoints};
+use crate::quote::{CheckedCart, MemberState, RedeemPoints};
 use crate::time::Instant;
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -135,6 +135,28 @@ pub struct Event {
     /// redeem_reward: a reward id of the policy.
     #[serde(default)]
     pub reward_id: Option<String>,
+    /// purchase: the digest of the policy version it was priced under (SPEC §3.1); absent: the
+    /// version in force at `at`.
+    #[serde(default)]
+    pub policy_digest: Option<String>,
+    /// purchase: the member snapshot the sale was booked with (SPEC §3.1): priced with it
+    /// instead of the replayed state, its redemption taken even beyond the balance.
+    #[serde(default)]
+    pub quoted_member: Option<QuotedMember>,
+}
+
+/// `{ "status", "tier", "points" }`: what the till knew of the member when it quoted a sale
+/// that was booked (SPEC §3.1). `tier` absent or null: the lowest level.
+#[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct QuotedMember {
+    pub status: MemberStatus,
+    #[serde(default)]
+    pub tier: Option<String>,
+    /// Available points as the till saw them (may be negative).
+    pub points: i64,
 }
 
 /// A purchase's cart: the quote cart without the need to repeat the event's id and instant.
@@ -187,6 +209,11 @@ pub enum Body<'a> {
         cart: CheckedCart<'a>,
         redeem: RedeemPoints,
         earn: bool,
+        /// The index of the policy version that prices it (named by `policy_digest`, else the
+        /// one in force at `at`).
+        version: usize,
+        /// `quoted_member`: the snapshot it was booked with (None: the replayed state).
+        quoted: Option<MemberState>,
     },
     Refund {
         order_id: &'a str,
@@ -242,29 +269,42 @@ fn time(s: &str, path: &str) -> Result<Instant, Error> {
     Instant::parse_rfc3339(s).map_err(|e| Error::invalid_request(path, format!("{s:?}: {e}")))
 }
 
+/// What the check does with a purchase's `policy_digest` and `quoted_member` (SPEC §3.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Booked {
+    /// A replay: the digest picks the pricing version (`unknown_policy` when none has it) and
+    /// the snapshot prices the sale.
+    Honour,
+    /// A simulation (SPEC §5): every purchase is re-priced under the simulated policy with the
+    /// replayed state; both fields are read (their shapes checked) and otherwise ignored.
+    Ignore,
+}
+
 /// Checks the member, `as_of` and every event without replaying. Member and `as_of` faults are
 /// returned at once; the first event fault is kept in [`CheckedRequest::fault`].
 pub fn check<'a>(
-    policy: &Policy,
+    versions: &Versions,
     history: &HistoryView<'a>,
     as_of: &str,
 ) -> Result<CheckedRequest<'a>, Error> {
-    check_parsed(policy, history, time(as_of, "as_of"))
+    check_parsed(versions, history, time(as_of, "as_of"), Booked::Honour)
 }
 
-/// [`check`] with `as_of` already parsed (a simulation's, shared by every member).
+/// [`check`] of a simulation: `as_of` already parsed (shared by every member), one policy,
+/// booked fields ignored ([`Booked::Ignore`]).
 pub fn check_until<'a>(
-    policy: &Policy,
+    versions: &Versions,
     history: &HistoryView<'a>,
     as_of: Instant,
 ) -> Result<CheckedRequest<'a>, Error> {
-    check_parsed(policy, history, Ok(as_of))
+    check_parsed(versions, history, Ok(as_of), Booked::Ignore)
 }
 
 fn check_parsed<'a>(
-    policy: &Policy,
+    versions: &Versions,
     history: &HistoryView<'a>,
     as_of: Result<Instant, Error>,
+    booked: Booked,
 ) -> Result<CheckedRequest<'a>, Error> {
     let joined_at = time(history.member.joined_at, "member.joined_at")?;
     let input = &history.events;
@@ -297,7 +337,7 @@ fn check_parsed<'a>(
             }
             !ids.insert(e.id)
         };
-        match check_event(policy, i, e, joined_at, seen) {
+        match check_event(versions, booked, i, e, joined_at, seen) {
             Ok(c) => events.push(c),
             Err(err) => {
                 fault = Some((i, err));
@@ -334,7 +374,8 @@ fn fingerprint(id: &str) -> u64 {
 }
 
 fn check_event<'a>(
-    policy: &Policy,
+    versions: &Versions,
+    booked: Booked,
     i: usize,
     e: &EventView<'a>,
     joined_at: Instant,
@@ -359,9 +400,11 @@ fn check_event<'a>(
     }
     // Fields of other types are an error, in the order they are declared: a bit per field in
     // that order, so the usual event (only its own fields) costs one mask test.
+    // Currency, time zone and level ids are every version's (SPEC §3.1).
+    let policy = versions.first().policy;
     use EventType as T;
     let allowed: u16 = match e.kind {
-        T::Purchase => 0b111,
+        T::Purchase => 0b111 | (1 << 13) | (1 << 14),
         T::Refund => 0b11 << 3,
         T::Adjust => (1 << 5) | (1 << 6) | (1 << 7),
         T::OpeningBalance => (1 << 5) | (1 << 8),
@@ -383,13 +426,15 @@ fn check_event<'a>(
         e.locked_until.is_some(),
         e.status.is_some(),
         e.reward_id.is_some(),
+        e.policy_digest.is_some(),
+        e.quoted_member.is_some(),
     ]
     .iter()
     .enumerate()
     .fold(0u16, |m, (i, &is)| m | (u16::from(is) << i));
     let stray = present & !allowed;
     if stray != 0 {
-        const FIELDS: [&str; 13] = [
+        const FIELDS: [&str; 15] = [
             "cart",
             "redeem_points",
             "earn",
@@ -403,6 +448,8 @@ fn check_event<'a>(
             "locked_until",
             "status",
             "reward_id",
+            "policy_digest",
+            "quoted_member",
         ];
         let name = FIELDS
             .get(stray.trailing_zeros() as usize)
@@ -445,6 +492,26 @@ fn check_event<'a>(
             // The cart's `at` is the event's, parsed above.
             let (lines, subtotal) = crate::quote::check_lines(&c.lines, &policy.currency, "cart")
                 .map_err(|err| err.within(&p.to_string()))?;
+            let (version, quoted) = match booked {
+                Booked::Ignore => (0, None),
+                Booked::Honour => {
+                    let version = match e.policy_digest {
+                        None => versions.index_at(at),
+                        Some(d) => versions.by_digest(d).ok_or_else(|| {
+                            Error::new(
+                                ErrorCode::UnknownPolicy,
+                                format!("{p}.policy_digest"),
+                                format!("no policy version of this request has digest {d:?}"),
+                            )
+                        })?,
+                    };
+                    let quoted = match &e.quoted_member {
+                        None => None,
+                        Some(q) => Some(quoted_state(policy, q, p)?),
+                    };
+                    (version, quoted)
+                }
+            };
             Body::Purchase {
                 cart: CheckedCart {
                     id: e.id,
@@ -456,6 +523,8 @@ fn check_event<'a>(
                 },
                 redeem: e.redeem_points.unwrap_or_default(),
                 earn: e.earn.unwrap_or(true),
+                version,
+                quoted,
             }
         }
         T::Refund => {
@@ -518,7 +587,10 @@ fn check_event<'a>(
         T::Status => Body::Status(e.status.ok_or_else(|| missing("status"))?),
         T::RedeemReward => {
             let r = e.reward_id.ok_or_else(|| missing("reward_id"))?;
-            let reward = policy
+            // The rewards of the version in force at the event.
+            let reward = versions
+                .get(versions.index_at(at))
+                .policy
                 .rewards
                 .iter()
                 .position(|x| x.id == r)
@@ -537,6 +609,39 @@ fn check_event<'a>(
         id: e.id,
         at,
         body,
+    })
+}
+
+/// A `quoted_member` as the member state a quote starts from: its tier a level id of the
+/// policies (`unknown_tier` otherwise), its points within the points range.
+fn quoted_state(
+    policy: &crate::policy::Policy,
+    q: &QuotedMemberView,
+    p: EventPath,
+) -> Result<MemberState, Error> {
+    let tier = match q.tier {
+        None => 0,
+        Some(t) => policy.level_index(t).ok_or_else(|| {
+            Error::new(
+                ErrorCode::UnknownTier,
+                format!("{p}.quoted_member.tier"),
+                format!("unknown tier {t:?}"),
+            )
+        })?,
+    };
+    if !(-MAX_POINTS..=MAX_POINTS).contains(&q.points) {
+        return Err(Error::invalid_request(
+            format!("{p}.quoted_member.points"),
+            format!(
+                "points must be an integer from {} to {MAX_POINTS}",
+                -MAX_POINTS
+            ),
+        ));
+    }
+    Ok(MemberState {
+        status: q.status,
+        tier,
+        points: q.points,
     })
 }
 

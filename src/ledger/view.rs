@@ -8,7 +8,9 @@
 //! theirs through `view()`. Either way one check, one replay: the views carry exactly the
 //! fields of the owned types, with the same meaning.
 
-use super::request::{Event, EventCart, EventType, LedgerMember, RefundLine, ReplayRequest};
+use super::request::{
+    Event, EventCart, EventType, LedgerMember, QuotedMember, RefundLine, ReplayRequest,
+};
 use crate::member::MemberStatus;
 use crate::quote::{LineText, RedeemPoints};
 
@@ -46,6 +48,26 @@ pub struct EventView<'a> {
     pub locked_until: Option<&'a str>,
     pub status: Option<MemberStatus>,
     pub reward_id: Option<&'a str>,
+    pub policy_digest: Option<&'a str>,
+    pub quoted_member: Option<QuotedMemberView<'a>>,
+}
+
+/// [`QuotedMember`], borrowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QuotedMemberView<'a> {
+    pub status: MemberStatus,
+    pub tier: Option<&'a str>,
+    pub points: i64,
+}
+
+impl QuotedMember {
+    pub fn view(&self) -> QuotedMemberView<'_> {
+        QuotedMemberView {
+            status: self.status,
+            tier: self.tier.as_deref(),
+            points: self.points,
+        }
+    }
 }
 
 /// [`EventCart`], borrowed.
@@ -118,6 +140,8 @@ impl Event {
             locked_until: self.locked_until.as_deref(),
             status: self.status,
             reward_id: self.reward_id.as_deref(),
+            policy_digest: self.policy_digest.as_deref(),
+            quoted_member: self.quoted_member.as_ref().map(QuotedMember::view),
         }
     }
 }

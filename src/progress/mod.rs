@@ -54,10 +54,25 @@ pub struct Expiring {
     pub expires_at: String,
 }
 
-/// Answers a progress request (SPEC §4).
-pub fn progress(policy: &Policy, req: &ReplayRequest) -> Result<ProgressResponse, Error> {
-    let r = ledger::run(policy, req)?;
+/// Answers a progress request (SPEC §4) under one policy (`policy_digest`: its digest, what a
+/// purchase's `policy_digest` may name).
+pub fn progress(
+    policy: &Policy,
+    policy_digest: &str,
+    req: &ReplayRequest,
+) -> Result<ProgressResponse, Error> {
+    progress_versions(ledger::Versions::single(policy, policy_digest), req)
+}
+
+/// Answers a progress request under policy versions (SPEC §3.1): what the version in force at
+/// `as_of` says (its thresholds, review schedule and `expiry_notice_days`).
+pub fn progress_versions(
+    versions: ledger::Versions,
+    req: &ReplayRequest,
+) -> Result<ProgressResponse, Error> {
+    let r = ledger::run(versions, req)?;
     let s = &r.state;
+    let policy = s.policy;
     let zone = policy.time_zone;
     let value = |v: i64| ledger::metric_value(policy, v);
     let current = s.value_at(r.as_of, "as_of")?;
@@ -86,7 +101,7 @@ pub fn progress(policy: &Policy, req: &ReplayRequest) -> Result<ProgressResponse
         .unwrap_or(Instant::MAX);
     let mut groups: Vec<(Instant, i64)> = Vec::new();
     for l in s.lots.lots.iter().filter(|l| l.points > 0) {
-        if let Some(e) = l.expires_at(s.deadline) {
+        if let Some(e) = l.expires_at() {
             if e > r.as_of && e <= horizon {
                 match groups.iter_mut().find(|(x, _)| *x == e) {
                     Some(g) => g.1 += l.points,

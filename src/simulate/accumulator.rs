@@ -134,7 +134,8 @@ pub fn replay_member(
     month_zone: Zone,
     memo: &mut Option<Box<ExpiryMemo>>,
 ) -> Result<MemberFacts, Error> {
-    let checked = request::check_until(policy, member, as_of)?;
+    let checked =
+        request::check_until(&crate::ledger::Versions::single(policy, ""), member, as_of)?;
     replay_checked(
         policy,
         &History::new(&checked, month_zone),

@@ -174,7 +174,11 @@ impl Setup {
         let zone = self.draft.time_zone;
         // The static check and the replay order are the same under the baseline when it
         // checks like the draft: done once for both.
-        let checked = match request::check_until(&self.draft, m, self.as_of) {
+        let checked = match request::check_until(
+            &crate::ledger::Versions::single(&self.draft, ""),
+            m,
+            self.as_of,
+        ) {
             Ok(c) => c,
             Err(e) => return acc.reject(index, id(), member_error(e, &prefix(), false)),
         };

@@ -164,6 +164,7 @@ pub(crate) const CODES: &[ErrorCode] = &[
     ErrorCode::RefundExceedsOrder,
     ErrorCode::UnknownReward,
     ErrorCode::InsufficientPoints,
+    ErrorCode::UnknownPolicy,
 ];
 
 #[cfg(test)]
@@ -184,6 +185,7 @@ fn code_index(c: ErrorCode) -> usize {
         ErrorCode::RefundExceedsOrder => 12,
         ErrorCode::UnknownReward => 13,
         ErrorCode::InsufficientPoints => 14,
+        ErrorCode::UnknownPolicy => 15,
     }
 }
 
@@ -406,7 +408,7 @@ mod tests {
         for (i, c) in CODES.iter().enumerate() {
             assert_eq!(code_index(*c), i, "{}", c.as_str());
         }
-        assert_eq!(CODES.len(), 15);
+        assert_eq!(CODES.len(), 16);
     }
 
     #[test]

@@ -22,9 +22,14 @@ pub struct Vector {
 }
 
 pub fn vectors_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("vectors")
+    // The engine's tests and the CLI's (cli/tests/, one level down) read the same vectors.
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = if here.join("tests/vectors").is_dir() {
+        here
+    } else {
+        here.parent().unwrap_or(here)
+    };
+    root.join("tests").join("vectors")
 }
 
 /// Every `tests/vectors/**/*.json` (except under `tools/`), sorted by relative path.

@@ -262,13 +262,35 @@ def wanted(vec):
         return {}
     out = {}
     if "policy_digest" in exp:
-        out["policy_digest"] = policy_digest(vec["request"]["policy"])
+        out["policy_digest"] = policy_digest(policy_in_force(vec["request"]))
     if "digest" in exp:
         filled = dict(exp)
         if "policy_digest" in out:
             filled["policy_digest"] = out["policy_digest"]
         out["digest"] = response_digest(filled)
     return out
+
+
+def policy_in_force(request):
+    """The request's policy, or with `policies` (SPEC §3.1) the version in force at `as_of`: the
+    last whose `effective_at` is at or before it (the first applies from the beginning)."""
+    if "policies" not in request:
+        return request["policy"]
+    as_of = instant(request["as_of"])
+    chosen = request["policies"][0]["policy"]
+    for v in request["policies"][1:]:
+        if instant(v["effective_at"]) <= as_of:
+            chosen = v["policy"]
+    return chosen
+
+
+def instant(text):
+    """An RFC 3339 instant as an aware datetime (an offset is required)."""
+    import datetime
+    t = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if t.tzinfo is None:
+        raise CanonError(f"instant without offset: {text!r}")
+    return t
 
 
 FIELD_RE = {
@@ -279,11 +301,15 @@ FIELD_RE = {
 def fill_text(text, want):
     """Rewrites only the string values of `"policy_digest"` / `"digest"` keys in the text (they
     occur only in `expected`), keeping the file's layout."""
+    # Only inside `expected` (a request's purchases may name a policy version by its digest).
+    keys = list(re.finditer(r'"expected"\s*:', text))
+    at = keys[-1].start() if keys else 0
+    head, text = text[:at], text[at:]
     for k, v in want.items():
         text, n = FIELD_RE[k].subn(lambda m: m.group(1) + '"' + v + '"', text)
         if n != 1:
             raise CanonError(f"expected exactly one {k!r} field in the file, found {n}")
-    return text
+    return head + text
 
 
 def vector_files(args):

@@ -21,7 +21,7 @@ ERROR_CODES = {"invalid_policy", "invalid_request", "amount_overflow", "limit_ex
                "redemption_exceeds_limit", "redemption_below_minimum", "redemption_step_mismatch",
                "redemption_not_available", "member_not_active", "unknown_tier",
                "duplicate_event_id", "unknown_order", "refund_exceeds_order", "unknown_reward",
-               "insufficient_points"}
+               "insufficient_points", "unknown_policy"}
 NOTE_ORDER = ["no_tier_benefits", "no_earning", "excluded_lines", "earning_capped"]
 WARNING_CODES = {"level_without_benefits", "rule_never_applies", "review_with_lifetime_window",
                  "redemption_min_above_cap"}

@@ -8,14 +8,14 @@
 //!   report (SPEC §5); `loyalty generate …` writes synthetic histories (docs/simulate.md).
 //! - `loyalty import --mapping M --out members.ndjson [--report R] FILE…` turns CSV exports into
 //!   member NDJSON with an integrity report (docs/migration.md).
+//! - `loyalty serve [--db URL] [--listen ADDR] [--demo]` runs the server of record (SPEC §8,
+//!   server/); `loyalty serve check|backup|copy|openapi` are its operations.
 
-#[path = "loyalty/chunks.rs"]
 mod chunks;
-#[path = "loyalty/sim.rs"]
-mod sim;
-
-#[path = "loyalty/import.rs"]
 mod import_cmd;
+#[cfg(feature = "serve")]
+mod serve;
+mod sim;
 
 use clap::{Parser, Subcommand};
 use loyalty_engine::{api, limits};
@@ -57,6 +57,10 @@ enum Command {
     /// Write synthetic CSV exports for the import benchmark.
     #[command(hide = true)]
     ImportSample(import_cmd::SampleArgs),
+    /// The server of record (SPEC §8): `loyalty serve [--db URL] [--listen ADDR] [--demo]`, and
+    /// `loyalty serve check|backup|copy|openapi`.
+    #[cfg(feature = "serve")]
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +72,8 @@ fn main() -> ExitCode {
         Command::Generate(a) => sim::generate(a),
         Command::Import(a) => import_cmd::run(a),
         Command::ImportSample(a) => import_cmd::sample(a),
+        #[cfg(feature = "serve")]
+        Command::Serve(a) => serve::run(a),
     }
 }
 

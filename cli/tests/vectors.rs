@@ -2,7 +2,7 @@
 //! `loyalty eval` as one NDJSON stream, with a blank line and a malformed line in the middle to
 //! prove the stream goes on; every output line must equal the vector's expected response.
 
-#[path = "vectors/support.rs"]
+#[path = "../../tests/vectors/support.rs"]
 mod support;
 
 use std::io::Write;

@@ -1,4 +1,4 @@
-//! `loyalty import` (issue 7): CSV exports → member NDJSON + integrity report
+//! `loyalty import` (issues 7, 18): CSV and `.xlsx` exports → member NDJSON + integrity report
 //! (docs/migration.md), and the hidden `loyalty import-sample` that writes synthetic exports
 //! for the benchmark.
 
@@ -35,7 +35,7 @@ pub struct ImportArgs {
     /// Memory for records before a sorted run is written to disk, in MiB.
     #[arg(long, default_value_t = 256)]
     memory_mb: usize,
-    /// The CSV exports named in the mapping.
+    /// The exports named in the mapping: CSV, or `.xlsx` spreadsheets.
     #[arg(required = true)]
     files: Vec<PathBuf>,
 }
@@ -131,9 +131,10 @@ pub fn run(a: ImportArgs) -> ExitCode {
     }
     let t = &report.totals;
     eprintln!(
-        "loyalty import: {} rows read, {} rejected, {} conflicts, {} members written; opening points in {} out {}; {} replay mismatches; {}",
+        "loyalty import: {} rows read, {} rejected, {} skipped (walk-in), {} conflicts, {} members written; opening points in {} out {}; {} replay mismatches; {}",
         report.rows_read,
         report.rows_rejected,
+        report.rows_skipped,
         report.conflicts.len(),
         report.members_written,
         t.opening_points_in,

@@ -1,0 +1,338 @@
+//! What the server says about a member is what the engine's `replay` (SPEC §3.1) of the stored
+//! events says: this module builds that request from the database (every published version,
+//! the member, its events in recorded order) and reads the figures the server needs from the
+//! answer. The engine is called through its string API (`loyalty_engine::api::eval_line`), the
+//! same bytes the CLI and the packages answer.
+
+use crate::http::ApiError;
+use crate::storage::events::Stored;
+use crate::storage::members::Member;
+use crate::storage::policies::Version;
+use crate::storage::{self, Tx};
+use loyalty_engine::Engine;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Parsed policies by digest (a policy is parsed once per process).
+#[derive(Default)]
+pub struct Engines {
+    by_digest: Mutex<HashMap<String, Arc<Engine>>>,
+}
+
+impl Engines {
+    pub fn get(&self, digest: &str, document: &str) -> Result<Arc<Engine>, ApiError> {
+        if let Ok(m) = self.by_digest.lock() {
+            if let Some(e) = m.get(digest) {
+                return Ok(e.clone());
+            }
+        }
+        let e = Arc::new(Engine::from_json(document).map_err(|e| {
+            ApiError::internal(format!(
+                "stored policy {digest} does not load: {}",
+                e.message
+            ))
+        })?);
+        if let Ok(mut m) = self.by_digest.lock() {
+            m.insert(digest.to_string(), e.clone());
+        }
+        Ok(e)
+    }
+}
+
+/// The version in force at `at`: the last with `effective_at` ≤ it, else the first (which
+/// applies from the beginning, SPEC §3.1).
+pub fn in_force(versions: &[Version], at: i64) -> Option<&Version> {
+    versions
+        .iter()
+        .rev()
+        .find(|v| v.effective_at <= at)
+        .or(versions.first())
+}
+
+/// (code, message, path) of an engine error line.
+pub fn error_parts(answer: &str) -> Option<(String, String, String)> {
+    let v: Value = serde_json::from_str(answer).ok()?;
+    let e = v.get("error")?;
+    Some((
+        e.get("code")?.as_str()?.to_string(),
+        e.get("message")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        e.get("path")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+    ))
+}
+
+/// The `policy` / `policies` part of a replay or progress request.
+fn policies_json(versions: &[Version]) -> String {
+    match versions {
+        [one] => format!("\"policy\":{}", one.document),
+        many => {
+            let items: Vec<String> = many
+                .iter()
+                .map(|v| {
+                    format!(
+                        "{{\"effective_at\":\"{}\",\"policy\":{}}}",
+                        crate::clock::rfc3339(v.effective_at),
+                        v.document
+                    )
+                })
+                .collect();
+            format!("\"policies\":[{}]", items.join(","))
+        }
+    }
+}
+
+/// The replay (or progress) request of a member's stored events as of `as_of`.
+pub fn request(
+    op: &str,
+    versions: &[Version],
+    member: &Member,
+    events: &[Stored],
+    extra: Option<&str>,
+    as_of: i64,
+) -> String {
+    let mut s = String::with_capacity(256 + events.iter().map(|e| e.body.len() + 1).sum::<usize>());
+    s.push_str("{\"op\":\"");
+    s.push_str(op);
+    s.push_str("\",");
+    s.push_str(&policies_json(versions));
+    s.push_str(",\"member\":");
+    s.push_str(
+        &serde_json::json!({
+            "id": member.id,
+            "status": member.status,
+            "joined_at": crate::clock::rfc3339(member.joined_at),
+        })
+        .to_string(),
+    );
+    s.push_str(",\"events\":[");
+    let mut first = true;
+    for e in events.iter().map(|e| e.body.as_str()).chain(extra) {
+        if !first {
+            s.push(',');
+        }
+        first = false;
+        s.push_str(e);
+    }
+    s.push_str("],\"as_of\":\"");
+    s.push_str(&crate::clock::rfc3339(as_of));
+    s.push_str("\"}");
+    s
+}
+
+/// The instant a member's state is read at: now, or the latest recorded event if a till's clock
+/// ran ahead (never hide a booked sale).
+pub fn as_of(now: i64, events: &[Stored]) -> i64 {
+    events.iter().map(|e| e.at).max().unwrap_or(now).max(now)
+}
+
+/// A replay answer with the figures the server reads from it.
+#[derive(Clone, Debug)]
+pub struct State {
+    pub text: String,
+    pub value: Value,
+}
+
+impl State {
+    pub fn parse(text: String) -> Result<State, ApiError> {
+        let value: Value = serde_json::from_str(&text)
+            .map_err(|e| ApiError::internal(format!("replay answer is not JSON: {e}")))?;
+        Ok(State { text, value })
+    }
+    fn i(&self, p: &str) -> i64 {
+        self.value
+            .pointer(p)
+            .and_then(Value::as_i64)
+            .unwrap_or_default()
+    }
+    fn s(&self, p: &str) -> String {
+        self.value
+            .pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    }
+    pub fn available(&self) -> i64 {
+        self.i("/points/available")
+    }
+    pub fn pending(&self) -> i64 {
+        self.i("/points/pending")
+    }
+    pub fn tier(&self) -> String {
+        self.s("/tier/id")
+    }
+    pub fn status(&self) -> String {
+        self.s("/status")
+    }
+    /// The history row of one event.
+    pub fn history_row(&self, event_id: &str) -> Option<&Value> {
+        self.value
+            .get("history")?
+            .as_array()?
+            .iter()
+            .find(|r| r.get("event_id").and_then(Value::as_str) == Some(event_id))
+    }
+    /// The §2 snapshot a till quotes with: the replay's, points less open holds.
+    pub fn snapshot(&self, held: i64) -> Value {
+        let mut s = self.value.get("snapshot").cloned().unwrap_or(Value::Null);
+        if let Some(p) = s.get_mut("points") {
+            *p = Value::from(p.as_i64().unwrap_or_default() - held);
+        }
+        s
+    }
+    /// The next instant the cached figures change without an event: pending points becoming
+    /// available, a lot expiring (or its notice), the next review. None when nothing is due.
+    pub fn next_due(&self, as_of: i64, notice_days: i64) -> Option<i64> {
+        let mut due: Vec<i64> = Vec::new();
+        let t = |v: Option<&Value>| {
+            v.and_then(Value::as_str)
+                .and_then(crate::clock::parse_rfc3339)
+        };
+        if let Some(lots) = self.value.pointer("/points/lots").and_then(Value::as_array) {
+            for lot in lots {
+                if let Some(a) = t(lot.get("available_at")) {
+                    due.push(a);
+                }
+                if let Some(x) = t(lot.get("expires_at")) {
+                    due.push(x);
+                    // The expiring notice, a local day early at most (a sweep that finds
+                    // nothing new is harmless).
+                    due.push(x - (notice_days + 1) * 86_400_000);
+                }
+            }
+        }
+        if let Some(r) = t(self.value.pointer("/tier/next_review")) {
+            due.push(r);
+        }
+        due.into_iter().filter(|&d| d > as_of).min()
+    }
+}
+
+/// Replays a member's stored events (plus `extra`, an event not yet stored) as of `as_of`.
+/// An engine error is returned as the error line.
+pub fn replay(
+    versions: &[Version],
+    member: &Member,
+    events: &[Stored],
+    extra: Option<&str>,
+    as_of: i64,
+) -> Result<State, String> {
+    let req = request("replay", versions, member, events, extra, as_of);
+    let out = loyalty_engine::api::eval_line(&req).unwrap_or_default();
+    if out.starts_with("{\"error\":") {
+        return Err(out);
+    }
+    State::parse(out).map_err(|e| e.body())
+}
+
+/// Everything loaded for one member inside a transaction.
+pub struct Loaded {
+    pub member: Member,
+    pub events: Vec<Stored>,
+    pub versions: Vec<Version>,
+}
+
+pub async fn load(
+    tx: &mut sqlx::AnyConnection,
+    member_id: &str,
+) -> Result<Option<Loaded>, ApiError> {
+    let Some(member) = storage::members::get(tx, member_id).await? else {
+        return Ok(None);
+    };
+    let events = storage::events::of_member(tx, member_id).await?;
+    let versions = storage::policies::versions(tx).await?;
+    if versions.is_empty() {
+        return Err(ApiError::invalid_state(
+            "the programme has no published policy yet",
+        ));
+    }
+    Ok(Some(Loaded {
+        member,
+        events,
+        versions,
+    }))
+}
+
+/// After a change: caches the replay's figures and writes the notices that became due since
+/// the last look (SPEC §8.7) to the outbox, in the same transaction.
+pub async fn after_change(
+    tx: &mut Tx,
+    member: &Member,
+    state: &State,
+    previous_look: Option<i64>,
+    as_of: i64,
+    now: i64,
+) -> Result<(), ApiError> {
+    let notice_days = 30;
+    // Never looked at (a member written straight to the database): its history up to joining
+    // is not news.
+    let since = previous_look.unwrap_or(member.joined_at);
+    if let Some(notices) = state.value.get("notices").and_then(Value::as_array) {
+        for n in notices {
+            let at = n
+                .get("at")
+                .and_then(Value::as_str)
+                .and_then(crate::clock::parse_rfc3339)
+                .unwrap_or_default();
+            if at <= since || at > as_of {
+                continue;
+            }
+            let kind = n.get("kind").and_then(Value::as_str).unwrap_or_default();
+            let id = format!(
+                "n-{}-{}-{}-{}",
+                member.id,
+                kind,
+                at,
+                n.get("tier")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .or_else(|| n.get("points").map(Value::to_string))
+                    .unwrap_or_default()
+            );
+            let payload = serde_json::json!({
+                "id": id, "kind": kind, "member_id": member.id,
+                "at": n.get("at"), "points": n.get("points"), "tier": n.get("tier"),
+            });
+            storage::outbox::add(
+                tx,
+                &id,
+                kind,
+                Some(&member.id),
+                at,
+                &payload.to_string(),
+                now,
+            )
+            .await?;
+        }
+    }
+    storage::members::cache(
+        tx,
+        &member.id,
+        as_of,
+        state.available(),
+        state.pending(),
+        &state.tier(),
+        &state.status(),
+        state.next_due(as_of, notice_days),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The last instant the member's notices were looked at (the cache's).
+pub async fn last_look(
+    tx: &mut sqlx::AnyConnection,
+    member_id: &str,
+) -> Result<Option<i64>, ApiError> {
+    use sqlx::Row;
+    let r = sqlx::query("SELECT cached_at FROM members WHERE id = $1")
+        .bind(member_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    Ok(r.and_then(|r| r.get::<Option<i64>, _>(0)))
+}

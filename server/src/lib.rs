@@ -1,0 +1,35 @@
+//! # loyalty-server
+//!
+//! `loyalty serve`: the loyalty programme's system of record (SPEC §8) around the engine crate.
+//! It keeps policies, members, cards and the append-only event ledger in SQLite (embedded
+//! default) or PostgreSQL, and everything it says about a member is what the engine's `replay`
+//! of that member's stored events says.
+//!
+//! | module | what |
+//! |---|---|
+//! | `app` | configuration, start-up, the running server, shutdown |
+//! | `http` | the router and OpenAPI document (`routes`), the error that is the answer (`error`), JSON bodies with paths (`json`), logging/metrics/panic guard (`middleware`) |
+//! | `handlers` | one file per resource: orders, members, policies, admin, member login, health |
+//! | `booking` | SPEC §8.5: the quote check, holds, confirm/void, refunds, offline sales |
+//! | `idempotency` | exactly once: `Idempotency-Key` records kept with the answer |
+//! | `auth` | till keys, admin sessions (argon2id, CSRF), member one-time codes, widget tokens, throttles |
+//! | `ledger` | the engine's replay of stored events; caches and notices |
+//! | `storage` | the database (`Db`: SQLite / PostgreSQL through one schema) and its queries |
+//! | `workers` | hold expiry, members due by time, webhook delivery |
+//! | `demo`, `ops`, `clock` | the demo programme; check, backup, copy; the steerable clock |
+
+pub mod app;
+pub mod auth;
+pub mod booking;
+pub mod clock;
+pub mod demo;
+pub mod handlers;
+pub mod http;
+pub mod idempotency;
+pub mod ledger;
+pub mod ops;
+pub mod storage;
+pub mod workers;
+
+pub use app::{start, Config, Running};
+pub use clock::Clock;

@@ -1,0 +1,238 @@
+//! Members and cards.
+
+use sqlx::{AnyConnection, Row};
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Member {
+    pub id: String,
+    pub status: String,
+    pub joined_at: i64,
+    pub phone: Option<String>,
+    pub name: Option<String>,
+    pub version: i64,
+}
+
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Card {
+    pub number: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub state: String,
+}
+
+const COLS: &str = "id, status, joined_at, phone, name, version";
+
+fn member(r: &sqlx::any::AnyRow) -> Member {
+    Member {
+        id: r.get(0),
+        status: r.get(1),
+        joined_at: r.get(2),
+        phone: r.get(3),
+        name: r.get(4),
+        version: r.get(5),
+    }
+}
+
+pub async fn get(c: &mut AnyConnection, id: &str) -> Result<Option<Member>, sqlx::Error> {
+    let q = format!("SELECT {COLS} FROM members WHERE id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(q))
+        .bind(id)
+        .fetch_optional(c)
+        .await?;
+    Ok(row.as_ref().map(member))
+}
+
+pub async fn by_phone(c: &mut AnyConnection, phone: &str) -> Result<Option<Member>, sqlx::Error> {
+    let q = format!("SELECT {COLS} FROM members WHERE phone = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(q))
+        .bind(phone)
+        .fetch_optional(c)
+        .await?;
+    Ok(row.as_ref().map(member))
+}
+
+/// The member a card belongs to (None: no such card, or an unbound one).
+pub async fn card(
+    c: &mut AnyConnection,
+    number: &str,
+) -> Result<Option<(Card, Option<String>)>, sqlx::Error> {
+    let row = sqlx::query("SELECT number, type, state, member_id FROM cards WHERE number = $1")
+        .bind(number)
+        .fetch_optional(c)
+        .await?;
+    Ok(row.map(|r| {
+        (
+            Card {
+                number: r.get(0),
+                kind: r.get(1),
+                state: r.get(2),
+            },
+            r.get(3),
+        )
+    }))
+}
+
+pub async fn cards_of(c: &mut AnyConnection, member_id: &str) -> Result<Vec<Card>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT number, type, state FROM cards WHERE member_id = $1 ORDER BY issued_at, number",
+    )
+    .bind(member_id)
+    .fetch_all(c)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Card {
+            number: r.get(0),
+            kind: r.get(1),
+            state: r.get(2),
+        })
+        .collect())
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert(
+    c: &mut AnyConnection,
+    id: &str,
+    status: &str,
+    joined_at: i64,
+    phone: Option<&str>,
+    name: Option<&str>,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "INSERT INTO members (id, status, joined_at, phone, name, created_at, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, 0) ON CONFLICT DO NOTHING",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(joined_at)
+    .bind(phone)
+    .bind(name)
+    .bind(now)
+    .execute(c)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn insert_card(
+    c: &mut AnyConnection,
+    number: &str,
+    member_id: Option<&str>,
+    kind: &str,
+    state: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "INSERT INTO cards (number, member_id, type, state, issued_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(number)
+    .bind(member_id)
+    .bind(kind)
+    .bind(state)
+    .bind(now)
+    .execute(c)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Bumps the member's version: on PostgreSQL this takes the row lock that serializes every
+/// write concerning the member until the transaction ends. False when there is no such member.
+pub async fn lock(c: &mut AnyConnection, id: &str) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query("UPDATE members SET version = version + 1 WHERE id = $1")
+        .bind(id)
+        .execute(c)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// The replay's figures as of `at`, kept for `loyalty serve check` and the due-time sweep.
+#[allow(clippy::too_many_arguments)]
+pub async fn cache(
+    c: &mut AnyConnection,
+    id: &str,
+    at: i64,
+    available: i64,
+    pending: i64,
+    tier: &str,
+    status: &str,
+    next_due_at: Option<i64>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE members SET cached_at = $2, cached_available = $3, cached_pending = $4, \
+         cached_tier = $5, cached_status = $6, next_due_at = $7 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(at)
+    .bind(available)
+    .bind(pending)
+    .bind(tier)
+    .bind(status)
+    .bind(next_due_at)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+/// A page of members by id (keyset), with optional status and text filters.
+pub async fn page(
+    c: &mut AnyConnection,
+    after: &str,
+    limit: i64,
+    status: Option<&str>,
+    q: Option<&str>,
+) -> Result<Vec<Member>, sqlx::Error> {
+    let like = q.map(|q| format!("%{}%", q.to_lowercase()));
+    let sql = format!(
+        "SELECT {COLS} FROM members WHERE id > $1 \
+         AND ($2 IS NULL OR cached_status = $2 OR (cached_status IS NULL AND status = $2)) \
+         AND ($3 IS NULL OR LOWER(id) LIKE $3 OR LOWER(COALESCE(name, '')) LIKE $3 OR COALESCE(phone, '') LIKE $3 \
+              OR id IN (SELECT member_id FROM cards WHERE LOWER(number) LIKE $3)) \
+         ORDER BY id LIMIT $4"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(after)
+        .bind(status)
+        .bind(like)
+        .bind(limit)
+        .fetch_all(c)
+        .await?;
+    Ok(rows.iter().map(member).collect())
+}
+
+/// Ids of members whose cached figures change by time before `now` (expiry, pending points,
+/// reviews, notices due).
+pub async fn due(c: &mut AnyConnection, now: i64, limit: i64) -> Result<Vec<String>, sqlx::Error> {
+    let rows =
+        sqlx::query("SELECT id FROM members WHERE next_due_at <= $1 ORDER BY next_due_at LIMIT $2")
+            .bind(now)
+            .bind(limit)
+            .fetch_all(c)
+            .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// Every member id with its cached figures, for `loyalty serve check`.
+pub async fn cached_all(
+    c: &mut AnyConnection,
+) -> Result<
+    Vec<(
+        String,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+    )>,
+    sqlx::Error,
+> {
+    let rows = sqlx::query(
+        "SELECT id, cached_at, cached_available, cached_pending, cached_tier, cached_status FROM members ORDER BY id",
+    )
+    .fetch_all(c)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)))
+        .collect())
+}

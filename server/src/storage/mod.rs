@@ -1,0 +1,250 @@
+//! Storage: one SQL schema (`migrations/`) on SQLite or PostgreSQL through sqlx's `Any` driver.
+//!
+//! What differs between the two is here and nowhere else:
+//! - **SQLite** (embedded default, `loyalty-data/loyalty.db`): WAL set by a PRAGMA on its own
+//!   connection before the pools; `synchronous=FULL` (an answered booking survives a power
+//!   loss); one *writer* connection whose transactions begin `BEGIN IMMEDIATE` (a read-then-write
+//!   transaction that began with a plain `BEGIN` fails under concurrency), and a pool of readers.
+//! - **PostgreSQL**: one pool; `synchronous_commit=on` (the default); a write transaction first
+//!   bumps the member's `version` (`UPDATE … SET version = version + 1`), which takes the row
+//!   lock that serializes the holds and bookings of one member across server processes.
+//!
+//! The submodules hold the queries by table group; each takes a connection or transaction.
+
+pub mod events;
+pub mod members;
+pub mod orders;
+pub mod outbox;
+pub mod policies;
+pub mod settings;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyConnection, AnyPool, Connection, Executor, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub type Tx = Transaction<'static, sqlx::Any>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Sqlite,
+    Postgres,
+}
+
+/// The database: a writer and readers (the same pool on PostgreSQL).
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub kind: Kind,
+    pub write: AnyPool,
+    pub read: AnyPool,
+    pub url: String,
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The default database: `loyalty-data/loyalty.db` under the working directory.
+pub fn default_url(data_dir: &std::path::Path) -> String {
+    format!("sqlite://{}/loyalty.db", data_dir.display())
+}
+
+/// How SQLite commits (`--sqlite-sync`): `Full` (default) fsyncs the WAL before a commit is
+/// answered — an answered booking survives a power loss; `Normal` leaves the fsync to the next
+/// checkpoint — an answered booking survives a crash of the server process (it is in the WAL
+/// file) but the last ones may be lost to a power loss or a crash of the operating system.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SqliteSync {
+    #[default]
+    Full,
+    Normal,
+}
+
+impl Db {
+    /// Connects (creating an SQLite file and its folder on first start) and runs the migrations.
+    pub async fn open(url: &str) -> Result<Db, String> {
+        Db::open_with(url, SqliteSync::Full).await
+    }
+
+    /// [`Db::open`] with SQLite's commit durability chosen.
+    pub async fn open_with(url: &str, sync: SqliteSync) -> Result<Db, String> {
+        sqlx::any::install_default_drivers();
+        let kind = if url.starts_with("sqlite:") {
+            Kind::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Kind::Postgres
+        } else {
+            return Err(format!(
+                "unsupported database URL {:?}: use sqlite://FILE or postgres://…",
+                redact(url)
+            ));
+        };
+        let db = match kind {
+            Kind::Sqlite => Db::open_sqlite(url, sync).await?,
+            Kind::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute("SET synchronous_commit = on").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(url)
+                    .await
+                    .map_err(|e| format!("cannot connect to {}: {e}", redact(url)))?;
+                Db {
+                    kind,
+                    write: pool.clone(),
+                    read: pool,
+                    url: url.to_string(),
+                }
+            }
+        };
+        MIGRATOR
+            .run(&db.write)
+            .await
+            .map_err(|e| format!("migrations failed: {e}"))?;
+        Ok(db)
+    }
+
+    async fn open_sqlite(url: &str, sync: SqliteSync) -> Result<Db, String> {
+        let path = url
+            .trim_start_matches("sqlite://")
+            .trim_start_matches("sqlite:")
+            .split('?')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        if let Some(dir) = std::path::Path::new(&path).parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            }
+        }
+        let url = if url.contains('?') {
+            url.to_string()
+        } else {
+            format!("sqlite://{path}?mode=rwc")
+        };
+        // WAL first, on a connection of its own (a pool's connections would race to set it).
+        let opts = AnyConnectOptions::from_str(&url).map_err(|e| e.to_string())?;
+        let mut c = AnyConnection::connect_with(&opts)
+            .await
+            .map_err(|e| format!("cannot open {path}: {e}"))?;
+        c.execute("PRAGMA journal_mode=WAL")
+            .await
+            .map_err(|e| e.to_string())?;
+        c.close().await.map_err(|e| e.to_string())?;
+        let pool = |n: u32| {
+            AnyPoolOptions::new()
+                .max_connections(n)
+                .acquire_timeout(Duration::from_secs(60))
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        // FULL: every commit is on disk before it is answered (docs/server.md).
+                        let pragmas = match sync {
+                            SqliteSync::Full => "PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON",
+                            SqliteSync::Normal => "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON",
+                        };
+                        conn.execute(pragmas).await?;
+                        Ok(())
+                    })
+                })
+        };
+        let write = pool(1)
+            .connect(&url)
+            .await
+            .map_err(|e| format!("cannot open {path}: {e}"))?;
+        let read = pool(4)
+            .connect(&url)
+            .await
+            .map_err(|e| format!("cannot open {path}: {e}"))?;
+        Ok(Db {
+            kind: Kind::Sqlite,
+            write,
+            read,
+            url,
+        })
+    }
+
+    /// A write transaction: `BEGIN IMMEDIATE` on SQLite (the write lock is taken at once, so a
+    /// read-then-write cannot fail half-way), `BEGIN` on PostgreSQL.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        match self.kind {
+            Kind::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await,
+            Kind::Postgres => self.write.begin().await,
+        }
+    }
+
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.read).await.is_ok()
+    }
+
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+}
+
+/// A URL with its password hidden, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// A fresh random id: `prefix` + 20 hex digits of time + randomness, ordered by creation time.
+pub fn new_id(prefix: &str, now_ms: i64) -> String {
+    let mut r = [0u8; 6];
+    let _ = getrandom::fill(&mut r);
+    format!("{prefix}{:011x}{}", now_ms.max(0), hex::encode(r))
+}
+
+/// Random bytes as hex (secrets, tokens).
+pub fn random_hex(bytes: usize) -> String {
+    let mut r = vec![0u8; bytes];
+    let _ = getrandom::fill(&mut r);
+    hex::encode(r)
+}
+
+/// Records who changed what (SPEC §8.3), in the transaction of the change.
+pub async fn audit(
+    tx: &mut AnyConnection,
+    now: i64,
+    actor: &str,
+    action: &str,
+    target: &str,
+    detail: &serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO audit (id, at, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(new_id("a", now))
+    .bind(now)
+    .bind(actor)
+    .bind(action)
+    .bind(target)
+    .bind(detail.to_string())
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_hidden() {
+        assert_eq!(
+            super::redact("postgres://loyalty:s3cret@127.0.0.1:5432/db"),
+            "postgres://loyalty:***@127.0.0.1:5432/db"
+        );
+        assert_eq!(super::redact("sqlite://x.db"), "sqlite://x.db");
+    }
+}

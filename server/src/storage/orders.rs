@@ -1,0 +1,228 @@
+//! Orders and their states (SPEC §8.5): `held` → `booked`, or `voided` / `expired`.
+
+use sqlx::{AnyConnection, Row};
+
+#[derive(Clone, Debug)]
+pub struct Order {
+    pub id: String,
+    pub member_id: String,
+    pub store_id: String,
+    pub till_id: String,
+    pub document_no: String,
+    pub state: String,
+    pub offline: bool,
+    pub flags: String,
+    pub at: i64,
+    pub redeemed_points: i64,
+    pub policy_digest: String,
+    pub quote_request: String,
+    pub quote: String,
+    pub hold_expires_at: Option<i64>,
+    pub confirm_answer: Option<String>,
+    pub void_answer: Option<String>,
+    pub card: Option<String>,
+}
+
+const COLS: &str = "id, member_id, store_id, till_id, document_no, state, offline, flags, at, \
+    redeemed_points, policy_digest, quote_request, quote, hold_expires_at, confirm_answer, void_answer, card";
+
+fn order(r: &sqlx::any::AnyRow) -> Order {
+    Order {
+        id: r.get(0),
+        member_id: r.get(1),
+        store_id: r.get(2),
+        till_id: r.get(3),
+        document_no: r.get(4),
+        state: r.get(5),
+        offline: r.get::<i64, _>(6) != 0,
+        flags: r.get(7),
+        at: r.get(8),
+        redeemed_points: r.get(9),
+        policy_digest: r.get(10),
+        quote_request: r.get(11),
+        quote: r.get(12),
+        hold_expires_at: r.get(13),
+        confirm_answer: r.get(14),
+        void_answer: r.get(15),
+        card: r.get(16),
+    }
+}
+
+pub async fn get(c: &mut AnyConnection, id: &str) -> Result<Option<Order>, sqlx::Error> {
+    let q = format!("SELECT {COLS} FROM orders WHERE id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(q))
+        .bind(id)
+        .fetch_optional(c)
+        .await?;
+    Ok(row.as_ref().map(order))
+}
+
+/// The open order (held or booked) holding a (store, till, document_no).
+pub async fn by_document(
+    c: &mut AnyConnection,
+    store: &str,
+    till: &str,
+    document_no: &str,
+) -> Result<Option<Order>, sqlx::Error> {
+    let q = format!(
+        "SELECT {COLS} FROM orders WHERE store_id = $1 AND till_id = $2 AND document_no = $3 \
+         AND state IN ('held', 'booked')"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(q))
+        .bind(store)
+        .bind(till)
+        .bind(document_no)
+        .fetch_optional(c)
+        .await?;
+    Ok(row.as_ref().map(order))
+}
+
+/// Points held by the member's open holds at `now` (held and not yet expired).
+pub async fn held_points(
+    c: &mut AnyConnection,
+    member_id: &str,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    let r = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(redeemed_points), 0) AS BIGINT) FROM orders \
+         WHERE member_id = $1 AND state = 'held' AND hold_expires_at > $2",
+    )
+    .bind(member_id)
+    .bind(now)
+    .fetch_one(c)
+    .await?;
+    Ok(r.get(0))
+}
+
+pub struct NewOrder<'a> {
+    pub id: &'a str,
+    pub member_id: &'a str,
+    pub store_id: &'a str,
+    pub till_id: &'a str,
+    pub document_no: &'a str,
+    pub card: Option<&'a str>,
+    pub channel: Option<&'a str>,
+    pub state: &'a str,
+    pub offline: bool,
+    pub flags: &'a str,
+    pub at: i64,
+    pub redeemed_points: i64,
+    pub earned_points: i64,
+    pub subtotal: &'a str,
+    pub total: &'a str,
+    pub policy_digest: &'a str,
+    pub quote_request: &'a str,
+    pub quote: &'a str,
+    pub hold_expires_at: Option<i64>,
+    pub now: i64,
+    pub by: &'a str,
+}
+
+pub async fn insert(c: &mut AnyConnection, o: &NewOrder<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO orders (id, member_id, store_id, till_id, document_no, card, channel, state, offline, flags, \
+         at, redeemed_points, earned_points, subtotal, total, policy_digest, quote_request, quote, \
+         hold_expires_at, created_at, created_by, booked_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
+    )
+    .bind(o.id)
+    .bind(o.member_id)
+    .bind(o.store_id)
+    .bind(o.till_id)
+    .bind(o.document_no)
+    .bind(o.card)
+    .bind(o.channel)
+    .bind(o.state)
+    .bind(i64::from(o.offline))
+    .bind(o.flags)
+    .bind(o.at)
+    .bind(o.redeemed_points)
+    .bind(o.earned_points)
+    .bind(o.subtotal)
+    .bind(o.total)
+    .bind(o.policy_digest)
+    .bind(o.quote_request)
+    .bind(o.quote)
+    .bind(o.hold_expires_at)
+    .bind(o.now)
+    .bind(o.by)
+    .bind(if o.state == "booked" { Some(o.now) } else { None })
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+/// held → booked, with the confirm answer kept for repeats. False if it was not held.
+pub async fn mark_booked(
+    c: &mut AnyConnection,
+    id: &str,
+    now: i64,
+    answer: &str,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE orders SET state = 'booked', booked_at = $2, confirm_answer = $3 WHERE id = $1 AND state = 'held'",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(answer)
+    .execute(c)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn set_confirm_answer(
+    c: &mut AnyConnection,
+    id: &str,
+    answer: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE orders SET confirm_answer = $2 WHERE id = $1")
+        .bind(id)
+        .bind(answer)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+/// held → voided or expired. False if it was not held.
+pub async fn close_hold(
+    c: &mut AnyConnection,
+    id: &str,
+    state: &str,
+    now: i64,
+    answer: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE orders SET state = $2, closed_at = $3, void_answer = $4 WHERE id = $1 AND state = 'held'",
+    )
+    .bind(id)
+    .bind(state)
+    .bind(now)
+    .bind(answer)
+    .execute(c)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Holds past their expiry at `now` (for the sweeper).
+pub async fn expired_holds(
+    c: &mut AnyConnection,
+    now: i64,
+    limit: i64,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, member_id FROM orders WHERE state = 'held' AND hold_expires_at <= $1 ORDER BY hold_expires_at LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(c)
+    .await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
+pub async fn count_by_state(c: &mut AnyConnection, state: &str) -> Result<i64, sqlx::Error> {
+    let r = sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) FROM orders WHERE state = $1")
+        .bind(state)
+        .fetch_one(c)
+        .await?;
+    Ok(r.get(0))
+}

@@ -1,0 +1,92 @@
+//! Policies by digest and their published versions.
+
+use sqlx::{AnyConnection, Row};
+
+/// A published version: in force from `effective_at` (epoch ms).
+#[derive(Clone, Debug)]
+pub struct Version {
+    pub effective_at: i64,
+    pub digest: String,
+    pub document: String,
+    pub published_at: i64,
+}
+
+pub async fn insert(
+    c: &mut AnyConnection,
+    digest: &str,
+    document: &str,
+    now: i64,
+    by: &str,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "INSERT INTO policies (digest, document, created_at, created_by) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (digest) DO NOTHING",
+    )
+    .bind(digest)
+    .bind(document)
+    .bind(now)
+    .bind(by)
+    .execute(c)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn document(c: &mut AnyConnection, digest: &str) -> Result<Option<String>, sqlx::Error> {
+    let row = sqlx::query("SELECT document FROM policies WHERE digest = $1")
+        .bind(digest)
+        .fetch_optional(c)
+        .await?;
+    Ok(row.map(|r| r.get::<String, _>(0)))
+}
+
+/// Every published version, ascending `effective_at`.
+pub async fn versions(c: &mut AnyConnection) -> Result<Vec<Version>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT v.effective_at, v.digest, p.document, v.published_at FROM policy_versions v \
+         JOIN policies p ON p.digest = v.digest ORDER BY v.effective_at",
+    )
+    .fetch_all(c)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Version {
+            effective_at: r.get(0),
+            digest: r.get(1),
+            document: r.get(2),
+            published_at: r.get(3),
+        })
+        .collect())
+}
+
+pub async fn publish(
+    c: &mut AnyConnection,
+    digest: &str,
+    effective_at: i64,
+    now: i64,
+    by: &str,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "INSERT INTO policy_versions (effective_at, digest, published_at, published_by) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (effective_at) DO NOTHING",
+    )
+    .bind(effective_at)
+    .bind(digest)
+    .bind(now)
+    .bind(by)
+    .execute(c)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Stored policies, newest first, with the instants they were published from.
+pub async fn list(c: &mut AnyConnection) -> Result<Vec<(String, i64, String)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT digest, created_at, created_by FROM policies ORDER BY created_at DESC, digest",
+    )
+    .fetch_all(c)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect())
+}

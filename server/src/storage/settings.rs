@@ -1,0 +1,36 @@
+//! Programme settings that are not the policy's (SPEC §8.1), as key → JSON text.
+
+use sqlx::{AnyConnection, Row};
+
+pub const HOLD_MINUTES: &str = "hold_minutes";
+pub const COUNTRY: &str = "country";
+pub const WIDGET_ORIGINS: &str = "widget_origins";
+pub const WIDGET_SECRET: &str = "widget_secret";
+pub const PROGRAMME_NAME: &str = "programme_name";
+
+pub async fn get(c: &mut AnyConnection, key: &str) -> Result<Option<String>, sqlx::Error> {
+    let row = sqlx::query("SELECT value FROM settings WHERE key = $1")
+        .bind(key)
+        .fetch_optional(c)
+        .await?;
+    Ok(row.map(|r| r.get::<String, _>(0)))
+}
+
+pub async fn set(c: &mut AnyConnection, key: &str, value: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO settings (key, value) VALUES ($1, $2) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(key)
+    .bind(value)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+pub async fn all(c: &mut AnyConnection) -> Result<Vec<(String, String)>, sqlx::Error> {
+    let rows = sqlx::query("SELECT key, value FROM settings ORDER BY key")
+        .fetch_all(c)
+        .await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}

@@ -1,0 +1,456 @@
+//! SPEC §8.5 through HTTP, on SQLite and (with `LOYALTY_TEST_PG`) PostgreSQL: two steps,
+//! retries answered byte for byte, conflicts, holds, refunds and offline sales — every figure
+//! checked by hand against the SPEC §2 worked example.
+
+mod support;
+
+use serde_json::{json, Value};
+use support::*;
+
+fn v(s: &str) -> Value {
+    serde_json::from_str(s).unwrap_or_else(|e| panic!("{e}: {s}"))
+}
+
+/// The member as a till reads it (lookup by card).
+async fn snapshot(s: &TestServer, key: &str) -> Value {
+    let (st, m) = s.get("/v1/members/lookup?card=C-001", key).await;
+    assert_eq!(st, 200, "{m}");
+    m["snapshot"].clone()
+}
+
+#[tokio::test]
+async fn two_steps_retries_and_refund() {
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        let key = s.till_key("hcm-01-t1").await;
+        let member = snapshot(&s, &key).await;
+        assert_eq!(
+            member,
+            json!({ "id": "m-001", "status": "active", "tier": "silver", "points": 300 }),
+            "{b:?}"
+        );
+
+        // SPEC §2: total 1,315,000, 300 points redeemed, 32 earned.
+        let (req, q) = quote(&member, spec_cart("R-1", T0_TEXT), json!("max"));
+        assert_eq!(
+            (
+                q["total"].as_str(),
+                q["redeemed_points"].as_i64(),
+                q["earned_points"].as_i64()
+            ),
+            (Some("1315000"), Some(300), Some(32))
+        );
+        let body = order_body("R-1", &req, &q, false, false);
+        let (st, first) = s.post_text("/v1/orders", &key, Some("k-1"), &body).await;
+        assert_eq!(st, 201, "{b:?} {first}");
+        let held = v(&first);
+        assert_eq!(held["state"], "held");
+        assert!(
+            first.contains(&format!(r#""quote":{},"member":null}}"#, q.text)),
+            "the till's quote comes back as sent: {first}"
+        );
+        assert_eq!(
+            held["hold_expires_at"], "2026-03-07T03:15:00+00:00",
+            "15 minutes by default"
+        );
+        let order = held["order_id"].as_str().unwrap().to_string();
+
+        // The same key and body (keys in another order): the first answer, byte for byte.
+        let reordered = format!(
+            r#"{{ "offline": false, "confirm": false, "quote": {}, "quote_request": {req}, "card": "C-001", "document_no": "R-1" }}"#,
+            q.text
+        );
+        let (st2, again) = s
+            .post_text("/v1/orders", &key, Some("k-1"), &reordered)
+            .await;
+        assert_eq!((st2, again.as_str()), (201, first.as_str()));
+        // The same key with another body: 409, nothing booked.
+        let other = order_body("R-1b", &req, &q, false, false);
+        let (st3, conflict) = s.post_text("/v1/orders", &key, Some("k-1"), &other).await;
+        assert_eq!(
+            (st3, error_code(&conflict).as_str()),
+            (409, "idempotency_conflict")
+        );
+        // Another key for the same document: 409 duplicate_document.
+        let (st4, dup) = s.post_text("/v1/orders", &key, Some("k-2"), &body).await;
+        assert_eq!(
+            (st4, error_code(&dup).as_str()),
+            (409, "duplicate_document"),
+            "{dup}"
+        );
+
+        // While held, the till sees 300 − 300 = 0 spendable points.
+        assert_eq!(snapshot(&s, &key).await["points"], 0);
+
+        // Step 2: 300 − 300 + 32 = 32 available.
+        let (st, confirmed) = s
+            .post(
+                &format!("/v1/orders/{order}/confirm"),
+                &key,
+                None,
+                &json!({}),
+            )
+            .await;
+        assert_eq!(st, 200, "{confirmed}");
+        let c = v(&confirmed);
+        assert_eq!(c["state"], "booked");
+        assert_eq!(
+            c["member"]["points"],
+            json!({ "available": 32, "pending": 0 })
+        );
+        let (st, again) = s
+            .post(
+                &format!("/v1/orders/{order}/confirm"),
+                &key,
+                None,
+                &json!({}),
+            )
+            .await;
+        assert_eq!(
+            (st, again.as_str()),
+            (200, confirmed.as_str()),
+            "a repeated confirm gets the first answer"
+        );
+        let (st, void) = s
+            .post(&format!("/v1/orders/{order}/void"), &key, None, &json!({}))
+            .await;
+        assert_eq!((st, error_code(&void).as_str()), (409, "invalid_state"));
+
+        // Refund line A (2 × 250,000). Recomputed without A: B paid 928,235 → 18.5647 units ×… →
+        // floor 18 + weekend 10 = 28, so 32 − 28 = 4 clawed back; A's paid 386,765 of 1,315,000
+        // returns floor(300 × 386,765 ÷ 1,315,000) = 88 points. 32 + 88 − 4 = 116.
+        let refund = json!({ "lines": [{ "line_id": "A", "quantity": 2 }], "at": "2026-03-07T10:02:00+07:00" });
+        let (st, r1) = s
+            .post(
+                &format!("/v1/orders/{order}/refunds"),
+                &key,
+                Some("rf-1"),
+                &refund,
+            )
+            .await;
+        assert_eq!(st, 201, "{r1}");
+        let r = v(&r1);
+        assert_eq!(r["points_delta"], 84);
+        assert_eq!(r["member"]["points"]["available"], 116);
+        let (st, r2) = s
+            .post(
+                &format!("/v1/orders/{order}/refunds"),
+                &key,
+                Some("rf-1"),
+                &refund,
+            )
+            .await;
+        assert_eq!(
+            (st, r2.as_str()),
+            (201, r1.as_str()),
+            "a retried refund is answered once"
+        );
+        // Refunding A again exceeds the order: 400, not kept, nothing changes.
+        let (st, r3) = s
+            .post(
+                &format!("/v1/orders/{order}/refunds"),
+                &key,
+                Some("rf-2"),
+                &refund,
+            )
+            .await;
+        assert_eq!(
+            (st, error_code(&r3).as_str()),
+            (400, "refund_exceeds_order"),
+            "{r3}"
+        );
+        assert!(
+            v(&r3)["error"]["path"]
+                .as_str()
+                .unwrap()
+                .starts_with("lines"),
+            "{r3}"
+        );
+
+        // The member read is the replay: 116 available, history holds the sale and the refund.
+        let (st, m) = s.get("/v1/members/m-001", &key).await;
+        assert_eq!(st, 200);
+        assert_eq!(m["points"]["available"], 116);
+        let types: Vec<&str> = m["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(types, ["opening_balance", "set_tier", "purchase", "refund"]);
+        let check = loyalty_server::ops::check(&s.app().db).await.unwrap();
+        assert!(check.differences.is_empty(), "{:?}", check.differences);
+        s.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn mismatch_insufficient_points_and_holds() {
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        let key = s.till_key("hcm-01-t1").await;
+        let member = snapshot(&s, &key).await;
+
+        // A tampered total: 409 quote_mismatch with the differing figures and the server's quote.
+        let (req, q) = quote(&member, spec_cart("R-2", T0_TEXT), json!(100));
+        let q = q.tampered(r#""total":"1515000""#, r#""total":"1""#);
+        let (st, body) = s
+            .post_text(
+                "/v1/orders",
+                &key,
+                Some("m-1"),
+                &order_body("R-2", &req, &q, false, false),
+            )
+            .await;
+        assert_eq!(
+            (st, error_code(&body).as_str()),
+            (409, "quote_mismatch"),
+            "{body}"
+        );
+        let d = &v(&body)["error"]["details"];
+        assert!(
+            d["figures"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["field"] == "total" && f["expected"] == "1515000"),
+            "{d}"
+        );
+        assert_eq!(d["server_quote"]["total"], "1515000");
+        // Kept under its key: the retry gets the same 409.
+        let (st2, body2) = s
+            .post_text(
+                "/v1/orders",
+                &key,
+                Some("m-1"),
+                &order_body("R-2", &req, &q, false, false),
+            )
+            .await;
+        assert_eq!((st2, body2.as_str()), (409, body.as_str()));
+
+        // A till that thinks the member is gold: 409, member.tier differs, the server's quote at silver.
+        let mut gold = member.clone();
+        gold["tier"] = json!("gold");
+        let (req_g, q_g) = quote(&gold, spec_cart("R-3", T0_TEXT), json!(0));
+        let (st, body) = s
+            .post_text(
+                "/v1/orders",
+                &key,
+                Some("m-2"),
+                &order_body("R-3", &req_g, &q_g, false, false),
+            )
+            .await;
+        assert_eq!(st, 409, "{body}");
+        let d = &v(&body)["error"]["details"];
+        assert!(
+            d["figures"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["field"] == "member.tier"
+                    && f["expected"] == "silver"
+                    && f["received"] == "gold"),
+            "{d}"
+        );
+        assert_eq!(d["server_quote"]["tier"], "silver");
+
+        // Two holds on the same 300 points: the second is 409 insufficient_points.
+        let (r1, q1) = quote(&member, spec_cart("R-4", T0_TEXT), json!(300));
+        let (st, h1) = s
+            .post_text(
+                "/v1/orders",
+                &key,
+                Some("h-1"),
+                &order_body("R-4", &r1, &q1, false, false),
+            )
+            .await;
+        assert_eq!(st, 201, "{h1}");
+        let (r2, q2) = quote(&member, spec_cart("R-5", T0_TEXT), json!(200));
+        let (st, h2) = s
+            .post_text(
+                "/v1/orders",
+                &key,
+                Some("h-2"),
+                &order_body("R-5", &r2, &q2, false, false),
+            )
+            .await;
+        assert_eq!(
+            (st, error_code(&h2).as_str()),
+            (409, "insufficient_points"),
+            "{h2}"
+        );
+
+        // The first hold is not confirmed: 16 minutes later it has expired by itself.
+        s.clock().advance(16 * 60_000);
+        let o1 = v(&h1)["order_id"].as_str().unwrap().to_string();
+        let (st, c) = s
+            .post(&format!("/v1/orders/{o1}/confirm"), &key, None, &json!({}))
+            .await;
+        assert_eq!((st, error_code(&c).as_str()), (409, "invalid_state"), "{c}");
+        // …and its points are spendable again (a re-quote at the new time, a new key).
+        let at = "2026-03-07T10:16:00+07:00";
+        let (r3, q3) = quote(&member, spec_cart("R-5", at), json!(200));
+        let (st, h3) = s
+            .post_text(
+                "/v1/orders",
+                &key,
+                Some("h-3"),
+                &order_body("R-5", &r3, &q3, true, false),
+            )
+            .await;
+        assert_eq!(st, 201, "{h3}");
+        assert_eq!(v(&h3)["state"], "booked");
+        // 300 − 200 + earned on 1,515,000 − 200,000 … the engine's earned_points, exactly.
+        assert_eq!(
+            v(&h3)["member"]["points"]["available"],
+            100 + q3["earned_points"].as_i64().unwrap()
+        );
+
+        // An online sale 10 minutes away from the server's clock is refused (not kept).
+        let (r4, q4) = quote(
+            &member,
+            spec_cart("R-6", "2026-03-07T09:00:00+07:00"),
+            json!(0),
+        );
+        let (st, e) = s
+            .post_text(
+                "/v1/orders",
+                &key,
+                Some("t-1"),
+                &order_body("R-6", &r4, &q4, false, false),
+            )
+            .await;
+        assert_eq!(
+            (st, v(&e)["error"]["path"].as_str()),
+            (400, Some("quote_request.cart.at"))
+        );
+        s.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn offline_sales_are_booked_as_quoted() {
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        let key = s.till_key("hcm-01-t1").await;
+        let member = json!({ "id": "m-001", "status": "active", "tier": "silver", "points": 300 });
+        // Two offline tills each spent the same 300 points an hour ago.
+        let at = "2026-03-07T09:00:00+07:00";
+        let (r1, q1) = quote(&member, spec_cart("OFF-1", at), json!("max"));
+        let (st, a) = s
+            .post_text(
+                "/v1/orders",
+                &key,
+                Some("off-1"),
+                &order_body("OFF-1", &r1, &q1, false, true),
+            )
+            .await;
+        assert_eq!(st, 201, "{a}");
+        assert_eq!(v(&a)["flags"], json!([]));
+        assert_eq!(v(&a)["member"]["points"]["available"], 32);
+        let (r2, q2) = quote(&member, spec_cart("OFF-2", at), json!("max"));
+        let (st, b2) = s
+            .post_text(
+                "/v1/orders",
+                &key,
+                Some("off-2"),
+                &order_body("OFF-2", &r2, &q2, false, true),
+            )
+            .await;
+        assert_eq!(st, 201, "{b2}");
+        // Booked as quoted: 32 − 300 + 32 = −236, flagged overdraft.
+        assert_eq!(v(&b2)["state"], "booked");
+        assert_eq!(v(&b2)["member"]["points"]["available"], -236);
+        assert!(
+            v(&b2)["flags"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("overdraft")),
+            "{b2}"
+        );
+        // A tampered offline quote is not a sale to trust.
+        let (r3, q3) = quote(&member, spec_cart("OFF-3", at), json!(0));
+        let q3 = q3.tampered(r#""earned_points":37"#, r#""earned_points":999"#);
+        let (st, c) = s
+            .post_text(
+                "/v1/orders",
+                &key,
+                Some("off-3"),
+                &order_body("OFF-3", &r3, &q3, false, true),
+            )
+            .await;
+        assert_eq!(
+            (st, error_code(&c).as_str()),
+            (409, "quote_mismatch"),
+            "{c}"
+        );
+        // A stale tier: the till thought gold.
+        let gold = json!({ "id": "m-001", "status": "active", "tier": "gold", "points": 0 });
+        let (r4, q4) = quote(&gold, spec_cart("OFF-4", at), json!(0));
+        let (st, d) = s
+            .post_text(
+                "/v1/orders",
+                &key,
+                Some("off-4"),
+                &order_body("OFF-4", &r4, &q4, false, true),
+            )
+            .await;
+        assert_eq!(st, 201, "{d}");
+        assert!(
+            v(&d)["flags"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("stale_member")),
+            "{d}"
+        );
+        let check = loyalty_server::ops::check(&s.app().db).await.unwrap();
+        assert!(check.differences.is_empty(), "{:?}", check.differences);
+        s.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_holds_never_spend_more_than_available() {
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        let key = s.till_key("hcm-01-t1").await;
+        let member = snapshot(&s, &key).await;
+        // 16 tills at once, each redeeming 100 of the member's 300 points: exactly 3 holds fit.
+        let mut tasks = Vec::new();
+        for i in 0..16 {
+            let doc = format!("C-{i}");
+            let (req, q) = quote(&member, spec_cart(&doc, T0_TEXT), json!(100));
+            let body = order_body(&doc, &req, &q, i % 2 == 0, false);
+            let http = s.http.clone();
+            let url = format!("{}/v1/orders", s.base);
+            let key = key.clone();
+            tasks.push(tokio::spawn(async move {
+                let r = http
+                    .post(url)
+                    .bearer_auth(key)
+                    .header("Idempotency-Key", format!("c-{i}"))
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                (r.status().as_u16(), r.text().await.unwrap())
+            }));
+        }
+        let mut ok = 0;
+        for t in tasks {
+            let (st, body) = t.await.unwrap();
+            match st {
+                201 => ok += 1,
+                409 => assert_eq!(error_code(&body), "insufficient_points", "{body}"),
+                _ => panic!("{st} {body}"),
+            }
+        }
+        assert_eq!(ok, 3, "{b:?}");
+        // What a till may still spend never goes below zero.
+        assert!(snapshot(&s, &key).await["points"].as_i64().unwrap() >= 0);
+        let (_, m) = s.get("/v1/members/m-001", &key).await;
+        assert!(m["points"]["available"].as_i64().unwrap() >= 0, "{m}");
+        s.stop().await;
+    }
+}
