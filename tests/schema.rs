@@ -213,7 +213,7 @@ fn enums_are_the_engines() {
         .into_iter()
         .map(String::from)
         .collect();
-    assert_eq!(codes.len(), 15);
+    assert!(codes.len() >= 15, "{codes:?}");
     assert_eq!(codes, engine);
     let zones = strings(defs["PolicyDocument"]["properties"]["time_zone"].get("enum"));
     assert!(zones.contains("Asia/Ho_Chi_Minh") && zones.contains("Europe/Bratislava"));
