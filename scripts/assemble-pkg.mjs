@@ -19,6 +19,7 @@
 //   pkg/core/{web.js,node.cjs,node.mjs,index.d.ts}                                      from pkg-template/core/
 //   pkg/{worker-serve.js,node-worker.cjs,web-worker.js}   ParallelSimulation's workers (Node worker threads, Web Workers)
 //   pkg/api.cjs, pkg/worker-serve.cjs, pkg/index.d.cts, pkg/core/index.d.cts   derived here from api.js, worker-serve.js and the index.d.ts files
+//   pkg/schema/*.json                      the JSON Schemas, from schema/ (`loyalty-engine/schema/policy.json`, …)
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -187,6 +188,19 @@ const version = /^\[package\][^[]*?^version\s*=\s*"([^"]+)"/m.exec(cargoToml)?.[
 if (!version) fail('could not read [package] version from Cargo.toml');
 const manifest = JSON.parse(read(path.join(template, 'package.json')));
 manifest.version = version;
+
+// The JSON Schemas (schema/*.json, generated from the Rust types by `UPDATE_SCHEMA=1 cargo test
+// --features schema --test schema`): `loyalty-engine/schema/policy.json`, … Listed in `files`
+// here, so a new schema needs no template edit.
+const schemaDir = path.join(root, 'schema');
+const schemas = fs.readdirSync(schemaDir).filter((f) => f.endsWith('.json')).sort();
+if (!schemas.includes('policy.json')) fail('schema/policy.json is missing');
+fs.rmSync(path.join(pkg, 'schema'), { recursive: true, force: true });
+fs.mkdirSync(path.join(pkg, 'schema'));
+for (const file of schemas) {
+  fs.copyFileSync(path.join(schemaDir, file), path.join(pkg, 'schema', file));
+  manifest.files.push(`schema/${file}`);
+}
 fs.writeFileSync(path.join(pkg, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 
 // 5. Every file the manifest lists exists (and nothing else is shipped by accident).

@@ -91,6 +91,9 @@ else
   skip "browser tests" "the build failed"
   skip "size report" "the build failed"
 fi
+# The Python package (python/): the abi3 wheel in a venv under target/, its tests (vectors, JSON
+# Schemas, Spark in local[2,2]); scripts/test-python.sh installs what it needs (PyPI, Java).
+run "python: wheel + pytest python/tests (vectors, schemas, Spark)" "$ROOT/scripts/test-python.sh"
 
 section "summary"
 printf '%s\n' "${results[@]}"

@@ -23,6 +23,7 @@ pub struct Engine {
 /// `validate`'s answer: the digest and the warnings (paths prefixed `policy.`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ValidateResponse {
     pub policy_digest: String,
     pub warnings: Vec<WarningOut>,
@@ -31,6 +32,7 @@ pub struct ValidateResponse {
 /// A warning as written in `validate`'s answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct WarningOut {
     pub code: String,
     pub message: String,
@@ -63,6 +65,13 @@ impl Engine {
     /// `"sha256:<hex>"` of the canonical policy (SPEC §7.2).
     pub fn policy_digest(&self) -> &str {
         &self.digest
+    }
+
+    /// [`Engine::validate`] as its JSON answer (native builds: the Python package's
+    /// `Engine.validate`; left out of the Wasm modules, which have `validate_json`).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn validate_json(&self) -> String {
+        respond(Ok(self.validate()))
     }
 
     /// The digest and the warnings.

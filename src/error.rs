@@ -109,6 +109,11 @@ impl fmt::Display for Quoted<'_> {
     derive(tsify::Tsify),
     tsify(rename = "ErrorBody")
 )]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "ErrorBody")
+)]
 pub struct Error {
     pub code: ErrorCode,
     pub message: String,

@@ -30,6 +30,8 @@ pub mod money;
 pub mod policy;
 pub mod progress;
 pub mod quote;
+#[cfg(feature = "schema")]
+pub mod schema;
 pub mod simulate;
 pub mod tiers;
 pub mod time;

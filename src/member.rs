@@ -8,6 +8,7 @@ use tsify::Tsify;
 /// A member's status (SPEC §2): only `active` members get tier benefits and may redeem.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MemberStatus {
     /// A member in good standing.
@@ -34,6 +35,7 @@ impl MemberStatus {
 /// The member snapshot a quote starts from (also what a replay's `snapshot` writes).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MemberSnapshot {
     pub id: String,

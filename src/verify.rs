@@ -22,6 +22,7 @@ use tsify::Tsify;
 /// `{ "request": <quote request>, "response": <the till's quote response object> }`.
 #[derive(Clone, Debug, serde::Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
     /// The quote request the till priced.
@@ -37,6 +38,7 @@ pub struct VerifyRequest {
 /// What the server found (fields in this order).
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VerifyResponse {
     /// The till's response is byte-identical (canonical compact JSON) to the recomputed one.
     pub valid: bool,
@@ -53,6 +55,7 @@ pub struct VerifyResponse {
 /// One difference between the recomputed response and the till's.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Mismatch {
     /// Where: `total`, `lines[1].paid`, `applied_rules[0].effect.multiplier`, `digest`; `""` for
     /// the whole response (a key order difference at the top level).

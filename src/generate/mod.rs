@@ -35,6 +35,7 @@ pub const MAX_MONTHS: u32 = 240;
 /// What to generate.
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GenerateOptions {
     /// How many members.

@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 pub(crate) mod fast;
 pub(crate) mod read;
-mod shapes;
+pub(crate) mod shapes;
 
 pub use read::Fault;
 pub(crate) use read::{FromJson, Parser};

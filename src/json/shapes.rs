@@ -25,6 +25,72 @@ use crate::quote::{Cart, CartLine, QuoteRequest, RedeemPoints};
 use crate::simulate::MemberHistory;
 use crate::verify::{Json, VerifyRequest};
 
+/// What a struct reader accepts: its type's name and its fields (JSON name, required).
+#[cfg(feature = "schema")]
+pub trait StructReader {
+    const NAME: &'static str;
+    const FIELDS: &'static [(&'static str, bool)];
+}
+
+/// What a string-enum reader accepts: its type's name and the names of its variants.
+#[cfg(feature = "schema")]
+pub trait EnumReader {
+    const NAME: &'static str;
+    const NAMES: &'static [&'static str];
+}
+
+/// One reader's accepted shape (see [`reader_shapes`]).
+#[cfg(feature = "schema")]
+#[derive(Clone, Copy, Debug)]
+pub enum ReaderShape {
+    Object {
+        name: &'static str,
+        fields: &'static [(&'static str, bool)],
+    },
+    Enum {
+        name: &'static str,
+        names: &'static [&'static str],
+    },
+}
+
+/// A struct's [`FromJson`] by [`read_struct`] (`req` fields required, `opt` / `default` ones
+/// optional), and with feature `schema` its [`StructReader`] from the same list.
+macro_rules! struct_reader {
+    ($ty:ident { $($field:ident : $mode:ident $key:literal),* $(,)? }) => {
+        impl FromJson for $ty {
+            fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
+                read_struct!(p, $ty { $($field: $mode $key),* })
+            }
+        }
+        #[cfg(feature = "schema")]
+        impl StructReader for $ty {
+            const NAME: &'static str = stringify!($ty);
+            const FIELDS: &'static [(&'static str, bool)] =
+                &[$(($key, struct_reader!(@required $mode))),*];
+        }
+    };
+    (@required req) => { true };
+    (@required opt) => { false };
+    (@required default) => { false };
+}
+
+/// A string enum's [`FromJson`] by [`read_enum`], and with feature `schema` its
+/// [`EnumReader`] from the same list.
+macro_rules! enum_reader {
+    ($ty:ident { $($variant:ident $name:literal),* $(,)? }) => {
+        impl FromJson for $ty {
+            fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
+                read_enum!(p, $ty { $($variant $name),* })
+            }
+        }
+        #[cfg(feature = "schema")]
+        impl EnumReader for $ty {
+            const NAME: &'static str = stringify!($ty);
+            const NAMES: &'static [&'static str] = &[$($name),*];
+        }
+    };
+}
+
 // ------------------------------------------------------------------ policy (SPEC §1)
 
 impl FromJson for DecimalString {
@@ -33,153 +99,107 @@ impl FromJson for DecimalString {
     }
 }
 
-impl FromJson for PolicyDocument {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_struct!(p, PolicyDocument {
-            schema: req "schema",
-            id: req "id",
-            currency: req "currency",
-            minor_units: opt "minor_units",
-            time_zone: req "time_zone",
-            money_rounding: opt "money_rounding",
-            earning: req "earning",
-            tiers: opt "tiers",
-            redemption: opt "redemption",
-            rewards: opt "rewards",
-            expiry: opt "expiry",
-            expiry_notice_days: opt "expiry_notice_days",
-            members: opt "members",
-            refunds: opt "refunds",
-        })
-    }
-}
+struct_reader!(PolicyDocument {
+    schema: req "schema",
+    id: req "id",
+    currency: req "currency",
+    minor_units: opt "minor_units",
+    time_zone: req "time_zone",
+    money_rounding: opt "money_rounding",
+    earning: req "earning",
+    tiers: opt "tiers",
+    redemption: opt "redemption",
+    rewards: opt "rewards",
+    expiry: opt "expiry",
+    expiry_notice_days: opt "expiry_notice_days",
+    members: opt "members",
+    refunds: opt "refunds",
+});
 
-impl FromJson for EarningDocument {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_struct!(p, EarningDocument {
-            spend: req "spend",
-            points: req "points",
-            rounding: opt "rounding",
-            basis: opt "basis",
-            exclude_categories: opt "exclude_categories",
-            pending_days: opt "pending_days",
-            max_points_per_order: opt "max_points_per_order",
-            rules: opt "rules",
-        })
-    }
-}
+struct_reader!(EarningDocument {
+    spend: req "spend",
+    points: req "points",
+    rounding: opt "rounding",
+    basis: opt "basis",
+    exclude_categories: opt "exclude_categories",
+    pending_days: opt "pending_days",
+    max_points_per_order: opt "max_points_per_order",
+    rules: opt "rules",
+});
 
-impl FromJson for RuleDocument {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_struct!(p, RuleDocument {
-            id: req "id",
-            priority: opt "priority",
-            when: opt "when",
-            multiplier: opt "multiplier",
-            bonus_points: opt "bonus_points",
-            points_per_item: opt "points_per_item",
-        })
-    }
-}
+struct_reader!(RuleDocument {
+    id: req "id",
+    priority: opt "priority",
+    when: opt "when",
+    multiplier: opt "multiplier",
+    bonus_points: opt "bonus_points",
+    points_per_item: opt "points_per_item",
+});
 
-impl FromJson for ConditionDocument {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_struct!(p, ConditionDocument {
-            categories: opt "categories",
-            skus: opt "skus",
-            stores: opt "stores",
-            channels: opt "channels",
-            tiers: opt "tiers",
-            days_of_week: opt "days_of_week",
-            min_subtotal: opt "min_subtotal",
-            from: opt "from",
-            until: opt "until",
-        })
-    }
-}
+struct_reader!(ConditionDocument {
+    categories: opt "categories",
+    skus: opt "skus",
+    stores: opt "stores",
+    channels: opt "channels",
+    tiers: opt "tiers",
+    days_of_week: opt "days_of_week",
+    min_subtotal: opt "min_subtotal",
+    from: opt "from",
+    until: opt "until",
+});
 
-impl FromJson for TiersDocument {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_struct!(p, TiersDocument {
-            metric: opt "metric",
-            window: opt "window",
-            levels: req "levels",
-            discount_exclude_categories: opt "discount_exclude_categories",
-            downgrade: opt "downgrade",
-        })
-    }
-}
+struct_reader!(TiersDocument {
+    metric: opt "metric",
+    window: opt "window",
+    levels: req "levels",
+    discount_exclude_categories: opt "discount_exclude_categories",
+    downgrade: opt "downgrade",
+});
 
-impl FromJson for LevelDocument {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_struct!(p, LevelDocument {
-            id: req "id",
-            name: req "name",
-            threshold: req "threshold",
-            discount_percent: opt "discount_percent",
-            earn_multiplier: opt "earn_multiplier",
-        })
-    }
-}
+struct_reader!(LevelDocument {
+    id: req "id",
+    name: req "name",
+    threshold: req "threshold",
+    discount_percent: opt "discount_percent",
+    earn_multiplier: opt "earn_multiplier",
+});
 
-impl FromJson for DowngradeDocument {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_struct!(p, DowngradeDocument {
-            review: opt "review",
-            retain_months: opt "retain_months",
-            max_steps: opt "max_steps",
-        })
-    }
-}
+struct_reader!(DowngradeDocument {
+    review: opt "review",
+    retain_months: opt "retain_months",
+    max_steps: opt "max_steps",
+});
 
-impl FromJson for RedemptionDocument {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_struct!(p, RedemptionDocument {
-            point_value: req "point_value",
-            min_points: opt "min_points",
-            step: opt "step",
-            max_share: opt "max_share",
-            max_points_per_order: opt "max_points_per_order",
-        })
-    }
-}
+struct_reader!(RedemptionDocument {
+    point_value: req "point_value",
+    min_points: opt "min_points",
+    step: opt "step",
+    max_share: opt "max_share",
+    max_points_per_order: opt "max_points_per_order",
+});
 
-impl FromJson for RewardDocument {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_struct!(p, RewardDocument {
-            id: req "id",
-            name: req "name",
-            points: req "points",
-            min_tier: opt "min_tier",
-        })
-    }
-}
+struct_reader!(RewardDocument {
+    id: req "id",
+    name: req "name",
+    points: req "points",
+    min_tier: opt "min_tier",
+});
 
-impl FromJson for ExpiryDocument {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_struct!(p, ExpiryDocument {
-            kind: req "kind",
-            months: opt "months",
-            period: opt "period",
-            after: opt "after",
-        })
-    }
-}
+struct_reader!(ExpiryDocument {
+    kind: req "kind",
+    months: opt "months",
+    period: opt "period",
+    after: opt "after",
+});
 
-impl FromJson for MembersDocument {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_struct!(p, MembersDocument {
-            inactive_earns: opt "inactive_earns",
-            unassigned_card_earns: opt "unassigned_card_earns",
-        })
-    }
-}
+struct_reader!(MembersDocument {
+    inactive_earns: opt "inactive_earns",
+    unassigned_card_earns: opt "unassigned_card_earns",
+});
 
-impl FromJson for RefundsDocument {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_struct!(p, RefundsDocument { clawback: opt "clawback" })
-    }
-}
+struct_reader!(RefundsDocument {
+    clawback: opt "clawback",
+});
 
 /// `"lifetime"`, `"calendar_year"` or `{"rolling_months": n}`.
 impl FromJson for Window {
@@ -204,129 +224,102 @@ impl FromJson for Window {
     }
 }
 
-impl FromJson for MoneyRounding {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_enum!(p, MoneyRounding { HalfUp "half_up", HalfEven "half_even", Down "down" })
-    }
-}
+enum_reader!(MoneyRounding {
+    HalfUp "half_up",
+    HalfEven "half_even",
+    Down "down",
+});
 
-impl FromJson for EarnRounding {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_enum!(p, EarnRounding { Floor "floor", HalfUp "half_up", Ceil "ceil" })
-    }
-}
+enum_reader!(EarnRounding {
+    Floor "floor",
+    HalfUp "half_up",
+    Ceil "ceil",
+});
 
-impl FromJson for EarnBasis {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_enum!(p, EarnBasis { Paid "paid", AfterDiscount "after_discount", Gross "gross" })
-    }
-}
+enum_reader!(EarnBasis {
+    Paid "paid",
+    AfterDiscount "after_discount",
+    Gross "gross",
+});
 
-impl FromJson for Weekday {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_enum!(p, Weekday {
-            Mon "mon", Tue "tue", Wed "wed", Thu "thu", Fri "fri", Sat "sat", Sun "sun",
-        })
-    }
-}
+enum_reader!(Weekday {
+    Mon "mon",
+    Tue "tue",
+    Wed "wed",
+    Thu "thu",
+    Fri "fri",
+    Sat "sat",
+    Sun "sun",
+});
 
-impl FromJson for TierMetric {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_enum!(p, TierMetric { Points "points", Spend "spend", Orders "orders" })
-    }
-}
+enum_reader!(TierMetric {
+    Points "points",
+    Spend "spend",
+    Orders "orders",
+});
 
-impl FromJson for Review {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_enum!(p, Review {
-            Never "never",
-            Anniversary "anniversary",
-            CalendarYearEnd "calendar_year_end",
-            HalfYearEnd "half_year_end",
-        })
-    }
-}
+enum_reader!(Review {
+    Never "never",
+    Anniversary "anniversary",
+    CalendarYearEnd "calendar_year_end",
+    HalfYearEnd "half_year_end",
+});
 
-impl FromJson for ExpiryKind {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_enum!(p, ExpiryKind {
-            Never "never",
-            After "after",
-            EndOfPeriod "end_of_period",
-            Inactivity "inactivity",
-        })
-    }
-}
+enum_reader!(ExpiryKind {
+    Never "never",
+    After "after",
+    EndOfPeriod "end_of_period",
+    Inactivity "inactivity",
+});
 
-impl FromJson for Period {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_enum!(p, Period { Month "month", Quarter "quarter", Year "year" })
-    }
-}
+enum_reader!(Period {
+    Month "month",
+    Quarter "quarter",
+    Year "year",
+});
 
-impl FromJson for Clawback {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_enum!(p, Clawback { Unlimited "unlimited", WithinBalance "within_balance" })
-    }
-}
+enum_reader!(Clawback {
+    Unlimited "unlimited",
+    WithinBalance "within_balance",
+});
 
 // ------------------------------------------------------------------ quote (SPEC §2)
 
-impl FromJson for MemberStatus {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_enum!(p, MemberStatus {
-            Active "active",
-            Inactive "inactive",
-            Excluded "excluded",
-            Unassigned "unassigned",
-        })
-    }
-}
+enum_reader!(MemberStatus {
+    Active "active",
+    Inactive "inactive",
+    Excluded "excluded",
+    Unassigned "unassigned",
+});
 
-impl FromJson for MemberSnapshot {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_struct!(p, MemberSnapshot {
-            id: req "id",
-            status: req "status",
-            tier: opt "tier",
-            points: req "points",
-        })
-    }
-}
+struct_reader!(MemberSnapshot {
+    id: req "id",
+    status: req "status",
+    tier: opt "tier",
+    points: req "points",
+});
 
-impl FromJson for QuoteRequest {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_struct!(p, QuoteRequest {
-            member: req "member",
-            cart: req "cart",
-            redeem_points: default "redeem_points",
-        })
-    }
-}
+struct_reader!(QuoteRequest {
+    member: req "member",
+    cart: req "cart",
+    redeem_points: default "redeem_points",
+});
 
-impl FromJson for Cart {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_struct!(p, Cart {
-            id: req "id",
-            at: req "at",
-            store: opt "store",
-            channel: opt "channel",
-            lines: req "lines",
-        })
-    }
-}
+struct_reader!(Cart {
+    id: req "id",
+    at: req "at",
+    store: opt "store",
+    channel: opt "channel",
+    lines: req "lines",
+});
 
-impl FromJson for CartLine {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_struct!(p, CartLine {
-            id: req "id",
-            sku: opt "sku",
-            category: opt "category",
-            quantity: req "quantity",
-            unit_price: req "unit_price",
-        })
-    }
-}
+struct_reader!(CartLine {
+    id: req "id",
+    sku: opt "sku",
+    category: opt "category",
+    quantity: req "quantity",
+    unit_price: req "unit_price",
+});
 
 /// `0` (none), a non-negative number of points, or `"max"`.
 impl FromJson for RedeemPoints {
@@ -347,106 +340,79 @@ impl FromJson for RedeemPoints {
 
 // ------------------------------------------------------------------ ledger (SPEC §3, §4, §5)
 
-impl FromJson for ReplayRequest {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_struct!(p, ReplayRequest {
-            member: req "member",
-            events: req "events",
-            as_of: req "as_of",
-        })
-    }
-}
+struct_reader!(ReplayRequest {
+    member: req "member",
+    events: req "events",
+    as_of: req "as_of",
+});
 
-impl FromJson for MemberHistory {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_struct!(p, MemberHistory { member: req "member", events: req "events" })
-    }
-}
+struct_reader!(MemberHistory {
+    member: req "member",
+    events: req "events",
+});
 
-impl FromJson for LedgerMember {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_struct!(p, LedgerMember {
-            id: req "id",
-            status: req "status",
-            joined_at: req "joined_at",
-        })
-    }
-}
+struct_reader!(LedgerMember {
+    id: req "id",
+    status: req "status",
+    joined_at: req "joined_at",
+});
 
-impl FromJson for EventType {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_enum!(p, EventType {
-            Purchase "purchase",
-            Refund "refund",
-            Adjust "adjust",
-            OpeningBalance "opening_balance",
-            SetTier "set_tier",
-            Status "status",
-            RedeemReward "redeem_reward",
-        })
-    }
-}
+enum_reader!(EventType {
+    Purchase "purchase",
+    Refund "refund",
+    Adjust "adjust",
+    OpeningBalance "opening_balance",
+    SetTier "set_tier",
+    Status "status",
+    RedeemReward "redeem_reward",
+});
 
-impl FromJson for Event {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_struct!(p, Event {
-            id: req "id",
-            kind: req "type",
-            at: req "at",
-            cart: opt "cart",
-            redeem_points: opt "redeem_points",
-            earn: opt "earn",
-            order_id: opt "order_id",
-            lines: opt "lines",
-            points: opt "points",
-            reason: opt "reason",
-            counts_for_tier: opt "counts_for_tier",
-            expires_at: opt "expires_at",
-            tier: opt "tier",
-            locked_until: opt "locked_until",
-            status: opt "status",
-            reward_id: opt "reward_id",
-            policy_digest: opt "policy_digest",
-            quoted_member: opt "quoted_member",
-        })
-    }
-}
+struct_reader!(Event {
+    id: req "id",
+    kind: req "type",
+    at: req "at",
+    cart: opt "cart",
+    redeem_points: opt "redeem_points",
+    earn: opt "earn",
+    order_id: opt "order_id",
+    lines: opt "lines",
+    points: opt "points",
+    reason: opt "reason",
+    counts_for_tier: opt "counts_for_tier",
+    expires_at: opt "expires_at",
+    tier: opt "tier",
+    locked_until: opt "locked_until",
+    status: opt "status",
+    reward_id: opt "reward_id",
+    policy_digest: opt "policy_digest",
+    quoted_member: opt "quoted_member",
+});
 
-impl FromJson for QuotedMember {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_struct!(p, QuotedMember {
-            status: req "status",
-            tier: opt "tier",
-            points: req "points",
-        })
-    }
-}
+struct_reader!(QuotedMember {
+    status: req "status",
+    tier: opt "tier",
+    points: req "points",
+});
 
-impl FromJson for EventCart {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_struct!(p, EventCart {
-            id: opt "id",
-            at: opt "at",
-            store: opt "store",
-            channel: opt "channel",
-            lines: req "lines",
-        })
-    }
-}
+struct_reader!(EventCart {
+    id: opt "id",
+    at: opt "at",
+    store: opt "store",
+    channel: opt "channel",
+    lines: req "lines",
+});
 
-impl FromJson for RefundLine {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_struct!(p, RefundLine { line_id: req "line_id", quantity: req "quantity" })
-    }
-}
+struct_reader!(RefundLine {
+    line_id: req "line_id",
+    quantity: req "quantity",
+});
 
 // ------------------------------------------------------------------ verify, generate
 
-impl FromJson for VerifyRequest {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_struct!(p, VerifyRequest { request: req "request", response: req "response" })
-    }
-}
+struct_reader!(VerifyRequest {
+    request: req "request",
+    response: req "response",
+});
 
 /// Any JSON value, objects in input order, a repeated key refused.
 impl FromJson for Json {
@@ -487,14 +453,72 @@ impl FromJson for Json {
     }
 }
 
-impl FromJson for GenerateOptions {
-    fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_struct!(p, GenerateOptions {
-            members: req "members",
-            seed: req "seed",
-            months: req "months",
-            profile: req "profile",
-            as_of: opt "as_of",
-        })
+struct_reader!(GenerateOptions {
+    members: req "members",
+    seed: req "seed",
+    months: req "months",
+    profile: req "profile",
+    as_of: opt "as_of",
+});
+
+/// What each reader above accepts, for the schema test (tests/schema.rs): every object type's
+/// fields (name, required) and every string enum's names, read off the same macro invocations
+/// that build the readers.
+#[cfg(feature = "schema")]
+pub fn reader_shapes() -> Vec<ReaderShape> {
+    fn shape<T: StructReader>() -> ReaderShape {
+        ReaderShape::Object {
+            name: T::NAME,
+            fields: T::FIELDS,
+        }
     }
+    fn variants<T: EnumReader>() -> ReaderShape {
+        ReaderShape::Enum {
+            name: T::NAME,
+            names: T::NAMES,
+        }
+    }
+    vec![
+        // Read by the simulator's own header reader (src/simulate/mod.rs).
+        ReaderShape::Object {
+            name: "SimulateRequest",
+            fields: &crate::simulate::SIMULATE_REQUEST_FIELDS,
+        },
+        shape::<PolicyDocument>(),
+        shape::<EarningDocument>(),
+        shape::<RuleDocument>(),
+        shape::<ConditionDocument>(),
+        shape::<TiersDocument>(),
+        shape::<LevelDocument>(),
+        shape::<DowngradeDocument>(),
+        shape::<RedemptionDocument>(),
+        shape::<RewardDocument>(),
+        shape::<ExpiryDocument>(),
+        shape::<MembersDocument>(),
+        shape::<RefundsDocument>(),
+        shape::<MemberSnapshot>(),
+        shape::<QuoteRequest>(),
+        shape::<Cart>(),
+        shape::<CartLine>(),
+        shape::<ReplayRequest>(),
+        shape::<MemberHistory>(),
+        shape::<LedgerMember>(),
+        shape::<Event>(),
+        shape::<QuotedMember>(),
+        shape::<EventCart>(),
+        shape::<RefundLine>(),
+        shape::<VerifyRequest>(),
+        shape::<GenerateOptions>(),
+        variants::<MoneyRounding>(),
+        variants::<EarnRounding>(),
+        variants::<EarnBasis>(),
+        variants::<Weekday>(),
+        variants::<TierMetric>(),
+        variants::<Review>(),
+        variants::<ExpiryKind>(),
+        variants::<Period>(),
+        variants::<Clawback>(),
+        variants::<MemberStatus>(),
+        variants::<EventType>(),
+    ]
 }

@@ -29,29 +29,34 @@ pub const MAX_EVENTS: usize = 10_000;
 /// `{ "member", "events", "as_of" }` — also the progress request (SPEC §4).
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReplayRequest {
     pub member: LedgerMember,
     #[cfg_attr(target_arch = "wasm32", tsify(type = "LedgerEvent[]"))]
     pub events: Vec<Event>,
     /// RFC 3339 instant: the replay stops here; later events are ignored.
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::schema::INSTANT)))]
     pub as_of: String,
 }
 
 /// The member as they joined: the replay starts from this state.
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LedgerMember {
     pub id: String,
     /// The status at `joined_at`.
     pub status: MemberStatus,
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::schema::INSTANT)))]
     pub joined_at: String,
 }
 
 /// What happened to the member.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EventType {
     Purchase,
@@ -80,12 +85,14 @@ impl EventType {
 /// One event: `id`, `type`, `at`, and only the fields of its type.
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify), tsify(rename = "LedgerEvent"))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Event {
     pub id: String,
     #[serde(rename = "type")]
     pub kind: EventType,
     /// RFC 3339 instant.
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::schema::INSTANT)))]
     pub at: String,
     /// purchase: the order (its `at`, if given, must be the event's instant).
     #[serde(default)]
@@ -113,12 +120,14 @@ pub struct Event {
     pub counts_for_tier: Option<bool>,
     /// opening_balance: when the migrated balance expires (null: as if earned at `at`).
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::schema::INSTANT)))]
     pub expires_at: Option<String>,
     /// set_tier: a level id.
     #[serde(default)]
     pub tier: Option<String>,
     /// set_tier: no downgrade before this instant.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::schema::INSTANT)))]
     pub locked_until: Option<String>,
     /// status: the new status.
     #[serde(default)]
@@ -140,6 +149,7 @@ pub struct Event {
 /// that was booked (SPEC §3.1). `tier` absent or null: the lowest level.
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct QuotedMember {
     pub status: MemberStatus,
@@ -152,11 +162,13 @@ pub struct QuotedMember {
 /// A purchase's cart: the quote cart without the need to repeat the event's id and instant.
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EventCart {
     #[serde(default)]
     pub id: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::schema::INSTANT)))]
     pub at: Option<String>,
     #[serde(default)]
     pub store: Option<String>,
@@ -172,6 +184,7 @@ pub type EventCartLine = crate::quote::CartLine;
 /// `{ "line_id", "quantity" }` of a refund.
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RefundLine {
     pub line_id: String,

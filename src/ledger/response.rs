@@ -8,6 +8,7 @@ use tsify::Tsify;
 
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReplayResponse {
     pub policy_digest: String,
     pub member_id: String,
@@ -25,6 +26,7 @@ pub struct ReplayResponse {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TierOut {
     pub id: String,
     pub since: String,
@@ -34,6 +36,7 @@ pub struct TierOut {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PointsOut {
     /// Negative when the member owes points.
     pub available: i64,
@@ -43,6 +46,7 @@ pub struct PointsOut {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LotOut {
     pub points: i64,
     pub earned_at: String,
@@ -53,6 +57,7 @@ pub struct LotOut {
 /// A metric value: a JSON integer for `points` / `orders`, a money string for `spend` (§7.8).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum MetricValue {
     Count(i64),
@@ -61,6 +66,7 @@ pub enum MetricValue {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct QualificationOut {
     pub metric: String,
     pub value: MetricValue,
@@ -69,6 +75,7 @@ pub struct QualificationOut {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Totals {
     pub earned: i64,
     /// Net of points returned by refunds.
@@ -80,6 +87,7 @@ pub struct Totals {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct HistoryRow {
     /// Null on `expire` and `tier_review` rows.
     pub event_id: Option<String>,
@@ -96,6 +104,7 @@ pub struct HistoryRow {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NoticeOut {
     /// `tier_up`, `tier_down`, `points_expiring`, `points_expired`.
     pub kind: String,

@@ -19,13 +19,18 @@ pub struct DecimalString(pub String);
 /// The loyalty policy document.
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PolicyDocument {
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = 1)))]
     pub schema: i64,
     pub id: String,
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = "^[A-Z]{3}$")))]
     pub currency: String,
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(range(min = 0, max = 6)))]
     pub minor_units: Option<i64>,
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::time_zone"))]
     pub time_zone: String,
     #[serde(default)]
     pub money_rounding: Option<MoneyRounding>,
@@ -39,6 +44,7 @@ pub struct PolicyDocument {
     #[serde(default)]
     pub expiry: Option<ExpiryDocument>,
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(range(min = 0, max = crate::money::MAX_POINTS)))]
     pub expiry_notice_days: Option<i64>,
     #[serde(default)]
     pub members: Option<MembersDocument>,
@@ -49,6 +55,7 @@ pub struct PolicyDocument {
 /// What the earning base is: the money a line's points are computed on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EarnBasis {
     /// After the tier discount and the points redemption: what the customer paid.
@@ -62,9 +69,11 @@ pub enum EarnBasis {
 
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EarningDocument {
     pub spend: DecimalString,
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = crate::money::MAX_POINTS)))]
     pub points: i64,
     #[serde(default)]
     pub rounding: Option<EarnRounding>,
@@ -73,8 +82,10 @@ pub struct EarningDocument {
     #[serde(default)]
     pub exclude_categories: Option<Vec<String>>,
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(range(min = 0, max = crate::money::MAX_POINTS)))]
     pub pending_days: Option<i64>,
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(range(min = 0, max = crate::money::MAX_POINTS)))]
     pub max_points_per_order: Option<i64>,
     #[serde(default)]
     pub rules: Option<Vec<RuleDocument>>,
@@ -83,6 +94,7 @@ pub struct EarningDocument {
 /// An earning rule: a condition and exactly one effect.
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RuleDocument {
     pub id: String,
@@ -93,14 +105,17 @@ pub struct RuleDocument {
     #[serde(default)]
     pub multiplier: Option<DecimalString>,
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(range(min = 0, max = crate::money::MAX_POINTS)))]
     pub bonus_points: Option<i64>,
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(range(min = 0, max = crate::money::MAX_POINTS)))]
     pub points_per_item: Option<i64>,
 }
 
 /// SPEC §1.1: line selectors (`categories`, `skus`) and order gates (the rest).
 #[derive(Clone, Debug, Default, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ConditionDocument {
     #[serde(default)]
@@ -118,14 +133,17 @@ pub struct ConditionDocument {
     #[serde(default)]
     pub min_subtotal: Option<DecimalString>,
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::schema::LOCAL_TIME)))]
     pub from: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::schema::LOCAL_TIME)))]
     pub until: Option<String>,
 }
 
 /// Days of the week as the policy writes them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Weekday {
     Mon,
@@ -140,6 +158,7 @@ pub enum Weekday {
 /// What qualifies a member for a tier.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TierMetric {
     /// Points earned (net of clawbacks), counted when they become available.
@@ -153,6 +172,7 @@ pub enum TierMetric {
 
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TiersDocument {
     #[serde(default)]
@@ -163,6 +183,7 @@ pub struct TiersDocument {
         tsify(type = "\"lifetime\" | \"calendar_year\" | { rolling_months: number }")
     )]
     pub window: Option<crate::policy::Window>,
+    #[cfg_attr(feature = "schema", schemars(length(min = 1)))]
     pub levels: Vec<LevelDocument>,
     #[serde(default)]
     pub discount_exclude_categories: Option<Vec<String>>,
@@ -172,6 +193,7 @@ pub struct TiersDocument {
 
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LevelDocument {
     pub id: String,
@@ -186,6 +208,7 @@ pub struct LevelDocument {
 /// When tiers are reviewed for a downgrade.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Review {
     #[default]
@@ -197,37 +220,46 @@ pub enum Review {
 
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DowngradeDocument {
     #[serde(default)]
     pub review: Option<Review>,
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(range(min = 0, max = crate::money::MAX_POINTS)))]
     pub retain_months: Option<i64>,
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = crate::money::MAX_POINTS)))]
     pub max_steps: Option<i64>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RedemptionDocument {
     pub point_value: DecimalString,
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = crate::money::MAX_POINTS)))]
     pub min_points: Option<i64>,
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = crate::money::MAX_POINTS)))]
     pub step: Option<i64>,
     #[serde(default)]
     pub max_share: Option<DecimalString>,
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(range(min = 0, max = crate::money::MAX_POINTS)))]
     pub max_points_per_order: Option<i64>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RewardDocument {
     pub id: String,
     pub name: String,
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = crate::money::MAX_POINTS)))]
     pub points: i64,
     #[serde(default)]
     pub min_tier: Option<String>,
@@ -236,6 +268,7 @@ pub struct RewardDocument {
 /// Expiry kinds (SPEC §3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ExpiryKind {
     Never,
@@ -247,6 +280,7 @@ pub enum ExpiryKind {
 /// Calendar periods for `end_of_period` expiry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Period {
     Month,
@@ -258,19 +292,23 @@ pub enum Period {
 /// fields appear.
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ExpiryDocument {
     pub kind: ExpiryKind,
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = crate::limits::MAX_MONTHS)))]
     pub months: Option<i64>,
     #[serde(default)]
     pub period: Option<Period>,
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(range(min = 0, max = crate::limits::MAX_MONTHS)))]
     pub after: Option<i64>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MembersDocument {
     #[serde(default)]
@@ -282,6 +320,7 @@ pub struct MembersDocument {
 /// What happens when a refund claws back more points than the member has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Clawback {
     /// The balance may go negative; later earning pays the debt first.
@@ -293,6 +332,7 @@ pub enum Clawback {
 
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RefundsDocument {
     #[serde(default)]

@@ -18,6 +18,7 @@ use tsify::Tsify;
 /// The progress answer, fields in contract order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ProgressResponse {
     pub tier: String,
     /// Null at the top level.
@@ -38,6 +39,7 @@ pub struct ProgressResponse {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Keep {
     pub review_at: String,
     pub required: MetricValue,
@@ -46,6 +48,7 @@ pub struct Keep {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Expiring {
     pub points: i64,
     pub expires_at: String,

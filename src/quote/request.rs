@@ -10,6 +10,7 @@ use tsify::Tsify;
 /// `{ "member", "cart", "redeem_points" }`.
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct QuoteRequest {
     pub member: MemberSnapshot,
@@ -22,10 +23,12 @@ pub struct QuoteRequest {
 /// An order at the till.
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Cart {
     pub id: String,
     /// RFC 3339 instant with an offset.
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::schema::INSTANT)))]
     pub at: String,
     #[serde(default)]
     pub store: Option<String>,
@@ -36,6 +39,7 @@ pub struct Cart {
 
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CartLine {
     pub id: String,

@@ -8,6 +8,7 @@ use tsify::Tsify;
 /// What the till shows and the server re-checks by `digest`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct QuoteResponse {
     pub policy_digest: String,
     pub member_id: String,
@@ -32,6 +33,7 @@ pub struct QuoteResponse {
 /// One cart line's share of everything.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LineQuote {
     pub id: String,
     pub subtotal: String,
@@ -44,6 +46,7 @@ pub struct LineQuote {
 /// A rule that contributed points.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AppliedRule {
     pub rule: String,
     pub lines: Vec<String>,
@@ -61,6 +64,7 @@ pub struct AppliedRule {
 /// Why a quote looks the way it does (codes and messages: README, "Notes").
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Note {
     pub code: &'static str,
     pub message: String,

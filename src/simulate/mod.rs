@@ -45,6 +45,7 @@ use tsify::Tsify;
 /// `{ "policy", "baseline", "members", "as_of", "expected_redemption" }` (SPEC §5).
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SimulateRequest {
     /// The draft policy.
@@ -54,6 +55,7 @@ pub struct SimulateRequest {
     pub baseline: Option<PolicyDocument>,
     pub members: Vec<MemberHistory>,
     /// RFC 3339 instant: histories are replayed up to here.
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::schema::INSTANT)))]
     pub as_of: String,
     /// Share of outstanding points expected to be redeemed (`"0.7"`), in [0, 1]; null = 1.
     #[serde(default)]
@@ -64,6 +66,7 @@ pub struct SimulateRequest {
 /// `loyalty simulate --members`.
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MemberHistory {
     pub member: LedgerMember,
@@ -310,6 +313,26 @@ fn member_id_of(text: &str) -> Option<String> {
     id
 }
 
+/// The fields [`Header::read`] accepts, in order.
+const HEADER_FIELDS: [&str; 5] = [
+    "policy",
+    "baseline",
+    "members",
+    "as_of",
+    "expected_redemption",
+];
+
+/// [`HEADER_FIELDS`] with whether [`simulate_json`] requires each (`members` is optional to
+/// [`Simulator::from_json`] only): the schema test's reader shape of a simulate request.
+#[cfg(feature = "schema")]
+pub(crate) const SIMULATE_REQUEST_FIELDS: [(&str, bool); 5] = [
+    (HEADER_FIELDS[0], true),
+    (HEADER_FIELDS[1], false),
+    (HEADER_FIELDS[2], true),
+    (HEADER_FIELDS[3], true),
+    (HEADER_FIELDS[4], false),
+];
+
 /// A simulate request's members as JSON text: the policies are read (and validated) once,
 /// the members one by one.
 struct Header<'a> {
@@ -323,13 +346,7 @@ struct Header<'a> {
 impl<'a> Header<'a> {
     fn read(text: &'a str) -> Result<Header<'a>, Error> {
         use crate::json::read::{invalid_type, read_with, unknown_field, Token};
-        const FIELDS: &[&str] = &[
-            "policy",
-            "baseline",
-            "members",
-            "as_of",
-            "expected_redemption",
-        ];
+        const FIELDS: &[&str] = &HEADER_FIELDS;
         read_with(text, |p| {
             let mut h = Header {
                 policy: None,
@@ -554,8 +571,31 @@ impl Simulator {
         Ok(())
     }
 
+    /// [`Simulator::merge_json`] of a partial whose member count is the one it holds (accepted
+    /// and rejected members): for a merger that was handed opaque partials and no counts (the
+    /// Python package's `Simulation.merge`, the Spark driver). Returns that count.
+    pub fn merge_counted_json(&mut self, text: &str) -> Result<u64, Error> {
+        let partial = partial_wire::from_json(text, &self.setup)?;
+        let held = partial
+            .draft
+            .members
+            .checked_add(partial.rejected.len() as u64)
+            .ok_or_else(|| {
+                Error::invalid_request("", "invalid partial sums: they cover too many members")
+            })?;
+        self.merge(partial, held);
+        Ok(held)
+    }
+
     pub fn finish(self) -> Result<SimulateResponse, Error> {
         self.setup.finish(self.acc)
+    }
+
+    /// [`Simulator::finish`] as its JSON answer, the report or `{"error":…}` (native builds:
+    /// the Python package; the Wasm bindings do the same in src/wasm.rs).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn finish_json(self) -> String {
+        respond(self.finish())
     }
 }
 

@@ -148,7 +148,7 @@ impl FromJson for WireInstant {
 
 /// Every error code, in declaration order. [`code_index`] is an exhaustive match, so a new
 /// code that is not listed here fails to compile (and the test checks the two agree).
-const CODES: &[ErrorCode] = &[
+pub(crate) const CODES: &[ErrorCode] = &[
     ErrorCode::InvalidPolicy,
     ErrorCode::InvalidRequest,
     ErrorCode::AmountOverflow,

@@ -9,6 +9,7 @@ use tsify::Tsify;
 /// What a policy would have done to the members' histories.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SimulateResponse {
     /// The figures under the draft policy (`members`, `points`, `liability`, `tier_discounts`,
     /// `tiers`, `by_month`).
@@ -23,6 +24,7 @@ pub struct SimulateResponse {
 /// The figures of one policy over the accepted members.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Figures {
     /// How many members were replayed (rejected ones not counted).
     pub members: u64,
@@ -40,6 +42,7 @@ pub struct Figures {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PointsFigures {
     /// Points earned by purchases, less clawbacks (opening balances and adjusts not included).
     pub issued: i64,
@@ -52,6 +55,7 @@ pub struct PointsFigures {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TierCount {
     pub tier: String,
     pub members: u64,
@@ -59,6 +63,7 @@ pub struct TierCount {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MonthFigures {
     /// `"YYYY-MM"`, local to the draft policy's time zone.
     pub month: String,
@@ -71,6 +76,7 @@ pub struct MonthFigures {
 /// The baseline's figures and how members' final tiers moved from it to the draft.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Diff {
     pub baseline: Figures,
     pub members_moved: MembersMoved,
@@ -80,6 +86,7 @@ pub struct Diff {
 /// baseline's.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MembersMoved {
     pub up: u64,
     pub down: u64,
@@ -89,6 +96,7 @@ pub struct MembersMoved {
 /// far) and the first fault of its history.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Rejected {
     pub member_id: Option<String>,
     #[cfg_attr(

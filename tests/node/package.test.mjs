@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -166,4 +167,16 @@ test('the package ships exactly the files package.json lists, and they are what 
   const cargo = fs.readFileSync(path.join(ROOT, 'Cargo.toml'), 'utf8');
   assert.equal(manifest.version, /^version\s*=\s*"([^"]+)"/m.exec(cargo)[1], 'the crate version');
   assert.equal(manifest.name, 'loyalty-engine');
+});
+
+test('the JSON Schemas ship as loyalty-engine/schema/*.json, identical to schema/', () => {
+  const req = createRequire(path.join(CONSUMER, 'package.json'));
+  const names = fs.readdirSync(path.join(ROOT, 'schema')).filter((f) => f.endsWith('.json'));
+  assert.ok(names.includes('policy.json') && names.length >= 13, names.join());
+  for (const name of names) {
+    const file = req.resolve(`loyalty-engine/schema/${name}`);
+    assert.equal(file, path.join(CONSUMER, 'node_modules', 'loyalty-engine', 'schema', name));
+    assert.deepEqual(req(`loyalty-engine/schema/${name}`), JSON.parse(fs.readFileSync(path.join(ROOT, 'schema', name), 'utf8')));
+  }
+  assert.equal(req('loyalty-engine/schema/policy.json').$schema, 'https://json-schema.org/draft/2020-12/schema');
 });
