@@ -91,10 +91,13 @@ def test_every_vector_against_the_schemas():
         if "error" in expected:
             assert not validators["error"].is_valid({"error": {"code": "nope", "message": "", "path": ""}})
             assert validators["error"].is_valid(expected), name
-        policies = [request.get("policy")] + ([request["baseline"]] if request.get("baseline") else [])
+        # The policy, the baseline, and the policy versions of a replay (SPEC §3.1).
+        policies = [request.get("policy"), request.get("baseline")]
+        versions = request.get("policies")
+        if isinstance(versions, list):
+            policies += [v.get("policy") if isinstance(v, dict) and "policy" in v else v for v in versions]
+        policies = [p for p in policies if isinstance(p, dict)]
         for policy in policies:
-            if not isinstance(policy, dict):
-                continue
             if POLICY.is_valid(policy):
                 counts["policy valid"] += 1
             else:
@@ -105,7 +108,8 @@ def test_every_vector_against_the_schemas():
             for policy in policies:
                 assert POLICY.is_valid(policy), (name, list(POLICY.iter_errors(policy))[:1])
             if op in REQUEST_SCHEMA:
-                rest = {k: v for k, v in request.items() if k != "op" and (op == "simulate" or k != "policy")}
+                # `policy` / `policies` (versions) are the engine's, not part of the request body.
+                rest = {k: v for k, v in request.items() if k != "op" and (op == "simulate" or k not in ("policy", "policies"))}
                 if op == "simulate":
                     # Members the engine rejected (listed in the answer) may break the schema;
                     # every member it accepted must not.
