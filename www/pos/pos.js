@@ -623,6 +623,9 @@ function setTillMember(snapshot, { store, at, info } = {}) {
   if (store) state.cart.store = store;
   if (at) state.cart.at = at;
   state.cart.channel = 'pos';
+  // The sample members are the demo's: a till quotes for the member the server found.
+  $('member').closest('label').hidden = true;
+  $('sample-info').hidden = true;
   const points = $('member-points');
   points.value = String(snapshot.points);
   points.readOnly = true;
