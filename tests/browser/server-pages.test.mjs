@@ -277,3 +277,39 @@ test('member lookup: one-time code login, balance and history', async () => {
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('the widget fed by the server: progress with a widget token; hidden once the member is excluded', async () => {
+  const m = await activeMember(5);
+  const tok = await admin.post('/v1/widget-tokens', { member_id: m.id });
+  assert.equal(tok.status, 201, tok.text);
+  const expected = (await Client.till(srv.url, tok.body.token).get(`/v1/members/${m.id}/progress`)).body;
+  const { context, page } = await open('widget/');
+  const shown = await page.evaluate(
+    async ({ id, token }) => {
+      const el = document.createElement('loyalty-progress');
+      el.setAttribute('member-id', id);
+      el.setAttribute('token', token);
+      const got = new Promise((resolve) => el.addEventListener('loyalty-progress', (e) => resolve(e.detail)));
+      document.body.append(el);
+      window.__serverWidget = el;
+      return got;
+    },
+    { id: m.id, token: tok.body.token },
+  );
+  assert.deepEqual(shown, expected, 'what the widget shows is the server progress');
+  // The shopper's history never reaches the browser: only the progress answer does.
+  assert.equal(shown.history, undefined);
+  const ex = await admin.post(`/v1/members/${m.id}/events`, { type: 'status', status: 'excluded' });
+  assert.equal(ex.status, 201);
+  const hidden = await page.evaluate(async () => {
+    const el = window.__serverWidget;
+    el.setAttribute('token', el.getAttribute('token')); // re-render
+    el.setAttribute('member-id', el.getAttribute('member-id') + '');
+    el.removeAttribute('server');
+    await new Promise((r) => setTimeout(r, 50));
+    await el.updateComplete;
+    return el.hidden;
+  });
+  assert.equal(hidden, true, 'an excluded member sees nothing');
+  await context.close();
+});
