@@ -1,4 +1,5 @@
-// The index page (www/index.html) links the four pages, and each opens from it.
+// The index page (www/index.html) links the five pages, and each opens from it (the admin page
+// shows its login form on a static server).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
@@ -11,11 +12,11 @@ before(async () => {
 });
 after(() => closeAll(browser, server));
 
-test('the index links POS, simulator, widget and member lookup; each page loads from it', async () => {
+test('the index links POS, simulator, widget, member lookup and admin; each page loads from it', async () => {
   const { page, problems } = await openPage(browser, server.url);
   const links = await page.locator('ul.pages a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
-  assert.deepEqual(links, ['./pos/', './simulator/', './widget/', './member/']);
-  for (const id of ['pos', 'simulator', 'widget', 'member']) {
+  assert.deepEqual(links, ['./pos/', './simulator/', './widget/', './member/', './admin/']);
+  for (const id of ['pos', 'simulator', 'widget', 'member', 'admin']) {
     await page.click(`#link-${id}`);
     await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
     assert.equal(new URL(page.url()).pathname, `/${id}/`);

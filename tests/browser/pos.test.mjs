@@ -184,6 +184,38 @@ test('a unit price with too many decimals: the error under that line', async () 
   await assertShowsQuote();
 });
 
+test('the slider from the keyboard: 0 → 10 (min_points) → 11 → 12, never back to 0 (issue 14)', async () => {
+  await page.click('#redeem-none');
+  expected.redeem_points = 0;
+  await assertShowsQuote();
+  await page.focus('#redeem-range');
+  for (const points of [10, 11, 12]) {
+    await page.keyboard.press('ArrowRight');
+    expected.redeem_points = points;
+    await assertShowsQuote();
+    assert.equal(await page.inputValue('#redeem-range'), String(points));
+  }
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('ArrowLeft'); // 12 → 11 → 10 → below min_points: 0
+  expected.redeem_points = 0;
+  await assertShowsQuote();
+  assert.equal(await page.inputValue('#redeem-range'), '0');
+});
+
+test('an invalid line: the redemption hint does not claim "Up to 0 points" (issue 14)', async () => {
+  await page.fill(input('B', 'unit_price'), 'abc');
+  expected.cart.lines[1].unit_price = 'abc';
+  await assertShowsError(input('B', 'unit_price'));
+  const hint = await page.textContent('#redeem-info');
+  assert.doesNotMatch(hint, /Up to 0 points/);
+  assert.match(hint, /Correct the order/);
+  await page.fill(input('B', 'unit_price'), '990000');
+  expected.cart.lines[1].unit_price = '990000';
+  await assertShowsQuote();
+  assert.match(await page.textContent('#redeem-info'), /^Up to \d+ points/);
+});
+
 test('adding and removing lines', async () => {
   const cap = CATALOG.find((i) => i.sku === 'CAP-07');
   await page.click('.quick-add[data-sku="CAP-07"]');

@@ -304,7 +304,17 @@ function addLine(item = { sku: '', category: '', unit_price: '0' }) {
   update();
 }
 
+/**
+ * The redemption limits; `maxPoints` null when the order itself is invalid (the limit is then
+ * unknown: the hint says so rather than "Up to 0 points", issue 14).
+ */
 function renderRedeemLimits(maxPoints) {
+  if (maxPoints === null) {
+    $('redeem-info').textContent = 'Correct the order above to see how many points can be redeemed.';
+    $('redeem-info').dataset.unknown = '1';
+    return;
+  }
+  delete $('redeem-info').dataset.unknown;
   const r = state.policy?.redemption ?? null;
   const step = r?.step ?? 1;
   const minPoints = r?.min_points ?? 1;
@@ -426,7 +436,7 @@ function update() {
     try {
       renderRedeemLimits(engine.quote({ ...request, redeem_points: 0 }).max_redeemable_points);
     } catch {
-      renderRedeemLimits(0);
+      renderRedeemLimits(null);
     }
   }
   document.body.dataset.quotes = String(Number(document.body.dataset.quotes ?? 0) + 1);
@@ -532,6 +542,9 @@ function wire() {
     const before = state.redeem === 'max' ? max : Number(state.redeem) || 0;
     // Between 0 and min_points: going up jumps to min_points, going down to 0.
     if (v > 0 && v < min) v = before >= min || min > max ? 0 : min;
+    // The thumb itself moves to the snapped amount: otherwise the next ArrowRight starts from
+    // the unsnapped 1 and snaps back to 0 (0 → 10 → 0 → 10, issue 14).
+    e.target.value = String(v);
     state.redeem = String(v);
     $('redeem').value = state.redeem;
     update();
@@ -597,6 +610,41 @@ async function registerServiceWorker() {
 }
 window.addEventListener('online', () => ($('offline-status').textContent = 'available offline'));
 window.addEventListener('offline', () => ($('offline-status').textContent = 'offline — using the cached engine'));
+
+/**
+ * The till panel (till.js) sets the member the server looked up: its snapshot is what the till
+ * quotes with, not editable ("Available points" typed by a cashier is not a balance).
+ */
+function setTillMember(snapshot, { store, at, info } = {}) {
+  state.member = { ...snapshot };
+  state.memberKey = 'till';
+  state.redeem = '0';
+  state.cart.id = `R-${Date.now().toString(36).toUpperCase()}`;
+  if (store) state.cart.store = store;
+  if (at) state.cart.at = at;
+  state.cart.channel = 'pos';
+  // The sample members are the demo's: a till quotes for the member the server found.
+  $('member').closest('label').hidden = true;
+  $('sample-info').hidden = true;
+  const points = $('member-points');
+  points.value = String(snapshot.points);
+  points.readOnly = true;
+  points.setAttribute('aria-readonly', 'true');
+  $('member-info').textContent = info ?? '';
+  renderCart();
+  update();
+}
+
+/** A new receipt for the same member (after a booking): new document number, time now. */
+function nextReceipt(at) {
+  state.cart.id = `R-${Date.now().toString(36).toUpperCase()}`;
+  if (at) state.cart.at = at;
+  state.redeem = '0';
+  renderCart();
+  update();
+}
+
+Object.assign(window.__pos, { applyPolicy, update, setTillMember, nextReceipt });
 
 registerServiceWorker();
 

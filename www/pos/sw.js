@@ -7,7 +7,8 @@
 // /shared/ go through it too: a service worker sees every request of the pages it controls).
 // v2: the POS runs on the core module (pkg/core/web.js, loyalty_engine_core_bg.wasm); activating
 // this worker deletes v1's cache, which held the full module.
-const CACHE = 'loyalty-pos-v2';
+// v3: the till panel (till.js, shared/api.js, shared/i18n.js); API calls (/v1/) never cached.
+const CACHE = 'loyalty-pos-v3';
 const NETWORK_TIMEOUT_MS = 4000;
 
 const PRECACHE = [
@@ -16,6 +17,9 @@ const PRECACHE = [
   './pos.css',
   './pos.js',
   './sample-data.js',
+  './till.js',
+  '../shared/api.js',
+  '../shared/i18n.js',
   './generated-sample.json',
   '../shared/sample.js',
   // The core module only (`loyalty-engine/core`): the till needs validate and quote.
@@ -48,7 +52,9 @@ self.addEventListener('activate', (event) => {
 
 self.addEventListener('fetch', (event) => {
   const { request } = event;
-  if (request.method !== 'GET' || new URL(request.url).origin !== self.location.origin) return;
+  const url = new URL(request.url);
+  // The server's API is never answered from the cache: a till must know it is offline.
+  if (request.method !== 'GET' || url.origin !== self.location.origin || url.pathname.startsWith('/v1/')) return;
   event.respondWith(
     (async () => {
       const cache = await caches.open(CACHE);

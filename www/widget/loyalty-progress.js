@@ -11,6 +11,12 @@
 //                is used when no policy is given)  | .history = { member, events [, as_of] }
 //   as-of        RFC 3339 instant (overrides the request's as_of; default: now)
 //   engine-src   URL of the package's web.js (default: ../pkg/web.js next to this file)
+// Server mode (`loyalty serve`, SPEC §8.6): the progress comes from the server, and nothing of
+// the shopper's history reaches the browser:
+//   member-id    the member's id                   | token = the short-lived widget token the
+//   token        merchant's backend asked for (POST /v1/widget-tokens)
+//   server       the server's origin (default: this page's; CORS for the allowed origins)
+// An excluded member (the server answers 404) hides the widget.
 // Output: `.progress` (the engine's answer), a `loyalty-progress` event with it as `detail`, and
 // a `loyalty-error` event with the LoyaltyError's { code, message, path }.
 // Theme: CSS custom properties --loyalty-* (docs/widget.md) and ::part(card|tier|bar|fill|…).
@@ -84,7 +90,7 @@ const STYLE = `
 `;
 
 export class LoyaltyProgress extends HTMLElement {
-  static observedAttributes = ['src', 'policy-src', 'as-of', 'engine-src'];
+  static observedAttributes = ['src', 'policy-src', 'as-of', 'engine-src', 'member-id', 'token', 'server'];
 
   #policy = null;
   #history = null;
@@ -160,7 +166,40 @@ export class LoyaltyProgress extends HTMLElement {
     return res.json();
   }
 
+  /** Server mode: GET /v1/members/{id}/progress with the widget token. */
+  async #updateFromServer(generation) {
+    try {
+      const base = this.getAttribute('server') || document.baseURI;
+      const url = new URL(`/v1/members/${encodeURIComponent(this.getAttribute('member-id'))}/progress`, base);
+      const [res, policy] = await Promise.all([
+        fetch(url, { headers: { authorization: `Bearer ${this.getAttribute('token')}` } }),
+        this.#policy ?? (this.hasAttribute('policy-src') ? this.#fetchJson('policy-src') : null),
+      ]);
+      if (generation !== this.#generation) return;
+      if (res.status === 404) {
+        // Not in the programme (excluded): the widget shows nothing.
+        this.#progress = null;
+        this.hidden = true;
+        return;
+      }
+      const body = await res.json();
+      if (!res.ok) throw Object.assign(new Error(body?.error?.message ?? `HTTP ${res.status}`), body?.error ?? {});
+      this.hidden = false;
+      this.#progress = body;
+      this.#error = null;
+      this.#render(body, (typeof policy === 'string' ? JSON.parse(policy) : policy) ?? {});
+      this.dispatchEvent(new CustomEvent('loyalty-progress', { detail: body, bubbles: true, composed: true }));
+    } catch (e) {
+      if (generation !== this.#generation) return;
+      this.#progress = null;
+      this.#error = { code: e.code ?? 'error', message: e.message, path: e.path ?? '' };
+      this.#renderMessage('error', e.message);
+      this.dispatchEvent(new CustomEvent('loyalty-error', { detail: this.#error, bubbles: true, composed: true }));
+    }
+  }
+
   async #update(generation) {
+    if (this.hasAttribute('member-id') && this.hasAttribute('token')) return this.#updateFromServer(generation);
     let request;
     let policy;
     try {

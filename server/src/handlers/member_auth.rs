@@ -161,10 +161,18 @@ pub async fn widget_token(
 }
 
 /// Who is logged in (any credential).
-#[utoipa::path(get, path = "/v1/me", tag = "member", responses((status = 200, description = "`{ principal }`", body = Object), (status = 401)))]
-pub async fn me(auth: Auth) -> Result<Response, ApiError> {
+#[utoipa::path(get, path = "/v1/me", tag = "member", responses((status = 200, description = "`{ principal, now }` (a till: also `till`, `store`)", body = Object), (status = 401)))]
+pub async fn me(State(app): State<App>, auth: Auth) -> Result<Response, ApiError> {
+    let now = crate::clock::rfc3339(app.clock.now_ms());
     match &auth.0 {
-        Some(p) => Ok(ok_json(json!({ "principal": p.id() }).to_string())),
+        // A till also learns its store and the server's clock (its sales' times are the server's).
+        Some(crate::auth::Principal::Till {
+            till_id, store_id, ..
+        }) => Ok(ok_json(
+            json!({ "principal": format!("till:{till_id}"), "till": till_id, "store": store_id, "now": now })
+                .to_string(),
+        )),
+        Some(p) => Ok(ok_json(json!({ "principal": p.id(), "now": now }).to_string())),
         None => Err(ApiError::Unauthenticated("no credential".into())),
     }
 }

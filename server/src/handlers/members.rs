@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use sqlx::AnyConnection;
 
 /// The member's replay as of now (or a progress answer), read on a reader connection.
-async fn replay_now(
+pub(crate) async fn replay_now(
     app: &App,
     c: &mut AnyConnection,
     id: &str,
@@ -44,14 +44,14 @@ async fn replay_now(
 }
 
 /// `MemberSummary`: what a till needs to quote (SPEC §8.8).
-async fn summary(app: &App, c: &mut AnyConnection, id: &str) -> Result<Value, ApiError> {
+pub(crate) async fn summary(app: &App, c: &mut AnyConnection, id: &str) -> Result<Value, ApiError> {
     let (l, out) = replay_now(app, c, id, "replay").await?;
     let state = ledger::State::parse(out)?;
     let held = storage::orders::held_points(c, id, app.clock.now_ms()).await?;
     let cards = members::cards_of(c, id).await?;
     Ok(json!({
         "id": l.member.id, "status": state.status(), "joined_at": rfc3339(l.member.joined_at),
-        "phone": l.member.phone, "cards": cards, "snapshot": state.snapshot(held),
+        "phone": l.member.phone, "name": l.member.name, "tier": state.tier(), "cards": cards, "snapshot": state.snapshot(held),
     }))
 }
 
@@ -64,8 +64,13 @@ pub struct ListQuery {
     pub cursor: Option<String>,
     /// active, inactive, excluded, unassigned.
     pub status: Option<String>,
-    /// Part of an id, name, phone or card number.
+    /// Part of an id, of a name (diacritics ignored: `Nguyen` finds `Nguyễn`), of a phone's
+    /// digits; a phone in any written form; a card number.
     pub q: Option<String>,
+    /// The tier the member holds.
+    pub tier: Option<String>,
+    /// Members enrolled at this store or with an order there.
+    pub store: Option<String>,
 }
 
 /// Members, paged by an opaque cursor.
@@ -98,14 +103,22 @@ pub async fn list(
         }
     }
     let mut c = app.db.read.acquire().await?;
-    let page = members::page(
-        &mut c,
-        &after,
-        limit + 1,
-        q.status.as_deref(),
-        q.q.as_deref(),
-    )
-    .await?;
+    let q_text = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    let phone = match q_text {
+        Some(t) if t.chars().filter(char::is_ascii_digit).count() >= 8 => {
+            let country = settings::get(&mut c, settings::COUNTRY).await?;
+            loyalty_engine::import::phone::normalize(t, country.as_deref()).ok()
+        }
+        _ => None,
+    };
+    let filter = members::Filter {
+        status: q.status.as_deref(),
+        tier: q.tier.as_deref().filter(|t| !t.is_empty()),
+        store: q.store.as_deref().filter(|t| !t.is_empty()),
+        q: q_text,
+        phone: phone.as_deref(),
+    };
+    let page = members::page(&mut c, &after, limit + 1, &filter).await?;
     let more = page.len() as i64 > limit;
     let mut items = Vec::new();
     for m in page.iter().take(limit as usize) {
@@ -139,6 +152,21 @@ pub async fn find(
 ) -> Result<String, ApiError> {
     match (card, phone) {
         (Some(card), None) => match members::card(c, card.trim()).await? {
+            Some((k, _)) if k.state == "blocked" || k.state == "retired" => {
+                let by = crate::storage::cards::card(c, &k.number)
+                    .await?
+                    .and_then(|r| r.replaced_by);
+                Err(ApiError::conflict(
+                    "invalid_state",
+                    "card",
+                    match by {
+                        Some(n) => {
+                            format!("card {} is {}; it was replaced by {n}", k.number, k.state)
+                        }
+                        None => format!("card {} is {}", k.number, k.state),
+                    },
+                ))
+            }
             Some((_, Some(m))) => Ok(m),
             Some((card, None)) => Err(ApiError::not_found(
                 "card",

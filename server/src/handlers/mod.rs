@@ -3,7 +3,9 @@
 //! route cannot exist without being documented.
 
 pub mod admin;
+pub mod cards;
 pub mod health;
+pub mod member_admin;
 pub mod member_auth;
 pub mod members;
 pub mod orders;

@@ -3,7 +3,7 @@
 //! pages (`www/`) at `/` and the npm package (`pkg/`) at `/pkg/`.
 
 use crate::app::{App, Config};
-use crate::handlers::{admin, health, member_auth, members, orders, policies};
+use crate::handlers::{admin, cards, health, member_admin, member_auth, members, orders, policies};
 use crate::http::json::MAX_BODY_BYTES;
 use crate::http::{json_response, middleware, ApiError};
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -20,7 +20,7 @@ use utoipa_axum::routes;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "loyalty-engine server", description = "The loyalty programme's system of record (SPEC §8). Errors are `{\"error\":{\"code\",\"message\",\"path\"[,\"details\"]}}`: 400 invalid_request and the engine's input codes; 401 unauthenticated; 403 forbidden; 404 not_found; 409 quote_mismatch, insufficient_points, idempotency_conflict, duplicate_document, invalid_state; 413 limit_exceeded; 429 rate_limited; 500 internal."),
-    tags((name = "orders"), (name = "members"), (name = "policies"), (name = "admin"), (name = "member"), (name = "operations"))
+    tags((name = "orders"), (name = "members"), (name = "cards"), (name = "policies"), (name = "admin"), (name = "member"), (name = "operations"))
 )]
 struct Doc;
 
@@ -52,6 +52,17 @@ pub fn api() -> OpenApiRouter<App> {
         .routes(routes!(members::progress))
         .routes(routes!(members::history))
         .routes(routes!(members::add_event))
+        .routes(routes!(member_admin::move_phone))
+        .routes(routes!(member_admin::erase))
+        .routes(routes!(member_admin::export))
+        .routes(routes!(member_admin::redeem_reward))
+        .routes(routes!(cards::list_types, cards::create_type))
+        .routes(routes!(cards::issue))
+        .routes(routes!(cards::get))
+        .routes(routes!(cards::activate))
+        .routes(routes!(cards::block))
+        .routes(routes!(cards::create_batch, cards::list_batches))
+        .routes(routes!(cards::batch_csv))
         .routes(routes!(orders::create))
         .routes(routes!(orders::get))
         .routes(routes!(orders::confirm))

@@ -100,8 +100,8 @@ pub async fn insert(
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let r = sqlx::query(
-        "INSERT INTO members (id, status, joined_at, phone, name, created_at, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, 0) ON CONFLICT DO NOTHING",
+        "INSERT INTO members (id, status, joined_at, phone, name, created_at, version, search_name) \
+         VALUES ($1, $2, $3, $4, $5, $6, 0, $7) ON CONFLICT DO NOTHING",
     )
     .bind(id)
     .bind(status)
@@ -109,6 +109,7 @@ pub async fn insert(
     .bind(phone)
     .bind(name)
     .bind(now)
+    .bind(name.map(super::cards::fold))
     .execute(c)
     .await?;
     Ok(r.rows_affected() == 1)
@@ -174,26 +175,53 @@ pub async fn cache(
     Ok(())
 }
 
-/// A page of members by id (keyset), with optional status and text filters.
+/// What a page of members is filtered by (every part optional).
+#[derive(Clone, Debug, Default)]
+pub struct Filter<'a> {
+    pub status: Option<&'a str>,
+    pub tier: Option<&'a str>,
+    /// Members enrolled at the store or with an order there.
+    pub store: Option<&'a str>,
+    /// Free text: the exact id, part of the id, part of the name with diacritics ignored
+    /// (`fold`), part of the phone's digits, a card number.
+    pub q: Option<&'a str>,
+    /// The text read as a phone number, in E.164.
+    pub phone: Option<&'a str>,
+}
+
+/// A page of members by id (keyset), filtered.
 pub async fn page(
     c: &mut AnyConnection,
     after: &str,
     limit: i64,
-    status: Option<&str>,
-    q: Option<&str>,
+    f: &Filter<'_>,
 ) -> Result<Vec<Member>, sqlx::Error> {
-    let like = q.map(|q| format!("%{}%", q.to_lowercase()));
+    let like = f.q.map(|q| format!("%{}%", q.trim().to_lowercase()));
+    let folded = f.q.map(|q| format!("%{}%", super::cards::fold(q)));
+    let digits = f.q.and_then(|q| {
+        let d: String = q.chars().filter(char::is_ascii_digit).collect();
+        (d.len() >= 4).then(|| format!("%{d}%"))
+    });
     let sql = format!(
         "SELECT {COLS} FROM members WHERE id > $1 \
          AND ($2 IS NULL OR cached_status = $2 OR (cached_status IS NULL AND status = $2)) \
-         AND ($3 IS NULL OR LOWER(id) LIKE $3 OR LOWER(COALESCE(name, '')) LIKE $3 OR COALESCE(phone, '') LIKE $3 \
+         AND ($3 IS NULL OR LOWER(id) LIKE $3 OR search_name LIKE $4 \
+              OR (search_name IS NULL AND LOWER(COALESCE(name, '')) LIKE $3) \
+              OR ($5 IS NOT NULL AND COALESCE(phone, '') LIKE $5) OR phone = $6 \
               OR id IN (SELECT member_id FROM cards WHERE LOWER(number) LIKE $3)) \
-         ORDER BY id LIMIT $4"
+         AND ($7 IS NULL OR cached_tier = $7) \
+         AND ($8 IS NULL OR home_store = $8 OR id IN (SELECT member_id FROM orders WHERE store_id = $8)) \
+         ORDER BY id LIMIT $9"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(after)
-        .bind(status)
+        .bind(f.status)
         .bind(like)
+        .bind(folded)
+        .bind(digits)
+        .bind(f.phone)
+        .bind(f.tier)
+        .bind(f.store)
         .bind(limit)
         .fetch_all(c)
         .await?;

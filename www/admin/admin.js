@@ -1,0 +1,393 @@
+// The admin page of `loyalty serve`: members (search with diacritics ignored, filters, detail with
+// ledger history, cards, status / points / tier changes, the move to a new phone, export,
+// deletion), cards (types, anonymous batches with their CSV, activation, lost cards), online
+// transaction entry (quoted with the core module like a till, booked through POST /v1/orders),
+// policies (draft → validate → publish) and settings. Every figure is the server's answer.
+import init, { Engine, LoyaltyError } from '../pkg/core/web.js';
+import { api, newId } from '../shared/api.js';
+import { date, initLang, money, num, onLang, parseAmount, t } from '../shared/i18n.js';
+
+const $ = (id) => document.getElementById(id);
+const S = { csrf: sessionStorage.getItem('loyalty.admin.csrf'), cursors: [null], page: 0, member: null, historyCursor: null, policy: null, draftDigest: null, engine: null };
+window.__admin = S;
+
+const call = (path, opts = {}) => api(path, { ...opts, csrf: S.csrf });
+const post = (path, body, extra = {}) => call(path, { method: 'POST', body, ...extra });
+
+function say(text, kind = 'info') {
+  $('message').textContent = text;
+  $('message').dataset.kind = kind;
+}
+/** Runs an action; its error (the server's coded error) goes to the message line. */
+const act = (f) => async (ev) => {
+  ev?.preventDefault?.();
+  try {
+    await f(ev);
+  } catch (e) {
+    say(`${e.message}${e.code ? ` (${e.code}${e.path ? ` at ${e.path}` : ''})` : ''}`, 'error');
+  }
+};
+
+function cells(tr, values) {
+  for (const [v, cls] of values) {
+    const td = document.createElement('td');
+    if (v instanceof Node) td.append(v);
+    else td.textContent = v ?? '—';
+    if (cls) td.className = cls;
+    tr.append(td);
+  }
+  return tr;
+}
+
+// ---- members --------------------------------------------------------------------------------
+
+async function search(pageIndex = 0) {
+  const p = new URLSearchParams({ limit: '20' });
+  for (const [k, id] of [['q', 'q'], ['status', 'f-status'], ['tier', 'f-tier'], ['store', 'f-store']]) {
+    if ($(id).value.trim()) p.set(k, $(id).value.trim());
+  }
+  const cursor = S.cursors[pageIndex];
+  if (cursor) p.set('cursor', cursor);
+  const r = await call(`/v1/members?${p}`);
+  S.page = pageIndex;
+  S.cursors[pageIndex + 1] = r.next_cursor;
+  $('prev').disabled = pageIndex === 0;
+  $('next').disabled = !r.next_cursor;
+  $('members').tBodies[0].replaceChildren(
+    ...r.items.map((m) => {
+      const tr = document.createElement('tr');
+      tr.tabIndex = 0;
+      tr.dataset.id = m.id;
+      cells(tr, [[m.id], [m.name], [m.phone], [t(m.status)], [m.snapshot.tier], [num(m.snapshot.points), 'num']]);
+      const open = () => showMember(m.id);
+      tr.addEventListener('click', act(open));
+      tr.addEventListener('keydown', (e) => e.key === 'Enter' && act(open)());
+      return tr;
+    }),
+  );
+  document.body.dataset.results = String(r.items.length);
+}
+
+async function showMember(id) {
+  const [state, summary] = await Promise.all([call(`/v1/members/${encodeURIComponent(id)}`), call(`/v1/members?q=${encodeURIComponent(id)}&limit=5`)]);
+  const m = summary.items.find((x) => x.id === id) ?? { id, cards: [], phone: null, name: null };
+  S.member = { id, state, summary: m };
+  $('detail').hidden = false;
+  $('d-title').textContent = `${m.name ?? ''} ${id}`.trim();
+  $('d-status').textContent = t(state.status);
+  $('d-status').dataset.value = state.status;
+  $('d-tier').textContent = state.tier.id;
+  $('d-available').textContent = num(state.points.available);
+  $('d-available').dataset.value = String(state.points.available);
+  $('d-pending').textContent = num(state.points.pending);
+  $('d-phone').textContent = m.phone ?? '—';
+  $('d-cards').replaceChildren(
+    ...m.cards.map((c) => {
+      const li = document.createElement('li');
+      li.textContent = `${c.number} · ${c.type} · ${t(c.state)}`;
+      return li;
+    }),
+  );
+  const excludeBtn = document.querySelector('[data-status="excluded"]');
+  excludeBtn.disabled = state.status === 'excluded';
+  const activateBtn = document.querySelector('[data-status="active"]');
+  activateBtn.textContent = t(state.status === 'excluded' ? 'Re-activate' : 'Activate');
+  activateBtn.disabled = state.status === 'active';
+  S.historyCursor = null;
+  $('history').tBodies[0].replaceChildren();
+  await moreHistory();
+  document.body.dataset.member = id;
+}
+
+async function moreHistory() {
+  const id = S.member.id;
+  const p = new URLSearchParams({ limit: '20' });
+  if (S.historyCursor) p.set('cursor', S.historyCursor);
+  const r = await call(`/v1/members/${encodeURIComponent(id)}/history?${p}`);
+  S.historyCursor = r.next_cursor;
+  $('history-more').hidden = !r.next_cursor;
+  $('history').tBodies[0].append(
+    ...r.items.map((h) => cells(document.createElement('tr'), [[date(h.at)], [t(h.type)], [num(h.points_delta), 'num'], [num(h.available_after), 'num'], [h.tier_after]])),
+  );
+}
+
+const memberEvent = (body) => post(`/v1/members/${encodeURIComponent(S.member.id)}/events`, body);
+
+// ---- cards ------------------------------------------------------------------------------------
+
+async function loadCards() {
+  const [types, batches] = await Promise.all([call('/v1/card-types'), call('/v1/card-batches')]);
+  $('types').tBodies[0].replaceChildren(...types.items.map((x) => cells(document.createElement('tr'), [[x.id], [x.name], [x.prefix], [num(x.length), 'num'], [x.check_digit]])));
+  for (const sel of document.querySelectorAll('select.card-types, #nm-card')) {
+    const keep = sel.id === 'nm-card' ? [new Option('—', '')] : [];
+    sel.replaceChildren(...keep, ...types.items.map((x) => new Option(x.name, x.id)));
+  }
+  $('batches').tBodies[0].replaceChildren(
+    ...batches.items.map((b) => {
+      const a = document.createElement('a');
+      a.href = `/v1/card-batches/${encodeURIComponent(b.id)}/cards.csv`;
+      a.textContent = t('Download CSV');
+      a.download = `cards-${b.id}.csv`;
+      return cells(document.createElement('tr'), [[b.id], [b.type], [`${b.first} – ${b.last}`], [num(b.unassigned), 'num'], [a]]);
+    }),
+  );
+}
+
+// ---- online transaction entry ----------------------------------------------------------------------
+
+function addEntryLine(line = { sku: '', category: '', quantity: 1, price: '' }) {
+  const tr = document.createElement('tr');
+  const n = $('en-lines').tBodies[0].rows.length + 1;
+  for (const [field, label, attrs] of [['sku', 'SKU'], ['category', 'Category'], ['quantity', 'Qty', { type: 'number', min: 1 }], ['price', t('Amount'), { inputMode: 'numeric' }]]) {
+    const td = document.createElement('td');
+    const input = document.createElement('input');
+    input.value = String(line[field]);
+    input.dataset.field = field;
+    input.setAttribute('aria-label', `${label} ${n}`);
+    Object.assign(input, attrs ?? {});
+    td.append(input);
+    tr.append(td);
+  }
+  const td = document.createElement('td');
+  const rm = document.createElement('button');
+  rm.type = 'button';
+  rm.textContent = '✕';
+  rm.setAttribute('aria-label', `Remove line ${n}`);
+  rm.addEventListener('click', () => {
+    const next = tr.nextElementSibling ?? tr.previousElementSibling;
+    tr.remove();
+    (next?.querySelector('input') ?? $('en-add')).focus();
+  });
+  td.append(rm);
+  tr.append(td);
+  $('en-lines').tBodies[0].append(tr);
+}
+
+async function entryQuote() {
+  const card = $('en-card').value.trim();
+  const m = await call(`/v1/members/lookup?card=${encodeURIComponent(card)}`);
+  if (!S.engine) {
+    await init();
+    const active = await call('/v1/policies/active');
+    S.engine = new Engine(active.policy);
+    S.policy = active.policy;
+  }
+  const local = $('en-at').value; // programme time (+07:00)
+  const lines = [...$('en-lines').tBodies[0].rows].map((tr, i) => {
+    const v = (f) => tr.querySelector(`[data-field="${f}"]`).value.trim();
+    const line = { id: `L${i + 1}`, quantity: Number(v('quantity')), unit_price: parseAmount(v('price')) };
+    if (v('sku')) line.sku = v('sku');
+    if (v('category')) line.category = v('category');
+    return line;
+  });
+  const request = {
+    member: m.snapshot,
+    cart: { id: $('en-doc').value.trim(), at: `${local}:00+07:00`, store: $('en-store').value, channel: 'online', lines },
+    redeem_points: 0,
+  };
+  try {
+    const quote = S.engine.quote(request);
+    $('en-result').textContent = `${money(quote.total, quote.currency)} · +${num(quote.earned_points)} ${t('Points').toLowerCase()}`;
+    return { request, quote, card };
+  } catch (e) {
+    if (e instanceof LoyaltyError) throw Object.assign(new Error(e.message), { code: e.code, path: e.path });
+    throw e;
+  }
+}
+
+// ---- policies and settings -------------------------------------------------------------------------
+
+async function loadPolicies() {
+  const r = await call('/v1/policies');
+  $('policies').tBodies[0].replaceChildren(...r.items.map((p) => cells(document.createElement('tr'), [[p.policy_digest.slice(0, 19) + '…'], [date(p.created_at)], [p.published.map((x) => date(x)).join(', ') || '—']])));
+  if (!$('draft').value) {
+    const active = await call('/v1/policies/active');
+    $('draft').value = JSON.stringify(active.policy, null, 2);
+  }
+}
+
+async function loadSettings() {
+  const [settings, stores] = await Promise.all([call('/v1/settings'), call('/v1/stores')]);
+  const list = Array.isArray(settings) ? settings : settings.items ?? Object.entries(settings).map(([key, value]) => ({ key, value }));
+  $('settings').replaceChildren(...list.map((s) => Object.assign(document.createElement('li'), { textContent: `${s.key} = ${s.value}` })));
+  $('stores').replaceChildren(...stores.items.map((s) => Object.assign(document.createElement('li'), { textContent: `${s.id} · ${s.name} · ${(s.tills ?? []).map((x) => x.id).join(', ')}` })));
+  for (const sel of [$('f-store'), $('en-store'), $('nt-store')]) {
+    const keep = sel.id === 'f-store' ? [new Option(t('All'), '')] : [];
+    sel.replaceChildren(...keep, ...stores.items.map((s) => new Option(`${s.id} · ${s.name}`, s.id)));
+  }
+}
+
+async function loadPolicyLists() {
+  const active = await call('/v1/policies/active');
+  S.policy = active.policy;
+  const tiers = active.policy.tiers?.levels ?? [];
+  $('f-tier').replaceChildren(new Option(t('All'), ''), ...tiers.map((l) => new Option(l.name, l.id)));
+  $('st-tier').replaceChildren(...tiers.map((l) => new Option(l.name, l.id)));
+  $('reward-id').replaceChildren(...(active.policy.rewards ?? []).map((r) => new Option(`${r.name} (${num(r.points)})`, r.id)));
+}
+
+// ---- wiring -------------------------------------------------------------------------------------------
+
+function showTab(name) {
+  for (const b of document.querySelectorAll('[role="tab"]')) b.setAttribute('aria-selected', String(b.dataset.tab === name));
+  for (const s of document.querySelectorAll('[role="tabpanel"]')) s.hidden = s.id !== `tab-${name}`;
+  const load = { cards: loadCards, policies: loadPolicies, settings: loadSettings }[name];
+  if (load) act(load)();
+}
+
+async function enter() {
+  $('login').hidden = true;
+  $('app').hidden = false;
+  $('logout').hidden = false;
+  await Promise.all([loadPolicyLists(), loadSettings(), loadCards()]);
+  await search(0);
+  document.body.dataset.ready = '1';
+}
+
+function wire() {
+  $('login').addEventListener('submit', act(async () => {
+    const r = await api('/v1/admin/login', { method: 'POST', body: { user: $('user').value, password: $('password').value } });
+    S.csrf = r.csrf_token;
+    sessionStorage.setItem('loyalty.admin.csrf', S.csrf);
+    $('password').value = '';
+    say('');
+    await enter();
+  }));
+  $('logout').addEventListener('click', act(async () => {
+    await post('/v1/admin/logout', {});
+    sessionStorage.removeItem('loyalty.admin.csrf');
+    location.reload();
+  }));
+  for (const b of document.querySelectorAll('[role="tab"]')) b.addEventListener('click', () => showTab(b.dataset.tab));
+  $('search').addEventListener('submit', act(() => {
+    S.cursors = [null];
+    return search(0);
+  }));
+  $('next').addEventListener('click', act(() => search(S.page + 1)));
+  $('prev').addEventListener('click', act(() => search(Math.max(0, S.page - 1))));
+  $('history-more').addEventListener('click', act(moreHistory));
+  $('new-member').addEventListener('submit', act(async () => {
+    const body = { phone: $('nm-phone').value, status: $('nm-status').value };
+    if ($('nm-name').value.trim()) body.name = $('nm-name').value.trim();
+    const created = await post('/v1/members', body);
+    if ($('nm-card').value) await post('/v1/cards', { member_id: created.id, type: $('nm-card').value });
+    say(`${t('New member')}: ${created.id}`);
+    await showMember(created.id);
+  }));
+  for (const b of document.querySelectorAll('[data-status]')) {
+    b.addEventListener('click', act(async () => {
+      await memberEvent({ type: 'status', status: b.dataset.status });
+      await showMember(S.member.id);
+    }));
+  }
+  $('adjust').addEventListener('submit', act(async () => {
+    await memberEvent({ type: 'adjust', points: Number($('adj-points').value), reason: $('adj-reason').value, counts_for_tier: $('adj-tier').checked });
+    await showMember(S.member.id);
+  }));
+  $('set-tier').addEventListener('submit', act(async () => {
+    const until = $('st-until').value;
+    await memberEvent({ type: 'set_tier', tier: $('st-tier').value, locked_until: until ? `${until}T00:00:00+07:00` : null });
+    await showMember(S.member.id);
+  }));
+  $('issue').addEventListener('submit', act(async () => {
+    const c = await post('/v1/cards', { member_id: S.member.id, type: $('issue-type').value });
+    say(`${t('Issue card')}: ${c.number}`);
+    await showMember(S.member.id);
+  }));
+  $('reward').addEventListener('submit', act(async () => {
+    await post(`/v1/members/${encodeURIComponent(S.member.id)}/rewards`, { reward_id: $('reward-id').value }, { idem: newId('reward-') });
+    await showMember(S.member.id);
+  }));
+  $('move').addEventListener('submit', act(async () => {
+    const r = await post(`/v1/members/${encodeURIComponent(S.member.id)}/move`, { phone: $('move-phone').value, reason: $('move-reason').value });
+    say(`${t('Move to new phone')}: ${S.member.id} → ${r.new.id} (${num(r.moved_points)})`);
+    document.body.dataset.moved = r.new.id;
+    await showMember(r.new.id);
+  }));
+  $('export').addEventListener('click', act(async () => {
+    const data = await call(`/v1/members/${encodeURIComponent(S.member.id)}/export`);
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }));
+    a.download = `member-${S.member.id}.json`;
+    a.click();
+    document.body.dataset.exported = S.member.id;
+  }));
+  $('erase').addEventListener('submit', act(async () => {
+    if (!window.confirm(`${t('Delete member')} ${S.member.id}?`)) return;
+    await post(`/v1/members/${encodeURIComponent(S.member.id)}/erase`, { reason: $('erase-reason').value });
+    say(`${t('Delete member')}: ${S.member.id}`);
+    document.body.dataset.erased = S.member.id;
+    await showMember(S.member.id);
+  }));
+  $('new-type').addEventListener('submit', act(async () => {
+    await post('/v1/card-types', { id: $('nt-id').value, name: $('nt-name').value, prefix: $('nt-prefix').value, length: Number($('nt-length').value) });
+    await loadCards();
+  }));
+  $('new-batch').addEventListener('submit', act(async () => {
+    const b = await post('/v1/card-batches', { type: $('nb-type').value, count: Number($('nb-count').value) });
+    say(`${t('New batch')}: ${b.first} – ${b.last}`);
+    await loadCards();
+  }));
+  $('activate').addEventListener('submit', act(async () => {
+    const r = await post(`/v1/cards/${encodeURIComponent($('ac-card').value.trim())}/activate`, { phone: $('ac-phone').value });
+    say(`${t('Activate card')}: ${r.card.number} → ${r.member.id}`);
+    await loadCards();
+  }));
+  $('block').addEventListener('submit', act(async () => {
+    const r = await post(`/v1/cards/${encodeURIComponent($('bl-card').value.trim())}/block`, { reason: $('bl-reason').value, replacement: $('bl-replace').checked ? {} : null });
+    say(`${t('Block card')}: ${r.blocked.number}${r.replacement ? ` → ${r.replacement.number}` : ''}`);
+  }));
+  $('en-add').addEventListener('click', () => addEntryLine());
+  $('en-quote').addEventListener('click', act(entryQuote));
+  $('entry').addEventListener('submit', act(async () => {
+    const { request, quote, card } = await entryQuote();
+    const r = await post('/v1/orders', { document_no: request.cart.id, card, quote_request: request, quote, confirm: true, offline: false }, { idem: newId('entry-') });
+    $('en-result').textContent = `${t('Sale booked')}: ${r.order_id} · ${money(quote.total, quote.currency)}`;
+  }));
+  $('validate').addEventListener('click', act(async () => {
+    const r = await post('/v1/policies', $('draft').value);
+    S.draftDigest = r.policy_digest;
+    $('publish').disabled = false;
+    $('policy-result').textContent = `✓ ${r.policy_digest}`;
+    await loadPolicies();
+  }));
+  $('publish').addEventListener('click', act(async () => {
+    const at = $('effective').value;
+    const r = await post(`/v1/policies/${encodeURIComponent(S.draftDigest)}/publish`, at ? { effective_at: `${at}:00+07:00` } : {});
+    $('policy-result').textContent = `${t('Publish')}: ${r.policy_digest ?? S.draftDigest}`;
+    await loadPolicies();
+  }));
+  $('setting').addEventListener('submit', act(async () => {
+    await call('/v1/settings', { method: 'PUT', body: { key: $('set-key').value, value: $('set-value').value } });
+    await loadSettings();
+  }));
+  $('new-till').addEventListener('submit', act(async () => {
+    const id = $('till-id').value.trim();
+    await post('/v1/tills', { id, store: $('nt-store').value, name: id });
+    const k = await post(`/v1/tills/${encodeURIComponent(id)}/keys`, {});
+    $('till-key-out').textContent = `${t('Till key')}: ${k.key ?? JSON.stringify(k)}`;
+    await loadSettings();
+  }));
+  addEntryLine();
+  $('en-doc').value = `ONL-${Date.now().toString(36).toUpperCase()}`;
+}
+
+async function main() {
+  initLang();
+  onLang(() => S.member && act(() => showMember(S.member.id))());
+  wire();
+  if (S.csrf) {
+    try {
+      await enter();
+      return;
+    } catch {
+      sessionStorage.removeItem('loyalty.admin.csrf');
+      S.csrf = null;
+      $('login').hidden = false;
+      $('app').hidden = true;
+    }
+  }
+  document.body.dataset.ready = '1';
+}
+
+main();
