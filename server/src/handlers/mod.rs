@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod health;
+pub mod imports;
 pub mod member_auth;
 pub mod members;
 pub mod orders;
