@@ -1067,9 +1067,8 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
-    fn apply(&mut self, batch: &[&Prepared], w: &Written, k: &mut Counts) {
-        for (p, o) in batch.iter().zip(&w.outcomes) {
-            let _ = p;
+    fn apply(w: &Written, k: &mut Counts) {
+        for o in &w.outcomes {
             match o {
                 Outcome::Created { events, cards } => {
                     k.members_created += 1;
@@ -1112,7 +1111,7 @@ impl Writer<'_> {
         let mut tx = self.db.begin().await.map_err(e)?;
         let whole = match write_batch(&mut tx, &refs, self.job, now).await {
             Ok(w) => {
-                self.apply(&refs, &w, &mut k);
+                Self::apply(&w, &mut k);
                 match save_counts(&mut tx, self.job, self.phase, &k).await {
                     Ok(()) => Some((w, tx)),
                     Err(_) => None,
@@ -1137,7 +1136,7 @@ impl Writer<'_> {
             match write_batch(&mut tx, &one, self.job, now).await {
                 Ok(w) => {
                     tx.commit().await.map_err(e)?;
-                    self.apply(&one, &w, &mut k);
+                    Self::apply(&w, &mut k);
                     self.record(&one, &w)?;
                 }
                 Err(err) => {
