@@ -80,7 +80,7 @@ enum ServeCommand {
     /// Load a live programme's exports (with their mapping) or member NDJSON into the database,
     /// as an import job (docs/migration.md, "Into the server"); prints the job, exits 1 when
     /// members were rejected or in conflict or the exports' report is not clean.
-    Import(ImportArgs),
+    Import(Box<ImportArgs>),
     /// Print the OpenAPI document.
     Openapi,
 }
@@ -176,7 +176,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
                 }
                 Ok(0)
             }
-            Some(ServeCommand::Import(a)) => import(a).await,
+            Some(ServeCommand::Import(a)) => import(*a).await,
             Some(ServeCommand::Openapi) => {
                 println!("{}", loyalty_server::http::routes::openapi_json());
                 Ok(0)
@@ -222,7 +222,7 @@ async fn import(a: ImportArgs) -> Result<u8, String> {
                 return Err("give the exports the mapping names".into());
             }
             Source::Exports {
-                mapping,
+                mapping: Box::new(mapping),
                 files: a.files.clone(),
             }
         }

@@ -58,7 +58,7 @@ pub const STALE_MS: i64 = 60_000;
 pub enum Source {
     /// Exports described by a mapping (`loyalty import`'s input).
     Exports {
-        mapping: Mapping,
+        mapping: Box<Mapping>,
         files: Vec<PathBuf>,
     },
     /// Member NDJSON: `{"member":{…},"events":[…]}` a line, optionally with `"phone"`,
@@ -637,7 +637,7 @@ fn produce(
                 .or(prog.engines.first())
                 .map(|(_, e)| e.clone());
             let opts = Options {
-                mapping: mapping.clone(),
+                mapping: (**mapping).clone(),
                 files: files.clone(),
                 policy,
                 temp_dir: job.work_dir.join("sort"),

@@ -201,7 +201,10 @@ async fn receive(app: &App, req: Request, dir: &std::path::Path) -> Result<Sourc
                     ));
                 }
             }
-            Ok(Source::Exports { mapping: m, files })
+            Ok(Source::Exports {
+                mapping: Box::new(m),
+                files,
+            })
         }
         (None, None) => Err(ApiError::invalid(
             "",
