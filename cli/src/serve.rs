@@ -1,5 +1,5 @@
 //! `loyalty serve` (SPEC §8): the server of record, and its operations — `check`, `backup`,
-//! `copy`, `openapi`.
+//! `copy`, `import`, `openapi`.
 
 use clap::{Args, Subcommand};
 use loyalty_server::{app, ops, storage, Clock, Config};
@@ -81,8 +81,40 @@ enum ServeCommand {
         #[arg(long)]
         to: String,
     },
+    /// Load a live programme's exports (with their mapping) or member NDJSON into the database,
+    /// as an import job (docs/migration.md, "Into the server"); prints the job, exits 1 when
+    /// members were rejected or in conflict or the exports' report is not clean.
+    Import(Box<ImportArgs>),
     /// Print the OpenAPI document.
     Openapi,
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    #[arg(long, env = "LOYALTY_DB_URL", hide_env_values = true)]
+    db: Option<String>,
+    #[arg(long, default_value = "loyalty-data")]
+    data_dir: PathBuf,
+    /// The mapping file of the exports (as for `loyalty import`).
+    #[arg(long, conflicts_with = "members")]
+    mapping: Option<PathBuf>,
+    /// Member NDJSON instead (`loyalty import --out`'s file).
+    #[arg(long)]
+    members: Option<PathBuf>,
+    /// Where the job's report (JSON) goes; it is also kept in the database.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Publish this policy first when the programme has none (a fresh server).
+    #[arg(long)]
+    publish_policy: Option<PathBuf>,
+    /// The folder for the job's sorted runs and files (default: --data-dir).
+    #[arg(long)]
+    temp_dir: Option<PathBuf>,
+    /// The exports' sort budget, MiB.
+    #[arg(long, default_value_t = 64)]
+    memory_mb: usize,
+    /// The exports named in the mapping.
+    files: Vec<PathBuf>,
 }
 
 fn url(db: &Option<String>, data_dir: &std::path::Path) -> String {
@@ -157,6 +189,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
                 }
                 Ok(0)
             }
+            Some(ServeCommand::Import(a)) => import(*a).await,
             Some(ServeCommand::Openapi) => {
                 println!("{}", loyalty_server::http::routes::openapi_json());
                 Ok(0)
@@ -170,6 +203,111 @@ pub fn run(args: ServeArgs) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+async fn import(a: ImportArgs) -> Result<u8, String> {
+    use loyalty_server::import::{self, Job, Source};
+    let db = storage::Db::open(&url(&a.db, &a.data_dir)).await?;
+    let clock = Clock::System;
+    let now = clock.now_ms();
+    if let Some(p) = &a.publish_policy {
+        let text =
+            std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+        let digest = import::publish_first_policy(&db, &text, now, "cli").await?;
+        eprintln!("loyalty serve import: policy {digest} published");
+    }
+    import::mark_interrupted(&db, now)
+        .await
+        .map_err(|e| e.to_string())?;
+    let source = match (&a.members, &a.mapping) {
+        (Some(file), None) => {
+            if !a.files.is_empty() {
+                return Err("--members takes no export files".into());
+            }
+            Source::Ndjson { file: file.clone() }
+        }
+        (None, Some(m)) => {
+            let text = std::fs::read_to_string(m)
+                .map_err(|e| format!("cannot read {}: {e}", m.display()))?;
+            let mapping =
+                serde_json::from_str(&text).map_err(|e| format!("mapping {}: {e}", m.display()))?;
+            if a.files.is_empty() {
+                return Err("give the exports the mapping names".into());
+            }
+            Source::Exports {
+                mapping: Box::new(mapping),
+                files: a.files.clone(),
+            }
+        }
+        _ => return Err("give --mapping with the exports, or --members".into()),
+    };
+    let id = import::new_id(now);
+    let job = Job {
+        id: id.clone(),
+        source,
+        work_dir: a
+            .temp_dir
+            .clone()
+            .unwrap_or_else(|| a.data_dir.clone())
+            .join(format!("import-{id}")),
+        memory_budget: a.memory_mb.saturating_mul(1 << 20),
+    };
+    import::create(&db, &job, "cli", now)
+        .await
+        .map_err(|e| e.to_string())?;
+    eprintln!("loyalty serve import: job {id}");
+    let watcher = {
+        let db = db.clone();
+        let id = id.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                let Ok(mut c) = db.read.acquire().await else {
+                    continue;
+                };
+                if let Ok(Some(s)) = import::status(&mut c, &id).await {
+                    eprintln!(
+                        "loyalty serve import: {} — {} of {} members, {} created, {} unchanged, {} events",
+                        s["phase"].as_str().unwrap_or_default(),
+                        s["progress"]["members_done"],
+                        s["progress"]["members_expected"],
+                        s["counts"]["members_created"],
+                        s["counts"]["members_unchanged"],
+                        s["counts"]["events_written"],
+                    );
+                }
+            }
+        })
+    };
+    let ran = import::run(db.clone(), clock, job).await;
+    watcher.abort();
+    let mut c = db.read.acquire().await.map_err(|e| e.to_string())?;
+    let s = import::status(&mut c, &id)
+        .await
+        .map_err(|e| e.to_string())?
+        .unwrap_or_default();
+    drop(c);
+    println!("{s}");
+    ran?;
+    if let Some(p) = &a.report {
+        let f =
+            std::fs::File::create(p).map_err(|e| format!("cannot write {}: {e}", p.display()))?;
+        let mut w = std::io::BufWriter::new(f);
+        import::write_report(&db, &id, &mut w).await?;
+        std::io::Write::flush(&mut w).map_err(|e| e.to_string())?;
+    }
+    let k = &s["counts"];
+    let clean = k["members_rejected"] == 0 && k["conflicts"] == 0 && s["summary"]["clean"] != false;
+    eprintln!(
+        "loyalty serve import: {} members created, {} unchanged, {} in conflict, {} rejected; {} events; {}",
+        k["members_created"],
+        k["members_unchanged"],
+        k["members_conflicting"],
+        k["members_rejected"],
+        k["events_written"],
+        if clean { "clean" } else { "NOT clean: see the report" }
+    );
+    Ok(if clean { 0 } else { 1 })
 }
 
 fn tokio_runtime() -> Result<tokio::runtime::Runtime, String> {

@@ -67,6 +67,8 @@ pub struct AppState {
     pub widget_secret: Vec<u8>,
     pub steerable_clock: bool,
     pub metrics: Option<PrometheusHandle>,
+    /// Where uploaded imports wait for their job (`<data_dir>/imports/<job>/`).
+    pub data_dir: PathBuf,
 }
 
 pub type App = Arc<AppState>;
@@ -120,7 +122,13 @@ pub async fn open(config: &Config) -> Result<App, String> {
         widget_secret: secret.into_bytes(),
         steerable_clock: config.steerable_clock,
         metrics: crate::http::middleware::metrics_handle(),
+        data_dir: config.data_dir.clone(),
     });
+    // Import jobs a stopped process left behind are failed (running the import again finishes
+    // them).
+    crate::import::mark_interrupted(&app.db, now)
+        .await
+        .map_err(|e| e.to_string())?;
     if config.demo {
         let lines = crate::demo::seed(&app, &config.data_dir, config.demo_members, now).await?;
         for l in lines {

@@ -188,29 +188,53 @@ impl State {
     /// The next instant the cached figures change without an event: pending points becoming
     /// available, a lot expiring (or its notice), the next review. None when nothing is due.
     pub fn next_due(&self, as_of: i64, notice_days: i64) -> Option<i64> {
-        let mut due: Vec<i64> = Vec::new();
-        let t = |v: Option<&Value>| {
+        fn t(v: Option<&Value>) -> Option<&str> {
             v.and_then(Value::as_str)
-                .and_then(crate::clock::parse_rfc3339)
-        };
-        if let Some(lots) = self.value.pointer("/points/lots").and_then(Value::as_array) {
-            for lot in lots {
-                if let Some(a) = t(lot.get("available_at")) {
-                    due.push(a);
-                }
-                if let Some(x) = t(lot.get("expires_at")) {
-                    due.push(x);
-                    // The expiring notice, a local day early at most (a sweep that finds
-                    // nothing new is harmless).
-                    due.push(x - (notice_days + 1) * 86_400_000);
-                }
-            }
         }
-        if let Some(r) = t(self.value.pointer("/tier/next_review")) {
-            due.push(r);
-        }
-        due.into_iter().filter(|&d| d > as_of).min()
+        let lots: Vec<(Option<&str>, Option<&str>)> = self
+            .value
+            .pointer("/points/lots")
+            .and_then(Value::as_array)
+            .map(|lots| {
+                lots.iter()
+                    .map(|l| (t(l.get("available_at")), t(l.get("expires_at"))))
+                    .collect()
+            })
+            .unwrap_or_default();
+        next_due(
+            lots,
+            t(self.value.pointer("/tier/next_review")),
+            as_of,
+            notice_days,
+        )
     }
+}
+
+/// The next instant a member's cached figures change without an event, from the replay's lots
+/// (`available_at`, `expires_at`) and the tier's `next_review` (RFC 3339 texts): pending points
+/// becoming available, a lot expiring (or its notice, a local day early at most — a sweep that
+/// finds nothing new is harmless), the next review. None when nothing is due after `as_of`.
+pub fn next_due<'a>(
+    lots: impl IntoIterator<Item = (Option<&'a str>, Option<&'a str>)>,
+    next_review: Option<&str>,
+    as_of: i64,
+    notice_days: i64,
+) -> Option<i64> {
+    let t = |v: Option<&str>| v.and_then(crate::clock::parse_rfc3339);
+    let mut due: Vec<i64> = Vec::new();
+    for (available_at, expires_at) in lots {
+        if let Some(a) = t(available_at) {
+            due.push(a);
+        }
+        if let Some(x) = t(expires_at) {
+            due.push(x);
+            due.push(x - (notice_days + 1) * 86_400_000);
+        }
+    }
+    if let Some(r) = t(next_review) {
+        due.push(r);
+    }
+    due.into_iter().filter(|&d| d > as_of).min()
 }
 
 /// Replays a member's stored events (plus `extra`, an event not yet stored) as of `as_of`.

@@ -15,6 +15,7 @@
 //! | `auth` | till keys, admin sessions (argon2id, CSRF), member one-time codes, widget tokens, throttles |
 //! | `ledger` | the engine's replay of stored events; caches and notices |
 //! | `storage` | the database (`Db`: SQLite / PostgreSQL through one schema) and its queries |
+//! | `import` | import jobs: exports or member NDJSON loaded into members, cards and events in the background (`loyalty serve import`, `POST /v1/imports`) |
 //! | `workers` | hold expiry, members due by time, webhook delivery |
 //! | `demo`, `ops`, `clock` | the demo programme; check, backup, copy; the steerable clock |
 
@@ -33,6 +34,7 @@ pub mod demo;
 pub mod handlers;
 pub mod http;
 pub mod idempotency;
+pub mod import;
 pub mod ledger;
 pub mod ops;
 pub mod storage;

@@ -142,9 +142,18 @@ pub(super) fn customer_row(ctx: &mut Ctx, row: &Row) -> Result<bool, ImportError
             .joined
             .map(|j| j.unix_seconds().to_string())
             .unwrap_or_default();
+        // Card, phone and name ride along for a database loader (`ImportedMember`); the
+        // member line does not carry them.
         ctx.members.push(
             member_key(member, CLASS_CUSTOMER, None, seq),
-            encode_fields(&[&label, x.status.unwrap_or(""), &joined]),
+            encode_fields(&[
+                &label,
+                x.status.unwrap_or(""),
+                &joined,
+                k.card.as_deref().unwrap_or(""),
+                k.phone.as_deref().unwrap_or(""),
+                &values::fold(row.get(Role::Name)),
+            ]),
         )?;
     }
     if let Some((points, exp)) = x.points {

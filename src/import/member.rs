@@ -87,6 +87,8 @@ pub(super) struct OutRefundLine {
 /// One member's records as they come out of the sort.
 #[derive(Default)]
 pub(super) struct Group {
+    /// The member number (the identity index's).
+    pub(super) member: u32,
     pub(super) customers: Vec<Vec<String>>,
     pub(super) balances: Vec<(u64, Vec<String>)>,
     pub(super) tiers: Vec<(u64, Vec<String>)>,
@@ -118,6 +120,7 @@ pub(super) fn merge(
         Sorter::new(std::env::temp_dir(), "unused", 0),
     );
     let mut merged = sorter.finish()?;
+    out.merging(ctx.report.totals.members_in)?;
     let mut mg = Merge {
         zone: ctx.zone,
         cutover: ctx.cutover,
@@ -145,6 +148,7 @@ pub(super) fn merge(
             break;
         };
         current = Some(m);
+        group.member = m;
         let f = decode_fields(&v);
         match class {
             CLASS_CUSTOMER => group.customers.push(f),
@@ -269,6 +273,28 @@ pub(super) fn write_member(
         }
     }
     let status = status.unwrap_or(if unassigned { "unassigned" } else { "active" });
+    // Contact data for a database loader: the member's cards and the first phone that is its
+    // own (a phone shared by several customers, listed in `conflicts`, is nobody's), and the
+    // first name.
+    let idn = &ctx.identity;
+    let mut cards: Vec<String> = Vec::new();
+    let mut phone: Option<String> = None;
+    let mut name: Option<String> = None;
+    for f in &g.customers {
+        if let Some(c) = f.get(3).filter(|c| !c.is_empty()) {
+            if idn.cards.get(c.as_str()) == Some(&g.member) && !cards.contains(c) {
+                cards.push(c.clone());
+            }
+        }
+        if let Some(p) = f.get(4).filter(|p| !p.is_empty()) {
+            if phone.is_none() && idn.phones.get(p.as_str()) == Some(&g.member) {
+                phone = Some(p.clone());
+            }
+        }
+        if let Some(n) = f.get(5).filter(|n| !n.is_empty()) {
+            name.get_or_insert_with(|| n.clone());
+        }
+    }
 
     // Transactions: purchases and refunds, rejected lines.
     let (mut events, mut rejects) = order_events(mg, std::mem::take(&mut g.tx), &fmt);
@@ -433,6 +459,9 @@ pub(super) fn write_member(
         tier: tier.as_ref().map(|t| t.0.as_str()),
         purchases: purchases_n,
         refunds: refunds_n,
+        phone: phone.as_deref(),
+        cards: &cards,
+        name: name.as_deref(),
     })?;
     ctx.report.members_written += 1;
     let t = &mut ctx.report.totals;

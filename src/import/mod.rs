@@ -164,6 +164,13 @@ pub struct ImportedMember<'a> {
     pub tier: Option<&'a str>,
     pub purchases: u64,
     pub refunds: u64,
+    /// The member's phone (E.164) from its customer rows — the first that is its own: a phone
+    /// shared by several customers (a `conflicts` entry) is nobody's. Not in [`Self::json`].
+    pub phone: Option<&'a str>,
+    /// The member's card numbers (normalized: no spaces or dashes, upper case), in row order.
+    pub cards: &'a [String],
+    /// The first customer name (NFC), for a loader that keeps names; not in [`Self::json`].
+    pub name: Option<&'a str>,
 }
 
 impl ImportedMember<'_> {
@@ -178,6 +185,14 @@ impl ImportedMember<'_> {
 /// `FnMut(&ImportedMember) -> Result<(), ImportError>` is a sink. An error stops the import.
 pub trait MemberSink {
     fn member(&mut self, m: &ImportedMember<'_>) -> Result<(), ImportError>;
+
+    /// Called once when the exports are read and the members are about to be assembled, with
+    /// the number of members the customer rows created (a progress total: every one of them
+    /// is handed over, plus none other). The default does nothing.
+    fn merging(&mut self, members_in: u64) -> Result<(), ImportError> {
+        let _ = members_in;
+        Ok(())
+    }
 }
 
 impl<F: FnMut(&ImportedMember<'_>) -> Result<(), ImportError>> MemberSink for F {

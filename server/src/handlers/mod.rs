@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod cards;
 pub mod health;
+pub mod imports;
 pub mod member_admin;
 pub mod member_auth;
 pub mod members;

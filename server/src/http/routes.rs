@@ -3,7 +3,9 @@
 //! pages (`www/`) at `/` and the npm package (`pkg/`) at `/pkg/`.
 
 use crate::app::{App, Config};
-use crate::handlers::{admin, cards, health, member_admin, member_auth, members, orders, policies};
+use crate::handlers::{
+    admin, cards, health, imports, member_admin, member_auth, members, orders, policies,
+};
 use crate::http::json::MAX_BODY_BYTES;
 use crate::http::{json_response, middleware, ApiError};
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -72,6 +74,14 @@ pub fn api() -> OpenApiRouter<App> {
         .routes(routes!(member_auth::verify_code))
         .routes(routes!(member_auth::widget_token))
         .routes(routes!(member_auth::me))
+        .routes(routes!(imports::get))
+        .routes(routes!(imports::report))
+        // Uploads stream to disk: their own body limit.
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(imports::create, imports::list))
+                .layer(DefaultBodyLimit::max(imports::MAX_UPLOAD_BYTES)),
+        )
 }
 
 /// The OpenAPI document as JSON text.

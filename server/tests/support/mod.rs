@@ -233,6 +233,7 @@ impl TestServer {
         c.clock = Clock::fixed(T0);
         c.steerable_clock = true;
         c.workers = false;
+        c.data_dir = std::env::temp_dir().join(unique("loyalty-data"));
         let running = loyalty_server::start(c).await.unwrap();
         let base = format!("http://{}", running.addr);
         TestServer {

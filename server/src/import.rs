@@ -1,0 +1,1545 @@
+//! Import jobs (issue 18): a live programme's exports with their mapping (CSV / `.xlsx`, read by
+//! the engine's `loyalty_engine::import::import_to`), or member NDJSON (`loyalty import`'s
+//! output), loaded into the server's members, cards and events — `loyalty serve import` and
+//! `POST /v1/imports` (docs/migration.md, "Into the server").
+//!
+//! A job runs in the background in two halves joined by a bounded channel:
+//!
+//! - **the producer** (a blocking thread): the engine's import hands over one member at a time
+//!   (or the NDJSON is read a line at a time); each member is parsed, replayed under the
+//!   programme's published versions as of now (the cached figures), and collected into batches
+//!   of whole members;
+//! - **the writer** (async): each batch is one transaction — members that exist are compared
+//!   with what is stored (identical: skipped; different: a conflict, nothing written), new ones
+//!   are inserted with multi-row INSERTs (members with their cached figures, cards, events
+//!   `seq` 1..n as SPEC §3 JSON), and the job's counts are updated in the same transaction. A
+//!   batch that fails is retried a member at a time, so one bad member never takes others with it.
+//!
+//! Memory is one batch in each half, the channel's few batches and the engine's sort budget:
+//! flat in the number of rows. Conflicts and rejections go to files in the job's working
+//! folder and into the job's report, stored in `import_reports` in chunks of at most 1 MiB.
+//!
+//! Running the same import twice changes nothing: members are keyed by id, and a member whose
+//! stored history begins with exactly the imported events (later events are the server's own
+//! bookings) is counted `unchanged`.
+
+use crate::clock::{parse_rfc3339, rfc3339, Clock};
+use crate::storage::{self, settings, Db};
+use loyalty_engine::import::{mapping::Mapping, ImportError, ImportedMember, MemberSink, Options};
+use loyalty_engine::ledger::{self as eledger, Event, LedgerMember, ReplayRequest};
+use loyalty_engine::time::Instant;
+use loyalty_engine::Engine;
+use serde_json::value::RawValue;
+use serde_json::{json, Value};
+use sqlx::{AnyConnection, Row};
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// A batch closes at this many members …
+pub const BATCH_MEMBERS: usize = 500;
+/// … or this many events, whichever comes first.
+pub const BATCH_EVENTS: usize = 20_000;
+/// Rows of one multi-row INSERT (× 8 columns for events: within SQLite's 32,766 and
+/// PostgreSQL's 65,535 parameters).
+const INSERT_ROWS: usize = 1_000;
+/// The report is stored in chunks of at most this many bytes of text.
+const CHUNK_BYTES: usize = 1 << 20;
+/// A member NDJSON line longer than this is rejected unread (the engine's request limit).
+const MAX_LINE: usize = loyalty_engine::limits::MAX_LINE_BYTES;
+/// Days of notice before points expire (the cache's next due time; as `ledger::after_change`).
+const NOTICE_DAYS: i64 = 30;
+/// A running job whose heartbeat is older than this (wall clock) was interrupted.
+pub const STALE_MS: i64 = 60_000;
+
+/// What a job imports.
+#[derive(Debug)]
+pub enum Source {
+    /// Exports described by a mapping (`loyalty import`'s input).
+    Exports {
+        mapping: Box<Mapping>,
+        files: Vec<PathBuf>,
+    },
+    /// Member NDJSON: `{"member":{…},"events":[…]}` a line, optionally with `"phone"`,
+    /// `"name"` and `"cards"` beside them.
+    Ndjson { file: PathBuf },
+}
+
+impl Source {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Source::Exports { .. } => "exports",
+            Source::Ndjson { .. } => "ndjson",
+        }
+    }
+
+    fn bytes(&self) -> u64 {
+        let size = |p: &PathBuf| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+        match self {
+            Source::Exports { files, .. } => files.iter().map(size).sum(),
+            Source::Ndjson { file } => size(file),
+        }
+    }
+}
+
+/// One job: its id (a row of `imports`), what it reads, and its working folder (uploaded
+/// files, the engine's sorted runs, the report being written) — removed when the job ends.
+#[derive(Debug)]
+pub struct Job {
+    pub id: String,
+    pub source: Source,
+    pub work_dir: PathBuf,
+    /// The engine's sort budget (exports), bytes.
+    pub memory_budget: usize,
+}
+
+/// The default sort budget of a job: 64 MiB (docs/migration.md: a smaller budget costs run
+/// files, not time).
+pub const DEFAULT_MEMORY: usize = 64 << 20;
+
+pub fn new_id(now: i64) -> String {
+    storage::new_id("imp-", now)
+}
+
+/// The wall clock (heartbeats are about the process, not the programme's steerable clock).
+fn wall_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+/// Records a new job (`queued`).
+pub async fn create(db: &Db, job: &Job, actor: &str, now: i64) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "INSERT INTO imports (id, source, state, phase, created_at, created_by, heartbeat_at, \
+         bytes_total, bytes_read, members_read, members_created, members_unchanged, \
+         members_conflicting, members_rejected, events_written, cards_written, conflicts) \
+         VALUES ($1, $2, 'queued', 'queued', $3, $4, $5, $6, 0, 0, 0, 0, 0, 0, 0, 0, 0)",
+    )
+    .bind(&job.id)
+    .bind(job.source.kind())
+    .bind(now)
+    .bind(actor)
+    .bind(wall_ms())
+    .bind(job.source.bytes() as i64)
+    .execute(&mut *tx)
+    .await?;
+    storage::audit(
+        &mut tx,
+        now,
+        actor,
+        "import.create",
+        &job.id,
+        &json!({ "source": job.source.kind(), "bytes": job.source.bytes() }),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// Jobs left `queued` or `running` by a process that stopped (no heartbeat for a minute) are
+/// `failed`; running the import again finishes it (an import is idempotent).
+pub async fn mark_interrupted(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
+    // Looked for on a reader first: the writer (SQLite's one connection) only when needed.
+    let stale = sqlx::query(
+        "SELECT id FROM imports WHERE state IN ('queued', 'running') \
+         AND (heartbeat_at IS NULL OR heartbeat_at < $1) LIMIT 1",
+    )
+    .bind(wall_ms() - STALE_MS)
+    .fetch_optional(&db.read)
+    .await?;
+    if stale.is_none() {
+        return Ok(0);
+    }
+    let r = sqlx::query(
+        "UPDATE imports SET state = 'failed', phase = 'failed', finished_at = $1, \
+         error = 'interrupted: the server stopped while the job ran; run the same import again to finish it' \
+         WHERE state IN ('queued', 'running') AND (heartbeat_at IS NULL OR heartbeat_at < $2)",
+    )
+    .bind(now)
+    .bind(wall_ms() - STALE_MS)
+    .execute(&db.write)
+    .await?;
+    Ok(r.rows_affected())
+}
+
+// ---- Counts ---------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub bytes_read: u64,
+    pub members_expected: Option<u64>,
+    pub members_read: u64,
+    pub members_created: u64,
+    pub members_unchanged: u64,
+    pub members_conflicting: u64,
+    pub members_rejected: u64,
+    pub events_written: u64,
+    pub cards_written: u64,
+    /// Conflicts listed in the report (members not written, phones and cards not stored).
+    pub conflicts: u64,
+}
+
+async fn save_counts(
+    c: &mut AnyConnection,
+    id: &str,
+    phase: &str,
+    k: &Counts,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE imports SET phase = $2, heartbeat_at = $3, bytes_read = $4, members_expected = $5, \
+         members_read = $6, members_created = $7, members_unchanged = $8, members_conflicting = $9, \
+         members_rejected = $10, events_written = $11, cards_written = $12, conflicts = $13 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(phase)
+    .bind(wall_ms())
+    .bind(k.bytes_read as i64)
+    .bind(k.members_expected.map(|n| n as i64))
+    .bind(k.members_read as i64)
+    .bind(k.members_created as i64)
+    .bind(k.members_unchanged as i64)
+    .bind(k.members_conflicting as i64)
+    .bind(k.members_rejected as i64)
+    .bind(k.events_written as i64)
+    .bind(k.cards_written as i64)
+    .bind(k.conflicts as i64)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+// ---- Status ---------------------------------------------------------------------------------
+
+/// A job as `GET /v1/imports/{id}` shows it (None: no such job).
+pub async fn status(c: &mut AnyConnection, id: &str) -> Result<Option<Value>, sqlx::Error> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {STATUS_COLS} FROM imports WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(c)
+    .await?;
+    Ok(row.as_ref().map(status_of))
+}
+
+/// The latest jobs, newest first.
+pub async fn list(c: &mut AnyConnection, limit: i64) -> Result<Vec<Value>, sqlx::Error> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {STATUS_COLS} FROM imports ORDER BY created_at DESC, id DESC LIMIT $1"
+    )))
+    .bind(limit)
+    .fetch_all(c)
+    .await?;
+    Ok(rows.iter().map(status_of).collect())
+}
+
+const STATUS_COLS: &str = "id, source, state, phase, created_at, created_by, started_at, \
+    finished_at, bytes_total, bytes_read, members_expected, members_read, members_created, \
+    members_unchanged, members_conflicting, members_rejected, events_written, cards_written, \
+    conflicts, error, summary";
+
+fn status_of(r: &sqlx::any::AnyRow) -> Value {
+    let id: String = r.get(0);
+    let state: String = r.get(2);
+    let phase: String = r.get(3);
+    let t = |i: usize| r.get::<Option<i64>, _>(i).map(rfc3339);
+    let n = |i: usize| r.get::<i64, _>(i);
+    let bytes_total = n(8);
+    let bytes_read = n(9);
+    let expected: Option<i64> = r.get(10);
+    let read = n(11);
+    let fraction = match (state.as_str(), phase.as_str(), expected) {
+        ("done", _, _) => Some(1.0),
+        (_, "storing", Some(e)) if e > 0 => Some((read as f64 / e as f64).min(1.0)),
+        (_, "storing", _) if bytes_total > 0 => {
+            Some((bytes_read as f64 / bytes_total as f64).min(1.0))
+        }
+        _ => None,
+    };
+    let summary: Option<String> = r.get(20);
+    json!({
+        "id": id,
+        "source": r.get::<String, _>(1),
+        "state": state,
+        "phase": phase,
+        "created_at": rfc3339(n(4)),
+        "created_by": r.get::<String, _>(5),
+        "started_at": t(6),
+        "finished_at": t(7),
+        "progress": {
+            "bytes_total": bytes_total, "bytes_read": bytes_read,
+            "members_expected": expected, "members_done": read,
+            "fraction": fraction.map(|f| (f * 1000.0).round() / 1000.0),
+        },
+        "counts": {
+            "members_read": read, "members_created": n(12), "members_unchanged": n(13),
+            "members_conflicting": n(14), "members_rejected": n(15),
+            "events_written": n(16), "cards_written": n(17), "conflicts": n(18),
+        },
+        "error": r.get::<Option<String>, _>(19),
+        "summary": summary.and_then(|s| serde_json::from_str::<Value>(&s).ok()),
+        "report": (state == "done").then(|| format!("/v1/imports/{id}/report")),
+    })
+}
+
+/// The stored report, chunk `n` (0, 1, …): None after the last.
+pub async fn report_chunk(
+    c: &mut AnyConnection,
+    id: &str,
+    n: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    let r = sqlx::query("SELECT chunk FROM import_reports WHERE import_id = $1 AND n = $2")
+        .bind(id)
+        .bind(n)
+        .fetch_optional(c)
+        .await?;
+    Ok(r.map(|r| r.get(0)))
+}
+
+/// Writes the stored report of a finished job to `out`.
+pub async fn write_report(db: &Db, id: &str, out: &mut dyn Write) -> Result<(), String> {
+    let mut c = db.read.acquire().await.map_err(|e| e.to_string())?;
+    let mut n = 0;
+    while let Some(chunk) = report_chunk(&mut c, id, n)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        out.write_all(chunk.as_bytes()).map_err(|e| e.to_string())?;
+        n += 1;
+    }
+    Ok(())
+}
+
+// ---- Preparing a member -----------------------------------------------------------------
+
+/// One event as stored: `seq` is its index + 1.
+struct PEvent {
+    id: String,
+    kind: &'static str,
+    at: i64,
+    body: String,
+}
+
+/// A member ready to store: parsed, replayed, with its cached figures.
+struct Prepared {
+    /// The NDJSON line (or the member's position in the engine's output).
+    line: u64,
+    id: String,
+    status: &'static str,
+    joined_at: i64,
+    phone: Option<String>,
+    name: Option<String>,
+    cards: Vec<String>,
+    card_state: &'static str,
+    events: Vec<PEvent>,
+    as_of: i64,
+    available: i64,
+    pending: i64,
+    tier: String,
+    cached_status: &'static str,
+    next_due: Option<i64>,
+}
+
+/// A member NDJSON line: the engine's member line, plus optional contact data.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Line<'a> {
+    #[serde(borrow)]
+    member: &'a RawValue,
+    #[serde(borrow)]
+    events: Vec<&'a RawValue>,
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    cards: Vec<String>,
+}
+
+/// JSON text without the white space outside strings (events are stored compact).
+fn compact(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let (mut in_str, mut esc) = (false, false);
+    for ch in s.chars() {
+        if in_str {
+            out.push(ch);
+            if esc {
+                esc = false;
+            } else if ch == '\\' {
+                esc = true;
+            } else if ch == '"' {
+                in_str = false;
+            }
+        } else if !matches!(ch, ' ' | '\t' | '\n' | '\r') {
+            if ch == '"' {
+                in_str = true;
+            }
+            out.push(ch);
+        }
+    }
+    out
+}
+
+/// What the producer replays with: the programme's published versions, parsed once.
+struct Programme {
+    engines: Vec<(Option<Instant>, Engine)>,
+    country: Option<String>,
+}
+
+impl Programme {
+    fn versions(&self) -> Vec<eledger::Version<'_>> {
+        self.engines
+            .iter()
+            .map(|(at, e)| eledger::Version {
+                effective_at: *at,
+                policy: e.policy(),
+                digest: e.policy_digest(),
+            })
+            .collect()
+    }
+}
+
+fn instant_ms(ms: i64) -> Option<Instant> {
+    Instant::from_unix(
+        ms.div_euclid(1000),
+        (ms.rem_euclid(1000) * 1_000_000) as u32,
+    )
+    .ok()
+}
+
+/// Parses and replays one member line; Err: why the member is rejected.
+fn prepare(
+    prog: &Programme,
+    versions: &eledger::Versions,
+    clock: &Clock,
+    line_no: u64,
+    text: &str,
+    from_engine: Option<&ImportedMember>,
+) -> Result<Prepared, String> {
+    let line: Line = serde_json::from_str(text).map_err(|e| format!("not a member line: {e}"))?;
+    let member: LedgerMember =
+        serde_json::from_str(line.member.get()).map_err(|e| format!("member: {e}"))?;
+    if member.id.is_empty() || member.id.len() > 100 {
+        return Err("member.id must be 1 to 100 characters".into());
+    }
+    let joined_at = parse_rfc3339(&member.joined_at)
+        .ok_or_else(|| "member.joined_at is not RFC 3339 with an offset".to_string())?;
+    let mut events = Vec::with_capacity(line.events.len());
+    let mut parsed = Vec::with_capacity(line.events.len());
+    for (i, raw) in line.events.iter().enumerate() {
+        let ev: Event = serde_json::from_str(raw.get()).map_err(|e| format!("events[{i}]: {e}"))?;
+        let at = parse_rfc3339(&ev.at)
+            .ok_or_else(|| format!("events[{i}].at is not RFC 3339 with an offset"))?;
+        events.push(PEvent {
+            id: ev.id.clone(),
+            kind: ev.kind.as_str(),
+            at,
+            body: compact(raw.get()),
+        });
+        parsed.push(ev);
+    }
+    let (phone, name, cards) = match from_engine {
+        Some(m) => (
+            m.phone.map(str::to_string),
+            m.name.map(str::to_string),
+            m.cards.to_vec(),
+        ),
+        None => (line.phone, line.name, line.cards),
+    };
+    let phone = match phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        None => None,
+        Some(p) => Some(
+            loyalty_engine::import::phone::normalize(p, prog.country.as_deref())
+                .map_err(|e| format!("phone {p:?}: {e}"))?,
+        ),
+    };
+    let mut card_list: Vec<String> = Vec::new();
+    for c in cards {
+        let c = c.trim().to_string();
+        if c.is_empty() || c.len() > 64 {
+            return Err(format!("card {c:?} must be 1 to 64 characters"));
+        }
+        if !card_list.contains(&c) {
+            card_list.push(c);
+        }
+    }
+    let now = clock.now_ms();
+    let as_of = events.iter().map(|e| e.at).max().unwrap_or(now).max(now);
+    let status = member.status.as_str();
+    let req = ReplayRequest {
+        member,
+        events: parsed,
+        as_of: rfc3339(as_of),
+    };
+    let r = eledger::replay_versions(*versions, &req).map_err(|e| {
+        format!(
+            "does not replay under the programme's policy: {} at {}: {}",
+            e.code.as_str(),
+            e.path,
+            e.message
+        )
+    })?;
+    let next_due = crate::ledger::next_due(
+        r.points
+            .lots
+            .iter()
+            .map(|l| (Some(l.available_at.as_str()), l.expires_at.as_deref())),
+        r.tier.next_review.as_deref(),
+        as_of,
+        NOTICE_DAYS,
+    );
+    let cached_status = r.status.as_str();
+    Ok(Prepared {
+        line: line_no,
+        id: req.member.id,
+        status,
+        joined_at,
+        phone,
+        name: name.filter(|n| !n.trim().is_empty()),
+        cards: card_list,
+        card_state: if cached_status == "unassigned" {
+            "unassigned"
+        } else {
+            "active"
+        },
+        events,
+        as_of,
+        available: r.points.available,
+        pending: r.points.pending,
+        tier: r.tier.id,
+        cached_status,
+        next_due,
+    })
+}
+
+// ---- The producer ---------------------------------------------------------------------------
+
+enum Msg {
+    /// The engine read the exports: this many members follow.
+    Expected(u64),
+    Batch(Vec<Prepared>, u64),
+    Rejected {
+        member_id: Option<String>,
+        line: u64,
+        reason: String,
+    },
+}
+
+struct Batcher {
+    tx: tokio::sync::mpsc::Sender<Msg>,
+    cur: Vec<Prepared>,
+    ids: HashSet<String>,
+    events: usize,
+    bytes_read: u64,
+}
+
+impl Batcher {
+    fn send(&self, m: Msg) -> Result<(), String> {
+        self.tx
+            .blocking_send(m)
+            .map_err(|_| "the job's writer stopped".to_string())
+    }
+
+    fn push(&mut self, p: Prepared) -> Result<(), String> {
+        // One member once per batch: a repeated id waits for the next one (and then is
+        // compared with the stored first occurrence).
+        if self.ids.contains(&p.id) {
+            self.flush()?;
+        }
+        self.events += p.events.len();
+        self.ids.insert(p.id.clone());
+        self.cur.push(p);
+        if self.cur.len() >= BATCH_MEMBERS || self.events >= BATCH_EVENTS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), String> {
+        if self.cur.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.cur);
+        self.ids.clear();
+        self.events = 0;
+        self.send(Msg::Batch(batch, self.bytes_read))
+    }
+}
+
+struct ExportSink<'a> {
+    prog: &'a Programme,
+    versions: eledger::Versions<'a>,
+    clock: &'a Clock,
+    batcher: Batcher,
+    n: u64,
+}
+
+impl MemberSink for ExportSink<'_> {
+    fn member(&mut self, m: &ImportedMember<'_>) -> Result<(), ImportError> {
+        self.n += 1;
+        let r = prepare(
+            self.prog,
+            &self.versions,
+            self.clock,
+            self.n,
+            m.json,
+            Some(m),
+        );
+        match r {
+            Ok(p) => self.batcher.push(p),
+            Err(reason) => self.batcher.send(Msg::Rejected {
+                member_id: Some(m.id.to_string()),
+                line: self.n,
+                reason,
+            }),
+        }
+        .map_err(ImportError)
+    }
+
+    fn merging(&mut self, members_in: u64) -> Result<(), ImportError> {
+        self.batcher
+            .send(Msg::Expected(members_in))
+            .map_err(ImportError)
+    }
+}
+
+/// Runs in a blocking thread: reads the source, sends batches; returns the engine report's
+/// summary (exports) after writing the full report to `engine_report`.
+fn produce(
+    prog: Programme,
+    clock: Clock,
+    job: &Job,
+    tx: tokio::sync::mpsc::Sender<Msg>,
+    engine_report: &Path,
+) -> Result<Option<Value>, String> {
+    let list = prog.versions();
+    let versions = eledger::Versions::many(&list)
+        .ok_or_else(|| "the programme has no published policy".to_string())?;
+    let batcher = Batcher {
+        tx,
+        cur: Vec::new(),
+        ids: HashSet::new(),
+        events: 0,
+        bytes_read: 0,
+    };
+    match &job.source {
+        Source::Exports { mapping, files } => {
+            let cutover = parse_rfc3339(&mapping.cutover).unwrap_or(i64::MAX);
+            // The engine's checks (tiers, currency, the replay at the cutover) use the version
+            // in force at the cutover.
+            let policy = prog
+                .engines
+                .iter()
+                .rev()
+                .find(|(at, _)| at.is_none_or(|a| a.unix_seconds() * 1000 <= cutover))
+                .or(prog.engines.first())
+                .map(|(_, e)| e.clone());
+            let opts = Options {
+                mapping: (**mapping).clone(),
+                files: files.clone(),
+                policy,
+                temp_dir: job.work_dir.join("sort"),
+                memory_budget: job.memory_budget,
+            };
+            let mut sink = ExportSink {
+                prog: &prog,
+                versions,
+                clock: &clock,
+                batcher,
+                n: 0,
+            };
+            let report = loyalty_engine::import::import_to(&opts, &mut sink).map_err(|e| e.0)?;
+            sink.batcher.flush()?;
+            let summary = json!({
+                "rows_read": report.rows_read,
+                "rows_rejected": report.rows_rejected,
+                "rows_skipped": report.rows_skipped,
+                "members_written": report.members_written,
+                "conflicts": report.conflicts.len(),
+                "replay_mismatches": report.replay_mismatches.len(),
+                "files": report.files,
+                "totals": report.totals,
+                "clean": report.clean,
+            });
+            let f = File::create(engine_report).map_err(|e| e.to_string())?;
+            let mut w = BufWriter::with_capacity(1 << 16, f);
+            serde_json::to_writer(&mut w, &report).map_err(|e| e.to_string())?;
+            w.flush().map_err(|e| e.to_string())?;
+            drop(report);
+            let _ = std::fs::remove_dir_all(&opts.temp_dir);
+            Ok(Some(summary))
+        }
+        Source::Ndjson { file } => {
+            let f = File::open(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let mut r = BufReader::with_capacity(1 << 20, f);
+            let mut b = batcher;
+            let mut buf = Vec::new();
+            let mut line_no = 0u64;
+            loop {
+                buf.clear();
+                let n = (&mut r)
+                    .take(MAX_LINE as u64 + 1)
+                    .read_until(b'\n', &mut buf)
+                    .map_err(|e| e.to_string())?;
+                if n == 0 {
+                    break;
+                }
+                line_no += 1;
+                b.bytes_read += n as u64;
+                if buf.last() != Some(&b'\n') && n > MAX_LINE {
+                    // Skip the rest of an over-long line.
+                    loop {
+                        buf.clear();
+                        let m = (&mut r)
+                            .take(1 << 20)
+                            .read_until(b'\n', &mut buf)
+                            .map_err(|e| e.to_string())?;
+                        b.bytes_read += m as u64;
+                        if m == 0 || buf.last() == Some(&b'\n') {
+                            break;
+                        }
+                    }
+                    b.send(Msg::Rejected {
+                        member_id: None,
+                        line: line_no,
+                        reason: format!("the line is longer than {MAX_LINE} bytes"),
+                    })?;
+                    continue;
+                }
+                let text = match std::str::from_utf8(&buf) {
+                    Ok(t) => t.trim(),
+                    Err(_) => {
+                        b.send(Msg::Rejected {
+                            member_id: None,
+                            line: line_no,
+                            reason: "not UTF-8 text".into(),
+                        })?;
+                        continue;
+                    }
+                };
+                if text.is_empty() {
+                    continue;
+                }
+                match prepare(&prog, &versions, &clock, line_no, text, None) {
+                    Ok(p) => b.push(p)?,
+                    Err(reason) => {
+                        let member_id = serde_json::from_str::<Value>(text)
+                            .ok()
+                            .and_then(|v| v.pointer("/member/id")?.as_str().map(str::to_string));
+                        b.send(Msg::Rejected {
+                            member_id,
+                            line: line_no,
+                            reason,
+                        })?;
+                    }
+                }
+            }
+            b.flush()?;
+            Ok(None)
+        }
+    }
+}
+
+// ---- The writer -----------------------------------------------------------------------------
+
+/// What became of one member of a batch.
+enum Outcome {
+    Created { events: u64, cards: u64 },
+    Unchanged,
+    Conflict(String),
+}
+
+/// A batch's result: per member, plus phones and cards not stored (conflicts too).
+struct Written {
+    outcomes: Vec<Outcome>,
+    contact: Vec<(String, String)>,
+}
+
+fn placeholders(rows: usize, cols: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            s.push(',');
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push(',');
+            }
+            s.push('$');
+            s.push_str(&(r * cols + c + 1).to_string());
+        }
+        s.push(')');
+    }
+    s
+}
+
+fn in_list(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Two event texts are the same event: byte for byte, or as JSON values.
+fn same_body(a: &str, b: &str) -> bool {
+    a == b
+        || matches!(
+            (serde_json::from_str::<Value>(a), serde_json::from_str::<Value>(b)),
+            (Ok(x), Ok(y)) if x == y
+        )
+}
+
+async fn write_batch(
+    c: &mut AnyConnection,
+    batch: &[&Prepared],
+    job: &str,
+    now: i64,
+) -> Result<Written, sqlx::Error> {
+    let ids: Vec<&str> = batch.iter().map(|p| p.id.as_str()).collect();
+    // Who exists already.
+    let mut existing: HashMap<String, (String, i64)> = HashMap::new();
+    if !ids.is_empty() {
+        let sql = format!(
+            "SELECT id, status, joined_at FROM members WHERE id IN ({})",
+            in_list(ids.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in &ids {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(&mut *c).await? {
+            existing.insert(r.get(0), (r.get(1), r.get(2)));
+        }
+    }
+    // Their stored events, to compare.
+    let mut stored: HashMap<String, Vec<String>> = HashMap::new();
+    if !existing.is_empty() {
+        let list: Vec<&String> = existing.keys().collect();
+        let sql = format!(
+            "SELECT member_id, body FROM events WHERE member_id IN ({}) ORDER BY member_id, seq",
+            in_list(list.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in &list {
+            q = q.bind(id.as_str());
+        }
+        for r in q.fetch_all(&mut *c).await? {
+            stored.entry(r.get(0)).or_default().push(r.get(1));
+        }
+    }
+    let fresh: Vec<&Prepared> = batch
+        .iter()
+        .copied()
+        .filter(|p| !existing.contains_key(&p.id))
+        .collect();
+    // Phones and cards the new members would take.
+    let mut phone_owner: HashMap<String, String> = HashMap::new();
+    let phones: Vec<&str> = fresh.iter().filter_map(|p| p.phone.as_deref()).collect();
+    if !phones.is_empty() {
+        let sql = format!(
+            "SELECT phone, id FROM members WHERE phone IN ({})",
+            in_list(phones.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for p in &phones {
+            q = q.bind(*p);
+        }
+        for r in q.fetch_all(&mut *c).await? {
+            phone_owner.insert(r.get(0), r.get(1));
+        }
+    }
+    let mut card_owner: HashMap<String, Option<String>> = HashMap::new();
+    let cards: Vec<&str> = fresh
+        .iter()
+        .flat_map(|p| p.cards.iter().map(String::as_str))
+        .collect();
+    if !cards.is_empty() {
+        let sql = format!(
+            "SELECT number, member_id FROM cards WHERE number IN ({})",
+            in_list(cards.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for n in &cards {
+            q = q.bind(*n);
+        }
+        for r in q.fetch_all(&mut *c).await? {
+            card_owner.insert(r.get(0), r.get(1));
+        }
+    }
+    let mut outcomes = Vec::with_capacity(batch.len());
+    let mut contact = Vec::new();
+    let mut new_members: Vec<(&Prepared, Option<&str>)> = Vec::new();
+    let mut new_cards: Vec<(&str, &str, &str)> = Vec::new();
+    for p in batch {
+        if let Some((status, joined)) = existing.get(&p.id) {
+            let have = stored.get(&p.id).map(Vec::as_slice).unwrap_or_default();
+            outcomes.push(compare(p, status, *joined, have));
+            continue;
+        }
+        let phone = match p.phone.as_deref() {
+            Some(ph) => match phone_owner.get(ph) {
+                Some(other) => {
+                    contact.push((
+                        p.id.clone(),
+                        format!("phone {ph} already belongs to member {other}: stored without it"),
+                    ));
+                    None
+                }
+                None => {
+                    phone_owner.insert(ph.to_string(), p.id.clone());
+                    Some(ph)
+                }
+            },
+            None => None,
+        };
+        let mut n_cards = 0;
+        for card in &p.cards {
+            match card_owner.get(card) {
+                Some(owner) => contact.push((
+                    p.id.clone(),
+                    match owner {
+                        Some(o) => format!("card {card} already belongs to member {o}: not stored"),
+                        None => format!("card {card} exists unbound on the server: not stored"),
+                    },
+                )),
+                None => {
+                    card_owner.insert(card.clone(), Some(p.id.clone()));
+                    new_cards.push((card, &p.id, p.card_state));
+                    n_cards += 1;
+                }
+            }
+        }
+        new_members.push((p, phone));
+        outcomes.push(Outcome::Created {
+            events: p.events.len() as u64,
+            cards: n_cards,
+        });
+    }
+    // Members, with their cached figures.
+    for chunk in new_members.chunks(INSERT_ROWS / 2) {
+        let sql = format!(
+            "INSERT INTO members (id, status, joined_at, phone, name, created_at, version, \
+             cached_at, cached_available, cached_pending, cached_tier, cached_status, next_due_at) \
+             VALUES {}",
+            placeholders(chunk.len(), 13)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (p, phone) in chunk {
+            q = q
+                .bind(p.id.as_str())
+                .bind(p.status)
+                .bind(p.joined_at)
+                .bind(*phone)
+                .bind(p.name.as_deref())
+                .bind(now)
+                .bind(0i64)
+                .bind(p.as_of)
+                .bind(p.available)
+                .bind(p.pending)
+                .bind(p.tier.as_str())
+                .bind(p.cached_status)
+                .bind(p.next_due);
+        }
+        q.execute(&mut *c).await?;
+    }
+    for chunk in new_cards.chunks(INSERT_ROWS) {
+        let sql = format!(
+            "INSERT INTO cards (number, member_id, type, state, issued_at) VALUES {}",
+            placeholders(chunk.len(), 5)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (number, member, state) in chunk {
+            q = q
+                .bind(*number)
+                .bind(*member)
+                .bind("standard")
+                .bind(*state)
+                .bind(now);
+        }
+        q.execute(&mut *c).await?;
+    }
+    let by = format!("import:{job}");
+    let mut rows: Vec<(&str, i64, &PEvent)> = Vec::with_capacity(INSERT_ROWS);
+    for (p, _) in &new_members {
+        for (i, e) in p.events.iter().enumerate() {
+            rows.push((p.id.as_str(), i as i64 + 1, e));
+            if rows.len() == INSERT_ROWS {
+                insert_events(c, &rows, now, &by).await?;
+                rows.clear();
+            }
+        }
+    }
+    if !rows.is_empty() {
+        insert_events(c, &rows, now, &by).await?;
+    }
+    Ok(Written { outcomes, contact })
+}
+
+async fn insert_events(
+    c: &mut AnyConnection,
+    rows: &[(&str, i64, &PEvent)],
+    now: i64,
+    by: &str,
+) -> Result<(), sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO events (member_id, seq, id, type, at, body, recorded_at, recorded_by) VALUES {}",
+        placeholders(rows.len(), 8)
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (m, seq, e) in rows {
+        q = q
+            .bind(*m)
+            .bind(*seq)
+            .bind(e.id.as_str())
+            .bind(e.kind)
+            .bind(e.at)
+            .bind(e.body.as_str())
+            .bind(now)
+            .bind(by);
+    }
+    q.execute(c).await?;
+    Ok(())
+}
+
+/// An existing member against the import: the same member (its stored history begins with
+/// exactly the imported events) or a conflict saying where they differ.
+fn compare(p: &Prepared, status: &str, joined: i64, have: &[String]) -> Outcome {
+    if status != p.status || joined != p.joined_at {
+        return Outcome::Conflict(format!(
+            "member {} exists (status {status}, joined {}) and the import differs (status {}, joined {}): not changed",
+            p.id,
+            rfc3339(joined),
+            p.status,
+            rfc3339(p.joined_at)
+        ));
+    }
+    for (i, e) in p.events.iter().enumerate() {
+        match have.get(i) {
+            Some(h) if same_body(h, &e.body) => {}
+            Some(_) => {
+                return Outcome::Conflict(format!(
+                    "member {} exists and its event {} differs from the import's ({}): not changed",
+                    p.id,
+                    i + 1,
+                    e.id
+                ))
+            }
+            None => {
+                return Outcome::Conflict(format!(
+                    "member {} exists with {} of the import's {} events: not changed",
+                    p.id,
+                    have.len(),
+                    p.events.len()
+                ))
+            }
+        }
+    }
+    Outcome::Unchanged
+}
+
+/// The job's findings: conflicts and rejected members, NDJSON files in the working folder.
+struct Findings {
+    conflicts: BufWriter<File>,
+    rejected: BufWriter<File>,
+}
+
+impl Findings {
+    fn conflict(&mut self, member_id: &str, line: u64, reason: &str) -> Result<(), String> {
+        let v = json!({ "member_id": member_id, "line": line, "reason": reason });
+        writeln!(self.conflicts, "{v}").map_err(|e| e.to_string())
+    }
+    fn rejected(&mut self, member_id: Option<&str>, line: u64, reason: &str) -> Result<(), String> {
+        let v = json!({ "member_id": member_id, "line": line, "reason": reason });
+        writeln!(self.rejected, "{v}").map_err(|e| e.to_string())
+    }
+}
+
+struct Writer<'a> {
+    db: &'a Db,
+    job: &'a str,
+    clock: &'a Clock,
+    counts: Counts,
+    phase: &'static str,
+    findings: Findings,
+}
+
+impl Writer<'_> {
+    fn apply(w: &Written, k: &mut Counts) {
+        for o in &w.outcomes {
+            match o {
+                Outcome::Created { events, cards } => {
+                    k.members_created += 1;
+                    k.events_written += events;
+                    k.cards_written += cards;
+                }
+                Outcome::Unchanged => k.members_unchanged += 1,
+                Outcome::Conflict(_) => {
+                    k.members_conflicting += 1;
+                    k.conflicts += 1;
+                }
+            }
+        }
+        k.conflicts += w.contact.len() as u64;
+    }
+
+    fn record(&mut self, batch: &[&Prepared], w: &Written) -> Result<(), String> {
+        let lines: HashMap<&str, u64> = batch.iter().map(|p| (p.id.as_str(), p.line)).collect();
+        for (p, o) in batch.iter().zip(&w.outcomes) {
+            if let Outcome::Conflict(reason) = o {
+                self.findings.conflict(&p.id, p.line, reason)?;
+            }
+        }
+        for (id, reason) in &w.contact {
+            let line = lines.get(id.as_str()).copied().unwrap_or_default();
+            self.findings.conflict(id, line, reason)?;
+        }
+        Ok(())
+    }
+
+    /// Stores a batch in one transaction (with the job's counts); if that fails, a member at a
+    /// time, so that the one that cannot be stored is rejected alone.
+    async fn store(&mut self, batch: Vec<Prepared>, bytes_read: u64) -> Result<(), String> {
+        let now = self.clock.now_ms();
+        let refs: Vec<&Prepared> = batch.iter().collect();
+        let mut k = self.counts;
+        k.bytes_read = bytes_read;
+        k.members_read += batch.len() as u64;
+        let e = |e: sqlx::Error| e.to_string();
+        let mut tx = self.db.begin().await.map_err(e)?;
+        let whole = match write_batch(&mut tx, &refs, self.job, now).await {
+            Ok(w) => {
+                Self::apply(&w, &mut k);
+                match save_counts(&mut tx, self.job, self.phase, &k).await {
+                    Ok(()) => Some((w, tx)),
+                    Err(_) => None,
+                }
+            }
+            Err(_) => None,
+        };
+        if let Some((w, tx)) = whole {
+            if tx.commit().await.is_ok() {
+                self.record(&refs, &w)?;
+                self.counts = k;
+                return Ok(());
+            }
+        }
+        // One member at a time.
+        let mut k = self.counts;
+        k.bytes_read = bytes_read;
+        k.members_read += batch.len() as u64;
+        for p in &refs {
+            let one = [*p];
+            let mut tx = self.db.begin().await.map_err(e)?;
+            match write_batch(&mut tx, &one, self.job, now).await {
+                Ok(w) => {
+                    tx.commit().await.map_err(e)?;
+                    Self::apply(&w, &mut k);
+                    self.record(&one, &w)?;
+                }
+                Err(err) => {
+                    let _ = tx.rollback().await;
+                    k.members_rejected += 1;
+                    self.findings.rejected(
+                        Some(&p.id),
+                        p.line,
+                        &format!("the database refused the member: {err}"),
+                    )?;
+                }
+            }
+        }
+        let mut c = self.db.write.acquire().await.map_err(e)?;
+        save_counts(&mut c, self.job, self.phase, &k)
+            .await
+            .map_err(e)?;
+        self.counts = k;
+        Ok(())
+    }
+}
+
+// ---- Running a job ----------------------------------------------------------------------
+
+/// Loads the programme the members are replayed under.
+async fn programme(db: &Db) -> Result<Programme, String> {
+    let e = |e: sqlx::Error| e.to_string();
+    let mut c = db.read.acquire().await.map_err(e)?;
+    let versions = storage::policies::versions(&mut c).await.map_err(e)?;
+    if versions.is_empty() {
+        return Err(
+            "the programme has no published policy: publish one before importing (POST /v1/policies, or `loyalty serve import --publish-policy`)"
+                .into(),
+        );
+    }
+    let mut engines = Vec::new();
+    for (i, v) in versions.iter().enumerate() {
+        let engine = Engine::from_json(&v.document)
+            .map_err(|e| format!("stored policy {} does not load: {}", v.digest, e.message))?;
+        let at = if i == 0 {
+            None
+        } else {
+            instant_ms(v.effective_at)
+        };
+        engines.push((at, engine));
+    }
+    let country = settings::get(&mut c, settings::COUNTRY).await.map_err(e)?;
+    Ok(Programme { engines, country })
+}
+
+/// Runs a recorded job to its end: `done` (with its report stored) or `failed` (with the
+/// error). The working folder is removed either way.
+pub async fn run(db: Db, clock: Clock, job: Job) -> Result<(), String> {
+    let r = run_inner(&db, &clock, &job).await;
+    if let Err(err) = &r {
+        let _ = sqlx::query(
+            "UPDATE imports SET state = 'failed', phase = 'failed', error = $2, finished_at = $3 WHERE id = $1",
+        )
+        .bind(&job.id)
+        .bind(err)
+        .bind(clock.now_ms())
+        .execute(&db.write)
+        .await;
+        tracing::warn!(job = %job.id, error = %err, "import failed");
+    }
+    let _ = std::fs::remove_dir_all(&job.work_dir);
+    r
+}
+
+async fn run_inner(db: &Db, clock: &Clock, job: &Job) -> Result<(), String> {
+    let e = |e: sqlx::Error| e.to_string();
+    std::fs::create_dir_all(&job.work_dir)
+        .map_err(|e| format!("cannot create {}: {e}", job.work_dir.display()))?;
+    let prog = programme(db).await?;
+    let phase = match job.source {
+        Source::Exports { .. } => "reading",
+        Source::Ndjson { .. } => "storing",
+    };
+    sqlx::query(
+        "UPDATE imports SET state = 'running', phase = $2, started_at = $3, heartbeat_at = $4 WHERE id = $1",
+    )
+    .bind(&job.id)
+    .bind(phase)
+    .bind(clock.now_ms())
+    .bind(wall_ms())
+    .execute(&db.write)
+    .await
+    .map_err(e)?;
+    let file = |name: &str| {
+        File::create(job.work_dir.join(name))
+            .map(|f| BufWriter::with_capacity(1 << 16, f))
+            .map_err(|e| format!("cannot write {name}: {e}"))
+    };
+    let mut w = Writer {
+        db,
+        job: &job.id,
+        clock,
+        counts: Counts::default(),
+        phase,
+        findings: Findings {
+            conflicts: file("conflicts.ndjson")?,
+            rejected: file("rejected.ndjson")?,
+        },
+    };
+    // A heartbeat while the engine reads (no batch says the job is alive then).
+    let beat = {
+        let db = db.clone();
+        let id = job.id.clone();
+        tokio::spawn(async move {
+            let mut t = tokio::time::interval(std::time::Duration::from_secs(10));
+            loop {
+                t.tick().await;
+                let _ = sqlx::query(
+                    "UPDATE imports SET heartbeat_at = $2 WHERE id = $1 AND state = 'running'",
+                )
+                .bind(&id)
+                .bind(wall_ms())
+                .execute(&db.write)
+                .await;
+            }
+        })
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Msg>(4);
+    let engine_report = job.work_dir.join("engine-report.json");
+    let producer = {
+        let clock = clock.clone();
+        let engine_report = engine_report.clone();
+        // The job's description moves into the thread for its lifetime; the producer only
+        // reads it.
+        let source = match &job.source {
+            Source::Exports { mapping, files } => Source::Exports {
+                mapping: mapping.clone(),
+                files: files.clone(),
+            },
+            Source::Ndjson { file } => Source::Ndjson { file: file.clone() },
+        };
+        let j = Job {
+            id: job.id.clone(),
+            source,
+            work_dir: job.work_dir.clone(),
+            memory_budget: job.memory_budget,
+        };
+        tokio::task::spawn_blocking(move || produce(prog, clock, &j, tx, &engine_report))
+    };
+    let mut failure: Option<String> = None;
+    while let Some(m) = rx.recv().await {
+        let r = match m {
+            Msg::Expected(n) => {
+                w.counts.members_expected = Some(n);
+                w.phase = "storing";
+                match db.write.acquire().await {
+                    Ok(mut c) => save_counts(&mut c, &job.id, w.phase, &w.counts)
+                        .await
+                        .map_err(e),
+                    Err(err) => Err(err.to_string()),
+                }
+            }
+            Msg::Batch(batch, bytes) => w.store(batch, bytes).await,
+            Msg::Rejected {
+                member_id,
+                line,
+                reason,
+            } => {
+                w.counts.members_read += 1;
+                w.counts.members_rejected += 1;
+                w.findings.rejected(member_id.as_deref(), line, &reason)
+            }
+        };
+        if let Err(err) = r {
+            failure = Some(err);
+            break;
+        }
+    }
+    drop(rx);
+    let produced = producer
+        .await
+        .map_err(|e| format!("the import thread failed: {e}"))?;
+    beat.abort();
+    if let Some(f) = failure {
+        return Err(f);
+    }
+    let summary = produced?;
+    // The final counts (rejections since the last batch included).
+    w.phase = "reporting";
+    {
+        let mut c = db.write.acquire().await.map_err(e)?;
+        save_counts(&mut c, &job.id, w.phase, &w.counts)
+            .await
+            .map_err(e)?;
+    }
+    let Findings {
+        mut conflicts,
+        mut rejected,
+    } = w.findings;
+    conflicts.flush().map_err(|e| e.to_string())?;
+    rejected.flush().map_err(|e| e.to_string())?;
+    drop((conflicts, rejected));
+    // The report: the job's status, its conflicts and rejections, the engine's report.
+    let status_now = {
+        let mut c = db.read.acquire().await.map_err(e)?;
+        let mut s = status(&mut c, &job.id)
+            .await
+            .map_err(e)?
+            .unwrap_or(Value::Null);
+        if let Some(o) = s.as_object_mut() {
+            o.insert("state".into(), json!("done"));
+            o.insert("phase".into(), json!("done"));
+            o.insert("summary".into(), summary.clone().unwrap_or(Value::Null));
+            o.insert(
+                "report".into(),
+                json!(format!("/v1/imports/{}/report", job.id)),
+            );
+        }
+        s
+    };
+    let report_path = job.work_dir.join("report.json");
+    {
+        let mut out = BufWriter::with_capacity(
+            1 << 16,
+            File::create(&report_path).map_err(|e| e.to_string())?,
+        );
+        let io = |e: std::io::Error| e.to_string();
+        write!(out, "{{\"import\":{status_now},\"conflicts\":[").map_err(io)?;
+        copy_lines(&job.work_dir.join("conflicts.ndjson"), &mut out)?;
+        out.write_all(b"],\"rejected\":[").map_err(io)?;
+        copy_lines(&job.work_dir.join("rejected.ndjson"), &mut out)?;
+        out.write_all(b"],\"report\":").map_err(io)?;
+        if summary.is_some() {
+            let mut f = File::open(&engine_report).map_err(io)?;
+            std::io::copy(&mut f, &mut out).map_err(io)?;
+        } else {
+            out.write_all(b"null").map_err(io)?;
+        }
+        out.write_all(b"}\n").map_err(io)?;
+        out.flush().map_err(io)?;
+    }
+    store_report(db, &job.id, &report_path).await?;
+    let now = clock.now_ms();
+    let mut tx = db.begin().await.map_err(e)?;
+    sqlx::query(
+        "UPDATE imports SET state = 'done', phase = 'done', finished_at = $2, summary = $3, heartbeat_at = $4 WHERE id = $1",
+    )
+    .bind(&job.id)
+    .bind(now)
+    .bind(summary.map(|s| s.to_string()))
+    .bind(wall_ms())
+    .execute(&mut *tx)
+    .await
+    .map_err(e)?;
+    let k = &w.counts;
+    storage::audit(
+        &mut tx,
+        now,
+        &format!("import:{}", job.id),
+        "import.done",
+        &job.id,
+        &json!({ "members_created": k.members_created, "members_unchanged": k.members_unchanged,
+                 "members_conflicting": k.members_conflicting, "members_rejected": k.members_rejected,
+                 "events_written": k.events_written }),
+    )
+    .await
+    .map_err(e)?;
+    tx.commit().await.map_err(e)?;
+    Ok(())
+}
+
+/// The lines of an NDJSON file as the elements of a JSON array (comma-separated).
+fn copy_lines(path: &Path, out: &mut dyn Write) -> Result<(), String> {
+    let f = File::open(path).map_err(|e| e.to_string())?;
+    let mut first = true;
+    for line in BufReader::new(f).lines() {
+        let line = line.map_err(|e| e.to_string())?;
+        if line.is_empty() {
+            continue;
+        }
+        if !first {
+            out.write_all(b",").map_err(|e| e.to_string())?;
+        }
+        first = false;
+        out.write_all(line.as_bytes()).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Stores a report file in chunks of at most 1 MiB of text (cut at character boundaries).
+async fn store_report(db: &Db, id: &str, path: &Path) -> Result<(), String> {
+    let e = |e: sqlx::Error| e.to_string();
+    let mut f = File::open(path).map_err(|e| e.to_string())?;
+    let mut carry: Vec<u8> = Vec::new();
+    let mut buf = vec![0u8; CHUNK_BYTES];
+    let mut n = 0i64;
+    let mut tx = db.begin().await.map_err(e)?;
+    sqlx::query("DELETE FROM import_reports WHERE import_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(e)?;
+    loop {
+        let want = CHUNK_BYTES - carry.len();
+        let got = f.read(&mut buf[..want]).map_err(|e| e.to_string())?;
+        if got == 0 && carry.is_empty() {
+            break;
+        }
+        carry.extend_from_slice(&buf[..got]);
+        // Cut before an incomplete UTF-8 sequence at the end (unless the file ended).
+        let cut = if got == 0 {
+            carry.len()
+        } else {
+            let mut k = carry.len();
+            while k > 0 && carry.len() - k < 4 && (carry[k - 1] & 0xC0) == 0x80 {
+                k -= 1;
+            }
+            if k > 0 && carry[k - 1] >= 0xC0 {
+                k - 1
+            } else {
+                carry.len()
+            }
+        };
+        let rest = carry.split_off(cut);
+        let text = String::from_utf8(std::mem::replace(&mut carry, rest))
+            .map_err(|_| "the report is not UTF-8".to_string())?;
+        if !text.is_empty() {
+            sqlx::query("INSERT INTO import_reports (import_id, n, chunk) VALUES ($1, $2, $3)")
+                .bind(id)
+                .bind(n)
+                .bind(text)
+                .execute(&mut *tx)
+                .await
+                .map_err(e)?;
+            n += 1;
+            if n % 16 == 0 {
+                tx.commit().await.map_err(e)?;
+                tx = db.begin().await.map_err(e)?;
+            }
+        }
+        if got == 0 {
+            break;
+        }
+    }
+    tx.commit().await.map_err(e)?;
+    Ok(())
+}
+
+/// `loyalty serve import --publish-policy`: publishes a policy into a programme that has none
+/// (a fresh server the import starts), from the beginning; a programme with the same policy
+/// is left as it is, one with another is an error (changes go through `POST /v1/policies`).
+pub async fn publish_first_policy(
+    db: &Db,
+    document: &str,
+    now: i64,
+    actor: &str,
+) -> Result<String, String> {
+    let e = |e: sqlx::Error| e.to_string();
+    let validated = loyalty_engine::api::validate_json(document);
+    let v: Value = serde_json::from_str(&validated).map_err(|e| e.to_string())?;
+    let Some(digest) = v.get("policy_digest").and_then(Value::as_str) else {
+        return Err(format!("the policy does not validate: {validated}"));
+    };
+    let mut tx = db.begin().await.map_err(e)?;
+    let versions = storage::policies::versions(&mut tx).await.map_err(e)?;
+    if let Some(last) = versions.last() {
+        tx.rollback().await.map_err(e)?;
+        if last.digest == digest {
+            return Ok(digest.to_string());
+        }
+        return Err(format!(
+            "the programme already publishes {}; publish policy changes through POST /v1/policies",
+            last.digest
+        ));
+    }
+    storage::policies::insert(&mut tx, digest, document, now, actor)
+        .await
+        .map_err(e)?;
+    storage::policies::publish(&mut tx, digest, now, now, actor)
+        .await
+        .map_err(e)?;
+    storage::audit(
+        &mut tx,
+        now,
+        actor,
+        "policy.publish",
+        digest,
+        &json!({ "effective_at": rfc3339(now) }),
+    )
+    .await
+    .map_err(e)?;
+    tx.commit().await.map_err(e)?;
+    Ok(digest.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn compact_keeps_strings() {
+        assert_eq!(
+            super::compact("{ \"a\" : \"x y\\\" z\" ,\n \"b\": [1, 2] }"),
+            "{\"a\":\"x y\\\" z\",\"b\":[1,2]}"
+        );
+    }
+
+    #[test]
+    fn placeholders_number_rows() {
+        assert_eq!(super::placeholders(2, 3), "($1,$2,$3),($4,$5,$6)");
+        assert_eq!(super::in_list(3), "$1,$2,$3");
+    }
+}

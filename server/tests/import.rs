@@ -1,0 +1,438 @@
+//! Import jobs (issue 18) through HTTP, on SQLite and (with `LOYALTY_TEST_PG`) PostgreSQL: the
+//! vn-fashion exports with their mapping (tests/import/) and hand-written member NDJSON land in
+//! members, cards and events; the replay of every imported member equals its cached figures
+//! (`ops::check`); running an import again changes nothing; conflicts and rejections are in the
+//! job's report.
+
+mod support;
+
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use support::*;
+
+fn fixture(dir: &str, file: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/import")
+        .join(dir)
+        .join(file)
+}
+
+const VN_FILES: [&str; 5] = [
+    "pos_customers.csv",
+    "web_customers.csv",
+    "balances.csv",
+    "tiers.csv",
+    "transactions.csv",
+];
+
+/// A multipart upload of a mapping and its exports.
+fn exports_form(mapping: &str, files: &[&str]) -> reqwest::multipart::Form {
+    let mut form = reqwest::multipart::Form::new().text("mapping", mapping.to_string());
+    for f in files {
+        let bytes = std::fs::read(fixture("vn-fashion", f)).unwrap();
+        form = form.part(
+            "files",
+            reqwest::multipart::Part::bytes(bytes).file_name(f.to_string()),
+        );
+    }
+    form
+}
+
+async fn post_form(a: &Admin, form: reqwest::multipart::Form) -> (u16, Value) {
+    let r = a
+        .http
+        .post(format!("{}/v1/imports", a.base))
+        .header("X-CSRF-Token", &a.csrf)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn post_ndjson(a: &Admin, body: &str) -> (u16, Value) {
+    let r = a
+        .http
+        .post(format!("{}/v1/imports", a.base))
+        .header("X-CSRF-Token", &a.csrf)
+        .header("content-type", "application/x-ndjson")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+/// Polls the job until it ends.
+async fn wait(a: &Admin, id: &str) -> Value {
+    for _ in 0..600 {
+        let (s, job) = a.get(&format!("/v1/imports/{id}")).await;
+        assert_eq!(s, 200, "{job}");
+        if job["state"] == "done" || job["state"] == "failed" {
+            return job;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("import {id} did not finish");
+}
+
+async fn report(a: &Admin, id: &str) -> Value {
+    let r = a
+        .http
+        .get(format!("{}/v1/imports/{id}/report", a.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    serde_json::from_str(&r.text().await.unwrap()).unwrap()
+}
+
+async fn count(s: &TestServer, sql: &str) -> i64 {
+    use sqlx::Row;
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+        .fetch_one(&s.app().db.read)
+        .await
+        .unwrap()
+        .get::<i64, _>(0)
+}
+
+async fn member(a: &Admin, id: &str) -> (i64, String, String) {
+    let (s, m) = a.get(&format!("/v1/members/{id}")).await;
+    assert_eq!(s, 200, "{id}: {m}");
+    (
+        m["points"]["available"].as_i64().unwrap(),
+        m["tier"]["id"].as_str().unwrap().to_string(),
+        m["status"].as_str().unwrap().to_string(),
+    )
+}
+
+/// `check`'s differences other than the seeded m-001's (the test support writes its events
+/// without caching figures: "events but no cached figures").
+fn imported_differences(c: &loyalty_server::ops::CheckReport) -> usize {
+    c.differences
+        .iter()
+        .filter(|d| d["member_id"] != "m-001")
+        .count()
+}
+
+#[tokio::test]
+async fn exports_land_in_the_server_and_a_second_run_changes_nothing() {
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        // The exports' cutover: their balances and tiers are as of then.
+        let cutover = loyalty_server::clock::parse_rfc3339("2026-10-01T00:00:00+07:00").unwrap();
+        s.clock().set(cutover);
+        let a = s.admin().await;
+        let mapping = std::fs::read_to_string(fixture("vn-fashion", "mapping.json")).unwrap();
+        let (st, job) = post_form(&a, exports_form(&mapping, &VN_FILES)).await;
+        assert_eq!(st, 202, "{b:?}: {job}");
+        assert_eq!(job["source"], "exports");
+        let id = job["id"].as_str().unwrap().to_string();
+        let job = wait(&a, &id).await;
+        assert_eq!(job["state"], "done", "{b:?}: {job}");
+        let events = count(
+            &s,
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM events WHERE recorded_by LIKE 'import:%'",
+        )
+        .await;
+        // The ten members of the vn-fashion exports (tests/import.rs), nothing rejected here.
+        assert_eq!(
+            job["counts"],
+            json!({ "members_read": 10, "members_created": 10, "members_unchanged": 0,
+                    "members_conflicting": 0, "members_rejected": 0, "events_written": events,
+                    "cards_written": 8, "conflicts": 0 }),
+            "{b:?}"
+        );
+        // 2 purchases + 1 refund + 2 lots + tier for KH001 alone: the exports' events all landed.
+        assert!(events >= 20, "{events}");
+        assert_eq!(job["progress"]["fraction"], 1.0);
+        assert_eq!(job["progress"]["members_expected"], 10);
+        // The engine's integrity report, as `loyalty import` writes it.
+        let sum = &job["summary"];
+        assert_eq!(sum["rows_read"], 12 + 5 + 12 + 5 + 18);
+        assert_eq!(sum["rows_rejected"], 20);
+        assert_eq!(sum["members_written"], 10);
+        assert_eq!(sum["conflicts"], 2);
+        assert_eq!(
+            sum["totals"]["opening_points_in"],
+            1200 + 300 + 850 + 400 + 150 + 90 + 25 + 60
+        );
+        assert_eq!(sum["clean"], false);
+
+        // The source balances, tiers and statuses, replayed by the server.
+        for (id, points, tier, status) in [
+            ("KH001", 1500, "gold", "active"),
+            ("KH002", 850, "silver", "active"),
+            ("KH003", 150, "member", "inactive"),
+            ("KH004", 90, "member", "excluded"),
+            ("KH005", 400, "silver", "active"),
+            ("KH006", 0, "member", "active"),
+            ("card:VF9001", 25, "member", "unassigned"),
+            ("web:W-503", 60, "member", "active"),
+        ] {
+            assert_eq!(
+                member(&a, id).await,
+                (points, tier.to_string(), status.to_string()),
+                "{b:?} {id}"
+            );
+        }
+        // Cards and phones: the till finds members by them. KH001 and KH006 share a phone in
+        // the exports (a conflict there): it is stored for neither.
+        let key = s.till_key("hcm-01-t1").await;
+        let (st, m) = s.get("/v1/members/lookup?card=VF1001", &key).await;
+        assert_eq!((st, m["id"].as_str()), (200, Some("KH001")), "{m}");
+        let (st, m) = s.get("/v1/members/lookup?phone=0980000002", &key).await;
+        assert_eq!((st, m["id"].as_str()), (200, Some("KH002")), "{m}");
+        let (st, m) = s.get("/v1/members/lookup?phone=0980000001", &key).await;
+        assert_eq!(st, 404, "{m}");
+        let (st, m) = s.get("/v1/members/lookup?card=VF9001", &key).await;
+        assert_eq!((st, m["id"].as_str()), (200, Some("card:VF9001")), "{m}");
+        let (_, m) = a.get("/v1/members?q=nhung").await;
+        assert_eq!(m["items"][0]["id"], "KH001", "names are kept: {m}");
+
+        // Every imported balance equals its replay.
+        let check = loyalty_server::ops::check(&s.app().db).await.unwrap();
+        assert_eq!(check.members, 11, "m-001 and the ten");
+        assert_eq!(imported_differences(&check), 0, "{:?}", check.differences);
+
+        // The report: the job, and the engine's report with every rejected row.
+        let r = report(&a, &id).await;
+        assert_eq!(r["import"]["id"], id);
+        assert_eq!(r["import"]["counts"]["members_created"], 10);
+        assert_eq!(r["conflicts"], json!([]));
+        assert_eq!(r["rejected"], json!([]));
+        assert_eq!(r["report"]["rejected"].as_array().unwrap().len(), 20);
+        assert_eq!(r["report"]["rejected"][0]["file"], "pos_customers.csv");
+        assert_eq!(r["report"]["totals"]["balanced"], true);
+
+        // A booking after the import, then the same import again: nothing changes.
+        let (st, ev) = a
+            .post(
+                "/v1/members/KH001/events",
+                &json!({ "type": "adjust", "points": 10, "reason": "welcome" }),
+            )
+            .await;
+        assert_eq!(st, 201, "{ev}");
+        let before = count(&s, "SELECT CAST(COUNT(*) AS BIGINT) FROM events").await;
+        let (st, job2) = post_form(&a, exports_form(&mapping, &VN_FILES)).await;
+        assert_eq!(st, 202, "{job2}");
+        let job2 = wait(&a, job2["id"].as_str().unwrap()).await;
+        assert_eq!(job2["state"], "done", "{job2}");
+        assert_eq!(job2["counts"]["members_created"], 0);
+        assert_eq!(job2["counts"]["members_unchanged"], 10);
+        assert_eq!(job2["counts"]["events_written"], 0);
+        assert_eq!(job2["counts"]["conflicts"], 0);
+        assert_eq!(
+            count(&s, "SELECT CAST(COUNT(*) AS BIGINT) FROM events").await,
+            before
+        );
+        assert_eq!(member(&a, "KH001").await.0, 1510);
+        let (_, list) = a.get("/v1/imports").await;
+        assert_eq!(list["items"].as_array().unwrap().len(), 2);
+        s.stop().await;
+    }
+}
+
+const N1: &str = r#"{"member":{"id":"n-1","status":"active","joined_at":"2026-01-01T00:00:00+07:00"},"events":[{"id":"ob","type":"opening_balance","at":"2026-02-01T00:00:00+07:00","points":500},{"id":"fix", "type":"adjust", "at":"2026-02-15T09:00:00+07:00", "points":-100, "reason":"double entry"}],"phone":"0903 000 002","cards":["N-1"],"name":"Lê Văn Bình"}"#;
+
+#[tokio::test]
+async fn member_ndjson_conflicts_and_rejections_are_reported() {
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        let a = s.admin().await;
+        let body = [
+            N1,
+            // m-001 exists (opening balance 300, silver) with another history.
+            r#"{"member":{"id":"m-001","status":"active","joined_at":"2026-01-01T00:00:00+07:00"},"events":[{"id":"ob","type":"opening_balance","at":"2026-01-01T00:00:00+07:00","points":999}]}"#,
+            "not a member",
+            // m-001's phone: stored without it.
+            r#"{"member":{"id":"n-2","status":"active","joined_at":"2026-01-01T00:00:00+07:00"},"events":[{"id":"ob","type":"opening_balance","at":"2026-01-01T00:00:00+07:00","points":100}],"phone":"+84903000001"}"#,
+            // A refund of an order it never had: does not replay.
+            r#"{"member":{"id":"n-3","status":"active","joined_at":"2026-01-01T00:00:00+07:00"},"events":[{"id":"r1","type":"refund","at":"2026-02-01T00:00:00+07:00","order_id":"nope"}]}"#,
+            "",
+            N1,
+        ]
+        .join("\n");
+        let (st, job) = post_ndjson(&a, &body).await;
+        assert_eq!(st, 202, "{b:?}: {job}");
+        let id = job["id"].as_str().unwrap().to_string();
+        let job = wait(&a, &id).await;
+        assert_eq!(job["state"], "done", "{b:?}: {job}");
+        assert_eq!(
+            job["counts"],
+            json!({ "members_read": 6, "members_created": 2, "members_unchanged": 1,
+                    "members_conflicting": 1, "members_rejected": 2, "events_written": 3,
+                    "cards_written": 1, "conflicts": 2 }),
+            "{b:?}"
+        );
+        assert_eq!(job["progress"]["bytes_read"], body.len() as i64);
+        assert_eq!(job["summary"], Value::Null);
+        // 500 − 100; the phone and card find n-1; n-2 has no phone.
+        assert_eq!(
+            member(&a, "n-1").await,
+            (400, "member".into(), "active".into())
+        );
+        assert_eq!(member(&a, "n-2").await.0, 100);
+        let key = s.till_key("hcm-01-t1").await;
+        let (st, m) = s.get("/v1/members/lookup?phone=0903000002", &key).await;
+        assert_eq!((st, m["id"].as_str()), (200, Some("n-1")), "{m}");
+        let (st, m) = s.get("/v1/members/lookup?card=N-1", &key).await;
+        assert_eq!((st, m["id"].as_str()), (200, Some("n-1")), "{m}");
+        assert_eq!(m["phone"], "+84903000002");
+        let (_, m) = a.get("/v1/members/n-2").await;
+        assert_eq!(m["member_id"], "n-2");
+        let (_, m) = s.get("/v1/members/lookup?phone=0903000001", &key).await;
+        assert_eq!(m["id"], "m-001", "m-001 keeps its phone");
+        // m-001 untouched: silver, 300.
+        assert_eq!(
+            member(&a, "m-001").await,
+            (300, "silver".into(), "active".into())
+        );
+
+        let r = report(&a, &id).await;
+        let conflicts: Vec<(String, u64)> = r["conflicts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["member_id"].as_str().unwrap().to_string(),
+                    c["line"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            conflicts,
+            [("m-001".to_string(), 2), ("n-2".to_string(), 4)]
+        );
+        assert!(r["conflicts"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("event 1 differs"));
+        assert!(r["conflicts"][1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("already belongs to member m-001"));
+        let rejected = r["rejected"].as_array().unwrap();
+        assert_eq!(rejected.len(), 2, "{rejected:?}");
+        assert_eq!(
+            (
+                rejected[0]["line"].as_u64(),
+                rejected[0]["member_id"].clone()
+            ),
+            (Some(3), Value::Null)
+        );
+        assert!(rejected[0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("not a member line"));
+        assert_eq!(
+            (
+                rejected[1]["line"].as_u64(),
+                rejected[1]["member_id"].as_str()
+            ),
+            (Some(5), Some("n-3"))
+        );
+        assert!(
+            rejected[1]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("does not replay"),
+            "{}",
+            rejected[1]
+        );
+        assert_eq!(r["report"], Value::Null);
+
+        let check = loyalty_server::ops::check(&s.app().db).await.unwrap();
+        assert_eq!(check.members, 3);
+        assert_eq!(imported_differences(&check), 0, "{:?}", check.differences);
+
+        // Again: nothing new.
+        let events = count(&s, "SELECT CAST(COUNT(*) AS BIGINT) FROM events").await;
+        let (_, job2) = post_ndjson(&a, &body).await;
+        let job2 = wait(&a, job2["id"].as_str().unwrap()).await;
+        assert_eq!(
+            (
+                &job2["counts"]["members_created"],
+                &job2["counts"]["members_unchanged"],
+                &job2["counts"]["members_conflicting"],
+                &job2["counts"]["members_rejected"]
+            ),
+            (&json!(0), &json!(3), &json!(1), &json!(2)),
+            "{job2}"
+        );
+        assert_eq!(
+            count(&s, "SELECT CAST(COUNT(*) AS BIGINT) FROM events").await,
+            events
+        );
+        s.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn uploads_are_admin_only_and_checked() {
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        let a = s.admin().await;
+        let key = s.till_key("hcm-01-t1").await;
+        let (st, body) = s.post_text("/v1/imports", &key, None, N1).await;
+        assert_eq!(
+            (st, error_code(&body).as_str()),
+            (403, "forbidden"),
+            "{body}"
+        );
+        let (st, _) = s.get("/v1/imports", &key).await;
+        assert_eq!(st, 403);
+        let (st, e) = a.get("/v1/imports/imp-nope").await;
+        assert_eq!((st, e["error"]["code"].as_str()), (404, Some("not_found")));
+        let (st, e) = a.get("/v1/imports/imp-nope/report").await;
+        assert_eq!(st, 404, "{e}");
+        // Plain JSON is not an upload.
+        let (st, e) = a.post_text("/v1/imports", N1).await;
+        assert_eq!((st, e["error"]["path"].as_str()), (400, Some("")), "{e}");
+        // A mapping whose file is missing; a mapping with an unknown field.
+        let mapping = std::fs::read_to_string(fixture("vn-fashion", "mapping.json")).unwrap();
+        let (st, e) = post_form(&a, exports_form(&mapping, &VN_FILES[..4])).await;
+        assert_eq!(st, 400, "{e}");
+        assert_eq!(e["error"]["path"], "mapping.files[4].file", "{e}");
+        let bad = mapping.replacen("\"earn\": false", "\"earn\": false, \"colour\": 1", 1);
+        let (st, e) = post_form(&a, exports_form(&bad, &VN_FILES)).await;
+        assert_eq!(st, 400, "{e}");
+        assert!(
+            e["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("unknown field `colour`"),
+            "{e}"
+        );
+        // A mapping the engine refuses: the job fails, with the reason, and writes nothing.
+        let zone = mapping.replacen("Asia/Ho_Chi_Minh", "Mars/Olympus", 1);
+        let (st, job) = post_form(&a, exports_form(&zone, &VN_FILES)).await;
+        assert_eq!(st, 202, "{job}");
+        let job = wait(&a, job["id"].as_str().unwrap()).await;
+        assert_eq!(job["state"], "failed");
+        assert!(
+            job["error"].as_str().unwrap().contains("unknown time_zone"),
+            "{job}"
+        );
+        assert_eq!(job["counts"]["members_created"], 0);
+        let (st, e) = a
+            .get(&format!(
+                "/v1/imports/{}/report",
+                job["id"].as_str().unwrap()
+            ))
+            .await;
+        assert_eq!(
+            (st, e["error"]["code"].as_str()),
+            (409, Some("invalid_state"))
+        );
+        // The routes are in the OpenAPI document.
+        let (_, doc) = a.get("/v1/openapi.json").await;
+        for p in ["/v1/imports", "/v1/imports/{id}", "/v1/imports/{id}/report"] {
+            assert!(doc["paths"].get(p).is_some(), "{p}");
+        }
+        s.stop().await;
+    }
+}
