@@ -30,6 +30,7 @@ pub mod money;
 pub mod policy;
 pub mod progress;
 pub mod quote;
+pub mod report;
 pub mod simulate;
 pub mod tiers;
 pub mod time;

@@ -15,6 +15,7 @@
 //! | `auth` | till keys, admin sessions (argon2id, CSRF), member one-time codes, widget tokens, throttles |
 //! | `ledger` | the engine's replay of stored events; caches and notices |
 //! | `storage` | the database (`Db`: SQLite / PostgreSQL through one schema) and its queries |
+//! | `reports` | issue 15: report facts per member, sums by day kept in the booking transaction, the reports and CSV exports |
 //! | `workers` | hold expiry, members due by time, webhook delivery |
 //! | `demo`, `ops`, `clock` | the demo programme; check, backup, copy; the steerable clock |
 
@@ -28,6 +29,7 @@ pub mod http;
 pub mod idempotency;
 pub mod ledger;
 pub mod ops;
+pub mod reports;
 pub mod storage;
 pub mod workers;
 
