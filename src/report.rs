@@ -84,8 +84,11 @@ pub fn ms(t: Instant) -> i64 {
 
 /// The instant of epoch milliseconds.
 pub fn instant(ms: i64) -> Result<Instant, Error> {
-    Instant::from_unix(ms.div_euclid(1000), (ms.rem_euclid(1000) as u32) * 1_000_000)
-        .map_err(|e| Error::invalid_request("as_of", e.to_string()))
+    Instant::from_unix(
+        ms.div_euclid(1000),
+        (ms.rem_euclid(1000) as u32) * 1_000_000,
+    )
+    .map_err(|e| Error::invalid_request("as_of", e.to_string()))
 }
 
 /// The local date of `ms` in the policy's zone, `YYYY-MM-DD`.
@@ -150,8 +153,9 @@ fn narrow(v: i128, path: &str) -> Result<i64, Error> {
 /// `policy`), as of its `as_of`.
 pub fn member_facts(versions: &PolicyVersions, req: &ReplayRequest) -> Result<MemberFacts, Error> {
     let list = versions.versions();
-    let versions = Versions::many(&list)
-        .ok_or_else(|| Error::invalid_request("policies", "policies must list at least one version"))?;
+    let versions = Versions::many(&list).ok_or_else(|| {
+        Error::invalid_request("policies", "policies must list at least one version")
+    })?;
     let checked = request::check(&versions, &req.view(), &req.as_of)?;
     let mut order: Vec<&request::Checked> = checked
         .events
@@ -175,7 +179,12 @@ pub fn member_facts(versions: &PolicyVersions, req: &ReplayRequest) -> Result<Me
                 .orders
                 .iter()
                 .position(|o| o.id == *order_id)
-                .map(|i| (i, state.orders[i].lines.iter().map(|l| l.refunded).collect())),
+                .map(|i| {
+                    (
+                        i,
+                        state.orders[i].lines.iter().map(|l| l.refunded).collect(),
+                    )
+                }),
             _ => None,
         };
         state.apply(e)?;
@@ -374,7 +383,10 @@ pub fn liability(
         .and_then(|v| mul(v, m))
         .and_then(|v| pow10(s).and_then(|d| div_round(v, d, Rounding::from(policy.money_rounding))))
         .ok_or_else(overflow)?;
-    Ok(Some(money(policy, i64::try_from(v).map_err(|_| overflow())?)))
+    Ok(Some(money(
+        policy,
+        i64::try_from(v).map_err(|_| overflow())?,
+    )))
 }
 
 /// `num ÷ den` rounded with the policy's `money_rounding` (averages of money); None when
@@ -383,7 +395,11 @@ pub fn money_ratio(policy: &Policy, num: i64, den: i64) -> Option<String> {
     if den == 0 {
         return None;
     }
-    div_round(i128::from(num), i128::from(den), policy.money_rounding.into())
-        .and_then(|v| i64::try_from(v).ok())
-        .map(|v| money(policy, v))
+    div_round(
+        i128::from(num),
+        i128::from(den),
+        policy.money_rounding.into(),
+    )
+    .and_then(|v| i64::try_from(v).ok())
+    .map(|v| money(policy, v))
 }

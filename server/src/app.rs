@@ -122,7 +122,7 @@ pub async fn open(config: &Config) -> Result<App, String> {
         }
     }
     // Reports: a database migrated with events in it is summed once (issue 15).
-    crate::reports::store::ensure_built(&app.db).await?;
+    crate::reports::store::ensure_built(&app.db, now).await?;
     Ok(app)
 }
 

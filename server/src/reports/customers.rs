@@ -21,7 +21,10 @@ pub fn rate(num: i64, den: i64) -> Option<String> {
     Some(format!("{}.{:04}", v / 10_000, v % 10_000))
 }
 
-pub async fn report(c: &mut AnyConnection, q: &Query) -> Result<axum::response::Response, ApiError> {
+pub async fn report(
+    c: &mut AnyConnection,
+    q: &Query,
+) -> Result<axum::response::Response, ApiError> {
     let levels = q.levels();
     let (cond, binds) = q.filters(Some("f.store"), 3);
     let cond = cond
@@ -32,7 +35,9 @@ pub async fn report(c: &mut AnyConnection, q: &Query) -> Result<axum::response::
         "SELECT f.member_id, f.tier, m.joined_at FROM rpt_flows f JOIN members m ON m.id = f.member_id \
          WHERE f.kind = 'purchase' AND f.day >= $1 AND f.day <= $2{cond} ORDER BY f.member_id, f.at, f.n"
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&q.from).bind(&q.to);
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(&q.from)
+        .bind(&q.to);
     for b in &binds {
         query = query.bind(b);
     }
@@ -72,15 +77,23 @@ pub async fn report(c: &mut AnyConnection, q: &Query) -> Result<axum::response::
     let sql = format!(
         "SELECT CAST(COUNT(*) AS BIGINT) FROM rpt_points WHERE n = 0 AND day >= $1 AND day <= $2{cond}"
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&q.from).bind(&q.to);
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(&q.from)
+        .bind(&q.to);
     for b in &binds {
         query = query.bind(b);
     }
     let joined: i64 = query.fetch_one(&mut *c).await?.get(0);
     // Cards issued by the period's end.
-    let type_cond = if q.p.card_type.is_some() { " AND c.type = $2" } else { "" };
+    let type_cond = if q.p.card_type.is_some() {
+        " AND c.type = $2"
+    } else {
+        ""
+    };
     let count = |extra: &str| {
-        format!("SELECT CAST(COUNT(*) AS BIGINT) FROM cards c WHERE c.issued_at < $1{type_cond}{extra}")
+        format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM cards c WHERE c.issued_at < $1{type_cond}{extra}"
+        )
     };
     let mut nums = vec![];
     for extra in [
@@ -122,25 +135,64 @@ pub async fn report(c: &mut AnyConnection, q: &Query) -> Result<axum::response::
     let o = out.clone();
     answer("customers", q, out, || {
         let mut rows: Vec<Vec<String>> = vec![
-            vec!["buyers".into(), "new".into(), o["buyers"]["new"].to_string()],
-            vec!["buyers".into(), "returning".into(), o["buyers"]["returning"].to_string()],
+            vec![
+                "buyers".into(),
+                "new".into(),
+                o["buyers"]["new"].to_string(),
+            ],
+            vec![
+                "buyers".into(),
+                "returning".into(),
+                o["buyers"]["returning"].to_string(),
+            ],
             vec!["joined".into(), String::new(), o["joined"].to_string()],
         ];
         for t in o["buyers_by_tier"].as_array().into_iter().flatten() {
             let tier = t["tier"].as_str().unwrap_or_default();
-            rows.push(vec!["buyers_new_by_tier".into(), tier.into(), t["new"].to_string()]);
-            rows.push(vec!["buyers_returning_by_tier".into(), tier.into(), t["returning"].to_string()]);
+            rows.push(vec![
+                "buyers_new_by_tier".into(),
+                tier.into(),
+                t["new"].to_string(),
+            ]);
+            rows.push(vec![
+                "buyers_returning_by_tier".into(),
+                tier.into(),
+                t["returning"].to_string(),
+            ]);
         }
-        for s in o["members_at_end"]["by_status"].as_array().into_iter().flatten() {
-            rows.push(vec!["members_by_status".into(), s["status"].as_str().unwrap_or_default().into(), s["members"].to_string()]);
+        for s in o["members_at_end"]["by_status"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            rows.push(vec![
+                "members_by_status".into(),
+                s["status"].as_str().unwrap_or_default().into(),
+                s["members"].to_string(),
+            ]);
         }
-        for s in o["members_at_end"]["by_tier"].as_array().into_iter().flatten() {
-            rows.push(vec!["members_by_tier".into(), s["tier"].as_str().unwrap_or_default().into(), s["members"].to_string()]);
+        for s in o["members_at_end"]["by_tier"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            rows.push(vec![
+                "members_by_tier".into(),
+                s["tier"].as_str().unwrap_or_default().into(),
+                s["members"].to_string(),
+            ]);
         }
         for k in ["issued", "assigned", "unassigned", "activated"] {
             rows.push(vec!["cards".into(), k.into(), o["cards"][k].to_string()]);
         }
-        rows.push(vec!["cards".into(), "activation_rate".into(), o["cards"]["activation_rate"].as_str().unwrap_or_default().into()]);
+        rows.push(vec![
+            "cards".into(),
+            "activation_rate".into(),
+            o["cards"]["activation_rate"]
+                .as_str()
+                .unwrap_or_default()
+                .into(),
+        ]);
         csv_text(&["section", "key", "value"], &rows)
     })
 }

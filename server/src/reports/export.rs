@@ -49,7 +49,10 @@ pub async fn start(app: &App, user: &str, r: ExportRequest) -> Result<Value, Api
     if r.report != "transactions" {
         return Err(ApiError::invalid(
             "report",
-            format!("{:?}: the exportable report is transactions (the others are small: ?format=csv)", r.report),
+            format!(
+                "{:?}: the exportable report is transactions (the others are small: ?format=csv)",
+                r.report
+            ),
         ));
     }
     let now = app.clock.now_ms();
@@ -69,7 +72,15 @@ pub async fn start(app: &App, user: &str, r: ExportRequest) -> Result<Value, Api
     .bind(user)
     .execute(&mut *tx)
     .await?;
-    crate::storage::audit(&mut tx, now, &format!("admin:{user}"), "report.export", &id, &json!(r)).await?;
+    crate::storage::audit(
+        &mut tx,
+        now,
+        &format!("admin:{user}"),
+        "report.export",
+        &id,
+        &json!(r),
+    )
+    .await?;
     tx.commit().await?;
     let app2 = app.clone();
     let id2 = id.clone();
@@ -87,12 +98,14 @@ async fn fail(app: &App, id: &str, why: &str) -> Result<(), sqlx::Error> {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("UPDATE rpt_exports SET state = 'failed', error = $2, finished_at = $3 WHERE id = $1")
-        .bind(id)
-        .bind(why)
-        .bind(app.clock.now_ms())
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE rpt_exports SET state = 'failed', error = $2, finished_at = $3 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(why)
+    .bind(app.clock.now_ms())
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await
 }
 
@@ -243,11 +256,12 @@ pub async fn download(app: &App, id: &str) -> Result<axum::response::Response, A
         let db = db.clone();
         let id = id2.clone();
         async move {
-            let r = sqlx::query("SELECT data FROM rpt_export_parts WHERE export_id = $1 AND seq = $2")
-                .bind(&id)
-                .bind(seq)
-                .fetch_optional(&db)
-                .await;
+            let r =
+                sqlx::query("SELECT data FROM rpt_export_parts WHERE export_id = $1 AND seq = $2")
+                    .bind(&id)
+                    .bind(seq)
+                    .fetch_optional(&db)
+                    .await;
             match r {
                 Ok(Some(row)) => Some((Ok::<_, std::io::Error>(row.get::<String, _>(0)), seq + 1)),
                 Ok(None) => None,
@@ -257,8 +271,12 @@ pub async fn download(app: &App, id: &str) -> Result<axum::response::Response, A
     });
     let mut r = (StatusCode::OK, axum::body::Body::from_stream(parts)).into_response();
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"transactions-{id}.csv\"")) {
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"transactions-{id}.csv\""))
+    {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(r)

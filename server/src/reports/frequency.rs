@@ -51,13 +51,18 @@ fn median(v: &[i64]) -> Option<String> {
     })
 }
 
-pub async fn report(c: &mut AnyConnection, q: &Query) -> Result<axum::response::Response, ApiError> {
+pub async fn report(
+    c: &mut AnyConnection,
+    q: &Query,
+) -> Result<axum::response::Response, ApiError> {
     let (cond, binds) = q.filters(Some("store"), 3);
     let sql = format!(
         "SELECT member_id, day FROM rpt_flows WHERE kind = 'purchase' AND day >= $1 AND day <= $2{cond} \
          ORDER BY member_id, at, n"
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&q.from).bind(&q.to);
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(&q.from)
+        .bind(&q.to);
     for b in &binds {
         query = query.bind(b);
     }
@@ -129,7 +134,10 @@ pub async fn report(c: &mut AnyConnection, q: &Query) -> Result<axum::response::
         rows.push(vec![
             "median_days_between".into(),
             String::new(),
-            o["days_between"]["median"].as_str().unwrap_or_default().into(),
+            o["days_between"]["median"]
+                .as_str()
+                .unwrap_or_default()
+                .into(),
         ]);
         csv_text(&["section", "bucket", "count"], &rows)
     })

@@ -186,7 +186,12 @@ impl Query {
 
     /// The tier level ids in level order.
     pub fn levels(&self) -> Vec<String> {
-        self.policy.tiers.levels.iter().map(|l| l.id.clone()).collect()
+        self.policy
+            .tiers
+            .levels
+            .iter()
+            .map(|l| l.id.clone())
+            .collect()
     }
 
     /// The `period` and `filters` objects every answer starts with.

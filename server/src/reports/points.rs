@@ -51,13 +51,19 @@ fn flows(v: &Cols) -> Value {
     })
 }
 
-pub async fn report(c: &mut AnyConnection, q: &Query) -> Result<axum::response::Response, ApiError> {
+pub async fn report(
+    c: &mut AnyConnection,
+    q: &Query,
+) -> Result<axum::response::Response, ApiError> {
     let mut total = [0i64; 13];
     let mut by_period: BTreeMap<String, Cols> = BTreeMap::new();
-    let mut d = chrono::NaiveDate::parse_from_str(&q.from, "%Y-%m-%d").map_err(ApiError::internal)?;
+    let mut d =
+        chrono::NaiveDate::parse_from_str(&q.from, "%Y-%m-%d").map_err(ApiError::internal)?;
     let end = chrono::NaiveDate::parse_from_str(&q.to, "%Y-%m-%d").map_err(ApiError::internal)?;
     while d <= end {
-        by_period.entry(q.group.key(&d.format("%Y-%m-%d").to_string())).or_insert([0; 13]);
+        by_period
+            .entry(q.group.key(&d.format("%Y-%m-%d").to_string()))
+            .or_insert([0; 13]);
         d += chrono::Duration::days(1);
     }
     for (day, .., v) in super::revenue::rows(c, q).await? {
@@ -122,7 +128,15 @@ pub async fn report(c: &mut AnyConnection, q: &Query) -> Result<axum::response::
     );
     let o = out.clone();
     answer("points", q, out, || {
-        let cols = ["issued", "earned", "clawed_back", "redeemed", "expired", "adjusted", "opening_balances"];
+        let cols = [
+            "issued",
+            "earned",
+            "clawed_back",
+            "redeemed",
+            "expired",
+            "adjusted",
+            "opening_balances",
+        ];
         let mut header = vec!["period"];
         header.extend(cols);
         let mut rows = vec![];
@@ -140,7 +154,16 @@ pub async fn report(c: &mut AnyConnection, q: &Query) -> Result<axum::response::
         let mut t = csv_text(&header, &rows)?;
         let e = &o["at_end"];
         t.push_str(&csv_text(
-            &["at_end", "members", "outstanding", "available", "pending", "point_value", "expected_redemption", "liability"],
+            &[
+                "at_end",
+                "members",
+                "outstanding",
+                "available",
+                "pending",
+                "point_value",
+                "expected_redemption",
+                "liability",
+            ],
             &[vec![
                 o["to"].as_str().unwrap_or_default().to_string(),
                 e["members"].to_string(),
@@ -148,7 +171,10 @@ pub async fn report(c: &mut AnyConnection, q: &Query) -> Result<axum::response::
                 e["available"].to_string(),
                 e["pending"].to_string(),
                 e["point_value"].as_str().unwrap_or_default().to_string(),
-                e["expected_redemption"].as_str().unwrap_or_default().to_string(),
+                e["expected_redemption"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
                 e["liability"].as_str().unwrap_or_default().to_string(),
             ]],
         )?);

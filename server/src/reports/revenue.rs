@@ -71,7 +71,9 @@ pub async fn rows(
             .join(", ")
             .replace("CAST(SUM(", "CAST(SUM(")
     ) + " GROUP BY day, store, channel, card_type, tier";
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&q.from).bind(&q.to);
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(&q.from)
+        .bind(&q.to);
     for b in &binds {
         query = query.bind(b);
     }
@@ -94,13 +96,23 @@ fn add(a: &mut Cols, b: &Cols) {
     }
 }
 
-pub async fn report(c: &mut AnyConnection, q: &Query) -> Result<axum::response::Response, ApiError> {
+pub async fn report(
+    c: &mut AnyConnection,
+    q: &Query,
+) -> Result<axum::response::Response, ApiError> {
     let rows = rows(c, q).await?;
     let mut total = [0i64; 13];
     let mut by: [BTreeMap<String, Cols>; 5] = Default::default();
     for (day, store, channel, card, tier, v) in &rows {
+        // Orders and refunds only (adjustments, expiry, rewards have no store: points report).
+        if store.is_empty() && channel.is_empty() {
+            continue;
+        }
         add(&mut total, v);
-        for (i, k) in [store, card, tier, channel, &q.group.key(day)].iter().enumerate() {
+        for (i, k) in [store, card, tier, channel, &q.group.key(day)]
+            .iter()
+            .enumerate()
+        {
             add(by[i].entry((*k).clone()).or_insert([0; 13]), v);
         }
     }
@@ -108,10 +120,13 @@ pub async fn report(c: &mut AnyConnection, q: &Query) -> Result<axum::response::
     for l in q.levels() {
         by[2].entry(l).or_insert([0; 13]);
     }
-    let mut d = chrono::NaiveDate::parse_from_str(&q.from, "%Y-%m-%d").map_err(ApiError::internal)?;
+    let mut d =
+        chrono::NaiveDate::parse_from_str(&q.from, "%Y-%m-%d").map_err(ApiError::internal)?;
     let end = chrono::NaiveDate::parse_from_str(&q.to, "%Y-%m-%d").map_err(ApiError::internal)?;
     while d <= end {
-        by[4].entry(q.group.key(&d.format("%Y-%m-%d").to_string())).or_insert([0; 13]);
+        by[4]
+            .entry(q.group.key(&d.format("%Y-%m-%d").to_string()))
+            .or_insert([0; 13]);
         d += chrono::Duration::days(1);
     }
     let levels = q.levels();

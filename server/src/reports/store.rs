@@ -452,7 +452,10 @@ pub async fn refresh(
 /// [`refresh`] of a member loaded by id (member creation, card changes).
 pub async fn refresh_id(c: &mut AnyConnection, member_id: &str) -> Result<(), String> {
     let e = |e: sqlx::Error| e.to_string();
-    let Some(member) = crate::storage::members::get(c, member_id).await.map_err(e)? else {
+    let Some(member) = crate::storage::members::get(c, member_id)
+        .await
+        .map_err(e)?
+    else {
         return Ok(());
     };
     let versions = crate::storage::policies::versions(c).await.map_err(e)?;
@@ -462,7 +465,9 @@ pub async fn refresh_id(c: &mut AnyConnection, member_id: &str) -> Result<(), St
     let events = crate::storage::events::of_member(c, member_id)
         .await
         .map_err(e)?;
-    let cached = ledger::last_look(c, member_id).await.map_err(|e| e.body())?;
+    let cached = ledger::last_look(c, member_id)
+        .await
+        .map_err(|e| e.body())?;
     let as_of = as_of_for(cached, &member, &events);
     refresh(c, &versions, &member, &events, as_of).await
 }
@@ -489,8 +494,10 @@ pub async fn stored_sums(c: &mut AnyConnection) -> Result<Sums, sqlx::Error> {
         for (i, x) in v.iter_mut().enumerate() {
             *x = r.get(6 + i);
         }
-        s.day
-            .insert((r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)), v);
+        s.day.insert(
+            (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)),
+            v,
+        );
     }
     let rows = sqlx::query(
         "SELECT day, card_type, tier, status, members, available, pending FROM rpt_balance",
@@ -517,27 +524,58 @@ pub async fn stored_sums(c: &mut AnyConnection) -> Result<Sums, sqlx::Error> {
 
 /// Empties the report tables and fills them from the events (one transaction). Returns the
 /// number of members.
-pub async fn rebuild(db: &crate::storage::Db) -> Result<u64, String> {
+pub async fn rebuild(db: &crate::storage::Db, now: i64) -> Result<u64, String> {
     let e = |e: sqlx::Error| e.to_string();
     let mut tx = db.begin().await.map_err(e)?;
-    for t in ["rpt_flows", "rpt_points", "rpt_day", "rpt_balance", "rpt_moves"] {
+    for t in [
+        "rpt_flows",
+        "rpt_points",
+        "rpt_day",
+        "rpt_balance",
+        "rpt_moves",
+    ] {
         sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {t}")))
             .execute(&mut *tx)
             .await
             .map_err(e)?;
     }
-    let versions = crate::storage::policies::versions(&mut tx).await.map_err(e)?;
+    let versions = crate::storage::policies::versions(&mut tx)
+        .await
+        .map_err(e)?;
     let mut total = Sums::default();
     let mut n = 0;
     if !versions.is_empty() {
         for (id, cached) in member_ids(&mut tx).await.map_err(e)? {
-            let Some(member) = crate::storage::members::get(&mut tx, &id).await.map_err(e)? else {
+            let Some(member) = crate::storage::members::get(&mut tx, &id)
+                .await
+                .map_err(e)?
+            else {
                 continue;
             };
             let events = crate::storage::events::of_member(&mut tx, &id)
                 .await
                 .map_err(e)?;
-            let f = facts(&versions, &member, &events, as_of_for(cached, &member, &events))?;
+            // A member written without the server (an import, a test's seed) gets the cache a
+            // first look gives, so its facts are as of now like every other member's.
+            let cached = match cached {
+                Some(c) => Some(c),
+                None if !events.is_empty() => {
+                    let as_of = ledger::as_of(now, &events);
+                    let state = ledger::replay(&versions, &member, &events, None, as_of)
+                        .map_err(|out| format!("member {id} does not replay: {out}"))?;
+                    ledger::after_change(&mut tx, &member, &state, None, as_of, now)
+                        .await
+                        .map_err(|e| e.body())?;
+                    Some(as_of)
+                }
+                None => None,
+            };
+            let f = facts(
+                &versions,
+                &member,
+                &events,
+                as_of_for(cached, &member, &events),
+            )?;
             let card = card_type(&mut tx, &id).await.map_err(e)?;
             total.add_member(&f.flows, &f.points, &card, 1);
             insert_rows(&mut tx, &id, &f, &card).await.map_err(e)?;
@@ -557,7 +595,7 @@ pub async fn rebuild(db: &crate::storage::Db) -> Result<u64, String> {
 }
 
 /// Fills the report tables once, on the first start after the migration.
-pub async fn ensure_built(db: &crate::storage::Db) -> Result<(), String> {
+pub async fn ensure_built(db: &crate::storage::Db, now: i64) -> Result<(), String> {
     let mut c = db.read.acquire().await.map_err(|e| e.to_string())?;
     let built = sqlx::query("SELECT value FROM rpt_meta WHERE key = 'built'")
         .fetch_optional(&mut *c)
@@ -566,7 +604,7 @@ pub async fn ensure_built(db: &crate::storage::Db) -> Result<(), String> {
         .is_some();
     drop(c);
     if !built {
-        rebuild(db).await?;
+        rebuild(db, now).await?;
     }
     Ok(())
 }
@@ -586,7 +624,12 @@ pub async fn compare(c: &mut AnyConnection) -> Result<Vec<serde_json::Value>, St
             continue;
         };
         let events = crate::storage::events::of_member(c, &id).await.map_err(e)?;
-        let f = match facts(&versions, &member, &events, as_of_for(cached, &member, &events)) {
+        let f = match facts(
+            &versions,
+            &member,
+            &events,
+            as_of_for(cached, &member, &events),
+        ) {
             Ok(f) => f,
             Err(m) => {
                 diffs.push(serde_json::json!({ "member_id": id, "problem": m }));

@@ -8,7 +8,10 @@ use serde_json::{json, Value};
 use sqlx::{AnyConnection, Row};
 use std::collections::BTreeMap;
 
-pub async fn report(c: &mut AnyConnection, q: &Query) -> Result<axum::response::Response, ApiError> {
+pub async fn report(
+    c: &mut AnyConnection,
+    q: &Query,
+) -> Result<axum::response::Response, ApiError> {
     let levels = q.levels();
     let idx = |t: &str| levels.iter().position(|l| l == t);
     // A tier filter here means moves from or to that tier.
@@ -29,12 +32,15 @@ pub async fn report(c: &mut AnyConnection, q: &Query) -> Result<axum::response::
         binds.push(t.clone());
     }
     sql.push_str(" GROUP BY day, from_tier, to_tier");
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&q.from).bind(&q.to);
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(&q.from)
+        .bind(&q.to);
     for b in &binds {
         query = query.bind(b);
     }
     let mut months: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    let mut d = chrono::NaiveDate::parse_from_str(&q.from, "%Y-%m-%d").map_err(ApiError::internal)?;
+    let mut d =
+        chrono::NaiveDate::parse_from_str(&q.from, "%Y-%m-%d").map_err(ApiError::internal)?;
     let end = chrono::NaiveDate::parse_from_str(&q.to, "%Y-%m-%d").map_err(ApiError::internal)?;
     while d <= end {
         months.entry(d.format("%Y-%m").to_string()).or_default();
@@ -50,7 +56,9 @@ pub async fn report(c: &mut AnyConnection, q: &Query) -> Result<axum::response::
             continue;
         };
         *matrix.entry((a, b)).or_insert(0) += k;
-        let m = months.entry(day.get(..7).unwrap_or_default().to_string()).or_default();
+        let m = months
+            .entry(day.get(..7).unwrap_or_default().to_string())
+            .or_default();
         if b > a {
             m.0 += k;
             up += k;
@@ -90,13 +98,31 @@ pub async fn report(c: &mut AnyConnection, q: &Query) -> Result<axum::response::
     answer("tiers", q, out, || {
         let mut rows: Vec<Vec<String>> = vec![];
         for m in o["by_month"].as_array().into_iter().flatten() {
-            rows.push(vec!["month".into(), m["month"].as_str().unwrap_or_default().into(), String::new(), m["up"].to_string(), m["down"].to_string()]);
+            rows.push(vec![
+                "month".into(),
+                m["month"].as_str().unwrap_or_default().into(),
+                String::new(),
+                m["up"].to_string(),
+                m["down"].to_string(),
+            ]);
         }
         for m in o["matrix"].as_array().into_iter().flatten() {
-            rows.push(vec!["move".into(), m["from"].as_str().unwrap_or_default().into(), m["to"].as_str().unwrap_or_default().into(), m["members"].to_string(), String::new()]);
+            rows.push(vec![
+                "move".into(),
+                m["from"].as_str().unwrap_or_default().into(),
+                m["to"].as_str().unwrap_or_default().into(),
+                m["members"].to_string(),
+                String::new(),
+            ]);
         }
         for m in o["members_at_end"].as_array().into_iter().flatten() {
-            rows.push(vec!["at_end".into(), m["tier"].as_str().unwrap_or_default().into(), String::new(), m["members"].to_string(), String::new()]);
+            rows.push(vec![
+                "at_end".into(),
+                m["tier"].as_str().unwrap_or_default().into(),
+                String::new(),
+                m["members"].to_string(),
+                String::new(),
+            ]);
         }
         csv_text(&["section", "key", "to", "members_or_up", "down"], &rows)
     })

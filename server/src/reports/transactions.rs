@@ -35,7 +35,8 @@ pub const HEADER: [&str; 22] = [
 ];
 
 /// The SELECT of transaction rows (20 columns read by [`row`]), before its WHERE.
-pub const SELECT: &str = "SELECT f.at, f.day, f.member_id, o.card, f.kind, f.event_id, f.order_id, \
+pub const SELECT: &str =
+    "SELECT f.at, f.day, f.member_id, o.card, f.kind, f.event_id, f.order_id, \
      o.document_no, f.store, f.channel, f.card_type, f.tier, f.status, f.gross, f.discount, \
      f.redeemed_amount, f.paid, f.redeemed, f.earned, f.clawed_back, f.adjusted, f.expired, f.n \
      FROM rpt_flows f LEFT JOIN orders o ON o.id = f.order_id";
@@ -95,7 +96,10 @@ async fn member_of(c: &mut AnyConnection, q: &Query) -> Result<String, ApiError>
     }
 }
 
-pub async fn report(c: &mut AnyConnection, q: &Query) -> Result<axum::response::Response, ApiError> {
+pub async fn report(
+    c: &mut AnyConnection,
+    q: &Query,
+) -> Result<axum::response::Response, ApiError> {
     let member = member_of(c, q).await?;
     let limit = q.p.limit.unwrap_or(1000).clamp(1, 1000);
     let after: i64 = match &q.p.cursor {
