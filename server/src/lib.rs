@@ -17,6 +17,7 @@
 //! | `storage` | the database (`Db`: SQLite / PostgreSQL through one schema) and its queries |
 //! | `reports` | issue 15: report facts per member, sums by day kept in the booking transaction, the reports and CSV exports |
 //! | `workers` | hold expiry, members due by time, webhook delivery |
+//! | `load` | `loyalty serve load`: member histories (NDJSON) into the database, report rows included |
 //! | `demo`, `ops`, `clock` | the demo programme; check, backup, copy; the steerable clock |
 
 pub mod app;
@@ -28,6 +29,7 @@ pub mod handlers;
 pub mod http;
 pub mod idempotency;
 pub mod ledger;
+pub mod load;
 pub mod ops;
 pub mod reports;
 pub mod storage;
