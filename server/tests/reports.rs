@@ -80,6 +80,21 @@ async fn fixture(b: Backend) -> TestServer {
         };
         put_member(&db, id.as_str(), status, joined, &card, kind, &events).await;
     }
+    // A second published version from 20 February: a point is worth 2,000 VND (sales booked
+    // offline still name the first, which prices them).
+    let mut v2 = spec_policy();
+    v2["redemption"]["point_value"] = json!("2000");
+    let v2 = v2.to_string();
+    let checked: Value = serde_json::from_str(&loyalty_engine::api::validate_json(&v2)).unwrap();
+    let digest = checked["policy_digest"].as_str().unwrap();
+    let mut tx = db.begin().await.unwrap();
+    storage::policies::insert(&mut tx, digest, &v2, JOINED, "test")
+        .await
+        .unwrap();
+    storage::policies::publish(&mut tx, digest, JOINED + 50 * DAY, JOINED, "test")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
     // Two pre-issued cards nobody holds yet.
     let mut tx = db.begin().await.unwrap();
     for n in ["C-900", "C-901"] {
@@ -422,10 +437,20 @@ async fn fixture_reports_are_the_hand_computed_figures() {
             json!({ "issued": 109, "earned": 129, "clawed_back": 20, "redeemed": 300, "expired": 100, "adjusted": 50, "opening_balances": 0 }),
             "{b:?}"
         );
-        // 208 + 20 + 0 − 192 + 50 + 0 + 10 + 40 + 13 + 0 + 0 + 10 = 159 points; × 1,000 × 0.7.
+        // 208 + 20 + 0 − 192 + 50 + 0 + 10 + 40 + 13 + 0 + 0 + 10 = 159 points; × 2,000 (the
+        // version in force at the period's end) × 0.7.
         assert_eq!(
             p["at_end"],
-            json!({ "members": 12, "outstanding": 159, "available": 159, "pending": 0, "point_value": "1000", "expected_redemption": "0.7", "liability": "111300" })
+            json!({ "members": 12, "outstanding": 159, "available": 159, "pending": 0, "point_value": "2000", "expected_redemption": "0.7", "liability": "222600" })
+        );
+        // January's end: the first version, 1,000 a point, × 1.
+        let j = report(&a, "/v1/reports/points?from=2026-01-01&to=2026-01-31").await;
+        assert_eq!(
+            (
+                j["at_end"]["point_value"].as_str(),
+                j["at_end"]["liability"].as_str()
+            ),
+            (Some("1000"), Some("400000"))
         );
         assert_eq!(by(&p["by_tier"], "tier", "silver")["outstanding"], 208);
         // The same as every member's replay at the period's end (2026-03-01 00:00 +07:00).
