@@ -178,13 +178,9 @@ pub fn member_facts(versions: &PolicyVersions, req: &ReplayRequest) -> Result<Me
             Body::Refund { order_id, .. } => state
                 .orders
                 .iter()
-                .position(|o| o.id == *order_id)
-                .map(|i| {
-                    (
-                        i,
-                        state.orders[i].lines.iter().map(|l| l.refunded).collect(),
-                    )
-                }),
+                .enumerate()
+                .find(|(_, o)| o.id == *order_id)
+                .map(|(i, o)| (i, o.lines.iter().map(|l| l.refunded).collect())),
             _ => None,
         };
         state.apply(e)?;
@@ -229,8 +225,9 @@ pub fn member_facts(versions: &PolicyVersions, req: &ReplayRequest) -> Result<Me
                 }
             }
             Body::Refund { .. } => {
-                if let Some((i, was)) = refund_of {
-                    let o = &state.orders[i];
+                if let Some((o, was)) =
+                    refund_of.and_then(|(i, was)| state.orders.get(i).map(|o| (o, was)))
+                {
                     let policy = state.versions.get(o.version).policy;
                     let now: Vec<i64> = o.lines.iter().map(|l| l.refunded).collect();
                     let diff = |amount: &dyn Fn(&OrderLine) -> i64| -> Result<i64, Error> {

@@ -69,7 +69,6 @@ pub async fn rows(
             .map(|c| format!("CAST(SUM({c}) AS BIGINT)"))
             .collect::<Vec<_>>()
             .join(", ")
-            .replace("CAST(SUM(", "CAST(SUM(")
     ) + " GROUP BY day, store, channel, card_type, tier";
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(&q.from)
