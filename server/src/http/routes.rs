@@ -194,15 +194,6 @@ pub fn router(app: App, config: &Config) -> Router {
         r = r.nest_service(prefix, ServeDir::new(dir));
     }
     if let Some(www) = &config.www_dir {
-        // The charts library the pages use (the simulator, the admin reports), from the
-        // repository's npm devDependency next to www/ when it is installed.
-        let chart = www
-            .parent()
-            .unwrap_or(std::path::Path::new("."))
-            .join("node_modules/chart.js/dist");
-        if chart.is_dir() {
-            r = r.nest_service("/vendor/chart.js", ServeDir::new(chart));
-        }
         r = r.fallback_service(ServeDir::new(www));
     }
     r.layer(axum::middleware::from_fn(json_errors))
