@@ -35,6 +35,14 @@ CREATE TABLE rpt_flows (
 );
 CREATE INDEX rpt_flows_day ON rpt_flows(day, kind);
 
+-- Per member: the instant its facts are computed as of (its cache's, or the rebuild's for a
+-- member the server never looked at), and the card type its rows are summed under.
+CREATE TABLE rpt_members (
+    member_id TEXT PRIMARY KEY,
+    as_of BIGINT NOT NULL,
+    card_type TEXT NOT NULL
+);
+
 -- Per member: its state after every change (the first row: at joining).
 CREATE TABLE rpt_points (
     member_id TEXT NOT NULL,

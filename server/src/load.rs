@@ -204,6 +204,7 @@ pub async fn load(
         );
         let mut flows = Batch::new("rpt_flows", FLOW_COLS);
         let mut points = Batch::new("rpt_points", POINT_COLS);
+        let mut as_ofs = Batch::new("rpt_members", &["member_id", "as_of", "card_type"]);
         let mut n = 0;
         let mut eof = false;
         while n < batch {
@@ -358,6 +359,11 @@ pub async fn load(
                     V::S(card_type.into()),
                 ]);
             }
+            as_ofs.push(vec![
+                V::S(member.id.clone()),
+                V::I(as_of),
+                V::S(card_type.into()),
+            ]);
             total.add_member(&f.flows, &f.points, card_type, 1);
             report.members += 1;
             report.events += stored.len() as u64;
@@ -372,6 +378,7 @@ pub async fn load(
                 &mut events,
                 &mut flows,
                 &mut points,
+                &mut as_ofs,
             ] {
                 b.flush(&mut tx).await.map_err(e)?;
             }

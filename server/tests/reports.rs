@@ -103,6 +103,35 @@ async fn fixture(b: Backend) -> TestServer {
             .unwrap();
     }
     tx.commit().await.unwrap();
+    // Every member's first look, as an import's loader writes it (`loyalty serve check`
+    // expects a cache wherever there are events).
+    let mut tx = db.begin().await.unwrap();
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM members ORDER BY id")
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
+    for id in ids {
+        let l = loyalty_server::ledger::load(&mut tx, &id)
+            .await
+            .unwrap()
+            .unwrap();
+        let as_of = loyalty_server::ledger::as_of(T0, &l.events);
+        let st =
+            loyalty_server::ledger::replay(&l.versions, &l.member, &l.events, None, as_of).unwrap();
+        members::cache(
+            &mut tx,
+            &id,
+            as_of,
+            st.available(),
+            st.pending(),
+            &st.tier(),
+            &st.status(),
+            st.next_due(as_of, 30),
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
     db.close().await;
     TestServer::on(b, &url).await
 }

@@ -430,7 +430,7 @@ pub async fn refresh(
     let card = card_type(c, &member.id).await.map_err(e)?;
     let (old, old_card) = stored(c, &member.id).await.map_err(e)?;
     if old == new && old_card == card {
-        return Ok(());
+        return set_as_of(c, &member.id, as_of, &card).await.map_err(e);
     }
     let mut d = Sums::default();
     d.add_member(&new.flows, &new.points, &card, 1);
@@ -446,7 +446,39 @@ pub async fn refresh(
         .map_err(e)?;
     }
     insert_rows(c, &member.id, &new, &card).await.map_err(e)?;
+    set_as_of(c, &member.id, as_of, &card).await.map_err(e)?;
     Ok(())
+}
+
+/// Records the instant a member's facts are computed as of.
+pub async fn set_as_of(
+    c: &mut AnyConnection,
+    member_id: &str,
+    as_of: i64,
+    card_type: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO rpt_members (member_id, as_of, card_type) VALUES ($1, $2, $3) \
+         ON CONFLICT (member_id) DO UPDATE SET as_of = excluded.as_of, card_type = excluded.card_type",
+    )
+    .bind(member_id)
+    .bind(as_of)
+    .bind(card_type)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+/// The instant a member's stored facts are as of (None: never computed).
+pub async fn stored_as_of(
+    c: &mut AnyConnection,
+    member_id: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    let r = sqlx::query("SELECT as_of FROM rpt_members WHERE member_id = $1")
+        .bind(member_id)
+        .fetch_optional(c)
+        .await?;
+    Ok(r.map(|r| r.get::<i64, _>(0)))
 }
 
 /// [`refresh`] of a member loaded by id (member creation, card changes).
@@ -533,6 +565,7 @@ pub async fn rebuild(db: &crate::storage::Db, now: i64) -> Result<u64, String> {
         "rpt_day",
         "rpt_balance",
         "rpt_moves",
+        "rpt_members",
     ] {
         sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {t}")))
             .execute(&mut *tx)
@@ -555,30 +588,33 @@ pub async fn rebuild(db: &crate::storage::Db, now: i64) -> Result<u64, String> {
             let events = crate::storage::events::of_member(&mut tx, &id)
                 .await
                 .map_err(e)?;
-            // A member written without the server (an import, a test's seed) gets the cache a
-            // first look gives, so its facts are as of now like every other member's.
-            let cached = match cached {
-                Some(c) => Some(c),
+            // A member written without the server (a test's seed, an old import) that it never
+            // looked at: its facts as of now, and the job scheduled for when time next changes
+            // its figures (its first look then writes its cache and notices, as for any member).
+            let as_of = match cached {
+                Some(c) => c,
                 None if !events.is_empty() => {
                     let as_of = ledger::as_of(now, &events);
                     let state = ledger::replay(&versions, &member, &events, None, as_of)
                         .map_err(|out| format!("member {id} does not replay: {out}"))?;
-                    ledger::after_change(&mut tx, &member, &state, None, as_of, now)
-                        .await
-                        .map_err(|e| e.body())?;
-                    Some(as_of)
+                    sqlx::query(
+                        "UPDATE members SET next_due_at = $2 WHERE id = $1 AND cached_at IS NULL \
+                         AND next_due_at IS NULL",
+                    )
+                    .bind(&id)
+                    .bind(state.next_due(as_of, 30))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(e)?;
+                    as_of
                 }
-                None => None,
+                None => as_of_for(None, &member, &events),
             };
-            let f = facts(
-                &versions,
-                &member,
-                &events,
-                as_of_for(cached, &member, &events),
-            )?;
+            let f = facts(&versions, &member, &events, as_of)?;
             let card = card_type(&mut tx, &id).await.map_err(e)?;
             total.add_member(&f.flows, &f.points, &card, 1);
             insert_rows(&mut tx, &id, &f, &card).await.map_err(e)?;
+            set_as_of(&mut tx, &id, as_of, &card).await.map_err(e)?;
             n += 1;
         }
     }
@@ -624,12 +660,11 @@ pub async fn compare(c: &mut AnyConnection) -> Result<Vec<serde_json::Value>, St
             continue;
         };
         let events = crate::storage::events::of_member(c, &id).await.map_err(e)?;
-        let f = match facts(
-            &versions,
-            &member,
-            &events,
-            as_of_for(cached, &member, &events),
-        ) {
+        let as_of = match stored_as_of(c, &id).await.map_err(e)? {
+            Some(t) => t,
+            None => as_of_for(cached, &member, &events),
+        };
+        let f = match facts(&versions, &member, &events, as_of) {
             Ok(f) => f,
             Err(m) => {
                 diffs.push(serde_json::json!({ "member_id": id, "problem": m }));
