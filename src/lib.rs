@@ -30,6 +30,7 @@ pub mod money;
 pub mod policy;
 pub mod progress;
 pub mod quote;
+pub mod report;
 #[cfg(feature = "schema")]
 pub mod schema;
 pub mod simulate;

@@ -85,6 +85,23 @@ enum ServeCommand {
     /// as an import job (docs/migration.md, "Into the server"); prints the job, exits 1 when
     /// members were rejected or in conflict or the exports' report is not clean.
     Import(Box<ImportArgs>),
+    /// Load member histories (NDJSON of `loyalty generate`: one `{member, events}` a line) into
+    /// the database, with a card each and the report rows; prints the rate.
+    Load {
+        #[arg(long, env = "LOYALTY_DB_URL", hide_env_values = true)]
+        db: Option<String>,
+        #[arg(long, default_value = "loyalty-data")]
+        data_dir: PathBuf,
+        /// The NDJSON file.
+        #[arg(long)]
+        members: PathBuf,
+        /// A policy to publish from the beginning when the programme has none.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// Members per transaction.
+        #[arg(long, default_value_t = 2000)]
+        batch: usize,
+    },
     /// Print the OpenAPI document.
     Openapi,
 }
@@ -190,6 +207,38 @@ pub fn run(args: ServeArgs) -> ExitCode {
                 Ok(0)
             }
             Some(ServeCommand::Import(a)) => import(*a).await,
+            Some(ServeCommand::Load {
+                db,
+                data_dir,
+                members,
+                policy,
+                batch,
+            }) => {
+                let db = storage::Db::open(&url(&db, &data_dir)).await?;
+                let now = Clock::System.now_ms();
+                if let Some(p) = policy {
+                    let text = std::fs::read_to_string(&p)
+                        .map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+                    loyalty_server::load::ensure_policy(&db, &text, now).await?;
+                }
+                let r = loyalty_server::load::load(&db, &members, batch.max(1), now, |n| {
+                    eprint!("\rloaded {n} members");
+                })
+                .await?;
+                eprintln!();
+                println!("{}", serde_json::to_string(&r).unwrap_or_default());
+                eprintln!(
+                    "loyalty serve load: {} members, {} events, {} report rows in {:.1} s ({:.0} members/s, {:.0} events/s); {} lines skipped",
+                    r.members,
+                    r.events,
+                    r.report_rows,
+                    r.seconds,
+                    r.members as f64 / r.seconds.max(1e-9),
+                    r.events as f64 / r.seconds.max(1e-9),
+                    r.skipped.len()
+                );
+                Ok(if r.skipped.is_empty() { 0 } else { 1 })
+            }
             Some(ServeCommand::Openapi) => {
                 println!("{}", loyalty_server::http::routes::openapi_json());
                 Ok(0)

@@ -135,6 +135,8 @@ pub async fn open(config: &Config) -> Result<App, String> {
             println!("{l}");
         }
     }
+    // Reports: a database migrated with events in it is summed once (issue 15).
+    crate::reports::store::ensure_built(&app.db, now).await?;
     Ok(app)
 }
 

@@ -314,6 +314,18 @@ pub async fn append(
     storage::events::append(tx, &l.member.id, seq, id, kind, at, body, now, by).await?;
     let look = ledger::last_look(tx, &l.member.id).await?;
     ledger::after_change(tx, &l.member, &state, look, as_of, now).await?;
+    // Reports (issue 15): the member's report rows and the day sums, in this transaction.
+    let mut events = l.events.clone();
+    events.push(storage::events::Stored {
+        seq,
+        id: id.to_string(),
+        kind: kind.to_string(),
+        at,
+        body: body.to_string(),
+    });
+    crate::reports::store::refresh(tx, &l.versions, &l.member, &events, as_of)
+        .await
+        .map_err(ApiError::internal)?;
     Ok(state)
 }
 

@@ -16,7 +16,9 @@
 //! | `ledger` | the engine's replay of stored events; caches and notices |
 //! | `storage` | the database (`Db`: SQLite / PostgreSQL through one schema) and its queries |
 //! | `import` | import jobs: exports or member NDJSON loaded into members, cards and events in the background (`loyalty serve import`, `POST /v1/imports`) |
+//! | `reports` | issue 15: report facts per member, sums by day kept in the booking transaction, the reports and CSV exports |
 //! | `workers` | hold expiry, members due by time, webhook delivery |
+//! | `load` | `loyalty serve load`: member histories (NDJSON) into the database, report rows included |
 //! | `demo`, `ops`, `clock` | the demo programme; check, backup, copy; the steerable clock |
 
 // A request never panics the server: no unwrap/expect/panic outside tests (a panic would still
@@ -36,7 +38,9 @@ pub mod http;
 pub mod idempotency;
 pub mod import;
 pub mod ledger;
+pub mod load;
 pub mod ops;
+pub mod reports;
 pub mod storage;
 pub mod workers;
 

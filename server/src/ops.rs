@@ -62,6 +62,10 @@ pub async fn check(db: &Db) -> Result<CheckReport, String> {
             }
         }
     }
+    // Reports: every report row and day sum recomputed from the events (issue 15).
+    report
+        .differences
+        .extend(crate::reports::store::compare(&mut c).await?);
     Ok(report)
 }
 

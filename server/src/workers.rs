@@ -98,6 +98,8 @@ pub async fn refresh_due(app: &App, limit: i64) -> Result<u64, String> {
         ledger::after_change(&mut tx, &l.member, &state, look, as_of, now)
             .await
             .map_err(|e| e.body())?;
+        // Reports: what time changed (expiry, availability, reviews) re-dates the member's rows.
+        crate::reports::store::refresh(&mut tx, &l.versions, &l.member, &l.events, as_of).await?;
         tx.commit().await.map_err(|e| e.to_string())?;
         n += 1;
     }

@@ -388,6 +388,22 @@ impl<'p, 'a> State<'p, 'a> {
         Ok(())
     }
 
+    /// Runs the first instant at or before `limit` at which something happens on its own
+    /// (expiry, availability, a review, a version taking effect) and returns it; None when
+    /// nothing happens up to `limit` (the clock is then left as it is). Repeated until None,
+    /// then [`State::advance_to`]`(limit)`, this is `advance_to(limit)` one instant at a time:
+    /// what reports read between events (`crate::report`).
+    pub fn step(&mut self, limit: Instant) -> Result<Option<Instant>, Error> {
+        match self.next_instant(limit) {
+            Some(t) => {
+                self.clock = t;
+                self.at_instant(t)?;
+                Ok(Some(t))
+            }
+            None => Ok(None),
+        }
+    }
+
     fn at_instant(&mut self, t: Instant) -> Result<(), Error> {
         // 0. A version taking effect: what follows at this instant is under it.
         let switched = self.next_switch == Some(t);

@@ -373,6 +373,9 @@ pub async fn create(State(app): State<App>, auth: Auth, raw: Raw) -> Result<Resp
                 return Err(ApiError::invalid_state(format!("card {number} exists")));
             }
         }
+        crate::reports::store::refresh_id(tx, &id)
+            .await
+            .map_err(ApiError::internal)?;
         storage::audit(
             tx,
             now,

@@ -11,6 +11,7 @@ pub mod member_auth;
 pub mod members;
 pub mod orders;
 pub mod policies;
+pub mod reports;
 
 use crate::app::App;
 use crate::http::{json_response, ApiError};

@@ -4,7 +4,7 @@
 
 use crate::app::{App, Config};
 use crate::handlers::{
-    admin, cards, health, imports, member_admin, member_auth, members, orders, policies,
+    admin, cards, health, imports, member_admin, member_auth, members, orders, policies, reports,
 };
 use crate::http::json::MAX_BODY_BYTES;
 use crate::http::{json_response, middleware, ApiError};
@@ -22,7 +22,7 @@ use utoipa_axum::routes;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "loyalty-engine server", description = "The loyalty programme's system of record (SPEC §8). Errors are `{\"error\":{\"code\",\"message\",\"path\"[,\"details\"]}}`: 400 invalid_request and the engine's input codes; 401 unauthenticated; 403 forbidden; 404 not_found; 409 quote_mismatch, insufficient_points, idempotency_conflict, duplicate_document, invalid_state; 413 limit_exceeded; 429 rate_limited; 500 internal."),
-    tags((name = "orders"), (name = "members"), (name = "cards"), (name = "policies"), (name = "admin"), (name = "member"), (name = "operations"))
+    tags((name = "orders"), (name = "members"), (name = "cards"), (name = "policies"), (name = "admin"), (name = "member"), (name = "reports"), (name = "operations"))
 )]
 struct Doc;
 
@@ -82,6 +82,15 @@ pub fn api() -> OpenApiRouter<App> {
                 .routes(routes!(imports::create, imports::list))
                 .layer(DefaultBodyLimit::max(imports::MAX_UPLOAD_BYTES)),
         )
+        .routes(routes!(reports::revenue))
+        .routes(routes!(reports::frequency))
+        .routes(routes!(reports::customers))
+        .routes(routes!(reports::tiers))
+        .routes(routes!(reports::points))
+        .routes(routes!(reports::transactions))
+        .routes(routes!(reports::create_export))
+        .routes(routes!(reports::get_export))
+        .routes(routes!(reports::download_export))
 }
 
 /// The OpenAPI document as JSON text.

@@ -1,0 +1,210 @@
+//! Customer type: buyers of the period that joined in it (new) or before (returning), by the
+//! tier of their last order in the period; members at the period's end by status and tier;
+//! members who joined in the period; cards issued, bound to a member, unassigned, activated
+//! (bound to a member active at the period's end) and the activation rate.
+
+use super::{answer, csv_text, Query};
+use crate::http::ApiError;
+use futures_util::TryStreamExt;
+use serde_json::{json, Value};
+use sqlx::{AnyConnection, Row};
+use std::collections::BTreeMap;
+
+const STATUSES: [&str; 4] = ["active", "inactive", "excluded", "unassigned"];
+
+/// `num ÷ den` to four decimals, half up ("0.7500"); None when `den` is 0.
+pub fn rate(num: i64, den: i64) -> Option<String> {
+    if den <= 0 {
+        return None;
+    }
+    let v = (i128::from(num) * 20_000 / i128::from(den) + 1) / 2;
+    Some(format!("{}.{:04}", v / 10_000, v % 10_000))
+}
+
+pub async fn report(
+    c: &mut AnyConnection,
+    q: &Query,
+) -> Result<axum::response::Response, ApiError> {
+    let levels = q.levels();
+    let (cond, binds) = q.filters(Some("f.store"), 3);
+    let cond = cond
+        .replace(" card_type", " f.card_type")
+        .replace(" tier", " f.tier")
+        .replace(" status", " f.status");
+    let sql = format!(
+        "SELECT f.member_id, f.tier, m.joined_at FROM rpt_flows f JOIN members m ON m.id = f.member_id \
+         WHERE f.kind = 'purchase' AND f.day >= $1 AND f.day <= $2{cond} ORDER BY f.member_id, f.at, f.n"
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(&q.from)
+        .bind(&q.to);
+    for b in &binds {
+        query = query.bind(b);
+    }
+    // member → (last tier, new)
+    let mut buyers: BTreeMap<String, (String, bool)> = BTreeMap::new();
+    {
+        let mut s = query.fetch(&mut *c);
+        while let Some(r) = s.try_next().await? {
+            let joined: i64 = r.get(2);
+            buyers.insert(r.get(0), (r.get(1), joined >= q.start_ms));
+        }
+    }
+    let mut by_tier: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    let (mut new, mut returning) = (0i64, 0i64);
+    for (tier, is_new) in buyers.values() {
+        let e = by_tier.entry(tier.clone()).or_default();
+        if *is_new {
+            new += 1;
+            e.0 += 1;
+        } else {
+            returning += 1;
+            e.1 += 1;
+        }
+    }
+    let bal = super::points::balances(c, q).await?;
+    let mut status_n: BTreeMap<String, i64> = BTreeMap::new();
+    let mut tier_n: BTreeMap<String, i64> = BTreeMap::new();
+    let mut total = 0;
+    for ((tier, status), v) in &bal {
+        *status_n.entry(status.clone()).or_insert(0) += v[0];
+        *tier_n.entry(tier.clone()).or_insert(0) += v[0];
+        total += v[0];
+    }
+    // Joined in the period: the first state row of each member (at joining).
+    let (cond, binds) = q.filters(None, 3);
+    // (tier and status filters: the state at joining.)
+    let sql = format!(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM rpt_points WHERE n = 0 AND day >= $1 AND day <= $2{cond}"
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(&q.from)
+        .bind(&q.to);
+    for b in &binds {
+        query = query.bind(b);
+    }
+    let joined: i64 = query.fetch_one(&mut *c).await?.get(0);
+    // Cards issued by the period's end.
+    let type_cond = if q.p.card_type.is_some() {
+        " AND c.type = $2"
+    } else {
+        ""
+    };
+    let count = |extra: &str| {
+        format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM cards c WHERE c.issued_at < $1{type_cond}{extra}"
+        )
+    };
+    let mut nums = vec![];
+    for extra in [
+        "",
+        " AND c.member_id IS NOT NULL",
+        " AND c.member_id IS NOT NULL AND (SELECT p.status FROM rpt_points p WHERE p.member_id = c.member_id AND p.at < $1 ORDER BY p.n DESC LIMIT 1) = 'active'",
+    ] {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(count(extra))).bind(q.end_ms);
+        if let Some(t) = &q.p.card_type {
+            query = query.bind(t);
+        }
+        nums.push(query.fetch_one(&mut *c).await?.get::<i64, _>(0));
+    }
+    let (issued, assigned, activated) = (nums[0], nums[1], nums[2]);
+    let mut out = q.head();
+    out["buyers"] = json!({ "total": new + returning, "new": new, "returning": returning });
+    out["buyers_by_tier"] = Value::Array(
+        levels
+            .iter()
+            .map(|l| {
+                let (n, r) = by_tier.get(l).copied().unwrap_or_default();
+                json!({ "tier": l, "new": n, "returning": r })
+            })
+            .collect(),
+    );
+    out["joined"] = json!(joined);
+    out["members_at_end"] = json!({
+        "total": total,
+        "by_status": STATUSES.iter().map(|s| json!({ "status": s, "members": status_n.get(*s).copied().unwrap_or_default() })).collect::<Vec<_>>(),
+        "by_tier": levels.iter().map(|l| json!({ "tier": l, "members": tier_n.get(l).copied().unwrap_or_default() })).collect::<Vec<_>>(),
+    });
+    out["cards"] = json!({
+        "issued": issued,
+        "assigned": assigned,
+        "unassigned": issued - assigned,
+        "activated": activated,
+        "activation_rate": rate(activated, issued),
+    });
+    let o = out.clone();
+    answer("customers", q, out, || {
+        let mut rows: Vec<Vec<String>> = vec![
+            vec![
+                "buyers".into(),
+                "new".into(),
+                o["buyers"]["new"].to_string(),
+            ],
+            vec![
+                "buyers".into(),
+                "returning".into(),
+                o["buyers"]["returning"].to_string(),
+            ],
+            vec!["joined".into(), String::new(), o["joined"].to_string()],
+        ];
+        for t in o["buyers_by_tier"].as_array().into_iter().flatten() {
+            let tier = t["tier"].as_str().unwrap_or_default();
+            rows.push(vec![
+                "buyers_new_by_tier".into(),
+                tier.into(),
+                t["new"].to_string(),
+            ]);
+            rows.push(vec![
+                "buyers_returning_by_tier".into(),
+                tier.into(),
+                t["returning"].to_string(),
+            ]);
+        }
+        for s in o["members_at_end"]["by_status"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            rows.push(vec![
+                "members_by_status".into(),
+                s["status"].as_str().unwrap_or_default().into(),
+                s["members"].to_string(),
+            ]);
+        }
+        for s in o["members_at_end"]["by_tier"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            rows.push(vec![
+                "members_by_tier".into(),
+                s["tier"].as_str().unwrap_or_default().into(),
+                s["members"].to_string(),
+            ]);
+        }
+        for k in ["issued", "assigned", "unassigned", "activated"] {
+            rows.push(vec!["cards".into(), k.into(), o["cards"][k].to_string()]);
+        }
+        rows.push(vec![
+            "cards".into(),
+            "activation_rate".into(),
+            o["cards"]["activation_rate"]
+                .as_str()
+                .unwrap_or_default()
+                .into(),
+        ]);
+        csv_text(&["section", "key", "value"], &rows)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rates() {
+        assert_eq!(super::rate(3, 4).as_deref(), Some("0.7500"));
+        assert_eq!(super::rate(1, 3).as_deref(), Some("0.3333"));
+        assert_eq!(super::rate(2, 3).as_deref(), Some("0.6667"));
+        assert_eq!(super::rate(5, 5).as_deref(), Some("1.0000"));
+        assert_eq!(super::rate(1, 0), None);
+    }
+}

@@ -1,0 +1,283 @@
+//! Background CSV exports of every member's transactions in a period: a job streams the rows
+//! (flat memory: one part of ~1 MiB at a time), stores the CSV in parts in the database with
+//! its progress, and is `done` only when the last part is written — a download is served only
+//! then. A job that fails (a database error, more rows than the `export_max_rows` setting)
+//! says why and keeps no parts.
+
+use super::transactions::{row, HEADER, SELECT};
+use super::{Params, Query};
+use crate::app::App;
+use crate::http::ApiError;
+use futures_util::TryStreamExt;
+use serde_json::{json, Value};
+use sqlx::Row;
+
+/// `POST /v1/reports/exports`: which report and its period and filters.
+#[derive(Clone, Debug, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExportRequest {
+    /// `transactions` (every member's rows of the period).
+    pub report: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub store: Option<String>,
+    pub card_type: Option<String>,
+    pub tier: Option<String>,
+    pub status: Option<String>,
+}
+
+impl ExportRequest {
+    fn params(&self) -> Params {
+        Params {
+            from: self.from.clone(),
+            to: self.to.clone(),
+            store: self.store.clone(),
+            card_type: self.card_type.clone(),
+            tier: self.tier.clone(),
+            status: self.status.clone(),
+            format: Some("csv".into()),
+            ..Params::default()
+        }
+    }
+}
+
+const PART_BYTES: usize = 1 << 20;
+pub const MAX_ROWS_SETTING: &str = "export_max_rows";
+
+/// Checks the request, records the job and starts it. Answers the job's status.
+pub async fn start(app: &App, user: &str, r: ExportRequest) -> Result<Value, ApiError> {
+    if r.report != "transactions" {
+        return Err(ApiError::invalid(
+            "report",
+            format!(
+                "{:?}: the exportable report is transactions (the others are small: ?format=csv)",
+                r.report
+            ),
+        ));
+    }
+    let now = app.clock.now_ms();
+    let mut c = app.db.read.acquire().await?;
+    let q = Query::new(&mut c, r.params(), now).await?;
+    drop(c);
+    let id = crate::storage::new_id("x-", now);
+    let mut tx = app.db.begin().await?;
+    sqlx::query(
+        "INSERT INTO rpt_exports (id, report, params, state, rows_done, rows_total, bytes, error, \
+         created_at, created_by, finished_at) VALUES ($1, $2, $3, 'running', 0, 0, 0, NULL, $4, $5, NULL)",
+    )
+    .bind(&id)
+    .bind(&r.report)
+    .bind(serde_json::to_string(&r).unwrap_or_default())
+    .bind(now)
+    .bind(user)
+    .execute(&mut *tx)
+    .await?;
+    crate::storage::audit(
+        &mut tx,
+        now,
+        &format!("admin:{user}"),
+        "report.export",
+        &id,
+        &json!(r),
+    )
+    .await?;
+    tx.commit().await?;
+    let app2 = app.clone();
+    let id2 = id.clone();
+    tokio::spawn(async move {
+        if let Err(m) = write(&app2, &id2, &q).await {
+            let _ = fail(&app2, &id2, &m).await;
+        }
+    });
+    status(app, &id).await
+}
+
+async fn fail(app: &App, id: &str, why: &str) -> Result<(), sqlx::Error> {
+    let mut tx = app.db.begin().await?;
+    sqlx::query("DELETE FROM rpt_export_parts WHERE export_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "UPDATE rpt_exports SET state = 'failed', error = $2, finished_at = $3 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(why)
+    .bind(app.clock.now_ms())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
+}
+
+async fn write(app: &App, id: &str, q: &Query) -> Result<(), String> {
+    let e = |e: sqlx::Error| format!("database error: {e}");
+    let (cond, binds) = q.filters(Some("f.store"), 3);
+    let cond = cond
+        .replace(" card_type", " f.card_type")
+        .replace(" tier", " f.tier")
+        .replace(" status", " f.status");
+    let mut rc = app.db.read.acquire().await.map_err(e)?;
+    let mut count = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM rpt_flows f WHERE f.day >= $1 AND f.day <= $2{cond}"
+    )))
+    .bind(&q.from)
+    .bind(&q.to);
+    for b in &binds {
+        count = count.bind(b);
+    }
+    let total: i64 = count.fetch_one(&mut *rc).await.map_err(e)?.get(0);
+    let max: i64 = crate::storage::settings::get(&mut rc, MAX_ROWS_SETTING)
+        .await
+        .map_err(e)?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000_000);
+    if total > max {
+        return Err(format!(
+            "the export has {total} rows, more than the {max} the {MAX_ROWS_SETTING} setting allows: choose a shorter period or filters"
+        ));
+    }
+    let mut w = app.db.write.acquire().await.map_err(e)?;
+    sqlx::query("UPDATE rpt_exports SET rows_total = $2 WHERE id = $1")
+        .bind(id)
+        .bind(total)
+        .execute(&mut *w)
+        .await
+        .map_err(e)?;
+    drop(w);
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE f.day >= $1 AND f.day <= $2{cond} ORDER BY f.day"
+    )))
+    .bind(&q.from)
+    .bind(&q.to);
+    for b in &binds {
+        query = query.bind(b);
+    }
+    let mut out = csv::Writer::from_writer(Vec::with_capacity(PART_BYTES + 4096));
+    out.write_record(HEADER).map_err(|e| e.to_string())?;
+    let (mut rows, mut seq, mut bytes) = (0i64, 0i64, 0i64);
+    let mut stream = query.fetch(&mut *rc);
+    loop {
+        let next = stream.try_next().await.map_err(e)?;
+        let done = next.is_none();
+        if let Some(r) = &next {
+            out.write_record(row(q, r)).map_err(|e| e.to_string())?;
+            rows += 1;
+        }
+        out.flush().map_err(|e| e.to_string())?;
+        if done || out.get_ref().len() >= PART_BYTES {
+            let full = std::mem::replace(
+                &mut out,
+                csv::Writer::from_writer(Vec::with_capacity(PART_BYTES + 4096)),
+            );
+            let data = full.into_inner().map_err(|e| e.to_string())?;
+            let text = String::from_utf8(data).map_err(|e| e.to_string())?;
+            bytes += text.len() as i64;
+            let mut w = app.db.write.acquire().await.map_err(e)?;
+            sqlx::query("INSERT INTO rpt_export_parts (export_id, seq, data) VALUES ($1, $2, $3)")
+                .bind(id)
+                .bind(seq)
+                .bind(text)
+                .execute(&mut *w)
+                .await
+                .map_err(e)?;
+            sqlx::query("UPDATE rpt_exports SET rows_done = $2, bytes = $3 WHERE id = $1")
+                .bind(id)
+                .bind(rows)
+                .bind(bytes)
+                .execute(&mut *w)
+                .await
+                .map_err(e)?;
+            seq += 1;
+        }
+        if done {
+            break;
+        }
+    }
+    drop(stream);
+    let mut w = app.db.write.acquire().await.map_err(e)?;
+    sqlx::query("UPDATE rpt_exports SET state = 'done', rows_done = $2, rows_total = $2, finished_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(rows)
+        .bind(app.clock.now_ms())
+        .execute(&mut *w)
+        .await
+        .map_err(e)?;
+    Ok(())
+}
+
+/// A job's status: `running` (with progress), `done` (with the download link) or `failed`
+/// (with why).
+pub async fn status(app: &App, id: &str) -> Result<Value, ApiError> {
+    let r = sqlx::query(
+        "SELECT report, params, state, rows_done, rows_total, bytes, error, created_at, finished_at \
+         FROM rpt_exports WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&app.db.read)
+    .await?
+    .ok_or_else(|| ApiError::not_found("id", format!("no export {id}")))?;
+    let state: String = r.get(2);
+    let (done, total): (i64, i64) = (r.get(3), r.get(4));
+    Ok(json!({
+        "id": id,
+        "report": r.get::<String, _>(0),
+        "params": serde_json::from_str::<Value>(&r.get::<String, _>(1)).unwrap_or(Value::Null),
+        "state": state,
+        "rows_done": done,
+        "rows_total": total,
+        "progress": if state == "done" { Some("1.0000".to_string()) } else { super::customers::rate(done, total) },
+        "bytes": r.get::<i64, _>(5),
+        "error": r.get::<Option<String>, _>(6),
+        "created_at": crate::clock::rfc3339(r.get(7)),
+        "finished_at": r.get::<Option<i64>, _>(8).map(crate::clock::rfc3339),
+        "download": (state == "done").then(|| format!("/v1/reports/exports/{id}/download")),
+    }))
+}
+
+/// The finished CSV, streamed part by part.
+pub async fn download(app: &App, id: &str) -> Result<axum::response::Response, ApiError> {
+    use axum::http::{header, HeaderValue, StatusCode};
+    use axum::response::IntoResponse;
+    let s = status(app, id).await?;
+    if s["state"] != "done" {
+        return Err(ApiError::Conflict {
+            code: "invalid_state",
+            message: format!(
+                "export {id} is {}: only a finished export is served",
+                s["state"].as_str().unwrap_or_default()
+            ),
+            path: "id".into(),
+            details: None,
+        });
+    }
+    let db = app.db.read.clone();
+    let id2 = id.to_string();
+    let parts = futures_util::stream::unfold(0i64, move |seq| {
+        let db = db.clone();
+        let id = id2.clone();
+        async move {
+            let r =
+                sqlx::query("SELECT data FROM rpt_export_parts WHERE export_id = $1 AND seq = $2")
+                    .bind(&id)
+                    .bind(seq)
+                    .fetch_optional(&db)
+                    .await;
+            match r {
+                Ok(Some(row)) => Some((Ok::<_, std::io::Error>(row.get::<String, _>(0)), seq + 1)),
+                Ok(None) => None,
+                Err(e) => Some((Err(std::io::Error::other(e.to_string())), i64::MAX)),
+            }
+        }
+    });
+    let mut r = (StatusCode::OK, axum::body::Body::from_stream(parts)).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"transactions-{id}.csv\""))
+    {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(r)
+}

@@ -1,0 +1,156 @@
+//! Purchase frequency: members by number of orders in the period (1, 2–3, 4–6, 7–12, 13+) and
+//! the days between a member's consecutive purchases in the period (local dates): median and
+//! distribution. Read from the members' purchase rows (`rpt_flows`).
+
+use super::{answer, csv_text, Query};
+use crate::http::ApiError;
+use futures_util::TryStreamExt;
+use serde_json::{json, Value};
+use sqlx::{AnyConnection, Row};
+
+pub const BUCKETS: [(&str, i64, i64); 5] = [
+    ("1", 1, 1),
+    ("2-3", 2, 3),
+    ("4-6", 4, 6),
+    ("7-12", 7, 12),
+    ("13+", 13, i64::MAX),
+];
+pub const GAPS: [(&str, i64, i64); 7] = [
+    ("0-7", 0, 7),
+    ("8-14", 8, 14),
+    ("15-30", 15, 30),
+    ("31-60", 31, 60),
+    ("61-90", 61, 90),
+    ("91-180", 91, 180),
+    ("181+", 181, i64::MAX),
+];
+
+fn day_number(day: &str) -> i64 {
+    chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        .map(|d| {
+            use chrono::Datelike;
+            i64::from(d.num_days_from_ce())
+        })
+        .unwrap_or_default()
+}
+
+/// The median of sorted values as a decimal string ("12", "12.5"); None when empty.
+fn median(v: &[i64]) -> Option<String> {
+    let n = v.len();
+    if n == 0 {
+        return None;
+    }
+    if n % 2 == 1 {
+        return Some(v[n / 2].to_string());
+    }
+    let s = v[n / 2 - 1] + v[n / 2];
+    Some(if s % 2 == 0 {
+        (s / 2).to_string()
+    } else {
+        format!("{}.5", s.div_euclid(2))
+    })
+}
+
+pub async fn report(
+    c: &mut AnyConnection,
+    q: &Query,
+) -> Result<axum::response::Response, ApiError> {
+    let (cond, binds) = q.filters(Some("store"), 3);
+    let sql = format!(
+        "SELECT member_id, day FROM rpt_flows WHERE kind = 'purchase' AND day >= $1 AND day <= $2{cond} \
+         ORDER BY member_id, at, n"
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(&q.from)
+        .bind(&q.to);
+    for b in &binds {
+        query = query.bind(b);
+    }
+    let mut counts = [0i64; 5];
+    let mut gaps_hist = [0i64; 7];
+    let mut gaps: Vec<i64> = Vec::new();
+    let (mut members, mut orders) = (0i64, 0i64);
+    let mut cur: Option<(String, i64, i64)> = None; // member, orders, last day number
+    let close = |cur: &Option<(String, i64, i64)>, counts: &mut [i64; 5]| {
+        if let Some((_, n, _)) = cur {
+            if let Some(i) = BUCKETS.iter().position(|(_, lo, hi)| n >= lo && n <= hi) {
+                counts[i] += 1;
+            }
+        }
+    };
+    {
+        let mut stream = query.fetch(&mut *c);
+        while let Some(r) = stream.try_next().await? {
+            let m: String = r.get(0);
+            let d = day_number(&r.get::<String, _>(1));
+            orders += 1;
+            match &mut cur {
+                Some((id, n, last)) if *id == m => {
+                    let g = d - *last;
+                    gaps.push(g);
+                    if let Some(i) = GAPS.iter().position(|(_, lo, hi)| g >= *lo && g <= *hi) {
+                        gaps_hist[i] += 1;
+                    }
+                    *n += 1;
+                    *last = d;
+                }
+                _ => {
+                    close(&cur, &mut counts);
+                    members += 1;
+                    cur = Some((m, 1, d));
+                }
+            }
+        }
+    }
+    close(&cur, &mut counts);
+    gaps.sort_unstable();
+    let mut out = q.head();
+    out["members"] = json!(members);
+    out["orders"] = json!(orders);
+    out["by_orders"] = Value::Array(
+        BUCKETS
+            .iter()
+            .zip(counts)
+            .map(|((b, ..), n)| json!({ "orders": b, "members": n }))
+            .collect(),
+    );
+    out["days_between"] = json!({
+        "intervals": gaps.len(),
+        "median": median(&gaps),
+        "distribution": GAPS.iter().zip(gaps_hist).map(|((b, ..), n)| json!({ "days": b, "intervals": n })).collect::<Vec<_>>(),
+    });
+    let o = out.clone();
+    answer("frequency", q, out, || {
+        let mut rows: Vec<Vec<String>> = BUCKETS
+            .iter()
+            .zip(counts)
+            .map(|((b, ..), n)| vec!["orders".into(), (*b).into(), n.to_string()])
+            .collect();
+        rows.extend(
+            GAPS.iter()
+                .zip(gaps_hist)
+                .map(|((b, ..), n)| vec!["days_between".into(), (*b).into(), n.to_string()]),
+        );
+        rows.push(vec![
+            "median_days_between".into(),
+            String::new(),
+            o["days_between"]["median"]
+                .as_str()
+                .unwrap_or_default()
+                .into(),
+        ]);
+        csv_text(&["section", "bucket", "count"], &rows)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn medians() {
+        assert_eq!(super::median(&[]), None);
+        assert_eq!(super::median(&[3]).as_deref(), Some("3"));
+        assert_eq!(super::median(&[3, 4]).as_deref(), Some("3.5"));
+        assert_eq!(super::median(&[2, 4, 9, 10]).as_deref(), Some("6.5"));
+        assert_eq!(super::median(&[2, 4, 8, 10]).as_deref(), Some("6"));
+    }
+}
