@@ -88,11 +88,20 @@ impl Engine {
     }
 
     /// Quote request JSON in; the response (or `{"error":…}`) JSON out, compact.
+    /// The response is written directly as its canonical JSON, hashed once (the hot path at a
+    /// till: `quote::quote_json`); the same bytes as [`Engine::quote`]'s answer serialized.
+    /// The request is read in place when it is plainly written (`json::fast::quote_request`,
+    /// no string allocated), else by the general reader, which gives any error.
     pub fn quote_json(&self, req_json: &str) -> String {
-        respond(
-            json::parse::<QuoteRequest>(req_json, ErrorCode::InvalidRequest)
-                .and_then(|req| self.quote(&req)),
-        )
+        let answer = match json::fast::quote_request(req_json) {
+            Some(req) => quote::quote_json(&self.policy, &self.digest, &req),
+            None => json::parse::<QuoteRequest>(req_json, ErrorCode::InvalidRequest)
+                .and_then(|req| quote::quote_json(&self.policy, &self.digest, &req.text())),
+        };
+        match answer {
+            Ok(s) => s,
+            Err(e) => e.to_json(),
+        }
     }
 
     /// Replays a member's history up to `as_of` (SPEC §3).
