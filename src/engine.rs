@@ -93,11 +93,16 @@ impl Engine {
     /// The request is read in place when it is plainly written (`json::fast::quote_request`,
     /// no string allocated), else by the general reader, which gives any error.
     pub fn quote_json(&self, req_json: &str) -> String {
-        let answer = match json::fast::quote_request(req_json) {
-            Some(req) => quote::quote_json(&self.policy, &self.digest, &req),
-            None => json::parse::<QuoteRequest>(req_json, ErrorCode::InvalidRequest)
-                .and_then(|req| quote::quote_json(&self.policy, &self.digest, &req.text())),
-        };
+        // The core Wasm module (size-bound) reads every request with the general reader.
+        #[cfg(any(feature = "full", not(target_arch = "wasm32")))]
+        if let Some(req) = json::fast::quote_request(req_json) {
+            return match quote::quote_json(&self.policy, &self.digest, &req) {
+                Ok(s) => s,
+                Err(e) => e.to_json(),
+            };
+        }
+        let answer = json::parse::<QuoteRequest>(req_json, ErrorCode::InvalidRequest)
+            .and_then(|req| quote::quote_json(&self.policy, &self.digest, &req.text()));
         match answer {
             Ok(s) => s,
             Err(e) => e.to_json(),

@@ -71,9 +71,13 @@ pub fn hex(out: &mut String, bytes: &[u8]) {
 #[derive(Clone, Default)]
 pub struct Sha256(Inner);
 
-#[cfg(any(not(target_arch = "wasm32"), feature = "full"))]
+#[cfg(any(not(target_arch = "wasm32"), feature = "full", feature = "core-sha2"))]
 type Inner = sha2::Sha256;
-#[cfg(all(target_arch = "wasm32", not(feature = "full")))]
+#[cfg(all(
+    target_arch = "wasm32",
+    not(feature = "full"),
+    not(feature = "core-sha2")
+))]
 type Inner = hmac_sha256::Hash;
 
 impl Sha256 {
@@ -82,16 +86,24 @@ impl Sha256 {
     }
 
     pub fn update(&mut self, bytes: &[u8]) {
-        #[cfg(any(not(target_arch = "wasm32"), feature = "full"))]
+        #[cfg(any(not(target_arch = "wasm32"), feature = "full", feature = "core-sha2"))]
         sha2::Digest::update(&mut self.0, bytes);
-        #[cfg(all(target_arch = "wasm32", not(feature = "full")))]
+        #[cfg(all(
+            target_arch = "wasm32",
+            not(feature = "full"),
+            not(feature = "core-sha2")
+        ))]
         self.0.update(bytes);
     }
 
     pub fn finalize(self) -> [u8; 32] {
-        #[cfg(any(not(target_arch = "wasm32"), feature = "full"))]
+        #[cfg(any(not(target_arch = "wasm32"), feature = "full", feature = "core-sha2"))]
         return sha2::Digest::finalize(self.0).into();
-        #[cfg(all(target_arch = "wasm32", not(feature = "full")))]
+        #[cfg(all(
+            target_arch = "wasm32",
+            not(feature = "full"),
+            not(feature = "core-sha2")
+        ))]
         return self.0.finalize();
     }
 
