@@ -49,6 +49,10 @@ pub struct RunArgs {
     /// Milliseconds between passes of the background jobs (holds, due members, webhooks).
     #[arg(long, default_value_t = 1000)]
     worker_interval_ms: u64,
+    /// SQLite commits: `full` (default: fsynced before the answer, survives a power loss) or
+    /// `normal` (survives a crash of the server, not of the machine; docs/server.md).
+    #[arg(long, default_value = "full", value_parser = ["full", "normal"])]
+    sqlite_sync: String,
 }
 
 #[derive(Subcommand)]
@@ -113,9 +117,18 @@ pub fn run(args: ServeArgs) -> ExitCode {
                 c.data_dir = a.data_dir;
                 c.www_dir = a.www.or_else(|| exists("www"));
                 c.pkg_dir = a.pkg.or_else(|| exists("pkg"));
+                // The simulator's charting library, from the npm devDependency (no CDN).
+                if let Some(d) = exists("node_modules/chart.js/dist") {
+                    c.mounts.push(("/vendor/chart.js".into(), d));
+                }
                 c.clock = clock;
                 c.steerable_clock = a.clock_steerable;
                 c.worker_interval_ms = a.worker_interval_ms;
+                c.sqlite_sync = if a.sqlite_sync == "normal" {
+                    storage::SqliteSync::Normal
+                } else {
+                    storage::SqliteSync::Full
+                };
                 app::serve(c).await.map(|_| 0u8)
             }
             Some(ServeCommand::Check { db, data_dir }) => {

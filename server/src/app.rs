@@ -20,6 +20,8 @@ pub struct Config {
     /// Served at `/` (the pages) and `/pkg/` (the npm package).
     pub www_dir: Option<PathBuf>,
     pub pkg_dir: Option<PathBuf>,
+    /// More static folders: (URL prefix such as `/vendor/chart.js`, folder).
+    pub mounts: Vec<(String, PathBuf)>,
     pub clock: Clock,
     /// `POST /v1/admin/clock` moves a fixed clock (tests and demos only).
     pub steerable_clock: bool,
@@ -28,6 +30,8 @@ pub struct Config {
     /// How often the workers (hold expiry, due members, outbox delivery) look, in ms.
     pub worker_interval_ms: u64,
     pub workers: bool,
+    /// SQLite commit durability (`--sqlite-sync full|normal`).
+    pub sqlite_sync: storage::SqliteSync,
 }
 
 impl Config {
@@ -39,11 +43,13 @@ impl Config {
             data_dir: PathBuf::from("loyalty-data"),
             www_dir: None,
             pkg_dir: None,
+            mounts: Vec::new(),
             clock: Clock::System,
             steerable_clock: false,
             demo_members: 2_000,
             worker_interval_ms: 1_000,
             workers: true,
+            sqlite_sync: storage::SqliteSync::Full,
         }
     }
 
@@ -82,7 +88,7 @@ impl AppState {
 
 /// Opens the database, makes the programme's secrets on first start, seeds the demo.
 pub async fn open(config: &Config) -> Result<App, String> {
-    let db = Db::open(&config.url()).await?;
+    let db = Db::open_with(&config.url(), config.sqlite_sync).await?;
     let now = config.clock.now_ms();
     let mut c = db.write.acquire().await.map_err(|e| e.to_string())?;
     let secret = match settings::get(&mut c, settings::WIDGET_SECRET)

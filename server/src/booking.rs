@@ -542,7 +542,7 @@ pub async fn create(
         &json!({ "document_no": r.document_no, "store": c.store, "flags": flags }),
     )
     .await?;
-    Ok((201, answer.to_string()))
+    Ok((201, body))
 }
 
 /// An order answer `{ order_id, state, hold_expires_at, flags, quote, member }` with the till's

@@ -269,7 +269,9 @@ pub async fn after_change(
     now: i64,
 ) -> Result<(), ApiError> {
     let notice_days = 30;
-    let since = previous_look.unwrap_or(i64::MIN);
+    // Never looked at (a member written straight to the database): its history up to joining
+    // is not news.
+    let since = previous_look.unwrap_or(member.joined_at);
     if let Some(notices) = state.value.get("notices").and_then(Value::as_array) {
         for n in notices {
             let at = n

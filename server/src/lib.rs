@@ -18,6 +18,13 @@
 //! | `workers` | hold expiry, members due by time, webhook delivery |
 //! | `demo`, `ops`, `clock` | the demo programme; check, backup, copy; the steerable clock |
 
+// A request never panics the server: no unwrap/expect/panic outside tests (a panic would still
+// be caught and answered 500, but the code does not rely on that).
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 pub mod app;
 pub mod auth;
 pub mod booking;

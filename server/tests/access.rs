@@ -309,6 +309,24 @@ async fn roles_are_refused_what_they_may_not_do() {
             "expired token"
         );
 
+        // The admin's member list: paged by cursor, filtered by status and text.
+        let (st, page) = admin.get("/v1/members?limit=1").await;
+        assert_eq!(st, 200, "{page}");
+        assert_eq!(page["items"].as_array().unwrap().len(), 1);
+        assert_eq!(page["items"][0]["id"], "m-001");
+        assert_eq!(page["items"][0]["cards"][0]["number"], "C-001");
+        let cursor = page["next_cursor"].as_str().unwrap().to_string();
+        let (_, next) = admin
+            .get(&format!("/v1/members?limit=1&cursor={cursor}"))
+            .await;
+        assert_eq!(next["items"][0]["id"], "m-002");
+        assert_eq!(next["next_cursor"], Value::Null);
+        let (_, found) = admin.get("/v1/members?q=c-00").await;
+        assert_eq!(found["items"].as_array().unwrap().len(), 1, "{found}");
+        let (_, none) = admin.get("/v1/members?status=excluded").await;
+        assert_eq!(none["items"], json!([]));
+        let (st, _) = admin.get("/v1/members?limit=5000").await;
+        assert_eq!(st, 400);
         // Every change is in the audit log.
         let (st, audit) = admin.get("/v1/audit?limit=100").await;
         assert_eq!(st, 200);
@@ -509,6 +527,31 @@ async fn policies_are_posted_published_and_versioned() {
         let (st, list) = admin.get("/v1/policies").await;
         assert_eq!(st, 200);
         assert_eq!(list["versions"].as_array().unwrap().len(), 2);
+        // A quote made under the draft-then-published version verifies under it, not under the first.
+        let member = json!({ "id": "m-001", "status": "active", "tier": "silver", "points": 300 });
+        let engine = loyalty_engine::Engine::from_json(&p.to_string()).unwrap();
+        let req =
+            json!({ "member": member, "cart": spec_cart("V-1", T0_TEXT), "redeem_points": 0 });
+        let quote = engine.quote_json(&req.to_string());
+        let body = format!(r#"{{"request":{req},"response":{quote}}}"#);
+        let (st, v) = s
+            .post_text(&format!("/v1/policies/{digest}/verify"), &till, None, &body)
+            .await;
+        assert_eq!(st, 200, "{v}");
+        assert_eq!(serde_json::from_str::<Value>(&v).unwrap()["valid"], true);
+        let first = loyalty_engine::Engine::from_json(&spec_policy().to_string())
+            .unwrap()
+            .policy_digest()
+            .to_string();
+        let (st, v) = s
+            .post_text(&format!("/v1/policies/{first}/verify"), &till, None, &body)
+            .await;
+        assert_eq!(st, 200, "{v}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&v).unwrap()["valid"],
+            false,
+            "points 2 earns double: {v}"
+        );
         // The member's replay now spans both versions.
         let (st, m) = s.get("/v1/members/m-001", &till).await;
         assert_eq!(st, 200, "{m}");

@@ -45,6 +45,10 @@ async fn two_steps_retries_and_refund() {
         assert_eq!(st, 201, "{b:?} {first}");
         let held = v(&first);
         assert_eq!(held["state"], "held");
+        assert!(
+            first.contains(&format!(r#""quote":{},"member":null}}"#, q.text)),
+            "the till's quote comes back as sent: {first}"
+        );
         assert_eq!(
             held["hold_expires_at"], "2026-03-07T03:15:00+00:00",
             "15 minutes by default"
@@ -401,6 +405,52 @@ async fn offline_sales_are_booked_as_quoted() {
         );
         let check = loyalty_server::ops::check(&s.app().db).await.unwrap();
         assert!(check.differences.is_empty(), "{:?}", check.differences);
+        s.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_holds_never_spend_more_than_available() {
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        let key = s.till_key("hcm-01-t1").await;
+        let member = snapshot(&s, &key).await;
+        // 16 tills at once, each redeeming 100 of the member's 300 points: exactly 3 holds fit.
+        let mut tasks = Vec::new();
+        for i in 0..16 {
+            let doc = format!("C-{i}");
+            let (req, q) = quote(&member, spec_cart(&doc, T0_TEXT), json!(100));
+            let body = order_body(&doc, &req, &q, i % 2 == 0, false);
+            let http = s.http.clone();
+            let url = format!("{}/v1/orders", s.base);
+            let key = key.clone();
+            tasks.push(tokio::spawn(async move {
+                let r = http
+                    .post(url)
+                    .bearer_auth(key)
+                    .header("Idempotency-Key", format!("c-{i}"))
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                (r.status().as_u16(), r.text().await.unwrap())
+            }));
+        }
+        let mut ok = 0;
+        for t in tasks {
+            let (st, body) = t.await.unwrap();
+            match st {
+                201 => ok += 1,
+                409 => assert_eq!(error_code(&body), "insufficient_points", "{body}"),
+                _ => panic!("{st} {body}"),
+            }
+        }
+        assert_eq!(ok, 3, "{b:?}");
+        // What a till may still spend never goes below zero.
+        assert!(snapshot(&s, &key).await["points"].as_i64().unwrap() >= 0);
+        let (_, m) = s.get("/v1/members/m-001", &key).await;
+        assert!(m["points"]["available"].as_i64().unwrap() >= 0, "{m}");
         s.stop().await;
     }
 }

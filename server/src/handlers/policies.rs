@@ -218,3 +218,38 @@ pub async fn get(
         )),
     }
 }
+
+/// Verifies a quote under any stored version (draft or published): the engine's `verify`
+/// answer `{ valid, policy_digest, expected_digest, received_digest, mismatches }`.
+#[utoipa::path(post, path = "/v1/policies/{digest}/verify", tag = "policies",
+    params(("digest" = String, Path, description = "sha256:…")),
+    request_body(content = Object, description = "`{ request: <quote request>, response: <the quote as the till has it> }`"),
+    responses((status = 200, description = "the verify answer", body = Object),
+        (status = 400, description = "a request the engine refuses"), (status = 404)))]
+pub async fn verify(
+    State(app): State<App>,
+    auth: Auth,
+    Path(digest): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    auth.till_or_admin()?;
+    let text =
+        std::str::from_utf8(&body).map_err(|_| ApiError::invalid("", "the body is not UTF-8"))?;
+    let mut c = app.db.read.acquire().await?;
+    let Some(doc) = policies::document(&mut c, &digest).await? else {
+        return Err(ApiError::not_found(
+            "digest",
+            format!("no stored policy {digest}"),
+        ));
+    };
+    let engine = app.engines.get(&digest, &doc)?;
+    let out = engine.verify_json(text);
+    if let Some((code, message, path)) = ledger::error_parts(&out) {
+        return Err(ApiError::BadRequest {
+            code,
+            message,
+            path,
+        });
+    }
+    Ok(ok_json(out))
+}

@@ -45,6 +45,7 @@ pub fn api() -> OpenApiRouter<App> {
         .routes(routes!(policies::active))
         .routes(routes!(policies::get))
         .routes(routes!(policies::publish))
+        .routes(routes!(policies::verify))
         .routes(routes!(members::list, members::create))
         .routes(routes!(members::lookup))
         .routes(routes!(members::get))
@@ -179,6 +180,9 @@ pub fn router(app: App, config: &Config) -> Router {
         .route("/v1/{*rest}", axum::routing::any(not_found));
     if let Some(pkg) = &config.pkg_dir {
         r = r.nest_service("/pkg", ServeDir::new(pkg));
+    }
+    for (prefix, dir) in &config.mounts {
+        r = r.nest_service(prefix, ServeDir::new(dir));
     }
     if let Some(www) = &config.www_dir {
         r = r.fallback_service(ServeDir::new(www));

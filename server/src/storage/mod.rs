@@ -47,9 +47,25 @@ pub fn default_url(data_dir: &std::path::Path) -> String {
     format!("sqlite://{}/loyalty.db", data_dir.display())
 }
 
+/// How SQLite commits (`--sqlite-sync`): `Full` (default) fsyncs the WAL before a commit is
+/// answered — an answered booking survives a power loss; `Normal` leaves the fsync to the next
+/// checkpoint — an answered booking survives a crash of the server process (it is in the WAL
+/// file) but the last ones may be lost to a power loss or a crash of the operating system.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SqliteSync {
+    #[default]
+    Full,
+    Normal,
+}
+
 impl Db {
     /// Connects (creating an SQLite file and its folder on first start) and runs the migrations.
     pub async fn open(url: &str) -> Result<Db, String> {
+        Db::open_with(url, SqliteSync::Full).await
+    }
+
+    /// [`Db::open`] with SQLite's commit durability chosen.
+    pub async fn open_with(url: &str, sync: SqliteSync) -> Result<Db, String> {
         sqlx::any::install_default_drivers();
         let kind = if url.starts_with("sqlite:") {
             Kind::Sqlite
@@ -62,7 +78,7 @@ impl Db {
             ));
         };
         let db = match kind {
-            Kind::Sqlite => Db::open_sqlite(url).await?,
+            Kind::Sqlite => Db::open_sqlite(url, sync).await?,
             Kind::Postgres => {
                 let pool = AnyPoolOptions::new()
                     .max_connections(16)
@@ -91,7 +107,7 @@ impl Db {
         Ok(db)
     }
 
-    async fn open_sqlite(url: &str) -> Result<Db, String> {
+    async fn open_sqlite(url: &str, sync: SqliteSync) -> Result<Db, String> {
         let path = url
             .trim_start_matches("sqlite://")
             .trim_start_matches("sqlite:")
@@ -123,13 +139,14 @@ impl Db {
             AnyPoolOptions::new()
                 .max_connections(n)
                 .acquire_timeout(Duration::from_secs(60))
-                .after_connect(|conn, _| {
+                .after_connect(move |conn, _| {
                     Box::pin(async move {
-                        // FULL: every commit is on disk before it is answered (README: durability).
-                        conn.execute(
-                            "PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON",
-                        )
-                        .await?;
+                        // FULL: every commit is on disk before it is answered (docs/server.md).
+                        let pragmas = match sync {
+                            SqliteSync::Full => "PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON",
+                            SqliteSync::Normal => "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON",
+                        };
+                        conn.execute(pragmas).await?;
                         Ok(())
                     })
                 })

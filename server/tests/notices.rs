@@ -1,0 +1,197 @@
+//! Notices (SPEC §8.7): written in the transaction that causes them, delivered to webhooks signed
+//! with HMAC-SHA256, retried with backoff until acknowledged; the workers' hold expiry.
+
+mod support;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+use support::*;
+
+type Seen = Arc<Mutex<Vec<(String, String, String)>>>;
+
+/// A webhook receiver on port 0 that refuses its first delivery (500) and accepts the rest.
+async fn receiver() -> (String, Seen) {
+    let seen: Seen = Arc::default();
+    async fn hook(State(seen): State<Seen>, headers: HeaderMap, body: String) -> StatusCode {
+        let mut s = seen.lock().unwrap();
+        let h = |k: &str| {
+            headers
+                .get(k)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string()
+        };
+        s.push((h("x-loyalty-event-id"), h("x-loyalty-signature"), body));
+        if s.len() == 1 {
+            StatusCode::INTERNAL_SERVER_ERROR
+        } else {
+            StatusCode::OK
+        }
+    }
+    let app = axum::Router::new()
+        .route("/hook", axum::routing::post(hook))
+        .with_state(seen.clone());
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    (format!("http://{addr}/hook"), seen)
+}
+
+#[tokio::test]
+async fn notices_reach_webhooks_signed_and_retried() {
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        let admin = s.admin().await;
+        let key = s.till_key("hcm-01-t1").await;
+        let (url, seen) = receiver().await;
+        let (st, wh) = admin.post("/v1/webhooks", &json!({ "url": url })).await;
+        assert_eq!(st, 201, "{wh}");
+        let secret = wh["secret"].as_str().unwrap().to_string();
+
+        // A sale big enough to lift m-001 from silver to gold (1,500 points over 12 months):
+        // 10 × 1,500,000 at silver: 14,250,000 paid → 142 units × 2 for shoes… the engine says.
+        let member = json!({ "id": "m-001", "status": "active", "tier": "silver", "points": 300 });
+        let mut cart = spec_cart("BIG-1", T0_TEXT);
+        cart["lines"][1]["quantity"] = json!(80);
+        let (req, q) = quote(&member, cart, json!(0));
+        assert!(q["earned_points"].as_i64().unwrap() >= 1500, "{}", q.text);
+        let (st, a) = s
+            .post_text(
+                "/v1/orders",
+                &key,
+                Some("big-1"),
+                &order_body("BIG-1", &req, &q, true, false),
+            )
+            .await;
+        assert_eq!(st, 201, "{a}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&a).unwrap()["member"]["tier"],
+            "gold"
+        );
+
+        // Written with the booking: the receipt and the tier_up notice.
+        let r = admin
+            .http
+            .get(format!("{}/v1/outbox", s.base))
+            .send()
+            .await
+            .unwrap();
+        let lines: Vec<Value> = r
+            .text()
+            .await
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let kinds: Vec<&str> = lines.iter().map(|l| l["kind"].as_str().unwrap()).collect();
+        assert!(kinds.contains(&"receipt"), "{kinds:?}");
+        let up = lines
+            .iter()
+            .find(|l| l["kind"] == "tier_up")
+            .expect("a tier_up notice");
+        assert_eq!(up["payload"]["tier"], "gold");
+        assert_eq!(up["member_id"], "m-001");
+
+        // The worker delivers: the first attempt fails (500), the notice waits for its backoff.
+        let client = reqwest::Client::new();
+        loyalty_server::workers::deliver(s.app(), &client)
+            .await
+            .unwrap();
+        let first_round = seen.lock().unwrap().len();
+        assert!(
+            first_round >= 2,
+            "one refused, the others delivered: {first_round}"
+        );
+        let refused_id = seen.lock().unwrap()[0].0.clone();
+        loyalty_server::workers::deliver(s.app(), &client)
+            .await
+            .unwrap();
+        assert_eq!(
+            seen.lock().unwrap().len(),
+            first_round,
+            "nothing is resent before its backoff"
+        );
+        s.clock().advance(6_000);
+        loyalty_server::workers::deliver(s.app(), &client)
+            .await
+            .unwrap();
+        let all = seen.lock().unwrap().clone();
+        assert_eq!(all.len(), first_round + 1);
+        assert_eq!(
+            all.last().unwrap().0,
+            refused_id,
+            "the refused notice is retried, same event id"
+        );
+        for (id, sig, body) in &all {
+            assert_eq!(
+                sig,
+                &loyalty_server::workers::signature(&secret, body),
+                "signed body"
+            );
+            assert_eq!(
+                serde_json::from_str::<Value>(body).unwrap()["id"],
+                json!(id)
+            );
+        }
+        // Every notice once acknowledged: the next pass sends nothing.
+        s.clock().advance(3_600_000);
+        loyalty_server::workers::deliver(s.app(), &client)
+            .await
+            .unwrap();
+        assert_eq!(seen.lock().unwrap().len(), first_round + 1);
+        s.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn the_worker_expires_holds_and_points_come_back() {
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        let key = s.till_key("hcm-01-t1").await;
+        let member = json!({ "id": "m-001", "status": "active", "tier": "silver", "points": 300 });
+        let (req, q) = quote(&member, spec_cart("H-1", T0_TEXT), json!(300));
+        let (st, h) = s
+            .post_text(
+                "/v1/orders",
+                &key,
+                Some("h-1"),
+                &order_body("H-1", &req, &q, false, false),
+            )
+            .await;
+        assert_eq!(st, 201, "{h}");
+        let id = serde_json::from_str::<Value>(&h).unwrap()["order_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            loyalty_server::workers::expire_holds(s.app())
+                .await
+                .unwrap(),
+            0
+        );
+        s.clock().advance(15 * 60_000);
+        assert_eq!(
+            loyalty_server::workers::expire_holds(s.app())
+                .await
+                .unwrap(),
+            1
+        );
+        let (_, o) = s.get(&format!("/v1/orders/{id}"), &key).await;
+        assert_eq!(o["state"], "expired");
+        let (_, m) = s.get("/v1/members/lookup?card=C-001", &key).await;
+        assert_eq!(m["snapshot"]["points"], 300);
+        let (st, v) = s
+            .post(&format!("/v1/orders/{id}/void"), &key, None, &json!({}))
+            .await;
+        assert_eq!(
+            (
+                st,
+                serde_json::from_str::<Value>(&v).unwrap()["state"].as_str()
+            ),
+            (200, Some("expired"))
+        );
+        s.stop().await;
+    }
+}

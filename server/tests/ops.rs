@@ -1,0 +1,128 @@
+//! Operations: `loyalty serve copy` both ways (SQLite → PostgreSQL → SQLite) and `backup`, each
+//! followed by `check`, with the member's replay unchanged.
+
+mod support;
+
+use loyalty_server::ops;
+use loyalty_server::storage::Db;
+use serde_json::json;
+use support::*;
+
+/// A programme with a booked sale, a hold and a refund; returns (url, the member's replay).
+async fn programme(b: Backend) -> (String, serde_json::Value) {
+    let s = TestServer::start(b).await;
+    let key = s.till_key("hcm-01-t1").await;
+    let member = json!({ "id": "m-001", "status": "active", "tier": "silver", "points": 300 });
+    let (req, q) = quote(&member, spec_cart("P-1", T0_TEXT), json!(100));
+    let (st, a) = s
+        .post_text(
+            "/v1/orders",
+            &key,
+            Some("p-1"),
+            &order_body("P-1", &req, &q, true, false),
+        )
+        .await;
+    assert_eq!(st, 201, "{a}");
+    let id = serde_json::from_str::<serde_json::Value>(&a).unwrap()["order_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (st, _) = s
+        .post(
+            &format!("/v1/orders/{id}/refunds"),
+            &key,
+            Some("p-1-r"),
+            &json!({ "lines": [{ "line_id": "B", "quantity": 1 }] }),
+        )
+        .await;
+    assert_eq!(st, 201);
+    let (req2, q2) = quote(&member, spec_cart("P-2", T0_TEXT), json!(0));
+    let (st, _) = s
+        .post_text(
+            "/v1/orders",
+            &key,
+            Some("p-2"),
+            &order_body("P-2", &req2, &q2, false, false),
+        )
+        .await;
+    assert_eq!(st, 201);
+    let (_, replay) = s.get("/v1/members/m-001", &key).await;
+    let url = s.url.clone();
+    s.stop().await;
+    (url, replay)
+}
+
+async fn replay_on(url: &str) -> serde_json::Value {
+    let s = TestServer::on(Backend::Sqlite, url).await;
+    let key = s.till_key("hcm-01-t1").await;
+    let (st, r) = s.get("/v1/members/m-001", &key).await;
+    assert_eq!(st, 200, "{r}");
+    s.stop().await;
+    r
+}
+
+#[tokio::test]
+async fn copy_both_ways_and_backup_keep_every_figure() {
+    let (src, replay) = programme(Backend::Sqlite).await;
+    let a = Db::open(&src).await.unwrap();
+    assert!(ops::check(&a).await.unwrap().differences.is_empty());
+    // Backup: a consistent copy that checks clean and replays the same.
+    let dir = std::env::temp_dir().join(format!("loyalty-backup-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("backup.db");
+    let _ = std::fs::remove_file(&file);
+    ops::backup(&a, &file).await.unwrap();
+    assert!(ops::backup(&a, &file).await.is_err(), "never overwrites");
+    let backup_url = format!("sqlite://{}", file.display());
+    let b = Db::open(&backup_url).await.unwrap();
+    let rep = ops::check(&b).await.unwrap();
+    assert!(rep.differences.is_empty() && rep.events == ops::check(&a).await.unwrap().events);
+    b.close().await;
+    assert_eq!(replay_on(&backup_url).await, replay);
+
+    if backends().contains(&Backend::Postgres) {
+        // SQLite → PostgreSQL → a new SQLite file.
+        let pg = fresh_db(Backend::Postgres).await;
+        let p = Db::open(&pg).await.unwrap();
+        let rows = ops::copy(&a, &p).await.unwrap();
+        assert!(
+            rows.iter().any(|(t, n)| t == "events" && *n >= 4),
+            "{rows:?}"
+        );
+        assert!(ops::copy(&a, &p).await.is_err(), "the target must be empty");
+        assert!(ops::check(&p).await.unwrap().differences.is_empty());
+        let back = fresh_db(Backend::Sqlite).await;
+        let c = Db::open(&back).await.unwrap();
+        let rows2 = ops::copy(&p, &c).await.unwrap();
+        assert_eq!(rows, rows2);
+        assert!(ops::check(&c).await.unwrap().differences.is_empty());
+        assert_eq!(replay_on(&back).await, replay);
+        assert_eq!(replay_on(&pg).await, replay);
+        p.close().await;
+        c.close().await;
+    }
+    a.close().await;
+}
+
+#[tokio::test]
+async fn sqlite_commits_are_fsynced_unless_normal_is_asked() {
+    use loyalty_server::storage::SqliteSync;
+    use sqlx::Row;
+    for (sync, want) in [(SqliteSync::Full, 2i64), (SqliteSync::Normal, 1)] {
+        let url = fresh_db(Backend::Sqlite).await;
+        let db = Db::open_with(&url, sync).await.unwrap();
+        for pool in [&db.write, &db.read] {
+            let r = sqlx::query("PRAGMA synchronous")
+                .fetch_one(pool)
+                .await
+                .unwrap();
+            assert_eq!(r.get::<i64, _>(0), want, "{sync:?}");
+            let r = sqlx::query("PRAGMA journal_mode")
+                .fetch_one(pool)
+                .await
+                .unwrap();
+            assert_eq!(r.get::<String, _>(0), "wal");
+        }
+        db.close().await;
+    }
+}
