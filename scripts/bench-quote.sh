@@ -28,12 +28,12 @@ node -e '
 const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse);
 const med = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
 console.log("median of " + process.argv[2] + " runs; µs per op (CPU time / wall clock), load average during the runs");
-console.log("case".padEnd(24) + "native".padStart(16) + "node full".padStart(16) + "node core".padStart(16) + "  core/full  load");
+console.log("case".padEnd(24) + "native".padStart(18) + "node full".padStart(18) + "node core".padStart(18) + "  core/full  load");
 for (const c of [...new Set(lines.map((l) => l.case))]) {
   const cell = (t) => { const r = lines.filter((l) => l.case === c && l.target === t); return r.length ? `${med(r.map((l) => l.cpu_us_per_op)).toFixed(2)} / ${med(r.map((l) => l.us_per_op)).toFixed(2)}` : "-"; };
   const cpu = (t) => med(lines.filter((l) => l.case === c && l.target === t).map((l) => l.cpu_us_per_op));
   const loads = lines.filter((l) => l.case === c).map((l) => l.load1);
-  console.log(c.padEnd(24) + cell("native").padStart(16) + cell("node-wasm").padStart(16) + cell("node-wasm-core").padStart(16) + (cpu("node-wasm-core") / cpu("node-wasm")).toFixed(2).padStart(11) + `  ${Math.min(...loads)}–${Math.max(...loads)}`);
+  console.log(c.padEnd(24) + cell("native").padStart(18) + cell("node-wasm").padStart(18) + cell("node-wasm-core").padStart(18) + (cpu("node-wasm-core") / cpu("node-wasm")).toFixed(2).padStart(11) + `  ${Math.min(...loads)}–${Math.max(...loads)}`);
 }' "$out" "$RUNS"
 echo
 node bench/vs-json-rules-engine.mjs
