@@ -50,14 +50,6 @@ pub fn int(out: &mut String, n: i64) {
     out.push_str(itoa::Buffer::new().format(n));
 }
 
-/// Appends `"key":` for a key with nothing to escape (the writer's own field names).
-pub fn key(out: &mut String, k: &str) {
-    debug_assert!(k.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\'));
-    out.push('"');
-    out.push_str(k);
-    out.push_str("\":");
-}
-
 /// Appends bytes as lower-case hex.
 pub fn hex(out: &mut String, bytes: &[u8]) {
     let digit = |d: u8| char::from_digit(u32::from(d), 16).unwrap_or('0');
