@@ -1,7 +1,9 @@
 """Writes bench/quote_cases.json: the requests the quote benchmark times (native and Node).
 
-Two cases: SPEC §2's worked example, and a 50-line cart under a policy with 20 rules
-(multipliers, bonuses, per-item points, gates of every kind). Deterministic: no randomness.
+Three cases: SPEC §2's worked example; issue 17's 10-line cart under 4 earning rules and a tier
+multiplier (`ten_lines_5_rules`, the case of the side-by-side benchmark against
+json-rules-engine, bench/vs-json-rules-engine.mjs); and a 50-line cart under a policy with 20
+rules (multipliers, bonuses, per-item points, gates of every kind). Deterministic: no randomness.
 """
 import json, pathlib
 
@@ -63,6 +65,28 @@ big_case = {
                 "cart": {"id": "ord-2", "at": "2026-03-09T18:30:00+07:00", "store": "hcm-01", "channel": "pos", "lines": lines},
                 "redeem_points": "max"},
 }
+# Issue 17's case: 4 earning rules (shoes ×2, bags ×3, weekend +10, subtotal ≥ 2,000,000 +25)
+# and the gold tier's ×1.5; a gold member with 0 points; 10 lines on a Saturday.
+ten_policy = {
+    "schema": 1, "id": "ten-lines", "currency": "VND", "time_zone": "Asia/Ho_Chi_Minh",
+    "earning": {"spend": "100000", "points": 1, "rounding": "floor", "basis": "gross",
+                "exclude_categories": ["gift_card"],
+                "rules": [{"id": "shoes-x2", "when": {"categories": ["shoes"]}, "multiplier": "2"},
+                          {"id": "bags-x3", "when": {"categories": ["bags"]}, "multiplier": "3"},
+                          {"id": "weekend", "when": {"days_of_week": ["sat", "sun"]}, "bonus_points": 10},
+                          {"id": "big-basket", "when": {"min_subtotal": "2000000"}, "bonus_points": 25}]},
+    "tiers": {"metric": "points", "window": "lifetime",
+              "levels": [{"id": "member", "name": "Member", "threshold": "0"},
+                         {"id": "gold", "name": "Gold", "threshold": "1500", "earn_multiplier": "1.5"}]},
+}
+ten_categories = ["apparel", "shoes", "bags", "food", "gift_card"]
+ten_case = {
+    "policy": ten_policy,
+    "request": {"member": {"id": "m-010", "status": "active", "tier": "gold", "points": 0},
+                "cart": {"id": "ord-10", "at": "2026-03-07T10:00:00+07:00",
+                         "lines": [{"id": f"L{i}", "category": ten_categories[i % 5], "quantity": 1 + i % 3,
+                                    "unit_price": str(150000 + 37000 * i)} for i in range(10)]}},
+}
 if __name__ == "__main__":
-    out = {"spec_example": spec_case, "cart_50_lines_20_rules": big_case}
+    out = {"spec_example": spec_case, "ten_lines_5_rules": ten_case, "cart_50_lines_20_rules": big_case}
     (here / "quote_cases.json").write_text(json.dumps(out, indent=1) + "\n")

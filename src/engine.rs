@@ -97,11 +97,25 @@ impl Engine {
     }
 
     /// Quote request JSON in; the response (or `{"error":…}`) JSON out, compact.
+    /// The response is written directly as its canonical JSON, hashed once (the hot path at a
+    /// till: `quote::quote_json`); the same bytes as [`Engine::quote`]'s answer serialized.
+    /// The request is read in place when it is plainly written (`json::fast::quote_request`,
+    /// no string allocated), else by the general reader, which gives any error.
     pub fn quote_json(&self, req_json: &str) -> String {
-        respond(
-            json::parse::<QuoteRequest>(req_json, ErrorCode::InvalidRequest)
-                .and_then(|req| self.quote(&req)),
-        )
+        // The core Wasm module (size-bound) reads every request with the general reader.
+        #[cfg(any(feature = "full", not(target_arch = "wasm32")))]
+        if let Some(req) = json::fast::quote_request(req_json) {
+            return match quote::quote_json(&self.policy, &self.digest, &req) {
+                Ok(s) => s,
+                Err(e) => e.to_json(),
+            };
+        }
+        let answer = json::parse::<QuoteRequest>(req_json, ErrorCode::InvalidRequest)
+            .and_then(|req| quote::quote_json(&self.policy, &self.digest, &req.text()));
+        match answer {
+            Ok(s) => s,
+            Err(e) => e.to_json(),
+        }
     }
 
     /// Replays a member's history up to `as_of` (SPEC §3).

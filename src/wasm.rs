@@ -60,6 +60,24 @@ impl RawEngine {
         self.engine.policy_digest().to_string()
     }
 
+    /// A quote through serde-wasm-bindgen: the request as a JS object in, the response as a
+    /// JS object out (an error: `{"error":…}` as an object). A measurement build only (feature
+    /// `bench-swb`, bench/boundary.mjs): the package passes JSON text, which measured faster.
+    #[cfg(feature = "bench-swb")]
+    #[wasm_bindgen(js_name = quoteValue)]
+    pub fn quote_value(&self, request: JsValue) -> JsValue {
+        use serde::Serialize;
+        let result = serde_wasm_bindgen::from_value::<crate::quote::QuoteRequest>(request)
+            .map_err(|e| Error::invalid_request("", e.to_string()))
+            .and_then(|req| self.engine.quote(&req));
+        let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+        match result {
+            Ok(r) => r.serialize(&serializer),
+            Err(e) => e.serialize(&serializer),
+        }
+        .unwrap_or(JsValue::NULL)
+    }
+
     /// Runs one engine operation on a request (JSON text); returns the response or
     /// `{"error":…}` JSON text.
     pub fn call(&self, op: &str, request_json: &str) -> String {

@@ -20,7 +20,6 @@ mod diffgen;
 
 use loyalty_engine::api::eval_line;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
 fn env_u64(name: &str, default: u64) -> u64 {
@@ -63,7 +62,8 @@ fn minor_units(policy: &Value) -> usize {
 }
 
 fn sha256_tag(text: &str) -> String {
-    let hash = Sha256::digest(text.as_bytes());
+    // hmac-sha256: not the SHA-256 the engine uses natively (sha2), so an independent check.
+    let hash = hmac_sha256::Hash::hash(text.as_bytes());
     let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
     format!("sha256:{hex}")
 }

@@ -1,5 +1,6 @@
-//! A fast path for the one input read millions of times: a simulate member line
-//! (`{"member":{…},"events":[…]}`, SPEC §5).
+//! A fast path for the inputs read millions of times: a simulate member line
+//! (`{"member":{…},"events":[…]}`, SPEC §5), and a quote request (SPEC §2: every sale at a till,
+//! every booking at the server).
 //!
 //! Why a second reader: the general one ([`super::read`]) is built for small code and exact
 //! errors — one shared field loop, dynamic dispatch, paths kept for faults — and reading member
@@ -17,7 +18,7 @@ use crate::ledger::view::{
 };
 use crate::ledger::EventType;
 use crate::member::MemberStatus;
-use crate::quote::{LineText, RedeemPoints};
+use crate::quote::{CartText, LineText, MemberText, QuoteText, RedeemPoints};
 
 use super::read::string_end;
 
@@ -50,6 +51,40 @@ pub fn member_history(text: &str) -> Option<HistoryView<'_>> {
     Some(HistoryView {
         member: member?,
         events: events?,
+    })
+}
+
+// Not in the core Wasm module, which reads quote requests with the general reader (its size
+// budget).
+#[cfg_attr(all(target_arch = "wasm32", not(feature = "full")), allow(dead_code))]
+/// A quote request read on the fast path, its strings borrowed from `text`, or `None`: read it
+/// with the general reader.
+pub fn quote_request(text: &str) -> Option<QuoteText<'_>> {
+    let mut r = Fast {
+        text,
+        bytes: text.as_bytes(),
+        pos: 0,
+    };
+    let (mut member, mut cart, mut redeem) = (None, None, None);
+    const KEYS: &[Key] = &[key("member"), key("cart"), key("redeem_points")];
+    r.object(KEYS, |r, key| {
+        match key {
+            0 if member.is_none() => member = Some(r.quote_member()?),
+            1 if cart.is_none() => cart = Some(r.quote_cart()?),
+            // `null` is the general reader's error to give (the field is not optional).
+            2 if redeem.is_none() => redeem = Some(r.redeem_points()?),
+            _ => return None,
+        }
+        Some(())
+    })?;
+    r.ws();
+    if r.pos != r.bytes.len() {
+        return None;
+    }
+    Some(QuoteText {
+        member: member?,
+        cart: cart?,
+        redeem_points: redeem.unwrap_or_default(),
     })
 }
 
@@ -459,6 +494,52 @@ impl<'a> Fast<'a> {
             category: category.flatten(),
             quantity: quantity?,
             unit_price: unit_price?,
+        })
+    }
+
+    #[cfg_attr(all(target_arch = "wasm32", not(feature = "full")), allow(dead_code))]
+    fn quote_member(&mut self) -> Option<MemberText<'a>> {
+        let (mut id, mut status, mut tier, mut points) = (None, None, None, None);
+        const KEYS: &[Key] = &[key("id"), key("status"), key("tier"), key("points")];
+        self.object(KEYS, |r, key| {
+            match key {
+                0 if id.is_none() => id = Some(r.str()?),
+                1 if status.is_none() => status = Some(r.status()?),
+                2 if tier.is_none() => tier = Some(r.nullable(Fast::str)?),
+                3 if points.is_none() => points = Some(r.int()?),
+                _ => return None,
+            }
+            Some(())
+        })?;
+        Some(MemberText {
+            id: id?,
+            status: status?,
+            tier: tier.flatten(),
+            points: points?,
+        })
+    }
+
+    #[cfg_attr(all(target_arch = "wasm32", not(feature = "full")), allow(dead_code))]
+    /// A quote's cart: `id`, `at` and `lines` required, `store` and `channel` optional.
+    fn quote_cart(&mut self) -> Option<CartText<'a>> {
+        let (mut id, mut at, mut store, mut channel, mut lines) = (None, None, None, None, None);
+        self.object(CART_KEYS, |r, key| {
+            match key {
+                0 if id.is_none() => id = Some(r.str()?),
+                1 if at.is_none() => at = Some(r.str()?),
+                2 if store.is_none() => store = Some(r.nullable(Fast::str)?),
+                3 if channel.is_none() => channel = Some(r.nullable(Fast::str)?),
+                4 if lines.is_none() => lines = Some(r.array(16, Fast::cart_line)?),
+                _ => return None,
+            }
+            Some(())
+        })?;
+        Some(CartText {
+            id: id?,
+            at: at?,
+            store: store.flatten(),
+            channel: channel.flatten(),
+            lines: lines?,
         })
     }
 

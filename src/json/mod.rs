@@ -3,11 +3,11 @@
 
 use crate::error::{Error, ErrorCode};
 use serde::Serialize;
-use std::fmt::Write;
 
 pub(crate) mod fast;
 pub(crate) mod read;
 pub(crate) mod shapes;
+pub(crate) mod write;
 
 pub use read::Fault;
 pub(crate) use read::{FromJson, Parser};
@@ -40,11 +40,9 @@ pub fn to_json<T: Serialize>(value: &T) -> Result<String, Error> {
 
 /// `"sha256:<hex>"` of bytes.
 pub fn sha256_digest(bytes: &[u8]) -> String {
-    let hash = hmac_sha256::Hash::hash(bytes);
+    let mut hash = write::Sha256::new();
+    hash.update(bytes);
     let mut out = String::with_capacity(7 + 64);
-    out.push_str("sha256:");
-    for b in hash.iter() {
-        let _ = write!(out, "{b:02x}");
-    }
+    hash.write_digest(&mut out);
     out
 }

@@ -1,6 +1,6 @@
 //! Checking a cart and turning it into exact line amounts (SPEC §2 step 1).
 
-use super::request::{Cart, CartLine, LineText};
+use super::request::{Cart, CartText, LineText};
 use crate::error::Error;
 use crate::error::Quoted;
 use crate::limits;
@@ -69,15 +69,23 @@ pub fn check<'a>(
     currency: &Currency,
     path: &str,
 ) -> Result<CheckedCart<'a>, Error> {
-    let at = Instant::parse_rfc3339(&cart.at).map_err(|e| {
-        Error::invalid_request(format!("{path}.at"), format!("{}: {e}", Quoted(&cart.at)))
+    check_text(&cart.text(), currency, path)
+}
+
+/// [`check`] of a cart borrowed ([`CartText`]).
+pub fn check_text<'a>(
+    cart: &CartText<'a>,
+    currency: &Currency,
+    path: &str,
+) -> Result<CheckedCart<'a>, Error> {
+    let at = Instant::parse_rfc3339(cart.at).map_err(|e| {
+        Error::invalid_request(format!("{path}.at"), format!("{}: {e}", Quoted(cart.at)))
     })?;
-    let lines: Vec<LineText> = cart.lines.iter().map(CartLine::text).collect();
-    let (lines, subtotal) = check_lines(&lines, currency, path)?;
+    let (lines, subtotal) = check_lines(&cart.lines, currency, path)?;
     Ok(CheckedCart {
-        id: &cart.id,
-        store: cart.store.as_deref(),
-        channel: cart.channel.as_deref(),
+        id: cart.id,
+        store: cart.store,
+        channel: cart.channel,
         at,
         lines,
         subtotal,

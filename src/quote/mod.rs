@@ -13,7 +13,9 @@ pub mod response;
 
 pub use cart::{check as check_cart, check_lines, CheckedCart, PricedLine};
 pub use redeem::RedeemMode;
-pub use request::{Cart, CartLine, LineText, QuoteRequest, RedeemPoints};
+pub use request::{
+    Cart, CartLine, CartText, LineText, MemberText, QuoteRequest, QuoteText, RedeemPoints,
+};
 pub use response::{AppliedRule, LineQuote, Note, QuoteResponse};
 
 use crate::error::Quoted;
@@ -331,48 +333,16 @@ pub fn quote(
     policy_digest: &str,
     req: &QuoteRequest,
 ) -> Result<QuoteResponse, Error> {
-    let m = &req.member;
-    let tier = match &m.tier {
-        None => 0,
-        Some(t) => policy.level_index(t).ok_or_else(|| {
-            Error::new(
-                ErrorCode::UnknownTier,
-                "member.tier",
-                format!("unknown tier {}", Quoted(t)),
-            )
-        })?,
-    };
-    if !(-crate::money::MAX_POINTS..=crate::money::MAX_POINTS).contains(&m.points) {
-        return Err(Error::invalid_request(
-            "member.points",
-            "points must be within ±9007199254740991",
-        ));
-    }
-    let cart = cart::check(&req.cart, &policy.currency, "cart")?;
-    let member = MemberState {
-        status: m.status,
-        tier,
-        points: m.points,
-    };
-    let p = price(
-        policy,
-        member,
-        &cart,
-        req.redeem_points,
-        RedeemMode::Strict,
-        "redeem_points",
-    )?;
+    let text = req.text();
+    let (tier, cart, p) = priced(policy, &text)?;
+    let tier_id = tier_id(policy, tier);
+    let (json, start) = response::write(&written(policy, policy_digest, &text, tier_id, &cart, &p));
     let money = |v: i64| policy.currency.format(v);
-    let mut response = QuoteResponse {
+    Ok(QuoteResponse {
         policy_digest: policy_digest.to_string(),
-        member_id: m.id.clone(),
+        member_id: req.member.id.clone(),
         currency: policy.currency.code.clone(),
-        tier: policy
-            .tiers
-            .levels
-            .get(tier)
-            .map(|l| l.id.clone())
-            .unwrap_or_default(),
+        tier: tier_id.to_string(),
         subtotal: money(p.subtotal),
         tier_discount: money(p.tier_discount),
         redeemed_points: p.redeemed_points,
@@ -395,8 +365,82 @@ pub fn quote(
             .collect(),
         applied_rules: p.applied_rules,
         notes: p.notes,
-        digest: String::new(),
+        digest: json
+            .get(start..start + DIGEST_LEN)
+            .unwrap_or_default()
+            .to_string(),
+    })
+}
+
+/// `sha256:` and 64 hex digits.
+const DIGEST_LEN: usize = 71;
+
+/// [`quote`]'s answer as its canonical JSON, written directly (no [`QuoteResponse`] in
+/// between): the same bytes as `serde_json::to_string(&quote(…)?)`.
+pub fn quote_json(policy: &Policy, policy_digest: &str, req: &QuoteText) -> Result<String, Error> {
+    let (tier, cart, p) = priced(policy, req)?;
+    let tier_id = tier_id(policy, tier);
+    Ok(response::write(&written(policy, policy_digest, req, tier_id, &cart, &p)).0)
+}
+
+fn tier_id(policy: &Policy, tier: usize) -> &str {
+    policy.tiers.levels.get(tier).map_or("", |l| l.id.as_str())
+}
+
+fn written<'a>(
+    policy: &'a Policy,
+    policy_digest: &'a str,
+    req: &'a QuoteText<'a>,
+    tier: &'a str,
+    cart: &'a CheckedCart<'a>,
+    priced: &'a Priced,
+) -> response::Written<'a> {
+    response::Written {
+        policy_digest,
+        member_id: req.member.id,
+        currency: &policy.currency,
+        tier,
+        cart,
+        priced,
+    }
+}
+
+/// The checks and the pricing of a quote request: the member's tier (index), the checked cart
+/// and the priced order.
+fn priced<'a>(
+    policy: &Policy,
+    req: &QuoteText<'a>,
+) -> Result<(usize, CheckedCart<'a>, Priced), Error> {
+    let m = &req.member;
+    let tier = match m.tier {
+        None => 0,
+        Some(t) => policy.level_index(t).ok_or_else(|| {
+            Error::new(
+                ErrorCode::UnknownTier,
+                "member.tier",
+                format!("unknown tier {}", Quoted(t)),
+            )
+        })?,
     };
-    response.digest = crate::json::sha256_digest(crate::json::to_json(&response)?.as_bytes());
-    Ok(response)
+    if !(-crate::money::MAX_POINTS..=crate::money::MAX_POINTS).contains(&m.points) {
+        return Err(Error::invalid_request(
+            "member.points",
+            "points must be within ±9007199254740991",
+        ));
+    }
+    let cart = cart::check_text(&req.cart, &policy.currency, "cart")?;
+    let member = MemberState {
+        status: m.status,
+        tier,
+        points: m.points,
+    };
+    let p = price(
+        policy,
+        member,
+        &cart,
+        req.redeem_points,
+        RedeemMode::Strict,
+        "redeem_points",
+    )?;
+    Ok((tier, cart, p))
 }

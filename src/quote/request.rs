@@ -75,6 +75,63 @@ impl CartLine {
     }
 }
 
+/// A quote request borrowed: what [`super::quote`] reads, from a [`QuoteRequest`]
+/// ([`QuoteRequest::text`]) or read in place from the request's JSON text (the reader's fast
+/// path, `json::fast::quote_request`, which allocates no string).
+#[derive(Clone, Debug)]
+pub struct QuoteText<'a> {
+    pub member: MemberText<'a>,
+    pub cart: CartText<'a>,
+    pub redeem_points: RedeemPoints,
+}
+
+/// [`MemberSnapshot`], borrowed.
+#[derive(Clone, Copy, Debug)]
+pub struct MemberText<'a> {
+    pub id: &'a str,
+    pub status: crate::member::MemberStatus,
+    pub tier: Option<&'a str>,
+    pub points: i64,
+}
+
+/// [`Cart`], borrowed.
+#[derive(Clone, Debug)]
+pub struct CartText<'a> {
+    pub id: &'a str,
+    pub at: &'a str,
+    pub store: Option<&'a str>,
+    pub channel: Option<&'a str>,
+    pub lines: Vec<LineText<'a>>,
+}
+
+impl QuoteRequest {
+    pub fn text(&self) -> QuoteText<'_> {
+        let m = &self.member;
+        QuoteText {
+            member: MemberText {
+                id: &m.id,
+                status: m.status,
+                tier: m.tier.as_deref(),
+                points: m.points,
+            },
+            cart: self.cart.text(),
+            redeem_points: self.redeem_points,
+        }
+    }
+}
+
+impl Cart {
+    pub fn text(&self) -> CartText<'_> {
+        CartText {
+            id: &self.id,
+            at: &self.at,
+            store: self.store.as_deref(),
+            channel: self.channel.as_deref(),
+            lines: self.lines.iter().map(CartLine::text).collect(),
+        }
+    }
+}
+
 /// How many points to redeem.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(target_arch = "wasm32", derive(Tsify))]

@@ -12,6 +12,11 @@
 // For each run the page's own marks (performance.now() since navigation start): `engine-ready`
 // (the .wasm fetched and instantiated, `await init()` done) and `first-quote` (the first quote
 // rendered). Medians (and min–max) are printed, plus a JSON line for docs/pages.md.
+// The Wasm breakdown (issue 17): `engine-init` → `engine-ready` is the package's `init()` (the
+// .wasm fetched, compiled while it streams in, instantiated); `.wasm fetch` is its resource
+// timing; `compile` is `WebAssembly.compile` of the same bytes timed in the page afterwards (what
+// the streaming compile does, without the network); `first quote` is `engine-ready` →
+// `first-quote` (the policy validated, the quote computed and rendered).
 import os from 'node:os';
 
 import { launch, serve } from './browser.js';
@@ -33,9 +38,22 @@ async function marks(page) {
     return {
       engineReady: t('engine-ready'),
       firstQuote: t('first-quote'),
+      init: t('engine-ready') - t('engine-init'),
       domContentLoaded: nav?.domContentLoadedEventEnd,
       wasmFetch: wasm ? wasm.responseEnd - wasm.startTime : null,
+      wasmUrl: wasm?.name ?? null,
     };
+  }).then(async (m) => {
+    // Compile alone: the same bytes, compiled once more in the page.
+    m.compile = m.wasmUrl
+      ? await page.evaluate(async (url) => {
+          const bytes = await (await fetch(url)).arrayBuffer();
+          const t0 = performance.now();
+          await WebAssembly.compile(bytes);
+          return performance.now() - t0;
+        }, m.wasmUrl)
+      : null;
+    return m;
   });
 }
 
@@ -84,7 +102,7 @@ try {
 
 const summary = {};
 console.log(`POS startup, ${RUNS} runs per case (${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${process.platform}):`);
-console.log('case      first quote ms (median, min–max)   engine ready ms   .wasm fetch ms');
+console.log('case      first quote ms (median, min–max)   engine ready ms   .wasm fetch ms   init() ms   compile ms   first quote after ready ms');
 for (const [name, runs] of Object.entries(results)) {
   const fq = runs.map((r) => r.firstQuote);
   const er = runs.map((r) => r.engineReady);
@@ -95,11 +113,15 @@ for (const [name, runs] of Object.entries(results)) {
     max: Math.round(Math.max(...fq)),
     engine_ready_ms: Math.round(median(er)),
     wasm_fetch_ms: wf.length ? Math.round(median(wf)) : null,
+    init_ms: +median(runs.map((r) => r.init)).toFixed(1),
+    compile_ms: runs.some((r) => r.compile !== null) ? +median(runs.map((r) => r.compile ?? 0)).toFixed(1) : null,
+    quote_after_ready_ms: +median(runs.map((r) => r.firstQuote - r.engineReady)).toFixed(1),
   };
   const s = summary[name];
   console.log(
     `${name.padEnd(9)} ${String(s.first_quote_ms).padStart(6)} (${s.min}–${s.max})`.padEnd(44) +
-      `${String(s.engine_ready_ms).padStart(6)}            ${s.wasm_fetch_ms ?? '—'}`,
+      `${String(s.engine_ready_ms).padStart(6)}            ${String(s.wasm_fetch_ms ?? '—').padStart(4)}` +
+      `${String(s.init_ms).padStart(15)}${String(s.compile_ms ?? '—').padStart(13)}${String(s.quote_after_ready_ms).padStart(16)}`,
   );
 }
 console.log(JSON.stringify({ runs: RUNS, ...summary }));
