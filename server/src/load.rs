@@ -49,9 +49,11 @@ impl Batch {
         self.rows.is_empty()
     }
 
-    /// Inserts the rows (at most 30,000 values per statement: under both databases' limits).
+    /// Inserts the rows, at most ~900 values per statement: SQLite finds each `$N` parameter
+    /// by name, so a statement's cost grows with the square of its parameters (measured: 30,000
+    /// values per statement loaded ~20 members/s; 900 keeps it linear on both databases).
     pub async fn flush(&mut self, c: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
-        let per = (30_000 / self.cols.len()).max(1);
+        let per = (900 / self.cols.len()).max(1);
         let rows = std::mem::take(&mut self.rows);
         for chunk in rows.chunks(per) {
             let mut sql = format!(

@@ -376,5 +376,7 @@ pub async fn copy(from: &Db, to: &Db) -> Result<Vec<(String, u64)>, String> {
         out.push((table.to_string(), rows.len() as u64));
     }
     tx.commit().await.map_err(e)?;
+    // The report tables are derived from the events: recomputed on the target (issue 15).
+    crate::reports::store::rebuild(to, crate::clock::Clock::System.now_ms()).await?;
     Ok(out)
 }

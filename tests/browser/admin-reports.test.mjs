@@ -45,11 +45,15 @@ test('the reports page shows the server figures with charts, in Vietnamese and E
     const { page, problems } = await openPage(browser, `${server.base}/admin/reports/`);
     await page.waitForSelector('body[data-ready="1"]');
     assert.equal(await page.locator('h1').textContent(), 'Báo cáo');
-    await page.fill('#from', '2025-10-01');
-    await page.fill('#to', '2026-09-30');
     await page.fill('#user', server.user);
     await page.fill('#password', server.password);
     await page.click('#login-button');
+    await page.waitForSelector('body[data-loaded="1"]', { timeout: 60_000 });
+    // The demo's twelve months.
+    await page.fill('#from', '2025-10-01');
+    await page.fill('#to', '2026-09-30');
+    await page.evaluate(() => { document.body.dataset.loaded = '0'; });
+    await page.click('#show');
     await page.waitForSelector('body[data-loaded="1"]', { timeout: 60_000 });
 
     // The page's figures are the JSON routes' (fetched with the page's session).
