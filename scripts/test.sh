@@ -71,7 +71,7 @@ run "cargo clippy (wasm32: src/wasm.rs, full module) -- -D warnings" \
   cargo clippy -p loyalty-engine --target wasm32-unknown-unknown --lib -- -D warnings
 run "cargo clippy (wasm32: src/wasm.rs, core module: --no-default-features) -- -D warnings" \
   cargo clippy -p loyalty-engine --target wasm32-unknown-unknown --lib --no-default-features -- -D warnings
-run "cargo test (engine, CLI, server on SQLite and PostgreSQL)" cargo test
+run "cargo test (engine, CLI, server on SQLite and PostgreSQL)" cargo test --no-fail-fast
 run "build: CLI, pkg/, npm pack" "$ROOT/scripts/build.sh" || build_ok=0
 
 node_tests=(tests/node/*.test.mjs)

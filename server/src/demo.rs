@@ -273,6 +273,8 @@ pub async fn seed(
         )
         .await
         .map_err(e)?;
+        // The reports' rows of the member (issue 15), as a booking would write them.
+        crate::reports::store::refresh(&mut tx, &versions, &member, &events, as_of).await?;
         if i % 500 == 499 {
             tx.commit().await.map_err(e)?;
             tx = app.db.begin().await.map_err(e)?;

@@ -975,6 +975,18 @@ async fn write_batch(
     if !rows.is_empty() {
         insert_events(c, &rows, now, &by).await?;
     }
+    // The reports' rows of each new member (issue 15), as a booking would write them.
+    for (p, _) in &new_members {
+        let Some(l) = crate::ledger::load(c, &p.id)
+            .await
+            .map_err(|e| sqlx::Error::Protocol(e.body()))?
+        else {
+            continue;
+        };
+        crate::reports::store::refresh(c, &l.versions, &l.member, &l.events, p.as_of)
+            .await
+            .map_err(sqlx::Error::Protocol)?;
+    }
     Ok(Written { outcomes, contact })
 }
 

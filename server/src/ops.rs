@@ -88,245 +88,66 @@ pub async fn backup(db: &Db, out: &std::path::Path) -> Result<(), String> {
     Ok(())
 }
 
-/// The tables in copy order (references first), with their columns: `true` for BIGINT.
-const TABLES: &[(&str, &[(&str, bool)])] = &[
-    ("settings", &[("key", false), ("value", false)]),
-    (
-        "policies",
-        &[
-            ("digest", false),
-            ("document", false),
-            ("created_at", true),
-            ("created_by", false),
-        ],
-    ),
-    (
-        "policy_versions",
-        &[
-            ("effective_at", true),
-            ("digest", false),
-            ("published_at", true),
-            ("published_by", false),
-        ],
-    ),
-    (
-        "stores",
-        &[("id", false), ("name", false), ("created_at", true)],
-    ),
-    (
-        "tills",
-        &[
-            ("id", false),
-            ("store_id", false),
-            ("name", false),
-            ("created_at", true),
-        ],
-    ),
-    (
-        "api_keys",
-        &[
-            ("id", false),
-            ("kind", false),
-            ("till_id", false),
-            ("secret_hash", false),
-            ("created_at", true),
-            ("revoked_at", true),
-        ],
-    ),
-    (
-        "admins",
-        &[
-            ("username", false),
-            ("password_hash", false),
-            ("created_at", true),
-        ],
-    ),
-    (
-        "sessions",
-        &[
-            ("id", false),
-            ("kind", false),
-            ("subject", false),
-            ("csrf", false),
-            ("created_at", true),
-            ("expires_at", true),
-        ],
-    ),
-    (
-        "members",
-        &[
-            ("id", false),
-            ("status", false),
-            ("joined_at", true),
-            ("phone", false),
-            ("name", false),
-            ("email", false),
-            ("created_at", true),
-            ("version", true),
-            ("cached_at", true),
-            ("cached_available", true),
-            ("cached_pending", true),
-            ("cached_tier", false),
-            ("cached_status", false),
-            ("next_due_at", true),
-        ],
-    ),
-    (
-        "cards",
-        &[
-            ("number", false),
-            ("member_id", false),
-            ("type", false),
-            ("state", false),
-            ("issued_at", true),
-        ],
-    ),
-    (
-        "events",
-        &[
-            ("member_id", false),
-            ("seq", true),
-            ("id", false),
-            ("type", false),
-            ("at", true),
-            ("body", false),
-            ("recorded_at", true),
-            ("recorded_by", false),
-        ],
-    ),
-    (
-        "orders",
-        &[
-            ("id", false),
-            ("member_id", false),
-            ("store_id", false),
-            ("till_id", false),
-            ("document_no", false),
-            ("card", false),
-            ("channel", false),
-            ("state", false),
-            ("offline", true),
-            ("flags", false),
-            ("at", true),
-            ("redeemed_points", true),
-            ("earned_points", true),
-            ("subtotal", false),
-            ("total", false),
-            ("policy_digest", false),
-            ("quote_request", false),
-            ("quote", false),
-            ("hold_expires_at", true),
-            ("created_at", true),
-            ("created_by", false),
-            ("booked_at", true),
-            ("closed_at", true),
-            ("confirm_answer", false),
-            ("void_answer", false),
-        ],
-    ),
-    (
-        "idempotency",
-        &[
-            ("principal", false),
-            ("key", false),
-            ("body_hash", false),
-            ("status", true),
-            ("response", false),
-            ("created_at", true),
-        ],
-    ),
-    (
-        "audit",
-        &[
-            ("id", false),
-            ("at", true),
-            ("actor", false),
-            ("action", false),
-            ("target", false),
-            ("detail", false),
-        ],
-    ),
-    (
-        "outbox",
-        &[
-            ("id", false),
-            ("kind", false),
-            ("member_id", false),
-            ("at", true),
-            ("payload", false),
-            ("created_at", true),
-        ],
-    ),
-    (
-        "webhooks",
-        &[
-            ("id", false),
-            ("url", false),
-            ("secret", false),
-            ("created_at", true),
-        ],
-    ),
-    (
-        "deliveries",
-        &[
-            ("outbox_id", false),
-            ("webhook_id", false),
-            ("attempts", true),
-            ("next_attempt_at", true),
-            ("delivered_at", true),
-            ("last_error", false),
-        ],
-    ),
-    (
-        "throttle",
-        &[
-            ("scope", false),
-            ("subject", false),
-            ("window_start", true),
-            ("count", true),
-        ],
-    ),
-    (
-        "imports",
-        &[
-            ("id", false),
-            ("source", false),
-            ("state", false),
-            ("phase", false),
-            ("created_at", true),
-            ("created_by", false),
-            ("started_at", true),
-            ("finished_at", true),
-            ("heartbeat_at", true),
-            ("bytes_total", true),
-            ("bytes_read", true),
-            ("members_expected", true),
-            ("members_read", true),
-            ("members_created", true),
-            ("members_unchanged", true),
-            ("members_conflicting", true),
-            ("members_rejected", true),
-            ("events_written", true),
-            ("cards_written", true),
-            ("conflicts", true),
-            ("error", false),
-            ("summary", false),
-        ],
-    ),
-    (
-        "import_reports",
-        &[("import_id", false), ("n", true), ("chunk", false)],
-    ),
-    (
-        "otps",
-        &[
-            ("member_id", false),
-            ("code_hash", false),
-            ("expires_at", true),
-            ("attempts", true),
-        ],
-    ),
+/// Tables that others reference come first; every other table of the schema follows (found
+/// in the source, so a table a later migration adds is copied too).
+const FIRST: &[&str] = &[
+    "settings",
+    "policies",
+    "policy_versions",
+    "stores",
+    "tills",
+    "api_keys",
+    "admins",
+    "card_types",
+    "card_batches",
+    "members",
+    "cards",
+    "events",
+    "orders",
 ];
+
+/// The programme's tables (not sqlx's own), in copy order.
+async fn tables(db: &Db) -> Result<Vec<String>, sqlx::Error> {
+    let sql = match db.kind {
+        Kind::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%'",
+        Kind::Postgres => "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name NOT LIKE '_sqlx%'",
+    };
+    let mut all: Vec<String> = sqlx::query(sql)
+        .fetch_all(&db.read)
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    all.sort();
+    let mut out: Vec<String> = FIRST
+        .iter()
+        .filter(|t| all.iter().any(|a| a == *t))
+        .map(|t| t.to_string())
+        .collect();
+    // The report tables are derived from the events (recomputed on the target after the copy);
+    // report export jobs are downloads, not the programme.
+    out.extend(
+        all.into_iter()
+            .filter(|t| !FIRST.contains(&t.as_str()) && !t.starts_with("rpt_")),
+    );
+    Ok(out)
+}
+
+/// A table's columns in order, with whether each is an integer (BIGINT) or text.
+async fn columns(db: &Db, table: &str) -> Result<Vec<(String, bool)>, sqlx::Error> {
+    let rows = match db.kind {
+        Kind::Sqlite => sqlx::query("SELECT name, type FROM pragma_table_info($1) ORDER BY cid").bind(table).fetch_all(&db.read).await?,
+        Kind::Postgres => sqlx::query("SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position").bind(table).fetch_all(&db.read).await?,
+    };
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let name: String = r.get(0);
+            let kind: String = r.get(1);
+            (name, kind.to_ascii_uppercase().contains("INT"))
+        })
+        .collect())
+}
 
 /// Copies a whole programme into an empty database (SQLite → PostgreSQL as it outgrows one
 /// file, or back), table by table in one transaction on the target. Returns rows per table.
@@ -348,9 +169,11 @@ pub async fn copy(from: &Db, to: &Db) -> Result<Vec<(String, u64)>, String> {
         return Err("the target database is not empty".into());
     }
     let mut out = Vec::new();
+    let order = tables(from).await.map_err(e)?;
     let mut tx = to.begin().await.map_err(e)?;
-    for (table, cols) in TABLES {
-        let names: Vec<&str> = cols.iter().map(|c| c.0).collect();
+    for table in &order {
+        let cols = columns(from, table).await.map_err(e)?;
+        let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
         let select = format!("SELECT {} FROM {table}", names.join(", "));
         let placeholders: Vec<String> = (1..=cols.len()).map(|i| format!("${i}")).collect();
         let insert = format!(
