@@ -181,6 +181,11 @@ pub async fn copy(from: &Db, to: &Db) -> Result<Vec<(String, u64)>, String> {
             names.join(", "),
             placeholders.join(", ")
         );
+        // Rows the target's migrations seeded (the default card types) give way to the source's.
+        sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
+            .execute(&mut *tx)
+            .await
+            .map_err(e)?;
         let rows = sqlx::query(sqlx::AssertSqlSafe(select))
             .fetch_all(&from.read)
             .await

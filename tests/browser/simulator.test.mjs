@@ -178,16 +178,18 @@ test('the JSON editor: an unknown field is the engine\'s error at its path; the 
 
 test('cancel stops a long run; the progress bar moves first', async () => {
   const before = await page.evaluate(() => JSON.stringify(window.__sim.result));
-  await page.fill('#gen-members', '6000');
+  // Large enough that the run cannot finish between the progress check and the click, however
+  // fast the engine and however idle the machine.
+  await page.fill('#gen-members', '20000');
   await page.click('#run');
   await page.waitForFunction(() => {
     const p = document.getElementById('progress');
-    return p.max === 6000 && Number(p.dataset.done ?? 0) >= 300;
+    return p.max === 20000 && Number(p.dataset.done ?? 0) >= 300;
   }, null, { timeout: 30_000 });
   assert.equal(await page.isEnabled('#cancel'), true);
   await page.click('#cancel');
   assert.equal(await page.getAttribute('body', 'data-state'), 'cancelled');
-  assert.match(await page.textContent('#run-status'), /Cancelled after [\d,]+ of 6,000 members/);
+  assert.match(await page.textContent('#run-status'), /Cancelled after [\d,]+ of 20,000 members/);
   assert.equal(await page.evaluate(() => document.getElementById('progress').value), 0);
   assert.equal(await page.isEnabled('#run'), true);
   assert.equal(await page.isDisabled('#cancel'), true);
