@@ -110,7 +110,7 @@ const FIRST: &[&str] = &[
 async fn tables(db: &Db) -> Result<Vec<String>, sqlx::Error> {
     let sql = match db.kind {
         Kind::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%'",
-        Kind::Postgres => "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name NOT LIKE '_sqlx%'",
+        Kind::Postgres => "SELECT CAST(table_name AS TEXT) FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name NOT LIKE '_sqlx%'",
     };
     let mut all: Vec<String> = sqlx::query(sql)
         .fetch_all(&db.read)
@@ -137,7 +137,7 @@ async fn tables(db: &Db) -> Result<Vec<String>, sqlx::Error> {
 async fn columns(db: &Db, table: &str) -> Result<Vec<(String, bool)>, sqlx::Error> {
     let rows = match db.kind {
         Kind::Sqlite => sqlx::query("SELECT name, type FROM pragma_table_info($1) ORDER BY cid").bind(table).fetch_all(&db.read).await?,
-        Kind::Postgres => sqlx::query("SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position").bind(table).fetch_all(&db.read).await?,
+        Kind::Postgres => sqlx::query("SELECT CAST(column_name AS TEXT), CAST(data_type AS TEXT) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position").bind(table).fetch_all(&db.read).await?,
     };
     Ok(rows
         .iter()
