@@ -95,6 +95,14 @@ impl Server {
     }
 }
 
+impl Drop for Server {
+    /// A failing test leaves no server running (after `stop` the child has exited already).
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn credentials(data_dir: &Path) -> BTreeMap<String, String> {
     std::fs::read_to_string(data_dir.join("demo-credentials"))
         .unwrap()
