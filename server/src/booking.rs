@@ -603,8 +603,13 @@ async fn receipt(
     Ok(())
 }
 
-fn check_order_actor(actor: &Actor, o: &Order) -> Result<(), ApiError> {
-    actor.check_store(&o.store_id, "id")
+/// The order, if this till (its store) or admin may act on it: 404 / 403 otherwise.
+async fn order_for(tx: &mut Tx, actor: &Actor, order_id: &str) -> Result<Order, ApiError> {
+    let Some(o) = storage::orders::get(tx, order_id).await? else {
+        return Err(ApiError::not_found("id", format!("no order {order_id}")));
+    };
+    actor.check_store(&o.store_id, "id")?;
+    Ok(o)
 }
 
 /// Step 2: confirm (payment done). Repeats get the first answer.
@@ -615,14 +620,10 @@ pub async fn confirm(
     order_id: &str,
 ) -> Result<(u16, String), ApiError> {
     let now = app.clock.now_ms();
-    let Some(o) = storage::orders::get(tx, order_id).await? else {
-        return Err(ApiError::not_found("id", format!("no order {order_id}")));
-    };
-    check_order_actor(actor, &o)?;
+    let o = order_for(tx, actor, order_id).await?;
     storage::members::lock(tx, &o.member_id).await?;
-    let Some(o) = storage::orders::get(tx, order_id).await? else {
-        return Err(ApiError::not_found("id", format!("no order {order_id}")));
-    };
+    // Read again under the member's lock: a concurrent confirm or void may have moved it.
+    let o = order_for(tx, actor, order_id).await?;
     match o.state.as_str() {
         "booked" => return Ok((200, o.confirm_answer.unwrap_or_default())),
         "held" if o.hold_expires_at.is_some_and(|t| t <= now) => {
@@ -690,10 +691,7 @@ pub async fn void(
     order_id: &str,
 ) -> Result<(u16, String), ApiError> {
     let now = app.clock.now_ms();
-    let Some(o) = storage::orders::get(tx, order_id).await? else {
-        return Err(ApiError::not_found("id", format!("no order {order_id}")));
-    };
-    check_order_actor(actor, &o)?;
+    let o = order_for(tx, actor, order_id).await?;
     match o.state.as_str() {
         "voided" => Ok((200, o.void_answer.unwrap_or_default())),
         "expired" => Ok((
@@ -723,10 +721,7 @@ pub async fn refund(
     r: &RefundRequest,
 ) -> Result<(u16, String), ApiError> {
     let now = app.clock.now_ms();
-    let Some(o) = storage::orders::get(tx, order_id).await? else {
-        return Err(ApiError::not_found("id", format!("no order {order_id}")));
-    };
-    check_order_actor(actor, &o)?;
+    let o = order_for(tx, actor, order_id).await?;
     if o.state != "booked" {
         return Err(ApiError::invalid_state(format!(
             "order {order_id} is {}: only a booked order can be refunded",
