@@ -32,6 +32,9 @@ pub struct Config {
     pub workers: bool,
     /// SQLite commit durability (`--sqlite-sync full|normal`).
     pub sqlite_sync: storage::SqliteSync,
+    /// Requests per second per credential (or per address without one), bursts of twice that;
+    /// 0: no limit (`--rate-limit`, see `http/rate_limit.rs`).
+    pub rate_limit: u32,
 }
 
 impl Config {
@@ -50,6 +53,7 @@ impl Config {
             worker_interval_ms: 1_000,
             workers: true,
             sqlite_sync: storage::SqliteSync::Full,
+            rate_limit: 500,
         }
     }
 
