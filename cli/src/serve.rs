@@ -58,6 +58,9 @@ pub struct RunArgs {
     /// Retry-After. 0 turns the limit off (benchmarks).
     #[arg(long, default_value_t = 500, env = "LOYALTY_RATE_LIMIT")]
     rate_limit: u32,
+    /// SQLite: one COMMIT (and fsync) per transaction instead of group commit (benchmarks).
+    #[arg(long)]
+    no_group_commit: bool,
 }
 
 #[derive(Subcommand)]
@@ -181,6 +184,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
                 }
                 c.clock = clock;
                 c.rate_limit = a.rate_limit;
+                c.group_commit = !a.no_group_commit;
                 c.steerable_clock = a.clock_steerable;
                 c.worker_interval_ms = a.worker_interval_ms;
                 c.sqlite_sync = if a.sqlite_sync == "normal" {

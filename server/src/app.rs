@@ -35,6 +35,8 @@ pub struct Config {
     /// Requests per second per credential (or per address without one), bursts of twice that;
     /// 0: no limit (`--rate-limit`, see `http/rate_limit.rs`).
     pub rate_limit: u32,
+    /// SQLite: several transactions share one COMMIT (`storage/writer.rs`; `--no-group-commit`).
+    pub group_commit: bool,
 }
 
 impl Config {
@@ -54,6 +56,7 @@ impl Config {
             workers: true,
             sqlite_sync: storage::SqliteSync::Full,
             rate_limit: 500,
+            group_commit: true,
         }
     }
 
@@ -94,7 +97,7 @@ impl AppState {
 
 /// Opens the database, makes the programme's secrets on first start, seeds the demo.
 pub async fn open(config: &Config) -> Result<App, String> {
-    let db = Db::open_with(&config.url(), config.sqlite_sync).await?;
+    let db = Db::open_with(&config.url(), config.sqlite_sync, config.group_commit).await?;
     let now = config.clock.now_ms();
     let mut c = db.write.acquire().await.map_err(|e| e.to_string())?;
     let secret = match settings::get(&mut c, settings::WIDGET_SECRET)
