@@ -757,25 +757,6 @@ struct Written {
     contact: Vec<(String, String)>,
 }
 
-fn placeholders(rows: usize, cols: usize) -> String {
-    let mut s = String::with_capacity(rows * cols * 5);
-    for r in 0..rows {
-        if r > 0 {
-            s.push(',');
-        }
-        s.push('(');
-        for c in 0..cols {
-            if c > 0 {
-                s.push(',');
-            }
-            s.push('$');
-            s.push_str(&(r * cols + c + 1).to_string());
-        }
-        s.push(')');
-    }
-    s
-}
-
 fn in_list(n: usize) -> String {
     (1..=n)
         .map(|i| format!("${i}"))
@@ -924,7 +905,7 @@ async fn write_batch(
             "INSERT INTO members (id, status, joined_at, phone, name, created_at, version, \
              cached_at, cached_available, cached_pending, cached_tier, cached_status, next_due_at) \
              VALUES {}",
-            placeholders(chunk.len(), 13)
+            crate::storage::placeholders(chunk.len(), 13)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (p, phone) in chunk {
@@ -948,7 +929,7 @@ async fn write_batch(
     for chunk in new_cards.chunks(INSERT_ROWS) {
         let sql = format!(
             "INSERT INTO cards (number, member_id, type, state, issued_at) VALUES {}",
-            placeholders(chunk.len(), 5)
+            crate::storage::placeholders(chunk.len(), 5)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (number, member, state) in chunk {
@@ -998,7 +979,7 @@ async fn insert_events(
 ) -> Result<(), sqlx::Error> {
     let sql = format!(
         "INSERT INTO events (member_id, seq, id, type, at, body, recorded_at, recorded_by) VALUES {}",
-        placeholders(rows.len(), 8)
+        crate::storage::placeholders(rows.len(), 8)
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
     for (m, seq, e) in rows {
@@ -1551,7 +1532,7 @@ mod tests {
 
     #[test]
     fn placeholders_number_rows() {
-        assert_eq!(super::placeholders(2, 3), "($1,$2,$3),($4,$5,$6)");
+        assert_eq!(crate::storage::placeholders(2, 3), "($1,$2,$3),($4,$5,$6)");
         assert_eq!(super::in_list(3), "$1,$2,$3");
     }
 }

@@ -280,65 +280,85 @@ fn static_status(s: &str) -> &'static str {
 }
 
 /// Writes a member's rows (after its old ones were deleted).
+/// Rows per multi-row INSERT (24 columns × 32 rows: well within SQLite's parameter limit).
+const INSERT_ROWS: usize = 32;
+
+/// Writes a member's report rows from flow `from_flow` and point `from_point` on (the rows before
+/// are in place), as multi-row INSERTs.
 pub async fn insert_rows(
     c: &mut AnyConnection,
     member_id: &str,
     f: &MemberFacts,
     card_type: &str,
+    from_flow: usize,
+    from_point: usize,
 ) -> Result<(), sqlx::Error> {
-    for (n, r) in f.flows.iter().enumerate() {
-        sqlx::query(
+    let flows: Vec<(usize, &_)> = f.flows.iter().enumerate().skip(from_flow).collect();
+    for chunk in flows.chunks(INSERT_ROWS) {
+        let sql = format!(
             "INSERT INTO rpt_flows (member_id, n, at, day, kind, event_id, order_id, store, channel, \
              card_type, tier, status, orders, refunds, gross, discount, redeemed_amount, paid, \
-             redeemed, earned, clawed_back, adjusted, expired, opening) VALUES ($1, $2, $3, $4, \
-             $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, \
-             $23, $24)",
-        )
-        .bind(member_id)
-        .bind(n as i64)
-        .bind(r.at_ms)
-        .bind(&r.day)
-        .bind(r.kind)
-        .bind(&r.event_id)
-        .bind(&r.order_id)
-        .bind(r.store.clone().unwrap_or_default())
-        .bind(r.channel.clone().unwrap_or_default())
-        .bind(card_type)
-        .bind(&r.tier)
-        .bind(r.status)
-        .bind(r.orders)
-        .bind(r.refunds)
-        .bind(r.gross)
-        .bind(r.discount)
-        .bind(r.redeemed_amount)
-        .bind(r.paid)
-        .bind(r.redeemed)
-        .bind(r.earned)
-        .bind(r.clawed_back)
-        .bind(r.adjusted)
-        .bind(r.expired)
-        .bind(r.opening)
-        .execute(&mut *c)
-        .await?;
+             redeemed, earned, clawed_back, adjusted, expired, opening) VALUES {}",
+            crate::storage::placeholders(chunk.len(), 24)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for &(n, r) in chunk {
+            q = q
+                .bind(member_id)
+                .bind(n as i64)
+                .bind(r.at_ms)
+                .bind(&r.day)
+                .bind(r.kind)
+                .bind(&r.event_id)
+                .bind(&r.order_id)
+                .bind(r.store.clone().unwrap_or_default())
+                .bind(r.channel.clone().unwrap_or_default())
+                .bind(card_type)
+                .bind(&r.tier)
+                .bind(r.status)
+                .bind(r.orders)
+                .bind(r.refunds)
+                .bind(r.gross)
+                .bind(r.discount)
+                .bind(r.redeemed_amount)
+                .bind(r.paid)
+                .bind(r.redeemed)
+                .bind(r.earned)
+                .bind(r.clawed_back)
+                .bind(r.adjusted)
+                .bind(r.expired)
+                .bind(r.opening);
+        }
+        q.execute(&mut *c).await?;
     }
-    for (n, p) in f.points.iter().enumerate() {
-        sqlx::query(
+    let points: Vec<(usize, &_)> = f.points.iter().enumerate().skip(from_point).collect();
+    for chunk in points.chunks(INSERT_ROWS) {
+        let sql = format!(
             "INSERT INTO rpt_points (member_id, n, at, day, available, pending, tier, status, \
-             card_type) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(member_id)
-        .bind(n as i64)
-        .bind(p.at_ms)
-        .bind(&p.day)
-        .bind(p.available)
-        .bind(p.pending)
-        .bind(&p.tier)
-        .bind(p.status)
-        .bind(card_type)
-        .execute(&mut *c)
-        .await?;
+             card_type) VALUES {}",
+            crate::storage::placeholders(chunk.len(), 9)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for &(n, p) in chunk {
+            q = q
+                .bind(member_id)
+                .bind(n as i64)
+                .bind(p.at_ms)
+                .bind(&p.day)
+                .bind(p.available)
+                .bind(p.pending)
+                .bind(&p.tier)
+                .bind(p.status)
+                .bind(card_type);
+        }
+        q.execute(&mut *c).await?;
     }
     Ok(())
+}
+
+/// How many leading items two lists share.
+fn common_prefix<T: PartialEq>(a: &[T], b: &[T]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
 /// Adds a difference to the day sums (upserts; keys whose difference is zero are not touched).
@@ -436,16 +456,34 @@ pub async fn refresh(
     d.add_member(&new.flows, &new.points, &card, 1);
     d.add_member(&old.flows, &old.points, &old_card, -1);
     apply(c, &d).await.map_err(e)?;
-    for t in ["rpt_flows", "rpt_points"] {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DELETE FROM {t} WHERE member_id = $1"
-        )))
-        .bind(&member.id)
-        .execute(&mut *c)
+    // Only the rows that changed are rewritten: a new event usually appends rows and leaves the
+    // history before it as it was (a new card type changes them all).
+    let (kf, kp) = if old_card == card {
+        (
+            common_prefix(&old.flows, &new.flows),
+            common_prefix(&old.points, &new.points),
+        )
+    } else {
+        (0, 0)
+    };
+    for (t, k, len) in [
+        ("rpt_flows", kf, old.flows.len()),
+        ("rpt_points", kp, old.points.len()),
+    ] {
+        if k < len {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {t} WHERE member_id = $1 AND n >= $2"
+            )))
+            .bind(&member.id)
+            .bind(k as i64)
+            .execute(&mut *c)
+            .await
+            .map_err(e)?;
+        }
+    }
+    insert_rows(c, &member.id, &new, &card, kf, kp)
         .await
         .map_err(e)?;
-    }
-    insert_rows(c, &member.id, &new, &card).await.map_err(e)?;
     set_as_of(c, &member.id, as_of, &card).await.map_err(e)?;
     Ok(())
 }
@@ -613,7 +651,9 @@ pub async fn rebuild(db: &crate::storage::Db, now: i64) -> Result<u64, String> {
             let f = facts(&versions, &member, &events, as_of)?;
             let card = card_type(&mut tx, &id).await.map_err(e)?;
             total.add_member(&f.flows, &f.points, &card, 1);
-            insert_rows(&mut tx, &id, &f, &card).await.map_err(e)?;
+            insert_rows(&mut tx, &id, &f, &card, 0, 0)
+                .await
+                .map_err(e)?;
             set_as_of(&mut tx, &id, as_of, &card).await.map_err(e)?;
             n += 1;
         }
