@@ -415,7 +415,10 @@ async fn concurrent_holds_never_spend_more_than_available() {
         let s = TestServer::start(b).await;
         let key = s.till_key("hcm-01-t1").await;
         let member = snapshot(&s, &key).await;
-        // 16 tills at once, each redeeming 100 of the member's 300 points: exactly 3 holds fit.
+        // 16 tills at once, each redeeming 100 of the member's 300 points; half hold, half book
+        // at once. A booked sale also earns 35 points (the SPEC §2 cart at silver), so what fits
+        // depends on the order the server takes them in: three holds, or up to four when booked
+        // sales come first (300 → 235 → 170 → 105 → a hold of 100).
         let mut tasks = Vec::new();
         for i in 0..16 {
             let doc = format!("C-{i}");
@@ -446,9 +449,11 @@ async fn concurrent_holds_never_spend_more_than_available() {
                 _ => panic!("{st} {body}"),
             }
         }
-        assert_eq!(ok, 3, "{b:?}");
-        // What a till may still spend never goes below zero.
-        assert!(snapshot(&s, &key).await["points"].as_i64().unwrap() >= 0);
+        assert!((3..=4).contains(&ok), "{b:?}: {ok} accepted");
+        // What a till may still spend never goes below zero, and is below 100: every accepted
+        // order lowered it, so a refused one (which saw at least this much) could not fit.
+        let spendable = snapshot(&s, &key).await["points"].as_i64().unwrap();
+        assert!((0..100).contains(&spendable), "{b:?}: {spendable} left");
         let (_, m) = s.get("/v1/members/m-001", &key).await;
         assert!(m["points"]["available"].as_i64().unwrap() >= 0, "{m}");
         s.stop().await;

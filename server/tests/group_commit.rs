@@ -84,3 +84,47 @@ async fn concurrent_transactions_share_commits_and_stay_all_or_nothing() {
     eprintln!("{n} transactions in {batches} batches");
     db.close().await;
 }
+
+/// Read-then-write under group commit: concurrent spends of one balance never spend more than it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_spends_never_overspend() {
+    for round in 0..30 {
+        let url = fresh_db(Backend::Sqlite).await;
+        let db = Arc::new(Db::open_with(&url, SqliteSync::Full, true).await.unwrap());
+        db.write
+            .execute("CREATE TABLE spend (n BIGINT PRIMARY KEY, points BIGINT NOT NULL)")
+            .await
+            .unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..16i64 {
+            let db = db.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut tx = db.begin().await.unwrap();
+                let spent: i64 =
+                    sqlx::query("SELECT CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM spend")
+                        .fetch_one(&mut *tx)
+                        .await
+                        .unwrap()
+                        .get(0);
+                tokio::task::yield_now().await;
+                if spent + 100 > 300 {
+                    tx.rollback().await.unwrap();
+                    return false;
+                }
+                sqlx::query("INSERT INTO spend (n, points) VALUES ($1, 100)")
+                    .bind(i)
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+                tx.commit().await.unwrap();
+                true
+            }));
+        }
+        let mut ok = 0;
+        for t in tasks {
+            ok += t.await.unwrap() as i32;
+        }
+        assert_eq!(ok, 3, "round {round}");
+        db.close().await;
+    }
+}
