@@ -477,6 +477,34 @@ pub async fn create_webhook(
     })
 }
 
+/// The webhooks, oldest first, without their secrets (a secret is shown once, when created).
+#[utoipa::path(get, path = "/v1/webhooks", tag = "admin",
+    responses((status = 200, description = "`{ items: [{ id, url, created_at, pending }] }` (`pending`: deliveries not yet accepted)", body = Object),
+        (status = 401), (status = 403, description = "not an admin")))]
+pub async fn list_webhooks(State(app): State<App>, auth: Auth) -> Result<Response, ApiError> {
+    auth.admin()?;
+    let mut c = app.db.read.acquire().await?;
+    let rows = sqlx::query(
+        "SELECT w.id, w.url, w.created_at, \
+         (SELECT CAST(COUNT(*) AS BIGINT) FROM deliveries d WHERE d.webhook_id = w.id AND d.delivered_at IS NULL) \
+         FROM webhooks w ORDER BY w.created_at, w.id",
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.get::<String, _>(0),
+                "url": r.get::<String, _>(1),
+                "created_at": crate::clock::rfc3339(r.get::<i64, _>(2)),
+                "pending": r.get::<i64, _>(3),
+            })
+        })
+        .collect();
+    Ok(ok_json(json!({ "items": items }).to_string()))
+}
+
 #[derive(serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
