@@ -305,21 +305,25 @@ async function startImport() {
   await followImport(job.id);
 }
 
-const IMPORT_COUNTS = ['members_read', 'members_created', 'members_unchanged', 'members_conflicting', 'members_rejected', 'events_written', 'cards_written'];
+const IMPORT_COUNTS = {
+  members_read: 'Members read', members_created: 'Members created', members_unchanged: 'Members unchanged',
+  members_conflicting: 'Members in conflict', members_rejected: 'Members rejected', events_written: 'Events written', cards_written: 'Cards written',
+};
 
 function showImport(job) {
   $('im-job').hidden = false;
   $('im-id').textContent = job.id;
   $('im-state').textContent = t(job.state);
   $('im-state').dataset.state = job.state;
-  $('im-phase').textContent = job.phase ? `(${t(job.phase)})` : '';
+  $('im-phase').textContent = job.phase && job.phase !== job.state ? `(${t(job.phase)})` : '';
+  S.importJob = job;
   const fraction = job.state === 'done' ? 1 : job.progress?.fraction ?? 0;
   $('im-progress').value = fraction;
   $('im-progress').textContent = `${Math.round(fraction * 100)} %`;
   $('im-counts').replaceChildren(
-    ...IMPORT_COUNTS.filter((k) => job.counts?.[k] !== undefined).map((k) => {
+    ...Object.entries(IMPORT_COUNTS).filter(([k]) => job.counts?.[k] !== undefined).map(([k, label]) => {
       const d = document.createElement('div');
-      const dt = Object.assign(document.createElement('dt'), { textContent: t(k) });
+      const dt = Object.assign(document.createElement('dt'), { textContent: t(label) });
       const dd = Object.assign(document.createElement('dd'), { textContent: num(job.counts[k]) });
       dd.dataset.count = k;
       d.append(dt, dd);
@@ -350,6 +354,7 @@ async function followImport(id) {
 // ---- wiring -------------------------------------------------------------------------------------------
 
 function showTab(name) {
+  S.tab = name;
   for (const b of document.querySelectorAll('[role="tab"]')) b.setAttribute('aria-selected', String(b.dataset.tab === name));
   for (const s of document.querySelectorAll('[role="tabpanel"]')) s.hidden = s.id !== `tab-${name}`;
   const load = { cards: loadCards, policies: loadPolicies, settings: loadSettings }[name];
@@ -534,7 +539,16 @@ function wire() {
 
 async function main() {
   initLang();
-  onLang(() => S.member && act(() => showMember(S.member.id))());
+  // A language change redraws what was drawn in the other one.
+  onLang(() => {
+    if (S.member) act(() => showMember(S.member.id))();
+    if ($('app').hidden) return;
+    act(loadCards)();
+    if (S.tab === 'policies') act(loadPolicies)();
+    if (S.tab === 'settings') act(loadSettings)();
+    if (S.simulation) showSimulation(S.simulation);
+    if (S.importJob) showImport(S.importJob);
+  });
   wire();
   if (S.csrf) {
     try {

@@ -356,28 +356,10 @@ async function loadRefundOrder() {
   $('till-refund-result').textContent = '';
   try {
     const o = await api(`/v1/orders/${encodeURIComponent(id)}`, { key: till.key });
-    const lines = o.quote_request?.cart?.lines ?? [];
     // One key per refund: kept while the cashier retries this one, new after it is booked.
-    till.refund = { order: o, key: newId('refund-') };
-    $('till-refund-info').textContent = `${t('Order')} ${o.order_id} · ${o.document_no} · ${date(o.at)} · ${t(o.state)} · ${money(o.quote?.total, o.quote?.currency)}`;
-    $('till-refund-lines').tBodies[0].replaceChildren(
-      ...lines.map((l) => {
-        const tr = document.createElement('tr');
-        tr.dataset.line = l.id;
-        const name = CATALOG_NAMES[l.sku] ?? l.sku ?? l.category ?? l.id;
-        const input = Object.assign(document.createElement('input'), { type: 'number', min: 0, max: l.quantity, step: 1, value: 0, inputMode: 'numeric' });
-        input.dataset.line = l.id;
-        input.setAttribute('aria-label', `${t('Quantity to return')}: ${name}`);
-        for (const [v, cls] of [[`${name} (${l.sku ?? l.id})`], [num(l.quantity), 'num'], [money(l.unit_price, o.quote?.currency), 'num'], [input, 'num']]) {
-          const td = document.createElement('td');
-          if (v instanceof Node) td.append(v);
-          else td.textContent = v;
-          if (cls) td.className = cls;
-          tr.append(td);
-        }
-        return tr;
-      }),
-    );
+    till.refund = { order: o, key: newId('refund-'), booked: null };
+    $('till-refund-lines').tBodies[0].replaceChildren();
+    renderRefund();
     $('till-refund').hidden = false;
     $('till-refund-book').disabled = o.state !== 'booked';
     $('till-refund-lines').querySelector('input')?.focus();
@@ -390,6 +372,47 @@ async function loadRefundOrder() {
   }
 }
 
+/** The loaded order and its lines, in the current language (quantities typed so far kept). */
+function renderRefund() {
+  const o = till.refund?.order;
+  if (!o) return;
+  const lines = o.quote_request?.cart?.lines ?? [];
+  const typed = Object.fromEntries([...$('till-refund-lines').querySelectorAll('input[data-line]')].map((i) => [i.dataset.line, i.value]));
+  if (till.refund.booked) showRefunded(till.refund.booked);
+  $('till-refund-info').textContent = `${t('Order')} ${o.order_id} · ${o.document_no} · ${date(o.at)} · ${t(o.state)} · ${money(o.quote?.total, o.quote?.currency)}`;
+    $('till-refund-lines').tBodies[0].replaceChildren(
+      ...lines.map((l) => {
+        const tr = document.createElement('tr');
+        tr.dataset.line = l.id;
+        const name = CATALOG_NAMES[l.sku] ?? l.sku ?? l.category ?? l.id;
+        const input = Object.assign(document.createElement('input'), { type: 'number', min: 0, max: l.quantity, step: 1, value: typed[l.id] ?? 0, inputMode: 'numeric' });
+        input.dataset.line = l.id;
+        input.setAttribute('aria-label', `${t('Quantity to return')}: ${name}`);
+        for (const [v, cls] of [[`${name} (${l.sku ?? l.id})`], [num(l.quantity), 'num'], [money(l.unit_price, o.quote?.currency), 'num'], [input, 'num']]) {
+          const td = document.createElement('td');
+          if (v instanceof Node) td.append(v);
+          else td.textContent = v;
+          if (cls) td.className = cls;
+          tr.append(td);
+        }
+        return tr;
+      }),
+    );
+}
+
+/** What a booked refund did: the points taken back and the balance after (the server's answer). */
+function showRefunded(a) {
+  const out = $('till-refund-result');
+  const back = -Number(a.points_delta ?? 0);
+  out.className = 'muted';
+  out.textContent =
+    `${t('Refund booked')}: ${a.refund_id} · ${t('Points taken back')}: ${num(back)}` +
+    (a.shortfall ? ` · ${t('Points not covered by the balance')}: ${num(a.shortfall)}` : '') +
+    ` · ${t('Available points')}: ${num(a.member.points.available)}`;
+  out.dataset.pointsBack = String(back);
+  out.dataset.available = String(a.member.points.available);
+}
+
 /** Books the refund of the chosen quantities (POST /v1/orders/{id}/refunds under its own key). */
 async function bookRefund() {
   const r = till.refund;
@@ -399,20 +422,15 @@ async function bookRefund() {
     .filter((l) => l.quantity > 0);
   const out = $('till-refund-result');
   if (!lines.length) {
+    r.booked = null;
     out.textContent = t('Nothing to return');
     out.className = 'field-error';
     return;
   }
   try {
     const a = await api(`/v1/orders/${encodeURIComponent(r.order.order_id)}/refunds`, { method: 'POST', key: till.key, idem: r.key, body: { lines } });
-    const back = -Number(a.points_delta ?? 0);
-    out.className = 'muted';
-    out.textContent =
-      `${t('Refund booked')}: ${a.refund_id} · ${t('Points taken back')}: ${num(back)}` +
-      (a.shortfall ? ` · ${t('Points not covered by the balance')}: ${num(a.shortfall)}` : '') +
-      ` · ${t('Available points')}: ${num(a.member.points.available)}`;
-    out.dataset.pointsBack = String(back);
-    out.dataset.available = String(a.member.points.available);
+    r.booked = a;
+    showRefunded(a);
     document.body.dataset.lastRefund = a.refund_id;
     r.key = newId('refund-');
     for (const i of $('till-refund-lines').querySelectorAll('input[data-line]')) i.value = 0;
@@ -422,6 +440,7 @@ async function bookRefund() {
       showMember();
     }
   } catch (e) {
+    r.booked = null;
     out.className = 'field-error';
     out.textContent = `${e.message}${e.code && e.code !== 'network' ? ` (${e.code})` : ''}`;
   }
@@ -436,6 +455,7 @@ async function whenPosReady() {
 async function main() {
   initLang();
   onLang(() => {
+    renderRefund();
     showLoggedIn();
     showMember();
     setNet(navigator.onLine);

@@ -67,8 +67,9 @@ const dict = {
     'Download the integrity report': 'Tải báo cáo kiểm tra', 'Choose the mapping and the export files': 'Hãy chọn tệp ánh xạ và các tệp xuất',
     'Choose a members file': 'Hãy chọn tệp hội viên', 'Import progress': 'Tiến độ nhập',
     running: 'đang chạy', done: 'xong', reading: 'đang đọc', storing: 'đang ghi', reporting: 'đang lập báo cáo',
-    members_read: 'Hội viên đã đọc', members_created: 'Hội viên mới', members_unchanged: 'Không đổi',
-    members_conflicting: 'Xung đột', members_rejected: 'Bị từ chối', events_written: 'Sự kiện đã ghi', cards_written: 'Thẻ đã ghi',
+    'Members read': 'Hội viên đã đọc', 'Members created': 'Hội viên mới', 'Members unchanged': 'Không đổi',
+    'Members in conflict': 'Xung đột', 'Members rejected': 'Bị từ chối', 'Events written': 'Sự kiện đã ghi', 'Cards written': 'Thẻ đã ghi',
+    'Digest': 'Mã băm',
     'Value': 'Giá trị', 'Key': 'Khóa', 'Category': 'Danh mục', 'Qty': 'SL', 'Prefix': 'Tiền tố', 'Length': 'Độ dài',
     'Check digit': 'Số kiểm tra', 'Till ID': 'Mã quầy', 'Sections': 'Mục',
     // POS: refunds by receipt.
