@@ -186,8 +186,8 @@ async fn webhooks_are_listed_to_admins_without_their_secrets() {
         assert_eq!(
             list["items"],
             json!([
-                { "id": w1["id"], "url": "https://crm.example/hooks/loyalty", "created_at": "2026-03-07T03:00:00+00:00", "pending": 0 },
-                { "id": w2["id"], "url": "http://10.0.0.5:8080/in", "created_at": "2026-03-07T03:00:01+00:00", "pending": 0 },
+                { "id": w1["id"], "url": "https://crm.example/hooks/loyalty", "created_at": "2026-03-07T03:00:00+00:00", "pending": 0, "events": null },
+                { "id": w2["id"], "url": "http://10.0.0.5:8080/in", "created_at": "2026-03-07T03:00:01+00:00", "pending": 0, "events": null },
             ])
         );
         assert!(!list.to_string().contains(w1["secret"].as_str().unwrap()));
@@ -199,6 +199,108 @@ async fn webhooks_are_listed_to_admins_without_their_secrets() {
         );
         let (st, e) = a.post("/v1/webhooks", &json!({ "url": "ftp://x" })).await;
         assert_eq!((st, e["error"]["path"].as_str()), (400, Some("url")), "{e}");
+        s.stop().await;
+    }
+}
+
+/// The outbox as (kind) lines, from `GET /v1/outbox` (NDJSON).
+async fn outbox_kinds(a: &Admin) -> Vec<String> {
+    let text = a
+        .http
+        .get(format!("{}/v1/outbox?limit=1000", a.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["kind"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_webhook_gets_only_the_notice_kinds_it_subscribed_to() {
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        let a = s.admin().await;
+        let till = s.till_key("hcm-01-t1").await;
+        // Nothing listens on port 9: every delivery stays pending, counted per webhook.
+        let (st, all) = a
+            .post("/v1/webhooks", &json!({ "url": "http://127.0.0.1:9/all" }))
+            .await;
+        assert_eq!((st, all["events"].clone()), (201, Value::Null), "{all}");
+        let (st, receipts) = a
+            .post(
+                "/v1/webhooks",
+                &json!({ "url": "http://127.0.0.1:9/receipts", "events": ["receipt", "receipt"] }),
+            )
+            .await;
+        assert_eq!(
+            (st, receipts["events"].clone()),
+            (201, json!(["receipt"])),
+            "{receipts}"
+        );
+        // Unknown or empty kinds are refused at their path.
+        let (st, e) = a
+            .post(
+                "/v1/webhooks",
+                &json!({ "url": "http://x", "events": ["receipt", "tierup"] }),
+            )
+            .await;
+        assert_eq!(
+            (st, e["error"]["path"].as_str()),
+            (400, Some("events[1]")),
+            "{e}"
+        );
+        let (st, e) = a
+            .post("/v1/webhooks", &json!({ "url": "http://x", "events": [] }))
+            .await;
+        assert_eq!(
+            (st, e["error"]["path"].as_str()),
+            (400, Some("events")),
+            "{e}"
+        );
+
+        // A sale (a receipt) and a one-time code: two notices of two kinds.
+        sell(&s, &till, "C-001", "R-1").await;
+        let r = s
+            .http
+            .post(format!("{}/v1/member/login", s.base))
+            .json(&json!({ "card": "C-001" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202);
+        let kinds = outbox_kinds(&a).await;
+        assert!(
+            kinds.contains(&"receipt".to_string()) && kinds.contains(&"one_time_code".to_string()),
+            "{kinds:?}"
+        );
+        let n_receipts = kinds.iter().filter(|k| *k == "receipt").count() as i64;
+        let client = reqwest::Client::new();
+        loyalty_server::workers::deliver(s.app(), &client)
+            .await
+            .unwrap();
+        let (_, list) = a.get("/v1/webhooks").await;
+        let pending = |id: &Value| {
+            list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|w| w["id"] == *id)
+                .unwrap()["pending"]
+                .as_i64()
+                .unwrap()
+        };
+        assert_eq!(pending(&all["id"]), kinds.len() as i64, "{list}");
+        assert_eq!(pending(&receipts["id"]), n_receipts, "{list}");
+        assert_eq!(n_receipts, 1);
         s.stop().await;
     }
 }
