@@ -204,18 +204,27 @@ test('admin settings: a webhook added, its secret shown once, listed', async () 
   const { context, page, problems } = await open('admin/');
   await adminLogin(page);
   await tab(page, 'settings');
+  // Every kind (the default), then one for receipts and tier changes only, by keyboard.
   await page.fill('#wh-url', 'https://crm.example/hooks/loyalty');
   await page.press('#wh-url', 'Enter');
   await page.waitForSelector('#wh-secret-box:not([hidden])');
   const secret = await page.textContent('#wh-secret');
   assert.match(secret, /^[0-9a-f]{64}$/);
   await until(page, () => [...document.querySelectorAll('#webhooks tbody tr')].some((tr) => tr.cells[0].textContent === 'https://crm.example/hooks/loyalty'));
+  await page.fill('#wh-url', 'http://10.0.0.5:8080/loyalty');
+  for (const kind of ['points_expiring', 'points_expired', 'one_time_code']) {
+    await page.focus(`#wh-events input[value="${kind}"]`);
+    await page.keyboard.press('Space');
+  }
+  await page.focus('#wh-url');
+  await page.keyboard.press('Enter');
+  await until(page, () => document.querySelectorAll('#webhooks tbody tr').length === 2);
+  const secret2 = await page.textContent('#wh-secret');
+  assert.notEqual(secret2, secret, 'each webhook its own secret');
   const list = (await admin.get('/v1/webhooks')).body.items;
-  assert.deepEqual(list.map((w) => w.url), ['https://crm.example/hooks/loyalty']);
-  assert.ok(!JSON.stringify(list).includes(secret), 'the list never shows the secret');
-  // Bad input: the server's coded error with its path.
-  await page.fill('#wh-url', 'https://');
-  await page.evaluate(() => document.querySelector('#new-webhook').requestSubmit());
+  assert.deepEqual(list.map((w) => [w.url, w.events]), [['https://crm.example/hooks/loyalty', null], ['http://10.0.0.5:8080/loyalty', ['tier_up', 'tier_down', 'receipt']]]);
+  assert.equal(await page.textContent('#webhooks tbody tr:nth-child(2) td:nth-child(2)'), 'Tier up, Tier down, Receipt');
+  assert.ok(!JSON.stringify(list).includes(secret) && !JSON.stringify(list).includes(secret2), 'the list never shows a secret');
   await shots(page, 'admin-settings', '#new-webhook');
   assert.deepEqual(problems, []);
   await context.close();
@@ -302,12 +311,12 @@ test('POS refund by receipt: lines picked by keyboard, the balance after is the 
   assert.ok(back > 0 && back < quote.earned_points, `part of ${quote.earned_points} taken back: ${back}`);
   const order = (await till.get(`/v1/orders/${sold.body.order_id}`)).body;
   assert.equal(order.state, 'booked');
+  await shots(page, 'pos-refund', '#till-refund-box');
   // The same lines again are more than was sold.
   await page.fill('#till-refund-lines input[data-line="B"]', '1');
   await page.click('#till-refund-book');
   await until(page, () => document.querySelector('#till-refund-result').className === 'field-error');
   assert.equal((await admin.get(`/v1/members/${m.id}`)).body.points.available, replay.points.available);
-  await shots(page, 'pos-refund', '#till-refund-box');
   assert.deepEqual(problems.filter((p) => !/40[09]|Failed to load resource/.test(p)), []);
   await context.close();
 });

@@ -251,12 +251,16 @@ function showSimulation(r) {
   S.simulation = r;
 }
 
+const NOTICE_LABELS = { tier_up: 'Tier up', tier_down: 'Tier down', points_expiring: 'Points expiring', points_expired: 'Points expired', receipt: 'Receipt', one_time_code: 'One-time code' };
+
 async function loadSettings() {
   const [settings, stores] = await Promise.all([call('/v1/settings'), call('/v1/stores')]);
   const list = Array.isArray(settings) ? settings : settings.items ?? Object.entries(settings).map(([key, value]) => ({ key, value }));
   $('settings').replaceChildren(...list.map((s) => Object.assign(document.createElement('li'), { textContent: `${s.key} = ${s.value}` })));
   const hooks = await call('/v1/webhooks');
-  $('webhooks').tBodies[0].replaceChildren(...hooks.items.map((w) => cells(document.createElement('tr'), [[w.url], [date(w.created_at)], [num(w.pending), 'num']])));
+  $('webhooks').tBodies[0].replaceChildren(
+    ...hooks.items.map((w) => cells(document.createElement('tr'), [[w.url], [w.events ? w.events.map((k) => t(NOTICE_LABELS[k] ?? k)).join(', ') : t('All')], [date(w.created_at)], [num(w.pending), 'num']])),
+  );
   $('stores').replaceChildren(...stores.items.map((s) => Object.assign(document.createElement('li'), { textContent: `${s.id} · ${s.name} · ${(s.tills ?? []).map((x) => x.id).join(', ')}` })));
   for (const sel of [$('f-store'), $('en-store'), $('nt-store')]) {
     const keep = sel.id === 'f-store' ? [new Option(t('All'), '')] : [];
@@ -517,7 +521,12 @@ function wire() {
     await loadSettings();
   }));
   $('new-webhook').addEventListener('submit', act(async () => {
-    const w = await post('/v1/webhooks', { url: $('wh-url').value.trim() });
+    const boxes = [...document.querySelectorAll('#wh-events input')];
+    const chosen = boxes.filter((b) => b.checked).map((b) => b.value);
+    if (!chosen.length) throw Object.assign(new Error(t('Choose at least one kind of notice')), { code: 'invalid_request', path: 'events' });
+    // Every kind checked: no list, so kinds added later are sent too.
+    const body = { url: $('wh-url').value.trim(), ...(chosen.length < boxes.length ? { events: chosen } : {}) };
+    const w = await post('/v1/webhooks', body);
     $('wh-secret').textContent = w.secret;
     $('wh-secret-box').hidden = false;
     $('wh-url').value = '';

@@ -54,8 +54,11 @@ const dict = {
     'Points expired': 'Điểm hết hạn', 'Points outstanding': 'Điểm còn lại', 'Liability': 'Nghĩa vụ điểm (tiền)',
     'Tier discounts': 'Giảm giá theo hạng', 'Members whose tier changes': 'Hội viên đổi hạng', 'Rejected': 'Bị từ chối',
     'Valid': 'Hợp lệ', 'Warnings': 'Cảnh báo', 'Simulating…': 'Đang mô phỏng…', 'Published': 'Đã áp dụng',
-    'Every notice (tier up, points expiring, receipts, one-time codes) is POSTed to each webhook, signed with its secret (X-Loyalty-Signature: sha256=HMAC of the body).':
-      'Mọi thông báo (lên hạng, điểm sắp hết hạn, hóa đơn, mã một lần) được gửi (POST) đến từng webhook, ký bằng khóa bí mật của nó (X-Loyalty-Signature: sha256=HMAC của nội dung).',
+    'The notices of the chosen kinds are POSTed to each webhook, signed with its secret (X-Loyalty-Signature: sha256=HMAC of the body).':
+      'Các thông báo thuộc loại đã chọn được gửi (POST) đến từng webhook, ký bằng khóa bí mật của nó (X-Loyalty-Signature: sha256=HMAC của nội dung).',
+    'Events': 'Sự kiện', 'Tier up': 'Lên hạng', 'Tier down': 'Xuống hạng', 'Points expiring': 'Điểm sắp hết hạn',
+    'Points expired': 'Điểm đã hết hạn',
+    'Choose at least one kind of notice': 'Hãy chọn ít nhất một loại thông báo',
     'Add webhook': 'Thêm webhook', 'Secret (shown only once — copy it now):': 'Khóa bí mật (chỉ hiện một lần — hãy sao chép ngay):',
     'Created': 'Ngày tạo', 'Pending deliveries': 'Chờ gửi', 'Webhook added': 'Đã thêm webhook',
     'Import': 'Nhập dữ liệu', 'Import members': 'Nhập hội viên',
