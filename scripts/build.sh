@@ -29,6 +29,11 @@ if [ "$build_cli" = 1 ]; then
   cargo build --release -p loyalty-cli
 fi
 
+# The simulator's JSON editor (CodeMirror 6 + the policy's JSON Schema), one ES module bundled from
+# the npm devDependencies into target/vendor/codemirror/ (skipped when its inputs are unchanged).
+step "node scripts/build-editor.mjs (the simulator's JSON editor)"
+node scripts/build-editor.mjs
+
 # Two Wasm modules from the same crate: full (every operation: `loyalty-engine`) and core
 # (`--no-default-features`: validate and quote, `loyalty-engine/core`, what a POS downloads).
 out=target/wasm-bindgen

@@ -38,6 +38,8 @@ export function defaultMounts() {
     '/pkg/': path.join(root, 'pkg'),
     // The simulator's charting library, from the npm devDependency (no CDN).
     '/vendor/chart.js/': path.join(root, 'node_modules', 'chart.js', 'dist'),
+    // The simulator's JSON editor, bundled by scripts/build-editor.mjs.
+    '/vendor/codemirror/': path.join(root, 'target', 'vendor', 'codemirror'),
     '/': path.join(root, 'www'),
   };
 }

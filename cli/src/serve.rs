@@ -170,6 +170,10 @@ pub fn run(args: ServeArgs) -> ExitCode {
                 if let Some(d) = exists("node_modules/chart.js/dist") {
                     c.mounts.push(("/vendor/chart.js".into(), d));
                 }
+                // The simulator's JSON editor, bundled by scripts/build.sh (scripts/build-editor.mjs).
+                if let Some(d) = exists("target/vendor/codemirror") {
+                    c.mounts.push(("/vendor/codemirror".into(), d));
+                }
                 c.clock = clock;
                 c.steerable_clock = a.clock_steerable;
                 c.worker_interval_ms = a.worker_interval_ms;

@@ -313,7 +313,8 @@ pub async fn append(
     let seq = l.events.last().map(|e| e.seq).unwrap_or(0) + 1;
     storage::events::append(tx, &l.member.id, seq, id, kind, at, body, now, by).await?;
     let look = ledger::last_look(tx, &l.member.id).await?;
-    ledger::after_change(tx, &l.member, &state, look, as_of, now).await?;
+    let notice_days = ledger::notice_days(&app.engines, &l.versions)?;
+    ledger::after_change(tx, &l.member, &state, look, as_of, now, notice_days).await?;
     // Reports (issue 15): the member's report rows and the day sums, in this transaction.
     let mut events = l.events.clone();
     events.push(storage::events::Stored {

@@ -131,6 +131,23 @@ pub fn as_of(now: i64, events: &[Stored]) -> i64 {
     events.iter().map(|e| e.at).max().unwrap_or(now).max(now)
 }
 
+/// The member's status after its stored events (SPEC §3: the last `status` event by its `at`,
+/// recorded order breaking ties — the engine's order — else the status it joined with), without
+/// a replay.
+pub fn status_now(member: &Member, events: &[Stored]) -> String {
+    #[derive(serde::Deserialize)]
+    struct StatusEvent {
+        status: String,
+    }
+    events
+        .iter()
+        .filter(|e| e.kind == "status")
+        .max_by_key(|e| (e.at, e.seq))
+        .and_then(|e| serde_json::from_str::<StatusEvent>(&e.body).ok())
+        .map(|e| e.status)
+        .unwrap_or_else(|| member.status.clone())
+}
+
 /// A replay answer with the figures the server reads from it.
 #[derive(Clone, Debug)]
 pub struct State {
@@ -282,6 +299,21 @@ pub async fn load(
     }))
 }
 
+/// The policies' `expiry_notice_days` for the cache's next due instant: the largest of the
+/// versions' (a sweep that comes early finds nothing new, one that comes late sends a notice late).
+pub fn notice_days(engines: &Engines, versions: &[Version]) -> Result<i64, ApiError> {
+    let mut days = 0;
+    for v in versions {
+        days = days.max(
+            engines
+                .get(&v.digest, &v.document)?
+                .policy()
+                .expiry_notice_days,
+        );
+    }
+    Ok(days)
+}
+
 /// After a change: caches the replay's figures and writes the notices that became due since
 /// the last look (SPEC §8.7) to the outbox, in the same transaction.
 pub async fn after_change(
@@ -291,8 +323,8 @@ pub async fn after_change(
     previous_look: Option<i64>,
     as_of: i64,
     now: i64,
+    notice_days: i64,
 ) -> Result<(), ApiError> {
-    let notice_days = 30;
     // Never looked at (a member written straight to the database): its history up to joining
     // is not news.
     let since = previous_look.unwrap_or(member.joined_at);
@@ -359,4 +391,70 @@ pub async fn last_look(
         .fetch_optional(&mut *tx)
         .await?;
     Ok(r.and_then(|r| r.get::<Option<i64>, _>(0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `status_now` (read from the status events) is the engine's replayed status, whatever
+    /// the order the events were recorded in and however their `at`s tie.
+    #[test]
+    fn status_now_is_the_replays_status() {
+        let doc = crate::demo::spec_policy();
+        let digest = Engine::from_json(&doc).unwrap().policy_digest().to_string();
+        let versions = [Version {
+            effective_at: 0,
+            digest,
+            document: doc,
+            published_at: 0,
+        }];
+        let member = Member {
+            id: "m-1".into(),
+            status: "inactive".into(),
+            joined_at: crate::clock::parse_rfc3339("2026-01-01T00:00:00+07:00").unwrap(),
+            phone: None,
+            name: None,
+            version: 0,
+        };
+        let ev = |seq: i64, at: &str, status: &str| {
+            let body =
+                format!(r#"{{"id":"s{seq}","type":"status","at":"{at}","status":"{status}"}}"#);
+            Stored {
+                seq,
+                id: format!("s{seq}"),
+                kind: "status".into(),
+                at: crate::clock::parse_rfc3339(at).unwrap(),
+                body,
+            }
+        };
+        let cases: Vec<Vec<Stored>> = vec![
+            vec![],
+            vec![ev(1, "2026-02-01T09:00:00+07:00", "active")],
+            vec![
+                ev(1, "2026-03-01T09:00:00+07:00", "excluded"),
+                // recorded later, effective earlier: the exclusion stands
+                ev(2, "2026-02-01T09:00:00+07:00", "active"),
+            ],
+            vec![
+                ev(1, "2026-02-01T09:00:00+07:00", "active"),
+                ev(2, "2026-03-01T09:00:00+07:00", "excluded"),
+                // the same instant, recorded last: it wins
+                ev(3, "2026-03-01T09:00:00+07:00", "active"),
+            ],
+        ];
+        let as_of = crate::clock::parse_rfc3339("2026-04-01T00:00:00+07:00").unwrap();
+        let mut seen = std::collections::BTreeSet::new();
+        for events in cases {
+            let state = replay(&versions, &member, &events, None, as_of).unwrap();
+            assert_eq!(
+                status_now(&member, &events),
+                state.status(),
+                "{:?}",
+                events.iter().map(|e| &e.body).collect::<Vec<_>>()
+            );
+            seen.insert(state.status());
+        }
+        assert_eq!(seen.len(), 3, "{seen:?}");
+    }
 }

@@ -95,7 +95,8 @@ pub async fn refresh_due(app: &App, limit: i64) -> Result<u64, String> {
         let look = ledger::last_look(&mut tx, &id)
             .await
             .map_err(|e| e.body())?;
-        ledger::after_change(&mut tx, &l.member, &state, look, as_of, now)
+        let notice_days = ledger::notice_days(&app.engines, &l.versions).map_err(|e| e.body())?;
+        ledger::after_change(&mut tx, &l.member, &state, look, as_of, now, notice_days)
             .await
             .map_err(|e| e.body())?;
         // Reports: what time changed (expiry, availability, reviews) re-dates the member's rows.

@@ -559,3 +559,57 @@ async fn policies_are_posted_published_and_versioned() {
         s.stop().await;
     }
 }
+
+#[tokio::test]
+async fn the_json_schemas_are_served_without_a_credential_as_shipped() {
+    let s = TestServer::start(Backend::Sqlite).await;
+    let r = s
+        .http
+        .get(format!("{}/v1/schemas", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let list: Value = r.json().await.unwrap();
+    let names: Vec<&str> = list["schemas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"policy") && names.contains(&"quote-request"),
+        "{names:?}"
+    );
+    // Each is byte for byte the file shipped in schema/ (and the npm and Python packages).
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for name in &names {
+        let r = s
+            .http
+            .get(format!("{}/v1/schemas/{name}.json", s.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{name}");
+        assert_eq!(
+            r.headers()["content-type"].to_str().unwrap(),
+            "application/schema+json"
+        );
+        let served = r.text().await.unwrap();
+        let shipped = std::fs::read_to_string(root.join(format!("schema/{name}.json"))).unwrap();
+        assert_eq!(served, shipped, "{name}");
+    }
+    assert_eq!(
+        names.len(),
+        std::fs::read_dir(root.join("schema")).unwrap().count()
+    );
+    let r = s
+        .http
+        .get(format!("{}/v1/schemas/nothing.json", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["path"], "name");
+    s.stop().await;
+}

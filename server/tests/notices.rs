@@ -195,3 +195,68 @@ async fn the_worker_expires_holds_and_points_come_back() {
         s.stop().await;
     }
 }
+
+/// The members' cache wakes the sweep for an expiry notice `expiry_notice_days` (the policy's,
+/// not a fixed 30) before the expiry: a version with 400 days' notice moves the next due instant
+/// of a member whose points expire 2028-01-01 to 2026-11-26 (401 days earlier, a day's margin),
+/// before the tier's anniversary review (2027-01-01).
+#[tokio::test]
+async fn the_next_sweep_follows_the_policys_notice_days() {
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        let admin = s.admin().await;
+        let key = s.till_key("hcm-01-t1").await;
+        let mut p = spec_policy();
+        p["expiry_notice_days"] = json!(400);
+        p["id"] = json!("notice-400");
+        let (st, v) = admin.post("/v1/policies", &p).await;
+        assert_eq!(st, 201, "{v}");
+        let digest = v["policy_digest"].as_str().unwrap().to_string();
+        let (st, v) = admin
+            .post(
+                &format!("/v1/policies/{digest}/publish"),
+                &json!({ "effective_at": "2026-03-07T10:30:00+07:00" }),
+            )
+            .await;
+        assert!(st == 200 || st == 201, "{v}");
+        s.clock().set(T0 + 3_600_000); // 11:00, under the new version
+        let at = "2026-03-07T11:00:00+07:00";
+
+        // The till quotes under the version in force, as it would after a refresh.
+        let engine = loyalty_engine::Engine::from_json(&p.to_string()).unwrap();
+        let member = json!({ "id": "m-001", "status": "active", "tier": "silver", "points": 300 });
+        let req = json!({ "member": member, "cart": spec_cart("N-1", at), "redeem_points": 0 });
+        let text = engine.quote_json(&req.to_string());
+        let q = Quote {
+            v: serde_json::from_str(&text).unwrap(),
+            text,
+        };
+        assert_eq!(q["policy_digest"], digest.as_str());
+        let (st, a) = s
+            .post_text(
+                "/v1/orders",
+                &key,
+                Some("n-1"),
+                &order_body("N-1", &req, &q, true, false),
+            )
+            .await;
+        assert_eq!(st, 201, "{a}");
+
+        let mut c = s.app().db.read.acquire().await.unwrap();
+        let due: i64 = sqlx::Row::get(
+            &sqlx::query("SELECT next_due_at FROM members WHERE id = 'm-001'")
+                .fetch_one(&mut *c)
+                .await
+                .unwrap(),
+            0,
+        );
+        let expiry = loyalty_server::clock::parse_rfc3339("2028-01-01T00:00:00+07:00").unwrap();
+        assert_eq!(due, expiry - 401 * 86_400_000);
+        assert_eq!(
+            loyalty_server::clock::rfc3339(due),
+            "2026-11-25T17:00:00+00:00" // 2026-11-26 00:00 in Ho Chi Minh City
+        );
+        drop(c);
+        s.stop().await;
+    }
+}

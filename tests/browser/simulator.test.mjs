@@ -33,6 +33,11 @@ function simulateInNode(policy, ndjson, { baseline = preset.baseline, asOf = pre
   return esm.simulate({ policy, baseline, members: parseNdjson(ndjson), as_of: asOf, expected_redemption: expected });
 }
 
+/** Replaces a JSON editor's text (CodeMirror, www/simulator/editor.js) as typing would. */
+async function fillEditor(textarea, text) {
+  await page.locator(`${textarea}-editor .cm-content`).fill(text);
+}
+
 /** The summary table as shown: key → { draft, baseline, change } (each cell's data-value). */
 async function table() {
   return page.evaluate(() =>
@@ -158,7 +163,7 @@ test('the form rewrites the JSON; a bad threshold is shown next to its field and
 
 test('the JSON editor: an unknown field is the engine\'s error at its path; the form follows valid JSON', async () => {
   const typo = { ...draft, expiry_days: 30 };
-  await page.fill('#draft', JSON.stringify(typo, null, 2));
+  await fillEditor('#draft', JSON.stringify(typo, null, 2));
   let err;
   try {
     esm.validate(typo);
@@ -171,9 +176,65 @@ test('the JSON editor: an unknown field is the engine\'s error at its path; the 
   assert.ok((await inEditor.textContent()).includes(err.message));
   // Fixed in the editor, with a changed earn rate: the form shows it.
   draft.earning.spend = '50000';
-  await page.fill('#draft', JSON.stringify(draft, null, 2));
+  await fillEditor('#draft', JSON.stringify(draft, null, 2));
   assert.equal(await page.locator('.field-error').count(), 0);
   assert.equal(await page.inputValue('input[data-path="policy.earning.spend"]'), '50000');
+});
+
+test('the JSON editor knows the policy\'s JSON Schema: completion, hover docs, inline errors with their line', async () => {
+  const schema = JSON.parse(fs.readFileSync(path.join(ROOT, 'schema', 'policy.json'), 'utf8'));
+  assert.equal(await page.getAttribute('#draft', 'data-editor'), 'codemirror');
+  assert.equal(await page.getAttribute('#draft-editor .cm-content', 'aria-label'), 'Draft policy JSON');
+  // Completion: a new key typed after the opening brace offers the schema's property.
+  const content = page.locator('#draft-editor .cm-content');
+  await content.click();
+  await page.keyboard.press('Control+Home');
+  await page.keyboard.press('End');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('"expiry_n');
+  const options = page.locator('.cm-tooltip-autocomplete li');
+  await options.first().waitFor();
+  const offered = await options.allTextContents();
+  assert.equal(offered.length, 1, offered.join());
+  assert.ok(offered[0].startsWith('expiry_notice_days'), offered[0]);
+  assert.ok(Object.keys(schema.properties).includes('expiry_notice_days'));
+  await page.keyboard.press('Enter');
+  assert.ok((await page.inputValue('#draft')).split('\n')[1].includes('"expiry_notice_days"'));
+
+  // Hover docs: the schema's description of the field under the pointer.
+  await fillEditor('#draft', JSON.stringify(draft, null, 2));
+  const line = page.locator('#draft-editor .cm-line', { hasText: '"currency"' }).first();
+  await line.scrollIntoViewIfNeeded();
+  const box = await line.boundingBox();
+  await page.mouse.move(box.x + 30, box.y + box.height / 2);
+  const hover = page.locator('.cm-tooltip-hover');
+  await hover.first().waitFor();
+  // (rendered as markdown: the description's `code` loses its backticks)
+  assert.ok((await hover.first().textContent()).includes(schema.properties.currency.description.replaceAll('`', '')));
+  await page.mouse.move(0, 0);
+
+  // A value outside the schema's enum: marked in the text, and the engine's error in the list.
+  await fillEditor('#draft', JSON.stringify({ ...draft, money_rounding: 'sideways' }, null, 2));
+  await page.locator('#draft-editor .cm-lintRange-error').first().waitFor();
+  assert.equal(await page.locator('#draft-errors .field-error[data-path="policy.money_rounding"]').count(), 1);
+
+  // A JSON syntax error (a comma missing after "currency"): the gutter marks the next line, where
+  // the parser stops.
+  const text = JSON.stringify(draft, null, 2).replace('"currency": "VND",', '"currency": "VND"');
+  await fillEditor('#draft', text);
+  const marker = page.locator('#draft-editor .cm-lint-marker-error').first();
+  await marker.waitFor();
+  await marker.scrollIntoViewIfNeeded();
+  const markerTop = (await marker.boundingBox()).y;
+  const lineOf = await page
+    .locator('#draft-editor .cm-lineNumbers .cm-gutterElement')
+    .evaluateAll((els, top) => els.find((e) => e.textContent && Math.abs(e.getBoundingClientRect().top - top) < 6)?.textContent, markerTop);
+  assert.equal(Number(lineOf), text.split('\n').findIndex((l) => l.includes('"currency"')) + 2);
+  assert.equal(await page.getAttribute('#draft-editor .cm-content', 'aria-invalid'), 'true');
+
+  await fillEditor('#draft', JSON.stringify(draft, null, 2));
+  assert.equal(await page.locator('.field-error').count(), 0);
+  assert.equal(await page.getAttribute('#draft-editor .cm-content', 'aria-invalid'), null);
 });
 
 test('cancel stops a long run; the progress bar moves first', async () => {

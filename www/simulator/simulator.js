@@ -1,9 +1,10 @@
 // The policy simulator page: a form for the common settings and a JSON editor for the draft
-// policy (kept in step; the engine's `validate` runs on every change and its errors are shown at
+// policy (CodeMirror with the policy's JSON Schema, ./editor.js; kept in step; the engine's `validate` runs on every change and its errors are shown at
 // their `path`), a member dataset (generated, or loaded from an NDJSON file), and a run of the
 // `ParallelSimulation` in a Web Worker (./worker.js) with a progress bar and a cancel button.
 // The results: a summary table (CSV export) and Chart.js charts.
 import init, { LoyaltyError, validate } from '../pkg/web.js';
+import { upgrade } from './editor.js';
 import { locate, splitPath } from './json-locate.js';
 import { PRESETS } from './presets.js';
 import { summaryRows, toCsv } from './summary.js';
@@ -510,6 +511,12 @@ async function main() {
   $('cancel').addEventListener('click', cancel);
   $('export-csv').addEventListener('click', exportCsv);
   await init();
+  // The JSON editors: CodeMirror with the policy's JSON Schema (completion, hover docs, inline
+  // errors); the textareas stay their model (see editor.js).
+  await Promise.all([
+    upgrade($('draft'), { label: 'Draft policy JSON' }),
+    upgrade($('baseline'), { label: 'Baseline policy JSON' }),
+  ]);
   $('engine-status').textContent = 'engine ready (WebAssembly)';
   loadPreset('vn-fashion');
   document.body.dataset.ready = '1';

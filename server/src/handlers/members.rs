@@ -229,16 +229,15 @@ pub async fn progress(
 ) -> Result<Response, ApiError> {
     auth.may_read_member(&id, true)?;
     let mut c = app.db.read.acquire().await?;
-    let (_, replay) = replay_now(&app, &mut c, &id, "replay").await?;
-    if replay.contains("\"status\":\"excluded\"")
-        && ledger::State::parse(replay)?.status() == "excluded"
-    {
+    // One replay (the engine's progress); the status is read from the status events.
+    let (l, progress) = replay_now(&app, &mut c, &id, "progress").await?;
+    if ledger::status_now(&l.member, &l.events) == "excluded" {
         return Err(ApiError::not_found(
             "id",
             "this member is not in the programme",
         ));
     }
-    Ok(ok_json(replay_now(&app, &mut c, &id, "progress").await?.1))
+    Ok(ok_json(progress))
 }
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]

@@ -12,6 +12,7 @@ pub mod members;
 pub mod orders;
 pub mod policies;
 pub mod reports;
+pub mod schemas;
 
 use crate::app::App;
 use crate::http::{json_response, ApiError};

@@ -5,6 +5,7 @@
 use crate::app::{App, Config};
 use crate::handlers::{
     admin, cards, health, imports, member_admin, member_auth, members, orders, policies, reports,
+    schemas,
 };
 use crate::http::json::MAX_BODY_BYTES;
 use crate::http::{json_response, middleware, ApiError};
@@ -31,6 +32,8 @@ pub fn api() -> OpenApiRouter<App> {
     OpenApiRouter::with_openapi(Doc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::metrics))
+        .routes(routes!(schemas::list))
+        .routes(routes!(schemas::get))
         .routes(routes!(admin::login))
         .routes(routes!(admin::logout))
         .routes(routes!(admin::clock))
