@@ -175,7 +175,7 @@ test('admin cards: a type, a batch and its CSV, an activation, a lost card repla
   await page.fill('#ac-card', numbers[0]);
   await page.fill('#ac-phone', '0912 345 678');
   await page.click('#activate button[type="submit"]');
-  await until(page, () => /→/.test(document.querySelector('#message').textContent));
+  await until(page, () => /^Activate card: .* → /.test(document.querySelector('#message').textContent));
   const bound = (await till.get(`/v1/members/lookup?card=${numbers[0]}`)).body;
   assert.equal(bound.phone, '+84912345678');
   assert.equal((await admin.get('/v1/card-batches')).body.items.find((b) => b.type === 'gift').unassigned, 2);
@@ -187,7 +187,7 @@ test('admin cards: a type, a batch and its CSV, an activation, a lost card repla
   await page.fill('#bl-reason', 'lost');
   await page.check('#bl-replace');
   await page.click('#block button[type="submit"]');
-  await until(page, () => /→/.test(document.querySelector('#message').textContent));
+  await until(page, () => /^Block card: .* → /.test(document.querySelector('#message').textContent));
   const replacement = (await page.textContent('#message')).split('→ ')[1].trim();
   const viaNew = (await till.get(`/v1/members/lookup?card=${replacement}`)).body;
   assert.equal(viaNew.id, m.id);
@@ -222,8 +222,11 @@ test('admin settings: a webhook added, its secret shown once, listed', async () 
   const secret2 = await page.textContent('#wh-secret');
   assert.notEqual(secret2, secret, 'each webhook its own secret');
   const list = (await admin.get('/v1/webhooks')).body.items;
-  assert.deepEqual(list.map((w) => [w.url, w.events]), [['https://crm.example/hooks/loyalty', null], ['http://10.0.0.5:8080/loyalty', ['tier_up', 'tier_down', 'receipt']]]);
-  assert.equal(await page.textContent('#webhooks tbody tr:nth-child(2) td:nth-child(2)'), 'Tier up, Tier down, Receipt');
+  // Both made at the server's fixed clock: listed by (created_at, id), so in either order here.
+  const byUrl = (a, b) => a[0].localeCompare(b[0]);
+  assert.deepEqual(list.map((w) => [w.url, w.events]).sort(byUrl), [['http://10.0.0.5:8080/loyalty', ['tier_up', 'tier_down', 'receipt']], ['https://crm.example/hooks/loyalty', null]]);
+  const shown = await page.$$eval('#webhooks tbody tr', (trs) => trs.map((tr) => [tr.cells[0].textContent, tr.cells[1].textContent]));
+  assert.deepEqual(shown.sort(byUrl), [['http://10.0.0.5:8080/loyalty', 'Tier up, Tier down, Receipt'], ['https://crm.example/hooks/loyalty', 'All']]);
   assert.ok(!JSON.stringify(list).includes(secret) && !JSON.stringify(list).includes(secret2), 'the list never shows a secret');
   await shots(page, 'admin-settings', '#new-webhook');
   assert.deepEqual(problems, []);
