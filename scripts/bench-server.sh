@@ -8,7 +8,8 @@
 #     SPEC §2 cart with redeem_points "max", one booking per member, $BOOKINGS bookings
 #     (server/examples/load.rs; the lookups and local quotes are done before the timed phase);
 #   - member read with replay of a ~1,000-event history: p50/p99 of GET /v1/members/long-1.
-# The server is pinned to CPU 0 and the load generator to CPU 1 (taskset), loopback only.
+# The server is pinned to CPU 0 and the load generator to CPU 1 (taskset), loopback only. The
+# per-credential rate limit is off (--rate-limit 0): the load generator books with one till key.
 #
 #   scripts/bench-server.sh                       # MEMBERS=100000 BOOKINGS=20000 CONCURRENCY=32
 #   MEMBERS=20000 BOOKINGS=5000 DBS=sqlite scripts/bench-server.sh
@@ -82,7 +83,7 @@ for db in $DBS; do
 
   step "$db: start on the existing database (pinned to CPU 0)"
   start=$(date +%s.%N)
-  LOYALTY_DB_URL="$url" RUST_LOG=warn taskset -c 0 "$BIN" serve --data-dir "$data" --listen 127.0.0.1:0 2> "$data/serve.log" &
+  LOYALTY_DB_URL="$url" RUST_LOG=warn taskset -c 0 "$BIN" serve --data-dir "$data" --listen 127.0.0.1:0 --rate-limit 0 2> "$data/serve.log" &
   SERVER_PID=$!
   base="$(wait_listening "$data/serve.log")"
   until curl -sf "$base/healthz" > /dev/null; do sleep 0.01; done

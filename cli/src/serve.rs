@@ -53,6 +53,14 @@ pub struct RunArgs {
     /// `normal` (survives a crash of the server, not of the machine; docs/server.md).
     #[arg(long, default_value = "full", value_parser = ["full", "normal"])]
     sqlite_sync: String,
+    /// Requests per second per credential (till or storefront key, admin or member session) or,
+    /// without one, per client address; bursts of twice that. Past it: 429 `rate_limited` with
+    /// Retry-After. 0 turns the limit off (benchmarks).
+    #[arg(long, default_value_t = 500, env = "LOYALTY_RATE_LIMIT")]
+    rate_limit: u32,
+    /// SQLite: one COMMIT (and fsync) per transaction instead of group commit (benchmarks).
+    #[arg(long)]
+    no_group_commit: bool,
 }
 
 #[derive(Subcommand)]
@@ -175,6 +183,8 @@ pub fn run(args: ServeArgs) -> ExitCode {
                     c.mounts.push(("/vendor/codemirror".into(), d));
                 }
                 c.clock = clock;
+                c.rate_limit = a.rate_limit;
+                c.group_commit = !a.no_group_commit;
                 c.steerable_clock = a.clock_steerable;
                 c.worker_interval_ms = a.worker_interval_ms;
                 c.sqlite_sync = if a.sqlite_sync == "normal" {

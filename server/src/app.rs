@@ -32,6 +32,11 @@ pub struct Config {
     pub workers: bool,
     /// SQLite commit durability (`--sqlite-sync full|normal`).
     pub sqlite_sync: storage::SqliteSync,
+    /// Requests per second per credential (or per address without one), bursts of twice that;
+    /// 0: no limit (`--rate-limit`, see `http/rate_limit.rs`).
+    pub rate_limit: u32,
+    /// SQLite: several transactions share one COMMIT (`storage/writer.rs`; `--no-group-commit`).
+    pub group_commit: bool,
 }
 
 impl Config {
@@ -50,6 +55,8 @@ impl Config {
             worker_interval_ms: 1_000,
             workers: true,
             sqlite_sync: storage::SqliteSync::Full,
+            rate_limit: 500,
+            group_commit: true,
         }
     }
 
@@ -90,7 +97,7 @@ impl AppState {
 
 /// Opens the database, makes the programme's secrets on first start, seeds the demo.
 pub async fn open(config: &Config) -> Result<App, String> {
-    let db = Db::open_with(&config.url(), config.sqlite_sync).await?;
+    let db = Db::open_with(&config.url(), config.sqlite_sync, config.group_commit).await?;
     let now = config.clock.now_ms();
     let mut c = db.write.acquire().await.map_err(|e| e.to_string())?;
     let secret = match settings::get(&mut c, settings::WIDGET_SECRET)

@@ -613,3 +613,56 @@ async fn the_json_schemas_are_served_without_a_credential_as_shipped() {
     assert_eq!(r.json::<Value>().await.unwrap()["error"]["path"], "name");
     s.stop().await;
 }
+
+/// `--rate-limit`: a credential past its budget (here 5/s, bursts of 10) gets 429 `rate_limited`
+/// with Retry-After; another till and the anonymous addresses are not slowed; within a second
+/// the budget comes back.
+#[tokio::test]
+async fn a_credential_past_its_rate_gets_429_and_the_others_do_not() {
+    let url = fresh_db(Backend::Sqlite).await;
+    seed(&url).await;
+    let s = TestServer::on_with(Backend::Sqlite, &url, |c| c.rate_limit = 5).await;
+    let till = s.till_key("hcm-01-t1").await;
+    let other = s.till_key("hn-01-t1").await;
+    let mut statuses = Vec::new();
+    for _ in 0..14 {
+        let r = s
+            .http
+            .get(format!("{}/v1/policies/active", s.base))
+            .bearer_auth(&till)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        if status == 429 {
+            let wait: u64 = r.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!((1..=2).contains(&wait), "{wait}");
+            let body: Value = r.json().await.unwrap();
+            assert_eq!(body["error"]["code"], "rate_limited");
+        }
+        statuses.push(status);
+    }
+    // The burst (10) passes, then the refusals (a request or so may pass as the bucket refills).
+    assert!(statuses[..10].iter().all(|&s| s == 200), "{statuses:?}");
+    assert!(
+        statuses[10..].iter().filter(|&&s| s == 429).count() >= 3,
+        "{statuses:?}"
+    );
+    // Another credential is not slowed, nor a route without one (counted by address).
+    assert_eq!(s.get("/v1/policies/active", &other).await.0, 200);
+    let r = s
+        .http
+        .get(format!("{}/v1/schemas", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // The budget refills: 5 a second.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(s.get("/v1/policies/active", &till).await.0, 200);
+    s.stop().await;
+}

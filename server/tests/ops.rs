@@ -110,7 +110,7 @@ async fn sqlite_commits_are_fsynced_unless_normal_is_asked() {
     use sqlx::Row;
     for (sync, want) in [(SqliteSync::Full, 2i64), (SqliteSync::Normal, 1)] {
         let url = fresh_db(Backend::Sqlite).await;
-        let db = Db::open_with(&url, sync).await.unwrap();
+        let db = Db::open_with(&url, sync, true).await.unwrap();
         for pool in [&db.write, &db.read] {
             let r = sqlx::query("PRAGMA synchronous")
                 .fetch_one(pool)

@@ -1,10 +1,12 @@
 //! The HTTP layer: the error that is the answer (`error.rs`), the JSON body reader that gives
 //! every fault a path (`json.rs`), the router with its OpenAPI document (`routes.rs`) and the
-//! per-request log, metrics and panic guard (`middleware.rs`).
+//! per-request log, metrics and panic guard (`middleware.rs`), the per-credential request rate
+//! limit (`rate_limit.rs`).
 
 pub mod error;
 pub mod json;
 pub mod middleware;
+pub mod rate_limit;
 pub mod routes;
 
 use axum::http::{header, HeaderValue, StatusCode};

@@ -224,6 +224,10 @@ pub fn router(app: App, config: &Config) -> Router {
     r.layer(axum::middleware::from_fn(json_errors))
         .layer(axum::middleware::from_fn_with_state(app.clone(), cors))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            crate::http::rate_limit::Limiter::new(config.rate_limit),
+            crate::http::rate_limit::limit,
+        ))
         .layer(axum::middleware::from_fn(middleware::observe))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .with_state(app)

@@ -20,11 +20,12 @@ pub mod policies;
 pub mod settings;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyConnection, AnyPool, Connection, Executor, Transaction};
+use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 use std::str::FromStr;
 use std::time::Duration;
 
-pub type Tx = Transaction<'static, sqlx::Any>;
+pub mod writer;
+pub use writer::Tx;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -39,6 +40,8 @@ pub struct Db {
     pub write: AnyPool,
     pub read: AnyPool,
     pub url: String,
+    /// SQLite's group commit (`storage/writer.rs`); None: one COMMIT per transaction.
+    pub writer: Option<std::sync::Arc<writer::Writer>>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -62,11 +65,11 @@ pub enum SqliteSync {
 impl Db {
     /// Connects (creating an SQLite file and its folder on first start) and runs the migrations.
     pub async fn open(url: &str) -> Result<Db, String> {
-        Db::open_with(url, SqliteSync::Full).await
+        Db::open_with(url, SqliteSync::Full, true).await
     }
 
-    /// [`Db::open`] with SQLite's commit durability chosen.
-    pub async fn open_with(url: &str, sync: SqliteSync) -> Result<Db, String> {
+    /// [`Db::open`] with SQLite's commit durability chosen, and its group commit on or off.
+    pub async fn open_with(url: &str, sync: SqliteSync, group_commit: bool) -> Result<Db, String> {
         sqlx::any::install_default_drivers();
         let kind = if url.starts_with("sqlite:") {
             Kind::Sqlite
@@ -79,7 +82,7 @@ impl Db {
             ));
         };
         let db = match kind {
-            Kind::Sqlite => Db::open_sqlite(url, sync).await?,
+            Kind::Sqlite => Db::open_sqlite(url, sync, group_commit).await?,
             Kind::Postgres => {
                 let pool = AnyPoolOptions::new()
                     .max_connections(16)
@@ -98,6 +101,7 @@ impl Db {
                     write: pool.clone(),
                     read: pool,
                     url: url.to_string(),
+                    writer: None,
                 }
             }
         };
@@ -108,7 +112,7 @@ impl Db {
         Ok(db)
     }
 
-    async fn open_sqlite(url: &str, sync: SqliteSync) -> Result<Db, String> {
+    async fn open_sqlite(url: &str, sync: SqliteSync, group_commit: bool) -> Result<Db, String> {
         let path = url
             .trim_start_matches("sqlite://")
             .trim_start_matches("sqlite:")
@@ -160,20 +164,24 @@ impl Db {
             .connect(&url)
             .await
             .map_err(|e| format!("cannot open {path}: {e}"))?;
+        let writer = group_commit.then(|| writer::Writer::new(write.clone()));
         Ok(Db {
             kind: Kind::Sqlite,
             write,
             read,
             url,
+            writer,
         })
     }
 
-    /// A write transaction: `BEGIN IMMEDIATE` on SQLite (the write lock is taken at once, so a
-    /// read-then-write cannot fail half-way), `BEGIN` on PostgreSQL.
+    /// A write transaction: on SQLite a savepoint in the writer's group-commit batch, which
+    /// begins with `BEGIN IMMEDIATE` (the write lock is taken at once, so a read-then-write cannot
+    /// fail half-way; `storage/writer.rs`); `BEGIN` on PostgreSQL.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        match self.kind {
-            Kind::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await,
-            Kind::Postgres => self.write.begin().await,
+        match (self.kind, &self.writer) {
+            (Kind::Sqlite, Some(w)) => w.begin().await,
+            (Kind::Sqlite, None) => writer::plain(&self.write, true).await,
+            (Kind::Postgres, _) => writer::plain(&self.write, false).await,
         }
     }
 

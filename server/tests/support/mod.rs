@@ -228,12 +228,22 @@ impl TestServer {
     }
 
     pub async fn on(backend: Backend, url: &str) -> TestServer {
+        TestServer::on_with(backend, url, |_| {}).await
+    }
+
+    /// A server on `url` with settings changed by `change`.
+    pub async fn on_with(
+        backend: Backend,
+        url: &str,
+        change: impl FnOnce(&mut Config),
+    ) -> TestServer {
         let mut c = Config::new("127.0.0.1:0".parse().unwrap());
         c.db_url = Some(url.to_string());
         c.clock = Clock::fixed(T0);
         c.steerable_clock = true;
         c.workers = false;
         c.data_dir = std::env::temp_dir().join(unique("loyalty-data"));
+        change(&mut c);
         let running = loyalty_server::start(c).await.unwrap();
         let base = format!("http://{}", running.addr);
         TestServer {

@@ -1,0 +1,411 @@
+//! Write transactions, and SQLite's group commit.
+//!
+//! SQLite has one writer at a time, and with `synchronous=FULL` every COMMIT waits for an fsync of
+//! the WAL (2–3 ms on this machine's disk): one booking per fsync caps a server near 400 bookings
+//! a second whatever its CPU. Group commit shares an fsync among the transactions that queue for
+//! the writer meanwhile — each still all-or-nothing, each answered only once it is on disk:
+//!
+//! - The writer connection opens a *batch* (`BEGIN IMMEDIATE`); each [`Tx`] is a savepoint in it.
+//!   Transactions take the writer one at a time (a fair lock), so each sees the ones before it.
+//! - A transaction's `commit()` releases its savepoint; if others are queued for the writer (and
+//!   the batch is below [`MAX_BATCH`] transactions and [`MAX_AGE`] old) it hands the writer on
+//!   and waits; otherwise it COMMITs the batch. Every member of the batch is answered after that
+//!   COMMIT, with its result: were it to fail, all of them fail — nothing is answered that is not
+//!   on disk.
+//! - `rollback()` (or a `Tx` dropped unfinished: an error path, a panic) rolls back to its
+//!   savepoint only; the others' work stays.
+//! - Should the writer be left with an open batch and nobody queued (a queued request cancelled),
+//!   a watchman task commits it within a few milliseconds.
+//!
+//! On PostgreSQL a [`Tx`] is a plain transaction (its server already flushes concurrent commits
+//! together). `--no-group-commit` gives SQLite one COMMIT per transaction, as before.
+
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex as StdMutex, Weak};
+use std::time::{Duration, Instant};
+use tokio::sync::{watch, Mutex, OwnedMutexGuard};
+
+/// At most this many transactions share a COMMIT.
+pub const MAX_BATCH: usize = 64;
+/// A batch older than this is committed by the next transaction that ends.
+pub const MAX_AGE: Duration = Duration::from_millis(10);
+
+/// A write transaction (see the module's text).
+pub struct Tx {
+    inner: Inner,
+}
+
+enum Inner {
+    Plain(Transaction<'static, Any>),
+    Grouped(Grouped),
+}
+
+struct Grouped {
+    writer: Arc<Writer>,
+    guard: Option<OwnedMutexGuard<State>>,
+    conn: Option<PoolConnection<Any>>,
+    batch: u64,
+}
+
+impl std::ops::Deref for Tx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        match &self.inner {
+            Inner::Plain(t) => t,
+            Inner::Grouped(g) => g.conn(),
+        }
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        match &mut self.inner {
+            Inner::Plain(t) => t,
+            Inner::Grouped(g) => g.conn_mut(),
+        }
+    }
+}
+
+impl Grouped {
+    // The connection is taken only by `finish` (which consumes the Tx) and Drop.
+    #[allow(clippy::expect_used)]
+    fn conn(&self) -> &AnyConnection {
+        self.conn
+            .as_deref()
+            .expect("a live transaction has its connection")
+    }
+    #[allow(clippy::expect_used)]
+    fn conn_mut(&mut self) -> &mut AnyConnection {
+        self.conn
+            .as_deref_mut()
+            .expect("a live transaction has its connection")
+    }
+}
+
+impl Tx {
+    pub(crate) fn plain(t: Transaction<'static, Any>) -> Tx {
+        Tx {
+            inner: Inner::Plain(t),
+        }
+    }
+
+    /// Commits: on disk when this returns Ok.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self.inner {
+            Inner::Plain(t) => t.commit().await,
+            Inner::Grouped(mut g) => {
+                let (writer, guard, conn, batch) = g.take();
+                let Some(mut conn) = conn else {
+                    return Err(sqlx::Error::WorkerCrashed);
+                };
+                if let Err(e) = conn.execute("RELEASE SAVEPOINT tx").await {
+                    // Leave the batch as it was before this transaction.
+                    let _ = conn
+                        .execute("ROLLBACK TO SAVEPOINT tx; RELEASE SAVEPOINT tx")
+                        .await;
+                    writer.hand_on(guard, conn).await;
+                    return Err(e);
+                }
+                match writer.hand_on(guard, conn).await {
+                    Some(result) => result,
+                    None => writer.committed(batch).await,
+                }
+            }
+        }
+    }
+
+    /// Rolls back this transaction's work (only its own, in a batch).
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        match self.inner {
+            Inner::Plain(t) => t.rollback().await,
+            Inner::Grouped(mut g) => {
+                let (writer, guard, conn, _) = g.take();
+                let Some(mut conn) = conn else {
+                    return Err(sqlx::Error::WorkerCrashed);
+                };
+                let r = conn
+                    .execute("ROLLBACK TO SAVEPOINT tx; RELEASE SAVEPOINT tx")
+                    .await
+                    .map(|_| ());
+                writer.hand_on(guard, conn).await;
+                r
+            }
+        }
+    }
+}
+
+/// A finished transaction's writer, lock, connection and batch.
+type Parts = (
+    Arc<Writer>,
+    Option<OwnedMutexGuard<State>>,
+    Option<PoolConnection<Any>>,
+    u64,
+);
+
+impl Grouped {
+    fn take(&mut self) -> Parts {
+        (
+            self.writer.clone(),
+            self.guard.take(),
+            self.conn.take(),
+            self.batch,
+        )
+    }
+}
+
+impl Drop for Grouped {
+    /// Dropped unfinished (an early return, a panic): its savepoint is rolled back on a task of
+    /// its own, which holds the writer until then.
+    fn drop(&mut self) {
+        let (writer, guard, conn, _) = self.take();
+        let Some(mut conn) = conn else { return };
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn(async move {
+                    let ok = conn
+                        .execute("ROLLBACK TO SAVEPOINT tx; RELEASE SAVEPOINT tx")
+                        .await
+                        .is_ok();
+                    if ok {
+                        writer.hand_on(guard, conn).await;
+                    } else {
+                        writer.abandon(guard, conn).await;
+                    }
+                });
+            }
+            Err(_) => {
+                // No runtime to roll back on: the connection is closed, which rolls back the
+                // whole batch; its members are told it failed.
+                conn.close_on_drop();
+                drop(conn);
+                if let Some(mut g) = guard {
+                    g.fail("the writer connection was dropped outside the runtime");
+                }
+            }
+        }
+    }
+}
+
+/// The writer's state, behind its fair lock.
+pub struct State {
+    /// The connection while a batch is open (back in the pool between batches).
+    conn: Option<PoolConnection<Any>>,
+    open: bool,
+    batch: u64,
+    size: usize,
+    opened: Instant,
+    done: watch::Sender<u64>,
+    failed: Arc<StdMutex<VecDeque<(u64, String)>>>,
+}
+
+impl State {
+    /// Marks the open batch failed (its COMMIT did not happen) and tells its members.
+    fn fail(&mut self, why: &str) {
+        if let Ok(mut f) = self.failed.lock() {
+            f.push_back((self.batch, why.to_string()));
+            while f.len() > 256 {
+                f.pop_front();
+            }
+        }
+        self.open = false;
+        self.size = 0;
+        let _ = self.done.send(self.batch);
+    }
+}
+
+/// SQLite's writer with group commit.
+pub struct Writer {
+    pool: AnyPool,
+    state: Arc<Mutex<State>>,
+    queued: AtomicUsize,
+    done: watch::Receiver<u64>,
+    failed: Arc<StdMutex<VecDeque<(u64, String)>>>,
+}
+
+impl Writer {
+    /// Batches begun so far (each ends in one COMMIT, or fails whole).
+    pub fn batches(&self) -> u64 {
+        *self.done.borrow()
+    }
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer").finish_non_exhaustive()
+    }
+}
+
+/// Counts a request queued for the writer until it gets it (or gives up: cancelled).
+struct Queued<'a>(&'a AtomicUsize);
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Writer {
+    /// The writer over `pool` (SQLite's one-connection write pool), with its watchman.
+    pub fn new(pool: AnyPool) -> Arc<Writer> {
+        let (tx, rx) = watch::channel(0u64);
+        let failed = Arc::new(StdMutex::new(VecDeque::new()));
+        let w = Arc::new(Writer {
+            pool,
+            state: Arc::new(Mutex::new(State {
+                conn: None,
+                open: false,
+                batch: 0,
+                size: 0,
+                opened: Instant::now(),
+                done: tx,
+                failed: failed.clone(),
+            })),
+            queued: AtomicUsize::new(0),
+            done: rx,
+            failed,
+        });
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(watchman(Arc::downgrade(&w)));
+        }
+        w
+    }
+
+    /// A transaction: a savepoint in the open batch, or in a new one.
+    pub async fn begin(self: &Arc<Writer>) -> Result<Tx, sqlx::Error> {
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        let queued = Queued(&self.queued);
+        let mut guard = self.state.clone().lock_owned().await;
+        drop(queued);
+        let mut conn = match guard.conn.take() {
+            Some(c) => c,
+            None => self.pool.acquire().await?,
+        };
+        if !guard.open {
+            conn.execute("BEGIN IMMEDIATE").await?;
+            guard.open = true;
+            guard.batch += 1;
+            guard.size = 0;
+            guard.opened = Instant::now();
+        }
+        if let Err(e) = conn.execute("SAVEPOINT tx").await {
+            // The batch goes on without this transaction.
+            guard.conn = Some(conn);
+            self.close_if_idle(guard).await;
+            return Err(e);
+        }
+        guard.size += 1;
+        let batch = guard.batch;
+        Ok(Tx {
+            inner: Inner::Grouped(Grouped {
+                writer: self.clone(),
+                guard: Some(guard),
+                conn: Some(conn),
+                batch,
+            }),
+        })
+    }
+
+    /// After a transaction ended: hands the open batch on to a queued transaction, or commits
+    /// it. Some(result of the COMMIT) when this call committed, None when the batch goes on.
+    async fn hand_on(
+        &self,
+        guard: Option<OwnedMutexGuard<State>>,
+        conn: PoolConnection<Any>,
+    ) -> Option<Result<(), sqlx::Error>> {
+        let Some(mut guard) = guard else {
+            return Some(Err(sqlx::Error::WorkerCrashed));
+        };
+        let go_on = self.queued.load(Ordering::SeqCst) > 0
+            && guard.size < MAX_BATCH
+            && guard.opened.elapsed() < MAX_AGE;
+        guard.conn = Some(conn);
+        if go_on {
+            return None;
+        }
+        Some(commit_batch(&mut guard).await)
+    }
+
+    /// A connection whose savepoint could not be rolled back: the whole batch is rolled back.
+    async fn abandon(&self, guard: Option<OwnedMutexGuard<State>>, mut conn: PoolConnection<Any>) {
+        let _ = conn.execute("ROLLBACK").await;
+        if let Some(mut g) = guard {
+            g.fail("the batch was rolled back after a failed transaction");
+        }
+    }
+
+    /// Commits the open batch if nobody is queued for it.
+    async fn close_if_idle(&self, mut guard: OwnedMutexGuard<State>) {
+        if guard.open && self.queued.load(Ordering::SeqCst) == 0 {
+            let _ = commit_batch(&mut guard).await;
+        }
+    }
+
+    /// Waits for batch `batch` to be committed; its result.
+    async fn committed(&self, batch: u64) -> Result<(), sqlx::Error> {
+        let mut rx = self.done.clone();
+        if rx.wait_for(|&b| b >= batch).await.is_err() {
+            return Err(sqlx::Error::WorkerCrashed);
+        }
+        let failed = self
+            .failed
+            .lock()
+            .ok()
+            .and_then(|f| f.iter().find(|(b, _)| *b == batch).map(|(_, m)| m.clone()));
+        match failed {
+            Some(m) => Err(sqlx::Error::Protocol(format!("group commit failed: {m}"))),
+            None => Ok(()),
+        }
+    }
+}
+
+/// COMMITs the open batch and tells its members; the connection goes back to the pool.
+async fn commit_batch(state: &mut State) -> Result<(), sqlx::Error> {
+    let Some(mut conn) = state.conn.take() else {
+        state.fail("no connection");
+        return Err(sqlx::Error::WorkerCrashed);
+    };
+    let r = conn.execute("COMMIT").await.map(|_| ());
+    match &r {
+        Ok(()) => {
+            metrics::histogram!("loyalty_sqlite_group_commit_size").record(state.size as f64);
+            state.open = false;
+            state.size = 0;
+            let _ = state.done.send(state.batch);
+        }
+        Err(e) => {
+            let _ = conn.execute("ROLLBACK").await;
+            state.fail(&e.to_string());
+        }
+    }
+    drop(conn);
+    r
+}
+
+/// Commits a batch left open with nobody queued for the writer (a queued request that was
+/// cancelled), a few milliseconds late at most. Ends with the writer.
+async fn watchman(writer: Weak<Writer>) {
+    loop {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        let Some(w) = writer.upgrade() else { return };
+        if w.queued.load(Ordering::SeqCst) > 0 {
+            continue;
+        }
+        let Ok(guard) = w.state.clone().try_lock_owned() else {
+            continue;
+        };
+        w.close_if_idle(guard).await;
+    }
+}
+
+/// Opens a plain transaction on a pool (PostgreSQL; SQLite without group commit).
+/// `immediate`: SQLite's `BEGIN IMMEDIATE`.
+pub async fn plain(pool: &AnyPool, immediate: bool) -> Result<Tx, sqlx::Error> {
+    let t = if immediate {
+        pool.begin_with("BEGIN IMMEDIATE").await?
+    } else {
+        pool.begin().await?
+    };
+    Ok(Tx::plain(t))
+}
