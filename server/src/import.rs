@@ -903,9 +903,10 @@ async fn write_batch(
     for chunk in new_members.chunks(INSERT_ROWS / 2) {
         let sql = format!(
             "INSERT INTO members (id, status, joined_at, phone, name, created_at, version, \
-             cached_at, cached_available, cached_pending, cached_tier, cached_status, next_due_at) \
+             cached_at, cached_available, cached_pending, cached_tier, cached_status, next_due_at, \
+             search_name) \
              VALUES {}",
-            crate::storage::placeholders(chunk.len(), 13)
+            crate::storage::placeholders(chunk.len(), 14)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (p, phone) in chunk {
@@ -922,7 +923,9 @@ async fn write_batch(
                 .bind(p.pending)
                 .bind(p.tier.as_str())
                 .bind(p.cached_status)
-                .bind(p.next_due);
+                .bind(p.next_due)
+                // Searched with diacritics ignored, as members made by the API are.
+                .bind(p.name.as_deref().map(crate::storage::cards::fold));
         }
         q.execute(&mut *c).await?;
     }

@@ -2,7 +2,8 @@
 // ledger history, cards, status / points / tier changes, the move to a new phone, export,
 // deletion), cards (types, anonymous batches with their CSV, activation, lost cards), online
 // transaction entry (quoted with the core module like a till, booked through POST /v1/orders),
-// policies (draft → validate → publish) and settings. Every figure is the server's answer.
+// policies (draft → validate → simulate over the stored members → publish), imports (upload,
+// progress, integrity report) and settings (stores, tills, webhooks). Every figure is the server's answer.
 import init, { Engine, LoyaltyError } from '../pkg/core/web.js';
 import { api, newId } from '../shared/api.js';
 import { date, initLang, money, num, onLang, parseAmount, t } from '../shared/i18n.js';
@@ -195,6 +196,13 @@ async function entryQuote() {
   }
 }
 
+/** The entry's date defaults to the server's clock, in the programme's time (+07:00). */
+async function entryNow() {
+  if ($('en-at').value) return;
+  const me = await call('/v1/me');
+  $('en-at').value = new Date(Date.parse(me.now) + 7 * 3_600_000).toISOString().slice(0, 16);
+}
+
 // ---- policies and settings -------------------------------------------------------------------------
 
 async function loadPolicies() {
@@ -206,10 +214,53 @@ async function loadPolicies() {
   }
 }
 
+/** The simulate report's summary (SPEC §5): active policy (the report's baseline) against the draft. */
+function showSimulation(r) {
+  const base = r.diff?.baseline;
+  const cur = S.policy?.currency ?? 'VND';
+  const rows = [
+    ['Members simulated', base?.members, r.members, num],
+    ['Points issued', base?.points.issued, r.points.issued, num],
+    ['Points redeemed', base?.points.redeemed, r.points.redeemed, num],
+    ['Points expired', base?.points.expired, r.points.expired, num],
+    ['Points outstanding', base?.points.outstanding, r.points.outstanding, num],
+    ['Liability', base?.liability, r.liability, (x) => money(x, cur)],
+    ['Tier discounts', base?.tier_discounts, r.tier_discounts, (x) => money(x, cur)],
+  ];
+  $('sim-table').tBodies[0].replaceChildren(
+    ...rows.map(([label, before, after, f]) => {
+      const tr = document.createElement('tr');
+      const th = document.createElement('th');
+      th.scope = 'row';
+      th.textContent = t(label);
+      tr.append(th);
+      const change = before === undefined || before === null || after === null ? null : Number(after) - Number(before);
+      const sign = change > 0 ? '+' : '';
+      cells(tr, [[f(before), 'num'], [f(after), 'num'], [change === null ? '—' : `${sign}${f(change)}`, 'num']]);
+      tr.dataset.row = label;
+      tr.dataset.before = String(before ?? '');
+      tr.dataset.after = String(after ?? '');
+      return tr;
+    }),
+  );
+  const moved = r.diff?.members_moved ?? { up: 0, down: 0 };
+  const affected = moved.up + moved.down;
+  $('sim-moved').textContent = `${t('Members whose tier changes')}: ${num(affected)} (↑ ${num(moved.up)} · ↓ ${num(moved.down)})${r.rejected.length ? ` · ${t('Rejected')}: ${num(r.rejected.length)}` : ''}`;
+  $('sim-moved').dataset.affected = String(affected);
+  $('sim').hidden = false;
+  S.simulation = r;
+}
+
+const NOTICE_LABELS = { tier_up: 'Tier up', tier_down: 'Tier down', points_expiring: 'Points expiring', points_expired: 'Points expired', receipt: 'Receipt', one_time_code: 'One-time code' };
+
 async function loadSettings() {
   const [settings, stores] = await Promise.all([call('/v1/settings'), call('/v1/stores')]);
   const list = Array.isArray(settings) ? settings : settings.items ?? Object.entries(settings).map(([key, value]) => ({ key, value }));
   $('settings').replaceChildren(...list.map((s) => Object.assign(document.createElement('li'), { textContent: `${s.key} = ${s.value}` })));
+  const hooks = await call('/v1/webhooks');
+  $('webhooks').tBodies[0].replaceChildren(
+    ...hooks.items.map((w) => cells(document.createElement('tr'), [[w.url], [w.events ? w.events.map((k) => t(NOTICE_LABELS[k] ?? k)).join(', ') : t('All')], [date(w.created_at)], [num(w.pending), 'num']])),
+  );
   $('stores').replaceChildren(...stores.items.map((s) => Object.assign(document.createElement('li'), { textContent: `${s.id} · ${s.name} · ${(s.tills ?? []).map((x) => x.id).join(', ')}` })));
   for (const sel of [$('f-store'), $('en-store'), $('nt-store')]) {
     const keep = sel.id === 'f-store' ? [new Option(t('All'), '')] : [];
@@ -226,9 +277,88 @@ async function loadPolicyLists() {
   $('reward-id').replaceChildren(...(active.policy.rewards ?? []).map((r) => new Option(`${r.name} (${num(r.points)})`, r.id)));
 }
 
+// ---- import (issue 18) -------------------------------------------------------------------------
+
+function importKind() {
+  const exports = document.querySelector('[name="im-kind"]:checked').value === 'exports';
+  $('im-ndjson-row').hidden = exports;
+  $('im-exports-row').hidden = !exports;
+}
+
+/** Sends the upload as POST /v1/imports: member NDJSON as the body, or the mapping and its exports as multipart parts. */
+async function startImport() {
+  const exports = document.querySelector('[name="im-kind"]:checked').value === 'exports';
+  let body;
+  const headers = { 'x-csrf-token': S.csrf };
+  if (exports) {
+    const mapping = $('im-mapping').files[0];
+    const files = [...$('im-files').files];
+    if (!mapping || !files.length) throw Object.assign(new Error(t('Choose the mapping and the export files')), { code: 'invalid_request', path: 'files' });
+    body = new FormData();
+    body.append('mapping', await mapping.text());
+    for (const f of files) body.append('files', f, f.name);
+  } else {
+    const f = $('im-members').files[0];
+    if (!f) throw Object.assign(new Error(t('Choose a members file')), { code: 'invalid_request', path: 'members' });
+    body = f;
+    headers['content-type'] = 'application/x-ndjson';
+  }
+  const res = await fetch('/v1/imports', { method: 'POST', headers, body, credentials: 'same-origin' });
+  const job = await res.json().catch(() => null);
+  if (!res.ok) throw Object.assign(new Error(job?.error?.message ?? `HTTP ${res.status}`), { code: job?.error?.code, path: job?.error?.path });
+  await followImport(job.id);
+}
+
+const IMPORT_COUNTS = {
+  members_read: 'Members read', members_created: 'Members created', members_unchanged: 'Members unchanged',
+  members_conflicting: 'Members in conflict', members_rejected: 'Members rejected', events_written: 'Events written', cards_written: 'Cards written',
+};
+
+function showImport(job) {
+  $('im-job').hidden = false;
+  $('im-id').textContent = job.id;
+  $('im-state').textContent = t(job.state);
+  $('im-state').dataset.state = job.state;
+  $('im-phase').textContent = job.phase && job.phase !== job.state ? `(${t(job.phase)})` : '';
+  S.importJob = job;
+  const fraction = job.state === 'done' ? 1 : job.progress?.fraction ?? 0;
+  $('im-progress').value = fraction;
+  $('im-progress').textContent = `${Math.round(fraction * 100)} %`;
+  $('im-counts').replaceChildren(
+    ...Object.entries(IMPORT_COUNTS).filter(([k]) => job.counts?.[k] !== undefined).map(([k, label]) => {
+      const d = document.createElement('div');
+      const dt = Object.assign(document.createElement('dt'), { textContent: t(label) });
+      const dd = Object.assign(document.createElement('dd'), { textContent: num(job.counts[k]) });
+      dd.dataset.count = k;
+      d.append(dt, dd);
+      return d;
+    }),
+  );
+  $('im-error').hidden = !job.error;
+  $('im-error').textContent = job.error ?? '';
+  const done = job.state === 'done';
+  $('im-report').hidden = !done;
+  if (done) {
+    $('im-report').href = `/v1/imports/${encodeURIComponent(job.id)}/report`;
+    $('im-report').download = `import-report-${job.id}.json`;
+  }
+  document.body.dataset.importState = job.state;
+}
+
+/** Polls GET /v1/imports/{id} until the job is done or failed. */
+async function followImport(id) {
+  for (;;) {
+    const job = await call(`/v1/imports/${encodeURIComponent(id)}`);
+    showImport(job);
+    if (job.state === 'done' || job.state === 'failed') return job;
+    await new Promise((r) => setTimeout(r, 400));
+  }
+}
+
 // ---- wiring -------------------------------------------------------------------------------------------
 
 function showTab(name) {
+  S.tab = name;
   for (const b of document.querySelectorAll('[role="tab"]')) b.setAttribute('aria-selected', String(b.dataset.tab === name));
   for (const s of document.querySelectorAll('[role="tabpanel"]')) s.hidden = s.id !== `tab-${name}`;
   const load = { cards: loadCards, policies: loadPolicies, settings: loadSettings }[name];
@@ -239,7 +369,7 @@ async function enter() {
   $('login').hidden = true;
   $('app').hidden = false;
   $('logout').hidden = false;
-  await Promise.all([loadPolicyLists(), loadSettings(), loadCards()]);
+  await Promise.all([loadPolicyLists(), loadSettings(), loadCards(), entryNow()]);
   await search(0);
   document.body.dataset.ready = '1';
 }
@@ -341,26 +471,70 @@ function wire() {
   $('en-quote').addEventListener('click', act(entryQuote));
   $('entry').addEventListener('submit', act(async () => {
     const { request, quote, card } = await entryQuote();
-    const r = await post('/v1/orders', { document_no: request.cart.id, card, quote_request: request, quote, confirm: true, offline: false }, { idem: newId('entry-') });
+    // A receipt typed later than the sale (more than a few minutes before the server's clock) is
+    // booked as an offline sale, the way a till sends a sale it made without the network.
+    const me = await call('/v1/me');
+    const late = Date.parse(me.now) - Date.parse(request.cart.at) > 4 * 60_000;
+    const r = await post('/v1/orders', { document_no: request.cart.id, card, quote_request: request, quote, confirm: true, offline: late }, { idem: newId('entry-') });
     $('en-result').textContent = `${t('Sale booked')}: ${r.order_id} · ${money(quote.total, quote.currency)}`;
   }));
+  $('draft').addEventListener('input', () => {
+    S.draftDigest = null;
+    $('simulate').disabled = true;
+    $('publish').disabled = true;
+    $('sim').hidden = true;
+  });
   $('validate').addEventListener('click', act(async () => {
+    $('policy-result').textContent = '';
     const r = await post('/v1/policies', $('draft').value);
     S.draftDigest = r.policy_digest;
+    $('simulate').disabled = false;
     $('publish').disabled = false;
-    $('policy-result').textContent = `✓ ${r.policy_digest}`;
+    const warnings = (r.warnings ?? []).map((w) => w.message ?? JSON.stringify(w));
+    $('policy-result').textContent = `✓ ${t('Valid')}: ${r.policy_digest}${warnings.length ? ` · ${t('Warnings')}: ${warnings.join('; ')}` : ''}`;
+    document.body.dataset.draft = r.policy_digest;
     await loadPolicies();
+  }));
+  $('simulate').addEventListener('click', act(async () => {
+    const body = {};
+    const expected = $('sim-expected').value.trim().replace(',', '.');
+    if (expected) body.expected_redemption = expected;
+    $('simulate').disabled = true;
+    $('policy-result').textContent = t('Simulating…');
+    try {
+      showSimulation(await post(`/v1/policies/${encodeURIComponent(S.draftDigest)}/simulate`, body));
+      $('policy-result').textContent = '';
+    } finally {
+      $('simulate').disabled = !S.draftDigest;
+    }
   }));
   $('publish').addEventListener('click', act(async () => {
     const at = $('effective').value;
     const r = await post(`/v1/policies/${encodeURIComponent(S.draftDigest)}/publish`, at ? { effective_at: `${at}:00+07:00` } : {});
-    $('policy-result').textContent = `${t('Publish')}: ${r.policy_digest ?? S.draftDigest}`;
+    $('policy-result').textContent = `${t('Published')}: ${r.policy_digest ?? S.draftDigest} · ${t('Effective at')} ${date(r.effective_at)}`;
+    document.body.dataset.published = r.policy_digest;
     await loadPolicies();
+    await loadPolicyLists();
   }));
   $('setting').addEventListener('submit', act(async () => {
     await call('/v1/settings', { method: 'PUT', body: { key: $('set-key').value, value: $('set-value').value } });
     await loadSettings();
   }));
+  $('new-webhook').addEventListener('submit', act(async () => {
+    const boxes = [...document.querySelectorAll('#wh-events input')];
+    const chosen = boxes.filter((b) => b.checked).map((b) => b.value);
+    if (!chosen.length) throw Object.assign(new Error(t('Choose at least one kind of notice')), { code: 'invalid_request', path: 'events' });
+    // Every kind checked: no list, so kinds added later are sent too.
+    const body = { url: $('wh-url').value.trim(), ...(chosen.length < boxes.length ? { events: chosen } : {}) };
+    const w = await post('/v1/webhooks', body);
+    $('wh-secret').textContent = w.secret;
+    $('wh-secret-box').hidden = false;
+    $('wh-url').value = '';
+    say(`${t('Webhook added')}: ${w.url}`);
+    await loadSettings();
+  }));
+  for (const r of document.querySelectorAll('[name="im-kind"]')) r.addEventListener('change', importKind);
+  $('import').addEventListener('submit', act(startImport));
   $('new-till').addEventListener('submit', act(async () => {
     const id = $('till-id').value.trim();
     await post('/v1/tills', { id, store: $('nt-store').value, name: id });
@@ -374,7 +548,16 @@ function wire() {
 
 async function main() {
   initLang();
-  onLang(() => S.member && act(() => showMember(S.member.id))());
+  // A language change redraws what was drawn in the other one.
+  onLang(() => {
+    if (S.member) act(() => showMember(S.member.id))();
+    if ($('app').hidden) return;
+    act(loadCards)();
+    if (S.tab === 'policies') act(loadPolicies)();
+    if (S.tab === 'settings') act(loadSettings)();
+    if (S.simulation) showSimulation(S.simulation);
+    if (S.importJob) showImport(S.importJob);
+  });
   wire();
   if (S.csrf) {
     try {

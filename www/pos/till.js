@@ -3,9 +3,11 @@
 // book in two steps (hold → confirm after payment, void on cancel) and, offline, queue sales
 // durably in IndexedDB with their idempotency keys — made and stored *before* the first send —
 // and sync them when the network is back: each queued sale is booked exactly once (a resend
-// under the same key gets the first answer).
+// under the same key gets the first answer). Refunds by receipt: load the order by its id, pick
+// lines and quantities, book the refund under its own idempotency key.
 import { api, ApiError, newId } from '../shared/api.js';
 import { date, initLang, money, num, onLang, t } from '../shared/i18n.js';
+import { CATALOG } from './sample-data.js';
 
 const $ = (id) => document.getElementById(id);
 const LS = { key: 'loyalty.till.key', policy: 'loyalty.till.policy', me: 'loyalty.till.me', members: 'loyalty.till.members' };
@@ -344,6 +346,106 @@ function sync() {
   return till.syncing;
 }
 
+// ---- refunds by receipt ----------------------------------------------------------------------
+
+const CATALOG_NAMES = Object.fromEntries(CATALOG.map((i) => [i.sku, i.name]));
+
+/** Loads a booked order by its id (typed or scanned from the receipt) and lists its lines. */
+async function loadRefundOrder() {
+  const id = $('till-refund-order').value.trim();
+  $('till-refund-result').textContent = '';
+  try {
+    const o = await api(`/v1/orders/${encodeURIComponent(id)}`, { key: till.key });
+    // One key per refund: kept while the cashier retries this one, new after it is booked.
+    till.refund = { order: o, key: newId('refund-'), booked: null };
+    $('till-refund-lines').tBodies[0].replaceChildren();
+    renderRefund();
+    $('till-refund').hidden = false;
+    $('till-refund-book').disabled = o.state !== 'booked';
+    $('till-refund-lines').querySelector('input')?.focus();
+    document.body.dataset.refundOrder = o.order_id;
+  } catch (e) {
+    till.refund = null;
+    $('till-refund').hidden = true;
+    $('till-refund-result').textContent = `${e.message}${e.code && e.code !== 'network' ? ` (${e.code})` : ''}`;
+    $('till-refund-result').className = 'field-error';
+  }
+}
+
+/** The loaded order and its lines, in the current language (quantities typed so far kept). */
+function renderRefund() {
+  const o = till.refund?.order;
+  if (!o) return;
+  const lines = o.quote_request?.cart?.lines ?? [];
+  const typed = Object.fromEntries([...$('till-refund-lines').querySelectorAll('input[data-line]')].map((i) => [i.dataset.line, i.value]));
+  if (till.refund.booked) showRefunded(till.refund.booked);
+  $('till-refund-info').textContent = `${t('Order')} ${o.order_id} · ${o.document_no} · ${date(o.at)} · ${t(o.state)} · ${money(o.quote?.total, o.quote?.currency)}`;
+    $('till-refund-lines').tBodies[0].replaceChildren(
+      ...lines.map((l) => {
+        const tr = document.createElement('tr');
+        tr.dataset.line = l.id;
+        const name = CATALOG_NAMES[l.sku] ?? l.sku ?? l.category ?? l.id;
+        const input = Object.assign(document.createElement('input'), { type: 'number', min: 0, max: l.quantity, step: 1, value: typed[l.id] ?? 0, inputMode: 'numeric' });
+        input.dataset.line = l.id;
+        input.setAttribute('aria-label', `${t('Quantity to return')}: ${name}`);
+        for (const [v, cls] of [[`${name} (${l.sku ?? l.id})`], [num(l.quantity), 'num'], [money(l.unit_price, o.quote?.currency), 'num'], [input, 'num']]) {
+          const td = document.createElement('td');
+          if (v instanceof Node) td.append(v);
+          else td.textContent = v;
+          if (cls) td.className = cls;
+          tr.append(td);
+        }
+        return tr;
+      }),
+    );
+}
+
+/** What a booked refund did: the points taken back and the balance after (the server's answer). */
+function showRefunded(a) {
+  const out = $('till-refund-result');
+  const back = -Number(a.points_delta ?? 0);
+  out.className = 'muted';
+  out.textContent =
+    `${t('Refund booked')}: ${a.refund_id} · ${t('Points taken back')}: ${num(back)}` +
+    (a.shortfall ? ` · ${t('Points not covered by the balance')}: ${num(a.shortfall)}` : '') +
+    ` · ${t('Available points')}: ${num(a.member.points.available)}`;
+  out.dataset.pointsBack = String(back);
+  out.dataset.available = String(a.member.points.available);
+}
+
+/** Books the refund of the chosen quantities (POST /v1/orders/{id}/refunds under its own key). */
+async function bookRefund() {
+  const r = till.refund;
+  if (!r) return;
+  const lines = [...$('till-refund-lines').querySelectorAll('input[data-line]')]
+    .map((i) => ({ line_id: i.dataset.line, quantity: Number(i.value) }))
+    .filter((l) => l.quantity > 0);
+  const out = $('till-refund-result');
+  if (!lines.length) {
+    r.booked = null;
+    out.textContent = t('Nothing to return');
+    out.className = 'field-error';
+    return;
+  }
+  try {
+    const a = await api(`/v1/orders/${encodeURIComponent(r.order.order_id)}/refunds`, { method: 'POST', key: till.key, idem: r.key, body: { lines } });
+    r.booked = a;
+    showRefunded(a);
+    document.body.dataset.lastRefund = a.refund_id;
+    r.key = newId('refund-');
+    for (const i of $('till-refund-lines').querySelectorAll('input[data-line]')) i.value = 0;
+    if (till.member?.id === r.order.member_id) {
+      till.member = { ...till.member, snapshot: a.member.snapshot };
+      window.__pos.setTillMember(a.member.snapshot, { store: till.me.store, at: serverNow() });
+      showMember();
+    }
+  } catch (e) {
+    r.booked = null;
+    out.className = 'field-error';
+    out.textContent = `${e.message}${e.code && e.code !== 'network' ? ` (${e.code})` : ''}`;
+  }
+}
+
 // ---- wiring -------------------------------------------------------------------------------------
 
 async function whenPosReady() {
@@ -353,6 +455,7 @@ async function whenPosReady() {
 async function main() {
   initLang();
   onLang(() => {
+    renderRefund();
     showLoggedIn();
     showMember();
     setNet(navigator.onLine);
@@ -402,6 +505,17 @@ async function main() {
   $('till-void').addEventListener('click', voidHold);
   $('till-sell-offline').addEventListener('click', sellOffline);
   $('till-sync').addEventListener('click', () => sync());
+  $('till-refund-load').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    loadRefundOrder();
+  });
+  $('till-refund').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    bookRefund();
+  });
+  $('till-refund-all').addEventListener('click', () => {
+    for (const i of $('till-refund-lines').querySelectorAll('input[data-line]')) i.value = i.max;
+  });
   await whenPosReady();
   if (till.key) {
     // Offline: the cached policy and the last server offset; online: refreshed.

@@ -45,6 +45,42 @@ const dict = {
     purchase: 'mua hàng', refund: 'hoàn trả', adjust: 'điều chỉnh', expire: 'hết hạn',
     status: 'trạng thái', set_tier: 'đặt hạng', tier_review: 'xét hạng',
     opening_balance: 'số dư đầu kỳ', redeem_reward: 'đổi quà',
+    // Admin: policies (simulate), webhooks, imports.
+    'Expected redemption': 'Tỷ lệ đổi điểm dự kiến',
+    'Share of outstanding points expected to be redeemed (0 to 1; empty: all).': 'Phần điểm còn lại dự kiến sẽ được đổi (từ 0 đến 1; để trống: toàn bộ).',
+    'Simulate': 'Mô phỏng', 'Simulation against the stored members': 'Mô phỏng trên các hội viên hiện có',
+    'Active policy': 'Chính sách đang áp dụng', 'Draft': 'Bản nháp', 'Change': 'Chênh lệch',
+    'Members simulated': 'Hội viên được mô phỏng', 'Points issued': 'Điểm đã tích', 'Points redeemed': 'Điểm đã đổi',
+    'Points expired': 'Điểm hết hạn', 'Points outstanding': 'Điểm còn lại', 'Liability': 'Nghĩa vụ điểm (tiền)',
+    'Tier discounts': 'Giảm giá theo hạng', 'Members whose tier changes': 'Hội viên đổi hạng', 'Rejected': 'Bị từ chối',
+    'Valid': 'Hợp lệ', 'Warnings': 'Cảnh báo', 'Simulating…': 'Đang mô phỏng…', 'Published': 'Đã áp dụng',
+    'The notices of the chosen kinds are POSTed to each webhook, signed with its secret (X-Loyalty-Signature: sha256=HMAC of the body).':
+      'Các thông báo thuộc loại đã chọn được gửi (POST) đến từng webhook, ký bằng khóa bí mật của nó (X-Loyalty-Signature: sha256=HMAC của nội dung).',
+    'Events': 'Sự kiện', 'Tier up': 'Lên hạng', 'Tier down': 'Xuống hạng', 'Points expiring': 'Điểm sắp hết hạn',
+    'Points expired': 'Điểm đã hết hạn',
+    'Choose at least one kind of notice': 'Hãy chọn ít nhất một loại thông báo',
+    'Add webhook': 'Thêm webhook', 'Secret (shown only once — copy it now):': 'Khóa bí mật (chỉ hiện một lần — hãy sao chép ngay):',
+    'Created': 'Ngày tạo', 'Pending deliveries': 'Chờ gửi', 'Webhook added': 'Đã thêm webhook',
+    'Import': 'Nhập dữ liệu', 'Import members': 'Nhập hội viên',
+    'Upload a members NDJSON file (from loyalty import), or the CSV/XLSX exports of your old system with their mapping (docs/migration.md). The import runs in the background; running the same import again changes nothing.':
+      'Tải lên tệp NDJSON hội viên (từ loyalty import), hoặc các tệp CSV/XLSX xuất từ hệ thống cũ kèm tệp ánh xạ (docs/migration.md). Việc nhập chạy nền; nhập lại cùng dữ liệu không thay đổi gì.',
+    'What to upload': 'Tải lên gì', 'Members NDJSON': 'NDJSON hội viên', 'Exports with a mapping': 'Tệp xuất kèm ánh xạ',
+    'Members file (.ndjson)': 'Tệp hội viên (.ndjson)', 'Mapping (.json)': 'Ánh xạ (.json)',
+    'Export files (.csv, .xlsx)': 'Tệp xuất (.csv, .xlsx)', 'Upload and import': 'Tải lên và nhập', 'Job': 'Tác vụ',
+    'Download the integrity report': 'Tải báo cáo kiểm tra', 'Choose the mapping and the export files': 'Hãy chọn tệp ánh xạ và các tệp xuất',
+    'Choose a members file': 'Hãy chọn tệp hội viên', 'Import progress': 'Tiến độ nhập',
+    running: 'đang chạy', done: 'xong', reading: 'đang đọc', storing: 'đang ghi', reporting: 'đang lập báo cáo',
+    'Members read': 'Hội viên đã đọc', 'Members created': 'Hội viên mới', 'Members unchanged': 'Không đổi',
+    'Members in conflict': 'Xung đột', 'Members rejected': 'Bị từ chối', 'Events written': 'Sự kiện đã ghi', 'Cards written': 'Thẻ đã ghi',
+    'Digest': 'Mã băm',
+    'Value': 'Giá trị', 'Key': 'Khóa', 'Category': 'Danh mục', 'Qty': 'SL', 'Prefix': 'Tiền tố', 'Length': 'Độ dài',
+    'Check digit': 'Số kiểm tra', 'Till ID': 'Mã quầy', 'Sections': 'Mục',
+    // POS: refunds by receipt.
+    'Refund by receipt': 'Trả hàng theo hóa đơn', 'Receipt (order id)': 'Hóa đơn (mã đơn)', 'Load order': 'Mở đơn',
+    'Product': 'Sản phẩm', 'Sold': 'Đã bán', 'Unit price': 'Đơn giá', 'Quantity to return': 'Số lượng trả',
+    'Book refund': 'Ghi trả hàng', 'Refund booked': 'Đã ghi trả hàng', 'Points taken back': 'Điểm bị trừ lại',
+    'Nothing to return': 'Chưa chọn hàng trả', 'Order': 'Đơn hàng', 'Return all': 'Trả tất cả',
+    'Points not covered by the balance': 'Điểm thiếu so với số dư',
   },
 };
 
@@ -74,6 +110,7 @@ export function translate(root) {
     el.textContent = t(el.dataset.i18nKey);
   }
   for (const el of root.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(el.dataset.i18nPlaceholder);
+  for (const el of root.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', t(el.dataset.i18nLabel));
 }
 
 const locale = () => LANGS[lang()];

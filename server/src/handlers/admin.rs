@@ -432,13 +432,27 @@ pub async fn set_setting(
 pub struct NewWebhook {
     /// http:// or https:// URL receiving each notice as a signed POST.
     pub url: String,
+    /// The notice kinds to send (see [`NOTICE_KINDS`]); absent or null: every kind.
+    #[serde(default)]
+    pub events: Option<Vec<String>>,
 }
+
+/// The notice kinds the outbox holds (SPEC §8.7): the replay's and the server's own.
+pub const NOTICE_KINDS: [&str; 6] = [
+    "tier_up",
+    "tier_down",
+    "points_expiring",
+    "points_expired",
+    "receipt",
+    "one_time_code",
+];
 
 /// Adds a webhook: notices written from now on are POSTed to it with
 /// `X-Loyalty-Signature: sha256=<HMAC-SHA256 of the body with the secret>` and
-/// `X-Loyalty-Event-Id`, retried with backoff until a 2xx.
+/// `X-Loyalty-Event-Id`, retried with backoff until a 2xx; only the kinds listed in `events`
+/// when it is given.
 #[utoipa::path(post, path = "/v1/webhooks", tag = "admin", request_body = NewWebhook,
-    responses((status = 201, description = "`{ id, url, secret }` — the secret is shown only now", body = Object), (status = 400)))]
+    responses((status = 201, description = "`{ id, url, events, secret }` — the secret is shown only now", body = Object), (status = 400)))]
 pub async fn create_webhook(
     State(app): State<App>,
     auth: Auth,
@@ -450,31 +464,90 @@ pub async fn create_webhook(
     if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() > 2000 {
         return Err(ApiError::invalid("url", "url must be http:// or https://"));
     }
+    let events: Option<Vec<String>> = match &body.value.events {
+        None => None,
+        Some(list) => {
+            let mut kinds: Vec<String> = Vec::new();
+            for (i, k) in list.iter().enumerate() {
+                if !NOTICE_KINDS.contains(&k.as_str()) {
+                    return Err(ApiError::invalid(
+                        format!("events[{i}]"),
+                        format!(
+                            "unknown notice kind {k:?}: expected one of {}",
+                            NOTICE_KINDS.join(", ")
+                        ),
+                    ));
+                }
+                if !kinds.contains(k) {
+                    kinds.push(k.clone());
+                }
+            }
+            if kinds.is_empty() {
+                return Err(ApiError::invalid(
+                    "events",
+                    "events lists at least one kind (or is left out for every kind)",
+                ));
+            }
+            Some(kinds)
+        }
+    };
     let now = app.clock.now_ms();
     in_tx!(app, |tx| {
         let id = storage::new_id("wh-", now);
         let secret = storage::random_hex(32);
-        sqlx::query("INSERT INTO webhooks (id, url, secret, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(&id)
-            .bind(&url)
-            .bind(&secret)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO webhooks (id, url, secret, created_at, events) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&id)
+        .bind(&url)
+        .bind(&secret)
+        .bind(now)
+        .bind(events.as_ref().map(|e| e.join(" ")))
+        .execute(&mut **tx)
+        .await?;
         storage::audit(
             tx,
             now,
             &format!("admin:{user}"),
             "webhook.create",
             &id,
-            &json!({ "url": url }),
+            &json!({ "url": url, "events": events }),
         )
         .await?;
         Ok((
             201,
-            json!({ "id": id, "url": url, "secret": secret }).to_string(),
+            json!({ "id": id, "url": url, "events": events, "secret": secret }).to_string(),
         ))
     })
+}
+
+/// The webhooks, oldest first, without their secrets (a secret is shown once, when created).
+#[utoipa::path(get, path = "/v1/webhooks", tag = "admin",
+    responses((status = 200, description = "`{ items: [{ id, url, created_at, pending, events }] }` (`pending`: deliveries not yet accepted; `events`: the kinds sent, null for every kind)", body = Object),
+        (status = 401), (status = 403, description = "not an admin")))]
+pub async fn list_webhooks(State(app): State<App>, auth: Auth) -> Result<Response, ApiError> {
+    auth.admin()?;
+    let mut c = app.db.read.acquire().await?;
+    let rows = sqlx::query(
+        "SELECT w.id, w.url, w.created_at, \
+         (SELECT CAST(COUNT(*) AS BIGINT) FROM deliveries d WHERE d.webhook_id = w.id AND d.delivered_at IS NULL), \
+         w.events FROM webhooks w ORDER BY w.created_at, w.id",
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.get::<String, _>(0),
+                "url": r.get::<String, _>(1),
+                "created_at": crate::clock::rfc3339(r.get::<i64, _>(2)),
+                "pending": r.get::<i64, _>(3),
+                "events": r.get::<Option<String>, _>(4).map(|e| e.split(' ').map(str::to_string).collect::<Vec<_>>()),
+            })
+        })
+        .collect();
+    Ok(ok_json(json!({ "items": items }).to_string()))
 }
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]

@@ -110,6 +110,12 @@ pub async fn publish(
             ));
         };
         let mut versions = policies::versions(tx).await?;
+        if versions.iter().any(|v| v.effective_at == at) {
+            return Err(ApiError::invalid_state(format!(
+                "a version is already published from {}: choose a later effective_at",
+                rfc3339(at)
+            )));
+        }
         versions.push(policies::Version {
             effective_at: at,
             digest: digest.clone(),
@@ -244,6 +250,141 @@ pub async fn verify(
     };
     let engine = app.engines.get(&digest, &doc)?;
     let out = engine.verify_json(text);
+    if let Some((code, message, path)) = ledger::error_parts(&out) {
+        return Err(ApiError::BadRequest {
+            code,
+            message,
+            path,
+        });
+    }
+    Ok(ok_json(out))
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Simulate {
+    /// RFC 3339: histories are replayed up to here (default: now).
+    #[serde(default)]
+    pub as_of: Option<String>,
+    /// Share of outstanding points expected to be redeemed (`"0.7"`), in [0, 1]; default 1.
+    #[serde(default)]
+    pub expected_redemption: Option<String>,
+}
+
+/// Members read per batch while simulating.
+const SIMULATE_BATCH: i64 = 500;
+
+/// One batch of members (after `after`, by id) as simulate member lines
+/// `{"member":{id,status,joined_at},"events":[…]}`: the replay request's member and events
+/// (`ledger::request`), without the policies and `as_of`.
+async fn member_lines(
+    c: &mut sqlx::AnyConnection,
+    after: &str,
+) -> Result<Vec<(String, String)>, ApiError> {
+    use sqlx::Row;
+    let rows =
+        sqlx::query("SELECT id, status, joined_at FROM members WHERE id > $1 ORDER BY id LIMIT $2")
+            .bind(after)
+            .bind(SIMULATE_BATCH)
+            .fetch_all(&mut *c)
+            .await?;
+    let Some(last) = rows.last().map(|r| r.get::<String, _>(0)) else {
+        return Ok(Vec::new());
+    };
+    let mut events: std::collections::HashMap<String, Vec<String>> = Default::default();
+    let ev = sqlx::query(
+        "SELECT member_id, body FROM events WHERE member_id > $1 AND member_id <= $2 ORDER BY member_id, seq",
+    )
+    .bind(after)
+    .bind(&last)
+    .fetch_all(&mut *c)
+    .await?;
+    for r in &ev {
+        events
+            .entry(r.get::<String, _>(0))
+            .or_default()
+            .push(r.get::<String, _>(1));
+    }
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let id: String = r.get(0);
+            let status: String = r.get(1);
+            let joined: i64 = r.get(2);
+            let member = json!({ "id": id, "status": status, "joined_at": rfc3339(joined) });
+            let evs = events.remove(&id).unwrap_or_default().join(",");
+            (id, format!("{{\"member\":{member},\"events\":[{evs}]}}"))
+        })
+        .collect())
+}
+
+/// Simulates a stored version (a draft, or any other) over every stored member's history,
+/// with the version in force at `as_of` as the baseline (none when nothing is published): the
+/// engine's simulate report (SPEC §5) unchanged, as `loyalty simulate --policy <draft>
+/// --baseline <active> --members <every member, by id>` prints it.
+#[utoipa::path(post, path = "/v1/policies/{digest}/simulate", tag = "policies",
+    request_body = Simulate,
+    params(("digest" = String, Path, description = "sha256:…")),
+    responses((status = 200, description = "the engine's simulate report `{ policy_digest, baseline_digest, as_of, members, rejected, draft, baseline, diff, … }`", body = Object),
+        (status = 400, description = "as_of or expected_redemption refused (invalid_request with its path)"),
+        (status = 401), (status = 403, description = "not an admin"), (status = 404, description = "no stored policy with this digest")))]
+pub async fn simulate(
+    State(app): State<App>,
+    auth: Auth,
+    Path(digest): Path<String>,
+    raw: Raw,
+) -> Result<Response, ApiError> {
+    auth.admin()?;
+    let body = raw.parse::<Simulate>()?.value;
+    let now = app.clock.now_ms();
+    let (as_of, as_of_text) = match &body.as_of {
+        Some(t) => (
+            parse_rfc3339(t).ok_or_else(|| {
+                ApiError::invalid("as_of", "as_of must be RFC 3339 with an offset")
+            })?,
+            t.clone(),
+        ),
+        None => (now, rfc3339(now)),
+    };
+    let mut c = app.db.read.acquire().await?;
+    let Some(draft) = policies::document(&mut c, &digest).await? else {
+        return Err(ApiError::not_found(
+            "digest",
+            format!("no stored policy {digest}: post it first"),
+        ));
+    };
+    let versions = policies::versions(&mut c).await?;
+    let baseline = ledger::in_force(&versions, as_of).map(|v| v.document.clone());
+    let setup = loyalty_engine::simulate::Setup::from_parts(
+        &draft,
+        baseline.as_deref(),
+        &as_of_text,
+        body.expected_redemption.as_deref(),
+    )
+    .map_err(|e| ApiError::BadRequest {
+        code: e.code.as_str().to_string(),
+        message: e.message,
+        path: e.path,
+    })?;
+    let mut sim = loyalty_engine::simulate::Simulator::new(setup);
+    let mut after = String::new();
+    loop {
+        let batch = member_lines(&mut c, &after).await?;
+        let Some((last, _)) = batch.last() else { break };
+        after = last.clone();
+        // Replaying is CPU work: off the async workers.
+        sim = tokio::task::spawn_blocking(move || {
+            for (_, line) in &batch {
+                sim.add_member_json(line);
+            }
+            sim
+        })
+        .await
+        .map_err(ApiError::internal)?;
+    }
+    let out = tokio::task::spawn_blocking(move || sim.finish_json())
+        .await
+        .map_err(ApiError::internal)?;
     if let Some((code, message, path)) = ledger::error_parts(&out) {
         return Err(ApiError::BadRequest {
             code,

@@ -68,12 +68,14 @@ pub async fn page(
         .collect())
 }
 
-/// Creates the delivery rows of notices written since each webhook was added.
+/// Creates the delivery rows of notices written since each webhook was added, of the kinds it
+/// subscribed to (`events`; NULL: every kind).
 pub async fn plan_deliveries(c: &mut AnyConnection, now: i64) -> Result<u64, sqlx::Error> {
     let r = sqlx::query(
         "INSERT INTO deliveries (outbox_id, webhook_id, attempts, next_attempt_at) \
          SELECT o.id, w.id, 0, $1 FROM outbox o CROSS JOIN webhooks w \
          WHERE o.created_at >= w.created_at \
+         AND (w.events IS NULL OR (' ' || w.events || ' ') LIKE ('% ' || o.kind || ' %')) \
          AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.outbox_id = o.id AND d.webhook_id = w.id)",
     )
     .bind(now)
