@@ -11,32 +11,6 @@ fn v(s: &str) -> Value {
     serde_json::from_str(s).unwrap_or(Value::Null)
 }
 
-/// One apparel line of 1,000,000 ₫ on Saturday T0: floor(1,000,000 / 100,000) = 10 points
-/// + the weekend bonus 10 = 20 points at the base tier (no discount).
-fn small_cart(doc: &str) -> Value {
-    json!({ "id": doc, "at": T0_TEXT, "store": "hcm-01", "channel": "pos",
-            "lines": [{ "id": "A", "sku": "TEE-01", "category": "apparel", "quantity": 1, "unit_price": "1000000" }] })
-}
-
-/// Books a sale at the till for the card (hold and confirm in one call): the answer.
-async fn sell(s: &TestServer, key: &str, card: &str, doc: &str) -> Value {
-    let (st, m) = s.get(&format!("/v1/members/lookup?card={card}"), key).await;
-    assert_eq!(st, 200, "{m}");
-    let (req, q) = quote(&m["snapshot"], small_cart(doc), json!(0));
-    let body = format!(
-        r#"{{"document_no":{},"card":{},"quote_request":{},"quote":{},"confirm":true}}"#,
-        json!(doc),
-        json!(card),
-        req,
-        q.text
-    );
-    let (st, out) = s
-        .post_text("/v1/orders", key, Some(&format!("k-{doc}")), &body)
-        .await;
-    assert_eq!(st, 201, "{out}");
-    v(&out)
-}
-
 #[tokio::test]
 async fn card_types_check_digits_and_issuing() {
     for b in backends() {

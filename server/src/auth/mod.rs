@@ -157,9 +157,9 @@ impl Actor {
 pub const ADMIN_COOKIE: &str = "loyalty_admin";
 pub const MEMBER_COOKIE: &str = "loyalty_member";
 
-fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
-    parts
-        .headers
+/// A cookie's value from the request's headers.
+pub(crate) fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
         .get_all(axum::http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -197,7 +197,7 @@ impl FromRequestParts<App> for Auth {
                 )
             });
         }
-        if let Some(token) = cookie(parts, ADMIN_COOKIE) {
+        if let Some(token) = cookie(&parts.headers, ADMIN_COOKIE) {
             let Some((user, csrf)) = session::admin(&app.db, token, now).await? else {
                 return Err(ApiError::Unauthenticated(
                     "the admin session has ended: log in again".into(),
@@ -219,7 +219,7 @@ impl FromRequestParts<App> for Auth {
             }
             return Ok(Auth(Some(Principal::Admin { user })));
         }
-        if let Some(token) = cookie(parts, MEMBER_COOKIE) {
+        if let Some(token) = cookie(&parts.headers, MEMBER_COOKIE) {
             return match session::member(&app.db, token, now).await? {
                 Some(p) => Ok(Auth(Some(p))),
                 None => Err(ApiError::Unauthenticated(

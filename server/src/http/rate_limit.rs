@@ -9,10 +9,10 @@
 //! throttles, which must be shared, are in the database: `auth/throttle.rs`). Credentials are
 //! keyed by a SHA-256 prefix of their secret, never the secret itself; idle buckets are dropped.
 
-use crate::auth::{ADMIN_COOKIE, MEMBER_COOKIE};
+use crate::auth::{cookie, ADMIN_COOKIE, MEMBER_COOKIE};
 use crate::http::ApiError;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
@@ -62,17 +62,6 @@ impl Limiter {
                 .max(1.0) as u64
         })
     }
-}
-
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
 }
 
 fn key_of(req: &Request) -> Option<Key> {
