@@ -24,7 +24,7 @@
 //! bookings) is counted `unchanged`.
 
 use crate::clock::{parse_rfc3339, rfc3339, Clock};
-use crate::storage::{self, settings, Db};
+use crate::storage::{self, settings, Db, Kind};
 use loyalty_engine::import::{mapping::Mapping, ImportError, ImportedMember, MemberSink, Options};
 use loyalty_engine::ledger::{self as eledger, Event, LedgerMember, ReplayRequest};
 use loyalty_engine::time::Instant;
@@ -41,9 +41,21 @@ use std::path::{Path, PathBuf};
 pub const BATCH_MEMBERS: usize = 500;
 /// … or this many events, whichever comes first.
 pub const BATCH_EVENTS: usize = 20_000;
-/// Rows of one multi-row INSERT (× 8 columns for events: within SQLite's 32,766 and
-/// PostgreSQL's 65,535 parameters).
-const INSERT_ROWS: usize = 1_000;
+/// Rows of one multi-row INSERT on PostgreSQL (× 8 columns for events: within its 65,535
+/// parameters; one round trip per 1,000 rows).
+const INSERT_ROWS_PG: usize = 1_000;
+/// … and on SQLite: binding a parameter costs SQLite a linear search of the statement's
+/// parameter names (`sqlite3VdbeParameterIndex`, strncmp), so a statement of p parameters
+/// costs p²/2 comparisons — 1,000 rows × 8 columns spent 90 % of a 100,000-member import
+/// there. In process, small statements cost nothing in round trips.
+const INSERT_ROWS_SQLITE: usize = 32;
+
+fn insert_rows(kind: Kind) -> usize {
+    match kind {
+        Kind::Sqlite => INSERT_ROWS_SQLITE,
+        Kind::Postgres => INSERT_ROWS_PG,
+    }
+}
 /// The report is stored in chunks of at most this many bytes of text.
 const CHUNK_BYTES: usize = 1 << 20;
 /// A member NDJSON line longer than this is rejected unread (the engine's request limit).
@@ -775,10 +787,12 @@ fn same_body(a: &str, b: &str) -> bool {
 
 async fn write_batch(
     c: &mut AnyConnection,
+    kind: Kind,
     batch: &[&Prepared],
     job: &str,
     now: i64,
 ) -> Result<Written, sqlx::Error> {
+    let insert_rows = insert_rows(kind);
     let ids: Vec<&str> = batch.iter().map(|p| p.id.as_str()).collect();
     // Who exists already.
     let mut existing: HashMap<String, (String, i64)> = HashMap::new();
@@ -900,7 +914,7 @@ async fn write_batch(
         });
     }
     // Members, with their cached figures.
-    for chunk in new_members.chunks(INSERT_ROWS / 2) {
+    for chunk in new_members.chunks(insert_rows.div_ceil(2)) {
         let sql = format!(
             "INSERT INTO members (id, status, joined_at, phone, name, created_at, version, \
              cached_at, cached_available, cached_pending, cached_tier, cached_status, next_due_at, \
@@ -929,7 +943,7 @@ async fn write_batch(
         }
         q.execute(&mut *c).await?;
     }
-    for chunk in new_cards.chunks(INSERT_ROWS) {
+    for chunk in new_cards.chunks(insert_rows) {
         let sql = format!(
             "INSERT INTO cards (number, member_id, type, state, issued_at) VALUES {}",
             crate::storage::placeholders(chunk.len(), 5)
@@ -946,11 +960,11 @@ async fn write_batch(
         q.execute(&mut *c).await?;
     }
     let by = format!("import:{job}");
-    let mut rows: Vec<(&str, i64, &PEvent)> = Vec::with_capacity(INSERT_ROWS);
+    let mut rows: Vec<(&str, i64, &PEvent)> = Vec::with_capacity(insert_rows);
     for (p, _) in &new_members {
         for (i, e) in p.events.iter().enumerate() {
             rows.push((p.id.as_str(), i as i64 + 1, e));
-            if rows.len() == INSERT_ROWS {
+            if rows.len() == insert_rows {
                 insert_events(c, &rows, now, &by).await?;
                 rows.clear();
             }
@@ -1105,7 +1119,7 @@ impl Writer<'_> {
         k.members_read += batch.len() as u64;
         let e = |e: sqlx::Error| e.to_string();
         let mut tx = self.db.begin().await.map_err(e)?;
-        let whole = match write_batch(&mut tx, &refs, self.job, now).await {
+        let whole = match write_batch(&mut tx, self.db.kind, &refs, self.job, now).await {
             Ok(w) => {
                 Self::apply(&w, &mut k);
                 match save_counts(&mut tx, self.job, self.phase, &k).await {
@@ -1129,7 +1143,7 @@ impl Writer<'_> {
         for p in &refs {
             let one = [*p];
             let mut tx = self.db.begin().await.map_err(e)?;
-            match write_batch(&mut tx, &one, self.job, now).await {
+            match write_batch(&mut tx, self.db.kind, &one, self.job, now).await {
                 Ok(w) => {
                     tx.commit().await.map_err(e)?;
                     Self::apply(&w, &mut k);
