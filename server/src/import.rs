@@ -973,7 +973,9 @@ async fn write_batch(
     if !rows.is_empty() {
         insert_events(c, &rows, now, &by).await?;
     }
-    // The reports' rows of each new member (issue 15), as a booking would write them.
+    // The reports' rows of the new members (issue 15), their day sums added once per batch.
+    let mut loaded = Vec::with_capacity(new_members.len());
+    let mut versions = Vec::new();
     for (p, _) in &new_members {
         let Some(l) = crate::ledger::load(c, &p.id)
             .await
@@ -981,10 +983,12 @@ async fn write_batch(
         else {
             continue;
         };
-        crate::reports::store::refresh(c, &l.versions, &l.member, &l.events, p.as_of)
-            .await
-            .map_err(sqlx::Error::Protocol)?;
+        versions = l.versions;
+        loaded.push((l.member, l.events, p.as_of));
     }
+    crate::reports::store::add_new(c, &versions, &loaded)
+        .await
+        .map_err(sqlx::Error::Protocol)?;
     Ok(Written { outcomes, contact })
 }
 

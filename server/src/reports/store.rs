@@ -491,6 +491,28 @@ pub async fn refresh(
     Ok(())
 }
 
+/// The report rows of members that have none yet (an import's new members), with their day sums
+/// added once for all of them — a few upserts per batch instead of some per member.
+pub async fn add_new(
+    c: &mut AnyConnection,
+    versions: &[Version],
+    members: &[(Member, Vec<Stored>, i64)],
+) -> Result<(), String> {
+    let e = |e: sqlx::Error| e.to_string();
+    let mut total = Sums::default();
+    for (member, events, as_of) in members {
+        let f = facts(versions, member, events, *as_of)?;
+        let card = card_type(c, &member.id).await.map_err(e)?;
+        total.add_member(&f.flows, &f.points, &card, 1);
+        insert_rows(c, &member.id, &f, &card, 0, 0)
+            .await
+            .map_err(e)?;
+        set_as_of(c, &member.id, *as_of, &card).await.map_err(e)?;
+    }
+    total.prune();
+    apply(c, &total).await.map_err(e)
+}
+
 /// Records the instant a member's facts are computed as of.
 pub async fn set_as_of(
     c: &mut AnyConnection,
