@@ -35,6 +35,20 @@ export async function startLoyaltyServer({ members = 40 } = {}) {
     });
     child.on('exit', (code) => reject(new Error(`loyalty serve exited (${code}):\n${out}\n${err}`)));
   });
+  // The credentials are printed on stdout before the server listens, but the two pipes are read
+  // independently: wait for them.
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`loyalty serve printed no credentials:\n${out}`)), 30_000);
+    const check = () => {
+      if (/^admin password: /m.test(out) && /^till key: /m.test(out)) {
+        clearTimeout(timer);
+        resolve();
+      } else {
+        setTimeout(check, 20);
+      }
+    };
+    check();
+  });
   const creds = {};
   for (const line of out.split('\n')) {
     const m = /^([a-z ]+): (.*)$/.exec(line.trim());
@@ -68,7 +82,7 @@ export class Client {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ user, password }),
     });
-    if (!r.ok) throw new Error(`admin login: ${r.status}`);
+    if (!r.ok) throw new Error(`admin login: ${r.status} ${await r.text()}`);
     c.cookie = r.headers.get('set-cookie').split(';')[0];
     c.csrf = (await r.json()).csrf_token;
     return c;
