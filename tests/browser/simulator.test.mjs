@@ -107,6 +107,11 @@ test('generate 300 members, run in the worker: the figures are the package\'s', 
   await assertShows(simulateInNode(draft, ndjson));
   assert.match(await page.textContent('#run-status'), /Done: 300 members/);
   assert.equal(await page.getAttribute('#progress', 'value'), '300');
+  // Tier rows read by the levels' names, the liability axis names the currency (issue 14).
+  for (const level of draft.tiers.levels) {
+    assert.equal(await page.textContent(`#summary tr[data-key="tiers.${level.id}"] td`), `Members in ${level.name}`);
+  }
+  assert.equal(await page.evaluate(() => window.__sim.charts.liability.options.scales.money.title.text), `liability (${draft.currency})`);
 });
 
 test('the form rewrites the JSON; a bad threshold is shown next to its field and in the editor', async () => {

@@ -383,7 +383,7 @@ const fmt = (v) => (v === null ? '—' : typeof v === 'number' ? v.toLocaleStrin
 function renderResult(result) {
   $('results').hidden = false;
   $('summary').tBodies[0].replaceChildren(
-    ...summaryRows(result).map((r) => {
+    ...summaryRows(result, { names: Object.fromEntries((state.draft?.tiers?.levels ?? []).map((l) => [l.id, l.name])) }).map((r) => {
       const tr = document.createElement('tr');
       tr.dataset.key = r.key;
       const th = document.createElement('td');
@@ -455,7 +455,7 @@ function renderCharts(result) {
         ...(base ? [{ type: 'bar', label: `Baseline liability at as-of (${base.liability ?? 'n/a'})`, data: months.map((m, i) => (i === months.length - 1 ? Number(base.liability ?? 0) : null)), backgroundColor: grey, yAxisID: 'money' }] : []),
       ],
     },
-    options: { scales: { points: { position: 'left', title: { display: true, text: 'points' } }, money: { position: 'right', title: { display: true, text: 'liability' }, grid: { drawOnChartArea: false } } } },
+    options: { scales: { points: { position: 'left', title: { display: true, text: 'points' } }, money: { position: 'right', title: { display: true, text: `liability (${state.draft?.currency ?? 'money'})` }, grid: { drawOnChartArea: false } } } },
   });
 }
 

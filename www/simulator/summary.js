@@ -24,10 +24,11 @@ function change(draft, baseline) {
 
 /**
  * @param {object} result a SimulateResponse
- * @param {{ monthly?: boolean }} options monthly: include by_month rows (the CSV does)
+ * @param {{ monthly?: boolean, names?: Record<string, string> }} options monthly: include
+ *   by_month rows (the CSV does); names: tier id → the name people read (the draft's levels)
  * @returns {{ key: string, label: string, draft: number|string|null, baseline: number|string|null, change: number|string|null }[]}
  */
-export function summaryRows(result, { monthly = false } = {}) {
+export function summaryRows(result, { monthly = false, names = {} } = {}) {
   const base = result.diff?.baseline ?? null;
   const rows = [];
   const add = (key, label, get) => {
@@ -44,7 +45,7 @@ export function summaryRows(result, { monthly = false } = {}) {
   add('tier_discounts', 'Tier discounts', (f) => f.tier_discounts);
   const tierIds = [...new Set([...result.tiers, ...(base?.tiers ?? [])].map((t) => t.tier))];
   for (const id of tierIds) {
-    add(`tiers.${id}`, `Members in ${id}`, (f) => f.tiers.find((t) => t.tier === id)?.members ?? null);
+    add(`tiers.${id}`, `Members in ${names[id] ?? id}`, (f) => f.tiers.find((t) => t.tier === id)?.members ?? null);
   }
   if (result.diff) {
     for (const dir of ['up', 'down']) {
@@ -74,3 +75,4 @@ export function toCsv(result) {
   for (const r of summaryRows(result, { monthly: true })) lines.push([r.key, r.draft, r.baseline, r.change].map(cell).join(','));
   return `${lines.join('\n')}\n`;
 }
+
