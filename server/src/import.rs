@@ -24,7 +24,7 @@
 //! bookings) is counted `unchanged`.
 
 use crate::clock::{parse_rfc3339, rfc3339, Clock};
-use crate::storage::{self, settings, Db, Kind};
+use crate::storage::{self, settings, Db};
 use loyalty_engine::import::{mapping::Mapping, ImportError, ImportedMember, MemberSink, Options};
 use loyalty_engine::ledger::{self as eledger, Event, LedgerMember, ReplayRequest};
 use loyalty_engine::time::Instant;
@@ -41,21 +41,6 @@ use std::path::{Path, PathBuf};
 pub const BATCH_MEMBERS: usize = 500;
 /// … or this many events, whichever comes first.
 pub const BATCH_EVENTS: usize = 20_000;
-/// Rows of one multi-row INSERT on PostgreSQL (× 8 columns for events: within its 65,535
-/// parameters; one round trip per 1,000 rows).
-const INSERT_ROWS_PG: usize = 1_000;
-/// … and on SQLite: binding a parameter costs SQLite a linear search of the statement's
-/// parameter names (`sqlite3VdbeParameterIndex`, strncmp), so a statement of p parameters
-/// costs p²/2 comparisons — 1,000 rows × 8 columns spent 90 % of a 100,000-member import
-/// there. In process, small statements cost nothing in round trips.
-const INSERT_ROWS_SQLITE: usize = 32;
-
-fn insert_rows(kind: Kind) -> usize {
-    match kind {
-        Kind::Sqlite => INSERT_ROWS_SQLITE,
-        Kind::Postgres => INSERT_ROWS_PG,
-    }
-}
 /// The report is stored in chunks of at most this many bytes of text.
 const CHUNK_BYTES: usize = 1 << 20;
 /// A member NDJSON line longer than this is rejected unread (the engine's request limit).
@@ -787,12 +772,10 @@ fn same_body(a: &str, b: &str) -> bool {
 
 async fn write_batch(
     c: &mut AnyConnection,
-    kind: Kind,
     batch: &[&Prepared],
     job: &str,
     now: i64,
 ) -> Result<Written, sqlx::Error> {
-    let insert_rows = insert_rows(kind);
     let ids: Vec<&str> = batch.iter().map(|p| p.id.as_str()).collect();
     // Who exists already.
     let mut existing: HashMap<String, (String, i64)> = HashMap::new();
@@ -914,7 +897,7 @@ async fn write_batch(
         });
     }
     // Members, with their cached figures.
-    for chunk in new_members.chunks(insert_rows.div_ceil(2)) {
+    for chunk in new_members.chunks(storage::rows_per_insert(c, 14)) {
         let sql = format!(
             "INSERT INTO members (id, status, joined_at, phone, name, created_at, version, \
              cached_at, cached_available, cached_pending, cached_tier, cached_status, next_due_at, \
@@ -943,7 +926,7 @@ async fn write_batch(
         }
         q.execute(&mut *c).await?;
     }
-    for chunk in new_cards.chunks(insert_rows) {
+    for chunk in new_cards.chunks(storage::rows_per_insert(c, 5)) {
         let sql = format!(
             "INSERT INTO cards (number, member_id, type, state, issued_at) VALUES {}",
             crate::storage::placeholders(chunk.len(), 5)
@@ -960,6 +943,7 @@ async fn write_batch(
         q.execute(&mut *c).await?;
     }
     let by = format!("import:{job}");
+    let insert_rows = storage::rows_per_insert(c, 8);
     let mut rows: Vec<(&str, i64, &PEvent)> = Vec::with_capacity(insert_rows);
     for (p, _) in &new_members {
         for (i, e) in p.events.iter().enumerate() {
@@ -974,17 +958,20 @@ async fn write_batch(
         insert_events(c, &rows, now, &by).await?;
     }
     // The reports' rows of the new members (issue 15), their day sums added once per batch.
+    let versions = storage::policies::versions(c).await?;
+    if versions.is_empty() && !new_members.is_empty() {
+        return Err(sqlx::Error::Protocol(
+            crate::http::ApiError::invalid_state("the programme has no published policy yet")
+                .body(),
+        ));
+    }
     let mut loaded = Vec::with_capacity(new_members.len());
-    let mut versions = Vec::new();
     for (p, _) in &new_members {
-        let Some(l) = crate::ledger::load(c, &p.id)
-            .await
-            .map_err(|e| sqlx::Error::Protocol(e.body()))?
-        else {
+        let Some(member) = storage::members::get(c, &p.id).await? else {
             continue;
         };
-        versions = l.versions;
-        loaded.push((l.member, l.events, p.as_of));
+        let events = storage::events::of_member(c, &p.id).await?;
+        loaded.push((member, events, p.as_of));
     }
     crate::reports::store::add_new(c, &versions, &loaded)
         .await
@@ -1123,7 +1110,7 @@ impl Writer<'_> {
         k.members_read += batch.len() as u64;
         let e = |e: sqlx::Error| e.to_string();
         let mut tx = self.db.begin().await.map_err(e)?;
-        let whole = match write_batch(&mut tx, self.db.kind, &refs, self.job, now).await {
+        let whole = match write_batch(&mut tx, &refs, self.job, now).await {
             Ok(w) => {
                 Self::apply(&w, &mut k);
                 match save_counts(&mut tx, self.job, self.phase, &k).await {
@@ -1147,7 +1134,7 @@ impl Writer<'_> {
         for p in &refs {
             let one = [*p];
             let mut tx = self.db.begin().await.map_err(e)?;
-            match write_batch(&mut tx, self.db.kind, &one, self.job, now).await {
+            match write_batch(&mut tx, &one, self.job, now).await {
                 Ok(w) => {
                     tx.commit().await.map_err(e)?;
                     Self::apply(&w, &mut k);

@@ -126,3 +126,20 @@ async fn sqlite_commits_are_fsynced_unless_normal_is_asked() {
         db.close().await;
     }
 }
+
+#[tokio::test]
+async fn multi_row_inserts_stay_small_on_sqlite() {
+    for b in backends() {
+        let url = fresh_db(b).await;
+        let db = Db::open(&url).await.unwrap();
+        let c = db.write.acquire().await.unwrap();
+        let rows = loyalty_server::storage::rows_per_insert(&c, 8);
+        match b {
+            // 256 parameters at most: binding is a linear search of their names.
+            Backend::Sqlite => assert_eq!(rows, 32),
+            _ => assert_eq!(rows, 1_000),
+        }
+        drop(c);
+        db.close().await;
+    }
+}

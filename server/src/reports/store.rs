@@ -279,13 +279,6 @@ fn static_status(s: &str) -> &'static str {
     }
 }
 
-/// Writes a member's rows (after its old ones were deleted).
-/// Rows per multi-row INSERT: few, because SQLite's driver finds each bound parameter by a
-/// linear search of the statement's parameter names (a statement's binding cost grows with the
-/// square of its parameters): 4 flow rows (96 parameters), 12 point rows (108).
-const FLOW_ROWS: usize = 4;
-const POINT_ROWS: usize = 12;
-
 /// Writes a member's report rows from flow `from_flow` and point `from_point` on (the rows before
 /// are in place), as multi-row INSERTs.
 pub async fn insert_rows(
@@ -297,7 +290,7 @@ pub async fn insert_rows(
     from_point: usize,
 ) -> Result<(), sqlx::Error> {
     let flows: Vec<(usize, &_)> = f.flows.iter().enumerate().skip(from_flow).collect();
-    for chunk in flows.chunks(FLOW_ROWS) {
+    for chunk in flows.chunks(crate::storage::rows_per_insert(c, 24)) {
         let sql = format!(
             "INSERT INTO rpt_flows (member_id, n, at, day, kind, event_id, order_id, store, channel, \
              card_type, tier, status, orders, refunds, gross, discount, redeemed_amount, paid, \
@@ -335,7 +328,7 @@ pub async fn insert_rows(
         q.execute(&mut *c).await?;
     }
     let points: Vec<(usize, &_)> = f.points.iter().enumerate().skip(from_point).collect();
-    for chunk in points.chunks(POINT_ROWS) {
+    for chunk in points.chunks(crate::storage::rows_per_insert(c, 9)) {
         let sql = format!(
             "INSERT INTO rpt_points (member_id, n, at, day, available, pending, tier, status, \
              card_type) VALUES {}",
