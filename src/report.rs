@@ -345,6 +345,17 @@ pub fn member_facts_json(text: &str) -> Result<MemberFacts, Error> {
     member_facts(&versions, &req)
 }
 
+/// [`member_facts`] of a replay request's JSON text without `op` and `policy`/`policies`
+/// (what [`crate::ledger::PolicyVersions::replay_json`] reads), under versions read once.
+pub fn member_facts_request(
+    versions: &PolicyVersions,
+    request_json: &str,
+) -> Result<MemberFacts, Error> {
+    let req: ReplayRequest =
+        crate::json::parse(request_json, crate::error::ErrorCode::InvalidRequest)?;
+    member_facts(versions, &req)
+}
+
 /// Money in minor units written in the policy's currency (`"1315000"`, `"12.50"`).
 pub fn money(policy: &Policy, minor: i64) -> String {
     policy.currency.format(minor)

@@ -87,6 +87,10 @@ async fn book() {
     // Warm-up (not timed): look every member up and quote the sale, as the till would.
     let next = Arc::new(AtomicUsize::new(0));
     let bodies = Arc::new(Mutex::new(Vec::new()));
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
     let mut tasks = Vec::new();
     for w in 0..conc {
         let (http, key, base, next, bodies, engine) = (
@@ -111,7 +115,8 @@ async fn book() {
                 let m: Value = r.json().await.unwrap();
                 let snap = &m["snapshot"];
                 let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
-                let doc = format!("B-{w}-{i}");
+                // Unique across runs on one database (a till's document number is used once).
+                let doc = format!("B-{run}-{w}-{i}");
                 let redeem = if snap["status"] == "active" && snap["points"].as_i64().unwrap_or(0) >= 10 { json!("max") } else { json!(0) };
                 let req = json!({ "member": snap, "redeem_points": redeem, "cart": { "id": doc, "at": loyalty_server::clock::rfc3339(now - now % 1000), "store": "hcm-01", "channel": "pos",
                     "lines": [{ "id": "A", "sku": "TEE-01", "category": "apparel", "quantity": 2, "unit_price": "250000" },
@@ -121,7 +126,7 @@ async fn book() {
                     continue;
                 }
                 let body = format!(r#"{{"document_no":"{doc}","card":"{card}","quote_request":{req},"quote":{q},"confirm":true}}"#);
-                bodies.lock().unwrap().push((format!("bench-{from}-{i}"), body));
+                bodies.lock().unwrap().push((format!("bench-{run}-{i}"), body));
             }
         }));
     }

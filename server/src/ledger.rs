@@ -9,10 +9,12 @@ use crate::storage::events::Stored;
 use crate::storage::members::Member;
 use crate::storage::policies::Version;
 use crate::storage::{self, Tx};
+use loyalty_engine::ledger::versions::policies_from_json;
+use loyalty_engine::ledger::PolicyVersions;
 use loyalty_engine::Engine;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Parsed policies by digest (a policy is parsed once per process).
 #[derive(Default)]
@@ -87,6 +89,37 @@ fn policies_json(versions: &[Version]) -> String {
     }
 }
 
+/// The published versions read once per process: parsed and hashed the first time a list of
+/// versions (by digest and effective instant) is replayed under, then lent to every replay —
+/// the policies are the largest part of a replay request and their reading the costliest.
+/// Published versions never change (a digest names one document), so the cache needs no
+/// invalidation; it is emptied if it ever holds more lists than a programme plausibly has.
+fn parsed(versions: &[Version]) -> Result<Arc<PolicyVersions>, String> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<PolicyVersions>>>> = OnceLock::new();
+    const MAX_LISTS: usize = 256;
+    let key: String = versions
+        .iter()
+        .map(|v| format!("{}@{};", v.digest, v.effective_at))
+        .collect();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(p) = cache.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        return Ok(p);
+    }
+    // One version applies from the beginning (as a request's single `policy` does).
+    let text = match versions {
+        [one] => format!("[{{\"effective_at\":null,\"policy\":{}}}]", one.document),
+        _ => policies_json(versions)["\"policies\":".len()..].to_string(),
+    };
+    let p = Arc::new(policies_from_json(&text).map_err(|e| e.to_json())?);
+    if let Ok(mut m) = cache.lock() {
+        if m.len() >= MAX_LISTS {
+            m.clear();
+        }
+        m.insert(key, p.clone());
+    }
+    Ok(p)
+}
+
 /// The replay (or progress) request of a member's stored events as of `as_of`.
 pub fn request(
     op: &str,
@@ -96,12 +129,19 @@ pub fn request(
     extra: Option<&str>,
     as_of: i64,
 ) -> String {
+    let body = request_body(member, events, extra, as_of);
+    format!(
+        "{{\"op\":\"{op}\",{},{}",
+        policies_json(versions),
+        &body[1..]
+    )
+}
+
+/// [`request`] without `op` and the policies: `{"member","events","as_of"}`, what
+/// [`PolicyVersions::replay_json`] reads.
+pub fn request_body(member: &Member, events: &[Stored], extra: Option<&str>, as_of: i64) -> String {
     let mut s = String::with_capacity(256 + events.iter().map(|e| e.body.len() + 1).sum::<usize>());
-    s.push_str("{\"op\":\"");
-    s.push_str(op);
-    s.push_str("\",");
-    s.push_str(&policies_json(versions));
-    s.push_str(",\"member\":");
+    s.push_str("{\"member\":");
     s.push_str(
         &serde_json::json!({
             "id": member.id,
@@ -254,6 +294,38 @@ pub fn next_due<'a>(
     due.into_iter().filter(|&d| d > as_of).min()
 }
 
+/// The engine's answer (`op`: replay or progress) to the member's stored events (plus `extra`)
+/// as of `as_of`: the bytes `eval_line` answers to [`request`], under the versions read once.
+pub fn answer(
+    op: &str,
+    versions: &[Version],
+    member: &Member,
+    events: &[Stored],
+    extra: Option<&str>,
+    as_of: i64,
+) -> String {
+    let body = request_body(member, events, extra, as_of);
+    match parsed(versions) {
+        Ok(p) if op == "progress" => p.progress_json(&body),
+        Ok(p) => p.replay_json(&body),
+        Err(e) => e,
+    }
+}
+
+/// The engine's report facts (`loyalty_engine::report`) of the member's stored events as of
+/// `as_of`, under the versions read once.
+pub fn facts(
+    versions: &[Version],
+    member: &Member,
+    events: &[Stored],
+    as_of: i64,
+) -> Result<loyalty_engine::report::MemberFacts, loyalty_engine::Error> {
+    let p = parsed(versions).map_err(|e| {
+        loyalty_engine::Error::invalid_request("policies", format!("versions do not load: {e}"))
+    })?;
+    loyalty_engine::report::member_facts_request(&p, &request_body(member, events, None, as_of))
+}
+
 /// Replays a member's stored events (plus `extra`, an event not yet stored) as of `as_of`.
 /// An engine error is returned as the error line.
 pub fn replay(
@@ -263,8 +335,7 @@ pub fn replay(
     extra: Option<&str>,
     as_of: i64,
 ) -> Result<State, String> {
-    let req = request("replay", versions, member, events, extra, as_of);
-    let out = loyalty_engine::api::eval_line(&req).unwrap_or_default();
+    let out = answer("replay", versions, member, events, extra, as_of);
     if out.starts_with("{\"error\":") {
         return Err(out);
     }
@@ -456,5 +527,87 @@ mod tests {
             seen.insert(state.status());
         }
         assert_eq!(seen.len(), 3, "{seen:?}");
+    }
+
+    /// The versions read once answer exactly what `eval_line` answers to the whole request
+    /// (policies in it), for one version and for two, for replay and progress, and for a history
+    /// the engine refuses; report facts likewise equal those of the whole request.
+    #[test]
+    fn versions_read_once_answer_as_eval_line() {
+        let doc = crate::demo::spec_policy();
+        let digest = Engine::from_json(&doc).unwrap().policy_digest().to_string();
+        let mut v2: Value = serde_json::from_str(&doc).unwrap();
+        v2["earning"]["points"] = serde_json::json!(2);
+        let doc2 = v2.to_string();
+        let digest2 = Engine::from_json(&doc2)
+            .unwrap()
+            .policy_digest()
+            .to_string();
+        let t = |s: &str| crate::clock::parse_rfc3339(s).unwrap();
+        let one = vec![Version {
+            effective_at: t("2026-01-01T00:00:00+07:00"),
+            digest: digest.clone(),
+            document: doc.clone(),
+            published_at: 0,
+        }];
+        let mut two = one.clone();
+        two.push(Version {
+            effective_at: t("2026-03-01T00:00:00+07:00"),
+            digest: digest2,
+            document: doc2,
+            published_at: 0,
+        });
+        let member = Member {
+            id: "m-1".into(),
+            status: "active".into(),
+            joined_at: t("2026-01-01T00:00:00+07:00"),
+            phone: None,
+            name: None,
+            version: 0,
+        };
+        let purchase = |seq: i64, at: &str| {
+            let body = format!(
+                r#"{{"id":"p{seq}","type":"purchase","at":"{at}","cart":{{"id":"c{seq}","at":"{at}","lines":[{{"id":"A","category":"shoes","quantity":1,"unit_price":"1200000"}}]}}}}"#
+            );
+            Stored {
+                seq,
+                id: format!("p{seq}"),
+                kind: "purchase".into(),
+                at: t(at),
+                body,
+            }
+        };
+        let events = vec![
+            purchase(1, "2026-02-10T10:00:00+07:00"),
+            purchase(2, "2026-03-10T10:00:00+07:00"),
+        ];
+        let bad = r#"{"id":"x","type":"adjust","at":"2026-03-11T10:00:00+07:00","points":"many"}"#;
+        let as_of = t("2026-04-01T00:00:00+07:00");
+        let mut answers = std::collections::BTreeSet::new();
+        for versions in [&one, &two] {
+            for op in ["replay", "progress"] {
+                for extra in [None, Some(bad)] {
+                    let whole = request(op, versions, &member, &events, extra, as_of);
+                    let expected = loyalty_engine::api::eval_line(&whole).unwrap();
+                    let got = answer(op, versions, &member, &events, extra, as_of);
+                    assert_eq!(got, expected, "{op} under {} versions", versions.len());
+                    answers.insert(got);
+                }
+            }
+            let whole = request("replay", versions, &member, &events, None, as_of);
+            assert_eq!(
+                facts(versions, &member, &events, as_of).unwrap(),
+                loyalty_engine::report::member_facts_json(&whole).unwrap()
+            );
+        }
+        // Four different answers (the versions and the op each tell) and the one refusal.
+        assert_eq!(answers.len(), 5, "{answers:#?}");
+        assert_eq!(
+            answers
+                .iter()
+                .filter(|a| a.starts_with("{\"error\":"))
+                .count(),
+            1
+        );
     }
 }

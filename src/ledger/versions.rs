@@ -278,6 +278,25 @@ impl PolicyVersions {
         super::replay_versions(versions, req)
     }
 
+    /// A replay request's JSON text without `op` and `policy`/`policies` (`{"member", "events",
+    /// "as_of"}`) answered under these versions: the bytes `api::eval_line` answers for the same
+    /// request with these versions in it, without reading and hashing the policies again (a
+    /// server replays a member under the same published versions at every booking).
+    pub fn replay_json(&self, request_json: &str) -> String {
+        crate::engine::respond(
+            crate::json::parse::<super::ReplayRequest>(request_json, ErrorCode::InvalidRequest)
+                .and_then(|r| self.replay(&r)),
+        )
+    }
+
+    /// [`PolicyVersions::replay_json`] for a progress answer (SPEC §4).
+    pub fn progress_json(&self, request_json: &str) -> String {
+        crate::engine::respond(
+            crate::json::parse::<super::ReplayRequest>(request_json, ErrorCode::InvalidRequest)
+                .and_then(|r| self.progress(&r)),
+        )
+    }
+
     /// What a storefront widget shows (SPEC §4) under these versions.
     pub fn progress(
         &self,

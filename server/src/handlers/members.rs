@@ -26,7 +26,7 @@ pub(crate) async fn replay_now(
         return Err(ApiError::not_found("id", format!("no member {id}")));
     };
     let now = app.clock.now_ms();
-    let req = ledger::request(
+    let out = ledger::answer(
         op,
         &l.versions,
         &l.member,
@@ -34,7 +34,6 @@ pub(crate) async fn replay_now(
         None,
         ledger::as_of(now, &l.events),
     );
-    let out = loyalty_engine::api::eval_line(&req).unwrap_or_default();
     if out.starts_with("{\"error\":") {
         return Err(ApiError::internal(format!(
             "stored history of {id} does not replay: {out}"

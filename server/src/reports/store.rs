@@ -13,7 +13,7 @@ use crate::ledger;
 use crate::storage::events::Stored;
 use crate::storage::members::Member;
 use crate::storage::policies::Version;
-use loyalty_engine::report::{member_facts_json, Flow, MemberFacts, Point};
+use loyalty_engine::report::{Flow, MemberFacts, Point};
 use sqlx::{AnyConnection, Row};
 use std::collections::BTreeMap;
 
@@ -179,8 +179,7 @@ pub fn facts(
     events: &[Stored],
     as_of: i64,
 ) -> Result<MemberFacts, String> {
-    let req = ledger::request("replay", versions, member, events, None, as_of);
-    member_facts_json(&req).map_err(|e| {
+    ledger::facts(versions, member, events, as_of).map_err(|e| {
         format!(
             "report facts of {} fail: {} at {}: {}",
             member.id,
