@@ -187,7 +187,8 @@ pub async fn seed(
         policies::versions(&mut c).await.map_err(e)?
     };
     let mut skipped = 0u64;
-    let mut tx = app.db.begin().await.map_err(e)?;
+    let notice_days = ledger::notice_days(&app.engines, &versions).map_err(|e| e.body())?;
+    let mut tx = app.db.begin_bulk().await.map_err(e)?;
     for i in 0..n_members {
         let line: serde_json::Value =
             serde_json::from_str(&member_line(&plan, i)).map_err(|e| e.to_string())?;
@@ -269,7 +270,7 @@ pub async fn seed(
             state.pending(),
             &state.tier(),
             &state.status(),
-            state.next_due(as_of, 30),
+            state.next_due(as_of, notice_days),
         )
         .await
         .map_err(e)?;
@@ -277,7 +278,7 @@ pub async fn seed(
         crate::reports::store::refresh(&mut tx, &versions, &member, &events, as_of).await?;
         if i % 500 == 499 {
             tx.commit().await.map_err(e)?;
-            tx = app.db.begin().await.map_err(e)?;
+            tx = app.db.begin_bulk().await.map_err(e)?;
         }
     }
     // Ten anonymous pre-issued cards, not yet bound.

@@ -754,11 +754,11 @@ struct Written {
     contact: Vec<(String, String)>,
 }
 
-fn in_list(n: usize) -> String {
-    (1..=n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(",")
+/// The `IN (…)` list of `n` values on this connection (anonymous on SQLite, as
+/// [`storage::placeholders`] says why).
+fn in_list(c: &AnyConnection, n: usize) -> String {
+    let row = storage::placeholders(c, 1, n);
+    row[1..row.len() - 1].to_string()
 }
 
 /// Two event texts are the same event: byte for byte, or as JSON values.
@@ -782,7 +782,7 @@ async fn write_batch(
     if !ids.is_empty() {
         let sql = format!(
             "SELECT id, status, joined_at FROM members WHERE id IN ({})",
-            in_list(ids.len())
+            in_list(c, ids.len())
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for id in &ids {
@@ -798,7 +798,7 @@ async fn write_batch(
         let list: Vec<&String> = existing.keys().collect();
         let sql = format!(
             "SELECT member_id, body FROM events WHERE member_id IN ({}) ORDER BY member_id, seq",
-            in_list(list.len())
+            in_list(c, list.len())
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for id in &list {
@@ -819,7 +819,7 @@ async fn write_batch(
     if !phones.is_empty() {
         let sql = format!(
             "SELECT phone, id FROM members WHERE phone IN ({})",
-            in_list(phones.len())
+            in_list(c, phones.len())
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for p in &phones {
@@ -837,7 +837,7 @@ async fn write_batch(
     if !cards.is_empty() {
         let sql = format!(
             "SELECT number, member_id FROM cards WHERE number IN ({})",
-            in_list(cards.len())
+            in_list(c, cards.len())
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for n in &cards {
@@ -903,7 +903,7 @@ async fn write_batch(
              cached_at, cached_available, cached_pending, cached_tier, cached_status, next_due_at, \
              search_name) \
              VALUES {}",
-            crate::storage::placeholders(chunk.len(), 14)
+            crate::storage::placeholders(c, chunk.len(), 14)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (p, phone) in chunk {
@@ -929,7 +929,7 @@ async fn write_batch(
     for chunk in new_cards.chunks(storage::rows_per_insert(c, 5)) {
         let sql = format!(
             "INSERT INTO cards (number, member_id, type, state, issued_at) VALUES {}",
-            crate::storage::placeholders(chunk.len(), 5)
+            crate::storage::placeholders(c, chunk.len(), 5)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (number, member, state) in chunk {
@@ -965,14 +965,34 @@ async fn write_batch(
                 .body(),
         ));
     }
-    let mut loaded = Vec::with_capacity(new_members.len());
-    for (p, _) in &new_members {
-        let Some(member) = storage::members::get(c, &p.id).await? else {
-            continue;
-        };
-        let events = storage::events::of_member(c, &p.id).await?;
-        loaded.push((member, events, p.as_of));
-    }
+    // The members and events just written, as they now read back (not read back: two
+    // statements per member).
+    let loaded: Vec<_> = new_members
+        .iter()
+        .map(|(p, phone)| {
+            let member = storage::members::Member {
+                id: p.id.clone(),
+                status: p.status.to_string(),
+                joined_at: p.joined_at,
+                phone: phone.map(str::to_string),
+                name: p.name.clone(),
+                version: 0,
+            };
+            let events = p
+                .events
+                .iter()
+                .enumerate()
+                .map(|(i, e)| storage::events::Stored {
+                    seq: i as i64 + 1,
+                    id: e.id.clone(),
+                    kind: e.kind.to_string(),
+                    at: e.at,
+                    body: e.body.clone(),
+                })
+                .collect();
+            (member, events, p.as_of)
+        })
+        .collect();
     crate::reports::store::add_new(c, &versions, &loaded)
         .await
         .map_err(sqlx::Error::Protocol)?;
@@ -987,7 +1007,7 @@ async fn insert_events(
 ) -> Result<(), sqlx::Error> {
     let sql = format!(
         "INSERT INTO events (member_id, seq, id, type, at, body, recorded_at, recorded_by) VALUES {}",
-        crate::storage::placeholders(rows.len(), 8)
+        crate::storage::placeholders(c, rows.len(), 8)
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
     for (m, seq, e) in rows {
@@ -1109,7 +1129,7 @@ impl Writer<'_> {
         k.bytes_read = bytes_read;
         k.members_read += batch.len() as u64;
         let e = |e: sqlx::Error| e.to_string();
-        let mut tx = self.db.begin().await.map_err(e)?;
+        let mut tx = self.db.begin_bulk().await.map_err(e)?;
         let whole = match write_batch(&mut tx, &refs, self.job, now).await {
             Ok(w) => {
                 Self::apply(&w, &mut k);
@@ -1133,7 +1153,7 @@ impl Writer<'_> {
         k.members_read += batch.len() as u64;
         for p in &refs {
             let one = [*p];
-            let mut tx = self.db.begin().await.map_err(e)?;
+            let mut tx = self.db.begin_bulk().await.map_err(e)?;
             match write_batch(&mut tx, &one, self.job, now).await {
                 Ok(w) => {
                     tx.commit().await.map_err(e)?;
@@ -1538,9 +1558,4 @@ mod tests {
         );
     }
 
-    #[test]
-    fn placeholders_number_rows() {
-        assert_eq!(crate::storage::placeholders(2, 3), "($1,$2,$3),($4,$5,$6)");
-        assert_eq!(super::in_list(3), "$1,$2,$3");
-    }
 }

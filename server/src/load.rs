@@ -49,34 +49,18 @@ impl Batch {
         self.rows.is_empty()
     }
 
-    /// Inserts the rows, at most ~900 values per statement: SQLite finds each `$N` parameter
-    /// by name, so a statement's cost grows with the square of its parameters (measured: 30,000
-    /// values per statement loaded ~20 members/s; 900 keeps it linear on both databases).
+    /// Inserts the rows, many per statement (`storage::rows_per_insert`, with anonymous
+    /// parameters on SQLite: `storage::placeholders` says why).
     pub async fn flush(&mut self, c: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
-        let per = (900 / self.cols.len()).max(1);
+        let per = crate::storage::rows_per_insert(c, self.cols.len());
         let rows = std::mem::take(&mut self.rows);
         for chunk in rows.chunks(per) {
-            let mut sql = format!(
-                "INSERT INTO {} ({}) VALUES ",
+            let sql = format!(
+                "INSERT INTO {} ({}) VALUES {}",
                 self.table,
-                self.cols.join(", ")
+                self.cols.join(", "),
+                crate::storage::placeholders(c, chunk.len(), self.cols.len())
             );
-            let mut n = 1;
-            for (i, _) in chunk.iter().enumerate() {
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push('(');
-                for j in 0..self.cols.len() {
-                    if j > 0 {
-                        sql.push(',');
-                    }
-                    sql.push('$');
-                    sql.push_str(&n.to_string());
-                    n += 1;
-                }
-                sql.push(')');
-            }
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for row in chunk {
                 for v in row {
@@ -170,6 +154,9 @@ pub async fn load(
     let mut report = LoadReport::default();
     let mut total = Sums::default();
     let mut index: u64 = 0;
+    // The cache's next due instant looks as far ahead as the versions' expiry notices.
+    let notice_days = ledger::notice_days(&ledger::Engines::default(), &versions)
+        .map_err(|e| e.body())?;
     loop {
         let mut members = Batch::new(
             "members",
@@ -299,7 +286,7 @@ pub async fn load(
                 V::I(state.pending()),
                 V::S(state.tier()),
                 V::S(state.status()),
-                V::OI(state.next_due(as_of, 30)),
+                V::OI(state.next_due(as_of, notice_days)),
             ]);
             cards.push(vec![
                 V::S(format!("C{}", member.id)),
@@ -373,7 +360,7 @@ pub async fn load(
             n += 1;
         }
         if !members.is_empty() {
-            let mut tx = db.begin().await.map_err(e)?;
+            let mut tx = db.begin_bulk().await.map_err(e)?;
             for b in [
                 &mut members,
                 &mut cards,

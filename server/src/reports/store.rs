@@ -294,7 +294,7 @@ pub async fn insert_rows(
             "INSERT INTO rpt_flows (member_id, n, at, day, kind, event_id, order_id, store, channel, \
              card_type, tier, status, orders, refunds, gross, discount, redeemed_amount, paid, \
              redeemed, earned, clawed_back, adjusted, expired, opening) VALUES {}",
-            crate::storage::placeholders(chunk.len(), 24)
+            crate::storage::placeholders(c, chunk.len(), 24)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for &(n, r) in chunk {
@@ -331,7 +331,7 @@ pub async fn insert_rows(
         let sql = format!(
             "INSERT INTO rpt_points (member_id, n, at, day, available, pending, tier, status, \
              card_type) VALUES {}",
-            crate::storage::placeholders(chunk.len(), 9)
+            crate::storage::placeholders(c, chunk.len(), 9)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for &(n, p) in chunk {
@@ -633,6 +633,9 @@ pub async fn rebuild(db: &crate::storage::Db, now: i64) -> Result<u64, String> {
     let mut total = Sums::default();
     let mut n = 0;
     if !versions.is_empty() {
+        // The next due instant looks as far ahead as the versions' expiry notices.
+        let notice_days = ledger::notice_days(&ledger::Engines::default(), &versions)
+            .map_err(|e| e.body())?;
         for (id, cached) in member_ids(&mut tx).await.map_err(e)? {
             let Some(member) = crate::storage::members::get(&mut tx, &id)
                 .await
@@ -657,7 +660,7 @@ pub async fn rebuild(db: &crate::storage::Db, now: i64) -> Result<u64, String> {
                          AND next_due_at IS NULL",
                     )
                     .bind(&id)
-                    .bind(state.next_due(as_of, 30))
+                    .bind(state.next_due(as_of, notice_days))
                     .execute(&mut *tx)
                     .await
                     .map_err(e)?;
