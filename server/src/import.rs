@@ -977,6 +977,7 @@ async fn write_batch(
                 phone: phone.map(str::to_string),
                 name: p.name.clone(),
                 version: 0,
+                cached_at: None,
             };
             let events = p
                 .events
@@ -1557,5 +1558,4 @@ mod tests {
             "{\"a\":\"x y\\\" z\",\"b\":[1,2]}"
         );
     }
-
 }
