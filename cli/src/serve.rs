@@ -61,6 +61,10 @@ pub struct RunArgs {
     /// SQLite: one COMMIT (and fsync) per transaction instead of group commit (benchmarks).
     #[arg(long)]
     no_group_commit: bool,
+    /// PEM file of extra certificate authorities that HTTPS webhook deliveries trust besides
+    /// the system's (a receiver with a private CA).
+    #[arg(long, env = "LOYALTY_WEBHOOK_CA")]
+    webhook_ca: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -185,6 +189,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
                 c.clock = clock;
                 c.rate_limit = a.rate_limit;
                 c.group_commit = !a.no_group_commit;
+                c.webhook_ca = a.webhook_ca.clone();
                 c.steerable_clock = a.clock_steerable;
                 c.worker_interval_ms = a.worker_interval_ms;
                 c.sqlite_sync = if a.sqlite_sync == "normal" {

@@ -277,6 +277,8 @@ async fn till(
 }
 
 async fn run(db: String, name: &str, processes: usize) {
+    // reqwest is built with rustls and no provider of its own (server/src/workers.rs).
+    loyalty_server::workers::init_tls();
     let orders = env_usize("LOYALTY_FAULT_ORDERS", 1_200);
     let tills = env_usize("LOYALTY_FAULT_TILLS", 6);
     let dir = tmp_dir(name);

@@ -32,6 +32,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    loyalty_server::workers::init_tls();
     let mode = std::env::args().nth(1).unwrap_or_default();
     match mode.as_str() {
         "book" => book().await,

@@ -37,6 +37,9 @@ pub struct Config {
     pub rate_limit: u32,
     /// SQLite: several transactions share one COMMIT (`storage/writer.rs`; `--no-group-commit`).
     pub group_commit: bool,
+    /// Extra certificate authorities (PEM) that webhook deliveries over HTTPS trust besides the
+    /// system's (`--webhook-ca`): a receiver behind a private CA.
+    pub webhook_ca: Option<PathBuf>,
 }
 
 impl Config {
@@ -57,6 +60,7 @@ impl Config {
             sqlite_sync: storage::SqliteSync::Full,
             rate_limit: 500,
             group_commit: true,
+            webhook_ca: None,
         }
     }
 
@@ -168,6 +172,7 @@ impl Running {
 
 /// Binds (port 0 picks a free one), serves, and starts the workers.
 pub async fn start(config: Config) -> Result<Running, String> {
+    crate::workers::init_tls();
     let app = open(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -176,7 +181,8 @@ pub async fn start(config: Config) -> Result<Running, String> {
     let router = crate::http::routes::router(app.clone(), &config);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     if config.workers {
-        crate::workers::spawn(app.clone(), config.worker_interval_ms);
+        let client = crate::workers::client(config.webhook_ca.as_deref())?;
+        crate::workers::spawn(app.clone(), client, config.worker_interval_ms);
     }
     let handle = tokio::spawn(async move {
         let svc = router.into_make_service_with_connect_info::<SocketAddr>();

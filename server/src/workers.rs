@@ -13,12 +13,38 @@ use crate::storage::{self, outbox};
 use hmac::{KeyInit, Mac};
 use std::time::Duration;
 
-pub fn spawn(app: App, interval_ms: u64) {
+/// The HTTP client that delivers webhooks: HTTP or HTTPS (rustls with the ring provider), the
+/// server's certificate checked against the platform's trusted roots plus the PEM file `ca`
+/// (a private CA) when given; 10 s per delivery. A bad `ca` file is an error at start.
+pub fn client(ca: Option<&std::path::Path>) -> Result<reqwest::Client, String> {
+    init_tls();
+    let mut b = reqwest::Client::builder().timeout(Duration::from_secs(10));
+    if let Some(path) = ca {
+        let pem = std::fs::read(path)
+            .map_err(|e| format!("cannot read the webhook CA file {}: {e}", path.display()))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| format!("{}: not PEM certificates: {e}", path.display()))?;
+        if certs.is_empty() {
+            return Err(format!("{}: no certificate in it", path.display()));
+        }
+        b = b.tls_certs_merge(certs);
+    }
+    b.build()
+        .map_err(|e| format!("cannot build the webhook client: {e}"))
+}
+
+/// Installs the process's rustls provider: ring, which builds with a C compiler alone
+/// (aws-lc-rs, reqwest's default, adds post-quantum key exchange but needs a heavier native
+/// build). reqwest is compiled without a provider of its own (`rustls-no-provider`), so every
+/// process that builds a `reqwest::Client` — the server, its load generator, the tests — calls
+/// this first; building a client without it panics. Idempotent.
+pub fn init_tls() {
+    #[allow(deprecated)]
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+pub fn spawn(app: App, client: reqwest::Client, interval_ms: u64) {
     tokio::spawn(async move {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .unwrap_or_default();
         let mut tick = tokio::time::interval(Duration::from_millis(interval_ms.max(10)));
         loop {
             tick.tick().await;

@@ -260,3 +260,152 @@ async fn the_next_sweep_follows_the_policys_notice_days() {
         s.stop().await;
     }
 }
+
+/// An HTTPS webhook receiver on port 0 whose certificate (for 127.0.0.1) is signed by a CA made
+/// for the test: returns its URL, the CA's PEM, and the bodies it accepted (each answered 200).
+async fn tls_receiver() -> (String, String, Arc<Mutex<Vec<(String, String)>>>) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .signed_by(&leaf_key, &ca)
+        .unwrap();
+    #[allow(deprecated)]
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![leaf.der().clone(), ca.der().clone()],
+            tokio_rustls::rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+        )
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let seen: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    let bodies = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = l.accept().await else {
+                return;
+            };
+            let (acceptor, bodies) = (acceptor.clone(), bodies.clone());
+            tokio::spawn(async move {
+                // A client that does not trust the CA ends the handshake: nothing is served.
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let svc = hyper::service::service_fn(
+                    move |req: hyper::Request<hyper::body::Incoming>| {
+                        let bodies = bodies.clone();
+                        async move {
+                            use http_body_util::BodyExt;
+                            let sig = req
+                                .headers()
+                                .get("x-loyalty-signature")
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or_default()
+                                .to_string();
+                            let body = req.into_body().collect().await?.to_bytes();
+                            bodies
+                                .lock()
+                                .unwrap()
+                                .push((sig, String::from_utf8_lossy(&body).into_owned()));
+                            Ok::<_, hyper::Error>(hyper::Response::new(http_body_util::Empty::<
+                                hyper::body::Bytes,
+                            >::new(
+                            )))
+                        }
+                    },
+                );
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls), svc)
+                    .await;
+            });
+        }
+    });
+    (format!("https://{addr}/hook"), ca.pem(), seen)
+}
+
+/// Webhooks over HTTPS: the server's client checks the receiver's certificate — refused while
+/// its CA is unknown (the notice stays pending and is retried), delivered and signed once the CA
+/// is given (`--webhook-ca`); a CA file that is not PEM is refused at start.
+#[tokio::test]
+async fn notices_reach_https_webhooks_with_the_certificate_checked() {
+    let s = TestServer::start(Backend::Sqlite).await;
+    let admin = s.admin().await;
+    let key = s.till_key("hcm-01-t1").await;
+    let (url, ca_pem, seen) = tls_receiver().await;
+    let (st, wh) = admin
+        .post(
+            "/v1/webhooks",
+            &json!({ "url": url, "events": ["receipt"] }),
+        )
+        .await;
+    assert_eq!(st, 201, "{wh}");
+    let secret = wh["secret"].as_str().unwrap().to_string();
+    let member = json!({ "id": "m-001", "status": "active", "tier": "silver", "points": 300 });
+    let (req, q) = quote(&member, spec_cart("TLS-1", T0_TEXT), json!(0));
+    let (st, a) = s
+        .post_text(
+            "/v1/orders",
+            &key,
+            Some("tls-1"),
+            &order_body("TLS-1", &req, &q, true, false),
+        )
+        .await;
+    assert_eq!(st, 201, "{a}");
+
+    // The system's roots alone do not know the test's CA: the handshake fails, nothing arrives.
+    let plain = loyalty_server::workers::client(None).unwrap();
+    loyalty_server::workers::deliver(s.app(), &plain)
+        .await
+        .unwrap();
+    assert!(seen.lock().unwrap().is_empty());
+    let (_, hooks) = admin.get("/v1/webhooks").await;
+    assert_eq!(hooks["items"][0]["pending"], 1, "{hooks}");
+
+    // With the CA: delivered after the backoff, signed, the receipt of the sale.
+    let dir = tempfile_dir();
+    let ca_file = dir.join("ca.pem");
+    std::fs::write(&ca_file, &ca_pem).unwrap();
+    let trusted = loyalty_server::workers::client(Some(&ca_file)).unwrap();
+    s.clock().advance(6_000);
+    loyalty_server::workers::deliver(s.app(), &trusted)
+        .await
+        .unwrap();
+    let got = seen.lock().unwrap().clone();
+    assert_eq!(got.len(), 1, "{got:?}");
+    let (sig, text) = &got[0];
+    assert_eq!(sig, &loyalty_server::workers::signature(&secret, text));
+    let body: Value = serde_json::from_str(text).unwrap();
+    assert_eq!(body["kind"], "receipt");
+    assert_eq!(body["member_id"], "m-001");
+    let (_, hooks) = admin.get("/v1/webhooks").await;
+    assert_eq!(hooks["items"][0]["pending"], 0, "{hooks}");
+
+    // A CA file that holds no certificate is refused.
+    let bad = dir.join("bad.pem");
+    std::fs::write(&bad, "not a certificate").unwrap();
+    let e = loyalty_server::workers::client(Some(&bad)).unwrap_err();
+    assert!(e.contains("bad.pem"), "{e}");
+    s.stop().await;
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "loyalty-tls-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
