@@ -115,6 +115,9 @@ test('admin online transaction entry: the booked points are the engine quote', a
   await page.fill('#en-card', m.card);
   await page.selectOption('#en-store', 'hcm-01');
   await page.fill('#en-at', '2026-03-07T09:30');
+  // The native picker is drawn in the browser's language; the hint says what was chosen in the page's.
+  assert.equal(await page.textContent('#en-at-hint'), 'Chosen: 07/03/2026 09:30');
+  assert.equal(await page.getAttribute('#en-at', 'aria-describedby'), 'en-at-hint');
   await page.fill('#en-doc', 'ONL-TEST-1');
   const row = page.locator('#en-lines tbody tr').first();
   await row.locator('[data-field="sku"]').fill('RUN-42');
@@ -245,7 +248,14 @@ test('admin import: a members NDJSON uploaded, the job completes, the member is 
   const { context, page, problems } = await open('admin/');
   await adminLogin(page);
   await tab(page, 'import');
+  // The file input: visually hidden, shown as a button in the page's language with the chosen name.
+  assert.equal(await page.textContent('label.file-button[for="im-members"]'), 'Choose a file…');
+  assert.equal(await page.textContent('#im-members-chosen'), 'No file chosen');
   await page.setInputFiles('#im-members', file);
+  assert.equal(await page.textContent('#im-members-chosen'), path.basename(file));
+  await page.selectOption('#lang', 'vi');
+  assert.equal(await page.textContent('label.file-button[for="im-members"]'), 'Chọn tệp…');
+  await page.selectOption('#lang', 'en');
   await page.click('#import button[type="submit"]');
   await page.waitForSelector('body[data-import-state="done"]', { timeout: 60_000 });
   assert.equal(await page.textContent('[data-count="members_created"]'), '2');
@@ -360,6 +370,7 @@ test('admin policies: draft → validate → simulate over the stored members �
   const { context, page, problems } = await open('admin/', { lang: 'vi' });
   await adminLogin(page);
   await tab(page, 'policies');
+  assert.equal(await page.textContent('#effective-hint'), 'Chưa chọn ngày giờ (hiển thị dạng ngày/tháng/năm giờ:phút)');
   await until(page, () => document.querySelector('#draft').value.length > 10);
   // The draft is edited in the simulator's CodeMirror editor (www/simulator/editor.js), #draft its model.
   const content = page.locator('#draft-editor .cm-content');

@@ -3,8 +3,9 @@
 // English browser would show `mm/dd/yyyy` and "Choose File · No file chosen". So, for the inputs
 // that ask for it:
 // - `<input type=date|datetime-local data-date-hint>` gets a hint below it in the page's language:
-//   the format the page writes dates in (`dd/mm/yyyy`, `ngày/tháng/năm`) until a value is chosen,
-//   then that value as the page writes it (`07/03/2026 09:30`) — what was picked, unambiguously;
+//   until a value is chosen, that none is and how the page writes dates (`dd/mm/yyyy`,
+//   `ngày/tháng/năm`), then the value as the page writes it (`07/03/2026 09:30`) — what was picked,
+//   unambiguously, whatever order the browser's picker shows;
 // - `<input type=file data-file-button>` is visually hidden (still in the tab order, Enter or Space
 //   opens the chooser, its label names it) and shown as a `<label for>` button in the page's
 //   language with the chosen file names next to it.
@@ -12,7 +13,8 @@
 import { addStrings, onLang, t } from './i18n.js';
 
 addStrings({
-  'Format: dd/mm/yyyy': 'Định dạng: ngày/tháng/năm', 'Format: dd/mm/yyyy hh:mm': 'Định dạng: ngày/tháng/năm giờ:phút',
+  'No date chosen (shown as dd/mm/yyyy)': 'Chưa chọn ngày (hiển thị dạng ngày/tháng/năm)',
+  'No date chosen (shown as dd/mm/yyyy hh:mm)': 'Chưa chọn ngày giờ (hiển thị dạng ngày/tháng/năm giờ:phút)',
   'Chosen:': 'Đã chọn:', 'Choose a file…': 'Chọn tệp…', 'Choose files…': 'Chọn các tệp…', 'No file chosen': 'Chưa chọn tệp',
   '{n} files': '{n} tệp',
 });
@@ -36,7 +38,7 @@ function dateHint(input) {
   const shown = localDate(input.value);
   hint.textContent = shown
     ? `${t('Chosen:')} ${shown}`
-    : t(input.type === 'datetime-local' ? 'Format: dd/mm/yyyy hh:mm' : 'Format: dd/mm/yyyy');
+    : t(input.type === 'datetime-local' ? 'No date chosen (shown as dd/mm/yyyy hh:mm)' : 'No date chosen (shown as dd/mm/yyyy)');
   hint.dataset.value = shown;
 }
 

@@ -7,7 +7,7 @@ const STRINGS = {
   vi: {
     title: 'Báo cáo', subtitle: 'Từ sổ điểm của máy chủ: cùng dữ liệu và cùng engine với mọi số dư.',
     all_pages: 'Tất cả các trang', login: 'Đăng nhập quản trị', user: 'Tên đăng nhập', password: 'Mật khẩu',
-    date_format: 'Định dạng: ngày/tháng/năm', chosen: 'Đã chọn:',
+    date_format: 'Chưa chọn ngày (hiển thị dạng ngày/tháng/năm)', chosen: 'Đã chọn:',
     sign_in: 'Đăng nhập', from: 'Từ ngày', to: 'Đến ngày', group: 'Nhóm theo', day: 'Ngày', week: 'Tuần',
     month: 'Tháng', store: 'Cửa hàng', card_type: 'Loại thẻ', tier: 'Hạng', status: 'Trạng thái', any: 'Tất cả',
     active: 'Đang hoạt động', inactive: 'Chưa kích hoạt', excluded: 'Bị loại', unassigned: 'Thẻ chưa gán',
@@ -29,7 +29,7 @@ const STRINGS = {
   en: {
     title: 'Reports', subtitle: "From the server's ledger: the same data and the same engine as every balance.",
     all_pages: 'All pages', login: 'Admin sign-in', user: 'User', password: 'Password', sign_in: 'Sign in',
-    date_format: 'Format: dd/mm/yyyy', chosen: 'Chosen:',
+    date_format: 'No date chosen (shown as dd/mm/yyyy)', chosen: 'Chosen:',
     from: 'From', to: 'To', group: 'Group by', day: 'Day', week: 'Week', month: 'Month', store: 'Store',
     card_type: 'Card type', tier: 'Tier', status: 'Status', any: 'Any', active: 'Active', inactive: 'Not activated',
     excluded: 'Excluded', unassigned: 'Unassigned cards', expected: 'Expected redemption', show: 'Show reports',
