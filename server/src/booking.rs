@@ -312,7 +312,8 @@ pub async fn append(
         .map_err(|out| event_error(&out, error_prefix))?;
     let seq = l.events.last().map(|e| e.seq).unwrap_or(0) + 1;
     storage::events::append(tx, &l.member.id, seq, id, kind, at, body, now, by).await?;
-    let look = ledger::last_look(tx, &l.member.id).await?;
+    // The last look is the cache's instant as loaded (nothing in between writes the cache).
+    let look = l.member.cached_at;
     let notice_days = ledger::notice_days(&app.engines, &l.versions)?;
     ledger::after_change(tx, &l.member, &state, look, as_of, now, notice_days).await?;
     // Reports (issue 15): the member's report rows and the day sums, in this transaction.
@@ -340,16 +341,10 @@ pub async fn create(
     c: &Checked,
 ) -> Result<(u16, String), ApiError> {
     let now = app.clock.now_ms();
-    if !storage::members::lock(tx, &c.member_id).await? {
+    let Some(l) = ledger::load_locked(tx, &c.member_id).await? else {
         return Err(ApiError::not_found(
             "quote_request.member.id",
             format!("no member {}", c.member_id),
-        ));
-    }
-    let Some(l) = ledger::load(tx, &c.member_id).await? else {
-        return Err(ApiError::not_found(
-            "quote_request.member.id",
-            "no such member",
         ));
     };
     if let Some(o) = storage::orders::by_document(tx, &c.store, &actor.till, &r.document_no).await?
@@ -507,6 +502,7 @@ pub async fn create(
         serde_json::to_string(&flags).unwrap_or_default()
     };
     let quote_text = r.quote.get().to_string();
+    let body = with_quote(&answer, &quote_text);
     storage::orders::insert(
         tx,
         &storage::orders::NewOrder {
@@ -535,13 +531,12 @@ pub async fn create(
             hold_expires_at,
             now,
             by: &actor.principal,
+            confirm_answer: state_after.is_some().then_some(body.as_str()),
         },
     )
     .await?;
-    let body = with_quote(&answer, &quote_text);
     if let Some(s) = &state_after {
         receipt(tx, &order_id, &c.member_id, s, now).await?;
-        storage::orders::set_confirm_answer(tx, &order_id, &body).await?;
         metrics::counter!("loyalty_bookings_total", "kind" => if r.offline { "offline" } else { "one_call" }).increment(1);
     } else {
         metrics::counter!("loyalty_holds_total").increment(1);
@@ -749,8 +744,7 @@ pub async fn refund(
             format!("the refund is before the sale ({})", rfc3339(o.at)),
         ));
     }
-    storage::members::lock(tx, &o.member_id).await?;
-    let Some(l) = ledger::load(tx, &o.member_id).await? else {
+    let Some(l) = ledger::load_locked(tx, &o.member_id).await? else {
         return Err(ApiError::internal("order without member"));
     };
     let n = l

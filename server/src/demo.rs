@@ -216,6 +216,7 @@ pub async fn seed(
             phone: phone.clone(),
             name: name.clone(),
             version: 0,
+            cached_at: None,
         };
         let events: Vec<storage::events::Stored> = line["events"]
             .as_array()

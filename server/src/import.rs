@@ -977,6 +977,7 @@ async fn write_batch(
                 phone: phone.map(str::to_string),
                 name: p.name.clone(),
                 version: 0,
+                cached_at: None,
             };
             let events = p
                 .events

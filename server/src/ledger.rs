@@ -356,6 +356,25 @@ pub async fn load(
     let Some(member) = storage::members::get(tx, member_id).await? else {
         return Ok(None);
     };
+    load_rest(tx, member).await
+}
+
+/// [`load`] under the member's lock (`storage::members::lock_get`: one statement for both).
+pub async fn load_locked(
+    tx: &mut sqlx::AnyConnection,
+    member_id: &str,
+) -> Result<Option<Loaded>, ApiError> {
+    let Some(member) = storage::members::lock_get(tx, member_id).await? else {
+        return Ok(None);
+    };
+    load_rest(tx, member).await
+}
+
+async fn load_rest(
+    tx: &mut sqlx::AnyConnection,
+    member: Member,
+) -> Result<Option<Loaded>, ApiError> {
+    let member_id = member.id.as_str();
     let events = storage::events::of_member(tx, member_id).await?;
     let versions = storage::policies::versions(tx).await?;
     if versions.is_empty() {
@@ -487,6 +506,7 @@ mod tests {
             phone: None,
             name: None,
             version: 0,
+            cached_at: None,
         };
         let ev = |seq: i64, at: &str, status: &str| {
             let body =
@@ -564,6 +584,7 @@ mod tests {
             phone: None,
             name: None,
             version: 0,
+            cached_at: None,
         };
         let purchase = |seq: i64, at: &str| {
             let body = format!(

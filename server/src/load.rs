@@ -234,6 +234,7 @@ pub async fn load(
                 phone: None,
                 name: None,
                 version: 0,
+                cached_at: None,
             };
             let stored: Vec<Stored> = v["events"]
                 .as_array()

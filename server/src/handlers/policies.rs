@@ -132,6 +132,7 @@ pub async fn publish(
                 phone: None,
                 name: None,
                 version: 0,
+                cached_at: None,
             };
             if let Err(out) = ledger::replay(&versions, &probe, &[], None, now) {
                 let (code, message, path) = ledger::error_parts(&out).unwrap_or_default();

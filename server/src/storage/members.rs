@@ -10,6 +10,9 @@ pub struct Member {
     pub phone: Option<String>,
     pub name: Option<String>,
     pub version: i64,
+    /// When the cached figures were last written (the last look for notices; None: never).
+    #[serde(skip)]
+    pub cached_at: Option<i64>,
 }
 
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
@@ -20,7 +23,7 @@ pub struct Card {
     pub state: String,
 }
 
-const COLS: &str = "id, status, joined_at, phone, name, version";
+const COLS: &str = "id, status, joined_at, phone, name, version, cached_at";
 
 fn member(r: &sqlx::any::AnyRow) -> Member {
     Member {
@@ -30,6 +33,7 @@ fn member(r: &sqlx::any::AnyRow) -> Member {
         phone: r.get(3),
         name: r.get(4),
         version: r.get(5),
+        cached_at: r.get(6),
     }
 }
 
@@ -145,6 +149,17 @@ pub async fn lock(c: &mut AnyConnection, id: &str) -> Result<bool, sqlx::Error> 
         .execute(c)
         .await?;
     Ok(r.rows_affected() == 1)
+}
+
+/// [`lock`] and [`get`] in one statement: the member as it is under the lock (None: no such
+/// member, nothing locked).
+pub async fn lock_get(c: &mut AnyConnection, id: &str) -> Result<Option<Member>, sqlx::Error> {
+    let q = format!("UPDATE members SET version = version + 1 WHERE id = $1 RETURNING {COLS}");
+    let row = sqlx::query(sqlx::AssertSqlSafe(q))
+        .bind(id)
+        .fetch_optional(c)
+        .await?;
+    Ok(row.as_ref().map(member))
 }
 
 /// The replay's figures as of `at`, kept for `loyalty serve check` and the due-time sweep.

@@ -116,14 +116,16 @@ pub struct NewOrder<'a> {
     pub hold_expires_at: Option<i64>,
     pub now: i64,
     pub by: &'a str,
+    /// A booked order's answer, kept for repeats of its confirm.
+    pub confirm_answer: Option<&'a str>,
 }
 
 pub async fn insert(c: &mut AnyConnection, o: &NewOrder<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO orders (id, member_id, store_id, till_id, document_no, card, channel, state, offline, flags, \
          at, redeemed_points, earned_points, subtotal, total, policy_digest, quote_request, quote, \
-         hold_expires_at, created_at, created_by, booked_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
+         hold_expires_at, created_at, created_by, booked_at, confirm_answer) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
     )
     .bind(o.id)
     .bind(o.member_id)
@@ -147,6 +149,7 @@ pub async fn insert(c: &mut AnyConnection, o: &NewOrder<'_>) -> Result<(), sqlx:
     .bind(o.now)
     .bind(o.by)
     .bind(if o.state == "booked" { Some(o.now) } else { None })
+    .bind(o.confirm_answer)
     .execute(c)
     .await?;
     Ok(())
@@ -168,19 +171,6 @@ pub async fn mark_booked(
     .execute(c)
     .await?;
     Ok(r.rows_affected() == 1)
-}
-
-pub async fn set_confirm_answer(
-    c: &mut AnyConnection,
-    id: &str,
-    answer: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE orders SET confirm_answer = $2 WHERE id = $1")
-        .bind(id)
-        .bind(answer)
-        .execute(c)
-        .await?;
-    Ok(())
 }
 
 /// held → voided or expired. False if it was not held.

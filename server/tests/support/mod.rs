@@ -36,12 +36,22 @@ pub fn backends() -> Vec<Backend> {
 
 static N: AtomicU64 = AtomicU64::new(0);
 
+/// A name no other test of any run has used: process id, counter, and the process's start time
+/// (a process id alone is reused, and temporary directories and test clusters outlive a run —
+/// a reused name once seeded into a database that already had the test programme).
 fn unique(prefix: &str) -> String {
+    static STARTED: std::sync::OnceLock<u128> = std::sync::OnceLock::new();
+    let started = STARTED.get_or_init(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default()
+    });
     format!(
         "{prefix}_{}_{}_{}",
         std::process::id(),
         N.fetch_add(1, Ordering::SeqCst),
-        T0 % 997
+        started % 1_000_000_007
     )
 }
 
