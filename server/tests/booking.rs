@@ -459,3 +459,88 @@ async fn concurrent_holds_never_spend_more_than_available() {
         s.stop().await;
     }
 }
+
+/// GET /v1/orders/{id} gives the server's refunded quantities per line (from the member's stored
+/// refund events): what the till's refund screen shows and caps its inputs at.
+#[tokio::test]
+async fn order_shows_refunded_quantities() {
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        let key = s.till_key("hcm-01-t1").await;
+        let member = snapshot(&s, &key).await;
+        // SPEC §2 cart: A 2 × 250,000, B 1 × 1,200,000; booked at once.
+        let (req, q) = quote(&member, spec_cart("R-9", T0_TEXT), json!(0));
+        let body = order_body("R-9", &req, &q, true, false);
+        let (st, booked) = s.post_text("/v1/orders", &key, Some("k-9"), &body).await;
+        assert_eq!(st, 201, "{b:?} {booked}");
+        let order = v(&booked)["order_id"].as_str().unwrap().to_string();
+        let lines = |o: &Value| o["refunds"]["lines"].clone();
+
+        let (st, o) = s.get(&format!("/v1/orders/{order}"), &key).await;
+        assert_eq!(st, 200, "{o}");
+        assert_eq!(o["refunds"]["ids"], json!([]));
+        assert_eq!(
+            lines(&o),
+            json!([{ "line_id": "A", "quantity": 2, "refunded": 0, "refundable": 2 },
+                   { "line_id": "B", "quantity": 1, "refunded": 0, "refundable": 1 }])
+        );
+
+        // One of the two A units back: A 1 refunded, 1 left; B untouched.
+        let one = json!({ "lines": [{ "line_id": "A", "quantity": 1 }], "at": "2026-03-07T10:02:00+07:00" });
+        let (st, r1) = s
+            .post(
+                &format!("/v1/orders/{order}/refunds"),
+                &key,
+                Some("rf-9a"),
+                &one,
+            )
+            .await;
+        assert_eq!(st, 201, "{r1}");
+        let (_, o) = s.get(&format!("/v1/orders/{order}"), &key).await;
+        assert_eq!(o["refunds"]["ids"], json!([format!("{order}-r1")]));
+        assert_eq!(
+            lines(&o),
+            json!([{ "line_id": "A", "quantity": 2, "refunded": 1, "refundable": 1 },
+                   { "line_id": "B", "quantity": 1, "refunded": 0, "refundable": 1 }])
+        );
+        // Two more A units exceed what remains (1): refused, and the figures do not move.
+        let two = json!({ "lines": [{ "line_id": "A", "quantity": 2 }], "at": "2026-03-07T10:03:00+07:00" });
+        let (st, r2) = s
+            .post(
+                &format!("/v1/orders/{order}/refunds"),
+                &key,
+                Some("rf-9b"),
+                &two,
+            )
+            .await;
+        assert_eq!(
+            (st, error_code(&r2).as_str()),
+            (400, "refund_exceeds_order"),
+            "{r2}"
+        );
+        let (_, again) = s.get(&format!("/v1/orders/{order}"), &key).await;
+        assert_eq!(lines(&again), lines(&o));
+
+        // The rest of the order (no `lines`): every line fully refunded, nothing refundable.
+        let (st, r3) = s
+            .post(
+                &format!("/v1/orders/{order}/refunds"),
+                &key,
+                Some("rf-9c"),
+                &json!({ "at": "2026-03-07T10:04:00+07:00" }),
+            )
+            .await;
+        assert_eq!(st, 201, "{r3}");
+        let (_, o) = s.get(&format!("/v1/orders/{order}"), &key).await;
+        assert_eq!(
+            o["refunds"]["ids"],
+            json!([format!("{order}-r1"), format!("{order}-r2")])
+        );
+        assert_eq!(
+            lines(&o),
+            json!([{ "line_id": "A", "quantity": 2, "refunded": 2, "refundable": 0 },
+                   { "line_id": "B", "quantity": 1, "refunded": 1, "refundable": 0 }])
+        );
+        s.stop().await;
+    }
+}

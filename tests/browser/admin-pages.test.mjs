@@ -115,6 +115,9 @@ test('admin online transaction entry: the booked points are the engine quote', a
   await page.fill('#en-card', m.card);
   await page.selectOption('#en-store', 'hcm-01');
   await page.fill('#en-at', '2026-03-07T09:30');
+  // The native picker is drawn in the browser's language; the hint says what was chosen in the page's.
+  assert.equal(await page.textContent('#en-at-hint'), 'Chosen: 07/03/2026 09:30');
+  assert.equal(await page.getAttribute('#en-at', 'aria-describedby'), 'en-at-hint');
   await page.fill('#en-doc', 'ONL-TEST-1');
   const row = page.locator('#en-lines tbody tr').first();
   await row.locator('[data-field="sku"]').fill('RUN-42');
@@ -245,7 +248,14 @@ test('admin import: a members NDJSON uploaded, the job completes, the member is 
   const { context, page, problems } = await open('admin/');
   await adminLogin(page);
   await tab(page, 'import');
+  // The file input: visually hidden, shown as a button in the page's language with the chosen name.
+  assert.equal(await page.textContent('label.file-button[for="im-members"]'), 'Choose a file…');
+  assert.equal(await page.textContent('#im-members-chosen'), 'No file chosen');
   await page.setInputFiles('#im-members', file);
+  assert.equal(await page.textContent('#im-members-chosen'), path.basename(file));
+  await page.selectOption('#lang', 'vi');
+  assert.equal(await page.textContent('label.file-button[for="im-members"]'), 'Chọn tệp…');
+  await page.selectOption('#lang', 'en');
   await page.click('#import button[type="submit"]');
   await page.waitForSelector('body[data-import-state="done"]', { timeout: 60_000 });
   assert.equal(await page.textContent('[data-count="members_created"]'), '2');
@@ -314,12 +324,41 @@ test('POS refund by receipt: lines picked by keyboard, the balance after is the 
   assert.ok(back > 0 && back < quote.earned_points, `part of ${quote.earned_points} taken back: ${back}`);
   const order = (await till.get(`/v1/orders/${sold.body.order_id}`)).body;
   assert.equal(order.state, 'booked');
-  await shots(page, 'pos-refund', '#till-refund-box');
-  // The same lines again are more than was sold.
-  await page.fill('#till-refund-lines input[data-line="B"]', '1');
+  // The screen now shows the server's refunded quantities: B 1 of 1 back (nothing left: its input
+  // disabled), A 0 of 2.
+  await until(page, () => document.body.dataset.refundsSeen === '1');
+  const row = async (line) => page.evaluate((l) => {
+    const tr = document.querySelector(`#till-refund-lines tr[data-line="${l}"]`);
+    const input = tr.querySelector('input');
+    return { sold: tr.querySelector('[data-col="sold"]').textContent, refunded: tr.querySelector('[data-col="refunded"]').textContent,
+      max: input.max, disabled: input.disabled, hint: tr.querySelector('small').textContent };
+  }, line);
+  assert.deepEqual(await row('B'), { sold: '1', refunded: '1', max: '0', disabled: true, hint: 'Fully refunded' });
+  assert.deepEqual(await row('A'), { sold: '2', refunded: '0', max: '2', disabled: false, hint: 'At most 2' });
+  assert.deepEqual(order.refunds.lines, [
+    { line_id: 'A', quantity: 2, refunded: 0, refundable: 2 },
+    { line_id: 'B', quantity: 1, refunded: 1, refundable: 0 },
+  ]);
+  // A partial refund of A (1 of 2): A shows 1 refunded, at most 1 more.
+  await page.fill('#till-refund-lines input[data-line="A"]', '1');
   await page.click('#till-refund-book');
-  await until(page, () => document.querySelector('#till-refund-result').className === 'field-error');
-  assert.equal((await admin.get(`/v1/members/${m.id}`)).body.points.available, replay.points.available);
+  await until(page, () => document.body.dataset.refundsSeen === '2');
+  assert.deepEqual(await row('A'), { sold: '2', refunded: '1', max: '1', disabled: false, hint: 'At most 1' });
+  const afterPartial = (await admin.get(`/v1/members/${m.id}`)).body.points.available;
+  // The order loaded afresh shows the same figures (the server's, not the page's memory).
+  await page.fill('#till-refund-order', sold.body.order_id);
+  await page.press('#till-refund-order', 'Enter');
+  await until(page, () => document.querySelector('#till-refund-lines tr[data-line="A"] [data-col="refunded"]')?.textContent === '1');
+  assert.deepEqual(await row('B'), { sold: '1', refunded: '1', max: '0', disabled: true, hint: 'Fully refunded' });
+  await shots(page, 'pos-refund', '#till-refund-box');
+  // More than remains (2 > 1) is refused on the screen, with the reason; nothing is booked.
+  await page.fill('#till-refund-lines input[data-line="A"]', '2');
+  await page.click('#till-refund-book');
+  await until(page, () => document.querySelector('#till-refund-result').dataset.code === 'refund_exceeds_order');
+  assert.match(await page.textContent('#till-refund-result'), /at most 1 can still be returned/);
+  assert.equal(await page.getAttribute('#till-refund-lines input[data-line="A"]', 'aria-invalid'), 'true');
+  assert.equal((await admin.get(`/v1/members/${m.id}`)).body.points.available, afterPartial);
+  assert.equal((await till.get(`/v1/orders/${sold.body.order_id}`)).body.refunds.ids.length, 2);
   assert.deepEqual(problems.filter((p) => !/40[09]|Failed to load resource/.test(p)), []);
   await context.close();
 });
@@ -331,8 +370,37 @@ test('admin policies: draft → validate → simulate over the stored members �
   const { context, page, problems } = await open('admin/', { lang: 'vi' });
   await adminLogin(page);
   await tab(page, 'policies');
+  assert.equal(await page.textContent('#effective-hint'), 'Chưa chọn ngày giờ (hiển thị dạng ngày/tháng/năm giờ:phút)');
   await until(page, () => document.querySelector('#draft').value.length > 10);
-  await page.fill('#draft', JSON.stringify(draft, null, 2));
+  // The draft is edited in the simulator's CodeMirror editor (www/simulator/editor.js), #draft its model.
+  const content = page.locator('#draft-editor .cm-content');
+  assert.equal(await page.getAttribute('#draft', 'data-editor'), 'codemirror');
+  assert.equal(await page.isHidden('#draft'), true);
+  assert.deepEqual(JSON.parse(await content.textContent()), active.policy, 'the editor shows the active policy');
+  assert.equal(await content.getAttribute('aria-label'), 'Bản nháp (JSON)');
+  // Completion from the policy's JSON Schema: a field name offered as it is typed.
+  const schema = (await till.get('/v1/schemas/policy.json')).body;
+  const field = 'expiry_notice_days';
+  assert.ok(Object.keys(schema.properties).includes(field));
+  const without = structuredClone(draft);
+  delete without[field];
+  await content.fill(JSON.stringify(without, null, 2));
+  await content.click();
+  await page.keyboard.press('Control+Home');
+  await page.keyboard.press('End');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('"expiry_n');
+  const options = page.locator('.cm-tooltip-autocomplete li');
+  await options.first().waitFor();
+  const offered = await options.allTextContents();
+  assert.ok(offered[0].startsWith(field), offered.join());
+  await page.keyboard.press('Escape');
+  // A value outside the schema: marked inline in the editor.
+  await content.fill(JSON.stringify({ ...draft, money_rounding: 'sideways' }, null, 2));
+  await page.locator('#draft-editor .cm-lintRange-error').first().waitFor();
+  // What validate and simulate use is what the editor holds.
+  await content.fill(JSON.stringify(draft, null, 2));
+  assert.deepEqual(JSON.parse(await page.inputValue('#draft')), draft);
   assert.equal(await page.isDisabled('#simulate'), true, 'simulate after validate');
   await page.click('#validate');
   await until(page, () => document.body.dataset.draft);

@@ -18,14 +18,18 @@ const browser = await launch();
 const server = await serve();
 const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, deviceScaleFactor: 1 });
 
-async function shot(name, url, act, { fullPage = false } = {}) {
-  const page = await context.newPage();
+async function shot(name, url, act, { fullPage = false, lang = null } = {}) {
+  // A page in a chosen language (www/shared/i18n.js keeps it in localStorage) gets a context of its own.
+  const own = lang ? await browser.newContext({ viewport: { width: 1280, height: 860 }, deviceScaleFactor: 1 }) : null;
+  if (own) await own.addInitScript((l) => localStorage.setItem('loyalty.lang', l), lang);
+  const page = await (own ?? context).newPage();
   await page.goto(`${server.url}${url}`);
   await act(page);
   const file = path.join(OUT, `${name}.png`);
   await page.screenshot({ path: file, fullPage });
   console.log(`${path.relative(ROOT, file)} (${Math.round(fs.statSync(file).size / 1024)} KB)`);
   await page.close();
+  await own?.close();
 }
 
 const ready = (page) => page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
@@ -52,6 +56,17 @@ try {
       await page.fill('input[data-path="policy.tiers.levels[2].threshold"]', '300');
     },
     { fullPage: true },
+  );
+  await shot(
+    'simulator-vi',
+    'simulator/',
+    async (page) => {
+      await ready(page);
+      await page.fill('#gen-members', '1000');
+      await page.click('#run');
+      await page.waitForSelector('body[data-state="done"]', { timeout: 120_000 });
+    },
+    { fullPage: true, lang: 'vi' },
   );
   await shot('widget', 'widget/', ready);
   await shot('member', 'member/', async (page) => {

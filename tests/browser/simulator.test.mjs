@@ -314,6 +314,62 @@ test('a request error from the worker (expected redemption out of range) is show
   await page.fill('#expected-redemption', '0.7');
 });
 
+test('in Vietnamese: labels, statuses, the summary and the charts translated; money, numbers and dates as vi-VN writes them', async () => {
+  await page.selectOption('#lang', 'vi');
+  assert.equal(await page.getAttribute('html', 'lang'), 'vi');
+  assert.equal(await page.textContent('h1'), 'Mô phỏng chính sách');
+  assert.equal(await page.textContent('#run'), 'Chạy mô phỏng');
+  assert.equal(await page.textContent('#preset-load'), 'Nạp mẫu');
+  assert.equal(await page.textContent('#draft-form legend'), 'Tích điểm');
+  assert.equal(await page.textContent('label[for="file"]'), 'Chọn tệp…');
+  assert.equal(await page.textContent('#file-name'), 'members.ndjson');
+  assert.equal(await page.getAttribute('#progress', 'aria-label'), 'Tiến độ mô phỏng');
+  assert.equal(await page.getAttribute('#draft-editor .cm-content', 'aria-label'), 'JSON chính sách nháp');
+  assert.equal(await page.getAttribute('#levels tbody tr:first-child input', 'aria-label'), 'Hạng 1: mã');
+  // The last run failed (the previous test): its status, translated when the language changed.
+  assert.equal(await page.textContent('#run-status'), 'Mô phỏng thất bại.');
+  // as_of 2026-10-01T00:00:00+07:00 as the page writes dates: day first.
+  assert.equal(await page.textContent('#as-of-shown'), '01/10/2026 00:00');
+
+  await runAndWait();
+  const r = await page.evaluate(() => window.__sim.result);
+  assert.match(await page.textContent('#run-status'), /^Xong: 150 thành viên trong \d+,\d giây\.$/);
+  const cell = (key, col = 'draft') => page.textContent(`#summary tr[data-key="${key}"] td[data-col="${col}"]`);
+  const vnd = (v) => new Intl.NumberFormat('vi-VN', { style: 'currency', currency: 'VND', maximumFractionDigits: 0 }).format(Number(v));
+  // Money in VND without decimals, `.` grouping and the ₫ after it: e.g. `1.450.000 ₫`.
+  const liability = await cell('liability');
+  assert.equal(liability, vnd(r.liability));
+  assert.match(liability, /^\d{1,3}(\.\d{3})+\s₫$/);
+  assert.equal(await cell('liability', 'baseline'), vnd(r.diff.baseline.liability));
+  // Points with `.` grouping.
+  assert.equal(await cell('points.issued'), new Intl.NumberFormat('vi-VN').format(r.points.issued));
+  assert.ok(r.points.issued >= 1000 && (await cell('points.issued')).includes('.'), `${r.points.issued} points are grouped`);
+  assert.equal(await page.textContent('#summary tr[data-key="points.issued"] td'), 'Điểm đã tích');
+  assert.equal(await page.textContent(`#summary tr[data-key="tiers.${draft.tiers.levels[1].id}"] td`), `Thành viên hạng ${draft.tiers.levels[1].name}`);
+  const charts = await page.evaluate(() => {
+    const c = window.__sim.charts;
+    return {
+      tiers: c.tiers.data.datasets.map((d) => d.label),
+      monthly: c.monthly.data.datasets[0].label,
+      money: c.liability.options.scales.money.title.text,
+      title: c.monthly.options.plugins.title.text,
+      month: c.monthly.scales.x.ticks[0].label,
+    };
+  });
+  assert.deepEqual(charts.tiers, ['Đối chiếu', 'Bản nháp']);
+  assert.equal(charts.monthly, 'Bản nháp: đã tích');
+  assert.equal(charts.money, `nghĩa vụ điểm (${draft.currency})`);
+  assert.equal(charts.title, 'Điểm đã tích, đã đổi và hết hạn theo tháng');
+  const first = r.by_month[0].month;
+  assert.equal(charts.month, `${first.slice(5)}/${first.slice(0, 4)}`);
+
+  // And back: English again, the same figures.
+  await page.selectOption('#lang', 'en');
+  assert.equal(await page.textContent('h1'), 'Policy simulator');
+  assert.equal(await cell('points.issued'), r.points.issued.toLocaleString('en-GB'));
+  assert.match(await page.textContent('#run-status'), /^Done: 150 members in \d+\.\d s\.$/);
+});
+
 test('no console errors, failed requests or uncaught exceptions', () => {
   assert.deepEqual(problems, []);
 });

@@ -7,6 +7,9 @@
 import init, { Engine, LoyaltyError } from '../pkg/core/web.js';
 import { api, newId } from '../shared/api.js';
 import { date, initLang, money, num, onLang, parseAmount, t } from '../shared/i18n.js';
+// The simulator's JSON editor (CodeMirror 6 with the policy's JSON Schema), reused for the draft.
+import { upgrade } from '../simulator/editor.js';
+import { wireInputs } from '../shared/inputs.js';
 
 const $ = (id) => document.getElementById(id);
 const S = { csrf: sessionStorage.getItem('loyalty.admin.csrf'), cursors: [null], page: 0, member: null, historyCursor: null, policy: null, draftDigest: null, engine: null };
@@ -201,6 +204,7 @@ async function entryNow() {
   if ($('en-at').value) return;
   const me = await call('/v1/me');
   $('en-at').value = new Date(Date.parse(me.now) + 7 * 3_600_000).toISOString().slice(0, 16);
+  S.refreshInputs?.();
 }
 
 // ---- policies and settings -------------------------------------------------------------------------
@@ -559,6 +563,11 @@ async function main() {
     if (S.importJob) showImport(S.importJob);
   });
   wire();
+  // Date and file inputs in the page's language, not the browser's (www/shared/inputs.js).
+  S.refreshInputs = wireInputs();
+  // The draft policy's editor: completion of field names and values, hover docs and inline errors
+  // from the policy's JSON Schema; #draft stays its model (the plain textarea if the bundle is missing).
+  await upgrade($('draft'));
   if (S.csrf) {
     try {
       await enter();

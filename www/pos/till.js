@@ -361,8 +361,8 @@ async function loadRefundOrder() {
     $('till-refund-lines').tBodies[0].replaceChildren();
     renderRefund();
     $('till-refund').hidden = false;
-    $('till-refund-book').disabled = o.state !== 'booked';
-    $('till-refund-lines').querySelector('input')?.focus();
+    if (o.state !== 'booked') $('till-refund-book').disabled = true;
+    $('till-refund-lines').querySelector('input:not([disabled])')?.focus();
     document.body.dataset.refundOrder = o.order_id;
   } catch (e) {
     till.refund = null;
@@ -372,32 +372,60 @@ async function loadRefundOrder() {
   }
 }
 
-/** The loaded order and its lines, in the current language (quantities typed so far kept). */
+/** The loaded order and its lines, in the current language (quantities typed so far kept): per
+ * line the quantity bought, the quantity already refunded (the server's figures: GET
+ * /v1/orders/{id} `refunds.lines`) and an input capped at what remains (disabled when nothing
+ * does). */
 function renderRefund() {
   const o = till.refund?.order;
   if (!o) return;
   const lines = o.quote_request?.cart?.lines ?? [];
+  const done = Object.fromEntries((o.refunds?.lines ?? []).map((r) => [r.line_id, r]));
   const typed = Object.fromEntries([...$('till-refund-lines').querySelectorAll('input[data-line]')].map((i) => [i.dataset.line, i.value]));
   if (till.refund.booked) showRefunded(till.refund.booked);
   $('till-refund-info').textContent = `${t('Order')} ${o.order_id} · ${o.document_no} · ${date(o.at)} · ${t(o.state)} · ${money(o.quote?.total, o.quote?.currency)}`;
-    $('till-refund-lines').tBodies[0].replaceChildren(
-      ...lines.map((l) => {
-        const tr = document.createElement('tr');
-        tr.dataset.line = l.id;
-        const name = CATALOG_NAMES[l.sku] ?? l.sku ?? l.category ?? l.id;
-        const input = Object.assign(document.createElement('input'), { type: 'number', min: 0, max: l.quantity, step: 1, value: typed[l.id] ?? 0, inputMode: 'numeric' });
-        input.dataset.line = l.id;
-        input.setAttribute('aria-label', `${t('Quantity to return')}: ${name}`);
-        for (const [v, cls] of [[`${name} (${l.sku ?? l.id})`], [num(l.quantity), 'num'], [money(l.unit_price, o.quote?.currency), 'num'], [input, 'num']]) {
-          const td = document.createElement('td');
-          if (v instanceof Node) td.append(v);
-          else td.textContent = v;
-          if (cls) td.className = cls;
-          tr.append(td);
-        }
-        return tr;
-      }),
-    );
+  let open = 0;
+  $('till-refund-lines').tBodies[0].replaceChildren(
+    ...lines.map((l) => {
+      const tr = document.createElement('tr');
+      tr.dataset.line = l.id;
+      const name = CATALOG_NAMES[l.sku] ?? l.sku ?? l.category ?? l.id;
+      const refunded = done[l.id]?.refunded ?? 0;
+      const left = done[l.id]?.refundable ?? l.quantity - refunded;
+      open += left;
+      tr.dataset.refunded = String(refunded);
+      tr.dataset.refundable = String(left);
+      const input = Object.assign(document.createElement('input'), {
+        type: 'number', min: 0, max: left, step: 1, value: Math.min(Number(typed[l.id] ?? 0) || 0, left), inputMode: 'numeric', disabled: left <= 0,
+      });
+      input.dataset.line = l.id;
+      input.id = `till-refund-qty-${l.id}`;
+      input.setAttribute('aria-label', `${t('Quantity to return')}: ${name}`);
+      const cell = document.createElement('span');
+      cell.className = 'refund-qty';
+      cell.append(input);
+      const hint = document.createElement('small');
+      hint.id = `${input.id}-hint`;
+      hint.className = left <= 0 ? 'muted refund-none' : 'muted';
+      hint.textContent = left <= 0 ? t('Fully refunded') : `${t('At most')} ${num(left)}`;
+      input.setAttribute('aria-describedby', hint.id);
+      cell.append(hint);
+      for (const [v, cls, key] of [[`${name} (${l.sku ?? l.id})`], [num(l.quantity), 'num', 'sold'], [num(refunded), 'num', 'refunded'],
+        [money(l.unit_price, o.quote?.currency), 'num'], [cell, 'num']]) {
+        const td = document.createElement('td');
+        if (v instanceof Node) td.append(v);
+        else td.textContent = v;
+        if (cls) td.className = cls;
+        if (key) td.dataset.col = key;
+        tr.append(td);
+      }
+      return tr;
+    }),
+  );
+  $('till-refund-book').disabled = o.state !== 'booked' || open <= 0;
+  $('till-refund-all').disabled = open <= 0;
+  $('till-refund-state').textContent = o.state === 'booked' && open <= 0 ? t('Everything on this receipt has been refunded') : '';
+  document.body.dataset.refundsSeen = String(o.refunds?.ids?.length ?? 0);
 }
 
 /** What a booked refund did: the points taken back and the balance after (the server's answer). */
@@ -417,10 +445,26 @@ function showRefunded(a) {
 async function bookRefund() {
   const r = till.refund;
   if (!r) return;
-  const lines = [...$('till-refund-lines').querySelectorAll('input[data-line]')]
+  const inputs = [...$('till-refund-lines').querySelectorAll('input[data-line]')];
+  const out = $('till-refund-result');
+  // At most what remains of each line (the server refuses more: refund_exceeds_order).
+  const over = inputs.find((i) => !i.disabled && (!/^\d+$/.test(i.value.trim() || '0') || Number(i.value) > Number(i.max)));
+  for (const i of inputs) i.removeAttribute('aria-invalid');
+  if (over) {
+    r.booked = null;
+    over.setAttribute('aria-invalid', 'true');
+    const name = over.getAttribute('aria-label').split(': ').slice(1).join(': ');
+    out.textContent = `${name}: ${t('at most')} ${num(over.max)} ${t('can still be returned')}`;
+    out.className = 'field-error';
+    out.dataset.code = 'refund_exceeds_order';
+    over.focus();
+    return;
+  }
+  delete out.dataset.code;
+  const lines = inputs
+    .filter((i) => !i.disabled)
     .map((i) => ({ line_id: i.dataset.line, quantity: Number(i.value) }))
     .filter((l) => l.quantity > 0);
-  const out = $('till-refund-result');
   if (!lines.length) {
     r.booked = null;
     out.textContent = t('Nothing to return');
@@ -434,6 +478,13 @@ async function bookRefund() {
     document.body.dataset.lastRefund = a.refund_id;
     r.key = newId('refund-');
     for (const i of $('till-refund-lines').querySelectorAll('input[data-line]')) i.value = 0;
+    // The order again: the server's refunded quantities after this refund.
+    try {
+      r.order = await api(`/v1/orders/${encodeURIComponent(r.order.order_id)}`, { key: till.key });
+      renderRefund();
+    } catch {
+      // The refund is booked; the figures are refreshed when the order is loaded again.
+    }
     if (till.member?.id === r.order.member_id) {
       till.member = { ...till.member, snapshot: a.member.snapshot };
       window.__pos.setTillMember(a.member.snapshot, { store: till.me.store, at: serverNow() });

@@ -81,8 +81,16 @@ const dict = {
     'Book refund': 'Ghi trả hàng', 'Refund booked': 'Đã ghi trả hàng', 'Points taken back': 'Điểm bị trừ lại',
     'Nothing to return': 'Chưa chọn hàng trả', 'Order': 'Đơn hàng', 'Return all': 'Trả tất cả',
     'Points not covered by the balance': 'Điểm thiếu so với số dư',
+    'Refunded': 'Đã trả', 'Fully refunded': 'Đã trả hết', 'At most': 'Tối đa', 'at most': 'tối đa',
+    'can still be returned': 'còn có thể trả',
+    'Everything on this receipt has been refunded': 'Toàn bộ hàng trên hóa đơn này đã được trả',
   },
 };
+
+/** Adds a page's own Vietnamese strings (English is the key), e.g. the simulator's. */
+export function addStrings(vi) {
+  Object.assign(dict.vi, vi);
+}
 
 export function lang() {
   const v = localStorage.getItem(KEY);

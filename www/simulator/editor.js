@@ -1,4 +1,4 @@
-// Turns the simulator's JSON <textarea>s into CodeMirror 6 editors that know the policy's JSON
+// Turns the simulator's (and the admin draft policy's) JSON <textarea>s into CodeMirror 6 editors that know the policy's JSON
 // Schema (the engine's, generated from its Rust types: pkg/schema/policy.json, also served by
 // `loyalty serve` at /v1/schemas/policy.json): completion of field names and enum values
 // (Ctrl+Space, or as you type), hover docs from the schema's descriptions, inline errors (JSON
@@ -66,6 +66,13 @@ export async function upgrade(textarea, { schemaUrl = '../pkg/schema/policy.json
   });
   textarea.after(holder);
   textarea.hidden = true;
+  // A <label for> of the textarea now names and focuses the editor.
+  for (const l of textarea.labels ?? []) {
+    l.addEventListener('click', (e) => {
+      e.preventDefault();
+      view.focus();
+    });
+  }
   textarea.dataset.editor = 'codemirror';
 
   // The textarea's own value is kept equal to the editor's text (what forms, tests and assistive
@@ -94,8 +101,11 @@ export async function upgrade(textarea, { schemaUrl = '../pkg/schema/policy.json
     const v = textarea.getAttribute('aria-invalid');
     if (v === null) view.contentDOM.removeAttribute('aria-invalid');
     else view.contentDOM.setAttribute('aria-invalid', v);
+    // The textarea's label follows the page's language (www/shared/i18n.js sets it); so does the editor's.
+    const name = textarea.getAttribute('aria-label');
+    if (name !== null && !label) view.contentDOM.setAttribute('aria-label', name);
   };
-  new MutationObserver(mirror).observe(textarea, { attributes: true, attributeFilter: ['aria-invalid'] });
+  new MutationObserver(mirror).observe(textarea, { attributes: true, attributeFilter: ['aria-invalid', 'aria-label'] });
   mirror();
   return view;
 }

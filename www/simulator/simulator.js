@@ -4,7 +4,9 @@
 // `ParallelSimulation` in a Web Worker (./worker.js) with a progress bar and a cancel button.
 // The results: a summary table (CSV export) and Chart.js charts.
 import init, { LoyaltyError, validate } from '../pkg/web.js';
+import { date, initLang, lang, money, num, onLang, t } from '../shared/i18n.js';
 import { upgrade } from './editor.js';
+import './strings.js';
 import { locate, splitPath } from './json-locate.js';
 import { PRESETS } from './presets.js';
 import { summaryRows, toCsv } from './summary.js';
@@ -22,6 +24,22 @@ const state = {
   charts: {},
 };
 window.__sim = state;
+
+/** The text of `key` in the page's language with its {placeholders} filled in. */
+const tf = (key, params = {}) => t(key).replace(/\{(\w+)\}/g, (m, k) => (k in params ? String(params[k]) : m));
+
+/** Sets an element's text to a translatable key (kept for the next language switch). */
+function say(el, key, params) {
+  el.dataset.i18nKey = key;
+  el.textContent = tf(key, params);
+}
+
+/** The run status: its key and values, rendered again when the language changes. */
+let status = null;
+function setStatus(key, params = {}) {
+  status = key ? { key, params } : null;
+  $('run-status').textContent = key ? tf(key, Object.fromEntries(Object.entries(params).map(([k, v]) => [k, typeof v === 'function' ? v() : v]))) : '';
+}
 
 // ---- paths --------------------------------------------------------------------------------------
 
@@ -65,7 +83,7 @@ function levelRow(level, i) {
     input.dataset.path = `policy.tiers.levels[${i}].${field}`;
     input.dataset.kind = kind;
     if (optional) input.setAttribute('data-optional', '');
-    input.setAttribute('aria-label', `Level ${i + 1} ${field}`);
+    input.setAttribute('aria-label', tf('Level {n} {field}', { n: i + 1, field: t(field) }));
     input.value = level?.[field] ?? '';
     td.append(input);
     tr.append(td);
@@ -74,7 +92,8 @@ function levelRow(level, i) {
   const remove = document.createElement('button');
   remove.type = 'button';
   remove.textContent = '✕';
-  remove.title = `Remove level ${i + 1}`;
+  remove.title = tf('Remove level {n}', { n: i + 1 });
+  remove.setAttribute('aria-label', remove.title);
   remove.addEventListener('click', () => {
     state.draft.tiers.levels.splice(i, 1);
     fillForm();
@@ -145,7 +164,7 @@ function box(kind, scope, { code, message, path }, text) {
   p.className = kind === 'error' ? 'field-error' : 'field-warning';
   if (kind === 'error') p.setAttribute('role', 'alert');
   Object.assign(p.dataset, { scope, code, path });
-  p.textContent = text ?? `${message} (${code}${path ? ` at ${path}` : ''})`;
+  p.textContent = text ?? `${message} (${code}${path ? ` ${t('at')} ${path}` : ''})`;
   return p;
 }
 
@@ -167,10 +186,10 @@ function mark(kind, scope, item, textarea, list, withForm) {
   const b = box(kind, scope, item);
   if (where) {
     b.dataset.line = String(where.line);
-    b.textContent += ` — line ${where.line}`;
+    b.textContent += ` — ${tf('line {n}', { n: where.line })}`;
     const go = document.createElement('button');
     go.type = 'button';
-    go.textContent = 'show';
+    go.textContent = t('show');
     go.className = 'show-in-json';
     go.addEventListener('click', () => {
       textarea.focus();
@@ -220,7 +239,7 @@ function checkOne(scope, textarea, list, digestEl, withForm) {
   }
   try {
     const v = validate(textarea.value);
-    digestEl.textContent = `valid · ${v.policy_digest.slice(0, 19)}…`;
+    digestEl.textContent = `${t('valid')} · ${v.policy_digest.slice(0, 19)}…`;
     digestEl.dataset.value = v.policy_digest;
     const prefixed = (w) => ({ ...w, path: w.path.startsWith(scope === 'draft' ? 'policy' : 'baseline') ? w.path : `${scope === 'draft' ? 'policy' : 'baseline'}.${w.path}` });
     for (const w of v.warnings) mark('warning', scope, prefixed(w), textarea, list, withForm);
@@ -254,6 +273,7 @@ function loadPreset(name) {
   $('draft').value = JSON.stringify(p.draft, null, 2);
   $('baseline').value = JSON.stringify(p.baseline, null, 2);
   $('as-of').value = p.as_of;
+  showAsOf();
   fillForm();
   check();
 }
@@ -261,7 +281,7 @@ function loadPreset(name) {
 function source() {
   const kind = document.querySelector('input[name="source"]:checked').value;
   if (kind === 'file') {
-    if (!state.file) throw new Error('choose an NDJSON file first');
+    if (!state.file) throw new Error(t('choose an NDJSON file first'));
     return { kind: 'file', file: state.file };
   }
   return {
@@ -308,7 +328,8 @@ function run() {
   progress.value = 0;
   progress.max = 1;
   progress.dataset.done = '0';
-  $('run-status').textContent = src.kind === 'generate' ? `Generating ${src.options.members} members…` : `Reading ${src.file.name}…`;
+  if (src.kind === 'generate') setStatus('Generating {n} members…', { n: () => num(src.options.members) });
+  else setStatus('Reading {file}…', { file: src.file.name });
   document.body.dataset.state = 'running';
   setRunning(true);
   worker.onmessage = ({ data }) => {
@@ -319,17 +340,18 @@ function run() {
       progress.dataset.done = String(data.done ?? 0);
       progress.dataset.members = String(data.members ?? 0);
       progress.dataset.unit = data.unit;
-      $('run-status').textContent =
-        data.unit === 'bytes'
-          ? `Replayed ${(data.members ?? 0).toLocaleString('en')} members (${Math.round((100 * (data.done ?? 0)) / Math.max(1, data.total))} % of the file)…`
-          : `Replayed ${(data.done ?? 0).toLocaleString('en')} of ${data.total.toLocaleString('en')} members…`;
+      if (data.unit === 'bytes') {
+        setStatus('Replayed {n} members ({pct} % of the file)…', { n: () => num(data.members ?? 0), pct: Math.round((100 * (data.done ?? 0)) / Math.max(1, data.total)) });
+      } else {
+        setStatus('Replayed {done} of {total} members…', { done: () => num(data.done ?? 0), total: () => num(data.total) });
+      }
       return;
     }
     worker.terminate();
     state.worker = null;
     if (data.type === 'done') {
       state.result = data.result;
-      $('run-status').textContent = `Done: ${data.total.toLocaleString('en')} members in ${(data.ms / 1000).toFixed(1)} s.`;
+      setStatus('Done: {n} members in {s} s.', { n: () => num(data.total), s: () => decimal(data.ms / 1000, 1) });
       progress.value = progress.max;
       document.body.dataset.state = 'done';
       document.body.dataset.runs = String(Number(document.body.dataset.runs ?? 0) + 1);
@@ -337,7 +359,7 @@ function run() {
     } else {
       const err = data.error;
       document.body.dataset.state = 'error';
-      $('run-status').textContent = 'The simulation failed.';
+      setStatus('The simulation failed.');
       const field = document.querySelector(`#data-section [data-path="${CSS.escape(err.path)}"]`);
       const b = box('error', 'run', err);
       if (field) {
@@ -366,10 +388,11 @@ function cancel() {
   state.worker.terminate();
   state.worker = null;
   const progress = $('progress');
-  $('run-status').textContent =
-    progress.dataset.unit === 'bytes'
-      ? `Cancelled after ${Number(progress.dataset.members ?? 0).toLocaleString('en')} members.`
-      : `Cancelled after ${Number(progress.dataset.done ?? 0).toLocaleString('en')} of ${progress.max.toLocaleString('en')} members.`;
+  const members = Number(progress.dataset.members ?? 0);
+  const done = Number(progress.dataset.done ?? 0);
+  const total = progress.max;
+  if (progress.dataset.unit === 'bytes') setStatus('Cancelled after {n} members.', { n: () => num(members) });
+  else setStatus('Cancelled after {done} of {total} members.', { done: () => num(done), total: () => num(total) });
   progress.value = 0;
   progress.dataset.done = '0';
   document.body.dataset.state = 'cancelled';
@@ -378,12 +401,34 @@ function cancel() {
 
 // ---- results ------------------------------------------------------------------------------------
 
-const fmt = (v) => (v === null ? '—' : typeof v === 'number' ? v.toLocaleString('en') : /^-?\d+(\.\d+)?$/.test(v) ? v.replace(/\B(?=(\d{3})+(?!\d))(?<!\.\d*)/g, ',') : v);
+/** A number with `digits` decimals in the page's locale (`1,2` in Vietnamese). */
+const decimal = (v, digits) => new Intl.NumberFormat(lang() === 'vi' ? 'vi-VN' : 'en-GB', { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(v);
+
+/** A decimal string in the page's locale, exactly (grouping and the decimal sign; no rounding). */
+function decimalText(v) {
+  const [i, f] = v.replace('-', '').split('.');
+  const group = lang() === 'vi' ? '.' : ',';
+  const sep = lang() === 'vi' ? ',' : '.';
+  return `${v.startsWith('-') ? '-' : ''}${i.replace(/\B(?=(\d{3})+(?!\d))/g, group)}${f ? sep + f : ''}`;
+}
+
+/** Money figures (liability, tier discounts) in the policy's currency, the others as numbers. */
+const MONEY = new Set(['liability', 'tier_discounts']);
+function fmt(v, key) {
+  if (v === null || v === undefined) return '—';
+  const currency = state.draft?.currency;
+  if (MONEY.has(key) && currency && /^-?\d+(\.\d+)?$/.test(String(v))) {
+    // Intl for the currency's symbol and grouping (`1.450.000 ₫`); exact below 2^53 (VND without decimals).
+    return money(String(v), currency);
+  }
+  if (typeof v === 'number') return num(v);
+  return /^-?\d+(\.\d+)?$/.test(v) ? decimalText(v) : v;
+}
 
 function renderResult(result) {
   $('results').hidden = false;
   $('summary').tBodies[0].replaceChildren(
-    ...summaryRows(result, { names: Object.fromEntries((state.draft?.tiers?.levels ?? []).map((l) => [l.id, l.name])) }).map((r) => {
+    ...summaryRows(result, { names: Object.fromEntries((state.draft?.tiers?.levels ?? []).map((l) => [l.id, l.name])), t: tf }).map((r) => {
       const tr = document.createElement('tr');
       tr.dataset.key = r.key;
       const th = document.createElement('td');
@@ -394,7 +439,7 @@ function renderResult(result) {
         td.className = 'num';
         td.dataset.col = col;
         td.dataset.value = r[col] === null ? '' : String(r[col]);
-        td.textContent = col === 'change' && r.change !== null && !String(r.change).startsWith('-') && Number(r.change) !== 0 ? `+${fmt(r.change)}` : fmt(r[col]);
+        td.textContent = col === 'change' && r.change !== null && !String(r.change).startsWith('-') && Number(r.change) !== 0 ? `+${fmt(r.change, r.key)}` : fmt(r[col], r.key);
         if (col === 'change' && r.change !== null && Number(r.change) !== 0) td.className += String(r.change).startsWith('-') ? ' change-down' : ' change-up';
         tr.append(td);
       }
@@ -410,6 +455,11 @@ function renderResult(result) {
 function renderCharts(result) {
   if (!window.Chart) return;
   const Chart = window.Chart;
+  const names = Object.fromEntries((state.draft?.tiers?.levels ?? []).map((l) => [l.id, l.name]));
+  // Months as the page writes dates (month first: 03/2026); the data keep the report's `2026-03`.
+  const monthText = (m) => (/^\d{4}-\d{2}$/.test(m) ? `${m.slice(5)}/${m.slice(0, 4)}` : m);
+  const monthAxis = (title) => ({ title: { display: true, text: title }, ticks: { callback(v) { return monthText(this.getLabelForValue(v)); } } });
+  Chart.defaults.locale = lang() === 'vi' ? 'vi-VN' : 'en-GB';
   Chart.defaults.animation = false;
   Chart.defaults.maintainAspectRatio = false;
   for (const c of Object.values(state.charts)) c.destroy();
@@ -421,9 +471,16 @@ function renderCharts(result) {
     data: {
       labels: result.tiers.map((t) => t.tier),
       datasets: [
-        ...(base ? [{ label: 'Baseline', data: base.tiers.map((t) => t.members), backgroundColor: grey }] : []),
-        { label: 'Draft', data: result.tiers.map((t) => t.members), backgroundColor: blue },
+        ...(base ? [{ label: t('Baseline'), data: base.tiers.map((x) => x.members), backgroundColor: grey }] : []),
+        { label: t('Draft'), data: result.tiers.map((x) => x.members), backgroundColor: blue },
       ],
+    },
+    options: {
+      plugins: { title: { display: true, text: t('Members per tier, baseline and draft') } },
+      scales: {
+        x: { title: { display: true, text: t('Tier') }, ticks: { callback: (v, i) => names[result.tiers[i]?.tier] ?? result.tiers[i]?.tier } },
+        y: { title: { display: true, text: t('Members') }, ticks: { callback: (v) => num(v) } },
+      },
     },
   });
   const months = result.by_month.map((m) => m.month);
@@ -434,9 +491,13 @@ function renderCharts(result) {
     data: {
       labels: months,
       datasets: ['issued', 'redeemed', 'expired'].flatMap((field) => [
-        { label: `Draft ${field}`, data: series(result, field), borderColor: colors[field], backgroundColor: colors[field] },
-        ...(base ? [{ label: `Baseline ${field}`, data: series(base, field), borderColor: colors[field], backgroundColor: colors[field], borderDash: [5, 4] }] : []),
+        { label: tf('Draft {what}', { what: t(field) }), data: series(result, field), borderColor: colors[field], backgroundColor: colors[field] },
+        ...(base ? [{ label: tf('Baseline {what}', { what: t(field) }), data: series(base, field), borderColor: colors[field], backgroundColor: colors[field], borderDash: [5, 4] }] : []),
       ]),
+    },
+    options: {
+      plugins: { title: { display: true, text: t('Points issued, redeemed and expired per month') } },
+      scales: { x: monthAxis(t('Month')), y: { title: { display: true, text: t('points') }, ticks: { callback: (v) => num(v) } } },
     },
   });
   // Liability at as-of (money, one figure per policy) and the outstanding points it comes from,
@@ -449,13 +510,20 @@ function renderCharts(result) {
     data: {
       labels: months,
       datasets: [
-        { type: 'line', label: 'Draft: net points issued, cumulative', data: cumulative(result), borderColor: blue, yAxisID: 'points' },
-        ...(base ? [{ type: 'line', label: 'Baseline: net points issued, cumulative', data: cumulative(base), borderColor: grey, borderDash: [5, 4], yAxisID: 'points' }] : []),
-        { type: 'bar', label: `Draft liability at as-of (${result.liability ?? 'n/a'})`, data: months.map((m, i) => (i === months.length - 1 ? Number(result.liability ?? 0) : null)), backgroundColor: blue, yAxisID: 'money' },
-        ...(base ? [{ type: 'bar', label: `Baseline liability at as-of (${base.liability ?? 'n/a'})`, data: months.map((m, i) => (i === months.length - 1 ? Number(base.liability ?? 0) : null)), backgroundColor: grey, yAxisID: 'money' }] : []),
+        { type: 'line', label: t('Draft: net points issued, cumulative'), data: cumulative(result), borderColor: blue, yAxisID: 'points' },
+        ...(base ? [{ type: 'line', label: t('Baseline: net points issued, cumulative'), data: cumulative(base), borderColor: grey, borderDash: [5, 4], yAxisID: 'points' }] : []),
+        { type: 'bar', label: tf('Draft liability at as-of ({v})', { v: fmt(result.liability, 'liability') }), data: months.map((m, i) => (i === months.length - 1 ? Number(result.liability ?? 0) : null)), backgroundColor: blue, yAxisID: 'money' },
+        ...(base ? [{ type: 'bar', label: tf('Baseline liability at as-of ({v})', { v: fmt(base.liability, 'liability') }), data: months.map((m, i) => (i === months.length - 1 ? Number(base.liability ?? 0) : null)), backgroundColor: grey, yAxisID: 'money' }] : []),
       ],
     },
-    options: { scales: { points: { position: 'left', title: { display: true, text: 'points' } }, money: { position: 'right', title: { display: true, text: `liability (${state.draft?.currency ?? 'money'})` }, grid: { drawOnChartArea: false } } } },
+    options: {
+      plugins: { title: { display: true, text: t('Liability at as-of and outstanding points by month') } },
+      scales: {
+        x: monthAxis(t('Month')),
+        points: { position: 'left', title: { display: true, text: t('points') }, ticks: { callback: (v) => num(v) } },
+        money: { position: 'right', title: { display: true, text: tf('liability ({currency})', { currency: state.draft?.currency ?? '' }) }, ticks: { callback: (v) => fmt(String(v), 'liability') }, grid: { drawOnChartArea: false } },
+      },
+    },
   });
 }
 
@@ -473,7 +541,34 @@ function exportCsv() {
 
 // ---- wiring -------------------------------------------------------------------------------------
 
+/** The chosen file, in the page's language (the native input's own text is the browser's). */
+function showFile() {
+  const file = state.file;
+  $('file-name').textContent = file ? file.name : t('No file chosen');
+  $('file-info').textContent = file ? tf('{name}: {kb} KB, read as a stream when the run starts', { name: file.name, kb: decimal(file.size / 1024, 1) }) : '';
+}
+
+/** The as-of instant as the page writes dates (dd/mm/yyyy hh:mm, the programme's zone). */
+function showAsOf() {
+  const v = $('as-of').value.trim();
+  const d = new Date(v);
+  $('as-of-shown').textContent = v && !Number.isNaN(d.getTime()) ? date(v) : t('Date and time with its offset (RFC 3339)');
+}
+
+/** The language changed: every text the script wrote, again. */
+function relabel() {
+  fillForm();
+  check();
+  showFile();
+  showAsOf();
+  if (status) setStatus(status.key, status.params);
+  if (state.result) renderResult(state.result);
+}
+
 async function main() {
+  initLang();
+  onLang(relabel);
+  showFile();
   form.addEventListener('input', onFormInput);
   $('level-add').addEventListener('click', () => {
     const levels = (state.draft.tiers ??= {}).levels ??= [];
@@ -503,10 +598,11 @@ async function main() {
   $('file').addEventListener('change', async (e) => {
     const file = e.target.files[0] ?? null;
     state.file = file;
-    $('file-info').textContent = file ? `${file.name}: ${(file.size / 1024).toLocaleString('en', { maximumFractionDigits: 1 })} KB, read as a stream when the run starts` : '';
+    showFile();
     document.querySelector('input[name="source"][value="file"]').checked = !!file;
     document.body.dataset.file = file ? file.name : '';
   });
+  $('as-of').addEventListener('input', showAsOf);
   $('run').addEventListener('click', run);
   $('cancel').addEventListener('click', cancel);
   $('export-csv').addEventListener('click', exportCsv);
@@ -514,10 +610,10 @@ async function main() {
   // The JSON editors: CodeMirror with the policy's JSON Schema (completion, hover docs, inline
   // errors); the textareas stay their model (see editor.js).
   await Promise.all([
-    upgrade($('draft'), { label: 'Draft policy JSON' }),
-    upgrade($('baseline'), { label: 'Baseline policy JSON' }),
+    upgrade($('draft')),
+    upgrade($('baseline')),
   ]);
-  $('engine-status').textContent = 'engine ready (WebAssembly)';
+  say($('engine-status'), 'engine ready (WebAssembly)');
   loadPreset('vn-fashion');
   document.body.dataset.ready = '1';
 }

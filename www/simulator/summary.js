@@ -24,11 +24,14 @@ function change(draft, baseline) {
 
 /**
  * @param {object} result a SimulateResponse
- * @param {{ monthly?: boolean, names?: Record<string, string> }} options monthly: include
- *   by_month rows (the CSV does); names: tier id → the name people read (the draft's levels)
+ * @param {{ monthly?: boolean, names?: Record<string, string>, t?: (key: string, params?: object) => string }} options
+ *   monthly: include by_month rows (the CSV does); names: tier id → the name people read (the
+ *   draft's levels); t: the labels in the page's language (the English key, `{tier}` filled in)
  * @returns {{ key: string, label: string, draft: number|string|null, baseline: number|string|null, change: number|string|null }[]}
  */
-export function summaryRows(result, { monthly = false, names = {} } = {}) {
+const english = (key, params = {}) => key.replace(/\{(\w+)\}/g, (m, k) => (k in params ? String(params[k]) : m));
+
+export function summaryRows(result, { monthly = false, names = {}, t = english } = {}) {
   const base = result.diff?.baseline ?? null;
   const rows = [];
   const add = (key, label, get) => {
@@ -36,23 +39,23 @@ export function summaryRows(result, { monthly = false, names = {} } = {}) {
     const b = base ? get(base) : null;
     rows.push({ key, label, draft: d ?? null, baseline: b ?? null, change: base ? change(d, b) : null });
   };
-  add('members', 'Members replayed', (f) => f.members);
-  add('points.issued', 'Points issued', (f) => f.points.issued);
-  add('points.redeemed', 'Points redeemed', (f) => f.points.redeemed);
-  add('points.expired', 'Points expired', (f) => f.points.expired);
-  add('points.outstanding', 'Points outstanding', (f) => f.points.outstanding);
-  add('liability', 'Liability', (f) => f.liability);
-  add('tier_discounts', 'Tier discounts', (f) => f.tier_discounts);
+  add('members', t('Members replayed'), (f) => f.members);
+  add('points.issued', t('Points issued'), (f) => f.points.issued);
+  add('points.redeemed', t('Points redeemed'), (f) => f.points.redeemed);
+  add('points.expired', t('Points expired'), (f) => f.points.expired);
+  add('points.outstanding', t('Points outstanding'), (f) => f.points.outstanding);
+  add('liability', t('Liability'), (f) => f.liability);
+  add('tier_discounts', t('Tier discounts'), (f) => f.tier_discounts);
   const tierIds = [...new Set([...result.tiers, ...(base?.tiers ?? [])].map((t) => t.tier))];
   for (const id of tierIds) {
-    add(`tiers.${id}`, `Members in ${names[id] ?? id}`, (f) => f.tiers.find((t) => t.tier === id)?.members ?? null);
+    add(`tiers.${id}`, t('Members in {tier}', { tier: names[id] ?? id }), (f) => f.tiers.find((t) => t.tier === id)?.members ?? null);
   }
   if (result.diff) {
     for (const dir of ['up', 'down']) {
-      rows.push({ key: `members_moved.${dir}`, label: `Members moved ${dir}`, draft: result.diff.members_moved[dir], baseline: null, change: null });
+      rows.push({ key: `members_moved.${dir}`, label: t(`Members moved ${dir}`), draft: result.diff.members_moved[dir], baseline: null, change: null });
     }
   }
-  rows.push({ key: 'rejected', label: 'Members rejected', draft: result.rejected.length, baseline: null, change: null });
+  rows.push({ key: 'rejected', label: t('Members rejected'), draft: result.rejected.length, baseline: null, change: null });
   if (monthly) {
     const months = [...new Set([...result.by_month, ...(base?.by_month ?? [])].map((m) => m.month))].sort();
     for (const month of months) {

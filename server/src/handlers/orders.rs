@@ -95,10 +95,19 @@ pub async fn refund(
     .await)
 }
 
-/// One order: its state, flags, the till's request and quote.
+/// One order: its state, flags, the till's request and quote, and what has been refunded of it.
+///
+/// `refunds` is the server's account of the refunds booked against the order (the member's stored
+/// `refund` events for it): `ids` (the refund events, in order) and `lines`, one per line of the
+/// order's cart: `{ "line_id", "quantity" (bought), "refunded" (so far), "refundable"
+/// (quantity − refunded: the most a further refund may return) }`. A refund without `lines`
+/// returns the whole order, so every line's `refundable` is then 0.
 #[utoipa::path(get, path = "/v1/orders/{id}", tag = "orders",
     params(("id" = String, Path, description = "order id")),
-    responses((status = 200, description = "the order", body = Object), (status = 404, description = "no such order")))]
+    responses((status = 200, description = "the order: `{ order_id, member_id, store, till, document_no, card, state, \
+        offline, flags, at, redeemed_points, policy_digest, hold_expires_at, quote_request, quote, refunds: { ids: [string], \
+        lines: [{ line_id, quantity, refunded, refundable }] } }`", body = Object),
+        (status = 404, description = "no such order")))]
 pub async fn get(
     State(app): State<App>,
     auth: Auth,
@@ -111,6 +120,22 @@ pub async fn get(
     };
     actor.check_store(&o.store_id, "id")?;
     let parse = |s: &str| serde_json::from_str::<serde_json::Value>(s).unwrap_or_default();
+    let request = parse(&o.quote_request);
+    let refunded = crate::storage::orders::refunded(&mut c, &o.member_id, &o.id).await?;
+    let lines: Vec<serde_json::Value> = request["cart"]["lines"]
+        .as_array()
+        .map(|lines| {
+            lines
+                .iter()
+                .filter_map(|l| {
+                    let id = l["id"].as_str()?;
+                    let bought = l["quantity"].as_i64().unwrap_or(0);
+                    let back = refunded.of_line(id, bought);
+                    Some(json!({ "line_id": id, "quantity": bought, "refunded": back, "refundable": bought - back }))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(ok_json(
         json!({
             "order_id": o.id, "member_id": o.member_id, "store": o.store_id, "till": o.till_id,
@@ -118,7 +143,8 @@ pub async fn get(
             "flags": parse(&o.flags), "at": crate::clock::rfc3339(o.at), "redeemed_points": o.redeemed_points,
             "policy_digest": o.policy_digest,
             "hold_expires_at": o.hold_expires_at.map(crate::clock::rfc3339),
-            "quote_request": parse(&o.quote_request), "quote": parse(&o.quote),
+            "quote_request": request, "quote": parse(&o.quote),
+            "refunds": { "ids": refunded.ids, "lines": lines },
         })
         .to_string(),
     ))

@@ -216,3 +216,66 @@ pub async fn count_by_state(c: &mut AnyConnection, state: &str) -> Result<i64, s
         .await?;
     Ok(r.get(0))
 }
+
+/// What has been refunded of one order so far, from the member's stored `refund` events for it
+/// (SPEC §3: `lines` with quantities; a refund without `lines` returns what remained of every
+/// line).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Refunded {
+    /// The refund events' ids, in the order they were recorded.
+    pub ids: Vec<String>,
+    /// A refund without `lines` (the whole order) was booked: nothing remains.
+    pub whole: bool,
+    /// Quantities refunded per line id, summed over the refunds.
+    pub by_line: std::collections::BTreeMap<String, i64>,
+}
+
+impl Refunded {
+    /// The quantity of a line (`bought` units) refunded so far, at most `bought`.
+    pub fn of_line(&self, line_id: &str, bought: i64) -> i64 {
+        if self.whole {
+            bought
+        } else {
+            self.by_line.get(line_id).copied().unwrap_or(0).min(bought)
+        }
+    }
+}
+
+/// The refunds of `order_id` among `member_id`'s stored events.
+pub async fn refunded(
+    c: &mut AnyConnection,
+    member_id: &str,
+    order_id: &str,
+) -> Result<Refunded, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, body FROM events WHERE member_id = $1 AND type = 'refund' ORDER BY seq",
+    )
+    .bind(member_id)
+    .fetch_all(c)
+    .await?;
+    let mut out = Refunded::default();
+    for r in &rows {
+        let body: String = r.get(1);
+        let Ok(ev) = serde_json::from_str::<serde_json::Value>(&body) else {
+            continue;
+        };
+        if ev.get("order_id").and_then(|v| v.as_str()) != Some(order_id) {
+            continue;
+        }
+        out.ids.push(r.get(0));
+        let Some(lines) = ev.get("lines").and_then(|v| v.as_array()) else {
+            out.whole = true;
+            continue;
+        };
+        for l in lines {
+            let (Some(id), Some(q)) = (
+                l.get("line_id").and_then(|v| v.as_str()),
+                l.get("quantity").and_then(|v| v.as_i64()),
+            ) else {
+                continue;
+            };
+            *out.by_line.entry(id.to_string()).or_insert(0) += q;
+        }
+    }
+    Ok(out)
+}

@@ -7,6 +7,7 @@ const STRINGS = {
   vi: {
     title: 'Báo cáo', subtitle: 'Từ sổ điểm của máy chủ: cùng dữ liệu và cùng engine với mọi số dư.',
     all_pages: 'Tất cả các trang', login: 'Đăng nhập quản trị', user: 'Tên đăng nhập', password: 'Mật khẩu',
+    date_format: 'Chưa chọn ngày (hiển thị dạng ngày/tháng/năm)', chosen: 'Đã chọn:',
     sign_in: 'Đăng nhập', from: 'Từ ngày', to: 'Đến ngày', group: 'Nhóm theo', day: 'Ngày', week: 'Tuần',
     month: 'Tháng', store: 'Cửa hàng', card_type: 'Loại thẻ', tier: 'Hạng', status: 'Trạng thái', any: 'Tất cả',
     active: 'Đang hoạt động', inactive: 'Chưa kích hoạt', excluded: 'Bị loại', unassigned: 'Thẻ chưa gán',
@@ -28,6 +29,7 @@ const STRINGS = {
   en: {
     title: 'Reports', subtitle: "From the server's ledger: the same data and the same engine as every balance.",
     all_pages: 'All pages', login: 'Admin sign-in', user: 'User', password: 'Password', sign_in: 'Sign in',
+    date_format: 'No date chosen (shown as dd/mm/yyyy)', chosen: 'Chosen:',
     from: 'From', to: 'To', group: 'Group by', day: 'Day', week: 'Week', month: 'Month', store: 'Store',
     card_type: 'Card type', tier: 'Tier', status: 'Status', any: 'Any', active: 'Active', inactive: 'Not activated',
     excluded: 'Excluded', unassigned: 'Unassigned cards', expected: 'Expected redemption', show: 'Show reports',
@@ -71,6 +73,7 @@ function applyLanguage() {
   document.title = `${t('title')} — loyalty serve`;
   for (const el of document.querySelectorAll('[data-t]')) el.textContent = t(el.dataset.t);
   for (const b of document.querySelectorAll('[data-lang]')) b.setAttribute('aria-pressed', String(b.dataset.lang === lang));
+  dateHints();
   if (last) render(last);
 }
 
@@ -247,11 +250,23 @@ async function signIn(ev) {
   }
 }
 
+/** The period's dates as this page writes them, below the native pickers (which Chromium draws in
+ * its own UI language, whatever the page's): the format until a date is chosen, then the date. */
+function dateHints() {
+  for (const id of ['from', 'to']) {
+    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec($(id).value);
+    const hint = $(`${id}-hint`);
+    hint.textContent = m ? `${t('chosen')} ${m[3]}/${m[2]}/${m[1]}` : t('date_format');
+    hint.dataset.value = m ? `${m[3]}/${m[2]}/${m[1]}` : '';
+  }
+}
+
 function init() {
   const today = new Date();
   const iso = (d) => d.toISOString().slice(0, 10);
   $('to').value = iso(today);
   $('from').value = iso(new Date(today.getFullYear(), today.getMonth() - 11, 1));
+  for (const id of ['from', 'to']) $(id).addEventListener('input', dateHints);
   for (const b of document.querySelectorAll('[data-lang]')) {
     b.addEventListener('click', () => {
       lang = b.dataset.lang;
