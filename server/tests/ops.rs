@@ -145,3 +145,59 @@ async fn multi_row_inserts_stay_small_on_sqlite() {
         db.close().await;
     }
 }
+
+/// SQLite's WAL goes back into the database file by the background checkpointer, not by the
+/// writer's commits (which never checkpoint): rows written through the server's transactions
+/// are in the main file shortly after, as a reader that ignores the WAL (`immutable=1`) sees.
+#[tokio::test]
+async fn the_wal_is_checkpointed_in_the_background() {
+    use sqlx::{Connection, Row};
+    let url = fresh_db(Backend::Sqlite).await;
+    let db = Db::open(&url).await.unwrap();
+    {
+        let mut c = db.write.acquire().await.unwrap();
+        let r = sqlx::query("PRAGMA wal_autocheckpoint")
+            .fetch_one(&mut *c)
+            .await
+            .unwrap();
+        assert_eq!(r.get::<i64, _>(0), 0, "the writer never checkpoints");
+    }
+    for batch in 0..10 {
+        let mut tx = db.begin().await.unwrap();
+        for i in 0..50 {
+            loyalty_server::storage::audit(
+                &mut tx,
+                T0,
+                "test",
+                "wal.check",
+                &format!("row-{batch}-{i}"),
+                &json!({ "i": i }),
+            )
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    let path = url.trim_start_matches("sqlite://");
+    let in_file = || async {
+        let mut c = sqlx::AnyConnection::connect(&format!("sqlite://{path}?immutable=1"))
+            .await
+            .unwrap();
+        let r =
+            sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) FROM audit WHERE action = 'wal.check'")
+                .fetch_one(&mut c)
+                .await
+                .unwrap();
+        r.get::<i64, _>(0)
+    };
+    let mut seen = 0;
+    for _ in 0..40 {
+        tokio::time::sleep(loyalty_server::storage::CHECKPOINT_EVERY).await;
+        seen = in_file().await;
+        if seen == 500 {
+            break;
+        }
+    }
+    assert_eq!(seen, 500, "the database file holds every committed row");
+    db.close().await;
+}

@@ -42,6 +42,47 @@ pub struct Db {
     pub url: String,
     /// SQLite's group commit (`storage/writer.rs`); None: one COMMIT per transaction.
     pub writer: Option<std::sync::Arc<writer::Writer>>,
+    /// SQLite: the background WAL checkpointer, stopped when the last clone of the Db goes.
+    checkpointer: Option<std::sync::Arc<Checkpointer>>,
+}
+
+/// SQLite's WAL is copied back into the database file by a task of its own, not by the
+/// connection whose COMMIT crossed the WAL's auto-checkpoint size (1,000 pages): that commit —
+/// and every write queued behind it — waited for the copy and its fsync. The writer connection
+/// never checkpoints (`wal_autocheckpoint=0`); a reader connection runs a PASSIVE checkpoint
+/// (which never blocks the writer) every [`CHECKPOINT_EVERY`].
+#[derive(Debug)]
+struct Checkpointer(tokio::task::AbortHandle);
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+fn checkpointer(read: AnyPool) -> Checkpointer {
+    let task = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if read.is_closed() {
+                return;
+            }
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&read)
+                .await
+            {
+                if read.is_closed() {
+                    return;
+                }
+                tracing::warn!(error = %e, "WAL checkpoint failed");
+            }
+        }
+    });
+    Checkpointer(task.abort_handle())
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -102,6 +143,7 @@ impl Db {
                     read: pool,
                     url: url.to_string(),
                     writer: None,
+                    checkpointer: None,
                 }
             }
         };
@@ -150,8 +192,8 @@ impl Db {
                         // A 64 MiB page cache and 1 GiB of memory-mapped reads per connection:
                         // a booking's reads come from memory, not a system call per page.
                         let pragmas = match sync {
-                            SqliteSync::Full => "PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA mmap_size=1073741824; PRAGMA temp_store=MEMORY",
-                            SqliteSync::Normal => "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA mmap_size=1073741824; PRAGMA temp_store=MEMORY",
+                            SqliteSync::Full => "PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA mmap_size=1073741824; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0",
+                            SqliteSync::Normal => "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA mmap_size=1073741824; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0",
                         };
                         conn.execute(pragmas).await?;
                         Ok(())
@@ -167,12 +209,14 @@ impl Db {
             .await
             .map_err(|e| format!("cannot open {path}: {e}"))?;
         let writer = group_commit.then(|| writer::Writer::new(write.clone()));
+        let checkpointer = Some(std::sync::Arc::new(checkpointer(read.clone())));
         Ok(Db {
             kind: Kind::Sqlite,
             write,
             read,
             url,
             writer,
+            checkpointer,
         })
     }
 
@@ -202,6 +246,13 @@ impl Db {
     }
 
     pub async fn close(&self) {
+        if let Some(c) = &self.checkpointer {
+            c.0.abort();
+            // What the WAL still holds goes into the database file before the pools close.
+            let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&self.read)
+                .await;
+        }
         self.write.close().await;
         self.read.close().await;
     }
