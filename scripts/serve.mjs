@@ -60,6 +60,9 @@ function handler(mounts, redirects) {
       return send(res, 400, 'bad request\n');
     }
     if (redirects[pathname]) return send(res, 302, '', { Location: redirects[pathname] });
+    // Not `loyalty serve`: pages that look for the server (the simulator's "Open in admin") read
+    // this as "static", without a 404 in the console.
+    if (pathname === '/healthz') return send(res, 200, '{"status":"static"}\n', { 'Content-Type': 'application/json' });
     const prefix = prefixes.find((p) => pathname.startsWith(p) || `${pathname}/` === p);
     if (!prefix) return send(res, 404, 'not found\n');
     if (`${pathname}/` === prefix) return send(res, 301, '', { Location: prefix });

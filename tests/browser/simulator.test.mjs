@@ -114,6 +114,98 @@ test('generate 300 members, run in the worker: the figures are the package\'s', 
   assert.equal(await page.evaluate(() => window.__sim.charts.liability.options.scales.money.title.text), `liability (${draft.currency})`);
 });
 
+/** What the charts say about the last month: axis label, tooltip, marks, subtitle, the note. */
+async function partialMarks() {
+  return page.evaluate(() => {
+    const out = {};
+    for (const name of ['monthly', 'liability']) {
+      const c = window.__sim.charts[name];
+      const last = c.data.labels.length - 1;
+      const x = c.scales.x;
+      const labelOf = (i) => c.options.scales.x.ticks.callback.call(x, i, i, []);
+      c.tooltip.setActiveElements([{ datasetIndex: 0, index: last }], { x: 0, y: 0 });
+      c.update();
+      const line = c.data.datasets[0];
+      out[name] = {
+        month: c.canvas.dataset.partialMonth,
+        labels: c.data.labels.map((m, i) => labelOf(i)),
+        tooltip: c.tooltip.title,
+        subtitle: c.options.plugins.subtitle.display ? c.options.plugins.subtitle.text : null,
+        lastStyle: line.pointStyle[last],
+        otherStyle: line.pointStyle[0],
+        lastDash: line.segment.borderDash({ p0DataIndex: last - 1, p1DataIndex: last }),
+        otherDash: line.segment.borderDash({ p0DataIndex: 0, p1DataIndex: 1 }) ?? null,
+        lastValues: Object.fromEntries(c.data.datasets.map((d) => [d.label, d.data[last]])),
+      };
+      c.tooltip.setActiveElements([], { x: 0, y: 0 });
+      c.update();
+    }
+    const note = document.querySelector('#partial-note');
+    out.note = { hidden: note.hidden, month: note.dataset.month, text: note.textContent };
+    return out;
+  });
+}
+
+test('the last, partial month: labelled and drawn as partial, its figures the engine\'s', async () => {
+  // As of 1 October 00:00 (Ho Chi Minh City): by_month ends with October, which holds only that instant.
+  const r = await page.evaluate(() => window.__sim.result);
+  const last = r.by_month.at(-1);
+  assert.equal(last.month, '2026-10');
+  assert.equal(r.by_month.at(-2).month, '2026-09');
+  const m = await partialMarks();
+  for (const name of ['monthly', 'liability']) {
+    assert.equal(m[name].month, '2026-10', name);
+    assert.equal(m[name].labels.at(-1), '10/2026 (01/10 00:00 only)', name);
+    assert.equal(m[name].labels.at(-2), '09/2026', name);
+    assert.equal(m[name].labels.filter((l) => / \(/.test(l)).length, 1, `${name}: one partial month`);
+    assert.deepEqual(m[name].tooltip, ['10/2026 (01/10 00:00 only)', 'Partial month: only the as-of instant, 01/10/2026 00:00 (Asia/Ho_Chi_Minh)'], name);
+    assert.equal(m[name].subtitle, 'Last month is partial: up to 01/10/2026 00:00', name);
+    assert.equal(m[name].lastStyle, 'rectRot', `${name}: the last point drawn open`);
+    assert.equal(m[name].otherStyle, 'circle');
+    assert.deepEqual(m[name].lastDash, [2, 3], `${name}: dashed segment to the last month`);
+    assert.equal(m[name].otherDash, null);
+  }
+  // The partial month's values are the engine's, not dropped or changed.
+  assert.deepEqual(
+    [m.monthly.lastValues['Draft issued'], m.monthly.lastValues['Draft redeemed'], m.monthly.lastValues['Draft expired']],
+    [last.issued, last.redeemed, last.expired],
+  );
+  const b = r.diff.baseline.by_month.at(-1);
+  assert.deepEqual(
+    [m.monthly.lastValues['Baseline issued'], m.monthly.lastValues['Baseline redeemed'], m.monthly.lastValues['Baseline expired']],
+    [b.issued, b.redeemed, b.expired],
+  );
+  assert.equal(m.note.hidden, false);
+  assert.equal(m.note.month, '2026-10');
+  assert.match(m.note.text, /^The last month, 10\/2026 \(01\/10 00:00 only\), is partial: it holds only the as-of instant, 01\/10\/2026 00:00 \(Asia\/Ho_Chi_Minh\)/);
+
+  // As of 8 March 2026 00:00: March is covered 1–7; the figures again the engine's.
+  const asOf = '2026-03-08T00:00:00+07:00';
+  await page.fill('#as-of', asOf);
+  await page.fill('#gen-members', '120');
+  await runAndWait();
+  const ndjson = esm.generate({ members: 120, seed: 11, months: 18, profile: 'vn-fashion', as_of: asOf });
+  const r2 = simulateInNode(draft, ndjson, { asOf });
+  await assertShows(r2);
+  assert.equal(r2.by_month.at(-1).month, '2026-03');
+  const m2 = await partialMarks();
+  assert.equal(m2.monthly.labels.at(-1), '03/2026 (1–7)');
+  assert.deepEqual(m2.monthly.tooltip, ['03/2026 (1–7)', 'Partial month: 01/03/2026 00:00 to 08/03/2026 00:00 (Asia/Ho_Chi_Minh)']);
+  assert.deepEqual(m2.liability.lastValues['Draft: net points issued, cumulative'] !== undefined, true);
+  assert.equal(m2.monthly.lastValues['Draft issued'], r2.by_month.at(-1).issued);
+  assert.ok(r2.by_month.at(-1).issued > 0, 'a week of March issues points');
+  assert.equal(m2.note.text, "The last month, 03/2026 (1–7), is partial: it covers 01/03/2026 00:00 to the as-of, 08/03/2026 00:00 (Asia/Ho_Chi_Minh). Its figures are the engine's for part of a month, not a drop.");
+  // In Vietnamese: "đến 7/3".
+  await page.selectOption('#lang', 'vi');
+  const vi = await partialMarks();
+  assert.equal(vi.monthly.labels.at(-1), '03/2026 (đến 7/3)');
+  assert.equal(vi.monthly.subtitle, 'Tháng cuối chưa trọn: đến 08/03/2026 00:00');
+  assert.match(vi.note.text, /^Tháng cuối, 03\/2026 \(đến 7\/3\), chưa trọn/);
+  await page.selectOption('#lang', 'en');
+  await page.fill('#as-of', preset.as_of);
+  await page.fill('#gen-members', '300');
+});
+
 test('the form rewrites the JSON; a bad threshold is shown next to its field and in the editor', async () => {
   // Typing a new gold threshold.
   const gold = 'input[data-path="policy.tiers.levels[2].threshold"]';
@@ -278,13 +370,22 @@ test('load an NDJSON file of histories and export the CSV', async () => {
 
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
   const csv = fs.readFileSync(await download.path(), 'utf8');
+  const b = r.diff.baseline;
   const rows = Object.fromEntries(csv.trim().split('\n').slice(1).map((l) => {
     const [key, ...cells] = l.split(',');
     return [key, cells];
   }));
-  assert.equal(csv.split('\n')[0], 'figure,draft,baseline,change');
-  const b = r.diff.baseline;
-  assert.deepEqual(rows['points.issued'], [String(r.points.issued), String(b.points.issued), String(r.points.issued - b.points.issued)]);
+  assert.equal(csv.split('\n')[0], 'figure,draft,baseline,change,partial');
+  // The partial last month is marked; the other months not; the totals have no month.
+  const lastMonth = r.by_month.at(-1).month;
+  for (const m of r.by_month) {
+    for (const f of ['issued', 'redeemed', 'expired', 'tier_discounts']) {
+      assert.equal(rows[`by_month.${m.month}.${f}`][3], String(m.month === lastMonth), `${m.month} ${f}`);
+    }
+  }
+  assert.deepEqual(rows[`by_month.${lastMonth}.expired`], [String(r.by_month.at(-1).expired), String(b.by_month.at(-1).expired), String(r.by_month.at(-1).expired - b.by_month.at(-1).expired), 'true']);
+  assert.equal(rows['points.issued'][3], '');
+  assert.deepEqual(rows['points.issued'].slice(0, 3), [String(r.points.issued), String(b.points.issued), String(r.points.issued - b.points.issued)]);
   assert.deepEqual(rows.liability.slice(0, 2), [r.liability, b.liability]);
   assert.deepEqual(rows.tier_discounts.slice(0, 2), [r.tier_discounts, b.tier_discounts]);
   for (const m of r.by_month) {
@@ -368,6 +469,64 @@ test('in Vietnamese: labels, statuses, the summary and the charts translated; mo
   assert.equal(await page.textContent('h1'), 'Policy simulator');
   assert.equal(await cell('points.issued'), r.points.issued.toLocaleString('en-GB'));
   assert.match(await page.textContent('#run-status'), /^Done: 150 members in \d+\.\d s\.$/);
+});
+
+test('the draft and the inputs are kept in this browser: a reload restores them, reset brings the sample back', async () => {
+  await page.selectOption('#lang', 'en');
+  // Edits: a threshold in the form, the baseline off, other members settings.
+  const gold = 'input[data-path="policy.tiers.levels[2].threshold"]';
+  await page.fill(gold, '1300');
+  const edited = JSON.parse(await page.inputValue('#draft'));
+  assert.equal(edited.tiers.levels[2].threshold, '1300');
+  await page.evaluate(() => { document.querySelector('#baseline-section').open = true; });
+  await page.uncheck('#baseline-on');
+  await page.fill('#gen-members', '250');
+  await page.fill('#expected-redemption', '0.6');
+  await page.reload();
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
+  assert.deepEqual(JSON.parse(await page.inputValue('#draft')), edited, 'the draft survives a reload');
+  assert.equal(await page.inputValue(gold), '1300', 'the form follows the restored draft');
+  assert.equal(await page.isChecked('#baseline-on'), false);
+  assert.equal(await page.inputValue('#gen-members'), '250');
+  assert.equal(await page.inputValue('#expected-redemption'), '0.6');
+  assert.deepEqual(JSON.parse(await page.inputValue('#baseline')), preset.baseline);
+  assert.equal(await page.getAttribute('#draft-digest', 'data-value'), esm.validate(edited).policy_digest);
+  assert.equal(await page.textContent('#saved-status'), 'Restored from this browser (kept automatically).');
+  // Text that is not JSON (yet) is kept as typed.
+  await fillEditor('#draft', '{ "schema": 1, ');
+  await page.reload();
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
+  assert.equal((await page.inputValue('#draft')).trimEnd(), '{ "schema": 1,', 'kept as typed');
+  assert.equal(await page.isDisabled('#download-draft'), true, 'no file from text that is not JSON');
+  await fillEditor('#draft', JSON.stringify(edited, null, 2));
+  // Reset to the sample: the preset draft and baseline, the page's defaults, nothing kept.
+  await page.click('#reset-sample');
+  assert.deepEqual(JSON.parse(await page.inputValue('#draft')), preset.draft);
+  assert.deepEqual(JSON.parse(await page.inputValue('#baseline')), preset.baseline);
+  assert.equal(await page.isChecked('#baseline-on'), true);
+  assert.equal(await page.inputValue('#gen-members'), '1000');
+  assert.equal(await page.inputValue('#expected-redemption'), '0.7');
+  assert.equal(await page.inputValue('#as-of'), preset.as_of);
+  assert.equal(await page.evaluate(() => localStorage.getItem('loyalty.simulator.saved')), null);
+  await page.reload();
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
+  assert.deepEqual(JSON.parse(await page.inputValue('#draft')), preset.draft, 'after a reset, a reload shows the sample');
+});
+
+test('download the draft: pretty JSON named after the policy id, equal to the draft', async () => {
+  const gold = 'input[data-path="policy.tiers.levels[2].threshold"]';
+  await page.fill(gold, '1250');
+  const shown = JSON.parse(await page.inputValue('#draft'));
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-draft')]);
+  assert.equal(download.suggestedFilename(), `${shown.id}.json`);
+  const text = fs.readFileSync(await download.path(), 'utf8');
+  assert.equal(text, `${JSON.stringify(shown, null, 2)}\n`);
+  assert.equal(JSON.parse(text).tiers.levels[2].threshold, '1250');
+  assert.equal(esm.validate(JSON.parse(text)).policy_digest, await page.getAttribute('#draft-digest', 'data-value'));
+  // On a static host (no `loyalty serve`), there is no admin to publish in: the action is hidden.
+  assert.equal(await page.getAttribute('body', 'data-server'), '0');
+  assert.equal(await page.isHidden('#open-admin'), true);
+  await page.click('#reset-sample');
 });
 
 test('no console errors, failed requests or uncaught exceptions', () => {

@@ -375,7 +375,48 @@ async function enter() {
   $('logout').hidden = false;
   await Promise.all([loadPolicyLists(), loadSettings(), loadCards(), entryNow()]);
   await search(0);
+  takeHandoff();
+  // A section named in the address (`/admin/#policies`, as the simulator links to it).
+  const tab = location.hash.slice(1);
+  if (tab && document.getElementById(`tab-${tab}`)?.getAttribute('role') === 'tabpanel') showTab(tab);
   document.body.dataset.ready = '1';
+}
+
+// ---- a draft from the simulator ------------------------------------------------------------------------
+
+/** Where the simulator (www/simulator/simulator.js, "Open in admin to publish") leaves its draft. */
+const HANDOFF_KEY = 'loyalty.simulator.handoff';
+
+/**
+ * The simulator's draft, once logged in: it goes into the draft editor with a notice, and is
+ * removed from storage (a reload does not bring it back over later edits). Publishing stays here:
+ * validate → simulate → publish, with this session and its CSRF token.
+ */
+function takeHandoff() {
+  let handoff = null;
+  try {
+    handoff = JSON.parse(localStorage.getItem(HANDOFF_KEY) ?? 'null');
+  } catch {
+    handoff = null;
+  }
+  localStorage.removeItem(HANDOFF_KEY);
+  if (!handoff || typeof handoff.text !== 'string') return;
+  $('draft').value = handoff.text;
+  S.draftDigest = null;
+  $('simulate').disabled = true;
+  $('publish').disabled = true;
+  $('sim').hidden = true;
+  S.handoff = { at: handoff.at, digest: handoff.digest };
+  showHandoff();
+  if (!location.hash) history.replaceState(null, '', '#policies');
+}
+
+function showHandoff() {
+  const el = $('draft-origin');
+  if (!S.handoff) return;
+  el.hidden = false;
+  el.dataset.digest = S.handoff.digest ?? '';
+  el.textContent = `${t('This draft came from the policy simulator')}${S.handoff.at ? ` (${date(S.handoff.at)})` : ''}. ${t('Validate it, simulate it on the stored members, then publish.')}`;
 }
 
 function wire() {
@@ -560,6 +601,7 @@ async function main() {
     if (S.tab === 'policies') act(loadPolicies)();
     if (S.tab === 'settings') act(loadSettings)();
     if (S.simulation) showSimulation(S.simulation);
+    showHandoff();
     if (S.importJob) showImport(S.importJob);
   });
   wire();

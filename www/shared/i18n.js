@@ -73,6 +73,8 @@ const dict = {
     'Members read': 'Hội viên đã đọc', 'Members created': 'Hội viên mới', 'Members unchanged': 'Không đổi',
     'Members in conflict': 'Xung đột', 'Members rejected': 'Bị từ chối', 'Events written': 'Sự kiện đã ghi', 'Cards written': 'Thẻ đã ghi',
     'Digest': 'Mã băm',
+    'This draft came from the policy simulator': 'Bản nháp này được chuyển từ trang mô phỏng chính sách',
+    'Validate it, simulate it on the stored members, then publish.': 'Hãy kiểm tra, mô phỏng trên các hội viên hiện có, rồi áp dụng.',
     'Value': 'Giá trị', 'Key': 'Khóa', 'Category': 'Danh mục', 'Qty': 'SL', 'Prefix': 'Tiền tố', 'Length': 'Độ dài',
     'Check digit': 'Số kiểm tra', 'Till ID': 'Mã quầy', 'Sections': 'Mục',
     // POS: refunds by receipt.

@@ -10,6 +10,7 @@ import './strings.js';
 import { locate, splitPath } from './json-locate.js';
 import { PRESETS } from './presets.js';
 import { summaryRows, toCsv } from './summary.js';
+import { partialMonth, zoneParts } from './partial.js';
 
 const $ = (id) => document.getElementById(id);
 const form = $('draft-form');
@@ -126,6 +127,7 @@ function fillForm() {
 function formChanged() {
   $('draft').value = JSON.stringify(state.draft, null, 2);
   check();
+  persist();
 }
 
 function onFormInput(e) {
@@ -263,12 +265,15 @@ function check() {
   }
   $('run').disabled = !(draftOk && baselineOk) || !!state.worker;
   document.body.dataset.valid = draftOk && baselineOk ? '1' : '0';
+  $('download-draft').disabled = !draftParses();
+  $('open-admin').disabled = !draftOk;
 }
 
 // ---- presets and data -------------------------------------------------------------------------------
 
 function loadPreset(name) {
   const p = PRESETS[name];
+  $('preset').value = name;
   state.draft = structuredClone(p.draft);
   $('draft').value = JSON.stringify(p.draft, null, 2);
   $('baseline').value = JSON.stringify(p.baseline, null, 2);
@@ -294,6 +299,114 @@ function source() {
       as_of: $('as-of').value.trim(),
     },
   };
+}
+
+// ---- the draft kept, downloaded, handed to the admin ----------------------------------------------
+
+/** Where the page keeps its inputs between visits (this browser, this origin). */
+const SAVED_KEY = 'loyalty.simulator.saved';
+/** The draft handed to the admin page (same origin; read and removed by www/admin/admin.js). */
+const HANDOFF_KEY = 'loyalty.simulator.handoff';
+
+/** The inputs kept: the editors' text as typed (even while invalid), the data and run settings. */
+const KEPT = [
+  ['draft', 'value'], ['baseline', 'value'], ['baseline-on', 'checked'], ['as-of', 'value'],
+  ['expected-redemption', 'value'], ['preset', 'value'], ['gen-members', 'value'], ['gen-seed', 'value'],
+  ['gen-months', 'value'],
+];
+/** The sample's data and run settings (index.html's values), for "Reset to the sample". */
+const SAMPLE = { 'baseline-on': true, 'expected-redemption': '0.7', 'gen-members': '1000', 'gen-seed': '7', 'gen-months': '18' };
+
+let restoring = false;
+function persist() {
+  if (restoring || document.body.dataset.ready !== '1') return;
+  try {
+    localStorage.setItem(SAVED_KEY, JSON.stringify(Object.fromEntries(KEPT.map(([id, prop]) => [id, $(id)[prop]]))));
+    document.body.dataset.saved = String(Number(document.body.dataset.saved ?? 0) + 1);
+  } catch {
+    // Storage full or disabled (private mode): the page works without it.
+  }
+}
+
+/** Puts back what was kept; false when nothing was (or it cannot be read). */
+function restore() {
+  let saved;
+  try {
+    saved = JSON.parse(localStorage.getItem(SAVED_KEY) ?? 'null');
+  } catch {
+    saved = null;
+  }
+  if (!saved || typeof saved.draft !== 'string') return false;
+  restoring = true;
+  for (const [id, prop] of KEPT) if (id in saved && typeof saved[id] === typeof $(id)[prop]) $(id)[prop] = saved[id];
+  try {
+    state.draft = JSON.parse($('draft').value);
+  } catch {
+    state.draft = null;
+  }
+  restoring = false;
+  showAsOf();
+  fillForm();
+  check();
+  return true;
+}
+
+/** "Reset to the sample": the vn-fashion preset and the page's default data; nothing kept. */
+function resetToSample() {
+  localStorage.removeItem(SAVED_KEY);
+  for (const [id, v] of Object.entries(SAMPLE)) $(id)[typeof v === 'boolean' ? 'checked' : 'value'] = v;
+  document.querySelector('input[name="source"][value="generate"]').checked = true;
+  restoring = true;
+  loadPreset('vn-fashion');
+  restoring = false;
+  say($('saved-status'), 'Reset to the sample: nothing kept.');
+}
+
+function draftParses() {
+  try {
+    return JSON.parse($('draft').value) !== null && typeof JSON.parse($('draft').value) === 'object';
+  } catch {
+    return false;
+  }
+}
+
+/** The draft as a file: pretty JSON, named after the policy's id. */
+function downloadDraft() {
+  const policy = JSON.parse($('draft').value);
+  const name = `${String(policy.id ?? 'policy-draft').replace(/[^A-Za-z0-9._-]+/g, '-') || 'policy-draft'}.json`;
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([`${JSON.stringify(policy, null, 2)}\n`], { type: 'application/json' }));
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+
+/**
+ * Served by `loyalty serve`? Its /healthz answers `{ "status": "ok" }` and /admin/ exists on this
+ * origin; a plain static host has neither, and the admin action stays hidden there.
+ */
+async function detectServer() {
+  try {
+    const health = await fetch(new URL('/healthz', location.href), { headers: { accept: 'application/json' } });
+    if (!health.ok || (await health.json())?.status !== 'ok') return false;
+    const admin = await fetch(new URL('/admin/', location.href), { method: 'HEAD' });
+    return admin.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Hands the draft to the admin page (same origin) and goes to its policies section. */
+function openInAdmin() {
+  const policy = JSON.parse($('draft').value);
+  localStorage.setItem(HANDOFF_KEY, JSON.stringify({
+    text: `${JSON.stringify(policy, null, 2)}`,
+    digest: $('draft-digest').dataset.value ?? null,
+    at: new Date().toISOString(),
+  }));
+  location.assign(new URL('/admin/#policies', location.href));
 }
 
 // ---- running in the worker ---------------------------------------------------------------------------
@@ -449,16 +562,120 @@ function renderResult(result) {
   $('rejected').replaceChildren(
     ...result.rejected.slice(0, 20).map((r) => box('warning', 'result', { ...r.error, path: `${r.member_id}: ${r.error.path}` })),
   );
+  const pm = partial(result);
+  const note = $('partial-note');
+  note.hidden = !pm;
+  note.textContent = pm ? pm.note : '';
+  if (pm) note.dataset.month = pm.month;
+  else delete note.dataset.month;
   renderCharts(result);
+}
+
+/** Months as the page writes dates (month first: 03/2026); the data keep the report's `2026-03`. */
+const monthText = (m) => (/^\d{4}-\d{2}$/.test(m) ? `${m.slice(5)}/${m.slice(0, 4)}` : m);
+
+/** A local date and time in `zone` as the page writes them: `07/03/2026 14:30`. */
+function zoneDate(instant, zone) {
+  const p = zoneParts(instant, zone);
+  return `${p.day}/${p.month}/${p.year} ${p.hour}:${p.minute}`;
+}
+
+/**
+ * The report's partial last month (./partial.js) with its texts in the page's language: `label`
+ * for the axis, table and tooltip (`03/2026 (1–7)`, `10/2026 (01/10 00:00 only)`), `short` for the
+ * charts' subtitle, `tip` for the tooltip, `note` under the results' heading.
+ */
+function partial(result) {
+  const req = state.lastRequest?.request;
+  const zone = req?.policy?.time_zone;
+  const pm = partialMonth(result.by_month, req?.as_of, zone);
+  if (!pm) return null;
+  const month = monthText(pm.month);
+  const dm = `${String(pm.day).padStart(2, '0')}/${pm.month.slice(5)}`;
+  const time = `${pm.hour}:${pm.minute}`;
+  const label = pm.instantOnly
+    ? tf('{month} ({date} {time} only)', { month, date: dm, time })
+    : pm.midnight
+      ? tf('{month} (1–{last})', { month, last: pm.day - 1, m: Number(pm.month.slice(5)) })
+      : tf('{month} (to {date} {time})', { month, date: dm, time });
+  const from = zoneDate(`${pm.month}-01T00:00:00Z`, 'UTC');
+  const to = zoneDate(pm.asOf, zone);
+  return {
+    ...pm,
+    label,
+    short: tf('Last month is partial: up to {to}', { to }),
+    tip: pm.instantOnly ? tf('Partial month: only the as-of instant, {to} ({zone})', { to, zone }) : tf('Partial month: {from} to {to} ({zone})', { from, to, zone }),
+    note: pm.instantOnly
+      ? tf('The last month, {month}, is partial: it holds only the as-of instant, {to} ({zone}), such as the points that expire then. Its figures are the engine\'s, not a drop.', { month: label, to, zone })
+      : tf('The last month, {month}, is partial: it covers {from} to the as-of, {to} ({zone}). Its figures are the engine\'s for part of a month, not a drop.', { month: label, from, to, zone }),
+  };
+}
+
+/** A Chart.js plugin: a hatched band behind the partial month. */
+function partialBand(pm) {
+  return {
+    id: 'partialBand',
+    beforeDatasetsDraw(chart) {
+      if (!pm) return;
+      const x = chart.scales.x;
+      const area = chart.chartArea;
+      const at = x.getPixelForValue(pm.index);
+      const step = pm.index > 0 ? at - x.getPixelForValue(pm.index - 1) : area.right - area.left;
+      const left = Math.max(area.left, at - step / 2);
+      const right = Math.min(area.right, at + step / 2);
+      const ctx = chart.ctx;
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(left, area.top, right - left, area.bottom - area.top);
+      ctx.clip();
+      ctx.fillStyle = 'rgba(247, 144, 9, 0.08)';
+      ctx.fillRect(left, area.top, right - left, area.bottom - area.top);
+      ctx.strokeStyle = 'rgba(181, 71, 8, 0.25)';
+      ctx.lineWidth = 1;
+      for (let d = left - (area.bottom - area.top); d < right; d += 8) {
+        ctx.moveTo(d, area.bottom);
+        ctx.lineTo(d + (area.bottom - area.top), area.top);
+      }
+      ctx.stroke();
+      ctx.restore();
+    },
+  };
 }
 
 function renderCharts(result) {
   if (!window.Chart) return;
   const Chart = window.Chart;
   const names = Object.fromEntries((state.draft?.tiers?.levels ?? []).map((l) => [l.id, l.name]));
-  // Months as the page writes dates (month first: 03/2026); the data keep the report's `2026-03`.
-  const monthText = (m) => (/^\d{4}-\d{2}$/.test(m) ? `${m.slice(5)}/${m.slice(0, 4)}` : m);
-  const monthAxis = (title) => ({ title: { display: true, text: title }, ticks: { callback(v) { return monthText(this.getLabelForValue(v)); } } });
+  // The last month is partial (./partial.js): its label says so, its points and the line's last
+  // segment are drawn open/dashed over a hatched band, the subtitle and the tooltip explain it.
+  const pm = partial(result);
+  const label = (m) => (pm && m === pm.month ? pm.label : monthText(m));
+  const monthAxis = (title) => ({ title: { display: true, text: title }, ticks: { callback(v) { return label(this.getLabelForValue(v)); } } });
+  const partialOptions = {
+    subtitle: { display: !!pm, text: pm ? pm.short : '', color: '#b54708' },
+    tooltip: {
+      callbacks: {
+        title: (items) => (items[0] ? label(items[0].label) : ''),
+        afterTitle: (items) => (pm && items[0]?.dataIndex === pm.index ? pm.tip : ''),
+      },
+    },
+  };
+  const lineMarks = (color) => (pm ? {
+    segment: { borderDash: (ctx) => (ctx.p1DataIndex === pm.index ? [2, 3] : undefined) },
+    pointBackgroundColor: result.by_month.map((m, i) => (i === pm.index ? '#ffffff' : color)),
+    pointBorderColor: color,
+    pointStyle: result.by_month.map((m, i) => (i === pm.index ? 'rectRot' : 'circle')),
+    pointRadius: result.by_month.map((m, i) => (i === pm.index ? 5 : 3)),
+  } : {});
+  for (const id of ['chart-monthly', 'chart-liability']) {
+    if (pm) {
+      $(id).dataset.partialMonth = pm.month;
+      $(id).dataset.partialLabel = pm.label;
+    } else {
+      delete $(id).dataset.partialMonth;
+      delete $(id).dataset.partialLabel;
+    }
+  }
   Chart.defaults.locale = lang() === 'vi' ? 'vi-VN' : 'en-GB';
   Chart.defaults.animation = false;
   Chart.defaults.maintainAspectRatio = false;
@@ -488,15 +705,16 @@ function renderCharts(result) {
   const colors = { issued: '#12b76a', redeemed: blue, expired: '#f04438' };
   state.charts.monthly = new Chart($('chart-monthly'), {
     type: 'line',
+    plugins: [partialBand(pm)],
     data: {
       labels: months,
       datasets: ['issued', 'redeemed', 'expired'].flatMap((field) => [
-        { label: tf('Draft {what}', { what: t(field) }), data: series(result, field), borderColor: colors[field], backgroundColor: colors[field] },
-        ...(base ? [{ label: tf('Baseline {what}', { what: t(field) }), data: series(base, field), borderColor: colors[field], backgroundColor: colors[field], borderDash: [5, 4] }] : []),
+        { label: tf('Draft {what}', { what: t(field) }), data: series(result, field), borderColor: colors[field], backgroundColor: colors[field], ...lineMarks(colors[field]) },
+        ...(base ? [{ label: tf('Baseline {what}', { what: t(field) }), data: series(base, field), borderColor: colors[field], backgroundColor: colors[field], borderDash: [5, 4], ...lineMarks(colors[field]) }] : []),
       ]),
     },
     options: {
-      plugins: { title: { display: true, text: t('Points issued, redeemed and expired per month') } },
+      plugins: { title: { display: true, text: t('Points issued, redeemed and expired per month') }, ...partialOptions },
       scales: { x: monthAxis(t('Month')), y: { title: { display: true, text: t('points') }, ticks: { callback: (v) => num(v) } } },
     },
   });
@@ -507,17 +725,18 @@ function renderCharts(result) {
     return series(figures, 'issued').map((v, i) => (sum += v - series(figures, 'redeemed')[i] - series(figures, 'expired')[i]));
   };
   state.charts.liability = new Chart($('chart-liability'), {
+    plugins: [partialBand(pm)],
     data: {
       labels: months,
       datasets: [
-        { type: 'line', label: t('Draft: net points issued, cumulative'), data: cumulative(result), borderColor: blue, yAxisID: 'points' },
-        ...(base ? [{ type: 'line', label: t('Baseline: net points issued, cumulative'), data: cumulative(base), borderColor: grey, borderDash: [5, 4], yAxisID: 'points' }] : []),
+        { type: 'line', label: t('Draft: net points issued, cumulative'), data: cumulative(result), borderColor: blue, yAxisID: 'points', ...lineMarks(blue) },
+        ...(base ? [{ type: 'line', label: t('Baseline: net points issued, cumulative'), data: cumulative(base), borderColor: grey, borderDash: [5, 4], yAxisID: 'points', ...lineMarks(grey) }] : []),
         { type: 'bar', label: tf('Draft liability at as-of ({v})', { v: fmt(result.liability, 'liability') }), data: months.map((m, i) => (i === months.length - 1 ? Number(result.liability ?? 0) : null)), backgroundColor: blue, yAxisID: 'money' },
         ...(base ? [{ type: 'bar', label: tf('Baseline liability at as-of ({v})', { v: fmt(base.liability, 'liability') }), data: months.map((m, i) => (i === months.length - 1 ? Number(base.liability ?? 0) : null)), backgroundColor: grey, yAxisID: 'money' }] : []),
       ],
     },
     options: {
-      plugins: { title: { display: true, text: t('Liability at as-of and outstanding points by month') } },
+      plugins: { title: { display: true, text: t('Liability at as-of and outstanding points by month') }, ...partialOptions },
       scales: {
         x: monthAxis(t('Month')),
         points: { position: 'left', title: { display: true, text: t('points') }, ticks: { callback: (v) => num(v) } },
@@ -529,7 +748,7 @@ function renderCharts(result) {
 
 function exportCsv() {
   if (!state.result) return;
-  const blob = new Blob([toCsv(state.result)], { type: 'text/csv' });
+  const blob = new Blob([toCsv(state.result, { partial: partial(state.result)?.month ?? null })], { type: 'text/csv' });
   const a = document.createElement('a');
   a.href = URL.createObjectURL(blob);
   a.download = `simulation-${new Date().toISOString().slice(0, 10)}.csv`;
@@ -591,10 +810,27 @@ async function main() {
       // Keep the form as it was; the engine's error is shown.
     }
     check();
+    persist();
   });
-  $('baseline').addEventListener('input', check);
-  $('baseline-on').addEventListener('change', check);
-  $('preset-load').addEventListener('click', () => loadPreset($('preset').value));
+  $('baseline').addEventListener('input', () => {
+    check();
+    persist();
+  });
+  $('baseline-on').addEventListener('change', () => {
+    check();
+    persist();
+  });
+  for (const id of ['as-of', 'expected-redemption', 'preset', 'gen-members', 'gen-seed', 'gen-months']) {
+    $(id).addEventListener('input', persist);
+    $(id).addEventListener('change', persist);
+  }
+  $('reset-sample').addEventListener('click', resetToSample);
+  $('download-draft').addEventListener('click', downloadDraft);
+  $('open-admin').addEventListener('click', openInAdmin);
+  $('preset-load').addEventListener('click', () => {
+    loadPreset($('preset').value);
+    persist();
+  });
   $('file').addEventListener('change', async (e) => {
     const file = e.target.files[0] ?? null;
     state.file = file;
@@ -614,7 +850,12 @@ async function main() {
     upgrade($('baseline')),
   ]);
   say($('engine-status'), 'engine ready (WebAssembly)');
-  loadPreset('vn-fashion');
+  // The inputs kept from the last visit, else the sample (vn-fashion).
+  if (restore()) say($('saved-status'), 'Restored from this browser (kept automatically).');
+  else loadPreset('vn-fashion');
+  // On `loyalty serve`, the draft can go to the admin page to be published.
+  $('open-admin').hidden = !(await detectServer());
+  document.body.dataset.server = $('open-admin').hidden ? '0' : '1';
   document.body.dataset.ready = '1';
 }
 

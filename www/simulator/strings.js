@@ -64,4 +64,22 @@ addStrings({
   'Baseline liability at as-of ({v})': 'Nghĩa vụ điểm đối chiếu tại thời điểm tính ({v})',
   'liability ({currency})': 'nghĩa vụ điểm ({currency})', Month: 'Tháng', Tier: 'Hạng',
   Language: 'Ngôn ngữ',
+  // The partial last month (./partial.js).
+  '{month} ({date} {time} only)': '{month} (chỉ {time} {date})',
+  '{month} (1–{last})': '{month} (đến {last}/{m})',
+  '{month} (to {date} {time})': '{month} (đến {time} {date})',
+  'Last month is partial: up to {to}': 'Tháng cuối chưa trọn: đến {to}',
+  'Partial month: {from} to {to} ({zone})': 'Tháng chưa trọn: từ {from} đến {to} ({zone})',
+  'Partial month: only the as-of instant, {to} ({zone})': 'Tháng chưa trọn: chỉ đúng thời điểm tính {to} ({zone})',
+  "The last month, {month}, is partial: it holds only the as-of instant, {to} ({zone}), such as the points that expire then. Its figures are the engine's, not a drop.":
+    'Tháng cuối, {month}, chưa trọn: chỉ gồm đúng thời điểm tính {to} ({zone}), ví dụ các điểm hết hạn vào lúc đó. Số liệu là của bộ máy, không phải sụt giảm.',
+  "The last month, {month}, is partial: it covers {from} to the as-of, {to} ({zone}). Its figures are the engine's for part of a month, not a drop.":
+    'Tháng cuối, {month}, chưa trọn: chỉ tính từ {from} đến thời điểm tính {to} ({zone}). Số liệu là của bộ máy cho một phần tháng, không phải sụt giảm.',
+  // Keeping, downloading and publishing the draft.
+  'Reset to the sample': 'Khôi phục dữ liệu mẫu',
+  'The draft, the baseline and the members settings are kept in this browser automatically.':
+    'Bản nháp, chính sách đối chiếu và thiết lập thành viên được tự động lưu trong trình duyệt này.',
+  'Restored from this browser (kept automatically).': 'Đã khôi phục từ trình duyệt này (lưu tự động).',
+  'Reset to the sample: nothing kept.': 'Đã khôi phục dữ liệu mẫu: không còn gì được lưu.',
+  'Download draft (JSON)': 'Tải bản nháp (JSON)', 'Open in admin to publish': 'Mở trong trang quản trị để áp dụng',
 });

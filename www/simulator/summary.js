@@ -72,10 +72,19 @@ const cell = (v) => {
   return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 };
 
-/** The CSV export: `figure,draft,baseline,change`, one row per figure, monthly rows included. */
-export function toCsv(result) {
-  const lines = ['figure,draft,baseline,change'];
-  for (const r of summaryRows(result, { monthly: true })) lines.push([r.key, r.draft, r.baseline, r.change].map(cell).join(','));
+/**
+ * The CSV export: `figure,draft,baseline,change,partial`, one row per figure, monthly rows
+ * included; `partial` is `true` on the rows of the partial last month (./partial.js), `false` on
+ * the other months' rows and empty on the totals.
+ * @param {object} result a SimulateResponse
+ * @param {{ partial?: string|null }} options partial: the partial month (`YYYY-MM`), if any
+ */
+export function toCsv(result, { partial = null } = {}) {
+  const lines = ['figure,draft,baseline,change,partial'];
+  for (const r of summaryRows(result, { monthly: true })) {
+    const month = /^by_month\.(\d{4}-\d{2})\./.exec(r.key)?.[1];
+    lines.push([r.key, r.draft, r.baseline, r.change, month ? String(month === partial) : ''].map(cell).join(','));
+  }
   return `${lines.join('\n')}\n`;
 }
 
