@@ -460,3 +460,55 @@ test('admin policies: draft → validate → simulate over the stored members �
   assert.deepEqual(problems.filter((p) => !/status of 409/.test(p)), []);
   await context.close();
 });
+
+test('the simulator on the server: "Open in admin to publish" prefills the admin draft; validate → publish gives the draft\'s digest', async () => {
+  const active = await activePolicy();
+  const draft = structuredClone(active.policy);
+  draft.earning.points = 3 * (active.policy.earning.points ?? 1);
+  const { context, page, problems } = await open('simulator/');
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
+  // Served by `loyalty serve` (its /healthz and /admin/): the action is offered.
+  assert.equal(await page.getAttribute('body', 'data-server'), '1');
+  assert.equal(await page.isVisible('#open-admin'), true);
+  await page.locator('#draft-editor .cm-content').fill(JSON.stringify(draft, null, 2));
+  await until(page, () => document.body.dataset.valid === '1' && document.querySelector('#draft-digest').dataset.value);
+  const digest = await page.getAttribute('#draft-digest', 'data-value');
+  assert.equal(await page.isDisabled('#open-admin'), false);
+  await page.click('#open-admin');
+  await page.waitForURL(/\/admin\/#policies$/);
+  // Publishing stays the admin's: the login first (its session and CSRF token), then the policies section.
+  assert.equal(await page.isVisible('#login'), true);
+  await adminLogin(page);
+  await page.waitForSelector('#tab-policies:not([hidden])');
+  assert.equal(await page.getAttribute('[role="tab"][data-tab="policies"]', 'aria-selected'), 'true');
+  assert.equal(await page.inputValue('#draft'), JSON.stringify(draft, null, 2), 'the admin editor holds the simulator\'s draft');
+  assert.deepEqual(JSON.parse(await page.locator('#draft-editor .cm-content').textContent()), draft);
+  assert.equal(await page.isVisible('#draft-origin'), true);
+  assert.match(await page.textContent('#draft-origin'), /^This draft came from the policy simulator \(\d\d\/\d\d\/\d{4} \d\d:\d\d\)\. Validate it/);
+  assert.equal(await page.evaluate(() => localStorage.getItem('loyalty.simulator.handoff')), null, 'handed over once');
+  assert.equal(await page.isDisabled('#publish'), true, 'publish after validate');
+  await page.click('#validate');
+  await until(page, () => document.body.dataset.draft);
+  assert.equal(await page.evaluate(() => document.body.dataset.draft), digest, 'the server\'s digest is the simulator\'s validate digest');
+  await page.fill('#effective', '2026-03-08T09:00');
+  await page.click('#publish');
+  await until(page, () => document.body.dataset.published);
+  assert.equal(await page.evaluate(() => document.body.dataset.published), digest);
+  const versions = (await admin.get('/v1/policies')).body.versions;
+  assert.equal(versions.at(-1).policy_digest, digest);
+  assert.equal(versions.at(-1).effective_at, '2026-03-08T02:00:00+00:00');
+  // In Vietnamese, the notice too.
+  await page.selectOption('#lang', 'vi');
+  assert.match(await page.textContent('#draft-origin'), /^Bản nháp này được chuyển từ trang mô phỏng chính sách/);
+  await page.selectOption('#lang', 'en');
+  // A reload does not bring the handed-over draft back over the admin's editor.
+  await page.reload();
+  await page.waitForSelector('body[data-ready="1"]');
+  assert.equal(await page.isHidden('#draft-origin'), true);
+  assert.deepEqual(problems, []);
+  // From 09:00 on 8 March (programme time) the programme runs the simulator's draft.
+  assert.equal((await admin.post('/v1/admin/clock', { now: '2026-03-08T09:00:00+07:00' })).status, 200);
+  assert.equal((await activePolicy()).policy_digest, digest);
+  assert.deepEqual((await activePolicy()).policy, draft);
+  await context.close();
+});
