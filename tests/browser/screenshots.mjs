@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Screenshots of the pages for the docs (docs/pages.md): docs/screenshots/*.png.
 //
-//   node tests/browser/screenshots.mjs
+//   node tests/browser/screenshots.mjs [name…]     (only the named shots, e.g. simulator simulator-vi)
 //
 // Each page is driven to a state worth showing (a quote with points redeemed, a finished
 // simulation, a looked-up member…) in Debian's Chromium, one page at a time.
@@ -18,7 +18,10 @@ const browser = await launch();
 const server = await serve();
 const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, deviceScaleFactor: 1 });
 
+const ONLY = process.argv.slice(2);
+
 async function shot(name, url, act, { fullPage = false, lang = null } = {}) {
+  if (ONLY.length && !ONLY.includes(name)) return;
   // A page in a chosen language (www/shared/i18n.js keeps it in localStorage) gets a context of its own.
   const own = lang ? await browser.newContext({ viewport: { width: 1280, height: 860 }, deviceScaleFactor: 1 }) : null;
   if (own) await own.addInitScript((l) => localStorage.setItem('loyalty.lang', l), lang);

@@ -122,7 +122,8 @@ async function partialMarks() {
       const c = window.__sim.charts[name];
       const last = c.data.labels.length - 1;
       const x = c.scales.x;
-      const labelOf = (i) => c.options.scales.x.ticks.callback.call(x, i, i, []);
+      // The axis writes the partial month on two lines.
+      const labelOf = (i) => [c.options.scales.x.ticks.callback.call(x, i, i, [])].flat().join(' ');
       c.tooltip.setActiveElements([{ datasetIndex: 0, index: last }], { x: 0, y: 0 });
       c.update();
       const line = c.data.datasets[0];

@@ -650,7 +650,13 @@ function renderCharts(result) {
   // segment are drawn open/dashed over a hatched band, the subtitle and the tooltip explain it.
   const pm = partial(result);
   const label = (m) => (pm && m === pm.month ? pm.label : monthText(m));
-  const monthAxis = (title) => ({ title: { display: true, text: title }, ticks: { callback(v) { return label(this.getLabelForValue(v)); } } });
+  // On the axis, the partial month's label on two lines (`10/2026`, `(01/10 00:00 only)`): one long rotated label would squeeze the plot.
+  const tick = (m) => {
+    const text = label(m);
+    const cut = text.indexOf(' (');
+    return pm && m === pm.month && cut > 0 ? [text.slice(0, cut), text.slice(cut + 1)] : text;
+  };
+  const monthAxis = (title) => ({ title: { display: true, text: title }, ticks: { callback(v) { return tick(this.getLabelForValue(v)); } } });
   const partialOptions = {
     subtitle: { display: !!pm, text: pm ? pm.short : '', color: '#b54708' },
     tooltip: {
