@@ -530,6 +530,20 @@ test('download the draft: pretty JSON named after the policy id, equal to the dr
   await page.click('#reset-sample');
 });
 
+test('a 390 px phone: no sideways scrolling, before and after a run, in both languages (issue 14)', async () => {
+  const sideways = () => page.evaluate(() => Math.max(0, document.documentElement.scrollWidth - window.innerWidth));
+  await page.setViewportSize({ width: 390, height: 844 });
+  assert.equal(await sideways(), 0, 'before a run');
+  await page.fill('#gen-members', '200');
+  await runAndWait();
+  for (const lang of ['en', 'vi']) {
+    await page.selectOption('#lang', lang);
+    assert.equal(await sideways(), 0, `after a run (${lang}): the levels and summary tables scroll in their own box`);
+  }
+  await page.selectOption('#lang', 'en');
+  await page.setViewportSize({ width: 1280, height: 720 });
+});
+
 test('no console errors, failed requests or uncaught exceptions', () => {
   assert.deepEqual(problems, []);
 });
