@@ -353,7 +353,11 @@ function restore() {
 
 /** "Reset to the sample": the vn-fashion preset and the page's default data; nothing kept. */
 function resetToSample() {
-  localStorage.removeItem(SAVED_KEY);
+  try {
+    localStorage.removeItem(SAVED_KEY);
+  } catch {
+    // Storage disabled: nothing was kept.
+  }
   for (const [id, v] of Object.entries(SAMPLE)) $(id)[typeof v === 'boolean' ? 'checked' : 'value'] = v;
   document.querySelector('input[name="source"][value="generate"]').checked = true;
   restoring = true;
@@ -362,9 +366,11 @@ function resetToSample() {
   say($('saved-status'), 'Reset to the sample: nothing kept.');
 }
 
+/** The draft's text is a JSON object (what can be downloaded or handed over). */
 function draftParses() {
   try {
-    return JSON.parse($('draft').value) !== null && typeof JSON.parse($('draft').value) === 'object';
+    const v = JSON.parse($('draft').value);
+    return v !== null && typeof v === 'object' && !Array.isArray(v);
   } catch {
     return false;
   }
