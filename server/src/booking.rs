@@ -314,7 +314,7 @@ pub async fn append(
     storage::events::append(tx, &l.member.id, seq, id, kind, at, body, now, by).await?;
     // The last look is the cache's instant as loaded (nothing in between writes the cache).
     let look = l.member.cached_at;
-    let notice_days = ledger::notice_days(&app.engines, &l.versions)?;
+    let notice_days = ledger::notice_days(&l.versions)?;
     ledger::after_change(tx, &l.member, &state, look, as_of, now, notice_days).await?;
     // Reports (issue 15): the member's report rows and the day sums, in this transaction.
     let mut events = l.events.clone();

@@ -187,7 +187,7 @@ pub async fn seed(
         policies::versions(&mut c).await.map_err(e)?
     };
     let mut skipped = 0u64;
-    let notice_days = ledger::notice_days(&app.engines, &versions).map_err(|e| e.body())?;
+    let notice_days = ledger::notice_days(&versions).map_err(|e| e.body())?;
     let mut tx = app.db.begin_bulk().await.map_err(e)?;
     for i in 0..n_members {
         let line: serde_json::Value =

@@ -903,7 +903,7 @@ async fn write_batch(
              cached_at, cached_available, cached_pending, cached_tier, cached_status, next_due_at, \
              search_name) \
              VALUES {}",
-            crate::storage::placeholders(c, chunk.len(), 14)
+            storage::placeholders(c, chunk.len(), 14)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (p, phone) in chunk {
@@ -929,7 +929,7 @@ async fn write_batch(
     for chunk in new_cards.chunks(storage::rows_per_insert(c, 5)) {
         let sql = format!(
             "INSERT INTO cards (number, member_id, type, state, issued_at) VALUES {}",
-            crate::storage::placeholders(c, chunk.len(), 5)
+            storage::placeholders(c, chunk.len(), 5)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (number, member, state) in chunk {
@@ -965,8 +965,8 @@ async fn write_batch(
                 .body(),
         ));
     }
-    // The members and events just written, as they now read back (not read back: two
-    // statements per member).
+    // The members and events just written, built from what was written rather than read back
+    // (which took two statements per member).
     let loaded: Vec<_> = new_members
         .iter()
         .map(|(p, phone)| {
@@ -1008,7 +1008,7 @@ async fn insert_events(
 ) -> Result<(), sqlx::Error> {
     let sql = format!(
         "INSERT INTO events (member_id, seq, id, type, at, body, recorded_at, recorded_by) VALUES {}",
-        crate::storage::placeholders(c, rows.len(), 8)
+        storage::placeholders(c, rows.len(), 8)
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
     for (m, seq, e) in rows {

@@ -73,20 +73,23 @@ pub fn error_parts(answer: &str) -> Option<(String, String, String)> {
 fn policies_json(versions: &[Version]) -> String {
     match versions {
         [one] => format!("\"policy\":{}", one.document),
-        many => {
-            let items: Vec<String> = many
-                .iter()
-                .map(|v| {
-                    format!(
-                        "{{\"effective_at\":\"{}\",\"policy\":{}}}",
-                        crate::clock::rfc3339(v.effective_at),
-                        v.document
-                    )
-                })
-                .collect();
-            format!("\"policies\":[{}]", items.join(","))
-        }
+        many => format!("\"policies\":{}", versions_array(many)),
     }
+}
+
+/// `[{ "effective_at", "policy" }, …]`: the versions as a request's `policies`.
+fn versions_array(versions: &[Version]) -> String {
+    let items: Vec<String> = versions
+        .iter()
+        .map(|v| {
+            format!(
+                "{{\"effective_at\":\"{}\",\"policy\":{}}}",
+                crate::clock::rfc3339(v.effective_at),
+                v.document
+            )
+        })
+        .collect();
+    format!("[{}]", items.join(","))
 }
 
 /// The published versions read once per process: parsed and hashed the first time a list of
@@ -108,7 +111,7 @@ fn parsed(versions: &[Version]) -> Result<Arc<PolicyVersions>, String> {
     // One version applies from the beginning (as a request's single `policy` does).
     let text = match versions {
         [one] => format!("[{{\"effective_at\":null,\"policy\":{}}}]", one.document),
-        _ => policies_json(versions)["\"policies\":".len()..].to_string(),
+        _ => versions_array(versions),
     };
     let p = Arc::new(policies_from_json(&text).map_err(|e| e.to_json())?);
     if let Ok(mut m) = cache.lock() {
@@ -390,18 +393,16 @@ async fn load_rest(
 }
 
 /// The policies' `expiry_notice_days` for the cache's next due instant: the largest of the
-/// versions' (a sweep that comes early finds nothing new, one that comes late sends a notice late).
-pub fn notice_days(engines: &Engines, versions: &[Version]) -> Result<i64, ApiError> {
-    let mut days = 0;
-    for v in versions {
-        days = days.max(
-            engines
-                .get(&v.digest, &v.document)?
-                .policy()
-                .expiry_notice_days,
-        );
-    }
-    Ok(days)
+/// versions' (a sweep that comes early finds nothing new, one that comes late sends a notice late),
+/// read from the versions parsed once ([`parsed`]).
+pub fn notice_days(versions: &[Version]) -> Result<i64, ApiError> {
+    let p = parsed(versions)
+        .map_err(|e| ApiError::internal(format!("stored policies do not load: {e}")))?;
+    Ok(p.policies
+        .iter()
+        .map(|(_, policy, _)| policy.expiry_notice_days)
+        .max()
+        .unwrap_or(0))
 }
 
 /// After a change: caches the replay's figures and writes the notices that became due since

@@ -155,8 +155,7 @@ pub async fn load(
     let mut total = Sums::default();
     let mut index: u64 = 0;
     // The cache's next due instant looks as far ahead as the versions' expiry notices.
-    let notice_days =
-        ledger::notice_days(&ledger::Engines::default(), &versions).map_err(|e| e.body())?;
+    let notice_days = ledger::notice_days(&versions).map_err(|e| e.body())?;
     loop {
         let mut members = Batch::new(
             "members",

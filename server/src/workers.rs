@@ -121,7 +121,7 @@ pub async fn refresh_due(app: &App, limit: i64) -> Result<u64, String> {
         let look = ledger::last_look(&mut tx, &id)
             .await
             .map_err(|e| e.body())?;
-        let notice_days = ledger::notice_days(&app.engines, &l.versions).map_err(|e| e.body())?;
+        let notice_days = ledger::notice_days(&l.versions).map_err(|e| e.body())?;
         ledger::after_change(&mut tx, &l.member, &state, look, as_of, now, notice_days)
             .await
             .map_err(|e| e.body())?;

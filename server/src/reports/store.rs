@@ -634,8 +634,7 @@ pub async fn rebuild(db: &crate::storage::Db, now: i64) -> Result<u64, String> {
     let mut n = 0;
     if !versions.is_empty() {
         // The next due instant looks as far ahead as the versions' expiry notices.
-        let notice_days =
-            ledger::notice_days(&ledger::Engines::default(), &versions).map_err(|e| e.body())?;
+        let notice_days = ledger::notice_days(&versions).map_err(|e| e.body())?;
         for (id, cached) in member_ids(&mut tx).await.map_err(e)? {
             let Some(member) = crate::storage::members::get(&mut tx, &id)
                 .await
