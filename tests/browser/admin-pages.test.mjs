@@ -14,7 +14,7 @@ import { after, before, test } from 'node:test';
 
 import { Engine, init, simulate } from '../../pkg/node.mjs';
 import { ROOT } from '../support/paths.js';
-import { launch } from './browser.js';
+import { completionsOnNewLine, launch } from './browser.js';
 import { CLOCK, Client, startLoyaltyServer } from './loyalty-server.js';
 
 let browser;
@@ -385,14 +385,7 @@ test('admin policies: draft → validate → simulate over the stored members �
   const without = structuredClone(draft);
   delete without[field];
   await content.fill(JSON.stringify(without, null, 2));
-  await content.click();
-  await page.keyboard.press('Control+Home');
-  await page.keyboard.press('End');
-  await page.keyboard.press('Enter');
-  await page.keyboard.type('"expiry_n');
-  const options = page.locator('.cm-tooltip-autocomplete li');
-  await options.first().waitFor();
-  const offered = await options.allTextContents();
+  const offered = await completionsOnNewLine(page, content, '"expiry_n');
   assert.ok(offered[0].startsWith(field), offered.join());
   await page.keyboard.press('Escape');
   // A value outside the schema: marked inline in the editor.

@@ -81,6 +81,22 @@ export async function openReadyPage(pathname) {
   return { browser, server, page, problems };
 }
 
+/**
+ * Types `text` as a new line after the first line of a CodeMirror editor (`content`: its
+ * `.cm-content`) and returns the completions offered, first the best (the schema editor of the
+ * simulator and of the admin draft).
+ */
+export async function completionsOnNewLine(page, content, text) {
+  await content.click();
+  await page.keyboard.press('Control+Home');
+  await page.keyboard.press('End');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type(text);
+  const options = page.locator('.cm-tooltip-autocomplete li');
+  await options.first().waitFor();
+  return options.allTextContents();
+}
+
 /** Closes what `launch`/`serve` (or `openReadyPage`) started; safe on a failed set-up. */
 export async function closeAll(browser, server) {
   await browser?.close();

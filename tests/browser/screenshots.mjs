@@ -48,14 +48,18 @@ try {
     await ready(page);
     await page.fill('#lines tr[data-line="B"] input[data-field="unit_price"]', '12.5');
   });
+  // The simulator after a run over 1,000 generated members.
+  const simulated = async (page) => {
+    await ready(page);
+    await page.fill('#gen-members', '1000');
+    await page.click('#run');
+    await page.waitForSelector('body[data-state="done"]', { timeout: 120_000 });
+  };
   await shot(
     'simulator',
     'simulator/',
     async (page) => {
-      await ready(page);
-      await page.fill('#gen-members', '1000');
-      await page.click('#run');
-      await page.waitForSelector('body[data-state="done"]', { timeout: 120_000 });
+      await simulated(page);
       await page.fill('input[data-path="policy.tiers.levels[2].threshold"]', '300');
     },
     { fullPage: true },
@@ -63,12 +67,7 @@ try {
   await shot(
     'simulator-vi',
     'simulator/',
-    async (page) => {
-      await ready(page);
-      await page.fill('#gen-members', '1000');
-      await page.click('#run');
-      await page.waitForSelector('body[data-state="done"]', { timeout: 120_000 });
-    },
+    simulated,
     { fullPage: true, lang: 'vi' },
   );
   await shot('widget', 'widget/', ready);

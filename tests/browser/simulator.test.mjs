@@ -11,7 +11,7 @@ import { parseNdjson } from '../../www/shared/sample.js';
 import { PRESETS } from '../../www/simulator/presets.js';
 import { esm } from '../support/package.js';
 import { ROOT } from '../support/paths.js';
-import { closeAll, openReadyPage } from './browser.js';
+import { closeAll, completionsOnNewLine, openReadyPage } from './browser.js';
 
 let browser;
 let server;
@@ -287,19 +287,12 @@ test('the JSON editor knows the policy\'s JSON Schema: completion, hover docs, i
   assert.equal(await page.getAttribute('#draft-editor .cm-content', 'aria-label'), 'Draft policy JSON');
   // Completion: a new key typed after the opening brace offers the schema's property.
   const content = page.locator('#draft-editor .cm-content');
-  await content.click();
-  await page.keyboard.press('Control+Home');
-  await page.keyboard.press('End');
-  await page.keyboard.press('Enter');
-  await page.keyboard.type('"expiry_n');
-  const options = page.locator('.cm-tooltip-autocomplete li');
-  await options.first().waitFor();
-  const offered = await options.allTextContents();
+  const offered = await completionsOnNewLine(page, content, '"expiry_n');
   assert.equal(offered.length, 1, offered.join());
   assert.ok(offered[0].startsWith('expiry_notice_days'), offered[0]);
   assert.ok(Object.keys(schema.properties).includes('expiry_notice_days'));
   // Picked with the pointer (Enter races the list's refresh as typing settles).
-  await options.first().click();
+  await page.locator('.cm-tooltip-autocomplete li').first().click();
   await page.waitForFunction(() => document.querySelector('#draft').value.split('\n')[1].includes('"expiry_notice_days"'));
 
   // Hover docs: the schema's description of the field under the pointer.
