@@ -189,13 +189,20 @@ impl Db {
                 .after_connect(move |conn, _| {
                     Box::pin(async move {
                         // FULL: every commit is on disk before it is answered (docs/server.md).
+                        conn.execute(match sync {
+                            SqliteSync::Full => "PRAGMA synchronous=FULL",
+                            SqliteSync::Normal => "PRAGMA synchronous=NORMAL",
+                        })
+                        .await?;
                         // A 64 MiB page cache and 1 GiB of memory-mapped reads per connection:
-                        // a booking's reads come from memory, not a system call per page.
-                        let pragmas = match sync {
-                            SqliteSync::Full => "PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA mmap_size=1073741824; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0",
-                            SqliteSync::Normal => "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA mmap_size=1073741824; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0",
-                        };
-                        conn.execute(pragmas).await?;
+                        // a booking's reads come from memory, not a system call per page. The
+                        // WAL is checkpointed by the background task, never by a commit.
+                        conn.execute(
+                            "PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; \
+                             PRAGMA cache_size=-65536; PRAGMA mmap_size=1073741824; \
+                             PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0",
+                        )
+                        .await?;
                         Ok(())
                     })
                 })
