@@ -24,7 +24,8 @@ async function startServer() {
   child.stdout.on('data', (d) => { out += d; });
   child.stderr.on('data', (d) => { err += d; });
   const deadline = Date.now() + 120_000;
-  while (!/listening on (http:\/\/\S+)/.test(err) || !/admin password: \S+/.test(out)) {
+  // Whole lines only: the pipes arrive in chunks, which may end inside the port or the password.
+  while (!/listening on (http:\/\/\S+)\r?\n/.test(err) || !/admin password: \S+\r?\n/.test(out)) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`loyalty serve did not start:\n${out}\n${err}`);
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -27,7 +27,9 @@ export async function startLoyaltyServer({ members = 40 } = {}) {
     const timer = setTimeout(() => reject(new Error(`loyalty serve did not start:\n${out}\n${err}`)), 120_000);
     child.stderr.on('data', (d) => {
       err += d;
-      const m = /listening on (http:\/\/[\d.:]+)/.exec(err);
+      // The whole line: stderr arrives in chunks, and a chunk may end inside the port number
+      // (a URL cut to "…:4" once sent the tests' requests to port 4).
+      const m = /listening on (http:\/\/[\d.:]+)\r?\n/.exec(err);
       if (m) {
         clearTimeout(timer);
         resolve(`${m[1]}/`);
@@ -40,7 +42,8 @@ export async function startLoyaltyServer({ members = 40 } = {}) {
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`loyalty serve printed no credentials:\n${out}`)), 30_000);
     const check = () => {
-      if (/^admin password: /m.test(out) && /^till key: /m.test(out)) {
+      // Whole lines: a chunk may end inside a credential.
+      if (/^admin password: .*\n/m.test(out) && /^till key: .*\n/m.test(out)) {
         clearTimeout(timer);
         resolve();
       } else {
