@@ -8,6 +8,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 
+import { POLICY } from '../../www/pos/sample-data.js';
+import { parseNdjson } from '../../www/shared/sample.js';
 import { assertErrorLine } from '../support/checks.js';
 import { coreEsm, esm, progressCjs, progressEsm, resolvedRequireProgress } from '../support/package.js';
 import { CONSUMER, PKG, VECTORS } from '../support/paths.js';
@@ -93,6 +95,43 @@ test('evalLine: other operations are invalid_request at `op`, naming the full mo
       assert.equal(api.evalLine(line), esm.evalLine(line), line);
     }
   }
+});
+
+test('long generated histories (over 32 events, over 128 orders): the progress module answers as the full module', () => {
+  // The small modules keep event and order ids in a sorted list (src/ids.rs, IdIndex) where the
+  // full module hashes them, and sort through src/sort.rs: past 32 events and 128 orders both
+  // paths run.
+  const histories = parseNdjson(esm.generate({ members: 30, seed: 7, months: 60, profile: 'vn-fashion' }));
+  const purchases = (h) => h.events.filter((e) => e.type === 'purchase').length;
+  assert.ok(histories.filter((h) => purchases(h) > 128).length >= 2, 'some members have over 128 orders');
+  const answer = (api, request) => {
+    const engine = new api.Engine(POLICY);
+    try {
+      return JSON.stringify(engine.progress(request));
+    } catch (e) {
+      if (!(e instanceof api.LoyaltyError)) throw e;
+      return JSON.stringify(e);
+    } finally {
+      engine.free();
+    }
+  };
+  let compared = 0;
+  for (const h of histories) {
+    for (const as_of of ['2024-03-01T00:00:00+07:00', '2026-10-01T00:00:00+07:00', '2027-02-15T12:00:00+07:00']) {
+      const request = { ...h, as_of };
+      const full = answer(esm, request);
+      assert.equal(answer(progressEsm, request), full, `${h.member.id} at ${as_of}`);
+      compared += full.startsWith('{"error"') ? 0 : 1;
+    }
+  }
+  assert.ok(compared >= 60, `only ${compared} answers were not errors`);
+  // A repeated event id past the first 32 events: found in the sorted list as in the hash set.
+  const long = histories.find((h) => h.events.length > 100);
+  const events = long.events.map((e, i) => (i === 90 ? { ...e, id: long.events[40].id } : e));
+  const repeated = answer(progressEsm, { ...long, events, as_of: '2026-10-01T00:00:00+07:00' });
+  assert.equal(repeated, answer(esm, { ...long, events, as_of: '2026-10-01T00:00:00+07:00' }));
+  assert.equal(JSON.parse(repeated).error.code, 'duplicate_event_id');
+  assert.equal(JSON.parse(repeated).error.path, 'events[90].id');
 });
 
 // Every progress and validate vector, through both entry points: evalLine and the object API
