@@ -7,76 +7,12 @@
 
 use crate::ledger;
 use crate::reports::store::{self, Sums};
+use crate::storage::batch::{Batch, V};
 use crate::storage::events::Stored;
 use crate::storage::members::Member;
 use crate::storage::Db;
 use serde_json::Value;
 use std::io::BufRead;
-
-/// A value of a batched row.
-pub enum V {
-    I(i64),
-    S(String),
-    O(Option<String>),
-    OI(Option<i64>),
-}
-
-/// Rows of one table inserted many per statement.
-pub struct Batch {
-    table: &'static str,
-    cols: &'static [&'static str],
-    rows: Vec<Vec<V>>,
-}
-
-impl Batch {
-    pub fn new(table: &'static str, cols: &'static [&'static str]) -> Batch {
-        Batch {
-            table,
-            cols,
-            rows: Vec::new(),
-        }
-    }
-
-    pub fn push(&mut self, row: Vec<V>) {
-        self.rows.push(row);
-    }
-
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
-    /// Inserts the rows, many per statement (`storage::rows_per_insert`, with anonymous
-    /// parameters on SQLite: `storage::placeholders` says why).
-    pub async fn flush(&mut self, c: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
-        let per = crate::storage::rows_per_insert(c, self.cols.len());
-        let rows = std::mem::take(&mut self.rows);
-        for chunk in rows.chunks(per) {
-            let sql = format!(
-                "INSERT INTO {} ({}) VALUES {}",
-                self.table,
-                self.cols.join(", "),
-                crate::storage::placeholders(c, chunk.len(), self.cols.len())
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for row in chunk {
-                for v in row {
-                    q = match v {
-                        V::I(x) => q.bind(*x),
-                        V::S(s) => q.bind(s.clone()),
-                        V::O(s) => q.bind(s.clone()),
-                        V::OI(x) => q.bind(*x),
-                    };
-                }
-            }
-            q.execute(&mut *c).await?;
-        }
-        Ok(())
-    }
-}
 
 /// What a load did.
 #[derive(Debug, Default, serde::Serialize)]
@@ -87,44 +23,6 @@ pub struct LoadReport {
     pub skipped: Vec<Value>,
     pub seconds: f64,
 }
-
-const FLOW_COLS: &[&str] = &[
-    "member_id",
-    "n",
-    "at",
-    "day",
-    "kind",
-    "event_id",
-    "order_id",
-    "store",
-    "channel",
-    "card_type",
-    "tier",
-    "status",
-    "orders",
-    "refunds",
-    "gross",
-    "discount",
-    "redeemed_amount",
-    "paid",
-    "redeemed",
-    "earned",
-    "clawed_back",
-    "adjusted",
-    "expired",
-    "opening",
-];
-const POINT_COLS: &[&str] = &[
-    "member_id",
-    "n",
-    "at",
-    "day",
-    "available",
-    "pending",
-    "tier",
-    "status",
-    "card_type",
-];
 
 /// Loads an NDJSON file of member histories. `batch`: members per transaction. `progress` is
 /// called after every batch with the members loaded so far.
@@ -190,9 +88,7 @@ pub async fn load(
                 "recorded_by",
             ],
         );
-        let mut flows = Batch::new("rpt_flows", FLOW_COLS);
-        let mut points = Batch::new("rpt_points", POINT_COLS);
-        let mut as_ofs = Batch::new("rpt_members", &["member_id", "as_of", "card_type"]);
+        let mut rows = store::Rows::default();
         let mut n = 0;
         let mut eof = false;
         while n < batch {
@@ -307,52 +203,8 @@ pub async fn load(
                     V::S("load".into()),
                 ]);
             }
-            for (k, r) in f.flows.iter().enumerate() {
-                flows.push(vec![
-                    V::S(member.id.clone()),
-                    V::I(k as i64),
-                    V::I(r.at_ms),
-                    V::S(r.day.clone()),
-                    V::S(r.kind.into()),
-                    V::O(r.event_id.clone()),
-                    V::O(r.order_id.clone()),
-                    V::S(r.store.clone().unwrap_or_default()),
-                    V::S(r.channel.clone().unwrap_or_default()),
-                    V::S(card_type.into()),
-                    V::S(r.tier.clone()),
-                    V::S(r.status.into()),
-                    V::I(r.orders),
-                    V::I(r.refunds),
-                    V::I(r.gross),
-                    V::I(r.discount),
-                    V::I(r.redeemed_amount),
-                    V::I(r.paid),
-                    V::I(r.redeemed),
-                    V::I(r.earned),
-                    V::I(r.clawed_back),
-                    V::I(r.adjusted),
-                    V::I(r.expired),
-                    V::I(r.opening),
-                ]);
-            }
-            for (k, p) in f.points.iter().enumerate() {
-                points.push(vec![
-                    V::S(member.id.clone()),
-                    V::I(k as i64),
-                    V::I(p.at_ms),
-                    V::S(p.day.clone()),
-                    V::I(p.available),
-                    V::I(p.pending),
-                    V::S(p.tier.clone()),
-                    V::S(p.status.into()),
-                    V::S(card_type.into()),
-                ]);
-            }
-            as_ofs.push(vec![
-                V::S(member.id.clone()),
-                V::I(as_of),
-                V::S(card_type.into()),
-            ]);
+            rows.push(&member.id, &f, card_type, 0, 0);
+            rows.push_as_of(&member.id, as_of, card_type);
             total.add_member(&f.flows, &f.points, card_type, 1);
             report.members += 1;
             report.events += stored.len() as u64;
@@ -361,16 +213,10 @@ pub async fn load(
         }
         if !members.is_empty() {
             let mut tx = db.begin_bulk().await.map_err(e)?;
-            for b in [
-                &mut members,
-                &mut cards,
-                &mut events,
-                &mut flows,
-                &mut points,
-                &mut as_ofs,
-            ] {
+            for b in [&mut members, &mut cards, &mut events] {
                 b.flush(&mut tx).await.map_err(e)?;
             }
+            rows.flush(&mut tx).await.map_err(e)?;
             tx.commit().await.map_err(e)?;
             progress(report.members);
         }
