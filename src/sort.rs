@@ -80,8 +80,7 @@ fn positions(order: &mut [usize], cmp: &mut dyn FnMut(usize, usize) -> Ordering)
 fn permute<T>(v: &mut [T], order: &mut [usize]) {
     for start in 0..order.len() {
         let mut j = start;
-        loop {
-            let Some(slot) = order.get_mut(j) else { break };
+        while let Some(slot) = order.get_mut(j) {
             let k = std::mem::replace(slot, usize::MAX);
             if k == usize::MAX || k == start {
                 break;
