@@ -108,3 +108,47 @@ fn core_eval_line_quote_and_validate_vectors() {
     );
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// The progress Wasm module's eval (`api::eval_line_progress`, `loyalty-engine/progress`, what
+/// the storefront widget loads): every progress and validate vector gives exactly the expected
+/// line (policy versions included); every other vector is either answered the same (an error
+/// found before the op is looked at) or refused at `op`, naming the full module.
+#[test]
+fn progress_eval_line_progress_and_validate_vectors() {
+    let mut failures = Vec::new();
+    let mut answered = 0;
+    let mut refused_count = 0;
+    for v in &support::load_all() {
+        let actual = loyalty_engine::api::eval_line_progress(&v.request).unwrap_or_default();
+        if v.name.starts_with("progress/") || v.name.starts_with("validate/") {
+            answered += 1;
+            if actual != v.expected {
+                failures.push(format!(
+                    "{}\n{}",
+                    v.name,
+                    support::describe_mismatch(&v.expected, &actual)
+                ));
+            }
+            continue;
+        }
+        let op = support::top_level_members(&v.request)
+            .ok()
+            .and_then(|m| m.into_iter().find(|(k, _)| k == "op"))
+            .map(|(_, op)| op);
+        let refused = op.is_some_and(|op| {
+            actual
+                == format!(
+                    r#"{{"error":{{"code":"invalid_request","message":"operation {} is not in the progress module (`loyalty-engine/progress`), which answers \"validate\" and \"progress\"; the full module (`loyalty-engine`) answers every operation","path":"op"}}}}"#,
+                    op.replace('"', "\\\"")
+                )
+        });
+        if refused {
+            refused_count += 1;
+        } else if actual != v.expected {
+            failures.push(format!("{}: not refused at op: {actual}", v.name));
+        }
+    }
+    assert!(answered >= 36, "only {answered} progress/validate vectors");
+    assert!(refused_count >= 100, "only {refused_count} vectors refused");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
