@@ -23,6 +23,7 @@ CONCURRENCY="${CONCURRENCY:-32}"
 DBS="${DBS:-sqlite postgres}"
 OUT="${OUT:-target/bench-server}"
 mkdir -p "$OUT"
+OUT="$(cd "$OUT" && pwd)" # absolute: the SQLite URL below is built from it
 RESULTS="$OUT/results.ndjson"
 
 step "cargo build --release -p loyalty-cli; the load generator (server/examples/load.rs)"
@@ -55,7 +56,7 @@ trap cleanup EXIT
 for db in $DBS; do
   data="$OUT/$db-$MEMBERS"
   case "$db" in
-    sqlite) url="sqlite://$ROOT/$data/loyalty.db" ;;
+    sqlite) url="sqlite://$data/loyalty.db" ;;
     postgres)
       eval "$(PG_FSYNC=on "$ROOT/scripts/pg.sh" start)"
       pg_dir="$PG_DIR"
