@@ -140,14 +140,16 @@ pub async fn open(config: &Config) -> Result<App, String> {
     crate::import::mark_interrupted(&app.db, now)
         .await
         .map_err(|e| e.to_string())?;
+    // Reports: a database migrated with events in it is summed once (issue 15). Before the demo
+    // seed, which writes its members' report rows itself (after it, the whole seed was summed a
+    // second time, a member at a time).
+    crate::reports::store::ensure_built(&app.db, now).await?;
     if config.demo {
         let lines = crate::demo::seed(&app, &config.data_dir, config.demo_members, now).await?;
         for l in lines {
             println!("{l}");
         }
     }
-    // Reports: a database migrated with events in it is summed once (issue 15).
-    crate::reports::store::ensure_built(&app.db, now).await?;
     Ok(app)
 }
 
