@@ -65,7 +65,7 @@ impl State<'_, '_> {
                                 format!(
                                     "order {} has no line {}",
                                     Quoted(order_id),
-                                    Quoted(&rl.line_id)
+                                    Quoted(rl.line_id)
                                 ),
                             )
                         })?;
@@ -79,7 +79,7 @@ impl State<'_, '_> {
                             format!("{p}.lines[{j}].quantity"),
                             format!(
                                 "line {} of order {} had {} units, {} already refunded",
-                                Quoted(&rl.line_id),
+                                Quoted(rl.line_id),
                                 Quoted(order_id),
                                 l.quantity,
                                 l.refunded

@@ -399,7 +399,7 @@ fn check_event<'a>(
         return Err(Error::new(
             ErrorCode::DuplicateEventId,
             format!("{p}.id"),
-            format!("event id {} is used by an earlier event", Quoted(&e.id)),
+            format!("event id {} is used by an earlier event", Quoted(e.id)),
         ));
     }
     let at = Instant::parse_rfc3339(e.at).map_err(|err| {
