@@ -1,8 +1,8 @@
-// SHA-256 throughput in WebAssembly under Node: the full module's `sha2` (plain and with Wasm
-// SIMD) and the core module's `hmac-sha256` (`opt_size`), from bench/sha256-wasm (built by
-// scripts/bench-quote.sh into target/sha256-wasm/{plain,simd}). For a message of the size of the
-// ten_lines_5_rules quote response it prints MB/s and the µs one digest of that response costs:
-// the floor the digest sets for a quote in each module.
+// SHA-256 throughput in WebAssembly under Node: the full and core modules' `sha2` (plain and
+// with Wasm SIMD) and the progress module's `hmac-sha256` (`opt_size`), from bench/sha256-wasm
+// (built by scripts/bench-quote.sh into target/sha256-wasm/{plain,simd}). For a message of the
+// size of the ten_lines_5_rules quote response it prints MB/s and the µs one digest of that
+// response costs: the floor the digest sets for a quote in each module.
 //
 //   node bench/sha256-wasm.mjs [response bytes]
 import { readFileSync } from 'node:fs';
@@ -36,9 +36,9 @@ const time = (x, fn, len) => {
 
 const out = [];
 for (const [variant, impl, module] of [
-  ['plain', 'hash_sha2', 'full module (sha2)'],
+  ['plain', 'hash_sha2', 'full and core modules (sha2)'],
   ['simd', 'hash_sha2', 'sha2 with Wasm SIMD (simd128)'],
-  ['plain', 'hash_small', 'core module (hmac-sha256, opt_size)'],
+  ['plain', 'hash_small', 'progress module (hmac-sha256, opt_size)'],
 ]) {
   const x = await load(variant);
   const big = time(x, x[impl], 1 << 16);

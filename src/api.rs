@@ -14,7 +14,10 @@ pub fn simulate_json(request_json: &str) -> String {
 
 /// Validates a policy document: `{"policy_digest","warnings"}` or `{"error":…}`.
 pub fn validate_json(policy_json: &str) -> String {
-    respond(Engine::from_json(policy_json).map(|e| e.validate()))
+    match Engine::from_json(policy_json) {
+        Ok(engine) => engine.validate().to_json(),
+        Err(e) => e.to_json(),
+    }
 }
 
 /// One `loyalty eval` line (SPEC §7.26): `None` for a blank line, else exactly one compact line.
@@ -283,7 +286,7 @@ fn eval<const MODULE: u8>(line: &str) -> Result<String, Error> {
                     format!("unknown field `{k}`: a validate request has only op and policy"),
                 ));
             }
-            respond(Ok(engine.validate()))
+            engine.validate().to_json()
         }
         // (Each arm guarded by a constant: a module keeps the code of its operations only.)
         Op::Quote if answers(MODULE, Op::Quote) => engine.quote_json(&request),

@@ -10,7 +10,7 @@ use crate::quote::{self, QuoteRequest, QuoteResponse};
 use crate::verify::{self, VerifyRequest, VerifyResponse};
 use serde::Serialize;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "full"))]
 use tsify::Tsify;
 
 /// A validated policy ready to answer requests. Cheap to share: requests only read it.
@@ -22,16 +22,43 @@ pub struct Engine {
 
 /// `validate`'s answer: the digest and the warnings (paths prefixed `policy.`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "full"), derive(Tsify))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ValidateResponse {
     pub policy_digest: String,
     pub warnings: Vec<WarningOut>,
 }
 
+impl ValidateResponse {
+    /// Compact JSON, written by hand (`json::write`): the same bytes as serde_json gives for
+    /// this struct (checked on every validate vector), without a serde instantiation in the small
+    /// Wasm modules.
+    pub fn to_json(&self) -> String {
+        use crate::json::write;
+        let mut out = String::with_capacity(100);
+        out.push_str("{\"policy_digest\":");
+        write::string(&mut out, &self.policy_digest);
+        out.push_str(",\"warnings\":[");
+        for (i, w) in self.warnings.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str("{\"code\":");
+            write::string(&mut out, &w.code);
+            out.push_str(",\"message\":");
+            write::string(&mut out, &w.message);
+            out.push_str(",\"path\":");
+            write::string(&mut out, &w.path);
+            out.push('}');
+        }
+        out.push_str("]}");
+        out
+    }
+}
+
 /// A warning as written in `validate`'s answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "full"), derive(Tsify))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct WarningOut {
     pub code: String,
@@ -102,8 +129,12 @@ impl Engine {
     /// The request is read in place when it is plainly written (`json::fast::quote_request`,
     /// no string allocated), else by the general reader, which gives any error.
     pub fn quote_json(&self, req_json: &str) -> String {
-        // The core Wasm module (size-bound) reads every request with the general reader.
-        #[cfg(any(feature = "full", not(target_arch = "wasm32")))]
+        // (The progress Wasm module has no quote: it leaves this reader out.)
+        #[cfg(any(
+            feature = "full",
+            not(feature = "progress"),
+            not(target_arch = "wasm32")
+        ))]
         if let Some(req) = json::fast::quote_request(req_json) {
             return match quote::quote_json(&self.policy, &self.digest, &req) {
                 Ok(s) => s,
@@ -173,5 +204,40 @@ pub(crate) fn respond<T: Serialize>(result: Result<T, Error>) -> String {
     match result.and_then(|r| json::to_json(&r)) {
         Ok(s) => s,
         Err(e) => e.to_json(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `ValidateResponse::to_json` (written by hand) gives serde_json's bytes: no warnings, one,
+    /// several, and strings that need escaping.
+    #[test]
+    fn validate_to_json_is_serde_jsons_bytes() {
+        let w = |code: &str, message: &str, path: &str| WarningOut {
+            code: code.into(),
+            message: message.into(),
+            path: path.into(),
+        };
+        let cases = [
+            vec![],
+            vec![w(
+                "no_earning",
+                "the policy earns no points",
+                "policy.earning",
+            )],
+            vec![
+                w("a", "quote \" and backslash \\", "policy.tiers.levels[0]"),
+                w("b", "control \u{1} \n and Đã khóa ✓", ""),
+            ],
+        ];
+        for warnings in cases {
+            let r = ValidateResponse {
+                policy_digest: "sha256:00ff".into(),
+                warnings,
+            };
+            assert_eq!(r.to_json(), serde_json::to_string(&r).unwrap());
+        }
     }
 }

@@ -6,8 +6,11 @@ use std::fmt;
 
 /// The fixed list of error codes. The serialized names are part of the contract (SPEC §0–§7).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
-#[cfg_attr(target_arch = "wasm32", serde(rename_all = "snake_case"))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "full"), derive(tsify::Tsify))]
+#[cfg_attr(
+    all(target_arch = "wasm32", feature = "full"),
+    serde(rename_all = "snake_case")
+)]
 pub enum ErrorCode {
     /// The policy document is malformed or breaks a validation rule.
     InvalidPolicy,
@@ -105,7 +108,7 @@ impl fmt::Display for Quoted<'_> {
 /// is `ErrorBody`, leaving the name `Error` to JavaScript's own).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(
-    target_arch = "wasm32",
+    all(target_arch = "wasm32", feature = "full"),
     derive(tsify::Tsify),
     tsify(rename = "ErrorBody")
 )]
@@ -153,14 +156,20 @@ impl Error {
         self
     }
 
-    /// The wire form `{"error":{...}}`, compact.
+    /// The wire form `{"error":{...}}`, compact: written by hand (`json::write`), the same bytes
+    /// as serde_json gives for `{"error": self}` (checked in the tests below), without a serde
+    /// instantiation in the small Wasm modules.
     pub fn to_json(&self) -> String {
-        #[derive(Serialize)]
-        struct Wire<'a> {
-            error: &'a Error,
-        }
-        // Serializing a struct of strings and a unit enum cannot fail.
-        serde_json::to_string(&Wire { error: self }).unwrap_or_default()
+        use crate::json::write;
+        let mut out = String::with_capacity(40 + self.message.len() + self.path.len());
+        out.push_str("{\"error\":{\"code\":");
+        write::string(&mut out, self.code.as_str());
+        out.push_str(",\"message\":");
+        write::string(&mut out, &self.message);
+        out.push_str(",\"path\":");
+        write::string(&mut out, &self.path);
+        out.push_str("}}");
+        out
     }
 }
 
@@ -195,3 +204,34 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `to_json` (written by hand) gives serde_json's bytes for `{"error": …}`: escapes,
+    /// control characters, non-ASCII text, empty fields.
+    #[test]
+    fn to_json_is_serde_jsons_bytes() {
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            error: &'a Error,
+        }
+        let messages = [
+            "",
+            "plain",
+            "unknown tier \"gold\\\"",
+            "tab\there, line\nbreak, \r, \u{8}, \u{c}, \u{0}, \u{1f}, \u{7f}",
+            "Đã khóa — ✓ \u{200b} 😀",
+        ];
+        for (i, m) in messages.iter().enumerate() {
+            let e = Error::new(ErrorCode::UnknownTier, format!("events[{i}].tier\"\\"), *m);
+            let serde = serde_json::to_string(&Wire { error: &e }).unwrap();
+            assert_eq!(e.to_json(), serde);
+        }
+        assert_eq!(
+            Error::invalid_request("", "x").to_json(),
+            r#"{"error":{"code":"invalid_request","message":"x","path":""}}"#
+        );
+    }
+}

@@ -16,12 +16,12 @@ use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use std::collections::HashSet;
 use std::fmt;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "full"))]
 use tsify::Tsify;
 
 /// `{ "request": <quote request>, "response": <the till's quote response object> }`.
 #[derive(Clone, Debug, serde::Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "full"), derive(Tsify))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
@@ -29,7 +29,7 @@ pub struct VerifyRequest {
     pub request: QuoteRequest,
     /// The till's answer, as it sent it.
     #[cfg_attr(
-        target_arch = "wasm32",
+        all(target_arch = "wasm32", feature = "full"),
         tsify(type = "QuoteResponse | Record<string, unknown>")
     )]
     pub response: Json,
@@ -37,7 +37,7 @@ pub struct VerifyRequest {
 
 /// What the server found (fields in this order).
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "full"), derive(Tsify))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VerifyResponse {
     /// The till's response is byte-identical (canonical compact JSON) to the recomputed one.
@@ -54,17 +54,17 @@ pub struct VerifyResponse {
 
 /// One difference between the recomputed response and the till's.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "full"), derive(Tsify))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Mismatch {
     /// Where: `total`, `lines[1].paid`, `applied_rules[0].effect.multiplier`, `digest`; `""` for
     /// the whole response (a key order difference at the top level).
     pub field: String,
     /// The recomputed value (null when the till sent a field the engine does not write).
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "unknown"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "full"), tsify(type = "unknown"))]
     pub expected: Json,
     /// The till's value (null when it is missing).
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "unknown"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "full"), tsify(type = "unknown"))]
     pub received: Json,
 }
 

@@ -24,7 +24,7 @@ use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime};
 use serde::Deserialize;
 use std::fmt::Write;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "full"))]
 use tsify::Tsify;
 
 /// Most members one `generate` call writes (the CLI streams; Wasm holds the text in memory).
@@ -34,7 +34,7 @@ pub const MAX_MONTHS: u32 = 240;
 
 /// What to generate.
 #[derive(Clone, Debug, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "full"), derive(Tsify))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GenerateOptions {

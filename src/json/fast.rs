@@ -54,9 +54,11 @@ pub fn member_history(text: &str) -> Option<HistoryView<'_>> {
     })
 }
 
-// Not in the core Wasm module, which reads quote requests with the general reader (its size
-// budget).
-#[cfg_attr(all(target_arch = "wasm32", not(feature = "full")), allow(dead_code))]
+// Not in the progress Wasm module, which has no quote.
+#[cfg_attr(
+    all(target_arch = "wasm32", feature = "progress", not(feature = "full")),
+    allow(dead_code)
+)]
 /// A quote request read on the fast path, its strings borrowed from `text`, or `None`: read it
 /// with the general reader.
 pub fn quote_request(text: &str) -> Option<QuoteText<'_>> {
@@ -497,7 +499,10 @@ impl<'a> Fast<'a> {
         })
     }
 
-    #[cfg_attr(all(target_arch = "wasm32", not(feature = "full")), allow(dead_code))]
+    #[cfg_attr(
+        all(target_arch = "wasm32", feature = "progress", not(feature = "full")),
+        allow(dead_code)
+    )]
     fn quote_member(&mut self) -> Option<MemberText<'a>> {
         let (mut id, mut status, mut tier, mut points) = (None, None, None, None);
         const KEYS: &[Key] = &[key("id"), key("status"), key("tier"), key("points")];
@@ -519,7 +524,10 @@ impl<'a> Fast<'a> {
         })
     }
 
-    #[cfg_attr(all(target_arch = "wasm32", not(feature = "full")), allow(dead_code))]
+    #[cfg_attr(
+        all(target_arch = "wasm32", feature = "progress", not(feature = "full")),
+        allow(dead_code)
+    )]
     /// A quote's cart: `id`, `at` and `lines` required, `store` and `channel` optional.
     fn quote_cart(&mut self) -> Option<CartText<'a>> {
         let (mut id, mut at, mut store, mut channel, mut lines) = (None, None, None, None, None);

@@ -5,8 +5,9 @@
 //! `\u00xx` in lower case), integers in plain decimal.
 //!
 //! And the SHA-256 the digests use ([`Sha256`]): `sha2` natively (it uses the CPU's SHA
-//! extensions when it finds them) and in the full Wasm module (unrolled, fast), the small
-//! loop-based `hmac-sha256` in the core Wasm module, which is built for size.
+//! extensions when it finds them) and in the full and core Wasm modules (unrolled, fast: every
+//! quote hashes its answer), the small loop-based `hmac-sha256` in the progress Wasm module,
+//! which hashes only policies and is built for size.
 
 /// Appends `s` as a JSON string (quoted, escaped).
 pub fn string(out: &mut String, s: &str) {
@@ -63,13 +64,13 @@ pub fn hex(out: &mut String, bytes: &[u8]) {
 #[derive(Clone, Default)]
 pub struct Sha256(Inner);
 
-#[cfg(any(not(target_arch = "wasm32"), feature = "full", feature = "core-sha2"))]
-type Inner = sha2::Sha256;
-#[cfg(all(
-    target_arch = "wasm32",
-    not(feature = "full"),
-    not(feature = "core-sha2")
+#[cfg(any(
+    not(target_arch = "wasm32"),
+    feature = "full",
+    not(feature = "progress")
 ))]
+type Inner = sha2::Sha256;
+#[cfg(all(target_arch = "wasm32", feature = "progress", not(feature = "full")))]
 type Inner = hmac_sha256::Hash;
 
 impl Sha256 {
@@ -78,24 +79,24 @@ impl Sha256 {
     }
 
     pub fn update(&mut self, bytes: &[u8]) {
-        #[cfg(any(not(target_arch = "wasm32"), feature = "full", feature = "core-sha2"))]
-        sha2::Digest::update(&mut self.0, bytes);
-        #[cfg(all(
-            target_arch = "wasm32",
-            not(feature = "full"),
-            not(feature = "core-sha2")
+        #[cfg(any(
+            not(target_arch = "wasm32"),
+            feature = "full",
+            not(feature = "progress")
         ))]
+        sha2::Digest::update(&mut self.0, bytes);
+        #[cfg(all(target_arch = "wasm32", feature = "progress", not(feature = "full")))]
         self.0.update(bytes);
     }
 
     pub fn finalize(self) -> [u8; 32] {
-        #[cfg(any(not(target_arch = "wasm32"), feature = "full", feature = "core-sha2"))]
-        return sha2::Digest::finalize(self.0).into();
-        #[cfg(all(
-            target_arch = "wasm32",
-            not(feature = "full"),
-            not(feature = "core-sha2")
+        #[cfg(any(
+            not(target_arch = "wasm32"),
+            feature = "full",
+            not(feature = "progress")
         ))]
+        return sha2::Digest::finalize(self.0).into();
+        #[cfg(all(target_arch = "wasm32", feature = "progress", not(feature = "full")))]
         return self.0.finalize();
     }
 

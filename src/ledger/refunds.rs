@@ -8,7 +8,7 @@
 use super::clock::{pts, EventPath, State};
 use super::request::Checked;
 use super::view::RefundLineView;
-use crate::error::{Error, ErrorCode};
+use crate::error::{Error, ErrorCode, Quoted};
 use crate::money::{div_round, Rounding};
 use crate::policy::document::{Clawback, TierMetric};
 
@@ -25,7 +25,7 @@ impl State<'_, '_> {
             Error::new(
                 ErrorCode::UnknownOrder,
                 format!("{p}.order_id"),
-                format!("no purchase {order_id:?} before this refund"),
+                format!("no purchase {} before this refund", Quoted(order_id)),
             )
         })?;
         let order = self
@@ -43,7 +43,10 @@ impl State<'_, '_> {
                     return Err(Error::new(
                         ErrorCode::RefundExceedsOrder,
                         format!("{p}.order_id"),
-                        format!("order {order_id:?} has been refunded entirely already"),
+                        format!(
+                            "order {} has been refunded entirely already",
+                            Quoted(order_id)
+                        ),
                     ));
                 }
                 for (a, l) in after.iter_mut().zip(&order.lines) {
@@ -59,7 +62,11 @@ impl State<'_, '_> {
                         .ok_or_else(|| {
                             Error::invalid_request(
                                 format!("{p}.lines[{j}].line_id"),
-                                format!("order {order_id:?} has no line {:?}", rl.line_id),
+                                format!(
+                                    "order {} has no line {}",
+                                    Quoted(order_id),
+                                    Quoted(rl.line_id)
+                                ),
                             )
                         })?;
                     let (Some(a), Some(l)) = (after.get_mut(li), order.lines.get(li)) else {
@@ -71,8 +78,11 @@ impl State<'_, '_> {
                             ErrorCode::RefundExceedsOrder,
                             format!("{p}.lines[{j}].quantity"),
                             format!(
-                                "line {:?} of order {order_id:?} had {} units, {} already refunded",
-                                rl.line_id, l.quantity, l.refunded
+                                "line {} of order {} had {} units, {} already refunded",
+                                Quoted(rl.line_id),
+                                Quoted(order_id),
+                                l.quantity,
+                                l.refunded
                             ),
                         )
                     })?;

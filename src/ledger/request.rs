@@ -12,14 +12,14 @@
 
 use super::versions::Versions;
 use super::view::{EventView, HistoryView, QuotedMemberView, RefundLineView};
-use crate::error::{Error, ErrorCode};
+use crate::error::{Error, ErrorCode, Quoted};
 use crate::member::MemberStatus;
 use crate::money::MAX_POINTS;
 use crate::quote::{CheckedCart, MemberState, RedeemPoints};
 use crate::time::Instant;
 use serde::Deserialize;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "full"))]
 use tsify::Tsify;
 
 /// Most events one replay accepts (a member's whole history fits many times over).
@@ -27,12 +27,15 @@ pub const MAX_EVENTS: usize = 10_000;
 
 /// `{ "member", "events", "as_of" }` — also the progress request (SPEC §4).
 #[derive(Clone, Debug, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "full"), derive(Tsify))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReplayRequest {
     pub member: LedgerMember,
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "LedgerEvent[]"))]
+    #[cfg_attr(
+        all(target_arch = "wasm32", feature = "full"),
+        tsify(type = "LedgerEvent[]")
+    )]
     pub events: Vec<Event>,
     /// RFC 3339 instant: the replay stops here; later events are ignored.
     #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::schema::INSTANT)))]
@@ -41,7 +44,7 @@ pub struct ReplayRequest {
 
 /// The member as they joined: the replay starts from this state.
 #[derive(Clone, Debug, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "full"), derive(Tsify))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LedgerMember {
@@ -54,7 +57,7 @@ pub struct LedgerMember {
 
 /// What happened to the member.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "full"), derive(Tsify))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EventType {
@@ -83,7 +86,11 @@ impl EventType {
 
 /// One event: `id`, `type`, `at`, and only the fields of its type.
 #[derive(Clone, Debug, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(Tsify), tsify(rename = "LedgerEvent"))]
+#[cfg_attr(
+    all(target_arch = "wasm32", feature = "full"),
+    derive(Tsify),
+    tsify(rename = "LedgerEvent")
+)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Event {
@@ -147,7 +154,7 @@ pub struct Event {
 /// `{ "status", "tier", "points" }`: what the till knew of the member when it quoted a sale
 /// that was booked (SPEC §3.1). `tier` absent or null: the lowest level.
 #[derive(Clone, Debug, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "full"), derive(Tsify))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct QuotedMember {
@@ -160,7 +167,7 @@ pub struct QuotedMember {
 
 /// A purchase's cart: the quote cart without the need to repeat the event's id and instant.
 #[derive(Clone, Debug, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "full"), derive(Tsify))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EventCart {
@@ -173,7 +180,10 @@ pub struct EventCart {
     pub store: Option<String>,
     #[serde(default)]
     pub channel: Option<String>,
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "CartLine[]"))]
+    #[cfg_attr(
+        all(target_arch = "wasm32", feature = "full"),
+        tsify(type = "CartLine[]")
+    )]
     pub lines: Vec<EventCartLine>,
 }
 
@@ -182,7 +192,7 @@ pub type EventCartLine = crate::quote::CartLine;
 
 /// `{ "line_id", "quantity" }` of a refund.
 #[derive(Clone, Debug, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "full"), derive(Tsify))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RefundLine {
@@ -265,7 +275,8 @@ pub struct CheckedRequest<'a> {
 }
 
 fn time(s: &str, path: &str) -> Result<Instant, Error> {
-    Instant::parse_rfc3339(s).map_err(|e| Error::invalid_request(path, format!("{s:?}: {e}")))
+    Instant::parse_rfc3339(s)
+        .map_err(|e| Error::invalid_request(path, format!("{}: {e}", Quoted(s))))
 }
 
 /// What the check does with a purchase's `policy_digest` and `quoted_member` (SPEC §3.1).
@@ -388,11 +399,12 @@ fn check_event<'a>(
         return Err(Error::new(
             ErrorCode::DuplicateEventId,
             format!("{p}.id"),
-            format!("event id {:?} is used by an earlier event", e.id),
+            format!("event id {} is used by an earlier event", Quoted(e.id)),
         ));
     }
-    let at = Instant::parse_rfc3339(e.at)
-        .map_err(|err| Error::invalid_request(format!("{p}.at"), format!("{:?}: {err}", e.at)))?;
+    let at = Instant::parse_rfc3339(e.at).map_err(|err| {
+        Error::invalid_request(format!("{p}.at"), format!("{}: {err}", Quoted(e.at)))
+    })?;
     if at < joined_at {
         return Err(Error::invalid_request(
             format!("{p}.at"),
@@ -481,7 +493,10 @@ fn check_event<'a>(
             let c = e.cart.as_ref().ok_or_else(|| missing("cart"))?;
             if let Some(cat) = c.at {
                 let cart_at = Instant::parse_rfc3339(cat).map_err(|err| {
-                    Error::invalid_request(format!("{p}.cart.at"), format!("{cat:?}: {err}"))
+                    Error::invalid_request(
+                        format!("{p}.cart.at"),
+                        format!("{}: {err}", Quoted(cat)),
+                    )
                 })?;
                 if cart_at != at {
                     return Err(Error::invalid_request(
@@ -502,7 +517,10 @@ fn check_event<'a>(
                             Error::new(
                                 ErrorCode::UnknownPolicy,
                                 format!("{p}.policy_digest"),
-                                format!("no policy version of this request has digest {d:?}"),
+                                format!(
+                                    "no policy version of this request has digest {}",
+                                    Quoted(d)
+                                ),
                             )
                         })?,
                     };
@@ -555,7 +573,10 @@ fn check_event<'a>(
                 None => None,
                 Some(s) => {
                     let x = Instant::parse_rfc3339(s).map_err(|err| {
-                        Error::invalid_request(format!("{p}.expires_at"), format!("{s:?}: {err}"))
+                        Error::invalid_request(
+                            format!("{p}.expires_at"),
+                            format!("{}: {err}", Quoted(s)),
+                        )
                     })?;
                     if x <= at {
                         return Err(Error::invalid_request(
@@ -574,13 +595,16 @@ fn check_event<'a>(
                 Error::new(
                     ErrorCode::UnknownTier,
                     format!("{p}.tier"),
-                    format!("unknown tier {t:?}"),
+                    format!("unknown tier {}", Quoted(t)),
                 )
             })?;
             let locked_until = match e.locked_until {
                 None => None,
                 Some(s) => Some(Instant::parse_rfc3339(s).map_err(|err| {
-                    Error::invalid_request(format!("{p}.locked_until"), format!("{s:?}: {err}"))
+                    Error::invalid_request(
+                        format!("{p}.locked_until"),
+                        format!("{}: {err}", Quoted(s)),
+                    )
                 })?),
             };
             Body::SetTier { tier, locked_until }
@@ -599,7 +623,7 @@ fn check_event<'a>(
                     Error::new(
                         ErrorCode::UnknownReward,
                         format!("{p}.reward_id"),
-                        format!("unknown reward {r:?}"),
+                        format!("unknown reward {}", Quoted(r)),
                     )
                 })?;
             Body::RedeemReward { reward }
@@ -626,7 +650,7 @@ fn quoted_state(
             Error::new(
                 ErrorCode::UnknownTier,
                 format!("{p}.quoted_member.tier"),
-                format!("unknown tier {t:?}"),
+                format!("unknown tier {}", Quoted(t)),
             )
         })?,
     };

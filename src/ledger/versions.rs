@@ -10,7 +10,7 @@
 //! replays millions of members under one policy; [`Versions::One`] lends that policy without a
 //! copy or an allocation.
 
-use crate::error::{Error, ErrorCode};
+use crate::error::{Error, ErrorCode, Quoted};
 use crate::policy::Policy;
 use crate::time::Instant;
 
@@ -257,7 +257,7 @@ pub fn policies_from_json(text: &str) -> Result<PolicyVersions, Error> {
             Some(s) => Some(Instant::parse_rfc3339(&s).map_err(|err| {
                 Error::invalid_request(
                     format!("policies[{i}].effective_at"),
-                    format!("{s:?}: {err}"),
+                    format!("{}: {err}", Quoted(&s)),
                 )
             })?),
         };

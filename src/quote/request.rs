@@ -4,12 +4,12 @@ use crate::member::MemberSnapshot;
 use crate::policy::document::DecimalString;
 use serde::{Deserialize, Deserializer};
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "full"))]
 use tsify::Tsify;
 
 /// `{ "member", "cart", "redeem_points" }`.
 #[derive(Clone, Debug, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "full"), derive(Tsify))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct QuoteRequest {
@@ -22,7 +22,7 @@ pub struct QuoteRequest {
 
 /// An order at the till.
 #[derive(Clone, Debug, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "full"), derive(Tsify))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Cart {
@@ -38,7 +38,7 @@ pub struct Cart {
 }
 
 #[derive(Clone, Debug, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "full"), derive(Tsify))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CartLine {
@@ -134,8 +134,11 @@ impl Cart {
 
 /// How many points to redeem.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
-#[cfg_attr(target_arch = "wasm32", tsify(type = "number | \"max\""))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "full"), derive(Tsify))]
+#[cfg_attr(
+    all(target_arch = "wasm32", feature = "full"),
+    tsify(type = "number | \"max\"")
+)]
 pub enum RedeemPoints {
     /// Exactly this many points (0 = none).
     Points(i64),

@@ -2,12 +2,12 @@
 
 use serde::Serialize;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "full"))]
 use tsify::Tsify;
 
 /// What the till shows and the server re-checks by `digest`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "full"), derive(Tsify))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct QuoteResponse {
     pub policy_digest: String,
@@ -32,7 +32,7 @@ pub struct QuoteResponse {
 
 /// One cart line's share of everything.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "full"), derive(Tsify))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LineQuote {
     pub id: String,
@@ -45,7 +45,7 @@ pub struct LineQuote {
 
 /// A rule that contributed points.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "full"), derive(Tsify))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AppliedRule {
     pub rule: String,
@@ -53,7 +53,7 @@ pub struct AppliedRule {
     /// The effect as written: `{"multiplier":"2"}`, `{"bonus_points":10}` or
     /// `{"points_per_item":1}`.
     #[cfg_attr(
-        target_arch = "wasm32",
+        all(target_arch = "wasm32", feature = "full"),
         tsify(
             type = "{ multiplier: string } | { bonus_points: number } | { points_per_item: number }"
         )
@@ -63,7 +63,7 @@ pub struct AppliedRule {
 
 /// Why a quote looks the way it does (codes and messages: README, "Notes").
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "full"), derive(Tsify))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Note {
     pub code: &'static str,

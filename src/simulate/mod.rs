@@ -39,12 +39,12 @@ use crate::policy::{Policy, PolicyDocument};
 use crate::time::Instant;
 use serde::Deserialize;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "full"))]
 use tsify::Tsify;
 
 /// `{ "policy", "baseline", "members", "as_of", "expected_redemption" }` (SPEC §5).
 #[derive(Clone, Debug, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "full"), derive(Tsify))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SimulateRequest {
@@ -65,12 +65,15 @@ pub struct SimulateRequest {
 /// One member and their history: a §3 replay request without `as_of`. Also one NDJSON line of
 /// `loyalty simulate --members`.
 #[derive(Clone, Debug, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "full"), derive(Tsify))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MemberHistory {
     pub member: LedgerMember,
-    #[cfg_attr(target_arch = "wasm32", tsify(type = "LedgerEvent[]"))]
+    #[cfg_attr(
+        all(target_arch = "wasm32", feature = "full"),
+        tsify(type = "LedgerEvent[]")
+    )]
     pub events: Vec<Event>,
 }
 

@@ -3,12 +3,12 @@
 use crate::error::Error;
 use serde::Serialize;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "full"))]
 use tsify::Tsify;
 
 /// What a policy would have done to the members' histories.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "full"), derive(Tsify))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SimulateResponse {
     /// The figures under the draft policy (`members`, `points`, `liability`, `tier_discounts`,
@@ -23,7 +23,7 @@ pub struct SimulateResponse {
 
 /// The figures of one policy over the accepted members.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "full"), derive(Tsify))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Figures {
     /// How many members were replayed (rejected ones not counted).
@@ -41,7 +41,7 @@ pub struct Figures {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "full"), derive(Tsify))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PointsFigures {
     /// Points earned by purchases, less clawbacks (opening balances and adjusts not included).
@@ -54,7 +54,7 @@ pub struct PointsFigures {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "full"), derive(Tsify))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TierCount {
     pub tier: String,
@@ -62,7 +62,7 @@ pub struct TierCount {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "full"), derive(Tsify))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MonthFigures {
     /// `"YYYY-MM"`, local to the draft policy's time zone.
@@ -75,7 +75,7 @@ pub struct MonthFigures {
 
 /// The baseline's figures and how members' final tiers moved from it to the draft.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "full"), derive(Tsify))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Diff {
     pub baseline: Figures,
@@ -85,7 +85,7 @@ pub struct Diff {
 /// Members whose final level index under the draft is above (`up`) or below (`down`) the
 /// baseline's.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "full"), derive(Tsify))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MembersMoved {
     pub up: u64,
@@ -95,12 +95,12 @@ pub struct MembersMoved {
 /// A member left out of the figures: its id (null when the member line could not be read that
 /// far) and the first fault of its history.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(Tsify))]
+#[cfg_attr(all(target_arch = "wasm32", feature = "full"), derive(Tsify))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Rejected {
     pub member_id: Option<String>,
     #[cfg_attr(
-        target_arch = "wasm32",
+        all(target_arch = "wasm32", feature = "full"),
         tsify(type = "{ code: string; message: string; path: string }")
     )]
     pub error: Error,

@@ -19,7 +19,7 @@ fn first_word(h: &[u8]) -> u32 {
     u32::from_le_bytes([h[0], h[1], h[2], h[3]])
 }
 
-/// `sha2` (the full module's and the native engine's).
+/// `sha2` (the full and core modules' and the native engine's).
 #[no_mangle]
 pub extern "C" fn hash_sha2(ptr: *const u8, len: usize, rounds: u32) -> u32 {
     let data = bytes(ptr, len);
@@ -30,7 +30,7 @@ pub extern "C" fn hash_sha2(ptr: *const u8, len: usize, rounds: u32) -> u32 {
     last
 }
 
-/// `hmac-sha256` with `opt_size` (the core module's).
+/// `hmac-sha256` with `opt_size` (the progress module's).
 #[no_mangle]
 pub extern "C" fn hash_small(ptr: *const u8, len: usize, rounds: u32) -> u32 {
     let data = bytes(ptr, len);
