@@ -26,42 +26,32 @@ pub async fn report(
     q: &Query,
 ) -> Result<axum::response::Response, ApiError> {
     let levels = q.levels();
-    let (cond, binds) = q.filters(Some("f.store"), 3);
-    let cond = cond
-        .replace(" card_type", " f.card_type")
-        .replace(" tier", " f.tier")
-        .replace(" status", " f.status");
-    let sql = format!(
-        "SELECT f.member_id, f.tier, m.joined_at FROM rpt_flows f JOIN members m ON m.id = f.member_id \
-         WHERE f.kind = 'purchase' AND f.day >= $1 AND f.day <= $2{cond} ORDER BY f.member_id, f.at, f.n"
-    );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(&q.from)
-        .bind(&q.to);
-    for b in &binds {
-        query = query.bind(b);
-    }
-    // member → (last tier, new)
-    let mut buyers: BTreeMap<String, (String, bool)> = BTreeMap::new();
-    {
-        let mut s = query.fetch(&mut *c);
-        while let Some(r) = s.try_next().await? {
-            let joined: i64 = r.get(2);
-            buyers.insert(r.get(0), (r.get(1), joined >= q.start_ms));
-        }
-    }
-    let mut by_tier: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    let (mut new, mut returning) = (0i64, 0i64);
-    for (tier, is_new) in buyers.values() {
-        let e = by_tier.entry(tier.clone()).or_default();
-        if *is_new {
-            new += 1;
-            e.0 += 1;
+    let cells = super::cells::period(c, &q.from, &q.to, q.p.card_type.as_deref()).await?;
+    // tier → (new, returning)
+    let by_tier: BTreeMap<String, (i64, i64)> =
+        if q.p.store.is_none() && q.p.tier.is_none() && q.p.status.is_none() {
+            // Each buyer's last order of the period: `o` − `tn`; of those who joined in it:
+            // `jd` − `jn` (`cells`).
+            let (o, tn, jd, jn) = (
+                cells.by_tier("o"),
+                cells.by_tier("tn"),
+                cells.by_tier("jd"),
+                cells.by_tier("jn"),
+            );
+            let get = |m: &BTreeMap<String, i64>, t: &str| m.get(t).copied().unwrap_or_default();
+            o.keys()
+                .map(|t| {
+                    let all = get(&o, t) - get(&tn, t);
+                    let new = get(&jd, t) - get(&jn, t);
+                    (t.clone(), (new, all - new))
+                })
+                .filter(|(_, (n, r))| *n != 0 || *r != 0)
+                .collect()
         } else {
-            returning += 1;
-            e.1 += 1;
-        }
-    }
+            scan(c, q).await?
+        };
+    let new: i64 = by_tier.values().map(|v| v.0).sum();
+    let returning: i64 = by_tier.values().map(|v| v.1).sum();
     let bal = super::points::balances(c, q).await?;
     let mut status_n: BTreeMap<String, i64> = BTreeMap::new();
     let mut tier_n: BTreeMap<String, i64> = BTreeMap::new();
@@ -71,19 +61,17 @@ pub async fn report(
         *tier_n.entry(tier.clone()).or_insert(0) += v[0];
         total += v[0];
     }
-    // Joined in the period: the first state row of each member (at joining).
-    let (cond, binds) = q.filters(None, 3);
-    // (tier and status filters: the state at joining.)
-    let sql = format!(
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM rpt_points WHERE n = 0 AND day >= $1 AND day <= $2{cond}"
-    );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(&q.from)
-        .bind(&q.to);
-    for b in &binds {
-        query = query.bind(b);
-    }
-    let joined: i64 = query.fetch_one(&mut *c).await?.get(0);
+    // Joined in the period: the `j` cells (the tier and status filters: the state at joining).
+    let joined: i64 = cells
+        .sums
+        .iter()
+        .filter(|((k, t, st), _)| {
+            k == "j"
+                && q.p.tier.as_ref().is_none_or(|x| x == t)
+                && q.p.status.as_ref().is_none_or(|x| x == st)
+        })
+        .map(|(_, n)| n)
+        .sum();
     // Cards issued by the period's end.
     let type_cond = if q.p.card_type.is_some() {
         " AND c.type = $2"
@@ -195,6 +183,45 @@ pub async fn report(
         ]);
         csv_text(&["section", "key", "value"], &rows)
     })
+}
+
+/// The buyers of the period by the tier of their last order in it, new (joined in the period)
+/// and returning, from the purchase rows member by member (with a store, tier or status filter).
+async fn scan(c: &mut AnyConnection, q: &Query) -> Result<BTreeMap<String, (i64, i64)>, ApiError> {
+    let (cond, binds) = q.filters(Some("f.store"), 3);
+    let cond = cond
+        .replace(" card_type", " f.card_type")
+        .replace(" tier", " f.tier")
+        .replace(" status", " f.status");
+    let sql = format!(
+        "SELECT f.member_id, f.tier, m.joined_at FROM rpt_flows f JOIN members m ON m.id = f.member_id \
+         WHERE f.kind = 'purchase' AND f.day >= $1 AND f.day <= $2{cond} ORDER BY f.member_id, f.at, f.n"
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(&q.from)
+        .bind(&q.to);
+    for b in &binds {
+        query = query.bind(b);
+    }
+    // member → (last tier, new)
+    let mut buyers: BTreeMap<String, (String, bool)> = BTreeMap::new();
+    {
+        let mut s = query.fetch(&mut *c);
+        while let Some(r) = s.try_next().await? {
+            let joined: i64 = r.get(2);
+            buyers.insert(r.get(0), (r.get(1), joined >= q.start_ms));
+        }
+    }
+    let mut by_tier: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for (tier, is_new) in buyers.values() {
+        let e = by_tier.entry(tier.clone()).or_default();
+        if *is_new {
+            e.0 += 1;
+        } else {
+            e.1 += 1;
+        }
+    }
+    Ok(by_tier)
 }
 
 #[cfg(test)]

@@ -47,6 +47,8 @@ pub struct Sums {
     pub day: BTreeMap<DayKey, [i64; 13]>,
     pub balance: BTreeMap<BalKey, [i64; 3]>,
     pub moves: BTreeMap<MoveKey, i64>,
+    /// Purchases by pairs of days (`rpt_cells`, the frequency and customers reports).
+    pub cells: super::cells::Cells,
 }
 
 fn add<const N: usize>(a: &mut [i64; N], b: &[i64; N], sign: i64) {
@@ -125,6 +127,7 @@ impl Sums {
             );
             prev = Some(p);
         }
+        super::cells::add_member(&mut self.cells, flows, points, card_type, sign);
     }
 
     /// Adds another sum (sign 1) or takes it away (−1).
@@ -138,6 +141,9 @@ impl Sums {
         for (k, v) in &o.moves {
             *self.moves.entry(k.clone()).or_insert(0) += sign * v;
         }
+        for (k, v) in &o.cells {
+            *self.cells.entry(k.clone()).or_insert(0) += sign * v;
+        }
     }
 
     /// Drops the keys whose sums are all zero (what a comparison ignores).
@@ -145,6 +151,7 @@ impl Sums {
         self.day.retain(|_, v| v.iter().any(|x| *x != 0));
         self.balance.retain(|_, v| v.iter().any(|x| *x != 0));
         self.moves.retain(|_, v| *v != 0);
+        self.cells.retain(|_, v| *v != 0);
     }
 }
 
@@ -428,7 +435,7 @@ pub async fn apply(c: &mut AnyConnection, d: &Sums) -> Result<(), sqlx::Error> {
         .execute(&mut *c)
         .await?;
     }
-    Ok(())
+    super::cells::apply(c, &d.cells).await
 }
 
 /// Recomputes one member's facts as of `as_of` and brings every report table up to date with
@@ -605,6 +612,7 @@ pub async fn stored_sums(c: &mut AnyConnection) -> Result<Sums, sqlx::Error> {
         s.moves
             .insert((r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)), r.get(5));
     }
+    s.cells = super::cells::stored(c).await?;
     s.prune();
     Ok(s)
 }
@@ -621,6 +629,7 @@ pub async fn rebuild(db: &crate::storage::Db, now: i64) -> Result<u64, String> {
         "rpt_balance",
         "rpt_moves",
         "rpt_members",
+        "rpt_cells",
     ] {
         sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {t}")))
             .execute(&mut *tx)
@@ -679,24 +688,31 @@ pub async fn rebuild(db: &crate::storage::Db, now: i64) -> Result<u64, String> {
     }
     total.prune();
     apply(&mut tx, &total).await.map_err(e)?;
-    sqlx::query(
-        "INSERT INTO rpt_meta (key, value) VALUES ('built', '1') ON CONFLICT (key) DO NOTHING",
-    )
-    .execute(&mut *tx)
-    .await
-    .map_err(e)?;
+    for key in ["built", "cells"] {
+        sqlx::query(
+            "INSERT INTO rpt_meta (key, value) VALUES ($1, '1') ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key)
+        .execute(&mut *tx)
+        .await
+        .map_err(e)?;
+    }
     tx.commit().await.map_err(e)?;
     Ok(n)
 }
 
-/// Fills the report tables once, on the first start after the migration.
+/// Fills the report tables once, on the first start after the migration (0003, and 0006 for
+/// `rpt_cells`: a database built before it is rebuilt once).
 pub async fn ensure_built(db: &crate::storage::Db, now: i64) -> Result<(), String> {
     let mut c = db.read.acquire().await.map_err(|e| e.to_string())?;
-    let built = sqlx::query("SELECT value FROM rpt_meta WHERE key = 'built'")
-        .fetch_optional(&mut *c)
-        .await
-        .map_err(|e| e.to_string())?
-        .is_some();
+    let built = sqlx::query(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM rpt_meta WHERE key = 'built' OR key = 'cells'",
+    )
+    .fetch_one(&mut *c)
+    .await
+    .map_err(|e| e.to_string())?
+    .get::<i64, _>(0)
+        == 2;
     drop(c);
     if !built {
         rebuild(db, now).await?;
@@ -755,6 +771,9 @@ pub async fn compare(c: &mut AnyConnection) -> Result<Vec<serde_json::Value>, St
     }
     for (k, v) in delta.moves.iter().take(20) {
         diffs.push(serde_json::json!({ "table": "rpt_moves", "key": [k.0, k.1, k.2, k.3, k.4], "recomputed_minus_stored": v }));
+    }
+    for (k, v) in delta.cells.iter().take(20) {
+        diffs.push(serde_json::json!({ "table": "rpt_cells", "key": [k.0, k.1, k.2, k.3, k.4, k.5], "recomputed_minus_stored": v }));
     }
     Ok(diffs)
 }

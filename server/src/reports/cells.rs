@@ -1,0 +1,213 @@
+//! Counts of purchases by pairs of local days (`rpt_cells`, migration 0006): what the purchase
+//! frequency and customer-type reports need, summed without reading a member's purchases.
+//!
+//! For the period [F, T] (day numbers), with a member's purchases in time order d₁ ≤ d₂ ≤ …:
+//! - `o` (b = a = dₖ, the purchase's tier): Σ = S₀, the orders of the period;
+//! - `l{j}` (b = dₖ, a = dₖ₋ⱼ, j ∈ [`LAGS`]): Σ over F ≤ a, b ≤ T = Sⱼ, the purchases of the
+//!   period with j earlier ones in it, i.e. Σ over members of max(0, nₘ − j) where nₘ is the
+//!   member's orders in the period. So the members with at least k orders are S₍ₖ₋₁₎ − Sₖ —
+//!   the frequency buckets — and `l1` grouped by b − a is every interval between consecutive
+//!   purchases of the period;
+//! - `tn` (b = dₖ₊₁, a = dₖ, the tier of purchase k): Σ is the purchases of the period followed
+//!   by another one in it, so `o` − `tn` by tier is each buyer's last order of the period;
+//! - `jd` (b = dₖ, a = the joining day) and `jn` (b = dₖ₊₁, a = the joining day), by the tier of
+//!   purchase k: `jd` − `jn` is the last order of the buyers who joined in the period (new);
+//! - `j` (b = a = the joining day, tier and status at joining): members who joined.
+//!
+//! Every row of a period has F ≤ a ≤ b ≤ T, so a report reads the rows with b in [F, T] (the
+//! primary key's order), a few per pair of days whatever the number of members. The rows are a
+//! sum over members like `rpt_day` (`store::Sums`): added and taken away by the difference of a
+//! member's facts in the transaction that stores its event, rebuilt, compared by `serve check`.
+//! They answer the reports without a store, tier or status filter (those change which
+//! purchases are consecutive); with one the reports read the purchases.
+
+use loyalty_engine::report::{Flow, Point};
+use sqlx::{AnyConnection, Row};
+use std::collections::BTreeMap;
+
+/// (b, a, kind, card_type, tier, status), the primary key's order.
+pub type Key = (i64, i64, String, String, String, String);
+pub type Cells = BTreeMap<Key, i64>;
+
+/// The lags j whose Sⱼ the frequency buckets (1, 2–3, 4–6, 7–12, 13+) need.
+pub const LAGS: [(usize, &str); 8] = [
+    (1, "l1"),
+    (2, "l2"),
+    (3, "l3"),
+    (4, "l4"),
+    (6, "l6"),
+    (7, "l7"),
+    (12, "l12"),
+    (13, "l13"),
+];
+
+/// A local date's day number (days since 0001-01-01); 0 for a bad date.
+pub fn day_number(day: &str) -> i64 {
+    chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        .map(|d| {
+            use chrono::Datelike;
+            i64::from(d.num_days_from_ce())
+        })
+        .unwrap_or_default()
+}
+
+/// Adds (sign 1) or takes away (−1) one member's cells.
+pub fn add_member(m: &mut Cells, flows: &[Flow], points: &[Point], card: &str, sign: i64) {
+    let Some(first) = points.first() else {
+        return;
+    };
+    let mut put = |b: i64, a: i64, kind: &str, tier: &str, status: &str| {
+        *m.entry((
+            b,
+            a,
+            kind.to_string(),
+            card.to_string(),
+            tier.to_string(),
+            status.to_string(),
+        ))
+        .or_insert(0) += sign;
+    };
+    let joined = day_number(&first.day);
+    put(joined, joined, "j", &first.tier, first.status);
+    // The purchases in the order the reports read them: (at, n).
+    let mut buys: Vec<(i64, usize, i64, &str)> = flows
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.kind == "purchase")
+        .map(|(i, f)| (f.at_ms, i, day_number(&f.day), f.tier.as_str()))
+        .collect();
+    buys.sort_unstable();
+    for (k, &(_, _, d, tier)) in buys.iter().enumerate() {
+        put(d, d, "o", tier, "");
+        put(d, joined, "jd", tier, "");
+        for (j, name) in LAGS {
+            if k >= j {
+                put(d, buys[k - j].2, name, "", "");
+            }
+        }
+        if let Some(next) = buys.get(k + 1) {
+            put(next.2, d, "tn", tier, "");
+            put(next.2, joined, "jn", tier, "");
+        }
+    }
+}
+
+/// Adds a difference to `rpt_cells` (multi-row upserts; zero differences left out).
+pub async fn apply(c: &mut AnyConnection, d: &Cells) -> Result<(), sqlx::Error> {
+    let rows: Vec<(&Key, &i64)> = d.iter().filter(|(_, v)| **v != 0).collect();
+    for chunk in rows.chunks(crate::storage::rows_per_insert(c, 7)) {
+        let sql = format!(
+            "INSERT INTO rpt_cells (b, a, kind, card_type, tier, status, n) VALUES {} \
+             ON CONFLICT (b, a, kind, card_type, tier, status) DO UPDATE SET n = rpt_cells.n + excluded.n",
+            crate::storage::placeholders(c, chunk.len(), 7)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (k, v) in chunk {
+            q = q
+                .bind(k.0)
+                .bind(k.1)
+                .bind(&k.2)
+                .bind(&k.3)
+                .bind(&k.4)
+                .bind(&k.5)
+                .bind(**v);
+        }
+        q.execute(&mut *c).await?;
+    }
+    Ok(())
+}
+
+/// The stored cells (zero rows left out).
+pub async fn stored(c: &mut AnyConnection) -> Result<Cells, sqlx::Error> {
+    let rows = sqlx::query("SELECT b, a, kind, card_type, tier, status, n FROM rpt_cells")
+        .fetch_all(c)
+        .await?;
+    let mut m = Cells::new();
+    for r in &rows {
+        let n: i64 = r.get(6);
+        if n != 0 {
+            m.insert(
+                (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)),
+                n,
+            );
+        }
+    }
+    Ok(m)
+}
+
+/// What a period's cells sum to.
+#[derive(Debug, Default)]
+pub struct Period {
+    /// (kind, tier, status) → Σ n, for every kind but `l1`'s intervals.
+    pub sums: BTreeMap<(String, String, String), i64>,
+    /// Days between consecutive purchases of the period → intervals.
+    pub gaps: BTreeMap<i64, i64>,
+}
+
+impl Period {
+    /// Σ of a kind over tiers and statuses.
+    pub fn total(&self, kind: &str) -> i64 {
+        self.sums
+            .iter()
+            .filter(|((k, ..), _)| k == kind)
+            .map(|(_, v)| v)
+            .sum()
+    }
+
+    /// Σ of a kind by tier.
+    pub fn by_tier(&self, kind: &str) -> BTreeMap<String, i64> {
+        let mut m = BTreeMap::new();
+        for ((k, t, _), v) in &self.sums {
+            if k == kind {
+                *m.entry(t.clone()).or_insert(0) += v;
+            }
+        }
+        m
+    }
+
+    /// Sⱼ: `o` for j = 0, else `l{j}`.
+    pub fn s(&self, j: usize) -> i64 {
+        if j == 0 {
+            self.total("o")
+        } else {
+            self.total(&format!("l{j}"))
+        }
+    }
+}
+
+/// The cells of the period [from, to] (local dates), on members of `card_type` if given.
+pub async fn period(
+    c: &mut AnyConnection,
+    from: &str,
+    to: &str,
+    card_type: Option<&str>,
+) -> Result<Period, sqlx::Error> {
+    let cond = if card_type.is_some() {
+        " AND card_type = $3"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT kind, tier, status, CASE WHEN kind = 'l1' THEN b - a ELSE -1 END AS g, \
+         CAST(SUM(n) AS BIGINT) FROM rpt_cells WHERE b >= $1 AND b <= $2 AND a >= $1{cond} \
+         GROUP BY kind, tier, status, CASE WHEN kind = 'l1' THEN b - a ELSE -1 END"
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(day_number(from))
+        .bind(day_number(to));
+    if let Some(t) = card_type {
+        q = q.bind(t);
+    }
+    let mut p = Period::default();
+    for r in q.fetch_all(c).await? {
+        let kind: String = r.get(0);
+        let g: i64 = r.get(3);
+        let n: i64 = r.get::<Option<i64>, _>(4).unwrap_or_default();
+        if kind == "l1" {
+            *p.gaps.entry(g).or_insert(0) += n;
+        }
+        *p.sums.entry((kind, r.get(1), r.get(2))).or_insert(0) += n;
+    }
+    p.gaps.retain(|_, n| *n != 0);
+    Ok(p)
+}
