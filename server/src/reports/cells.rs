@@ -10,12 +10,15 @@
 //!   purchases of the period;
 //! - `tn` (b = dₖ₊₁, a = dₖ, the tier of purchase k): Σ is the purchases of the period followed
 //!   by another one in it, so `o` − `tn` by tier is each buyer's last order of the period;
-//! - `jd` (b = dₖ, a = the joining day) and `jn` (b = dₖ₊₁, a = the joining day), by the tier of
-//!   purchase k: `jd` − `jn` is the last order of the buyers who joined in the period (new);
+//! - `jd` (b = the first day of a run of purchases at one tier, a = the joining day) and `jn`
+//!   (b = the first day of the next run), by the run's tier: `jd` − `jn` is the tier of the last
+//!   order of the buyers who joined in the period (new) — one pair per tier change, not per
+//!   purchase, as the joining day may be years before;
 //! - `j` (b = a = the joining day, tier and status at joining): members who joined.
 //!
-//! Every row of a period has F ≤ a ≤ b ≤ T, so a report reads the rows with b in [F, T] (the
-//! primary key's order), a few per pair of days whatever the number of members. The rows are a
+//! Events are never before joining, so a ≤ b in every row and a period's rows have F ≤ a ≤ T:
+//! a report reads the rows with a in [F, T] (the primary key's order) and keeps b ≤ T — a few
+//! per pair of days of the period, whatever the number of members or the length of history. The rows are a
 //! sum over members like `rpt_day` (`store::Sums`): added and taken away by the difference of a
 //! member's facts in the transaction that stores its event, rebuilt, compared by `serve check`.
 //! They answer the reports without a store, tier or status filter (those change which
@@ -25,7 +28,7 @@ use loyalty_engine::report::{Flow, Point};
 use sqlx::{AnyConnection, Row};
 use std::collections::BTreeMap;
 
-/// (b, a, kind, card_type, tier, status), the primary key's order.
+/// (a, b, kind, card_type, tier, status), the primary key's order.
 pub type Key = (i64, i64, String, String, String, String);
 pub type Cells = BTreeMap<Key, i64>;
 
@@ -58,8 +61,8 @@ pub fn add_member(m: &mut Cells, flows: &[Flow], points: &[Point], card: &str, s
     };
     let mut put = |b: i64, a: i64, kind: &str, tier: &str, status: &str| {
         *m.entry((
-            b,
             a,
+            b,
             kind.to_string(),
             card.to_string(),
             tier.to_string(),
@@ -79,7 +82,6 @@ pub fn add_member(m: &mut Cells, flows: &[Flow], points: &[Point], card: &str, s
     buys.sort_unstable();
     for (k, &(_, _, d, tier)) in buys.iter().enumerate() {
         put(d, d, "o", tier, "");
-        put(d, joined, "jd", tier, "");
         for (j, name) in LAGS {
             if k >= j {
                 put(d, buys[k - j].2, name, "", "");
@@ -87,7 +89,14 @@ pub fn add_member(m: &mut Cells, flows: &[Flow], points: &[Point], card: &str, s
         }
         if let Some(next) = buys.get(k + 1) {
             put(next.2, d, "tn", tier, "");
-            put(next.2, joined, "jn", tier, "");
+        }
+        // A run of purchases at one tier starts here: it holds the last order of the period
+        // from its first day until the next run's.
+        if k == 0 || buys[k - 1].3 != tier {
+            put(d, joined, "jd", tier, "");
+            if let Some(next) = buys[k + 1..].iter().find(|b| b.3 != tier) {
+                put(next.2, joined, "jn", tier, "");
+            }
         }
     }
 }
@@ -97,8 +106,8 @@ pub async fn apply(c: &mut AnyConnection, d: &Cells) -> Result<(), sqlx::Error> 
     let rows: Vec<(&Key, &i64)> = d.iter().filter(|(_, v)| **v != 0).collect();
     for chunk in rows.chunks(crate::storage::rows_per_insert(c, 7)) {
         let sql = format!(
-            "INSERT INTO rpt_cells (b, a, kind, card_type, tier, status, n) VALUES {} \
-             ON CONFLICT (b, a, kind, card_type, tier, status) DO UPDATE SET n = rpt_cells.n + excluded.n",
+            "INSERT INTO rpt_cells (a, b, kind, card_type, tier, status, n) VALUES {} \
+             ON CONFLICT (a, b, kind, card_type, tier, status) DO UPDATE SET n = rpt_cells.n + excluded.n",
             crate::storage::placeholders(c, chunk.len(), 7)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -119,7 +128,7 @@ pub async fn apply(c: &mut AnyConnection, d: &Cells) -> Result<(), sqlx::Error> 
 
 /// The stored cells (zero rows left out).
 pub async fn stored(c: &mut AnyConnection) -> Result<Cells, sqlx::Error> {
-    let rows = sqlx::query("SELECT b, a, kind, card_type, tier, status, n FROM rpt_cells")
+    let rows = sqlx::query("SELECT a, b, kind, card_type, tier, status, n FROM rpt_cells")
         .fetch_all(c)
         .await?;
     let mut m = Cells::new();
@@ -189,7 +198,7 @@ pub async fn period(
     };
     let sql = format!(
         "SELECT kind, tier, status, CASE WHEN kind = 'l1' THEN b - a ELSE -1 END AS g, \
-         CAST(SUM(n) AS BIGINT) FROM rpt_cells WHERE b >= $1 AND b <= $2 AND a >= $1{cond} \
+         CAST(SUM(n) AS BIGINT) FROM rpt_cells WHERE a >= $1 AND a <= $2 AND b <= $2{cond} \
          GROUP BY kind, tier, status, CASE WHEN kind = 'l1' THEN b - a ELSE -1 END"
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
