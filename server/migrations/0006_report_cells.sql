@@ -15,3 +15,7 @@ CREATE TABLE rpt_cells (
     n BIGINT NOT NULL,
     PRIMARY KEY (a, b, kind, card_type, tier, status)
 );
+
+-- The cards a member's `act` cells were counted with: a JSON array of [type, issued day
+-- number] (the cells of a member are replaced by difference, so the old ones must be known).
+ALTER TABLE rpt_members ADD COLUMN cards TEXT NOT NULL DEFAULT '[]';

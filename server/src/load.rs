@@ -192,7 +192,7 @@ pub async fn load(
         );
         let mut flows = Batch::new("rpt_flows", FLOW_COLS);
         let mut points = Batch::new("rpt_points", POINT_COLS);
-        let mut as_ofs = Batch::new("rpt_members", &["member_id", "as_of", "card_type"]);
+        let mut as_ofs = Batch::new("rpt_members", &["member_id", "as_of", "card_type", "cards"]);
         let mut n = 0;
         let mut eof = false;
         while n < batch {
@@ -348,12 +348,21 @@ pub async fn load(
                     V::S(card_type.into()),
                 ]);
             }
+            // Its card, issued when it joined (the first state's day).
+            let cards = vec![(
+                card_type.to_string(),
+                f.points
+                    .first()
+                    .map(|p| crate::reports::cells::day_number(&p.day))
+                    .unwrap_or_default(),
+            )];
             as_ofs.push(vec![
                 V::S(member.id.clone()),
                 V::I(as_of),
                 V::S(card_type.into()),
+                V::S(store::cards_json(&cards)),
             ]);
-            total.add_member(&f.flows, &f.points, card_type, 1);
+            total.add_member(&f.flows, &f.points, card_type, &cards, 1);
             report.members += 1;
             report.events += stored.len() as u64;
             report.report_rows += (f.flows.len() + f.points.len()) as u64;

@@ -517,6 +517,34 @@ async fn assert_frequency_by_member(
         frequency_by_member(db, from, to, card_type).await,
         "{from}..{to} {card_type:?}"
     );
+    // Activated cards (the `act` cells): bound to a member whose last state by the period's end
+    // is active, as the report counted them card by card.
+    let policy = loyalty_engine::policy::Policy::from_json(
+        &storage::policies::versions(&mut db.read.acquire().await.unwrap())
+            .await
+            .unwrap()[0]
+            .document,
+    )
+    .unwrap();
+    let next = (chrono::NaiveDate::parse_from_str(to, "%Y-%m-%d").unwrap()
+        + chrono::Duration::days(1))
+    .format("%Y-%m-%d")
+    .to_string();
+    let end = loyalty_engine::report::day_start_ms(&policy, &next).unwrap();
+    let activated: i64 = sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM cards c WHERE c.issued_at < $1 AND (c.type = $2 OR $2 = '') \
+         AND c.member_id IS NOT NULL AND (SELECT p.status FROM rpt_points p WHERE p.member_id = \
+         c.member_id AND p.at < $1 ORDER BY p.n DESC LIMIT 1) = 'active'",
+    )
+    .bind(end)
+    .bind(card_type.unwrap_or(""))
+    .fetch_one(&db.read)
+    .await
+    .unwrap();
+    assert_eq!(
+        c["cards"]["activated"], activated,
+        "{from}..{to} {card_type:?}"
+    );
     assert_eq!(c["buyers"]["total"], f["members"], "{from}..{to}");
 }
 

@@ -14,7 +14,10 @@
 //!   (b = the first day of the next run), by the run's tier: `jd` − `jn` is the tier of the last
 //!   order of the buyers who joined in the period (new) — one pair per tier change, not per
 //!   purchase, as the joining day may be years before;
-//! - `j` (b = a = the joining day, tier and status at joining): members who joined.
+//! - `j` (b = a = the joining day, tier and status at joining): members who joined;
+//! - `act` (a = 0, b = a day, by the card's type): +1 on the first day a card bound to the
+//!   member counts as activated (issued, and the member active at the day's end), −1 on the day
+//!   the member stops being active; Σ over b ≤ T is the cards activated at the end of T.
 //!
 //! Events are never before joining, so a ≤ b in every row and a period's rows have F ≤ a ≤ T:
 //! a report reads the rows with a in [F, T] (the primary key's order) and keeps b ≤ T — a few
@@ -55,10 +58,55 @@ pub fn day_number(day: &str) -> i64 {
 }
 
 /// Adds (sign 1) or takes away (−1) one member's cells.
-pub fn add_member(m: &mut Cells, flows: &[Flow], points: &[Point], card: &str, sign: i64) {
+pub fn add_member(
+    m: &mut Cells,
+    flows: &[Flow],
+    points: &[Point],
+    card: &str,
+    cards: &[(String, i64)],
+    sign: i64,
+) {
     let Some(first) = points.first() else {
         return;
     };
+    // The days the member is active at the end of: [s, e), from the states in time order (the
+    // state at a day's end is the last of that day).
+    let mut runs: Vec<(i64, Option<i64>)> = vec![];
+    let mut open: Option<i64> = None;
+    for p in points {
+        let d = day_number(&p.day);
+        if p.status == "active" {
+            open.get_or_insert(d);
+        } else if let Some(s) = open.take() {
+            runs.push((s, Some(d)));
+        }
+    }
+    if let Some(s) = open {
+        runs.push((s, None));
+    }
+    for (kind, issued) in cards {
+        for &(s, e) in &runs {
+            let from = s.max(*issued);
+            if e.is_some_and(|e| from >= e) {
+                continue;
+            }
+            let mut put = |b: i64, v: i64| {
+                *m.entry((
+                    0,
+                    b,
+                    "act".into(),
+                    kind.clone(),
+                    String::new(),
+                    String::new(),
+                ))
+                .or_insert(0) += sign * v;
+            };
+            put(from, 1);
+            if let Some(e) = e {
+                put(e, -1);
+            }
+        }
+    }
     let mut put = |b: i64, a: i64, kind: &str, tier: &str, status: &str| {
         *m.entry((
             a,
@@ -182,6 +230,31 @@ impl Period {
             self.total(&format!("l{j}"))
         }
     }
+}
+
+/// The cards activated at the end of `to` (bound to a member active then, issued by then), of
+/// the type `card_type` if given.
+pub async fn activated(
+    c: &mut AnyConnection,
+    to: &str,
+    card_type: Option<&str>,
+) -> Result<i64, sqlx::Error> {
+    let cond = if card_type.is_some() {
+        " AND card_type = $2"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT CAST(SUM(n) AS BIGINT) FROM rpt_cells WHERE a = 0 AND b <= $1 AND kind = 'act'{cond}"
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(day_number(to));
+    if let Some(t) = card_type {
+        q = q.bind(t);
+    }
+    Ok(q.fetch_one(c)
+        .await?
+        .get::<Option<i64>, _>(0)
+        .unwrap_or_default())
 }
 
 /// The cells of the period [from, to] (local dates), on members of `card_type` if given.

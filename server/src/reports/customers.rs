@@ -84,18 +84,16 @@ pub async fn report(
         )
     };
     let mut nums = vec![];
-    for extra in [
-        "",
-        " AND c.member_id IS NOT NULL",
-        " AND c.member_id IS NOT NULL AND (SELECT p.status FROM rpt_points p WHERE p.member_id = c.member_id AND p.at < $1 ORDER BY p.n DESC LIMIT 1) = 'active'",
-    ] {
+    for extra in ["", " AND c.member_id IS NOT NULL"] {
         let mut query = sqlx::query(sqlx::AssertSqlSafe(count(extra))).bind(q.end_ms);
         if let Some(t) = &q.p.card_type {
             query = query.bind(t);
         }
         nums.push(query.fetch_one(&mut *c).await?.get::<i64, _>(0));
     }
-    let (issued, assigned, activated) = (nums[0], nums[1], nums[2]);
+    // Activated: bound to a member active at the period's end (the `act` cells).
+    let activated = super::cells::activated(c, &q.to, q.p.card_type.as_deref()).await?;
+    let (issued, assigned) = (nums[0], nums[1]);
     let mut out = q.head();
     out["buyers"] = json!({ "total": new + returning, "new": new, "returning": returning });
     out["buyers_by_tier"] = Value::Array(

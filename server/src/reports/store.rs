@@ -59,7 +59,14 @@ fn add<const N: usize>(a: &mut [i64; N], b: &[i64; N], sign: i64) {
 
 impl Sums {
     /// Adds (sign 1) or takes away (sign −1) one member's facts.
-    pub fn add_member(&mut self, flows: &[Flow], points: &[Point], card_type: &str, sign: i64) {
+    pub fn add_member(
+        &mut self,
+        flows: &[Flow],
+        points: &[Point],
+        card_type: &str,
+        cards: &[(String, i64)],
+        sign: i64,
+    ) {
         for f in flows {
             let v = [
                 f.orders,
@@ -127,7 +134,7 @@ impl Sums {
             );
             prev = Some(p);
         }
-        super::cells::add_member(&mut self.cells, flows, points, card_type, sign);
+        super::cells::add_member(&mut self.cells, flows, points, card_type, cards, sign);
     }
 
     /// Adds another sum (sign 1) or takes it away (−1).
@@ -155,15 +162,51 @@ impl Sums {
     }
 }
 
-/// The member's card type: its first card's (by issue), "" without a card.
-pub async fn card_type(c: &mut AnyConnection, member_id: &str) -> Result<String, sqlx::Error> {
-    let r = sqlx::query(
-        "SELECT type FROM cards WHERE member_id = $1 ORDER BY issued_at, number LIMIT 1",
+/// The cards bound to a member as (type, local day number of issue), by issue.
+pub type CardDays = Vec<(String, i64)>;
+
+/// The member's cards ([`CardDays`]) and its card type: its first card's (by issue), "" without
+/// a card.
+pub async fn cards(
+    c: &mut AnyConnection,
+    versions: &[Version],
+    member_id: &str,
+) -> Result<(String, CardDays), String> {
+    let rows = sqlx::query(
+        "SELECT type, issued_at FROM cards WHERE member_id = $1 ORDER BY issued_at, number",
     )
     .bind(member_id)
-    .fetch_optional(c)
-    .await?;
-    Ok(r.map(|r| r.get::<String, _>(0)).unwrap_or_default())
+    .fetch_all(c)
+    .await
+    .map_err(|e| e.to_string())?;
+    let mut list = Vec::with_capacity(rows.len());
+    for r in &rows {
+        list.push((
+            r.get::<String, _>(0),
+            ledger::local_day_number(versions, r.get(1))?,
+        ));
+    }
+    let first = list.first().map(|c| c.0.clone()).unwrap_or_default();
+    Ok((first, list))
+}
+
+/// The cards a member's stored rows were counted with (none: never computed).
+pub async fn stored_cards(c: &mut AnyConnection, member_id: &str) -> Result<CardDays, String> {
+    let r = sqlx::query("SELECT cards FROM rpt_members WHERE member_id = $1")
+        .bind(member_id)
+        .fetch_optional(c)
+        .await
+        .map_err(|e| e.to_string())?;
+    match r {
+        None => Ok(vec![]),
+        Some(r) => serde_json::from_str(&r.get::<String, _>(0))
+            .map_err(|e| format!("rpt_members.cards of {member_id}: {e}")),
+    }
+}
+
+/// [`CardDays`] as stored in `rpt_members.cards`.
+pub fn cards_json(cards: &[(String, i64)]) -> String {
+    serde_json::to_string(cards).unwrap_or_else(|_| "[]".into())
 }
 
 /// The instant a member's facts are computed as of: its cache's (the figures every other
@@ -449,14 +492,17 @@ pub async fn refresh(
 ) -> Result<(), String> {
     let e = |e: sqlx::Error| e.to_string();
     let new = facts(versions, member, events, as_of)?;
-    let card = card_type(c, &member.id).await.map_err(e)?;
+    let (card, cards) = cards(c, versions, &member.id).await?;
     let (old, old_card) = stored(c, &member.id).await.map_err(e)?;
-    if old == new && old_card == card {
-        return set_as_of(c, &member.id, as_of, &card).await.map_err(e);
+    let old_cards = stored_cards(c, &member.id).await?;
+    if old == new && old_card == card && old_cards == cards {
+        return set_as_of(c, &member.id, as_of, &card, &cards)
+            .await
+            .map_err(e);
     }
     let mut d = Sums::default();
-    d.add_member(&new.flows, &new.points, &card, 1);
-    d.add_member(&old.flows, &old.points, &old_card, -1);
+    d.add_member(&new.flows, &new.points, &card, &cards, 1);
+    d.add_member(&old.flows, &old.points, &old_card, &old_cards, -1);
     apply(c, &d).await.map_err(e)?;
     // Only the rows that changed are rewritten: a new event usually appends rows and leaves the
     // history before it as it was (a new card type changes them all).
@@ -486,7 +532,9 @@ pub async fn refresh(
     insert_rows(c, &member.id, &new, &card, kf, kp)
         .await
         .map_err(e)?;
-    set_as_of(c, &member.id, as_of, &card).await.map_err(e)?;
+    set_as_of(c, &member.id, as_of, &card, &cards)
+        .await
+        .map_err(e)?;
     Ok(())
 }
 
@@ -501,12 +549,14 @@ pub async fn add_new(
     let mut total = Sums::default();
     for (member, events, as_of) in members {
         let f = facts(versions, member, events, *as_of)?;
-        let card = card_type(c, &member.id).await.map_err(e)?;
-        total.add_member(&f.flows, &f.points, &card, 1);
+        let (card, cards) = cards(c, versions, &member.id).await?;
+        total.add_member(&f.flows, &f.points, &card, &cards, 1);
         insert_rows(c, &member.id, &f, &card, 0, 0)
             .await
             .map_err(e)?;
-        set_as_of(c, &member.id, *as_of, &card).await.map_err(e)?;
+        set_as_of(c, &member.id, *as_of, &card, &cards)
+            .await
+            .map_err(e)?;
     }
     total.prune();
     apply(c, &total).await.map_err(e)
@@ -518,14 +568,17 @@ pub async fn set_as_of(
     member_id: &str,
     as_of: i64,
     card_type: &str,
+    cards: &[(String, i64)],
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO rpt_members (member_id, as_of, card_type) VALUES ($1, $2, $3) \
-         ON CONFLICT (member_id) DO UPDATE SET as_of = excluded.as_of, card_type = excluded.card_type",
+        "INSERT INTO rpt_members (member_id, as_of, card_type, cards) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (member_id) DO UPDATE SET as_of = excluded.as_of, card_type = \
+         excluded.card_type, cards = excluded.cards",
     )
     .bind(member_id)
     .bind(as_of)
     .bind(card_type)
+    .bind(cards_json(cards))
     .execute(c)
     .await?;
     Ok(())
@@ -677,12 +730,14 @@ pub async fn rebuild(db: &crate::storage::Db, now: i64) -> Result<u64, String> {
                 None => as_of_for(None, &member, &events),
             };
             let f = facts(&versions, &member, &events, as_of)?;
-            let card = card_type(&mut tx, &id).await.map_err(e)?;
-            total.add_member(&f.flows, &f.points, &card, 1);
+            let (card, cards) = cards(&mut tx, &versions, &id).await?;
+            total.add_member(&f.flows, &f.points, &card, &cards, 1);
             insert_rows(&mut tx, &id, &f, &card, 0, 0)
                 .await
                 .map_err(e)?;
-            set_as_of(&mut tx, &id, as_of, &card).await.map_err(e)?;
+            set_as_of(&mut tx, &id, as_of, &card, &cards)
+                .await
+                .map_err(e)?;
             n += 1;
         }
     }
@@ -746,15 +801,19 @@ pub async fn compare(c: &mut AnyConnection) -> Result<Vec<serde_json::Value>, St
                 continue;
             }
         };
-        let card = card_type(c, &id).await.map_err(e)?;
-        total.add_member(&f.flows, &f.points, &card, 1);
+        let (card, cards) = cards(c, &versions, &id).await?;
+        total.add_member(&f.flows, &f.points, &card, &cards, 1);
         let (old, old_card) = stored(c, &id).await.map_err(e)?;
-        if old != f || (old_card != card && !(f.flows.is_empty() && f.points.is_empty())) {
+        let old_cards = stored_cards(c, &id).await?;
+        if old != f
+            || (old_card != card && !(f.flows.is_empty() && f.points.is_empty()))
+            || (old_cards != cards && !f.points.is_empty())
+        {
             diffs.push(serde_json::json!({
                 "member_id": id,
                 "problem": "report rows differ from the events",
-                "stored": { "flows": old.flows.len(), "points": old.points.len(), "card_type": old_card },
-                "recomputed": { "flows": f.flows.len(), "points": f.points.len(), "card_type": card },
+                "stored": { "flows": old.flows.len(), "points": old.points.len(), "card_type": old_card, "cards": old_cards },
+                "recomputed": { "flows": f.flows.len(), "points": f.points.len(), "card_type": card, "cards": cards },
             }));
         }
     }
