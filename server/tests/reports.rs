@@ -959,6 +959,26 @@ async fn exports_run_in_the_background_and_serve_only_finished_files() {
             .await
             .unwrap();
         assert_eq!(text.lines().count(), 21, "{text}");
+        // Every line as the member's own transaction list writes it (the JSON/CSV path).
+        let mut expected = vec![];
+        for i in 1..=12 {
+            let r = a
+                .http
+                .get(format!(
+                    "{}/v1/reports/transactions?from=2026-01-01&to=2026-02-28&member=m-{i:03}&format=csv",
+                    a.base
+                ))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 200);
+            let csv = r.text().await.unwrap();
+            expected.extend(csv.lines().skip(1).map(str::to_string));
+        }
+        let mut got: Vec<String> = text.lines().skip(1).map(str::to_string).collect();
+        expected.sort();
+        got.sort();
+        assert_eq!(got, expected);
         // A job over the allowed size fails and says why; nothing is served.
         let mut tx = s.app().db.begin().await.unwrap();
         storage::settings::set(&mut tx, "export_max_rows", "5")

@@ -4,7 +4,7 @@
 //! then. A job that fails (a database error, more rows than the `export_max_rows` setting)
 //! says why and keeps no parts.
 
-use super::transactions::{write_row, HEADER, SELECT};
+use super::transactions::{export_select, write_export_row, HEADER};
 use super::{Params, Query};
 use crate::app::App;
 use crate::http::ApiError;
@@ -145,7 +145,8 @@ async fn write(app: &App, id: &str, q: &Query) -> Result<(), String> {
         .map_err(e)?;
     drop(w);
     let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE f.day >= $1 AND f.day <= $2{cond} ORDER BY f.day"
+        "{} WHERE f.day >= $1 AND f.day <= $2{cond} ORDER BY f.day",
+        export_select()
     )))
     .bind(&q.from)
     .bind(&q.to);
@@ -161,7 +162,7 @@ async fn write(app: &App, id: &str, q: &Query) -> Result<(), String> {
         let next = stream.try_next().await.map_err(e)?;
         let done = next.is_none();
         if let Some(r) = &next {
-            write_row(&mut out, q, r, &mut scratch)?;
+            write_export_row(&mut out, q, r, &mut scratch)?;
             rows += 1;
         }
         // The writer's own buffer (8 KiB) reaches the part every 64 rows.
