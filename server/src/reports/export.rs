@@ -1,10 +1,10 @@
 //! Background CSV exports of every member's transactions in a period: a job streams the rows
-//! (flat memory: one part of ~1 MiB at a time), stores the CSV in parts in the database with
+//! (flat memory: one day of rows and one part of ≥ 1 MiB at a time), stores the CSV in parts in the database with
 //! its progress, and is `done` only when the last part is written — a download is served only
 //! then. A job that fails (a database error, more rows than the `export_max_rows` setting)
 //! says why and keeps no parts.
 
-use super::transactions::{export_select, write_export_row, HEADER};
+use super::transactions::{export_query, write_export_day, HEADER};
 use super::{Params, Query};
 use crate::app::App;
 use crate::http::ApiError;
@@ -144,12 +144,9 @@ async fn write(app: &App, id: &str, q: &Query) -> Result<(), String> {
         .await
         .map_err(e)?;
     drop(w);
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{} WHERE f.day >= $1 AND f.day <= $2{cond} ORDER BY f.day",
-        export_select()
-    )))
-    .bind(&q.from)
-    .bind(&q.to);
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(export_query(&cond)))
+        .bind(&q.from)
+        .bind(&q.to);
     for b in &binds {
         query = query.bind(b);
     }
@@ -162,12 +159,13 @@ async fn write(app: &App, id: &str, q: &Query) -> Result<(), String> {
         let next = stream.try_next().await.map_err(e)?;
         let done = next.is_none();
         if let Some(r) = &next {
-            write_export_row(&mut out, q, r, &mut scratch)?;
-            rows += 1;
-        }
-        // The writer's own buffer (8 KiB) reaches the part every 64 rows.
-        if !done && rows % 64 != 0 {
-            continue;
+            // One day of transactions (`export_query`).
+            let text: &str = r.try_get(2).map_err(e)?;
+            let n = write_export_day(&mut out, q, text, &mut scratch)?;
+            if n != r.try_get::<i64, _>(1).map_err(e)? {
+                return Err(format!("the export of {} lost rows", r.get::<String, _>(0)));
+            }
+            rows += n;
         }
         out.flush().map_err(|e| e.to_string())?;
         if done || out.get_ref().len() >= PART_BYTES {

@@ -96,19 +96,23 @@ const PACKED_NUMBERS: [&str; 9] = [
     "f.expired",
 ];
 
-/// The export's SELECT (before its WHERE): `at` and one text of every other field — each text
-/// field as `<characters>:<text>` (NULL as `0:`), then the numbers separated by commas. The
-/// export reads millions of rows, and each column of each row costs the database drivers a
-/// copy and an allocation or two (sqlx's SQLite driver: a `sqlite3_value_dup` on its thread,
-/// a free on the reader's, an `AnyValue`): two columns instead of 22 doubled the rows/s
-/// (docs/reports.md "Benchmark"). Same SQL on SQLite and PostgreSQL; the day is `at`'s local
-/// date, as it is in rpt_flows.
-pub fn export_select() -> String {
-    let mut parts: Vec<String> = PACKED_TEXT
-        .iter()
-        .map(|c| format!("COALESCE(CAST(length({c}) AS TEXT), '0') || ':' || COALESCE({c}, '')"))
-        .collect();
-    parts.push(
+/// The export's query of the rows of the period with `cond` (the WHERE after the day range, on
+/// `f`): one row per local day with its number of transactions and **all of them in one text**,
+/// in time order — each as `<at>,` then every text field as `<characters>:<text>` (NULL as
+/// `0:`), then the numbers separated by commas and `;`. The export reads millions of rows, and
+/// each row and column costs the database drivers a hand-off and allocations (sqlx's SQLite
+/// driver: a wake-up of the reader per row, a `sqlite3_value_dup` per column): a text per day
+/// instead of 23 columns per transaction more than doubled the rows/s (docs/reports.md
+/// "Benchmark"); memory stays one day's rows. Same SQL on SQLite (3.44+) and PostgreSQL; the
+/// CSV's day is `at`'s local date, as rpt_flows' is.
+pub fn export_query(cond: &str) -> String {
+    let mut record = vec!["CAST(f.at AS TEXT) || ','".to_string()];
+    record.extend(
+        PACKED_TEXT.iter().map(|c| {
+            format!("COALESCE(CAST(length({c}) AS TEXT), '0') || ':' || COALESCE({c}, '')")
+        }),
+    );
+    record.push(
         PACKED_NUMBERS
             .iter()
             .map(|c| format!("CAST({c} AS TEXT)"))
@@ -116,92 +120,109 @@ pub fn export_select() -> String {
             .join(" || ',' || "),
     );
     format!(
-        "SELECT f.at, {} FROM rpt_flows f LEFT JOIN orders o ON o.id = f.order_id",
-        parts.join(" || ")
+        "SELECT f.day, CAST(COUNT(*) AS BIGINT), string_agg({} || ';', '' ORDER BY f.at, \
+         f.member_id, f.n) FROM rpt_flows f LEFT JOIN orders o ON o.id = f.order_id WHERE \
+         f.day >= $1 AND f.day <= $2{cond} GROUP BY f.day ORDER BY f.day",
+        record.join(" || ")
     )
 }
 
-/// Splits a packed row ([`export_select`]): the 11 texts and the 9 numbers.
-fn unpack(p: &str) -> Option<([&str; 11], [i64; 9])> {
+/// One exported transaction at the start of `p` ([`export_query`]): its instant, 11 texts and 9
+/// numbers, and the rest of `p`.
+fn unpack(p: &str) -> Option<(i64, [&str; 11], [i64; 9], &str)> {
+    let comma = p.find(',')?;
+    let at: i64 = p[..comma].parse().ok()?;
+    let mut rest = &p[comma + 1..];
     let mut texts = [""; 11];
-    let mut rest = p;
     for t in texts.iter_mut() {
         let colon = rest.find(':')?;
         let chars: usize = rest[..colon].parse().ok()?;
         let body = &rest[colon + 1..];
         // `length` counts characters: their bytes.
-        let bytes = if body.is_ascii() {
-            chars
-        } else {
-            body.char_indices()
+        let bytes = match body.get(..chars) {
+            Some(b) if b.is_ascii() => chars,
+            _ => body
+                .char_indices()
                 .nth(chars)
-                .map_or(body.len(), |(i, _)| i)
+                .map_or(body.len(), |(i, _)| i),
         };
         *t = body.get(..bytes)?;
         rest = &body[bytes..];
     }
+    let end = rest.find(';')?;
     let mut numbers = [0i64; 9];
-    let mut it = rest.split(',');
+    let mut it = rest[..end].split(',');
     for n in numbers.iter_mut() {
         *n = it.next()?.parse().ok()?;
     }
-    it.next().is_none().then_some((texts, numbers))
+    it.next()
+        .is_none()
+        .then_some((at, texts, numbers, &rest[end + 1..]))
 }
 
-/// One exported row ([`export_select`]) written to a CSV writer exactly as [`row`] gives it,
-/// without a `String` per field: texts borrowed from the row, money and counts formatted into
-/// `scratch`.
-pub fn write_export_row(
+/// Writes a day's exported transactions ([`export_query`]) to a CSV writer exactly as [`row`]
+/// gives each, without a `String` per field: texts borrowed, money and counts formatted into
+/// `scratch`. Returns how many it wrote.
+pub fn write_export_day(
     w: &mut csv::Writer<Vec<u8>>,
     q: &Query,
-    r: &sqlx::any::AnyRow,
+    day: &str,
     scratch: &mut String,
-) -> Result<(), String> {
-    let e = |e: sqlx::Error| e.to_string();
-    let packed: &str = r.try_get(1).map_err(e)?;
-    let (texts, numbers) =
-        unpack(packed).ok_or_else(|| format!("an exported row does not unpack: {packed:?}"))?;
-    scratch.clear();
-    let mut ends = [0usize; 10];
-    scratch.push_str(&rfc3339_local(q, r.try_get::<i64, _>(0).map_err(e)?));
-    ends[0] = scratch.len();
-    for k in 0..4 {
-        q.policy.currency.write(scratch, numbers[k]);
-        ends[1 + k] = scratch.len();
+) -> Result<i64, String> {
+    let mut rest = day;
+    let mut n = 0;
+    while !rest.is_empty() {
+        let (at, texts, numbers, next) = unpack(rest).ok_or_else(|| {
+            format!(
+                "an exported row does not unpack: {:?}",
+                rest.chars().take(200).collect::<String>()
+            )
+        })?;
+        rest = next;
+        scratch.clear();
+        let mut ends = [0usize; 10];
+        scratch.push_str(&rfc3339_local(q, at));
+        ends[0] = scratch.len();
+        for k in 0..4 {
+            q.policy.currency.write(scratch, numbers[k]);
+            ends[1 + k] = scratch.len();
+        }
+        let mut num = itoa::Buffer::new();
+        for k in 4..9 {
+            scratch.push_str(num.format(numbers[k]));
+            ends[1 + k] = scratch.len();
+        }
+        let part = |k: usize| &scratch[if k == 0 { 0 } else { ends[k - 1] }..ends[k]];
+        // The local date: the first ten characters of the local RFC 3339 instant.
+        let local_day = scratch.get(..10).unwrap_or_default();
+        let fields: [&str; 22] = [
+            part(0),
+            local_day,
+            texts[0],
+            texts[1],
+            texts[2],
+            texts[3],
+            texts[4],
+            texts[5],
+            texts[6],
+            texts[7],
+            texts[8],
+            texts[9],
+            texts[10],
+            part(1),
+            part(2),
+            part(3),
+            part(4),
+            part(5),
+            part(6),
+            part(7),
+            part(8),
+            part(9),
+        ];
+        w.write_record(fields).map_err(|e| e.to_string())?;
+        n += 1;
     }
-    let mut num = itoa::Buffer::new();
-    for k in 4..9 {
-        scratch.push_str(num.format(numbers[k]));
-        ends[1 + k] = scratch.len();
-    }
-    let part = |k: usize| &scratch[if k == 0 { 0 } else { ends[k - 1] }..ends[k]];
-    // The local date: the first ten characters of the local RFC 3339 instant.
-    let day = scratch.get(..10).unwrap_or_default();
-    let fields: [&str; 22] = [
-        part(0),
-        day,
-        texts[0],
-        texts[1],
-        texts[2],
-        texts[3],
-        texts[4],
-        texts[5],
-        texts[6],
-        texts[7],
-        texts[8],
-        texts[9],
-        texts[10],
-        part(1),
-        part(2),
-        part(3),
-        part(4),
-        part(5),
-        part(6),
-        part(7),
-        part(8),
-        part(9),
-    ];
-    w.write_record(fields).map_err(|e| e.to_string())
+    Ok(n)
 }
 
 /// An instant written in the programme's zone (SPEC §0).
@@ -289,10 +310,10 @@ pub async fn report(
 mod tests {
     #[test]
     fn packed_rows_unpack() {
-        let (t, n) = super::unpack(
-            "4:m-010:8:purchase2:e13:o-111:Số 12/3,\"x\"6:hcm-010:3:vip6:silver6:active100000,-2,0,99998,0,10,0,-5,0",
-        )
-        .unwrap();
+        let one = "1767225600000,4:m-010:8:purchase2:e13:o-111:Số 12/3,\"x\"6:hcm-010:3:vip6:silver6:active100000,-2,0,99998,0,10,0,-5,0;";
+        let two = format!("{one}1767225600001,0:0:6:expire0:0:0:0:0:0:0:0:0,0,0,0,0,0,0,0,-7;");
+        let (at, t, n, rest) = super::unpack(&two).unwrap();
+        assert_eq!(at, 1_767_225_600_000);
         assert_eq!(
             t,
             [
@@ -310,7 +331,12 @@ mod tests {
             ]
         );
         assert_eq!(n, [100000, -2, 0, 99998, 0, 10, 0, -5, 0]);
-        assert!(super::unpack("4:m-0").is_none());
+        let (at, t, n, rest) = super::unpack(rest).unwrap();
+        assert_eq!(
+            (at, t[2], n[8], rest),
+            (1_767_225_600_001, "expire", -7, "")
+        );
+        assert!(super::unpack("1,4:m-0").is_none());
         assert!(super::unpack("x").is_none());
     }
 }
