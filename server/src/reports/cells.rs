@@ -31,9 +31,22 @@ use loyalty_engine::report::{Flow, Point};
 use sqlx::{AnyConnection, Row};
 use std::collections::BTreeMap;
 
-/// (a, b, kind, card_type, tier, status), the primary key's order.
-pub type Key = (i64, i64, String, String, String, String);
-pub type Cells = BTreeMap<Key, i64>;
+/// (a, b, card_type, tier, status), the primary key's order.
+pub type Key = (i64, i64, String, String, String);
+/// The counts of a row, one per kind, in [`KINDS`] order.
+pub type Counts = [i64; 14];
+pub type Cells = BTreeMap<Key, Counts>;
+
+/// The kinds: the columns of `rpt_cells`, in order. One row holds every kind of its pair of days
+/// (a pair is often the 1st previous purchase of one member and the 3rd of another's), so a
+/// period reads several times fewer rows than with a row per kind.
+pub const KINDS: [&str; 14] = [
+    "o", "l1", "l2", "l3", "l4", "l6", "l7", "l12", "l13", "tn", "jd", "jn", "j", "act",
+];
+
+fn column(kind: &str) -> usize {
+    KINDS.iter().position(|k| *k == kind).unwrap_or(0)
+}
 
 /// The lags j whose Sⱼ the frequency buckets (1, 2–3, 4–6, 7–12, 13+) need.
 pub const LAGS: [(usize, &str); 8] = [
@@ -91,15 +104,8 @@ pub fn add_member(
                 continue;
             }
             let mut put = |b: i64, v: i64| {
-                *m.entry((
-                    0,
-                    b,
-                    "act".into(),
-                    kind.clone(),
-                    String::new(),
-                    String::new(),
-                ))
-                .or_insert(0) += sign * v;
+                m.entry((0, b, kind.clone(), String::new(), String::new()))
+                    .or_insert([0; 14])[column("act")] += sign * v;
             };
             put(from, 1);
             if let Some(e) = e {
@@ -108,15 +114,8 @@ pub fn add_member(
         }
     }
     let mut put = |b: i64, a: i64, kind: &str, tier: &str, status: &str| {
-        *m.entry((
-            a,
-            b,
-            kind.to_string(),
-            card.to_string(),
-            tier.to_string(),
-            status.to_string(),
-        ))
-        .or_insert(0) += sign;
+        m.entry((a, b, card.to_string(), tier.to_string(), status.to_string()))
+            .or_insert([0; 14])[column(kind)] += sign;
     };
     let joined = day_number(&first.day);
     put(joined, joined, "j", &first.tier, first.status);
@@ -151,23 +150,29 @@ pub fn add_member(
 
 /// Adds a difference to `rpt_cells` (multi-row upserts; zero differences left out).
 pub async fn apply(c: &mut AnyConnection, d: &Cells) -> Result<(), sqlx::Error> {
-    let rows: Vec<(&Key, &i64)> = d.iter().filter(|(_, v)| **v != 0).collect();
-    for chunk in rows.chunks(crate::storage::rows_per_insert(c, 7)) {
+    let rows: Vec<(&Key, &Counts)> = d
+        .iter()
+        .filter(|(_, v)| v.iter().any(|x| *x != 0))
+        .collect();
+    let cols = 5 + KINDS.len();
+    let sets: Vec<String> = KINDS
+        .iter()
+        .map(|k| format!("{k} = rpt_cells.{k} + excluded.{k}"))
+        .collect();
+    for chunk in rows.chunks(crate::storage::rows_per_insert(c, cols)) {
         let sql = format!(
-            "INSERT INTO rpt_cells (a, b, kind, card_type, tier, status, n) VALUES {} \
-             ON CONFLICT (a, b, kind, card_type, tier, status) DO UPDATE SET n = rpt_cells.n + excluded.n",
-            crate::storage::placeholders(c, chunk.len(), 7)
+            "INSERT INTO rpt_cells (a, b, card_type, tier, status, {}) VALUES {} \
+             ON CONFLICT (a, b, card_type, tier, status) DO UPDATE SET {}",
+            KINDS.join(", "),
+            crate::storage::placeholders(c, chunk.len(), cols),
+            sets.join(", ")
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (k, v) in chunk {
-            q = q
-                .bind(k.0)
-                .bind(k.1)
-                .bind(&k.2)
-                .bind(&k.3)
-                .bind(&k.4)
-                .bind(&k.5)
-                .bind(**v);
+            q = q.bind(k.0).bind(k.1).bind(&k.2).bind(&k.3).bind(&k.4);
+            for x in v.iter() {
+                q = q.bind(*x);
+            }
         }
         q.execute(&mut *c).await?;
     }
@@ -176,17 +181,20 @@ pub async fn apply(c: &mut AnyConnection, d: &Cells) -> Result<(), sqlx::Error> 
 
 /// The stored cells (zero rows left out).
 pub async fn stored(c: &mut AnyConnection) -> Result<Cells, sqlx::Error> {
-    let rows = sqlx::query("SELECT a, b, kind, card_type, tier, status, n FROM rpt_cells")
-        .fetch_all(c)
-        .await?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT a, b, card_type, tier, status, {} FROM rpt_cells",
+        KINDS.join(", ")
+    )))
+    .fetch_all(c)
+    .await?;
     let mut m = Cells::new();
     for r in &rows {
-        let n: i64 = r.get(6);
-        if n != 0 {
-            m.insert(
-                (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)),
-                n,
-            );
+        let mut v = [0i64; 14];
+        for (i, x) in v.iter_mut().enumerate() {
+            *x = r.get(5 + i);
+        }
+        if v.iter().any(|x| *x != 0) {
+            m.insert((r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)), v);
         }
     }
     Ok(m)
@@ -244,9 +252,8 @@ pub async fn activated(
     } else {
         ""
     };
-    let sql = format!(
-        "SELECT CAST(SUM(n) AS BIGINT) FROM rpt_cells WHERE a = 0 AND b <= $1 AND kind = 'act'{cond}"
-    );
+    let sql =
+        format!("SELECT CAST(SUM(act) AS BIGINT) FROM rpt_cells WHERE a = 0 AND b <= $1{cond}");
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(day_number(to));
     if let Some(t) = card_type {
         q = q.bind(t);
@@ -269,10 +276,14 @@ pub async fn period(
     } else {
         ""
     };
+    let sums: Vec<String> = KINDS[..13]
+        .iter()
+        .map(|k| format!("CAST(SUM({k}) AS BIGINT)"))
+        .collect();
     let sql = format!(
-        "SELECT kind, tier, status, CASE WHEN kind = 'l1' THEN b - a ELSE -1 END AS g, \
-         CAST(SUM(n) AS BIGINT) FROM rpt_cells WHERE a >= $1 AND a <= $2 AND b <= $2{cond} \
-         GROUP BY kind, tier, status, CASE WHEN kind = 'l1' THEN b - a ELSE -1 END"
+        "SELECT tier, status, b - a, {} FROM rpt_cells WHERE a >= $1 AND a <= $2 AND b <= $2{cond} \
+         GROUP BY tier, status, b - a",
+        sums.join(", ")
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(day_number(from))
@@ -282,13 +293,20 @@ pub async fn period(
     }
     let mut p = Period::default();
     for r in q.fetch_all(c).await? {
-        let kind: String = r.get(0);
-        let g: i64 = r.get(3);
-        let n: i64 = r.get::<Option<i64>, _>(4).unwrap_or_default();
-        if kind == "l1" {
-            *p.gaps.entry(g).or_insert(0) += n;
+        let (tier, status): (String, String) = (r.get(0), r.get(1));
+        let g: i64 = r.get(2);
+        for (i, kind) in KINDS[..13].iter().enumerate() {
+            let n: i64 = r.get::<Option<i64>, _>(3 + i).unwrap_or_default();
+            if n == 0 {
+                continue;
+            }
+            if *kind == "l1" {
+                *p.gaps.entry(g).or_insert(0) += n;
+            }
+            *p.sums
+                .entry((kind.to_string(), tier.clone(), status.clone()))
+                .or_insert(0) += n;
         }
-        *p.sums.entry((kind, r.get(1), r.get(2))).or_insert(0) += n;
     }
     p.gaps.retain(|_, n| *n != 0);
     Ok(p)

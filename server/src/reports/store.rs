@@ -149,7 +149,7 @@ impl Sums {
             *self.moves.entry(k.clone()).or_insert(0) += sign * v;
         }
         for (k, v) in &o.cells {
-            *self.cells.entry(k.clone()).or_insert(0) += sign * v;
+            add(self.cells.entry(k.clone()).or_insert([0; 14]), v, sign);
         }
     }
 
@@ -158,7 +158,7 @@ impl Sums {
         self.day.retain(|_, v| v.iter().any(|x| *x != 0));
         self.balance.retain(|_, v| v.iter().any(|x| *x != 0));
         self.moves.retain(|_, v| *v != 0);
-        self.cells.retain(|_, v| *v != 0);
+        self.cells.retain(|_, v| v.iter().any(|x| *x != 0));
     }
 }
 
@@ -832,7 +832,7 @@ pub async fn compare(c: &mut AnyConnection) -> Result<Vec<serde_json::Value>, St
         diffs.push(serde_json::json!({ "table": "rpt_moves", "key": [k.0, k.1, k.2, k.3, k.4], "recomputed_minus_stored": v }));
     }
     for (k, v) in delta.cells.iter().take(20) {
-        diffs.push(serde_json::json!({ "table": "rpt_cells", "key": [k.0, k.1, k.2, k.3, k.4, k.5], "recomputed_minus_stored": v }));
+        diffs.push(serde_json::json!({ "table": "rpt_cells", "key": [k.0, k.1, k.2, k.3, k.4], "columns": super::cells::KINDS, "recomputed_minus_stored": v }));
     }
     Ok(diffs)
 }
