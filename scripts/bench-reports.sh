@@ -64,8 +64,10 @@ for backend in $BACKENDS; do
   password="$(sed -n 's/^admin password: //p' "$dir/stdout")"
   stop_server
   echo "## $backend"
-  "$BIN" serve load --db "$url" --members "$WORK/members.ndjson" --batch 2000 > "$dir/load.json" 2> "$dir/load.log" || true
+  /usr/bin/time -f "load: peak RSS %M KiB" -o "$dir/load.rss" \
+    "$BIN" serve load --db "$url" --members "$WORK/members.ndjson" --batch 2000 > "$dir/load.json" 2> "$dir/load.log" || true
   tail -n 1 "$dir/load.log" | sed 's/^/load: /'
+  cat "$dir/load.rss"
   start_server "$url" "$dir"
   jar="$dir/cookies"
   curl -s -c "$jar" -H 'content-type: application/json' \
