@@ -8,9 +8,9 @@
 // `loyalty eval` line (SPEC §7.1). Points are JSON integers, hence plain JS numbers.
 
 /**
- * An engine error: `{"error":{"code","message","path"}}` on the wire. One class for the full and
- * the core entry (web.js and core/web.js share api.js; in Node every entry shares api.cjs), so
- * `instanceof` works across them.
+ * An engine error: `{"error":{"code","message","path"}}` on the wire. One class for the full, the
+ * core and the progress entry (web.js, core/web.js and progress/web.js share api.js; in Node every
+ * entry shares api.cjs), so `instanceof` works across them.
  */
 class LoyaltyError extends Error {
   constructor(code, message, path = '') {
@@ -29,13 +29,15 @@ class LoyaltyError extends Error {
 /**
  * @param {object} raw the wasm-bindgen module (RawEngine, call, evalLine)
  * @param {() => boolean} isReady false until the Wasm module is instantiated (web: `init()`)
- * @param {{core?: boolean, parallel?: object}} [module] `core: true` for the core module
- *   (`loyalty-engine/core`, src/wasm.rs without the `full` feature): the API is the
- *   validate/quote subset. `parallel`: how this platform runs `ParallelSimulation`'s workers —
+ * @param {{module?: 'full' | 'core' | 'progress', parallel?: object}} [options] `module`: which
+ *   Wasm module `raw` is — `'core'` (`loyalty-engine/core`, src/wasm.rs without the `full`
+ *   feature: the validate/quote subset of the API), `'progress'` (`loyalty-engine/progress`,
+ *   feature `progress`: the validate/progress subset) or `'full'` (the default: every
+ *   operation). `parallel`: how this platform runs `ParallelSimulation`'s workers —
  *   `{ defaultWorkers(): number, spawn({ onMessage, onError }): { post(message), terminate(),
  *   ref(), unref() } }` (node.cjs: worker_threads; web.js: module Web Workers).
  */
-export function createApi(raw, isReady, { core = false, parallel = null } = {}) {
+export function createApi(raw, isReady, { module = 'full', parallel = null } = {}) {
   function ensureReady() {
     if (!isReady()) {
       throw new Error(
@@ -81,8 +83,10 @@ export function createApi(raw, isReady, { core = false, parallel = null } = {}) 
     return e;
   }
 
-  // Engine methods of the full module only (the core module's RawEngine answers quote alone).
-  const FULL_ONLY_METHODS = ['verify', 'replay', 'progress'];
+  // The Engine methods a smaller module does not have (its RawEngine answers quote, or progress,
+  // alone).
+  const MISSING_METHODS = { full: [], core: ['verify', 'replay', 'progress'], progress: ['quote', 'verify', 'replay'] }[module];
+  if (!MISSING_METHODS) throw new TypeError(`createApi: unknown module ${module}`);
 
   const disposeSymbol = typeof Symbol.dispose === 'symbol' ? Symbol.dispose : null;
 
@@ -120,8 +124,9 @@ export function createApi(raw, isReady, { core = false, parallel = null } = {}) 
       this.#raw.free();
     }
   }
-  // The core module has no replay, progress or verify: no such methods rather than ones that fail.
-  if (core) for (const op of FULL_ONLY_METHODS) delete Engine.prototype[op];
+  // A smaller module's Engine lacks its missing operations: no such methods rather than ones
+  // that fail.
+  for (const op of MISSING_METHODS) delete Engine.prototype[op];
   if (disposeSymbol) {
     Object.defineProperty(Engine.prototype, disposeSymbol, {
       value: Engine.prototype.free,
@@ -418,6 +423,6 @@ export function createApi(raw, isReady, { core = false, parallel = null } = {}) 
     return out === undefined ? null : out;
   }
 
-  if (core) return { Engine, LoyaltyError, validate, evalLine };
+  if (module !== 'full') return { Engine, LoyaltyError, validate, evalLine };
   return { Engine, LoyaltyError, validate, simulate, generate, Simulation, ParallelSimulation, evalLine };
 }

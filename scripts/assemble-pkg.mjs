@@ -3,22 +3,25 @@
 //
 //   node scripts/assemble-pkg.mjs <wasm-bindgen out-dir>
 //
-// The out-dir holds two modules built from the same crate (scripts/build.sh), each run through
+// The out-dir holds three modules built from the same crate (scripts/build.sh), each run through
 // wasm-bindgen --target web and --target nodejs: full/{web,nodejs} (every operation: the
-// package's main entry) and core/{web,nodejs} (`--no-default-features`: validate and quote, the
-// `loyalty-engine/core` entry). Both targets of a module produce the same .wasm binary (only the
+// package's main entry), core/{web,nodejs} (`--no-default-features`: validate and quote, the
+// `loyalty-engine/core` entry) and progress/{web,nodejs} (`--features progress`: validate and
+// progress, the `loyalty-engine/progress` entry, what the storefront widget loads). Both targets of a module produce the same .wasm binary (only the
 // JS glue differs), so the package ships ONE .wasm per module, optimized with `wasm-opt` (-O3 for
-// the full module, -Oz for the core one):
+// the full module, -Oz for the core and progress ones):
 //
 //   pkg/wasm/loyalty_engine_bg.wasm        the full engine
 //   pkg/wasm/loyalty_engine.js, .cjs       its wasm-bindgen glue: --target web (ESM, fetches the .wasm), --target nodejs (CJS)
 //   pkg/wasm/loyalty_engine_core_bg.wasm   the core engine (validate, quote)
 //   pkg/wasm/loyalty_engine_core.js, .cjs  its glue
+//   pkg/wasm/loyalty_engine_progress_bg.wasm, .js, .cjs   the progress engine (validate, progress) and its glue
 //   pkg/types.d.ts, pkg/types.d.cts        the engine's types (tsify), from the full module's .d.ts
 //   pkg/{web.js,web-init.js,node.cjs,node.mjs,api.js,index.d.ts,package.json,README.md}  from pkg-template/
 //   pkg/core/{web.js,node.cjs,node.mjs,index.d.ts}                                      from pkg-template/core/
+//   pkg/progress/{web.js,node.cjs,node.mjs,index.d.ts}                                  from pkg-template/progress/
 //   pkg/{worker-serve.js,node-worker.cjs,web-worker.js}   ParallelSimulation's workers (Node worker threads, Web Workers)
-//   pkg/api.cjs, pkg/worker-serve.cjs, pkg/index.d.cts, pkg/core/index.d.cts   derived here from api.js, worker-serve.js and the index.d.ts files
+//   pkg/api.cjs, pkg/worker-serve.cjs, pkg/index.d.cts, pkg/{core,progress}/index.d.cts   derived here from api.js, worker-serve.js and the index.d.ts files
 //   pkg/schema/*.json                      the JSON Schemas, from schema/ (`loyalty-engine/schema/policy.json`, …)
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -28,7 +31,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const [outDir] = process.argv.slice(2).map((d) => path.resolve(d));
 if (!outDir) {
-  console.error('usage: assemble-pkg.mjs <wasm-bindgen out-dir (with full/{web,nodejs} and core/{web,nodejs})>');
+  console.error('usage: assemble-pkg.mjs <wasm-bindgen out-dir (with {full,core,progress}/{web,nodejs})>');
   process.exit(2);
 }
 const template = path.join(root, 'pkg-template');
@@ -38,6 +41,7 @@ const pkg = path.join(root, 'pkg');
 const MODULES = [
   { name: 'loyalty_engine', opt: '-O3', webDir: path.join(outDir, 'full', 'web'), nodeDir: path.join(outDir, 'full', 'nodejs') },
   { name: 'loyalty_engine_core', opt: '-Oz', webDir: path.join(outDir, 'core', 'web'), nodeDir: path.join(outDir, 'core', 'nodejs') },
+  { name: 'loyalty_engine_progress', opt: '-Oz', webDir: path.join(outDir, 'progress', 'web'), nodeDir: path.join(outDir, 'progress', 'nodejs') },
 ];
 
 function fail(message) {
@@ -49,6 +53,7 @@ const read = (file) => fs.readFileSync(file, 'utf8');
 fs.rmSync(pkg, { recursive: true, force: true });
 fs.mkdirSync(path.join(pkg, 'wasm'), { recursive: true });
 fs.mkdirSync(path.join(pkg, 'core'), { recursive: true });
+fs.mkdirSync(path.join(pkg, 'progress'), { recursive: true });
 
 const wasmOpt = path.join(root, 'node_modules', '.bin', 'wasm-opt');
 if (!fs.existsSync(wasmOpt)) fail('node_modules/.bin/wasm-opt missing: run scripts/setup.sh');
@@ -102,13 +107,15 @@ for (const { name: NAME, opt, webDir, nodeDir } of MODULES) {
   built.push({ name: NAME, wasmOut, before: webWasm.length, dts: read(path.join(webDir, `${NAME}.d.ts`)) });
 }
 
-// The engine's types, from the full module; the core module's are the same (a subset).
-const [full, core] = built;
+// The engine's types, from the full module; the core and progress modules' are the same (subsets).
+const [full, ...smaller] = built;
 const { text: types, blocks: fullBlocks } = extractTypes(full.dts);
 fs.writeFileSync(path.join(pkg, 'types.d.ts'), types);
 fs.writeFileSync(path.join(pkg, 'types.d.cts'), types);
-for (const block of extractTypes(core.dts).blocks) {
-  if (!fullBlocks.includes(block)) fail(`the core module declares a type the full module does not:\n${block}`);
+for (const m of smaller) {
+  for (const block of extractTypes(m.dts).blocks) {
+    if (!fullBlocks.includes(block)) fail(`${m.name} declares a type the full module does not:\n${block}`);
+  }
 }
 
 /**
@@ -151,9 +158,12 @@ function extractTypes(dts) {
 for (const file of ['api.js', 'web.js', 'web-init.js', 'node.cjs', 'node.mjs', 'index.d.ts', 'README.md', 'worker-serve.js', 'node-worker.cjs', 'web-worker.js']) {
   fs.copyFileSync(path.join(template, file), path.join(pkg, file));
 }
-// The core entry (`loyalty-engine/core`): thin files over the same api.js and web-init.js.
-for (const file of ['web.js', 'node.cjs', 'node.mjs', 'index.d.ts']) {
-  fs.copyFileSync(path.join(template, 'core', file), path.join(pkg, 'core', file));
+// The core and progress entries (`loyalty-engine/core`, `loyalty-engine/progress`): thin files
+// over the same api.js and web-init.js.
+for (const entry of ['core', 'progress']) {
+  for (const file of ['web.js', 'node.cjs', 'node.mjs', 'index.d.ts']) {
+    fs.copyFileSync(path.join(template, entry, file), path.join(pkg, entry, file));
+  }
 }
 
 // api.cjs: the same glue as CommonJS.
@@ -177,10 +187,12 @@ fs.writeFileSync(path.join(pkg, 'worker-serve.cjs'), serveCjs);
 const indexDts = read(path.join(template, 'index.d.ts'));
 if (!indexDts.includes("from './types.js';")) fail("pkg-template/index.d.ts must import from './types.js'");
 fs.writeFileSync(path.join(pkg, 'index.d.cts'), indexDts.replaceAll("'./types.js'", "'./types.cjs'"));
-// core/index.d.cts: the core declarations, from ../index.d.cts.
-const coreDts = read(path.join(template, 'core', 'index.d.ts'));
-if (!coreDts.includes("from '../index.js';")) fail("pkg-template/core/index.d.ts must take its declarations from '../index.js'");
-fs.writeFileSync(path.join(pkg, 'core', 'index.d.cts'), coreDts.replaceAll("'../index.js'", "'../index.cjs'"));
+// core/index.d.cts, progress/index.d.cts: their declarations, from ../index.d.cts.
+for (const entry of ['core', 'progress']) {
+  const dts = read(path.join(template, entry, 'index.d.ts'));
+  if (!dts.includes("from '../index.js';")) fail(`pkg-template/${entry}/index.d.ts must take its declarations from '../index.js'`);
+  fs.writeFileSync(path.join(pkg, entry, 'index.d.cts'), dts.replaceAll("'../index.js'", "'../index.cjs'"));
+}
 
 // package.json: the crate's version.
 const cargoToml = read(path.join(root, 'Cargo.toml'));

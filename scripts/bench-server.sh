@@ -32,9 +32,9 @@ BIN=target/release/loyalty
 LOAD=target/release/examples/load
 command -v taskset > /dev/null || die "taskset (util-linux) is needed"
 
-wait_listening() { # LOGFILE -> prints the base URL
+wait_listening() { # LOGFILE [TENTHS_OF_SECONDS] -> prints the base URL
   local log="$1" i
-  for i in $(seq 1 6000); do
+  for i in $(seq 1 "${2:-6000}"); do
     if grep -q "listening on" "$log" 2> /dev/null; then
       sed -n 's/^loyalty serve: listening on //p' "$log" | head -n1
       return 0
@@ -72,7 +72,7 @@ for db in $DBS; do
     LOYALTY_DB_URL="$url" "$BIN" serve --demo --demo-members "$MEMBERS" --data-dir "$data" --listen 127.0.0.1:0 \
       > "$data/demo.out" 2> "$data/seed.log" &
     SERVER_PID=$!
-    wait_listening "$data/seed.log" > /dev/null
+    wait_listening "$data/seed.log" 36000 > /dev/null # seeding: up to an hour
     seed_s=$(python3 -c "print(round($(date +%s.%N) - $start, 2))")
     kill "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=""
     LOYALTY_DB_URL="$url" "$LOAD" long-member --db "$url" --events 1000 > "$data/long.json"

@@ -2,7 +2,7 @@
 # Builds the native CLI and the npm package.
 #
 #   scripts/build.sh           # target/release/loyalty (the CLI with `loyalty serve`),
-#                              # pkg/ (full and core module), target/npm/loyalty-engine.tgz
+#                              # pkg/ (full, core and progress module), target/npm/loyalty-engine.tgz
 #   scripts/build.sh --no-cli  # the package only
 #
 # pkg/ is the package as published (see scripts/assemble-pkg.mjs for its layout);
@@ -34,13 +34,30 @@ fi
 step "node scripts/build-editor.mjs (the simulator's JSON editor)"
 node scripts/build-editor.mjs
 
-# Two Wasm modules from the same crate: full (every operation: `loyalty-engine`) and core
-# (`--no-default-features`: validate and quote, `loyalty-engine/core`, what a POS downloads).
+# Three Wasm modules from the same crate: full (every operation: `loyalty-engine`), core
+# (`--no-default-features`: validate and quote, `loyalty-engine/core`, what a POS downloads) and
+# progress (`--no-default-features --features progress`: validate and progress,
+# `loyalty-engine/progress`, what the storefront widget downloads).
 out=target/wasm-bindgen
 declare -A wasm_of name_of
 
-for module in full core; do
-  if [ "$module" = core ]; then
+for module in full core progress; do
+  if [ "$module" = progress ]; then
+    # What the storefront widget (`<loyalty-progress>`) downloads: built like the core module
+    # (size profile, std with immediate-abort panics, talc, the small SHA-256), in its own target
+    # dir; the same fallback when std cannot be rebuilt.
+    name=loyalty_engine_progress
+    wasm="target/progress/wasm32-unknown-unknown/wasm-core/loyalty_engine.wasm"
+    step "cargo build -p loyalty-engine --profile wasm-core --target wasm32-unknown-unknown --lib --no-default-features --features progress -Zbuild-std (progress module)"
+    if ! RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Cpanic=immediate-abort -Zunstable-options" \
+      cargo build -p loyalty-engine --profile wasm-core --target wasm32-unknown-unknown --lib --no-default-features \
+      --features progress -Zbuild-std=std,panic_abort --target-dir target/progress; then
+      warn "the progress module could not be built with std's immediate-abort panics; building it the ordinary way"
+      wasm="target/progress-plain/wasm32-unknown-unknown/wasm-core/loyalty_engine.wasm"
+      cargo build -p loyalty-engine --profile wasm-core --target wasm32-unknown-unknown --lib --no-default-features \
+        --features progress --target-dir target/progress-plain
+    fi
+  elif [ "$module" = core ]; then
     # What a POS downloads, built for size (issue 2's budget): std is rebuilt with panics as
     # immediate aborts, which drops every panic message, location and the formatting and Unicode
     # tables behind them (~25 KB raw, ~10 KB gzip). The library never panics (clippy denies
@@ -71,11 +88,11 @@ for module in full core; do
   name_of[$module]="$name"
 done
 
-# Everything after cargo (wasm-bindgen, wasm-opt, the package, npm pack) depends only on the two
+# Everything after cargo (wasm-bindgen, wasm-opt, the package, npm pack) depends only on the three
 # modules and the files below: when none changed since the last build, pkg/ is kept as it is, so
 # a second `start.sh` rebuilds nothing.
 stamp_file=target/pkg-inputs.sha256
-stamp="$( (sha256sum "${wasm_of[full]}" "${wasm_of[core]}" Cargo.toml package-lock.json scripts/build.sh \
+stamp="$( (sha256sum "${wasm_of[full]}" "${wasm_of[core]}" "${wasm_of[progress]}" Cargo.toml package-lock.json scripts/build.sh \
   scripts/assemble-pkg.mjs scripts/pos-sample.mjs scripts/pack.mjs
   find pkg-template -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1)"
 if [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$stamp" ] && [ -f pkg/package.json ] &&
@@ -86,7 +103,7 @@ fi
 rm -f "$stamp_file"
 rm -rf "$out"
 
-for module in full core; do
+for module in full core progress; do
   wasm="${wasm_of[$module]}"
   name="${name_of[$module]}"
   step "wasm-bindgen --target web / --target nodejs ($module module)"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets everything up (idempotent, Chromium and PostgreSQL included) and runs every check:
-#   rustfmt, clippy (native, and wasm32 for both modules: full and core), cargo test (the engine
+#   rustfmt, clippy (native, and wasm32 for the three modules: full, core and progress), cargo test (the engine
 #   incl. tests/vectors, the CLI, and the server's tests on SQLite and on a throwaway PostgreSQL
 #   cluster started here), the package build, the Node tests of the built package, the browser
 #   tests (module script, Vite build, the pages) and the Wasm size report.
@@ -71,6 +71,8 @@ run "cargo clippy (wasm32: src/wasm.rs, full module) -- -D warnings" \
   cargo clippy -p loyalty-engine --target wasm32-unknown-unknown --lib -- -D warnings
 run "cargo clippy (wasm32: src/wasm.rs, core module: --no-default-features) -- -D warnings" \
   cargo clippy -p loyalty-engine --target wasm32-unknown-unknown --lib --no-default-features -- -D warnings
+run "cargo clippy (wasm32: src/wasm.rs, progress module: --no-default-features --features progress) -- -D warnings" \
+  cargo clippy -p loyalty-engine --target wasm32-unknown-unknown --lib --no-default-features --features progress -- -D warnings
 run "cargo test (engine, CLI, server on SQLite and PostgreSQL)" cargo test --no-fail-fast
 run "build: CLI, pkg/, npm pack" "$ROOT/scripts/build.sh" || build_ok=0
 

@@ -19,16 +19,7 @@ pub fn validate_json(policy_json: &str) -> String {
 
 /// One `loyalty eval` line (SPEC §7.26): `None` for a blank line, else exactly one compact line.
 pub fn eval_line(line: &str) -> Option<String> {
-    if line.len() > limits::MAX_LINE_BYTES {
-        return Some(line_too_long());
-    }
-    if line.trim().is_empty() {
-        return None;
-    }
-    Some(match eval::<true>(line) {
-        Ok(s) => s,
-        Err(e) => e.to_json(),
-    })
+    eval_line_of::<FULL>(line)
 }
 
 /// [`eval_line`] of the core Wasm module (`loyalty-engine/core`, built without the `full`
@@ -36,26 +27,59 @@ pub fn eval_line(line: &str) -> Option<String> {
 /// op is `invalid_request` at `op`, saying that the operation is in the full module. Only the
 /// validate and quote code is reachable from here, so the core module leaves the rest out.
 pub fn eval_line_core(line: &str) -> Option<String> {
+    eval_line_of::<CORE>(line)
+}
+
+/// [`eval_line`] of the progress Wasm module (`loyalty-engine/progress`, what the storefront
+/// widget loads; feature `progress` without `full`: see `src/wasm.rs`): the same answer for ops
+/// `validate` and `progress` (policy versions included); any other known op is
+/// `invalid_request` at `op`, naming the full module. Only the validate and progress code is
+/// reachable from here, so the progress module leaves the rest out.
+pub fn eval_line_progress(line: &str) -> Option<String> {
+    eval_line_of::<PROGRESS>(line)
+}
+
+fn eval_line_of<const MODULE: u8>(line: &str) -> Option<String> {
     if line.len() > limits::MAX_LINE_BYTES {
         return Some(line_too_long());
     }
     if line.trim().is_empty() {
         return None;
     }
-    Some(match eval::<false>(line) {
+    Some(match eval::<MODULE>(line) {
         Ok(s) => s,
         Err(e) => e.to_json(),
     })
 }
 
-/// The answer of the core module to an op it does not have (`op_json`: the op as written).
-fn not_in_core(op_json: &str) -> Error {
-    Error::invalid_request(
-        "op",
+/// The modules `eval` answers for (a const parameter, so that each Wasm module keeps only the
+/// code of its operations): every operation (natively, the CLI, the full Wasm module), the core
+/// module's validate and quote, the progress module's validate and progress.
+const FULL: u8 = 0;
+const CORE: u8 = 1;
+const PROGRESS: u8 = 2;
+
+/// Whether `module` answers `op`.
+const fn answers(module: u8, op: Op) -> bool {
+    match module {
+        CORE => matches!(op, Op::Validate | Op::Quote),
+        PROGRESS => matches!(op, Op::Validate | Op::Progress),
+        _ => true,
+    }
+}
+
+/// The answer of a smaller module to an op it does not have (`op_json`: the op as written).
+fn not_in_module<const MODULE: u8>(op_json: &str) -> Error {
+    let message = if MODULE == PROGRESS {
+        format!(
+            "operation {op_json} is not in the progress module (`loyalty-engine/progress`), which answers \"validate\" and \"progress\"; the full module (`loyalty-engine`) answers every operation"
+        )
+    } else {
         format!(
             "operation {op_json} is in the full module (`loyalty-engine`), not in the core module (`loyalty-engine/core`), which answers \"validate\" and \"quote\""
-        ),
-    )
+        )
+    };
+    Error::invalid_request("op", message)
 }
 
 /// The answer to a request line longer than [`limits::MAX_LINE_BYTES`]: `limit_exceeded` at
@@ -165,9 +189,12 @@ enum Op {
     Simulate,
 }
 
-/// One request line. `FULL = false` is the core module's: ops other than validate and quote are
-/// answered [`not_in_core`] as soon as the op is read (and their code is left out).
-fn eval<const FULL: bool>(line: &str) -> Result<String, Error> {
+/// One request line, answered as `MODULE` does ([`FULL`], [`CORE`] or [`PROGRESS`]): an op the
+/// module does not have is answered [`not_in_module`] as soon as it is read (and its code is left
+/// out of the module).
+fn eval<const MODULE: u8>(line: &str) -> Result<String, Error> {
+    // Policy versions (SPEC §3.1): replay and progress only.
+    let takes_policies = answers(MODULE, Op::Replay) || answers(MODULE, Op::Progress);
     let members = members(line).map_err(|f| Error::invalid_request("", f.message))?;
     let mut op = None;
     let mut policy = None;
@@ -178,8 +205,7 @@ fn eval<const FULL: bool>(line: &str) -> Result<String, Error> {
         match k.as_str() {
             "op" => op = Some(v),
             "policy" => policy = Some(v),
-            // Policy versions (SPEC §3.1): replay and progress only, none in the core module.
-            "policies" if FULL => policies = Some(v),
+            "policies" if takes_policies => policies = Some(v),
             _ => rest.push((k.as_str(), v)),
         }
     }
@@ -201,10 +227,10 @@ fn eval<const FULL: bool>(line: &str) -> Result<String, Error> {
             ))
         }
     };
-    if !FULL && !matches!(op, Op::Validate | Op::Quote) {
-        return Err(not_in_core(op_value));
+    if !answers(MODULE, op) {
+        return Err(not_in_module::<MODULE>(op_value));
     }
-    if op == Op::Simulate {
+    if op == Op::Simulate && answers(MODULE, Op::Simulate) {
         // The simulate request keeps its `policy` (SPEC §7.26), in input order.
         let all: Vec<(&str, &str)> = members
             .iter()
@@ -213,7 +239,7 @@ fn eval<const FULL: bool>(line: &str) -> Result<String, Error> {
             .collect();
         return Ok(simulate_json(&object_text(&all)));
     }
-    if FULL {
+    if takes_policies {
         if let Some(text) = policies {
             if !matches!(op, Op::Replay | Op::Progress) {
                 return Err(Error::invalid_request(
@@ -228,16 +254,19 @@ fn eval<const FULL: bool>(line: &str) -> Result<String, Error> {
                 ));
             }
             let versions = crate::ledger::versions::policies_from_json(text)?;
-            return Ok(versions_json(
-                &versions,
-                op == Op::Progress,
-                &object_text(&rest),
-            ));
+            let request = object_text(&rest);
+            return Ok(if op == Op::Progress && answers(MODULE, Op::Progress) {
+                versions_json::<true>(&versions, &request)
+            } else if answers(MODULE, Op::Replay) {
+                versions_json::<false>(&versions, &request)
+            } else {
+                return Err(not_in_module::<MODULE>(op_value));
+            });
         }
     }
     let policy = policy.ok_or_else(|| {
-        // (Only the full module has policy versions: the core one keeps its one message.)
-        let message = if FULL && matches!(op, Op::Replay | Op::Progress) {
+        // (The core module has no policy versions: it keeps its one message.)
+        let message = if takes_policies && matches!(op, Op::Replay | Op::Progress) {
             "missing policy (or policies)"
         } else {
             "missing policy"
@@ -256,24 +285,25 @@ fn eval<const FULL: bool>(line: &str) -> Result<String, Error> {
             }
             respond(Ok(engine.validate()))
         }
-        Op::Quote => engine.quote_json(&request),
-        Op::Replay => engine.replay_json(&request),
-        Op::Progress => engine.progress_json(&request),
-        Op::Verify => engine.verify_json(&request),
-        Op::Simulate => simulate_json(&request),
+        // (Each arm guarded by a constant: a module keeps the code of its operations only.)
+        Op::Quote if answers(MODULE, Op::Quote) => engine.quote_json(&request),
+        Op::Replay if answers(MODULE, Op::Replay) => engine.replay_json(&request),
+        Op::Progress if answers(MODULE, Op::Progress) => engine.progress_json(&request),
+        Op::Verify if answers(MODULE, Op::Verify) => engine.verify_json(&request),
+        Op::Simulate if answers(MODULE, Op::Simulate) => simulate_json(&request),
+        _ => return Err(not_in_module::<MODULE>(op_value)),
     })
 }
 
 /// A replay (or progress) request (JSON text, without `op` and `policies`) answered under
 /// policy versions (SPEC §3.1).
-fn versions_json(
+fn versions_json<const PROGRESS_OP: bool>(
     versions: &crate::ledger::PolicyVersions,
-    progress: bool,
     request_json: &str,
 ) -> String {
     use crate::ledger::ReplayRequest;
     let req = crate::json::parse::<ReplayRequest>(request_json, ErrorCode::InvalidRequest);
-    if progress {
+    if PROGRESS_OP {
         respond(req.and_then(|r| versions.progress(&r)))
     } else {
         respond(req.and_then(|r| versions.replay(&r)))

@@ -28,7 +28,7 @@ pub fn first_repeat<'a>(keys: impl IntoIterator<Item = &'a str>) -> Option<usize
 /// `(key, position)` pairs sorted by key, then position.
 fn sorted_pairs<'a>(keys: impl IntoIterator<Item = &'a str>) -> Vec<(&'a str, usize)> {
     let mut pairs: Vec<(&str, usize)> = keys.into_iter().zip(0..).collect();
-    pairs.sort_unstable();
+    crate::sort::sort_unstable(&mut pairs);
     pairs
 }
 
@@ -86,6 +86,61 @@ impl Keys {
     }
 }
 
+/// Ids to positions, filled one at a time (event ids while a history is checked, order ids
+/// while it is replayed). Natively and in the full Wasm module a hash map (long histories);
+/// in the size-bound Wasm modules (core, progress) a sorted list, binary-searched: the hash
+/// table and SipHash would be ≈ 9 KB of such a module, and a storefront replays one member.
+#[derive(Clone, Debug, Default)]
+pub struct IdIndex<'a> {
+    #[cfg(any(not(target_arch = "wasm32"), feature = "full"))]
+    map: std::collections::HashMap<&'a str, usize>,
+    #[cfg(all(target_arch = "wasm32", not(feature = "full")))]
+    sorted: Vec<(&'a str, usize)>,
+}
+
+impl<'a> IdIndex<'a> {
+    pub fn reserve(&mut self, additional: usize) {
+        #[cfg(any(not(target_arch = "wasm32"), feature = "full"))]
+        self.map.reserve(additional);
+        #[cfg(all(target_arch = "wasm32", not(feature = "full")))]
+        self.sorted.reserve(additional);
+    }
+
+    /// Adds `id` → `position` unless `id` is there already (which keeps its position); whether
+    /// it was added.
+    pub fn insert(&mut self, id: &'a str, position: usize) -> bool {
+        #[cfg(any(not(target_arch = "wasm32"), feature = "full"))]
+        return match self.map.entry(id) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(position);
+                true
+            }
+            std::collections::hash_map::Entry::Occupied(_) => false,
+        };
+        #[cfg(all(target_arch = "wasm32", not(feature = "full")))]
+        return match self.sorted.binary_search_by(|(k, _)| (*k).cmp(id)) {
+            Ok(_) => false,
+            Err(at) => {
+                self.sorted.insert(at, (id, position));
+                true
+            }
+        };
+    }
+
+    /// The position of `id`, if it was added.
+    pub fn get(&self, id: &str) -> Option<usize> {
+        #[cfg(any(not(target_arch = "wasm32"), feature = "full"))]
+        return self.map.get(id).copied();
+        #[cfg(all(target_arch = "wasm32", not(feature = "full")))]
+        return self
+            .sorted
+            .binary_search_by(|(k, _)| (*k).cmp(id))
+            .ok()
+            .and_then(|at| self.sorted.get(at))
+            .map(|&(_, p)| p);
+    }
+}
+
 /// Positions of `keys` from the largest key to the smallest, equal keys in position order
 /// (what a stable sort by descending key gives).
 ///
@@ -98,7 +153,7 @@ pub fn ranked(keys: &[i128]) -> Vec<usize> {
         .map(|&k| core::cmp::Reverse(k))
         .zip(0..)
         .collect();
-    order.sort_unstable();
+    crate::sort::sort_unstable(&mut order);
     order.into_iter().map(|(_, i)| i).collect()
 }
 

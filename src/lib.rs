@@ -34,6 +34,7 @@ pub mod report;
 #[cfg(feature = "schema")]
 pub mod schema;
 pub mod simulate;
+mod sort;
 pub mod tiers;
 pub mod time;
 pub mod verify;

@@ -162,7 +162,7 @@ pub fn member_facts(versions: &PolicyVersions, req: &ReplayRequest) -> Result<Me
         .iter()
         .filter(|e| e.at <= checked.as_of)
         .collect();
-    order.sort_by_key(|e| e.at);
+    crate::sort::sort_by_key(&mut order, |e| e.at);
     let mut state = State::with_versions(versions, checked.status, checked.joined_at);
     state.record = false;
     let mut facts = MemberFacts::default();

@@ -9,11 +9,13 @@
 //! Adding an operation is one line here (in [`RawEngine::call`] or [`call`]) and one line in
 //! the glue (`pkg-template/api.js`, `pkg-template/index.d.ts`).
 //!
-//! Two modules are built from these bindings: the **full** one (the default feature `full`: every
-//! operation; the package's `loyalty-engine`) and the **core** one (`--no-default-features`:
+//! Three modules are built from these bindings: the **full** one (the default feature `full`:
+//! every operation; the package's `loyalty-engine`), the **core** one (`--no-default-features`:
 //! validate and quote, `policyDigest` and an `evalLine` answering those two ops; the package's
-//! `loyalty-engine/core`, what a POS downloads). The library is the same in both; what the core
-//! module does not export, LTO leaves out.
+//! `loyalty-engine/core`, what a POS downloads) and the **progress** one (`--no-default-features
+//! --features progress`: validate and progress, policy versions included; the package's
+//! `loyalty-engine/progress`, what the storefront widget downloads). The library is the same in
+//! all three; what a smaller module does not export, LTO leaves out.
 
 use wasm_bindgen::prelude::*;
 
@@ -29,7 +31,7 @@ fn start() {
     console_error_panic_hook::set_once();
 }
 
-/// The core module's allocator (see Cargo.toml for why talc). The full module keeps Rust's
+/// The core and progress modules' allocator (see Cargo.toml for why talc). The full module keeps Rust's
 /// default (dlmalloc): on the simulator's many small allocations it measured ~8 % faster.
 // SAFETY: `TalckWasm` requires a single-threaded WebAssembly environment, which the module is
 // (no threads, no shared memory).
@@ -82,12 +84,13 @@ impl RawEngine {
     /// `{"error":…}` JSON text.
     pub fn call(&self, op: &str, request_json: &str) -> String {
         match op {
+            #[cfg(any(feature = "full", not(feature = "progress")))]
             "quote" => self.engine.quote_json(request_json),
             #[cfg(feature = "full")]
             "verify" => self.engine.verify_json(request_json),
             #[cfg(feature = "full")]
             "replay" => self.engine.replay_json(request_json),
-            #[cfg(feature = "full")]
+            #[cfg(any(feature = "full", feature = "progress"))]
             "progress" => self.engine.progress_json(request_json),
             _ => unknown_op(op),
         }
@@ -202,10 +205,18 @@ pub fn eval_line(line: &str) -> Option<String> {
 
 /// The core module's `evalLine`: ops `validate` and `quote` as in the full module; any other
 /// op is `invalid_request` at `op`, saying that the operation is in the full module.
-#[cfg(not(feature = "full"))]
+#[cfg(not(any(feature = "full", feature = "progress")))]
 #[wasm_bindgen(js_name = evalLine)]
 pub fn eval_line(line: &str) -> Option<String> {
     api::eval_line_core(line)
+}
+
+/// The progress module's `evalLine`: ops `validate` and `progress` as in the full module; any
+/// other op is `invalid_request` at `op`, naming the full module.
+#[cfg(all(feature = "progress", not(feature = "full")))]
+#[wasm_bindgen(js_name = evalLine)]
+pub fn eval_line(line: &str) -> Option<String> {
+    api::eval_line_progress(line)
 }
 
 /// A JS number that must be a whole count (0 ≤ n ≤ 2^53 − 1); else the error's wire JSON.

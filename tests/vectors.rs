@@ -66,18 +66,21 @@ fn compaction_keeps_order_and_strings() {
     assert_eq!(m[2].1, r#"{"z":null,"y":true}"#);
 }
 
-/// The core Wasm module's eval (`api::eval_line_core`, `loyalty-engine/core`): every quote and
-/// validate vector gives exactly the expected line; every other vector is either answered the
-/// same (an error found before the op is looked at) or refused at `op` as an operation of the
-/// full module.
-#[test]
-fn core_eval_line_quote_and_validate_vectors() {
+/// A small Wasm module's eval over every vector: the vectors of its operations (`answers`, by
+/// name prefix) give exactly the expected line; every other vector is either answered the same
+/// (an error found before the op is looked at) or refused at `op` with `refusal(op)`. Returns
+/// (answered, refused).
+fn small_module_vectors(
+    eval: fn(&str) -> Option<String>,
+    answers: &[&str],
+    refusal: impl Fn(&str) -> String,
+) -> (usize, usize) {
     let mut failures = Vec::new();
-    let mut core_vectors = 0;
+    let (mut answered, mut refused_count) = (0, 0);
     for v in &support::load_all() {
-        let actual = loyalty_engine::api::eval_line_core(&v.request).unwrap_or_default();
-        if v.name.starts_with("quote/") || v.name.starts_with("validate/") {
-            core_vectors += 1;
+        let actual = eval(&v.request).unwrap_or_default();
+        if answers.iter().any(|p| v.name.starts_with(p)) {
+            answered += 1;
             if actual != v.expected {
                 failures.push(format!(
                     "{}\n{}",
@@ -91,20 +94,44 @@ fn core_eval_line_quote_and_validate_vectors() {
             .ok()
             .and_then(|m| m.into_iter().find(|(k, _)| k == "op"))
             .map(|(_, op)| op);
-        let refused = op.is_some_and(|op| {
-            actual
-                == format!(
-                    r#"{{"error":{{"code":"invalid_request","message":"operation {} is in the full module (`loyalty-engine`), not in the core module (`loyalty-engine/core`), which answers \"validate\" and \"quote\"","path":"op"}}}}"#,
-                    op.replace('"', "\\\"")
-                )
-        });
-        if actual != v.expected && !refused {
+        if op.is_some_and(|op| actual == refusal(&op.replace('"', "\\\""))) {
+            refused_count += 1;
+        } else if actual != v.expected {
             failures.push(format!("{}: not refused at op: {actual}", v.name));
         }
     }
-    assert!(
-        core_vectors >= 20,
-        "only {core_vectors} quote/validate vectors"
-    );
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    (answered, refused_count)
+}
+
+/// The core Wasm module's eval (`api::eval_line_core`, `loyalty-engine/core`): quote and validate.
+#[test]
+fn core_eval_line_quote_and_validate_vectors() {
+    let (answered, _) = small_module_vectors(
+        loyalty_engine::api::eval_line_core,
+        &["quote/", "validate/"],
+        |op| {
+            format!(
+                r#"{{"error":{{"code":"invalid_request","message":"operation {op} is in the full module (`loyalty-engine`), not in the core module (`loyalty-engine/core`), which answers \"validate\" and \"quote\"","path":"op"}}}}"#
+            )
+        },
+    );
+    assert!(answered >= 20, "only {answered} quote/validate vectors");
+}
+
+/// The progress Wasm module's eval (`api::eval_line_progress`, `loyalty-engine/progress`, what
+/// the storefront widget loads): progress (policy versions included) and validate.
+#[test]
+fn progress_eval_line_progress_and_validate_vectors() {
+    let (answered, refused) = small_module_vectors(
+        loyalty_engine::api::eval_line_progress,
+        &["progress/", "validate/"],
+        |op| {
+            format!(
+                r#"{{"error":{{"code":"invalid_request","message":"operation {op} is not in the progress module (`loyalty-engine/progress`), which answers \"validate\" and \"progress\"; the full module (`loyalty-engine`) answers every operation","path":"op"}}}}"#
+            )
+        },
+    );
+    assert!(answered >= 36, "only {answered} progress/validate vectors");
+    assert!(refused >= 100, "only {refused} vectors refused");
 }

@@ -5,7 +5,7 @@
 const raw = require('../wasm/loyalty_engine_core.cjs');
 const { createApi } = require('../api.cjs');
 
-const api = createApi(raw, () => true, { core: true });
+const api = createApi(raw, () => true, { module: 'core' });
 
 function init() {
   return Promise.resolve();

@@ -9,4 +9,4 @@ const { init, isReady } = createInit(wbgInit);
 
 export default init;
 export { init };
-export const { Engine, LoyaltyError, validate, evalLine } = createApi(raw, isReady, { core: true });
+export const { Engine, LoyaltyError, validate, evalLine } = createApi(raw, isReady, { module: 'core' });

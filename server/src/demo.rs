@@ -6,7 +6,6 @@
 
 use crate::app::App;
 use crate::auth::{keys, password};
-use crate::ledger;
 use crate::storage::{self, members, policies, settings};
 use loyalty_engine::generate::{member_line, GenerateOptions, Plan};
 use std::path::Path;
@@ -187,8 +186,7 @@ pub async fn seed(
         policies::versions(&mut c).await.map_err(e)?
     };
     let mut skipped = 0u64;
-    let notice_days = ledger::notice_days(&versions).map_err(|e| e.body())?;
-    let mut tx = app.db.begin_bulk().await.map_err(e)?;
+    let mut out = crate::load::Histories::new(&versions, now, "demo")?;
     for i in 0..n_members {
         let line: serde_json::Value =
             serde_json::from_str(&member_line(&plan, i)).map_err(|e| e.to_string())?;
@@ -209,79 +207,30 @@ pub async fn seed(
                 GIVEN[(i / 32 % 10) as usize]
             )
         });
-        let member = members::Member {
-            id: id.clone(),
-            status: status.clone(),
-            joined_at: joined,
-            phone: phone.clone(),
-            name: name.clone(),
-            version: 0,
-            cached_at: None,
+        let history = crate::load::History {
+            events: crate::load::stored_events(&line["events"], joined),
+            member: members::Member {
+                id,
+                status,
+                joined_at: joined,
+                phone,
+                name,
+                version: 0,
+                cached_at: None,
+            },
+            card: card_number(i),
+            card_type: if i % 10 == 0 { "vip" } else { "standard" },
+            card_issued_at: now,
         };
-        let events: Vec<storage::events::Stored> = line["events"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-            .map(|(k, ev)| storage::events::Stored {
-                seq: k as i64 + 1,
-                id: ev["id"].as_str().unwrap_or_default().to_string(),
-                kind: ev["type"].as_str().unwrap_or_default().to_string(),
-                at: ev["at"]
-                    .as_str()
-                    .and_then(crate::clock::parse_rfc3339)
-                    .unwrap_or(joined),
-                body: ev.to_string(),
-            })
-            .collect();
-        let as_of = ledger::as_of(now, &events);
-        let Ok(state) = ledger::replay(&versions, &member, &events, None, as_of) else {
+        if out.push(history).is_err() {
             skipped += 1;
-            continue;
-        };
-        members::insert(
-            &mut tx,
-            &id,
-            &status,
-            joined,
-            phone.as_deref(),
-            name.as_deref(),
-            now,
-        )
-        .await
-        .map_err(e)?;
-        let kind = if i % 10 == 0 { "vip" } else { "standard" };
-        let card_state = if unassigned { "unassigned" } else { "active" };
-        members::insert_card(&mut tx, &card_number(i), Some(&id), kind, card_state, now)
-            .await
-            .map_err(e)?;
-        for ev in &events {
-            storage::events::append(
-                &mut tx, &id, ev.seq, &ev.id, &ev.kind, ev.at, &ev.body, now, "demo",
-            )
-            .await
-            .map_err(e)?;
         }
-        members::cache(
-            &mut tx,
-            &id,
-            as_of,
-            state.available(),
-            state.pending(),
-            &state.tier(),
-            &state.status(),
-            state.next_due(as_of, notice_days),
-        )
-        .await
-        .map_err(e)?;
-        // The reports' rows of the member (issue 15), as a booking would write them.
-        crate::reports::store::refresh(&mut tx, &versions, &member, &events, as_of).await?;
-        if i % 500 == 499 {
-            tx.commit().await.map_err(e)?;
-            tx = app.db.begin_bulk().await.map_err(e)?;
+        if out.queued() >= 500 {
+            out.flush(&app.db).await?;
         }
     }
+    out.finish(&app.db).await?;
+    let mut tx = app.db.begin().await.map_err(e)?;
     // Ten anonymous pre-issued cards, not yet bound.
     for k in 0..10 {
         members::insert_card(

@@ -7,12 +7,14 @@
 //!
 //! - **the producer** (a blocking thread): the engine's import hands over one member at a time
 //!   (or the NDJSON is read a line at a time); each member is parsed, replayed under the
-//!   programme's published versions as of now (the cached figures), and collected into batches
-//!   of whole members;
+//!   programme's published versions as of now (the cached figures), its report facts computed
+//!   (issue 15's rows), and collected into batches of whole members — the engine's work stays on
+//!   this thread, so that it runs beside the database's;
 //! - **the writer** (async): each batch is one transaction — members that exist are compared
 //!   with what is stored (identical: skipped; different: a conflict, nothing written), new ones
 //!   are inserted with multi-row INSERTs (members with their cached figures, cards, events
-//!   `seq` 1..n as SPEC §3 JSON), and the job's counts are updated in the same transaction. A
+//!   `seq` 1..n as SPEC §3 JSON, report rows with the day sums added once per batch), and the
+//!   job's counts are updated in the same transaction. A
 //!   batch that fails is retried a member at a time, so one bad member never takes others with it.
 //!
 //! Memory is one batch in each half, the channel's few batches and the engine's sort budget:
@@ -24,9 +26,12 @@
 //! bookings) is counted `unchanged`.
 
 use crate::clock::{parse_rfc3339, rfc3339, Clock};
+use crate::storage::events::Stored;
+use crate::storage::members::Member;
 use crate::storage::{self, settings, Db};
 use loyalty_engine::import::{mapping::Mapping, ImportError, ImportedMember, MemberSink, Options};
 use loyalty_engine::ledger::{self as eledger, Event, LedgerMember, ReplayRequest};
+use loyalty_engine::report::MemberFacts;
 use loyalty_engine::time::Instant;
 use loyalty_engine::Engine;
 use serde_json::value::RawValue;
@@ -45,8 +50,6 @@ pub const BATCH_EVENTS: usize = 20_000;
 const CHUNK_BYTES: usize = 1 << 20;
 /// A member NDJSON line longer than this is rejected unread (the engine's request limit).
 const MAX_LINE: usize = loyalty_engine::limits::MAX_LINE_BYTES;
-/// Days of notice before points expire (the cache's next due time; as `ledger::after_change`).
-const NOTICE_DAYS: i64 = 30;
 /// A running job whose heartbeat is older than this (wall clock) was interrupted.
 pub const STALE_MS: i64 = 60_000;
 
@@ -312,13 +315,6 @@ pub async fn write_report(db: &Db, id: &str, out: &mut dyn Write) -> Result<(), 
 // ---- Preparing a member -----------------------------------------------------------------
 
 /// One event as stored: `seq` is its index + 1.
-struct PEvent {
-    id: String,
-    kind: &'static str,
-    at: i64,
-    body: String,
-}
-
 /// A member ready to store: parsed, replayed, with its cached figures.
 struct Prepared {
     /// The NDJSON line (or the member's position in the engine's output).
@@ -330,8 +326,10 @@ struct Prepared {
     name: Option<String>,
     cards: Vec<String>,
     card_state: &'static str,
-    events: Vec<PEvent>,
+    events: Vec<Stored>,
     as_of: i64,
+    /// The report facts as of `as_of` (issue 15's rows), computed on the reading thread.
+    facts: MemberFacts,
     available: i64,
     pending: i64,
     tier: String,
@@ -382,6 +380,10 @@ fn compact(s: &str) -> String {
 /// What the producer replays with: the programme's published versions, parsed once.
 struct Programme {
     engines: Vec<(Option<Instant>, Engine)>,
+    /// The same versions as stored (the report facts are computed from them).
+    stored: Vec<storage::policies::Version>,
+    /// Days of notice before points expire (the cache's next due time).
+    notice_days: i64,
     country: Option<String>,
 }
 
@@ -429,9 +431,10 @@ fn prepare(
         let ev: Event = serde_json::from_str(raw.get()).map_err(|e| format!("events[{i}]: {e}"))?;
         let at = parse_rfc3339(&ev.at)
             .ok_or_else(|| format!("events[{i}].at is not RFC 3339 with an offset"))?;
-        events.push(PEvent {
+        events.push(Stored {
+            seq: i as i64 + 1,
             id: ev.id.clone(),
-            kind: ev.kind.as_str(),
+            kind: ev.kind.as_str().to_string(),
             at,
             body: compact(raw.get()),
         });
@@ -485,12 +488,22 @@ fn prepare(
             .map(|l| (Some(l.available_at.as_str()), l.expires_at.as_deref())),
         r.tier.next_review.as_deref(),
         as_of,
-        NOTICE_DAYS,
+        prog.notice_days,
     );
     let cached_status = r.status.as_str();
+    let member = Member {
+        id: req.member.id,
+        status: status.to_string(),
+        joined_at,
+        phone: None,
+        name: None,
+        version: 0,
+        cached_at: None,
+    };
+    let facts = crate::reports::store::facts(&prog.stored, &member, &events, as_of)?;
     Ok(Prepared {
         line: line_no,
-        id: req.member.id,
+        id: member.id,
         status,
         joined_at,
         phone,
@@ -508,6 +521,7 @@ fn prepare(
         tier: r.tier.id,
         cached_status,
         next_due,
+        facts,
     })
 }
 
@@ -944,10 +958,10 @@ async fn write_batch(
     }
     let by = format!("import:{job}");
     let insert_rows = storage::rows_per_insert(c, 8);
-    let mut rows: Vec<(&str, i64, &PEvent)> = Vec::with_capacity(insert_rows);
+    let mut rows: Vec<(&str, &Stored)> = Vec::with_capacity(insert_rows);
     for (p, _) in &new_members {
-        for (i, e) in p.events.iter().enumerate() {
-            rows.push((p.id.as_str(), i as i64 + 1, e));
+        for e in &p.events {
+            rows.push((p.id.as_str(), e));
             if rows.len() == insert_rows {
                 insert_events(c, &rows, now, &by).await?;
                 rows.clear();
@@ -957,52 +971,30 @@ async fn write_batch(
     if !rows.is_empty() {
         insert_events(c, &rows, now, &by).await?;
     }
-    // The reports' rows of the new members (issue 15), their day sums added once per batch.
-    let versions = storage::policies::versions(c).await?;
-    if versions.is_empty() && !new_members.is_empty() {
-        return Err(sqlx::Error::Protocol(
-            crate::http::ApiError::invalid_state("the programme has no published policy yet")
-                .body(),
-        ));
-    }
-    // The members and events just written, built from what was written rather than read back
-    // (which took two statements per member).
-    let loaded: Vec<_> = new_members
+    // The reports' rows of the new members (issue 15), their day sums added once per batch;
+    // the facts were computed with the member. The card type is the member's first card's
+    // (`reports::store::card_type`): an imported card is `standard`.
+    let carded: HashSet<&str> = new_cards.iter().map(|(_, m, _)| *m).collect();
+    let facts: Vec<_> = new_members
         .iter()
-        .map(|(p, phone)| {
-            let member = storage::members::Member {
-                id: p.id.clone(),
-                status: p.status.to_string(),
-                joined_at: p.joined_at,
-                phone: phone.map(str::to_string),
-                name: p.name.clone(),
-                version: 0,
-                cached_at: None,
-            };
-            let events = p
-                .events
-                .iter()
-                .enumerate()
-                .map(|(i, e)| storage::events::Stored {
-                    seq: i as i64 + 1,
-                    id: e.id.clone(),
-                    kind: e.kind.to_string(),
-                    at: e.at,
-                    body: e.body.clone(),
-                })
-                .collect();
-            (member, events, p.as_of)
+        .map(|(p, _)| crate::reports::store::NewFacts {
+            member_id: &p.id,
+            facts: &p.facts,
+            card_type: if carded.contains(p.id.as_str()) {
+                "standard"
+            } else {
+                ""
+            },
+            as_of: p.as_of,
         })
         .collect();
-    crate::reports::store::add_new(c, &versions, &loaded)
-        .await
-        .map_err(sqlx::Error::Protocol)?;
+    crate::reports::store::add_new(c, &facts).await?;
     Ok(Written { outcomes, contact })
 }
 
 async fn insert_events(
     c: &mut AnyConnection,
-    rows: &[(&str, i64, &PEvent)],
+    rows: &[(&str, &Stored)],
     now: i64,
     by: &str,
 ) -> Result<(), sqlx::Error> {
@@ -1011,12 +1003,12 @@ async fn insert_events(
         storage::placeholders(c, rows.len(), 8)
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for (m, seq, e) in rows {
+    for (m, e) in rows {
         q = q
             .bind(*m)
-            .bind(*seq)
+            .bind(e.seq)
             .bind(e.id.as_str())
-            .bind(e.kind)
+            .bind(e.kind.as_str())
             .bind(e.at)
             .bind(e.body.as_str())
             .bind(now)
@@ -1206,7 +1198,13 @@ async fn programme(db: &Db) -> Result<Programme, String> {
         engines.push((at, engine));
     }
     let country = settings::get(&mut c, settings::COUNTRY).await.map_err(e)?;
-    Ok(Programme { engines, country })
+    let notice_days = crate::ledger::notice_days(&versions).map_err(|e| e.body())?;
+    Ok(Programme {
+        engines,
+        stored: versions,
+        notice_days,
+        country,
+    })
 }
 
 /// Runs a recorded job to its end: `done` (with its report stored) or `failed` (with the

@@ -22,7 +22,6 @@ use crate::policy::Policy;
 use crate::quote::RedeemMode;
 use crate::tiers::{self, Qualifying, TierState};
 use crate::time::Instant;
-use std::collections::HashMap;
 
 /// A notice before it is written.
 #[derive(Clone, Debug)]
@@ -100,7 +99,7 @@ pub struct State<'p, 'a> {
     pub opening: i64,
     pub orders: Vec<Order<'a>>,
     /// Orders by event id, once there are more than [`SCAN_ORDERS`] (fewer are scanned).
-    order_ids: HashMap<&'a str, usize>,
+    order_ids: crate::ids::IdIndex<'a>,
     /// The contributions for the metric of the version in force.
     pub qualifying: Qualifying,
     /// The contributions for the other metrics some version uses (empty when every version
@@ -194,7 +193,7 @@ impl<'p, 'a> State<'p, 'a> {
             totals: Totals::default(),
             opening: 0,
             orders: Vec::new(),
-            order_ids: HashMap::new(),
+            order_ids: crate::ids::IdIndex::default(),
             qualifying: Qualifying::default(),
             spare,
             history: Vec::new(),
@@ -256,7 +255,7 @@ impl<'p, 'a> State<'p, 'a> {
                 .filter(|l| l.points > 0)
                 .filter_map(Lot::expires_at),
         );
-        seen.sort_unstable();
+        crate::sort::sort_unstable(&mut seen);
         seen.dedup();
         let slack = t.checked_add_seconds(7_200).unwrap_or(Instant::MAX);
         for e in seen.iter().copied() {
@@ -514,7 +513,7 @@ impl<'p, 'a> State<'p, 'a> {
         if self.orders.len() <= SCAN_ORDERS {
             self.orders.iter().position(|o| o.id == id)
         } else {
-            self.order_ids.get(id).copied()
+            self.order_ids.get(id)
         }
     }
 

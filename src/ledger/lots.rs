@@ -185,7 +185,7 @@ impl Lots {
                 }
             }
             let keys = keys.get_mut(..k).unwrap_or_default();
-            keys.sort_unstable();
+            crate::sort::sort_unstable(keys);
             for &(.., i) in keys.iter() {
                 if left <= 0 {
                     break;
@@ -200,7 +200,7 @@ impl Lots {
             let mut order: Vec<usize> = (0..self.lots.len()).collect();
             order.retain(|&i| self.lots.get(i).is_some_and(usable));
             // Keys are unique (`seq`), so an unstable sort gives the same order.
-            order.sort_unstable_by_key(|&i| self.lots.get(i).map(key));
+            crate::sort::sort_unstable_by_key(&mut order, |&i| self.lots.get(i).map(key));
             for i in order {
                 if left <= 0 {
                     break;

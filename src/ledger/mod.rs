@@ -67,7 +67,7 @@ pub fn run<'p, 'a>(
         .filter(|e| e.at <= checked.as_of)
         .collect();
     // Stable: ties keep input order.
-    order.sort_by_key(|e| e.at);
+    crate::sort::sort_by_key(&mut order, |e| e.at);
     let mut state = State::with_versions(versions, checked.status, checked.joined_at);
     for e in order {
         state.advance_to(e.at)?;
@@ -125,7 +125,7 @@ pub fn replay_versions(versions: Versions, req: &ReplayRequest) -> Result<Replay
         _ => tiers::window_at(policy, r.as_of).lo.map(fmt),
     };
     let mut lots: Vec<&lots::Lot> = s.lots.lots.iter().filter(|l| l.points > 0).collect();
-    lots.sort_by_key(|l| (l.earned_at, l.seq));
+    crate::sort::sort_by_key(&mut lots, |l| (l.earned_at, l.seq));
     let available = s.lots.available();
     Ok(ReplayResponse {
         policy_digest: policy_digest.to_string(),

@@ -18,7 +18,6 @@ use crate::money::MAX_POINTS;
 use crate::quote::{CheckedCart, MemberState, RedeemPoints};
 use crate::time::Instant;
 use serde::Deserialize;
-use std::collections::HashSet;
 
 #[cfg(target_arch = "wasm32")]
 use tsify::Tsify;
@@ -319,7 +318,7 @@ fn check_parsed<'a>(
     let mut fault = None;
     // Ids seen so far: a short history is scanned by fingerprint (a byte comparison only
     // when two fingerprints agree), a long one uses a set.
-    let mut ids = HashSet::new();
+    let mut ids = crate::ids::IdIndex::default();
     let mut prints = [0u64; 32];
     for (i, e) in input.iter().enumerate() {
         let seen = if let Some(p) = prints.get_mut(i) {
@@ -333,9 +332,11 @@ fn check_parsed<'a>(
         } else {
             if i == 32 {
                 ids.reserve(input.len());
-                ids.extend(input.iter().take(32).map(|x| x.id));
+                for (j, x) in input.iter().take(32).enumerate() {
+                    ids.insert(x.id, j);
+                }
             }
-            !ids.insert(e.id)
+            !ids.insert(e.id, i)
         };
         match check_event(versions, booked, i, e, joined_at, seen) {
             Ok(c) => events.push(c),

@@ -110,7 +110,7 @@ pub fn progress_versions(
             }
         }
     }
-    groups.sort_by_key(|g| g.0);
+    crate::sort::sort_by_key(&mut groups, |g| g.0);
     Ok(ProgressResponse {
         tier: ledger::clock::level_id(policy, s.tier.tier),
         next_tier: next.map(|l| l.id.clone()),

@@ -177,8 +177,38 @@ test('one script tag on a plain page; a bad policy shows the engine\'s error', a
   const b = await shown(p, '#bad');
   assert.ok(b.error.includes(err.message));
   assert.equal(await p.locator('#bad').locator('[role="alert"]').count(), 1);
+  // What the widget downloads: its script and the progress entry of the package (the module
+  // scripts/size.mjs weighs as the widget's download), not the full module.
+  const fetched = await p.evaluate(() =>
+    performance.getEntriesByType('resource').map((r) => new URL(r.name).pathname).filter((q) => /\.(m?js|wasm)$/.test(q)),
+  );
+  assert.deepEqual([...fetched].sort(), [
+    '/pkg/api.js',
+    '/pkg/progress/web.js',
+    '/pkg/wasm/loyalty_engine_progress.js',
+    '/pkg/wasm/loyalty_engine_progress_bg.wasm',
+    '/pkg/web-init.js',
+    '/widget/loyalty-progress.js',
+  ]);
   assert.deepEqual(pageProblems, []);
   await p.close();
+});
+
+test('engine-src: the widget runs on another entry of the package (here the full module), the same answer', async () => {
+  const asOf = await page.getAttribute('#w-src', 'as-of');
+  const before = await shown(page, '#w-src');
+  // The attribute is followed: the core entry (validate and quote) has no progress, and says so.
+  await page.locator('#w-src').evaluate((w) => w.setAttribute('engine-src', '../pkg/core/web.js'));
+  const core = await shown(page, '#w-src');
+  assert.equal(core.progress, null);
+  assert.match(core.error, /progress/);
+  await page.locator('#w-src').evaluate((w) => w.setAttribute('engine-src', '../pkg/web.js'));
+  const after = await shown(page, '#w-src');
+  const pr = new esm.Engine(DEMO_POLICY).progress({ ...DEMO_MEMBER, as_of: asOf });
+  assertShows(after, pr, DEMO_POLICY);
+  assert.deepEqual(after, before, 'the full module shows exactly what the progress module showed');
+  await page.locator('#w-src').evaluate((w) => w.removeAttribute('engine-src'));
+  assert.deepEqual(await shown(page, '#w-src'), before);
 });
 
 test('no console errors, failed requests or uncaught exceptions', () => {

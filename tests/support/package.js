@@ -20,3 +20,10 @@ export const coreEsm = await import(pathToFileURL(path.join(CONSUMER, 'core.mjs'
 export const coreCjs = createRequire(path.join(CONSUMER, 'package.json'))('./core.cjs');
 /** Where `require.resolve('loyalty-engine/core')` points from the consumer. */
 export const resolvedRequireCore = createRequire(path.join(CONSUMER, 'package.json')).resolve('loyalty-engine/core');
+
+/** `import … from 'loyalty-engine/progress'` (the progress module: node + import conditions → progress/node.mjs). */
+export const progressEsm = await import(pathToFileURL(path.join(CONSUMER, 'progress.mjs')).href);
+/** `require('loyalty-engine/progress')` (node + require conditions → progress/node.cjs). */
+export const progressCjs = createRequire(path.join(CONSUMER, 'package.json'))('./progress.cjs');
+/** Where `require.resolve('loyalty-engine/progress')` points from the consumer. */
+export const resolvedRequireProgress = createRequire(path.join(CONSUMER, 'package.json')).resolve('loyalty-engine/progress');

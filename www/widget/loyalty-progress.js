@@ -1,6 +1,8 @@
 // <loyalty-progress>: a storefront widget showing a member's tier, the way to the next tier, what
 // keeps the tier at the next review and the points expiring soon — computed in the browser by the
-// loyalty-engine WebAssembly package (`Engine.progress`, SPEC §4). One script tag embeds it:
+// loyalty-engine WebAssembly package (`Engine.progress`, SPEC §4) — its progress module
+// (`loyalty-engine/progress`: validate and progress only, the smallest download that answers it
+// byte for byte as the full module does). One script tag embeds it:
 //
 //   <script type="module" src="/loyalty/loyalty-progress.js"></script>
 //   <loyalty-progress policy-src="/loyalty/policy.json" src="/api/me/loyalty-history" as-of="2026-10-01T00:00:00+07:00"></loyalty-progress>
@@ -10,7 +12,8 @@
 //   src          URL of a replay request JSON: { member, events, as_of? } (a "policy" field in it
 //                is used when no policy is given)  | .history = { member, events [, as_of] }
 //   as-of        RFC 3339 instant (overrides the request's as_of; default: now)
-//   engine-src   URL of the package's web.js (default: ../pkg/web.js next to this file)
+//   engine-src   URL of an entry of the package exporting init and Engine with progress (default:
+//                ../pkg/progress/web.js next to this file; ../pkg/web.js, the full module, works too)
 // Server mode (`loyalty serve`, SPEC §8.6): the progress comes from the server, and nothing of
 // the shopper's history reaches the browser:
 //   member-id    the member's id                   | token = the short-lived widget token the
@@ -21,7 +24,7 @@
 // a `loyalty-error` event with the LoyaltyError's { code, message, path }.
 // Theme: CSS custom properties --loyalty-* (docs/widget.md) and ::part(card|tier|bar|fill|…).
 
-const DEFAULT_ENGINE = new URL('../pkg/web.js', import.meta.url).href;
+const DEFAULT_ENGINE = new URL('../pkg/progress/web.js', import.meta.url).href;
 const engines = new Map();
 
 /** The package, initialized once per URL. */

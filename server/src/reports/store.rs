@@ -10,6 +10,7 @@
 //!   every stored row.
 
 use crate::ledger;
+use crate::storage::batch::{Batch, V};
 use crate::storage::events::Stored;
 use crate::storage::members::Member;
 use crate::storage::policies::Version;
@@ -328,8 +329,143 @@ fn static_status(s: &str) -> &'static str {
     }
 }
 
+/// The columns of `rpt_flows` and `rpt_points`, in the order [`Rows`] writes them.
+pub const FLOW_COLS: &[&str] = &[
+    "member_id",
+    "n",
+    "at",
+    "day",
+    "kind",
+    "event_id",
+    "order_id",
+    "store",
+    "channel",
+    "card_type",
+    "tier",
+    "status",
+    "orders",
+    "refunds",
+    "gross",
+    "discount",
+    "redeemed_amount",
+    "paid",
+    "redeemed",
+    "earned",
+    "clawed_back",
+    "adjusted",
+    "expired",
+    "opening",
+];
+pub const POINT_COLS: &[&str] = &[
+    "member_id",
+    "n",
+    "at",
+    "day",
+    "available",
+    "pending",
+    "tier",
+    "status",
+    "card_type",
+];
+
+/// Report rows of one member or of many (the import's and the loader's batches), written as
+/// multi-row INSERTs.
+pub struct Rows {
+    flows: Batch,
+    points: Batch,
+    as_ofs: Batch,
+}
+
+impl Default for Rows {
+    fn default() -> Self {
+        Rows {
+            flows: Batch::new("rpt_flows", FLOW_COLS),
+            points: Batch::new("rpt_points", POINT_COLS),
+            as_ofs: Batch::new("rpt_members", &["member_id", "as_of", "card_type", "cards"]),
+        }
+    }
+}
+
+impl Rows {
+    /// A member's rows from flow `from_flow` and point `from_point` on (the rows before are in
+    /// place).
+    pub fn push(
+        &mut self,
+        member_id: &str,
+        f: &MemberFacts,
+        card_type: &str,
+        from_flow: usize,
+        from_point: usize,
+    ) {
+        for (n, r) in f.flows.iter().enumerate().skip(from_flow) {
+            self.flows.push(vec![
+                V::S(member_id.to_string()),
+                V::I(n as i64),
+                V::I(r.at_ms),
+                V::S(r.day.clone()),
+                V::S(r.kind.into()),
+                V::O(r.event_id.clone()),
+                V::O(r.order_id.clone()),
+                V::S(r.store.clone().unwrap_or_default()),
+                V::S(r.channel.clone().unwrap_or_default()),
+                V::S(card_type.into()),
+                V::S(r.tier.clone()),
+                V::S(r.status.into()),
+                V::I(r.orders),
+                V::I(r.refunds),
+                V::I(r.gross),
+                V::I(r.discount),
+                V::I(r.redeemed_amount),
+                V::I(r.paid),
+                V::I(r.redeemed),
+                V::I(r.earned),
+                V::I(r.clawed_back),
+                V::I(r.adjusted),
+                V::I(r.expired),
+                V::I(r.opening),
+            ]);
+        }
+        for (n, p) in f.points.iter().enumerate().skip(from_point) {
+            self.points.push(vec![
+                V::S(member_id.to_string()),
+                V::I(n as i64),
+                V::I(p.at_ms),
+                V::S(p.day.clone()),
+                V::I(p.available),
+                V::I(p.pending),
+                V::S(p.tier.clone()),
+                V::S(p.status.into()),
+                V::S(card_type.into()),
+            ]);
+        }
+    }
+
+    /// The instant the facts of a member that has no `rpt_members` row yet are as of.
+    /// and the cards its `act` cells were counted with.
+    pub fn push_as_of(
+        &mut self,
+        member_id: &str,
+        as_of: i64,
+        card_type: &str,
+        cards: &[(String, i64)],
+    ) {
+        self.as_ofs.push(vec![
+            V::S(member_id.to_string()),
+            V::I(as_of),
+            V::S(card_type.into()),
+            V::S(cards_json(cards)),
+        ]);
+    }
+
+    pub async fn flush(&mut self, c: &mut AnyConnection) -> Result<(), sqlx::Error> {
+        self.flows.flush(c).await?;
+        self.points.flush(c).await?;
+        self.as_ofs.flush(c).await
+    }
+}
+
 /// Writes a member's report rows from flow `from_flow` and point `from_point` on (the rows before
-/// are in place), as multi-row INSERTs.
+/// are in place).
 pub async fn insert_rows(
     c: &mut AnyConnection,
     member_id: &str,
@@ -338,67 +474,9 @@ pub async fn insert_rows(
     from_flow: usize,
     from_point: usize,
 ) -> Result<(), sqlx::Error> {
-    let flows: Vec<(usize, &_)> = f.flows.iter().enumerate().skip(from_flow).collect();
-    for chunk in flows.chunks(crate::storage::rows_per_insert(c, 24)) {
-        let sql = format!(
-            "INSERT INTO rpt_flows (member_id, n, at, day, kind, event_id, order_id, store, channel, \
-             card_type, tier, status, orders, refunds, gross, discount, redeemed_amount, paid, \
-             redeemed, earned, clawed_back, adjusted, expired, opening) VALUES {}",
-            crate::storage::placeholders(c, chunk.len(), 24)
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for &(n, r) in chunk {
-            q = q
-                .bind(member_id)
-                .bind(n as i64)
-                .bind(r.at_ms)
-                .bind(&r.day)
-                .bind(r.kind)
-                .bind(&r.event_id)
-                .bind(&r.order_id)
-                .bind(r.store.clone().unwrap_or_default())
-                .bind(r.channel.clone().unwrap_or_default())
-                .bind(card_type)
-                .bind(&r.tier)
-                .bind(r.status)
-                .bind(r.orders)
-                .bind(r.refunds)
-                .bind(r.gross)
-                .bind(r.discount)
-                .bind(r.redeemed_amount)
-                .bind(r.paid)
-                .bind(r.redeemed)
-                .bind(r.earned)
-                .bind(r.clawed_back)
-                .bind(r.adjusted)
-                .bind(r.expired)
-                .bind(r.opening);
-        }
-        q.execute(&mut *c).await?;
-    }
-    let points: Vec<(usize, &_)> = f.points.iter().enumerate().skip(from_point).collect();
-    for chunk in points.chunks(crate::storage::rows_per_insert(c, 9)) {
-        let sql = format!(
-            "INSERT INTO rpt_points (member_id, n, at, day, available, pending, tier, status, \
-             card_type) VALUES {}",
-            crate::storage::placeholders(c, chunk.len(), 9)
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for &(n, p) in chunk {
-            q = q
-                .bind(member_id)
-                .bind(n as i64)
-                .bind(p.at_ms)
-                .bind(&p.day)
-                .bind(p.available)
-                .bind(p.pending)
-                .bind(&p.tier)
-                .bind(p.status)
-                .bind(card_type);
-        }
-        q.execute(&mut *c).await?;
-    }
-    Ok(())
+    let mut rows = Rows::default();
+    rows.push(member_id, f, card_type, from_flow, from_point);
+    rows.flush(c).await
 }
 
 /// How many leading items two lists share.
@@ -538,28 +616,52 @@ pub async fn refresh(
     Ok(())
 }
 
-/// The report rows of members that have none yet (an import's new members), with their day sums
-/// added once for all of them — a few upserts per batch instead of some per member.
-pub async fn add_new(
-    c: &mut AnyConnection,
-    versions: &[Version],
-    members: &[(Member, Vec<Stored>, i64)],
-) -> Result<(), String> {
-    let e = |e: sqlx::Error| e.to_string();
+/// A member with no report rows yet (an import's new member): its facts, computed by the caller
+/// (the import computes them on its reading thread), the card type and instant they are as of.
+pub struct NewFacts<'a> {
+    pub member_id: &'a str,
+    pub facts: &'a MemberFacts,
+    pub card_type: &'a str,
+    pub as_of: i64,
+}
+
+/// The report rows of members that have none yet, with their day sums added once for all of
+/// them: a few multi-row INSERTs and upserts per batch instead of some per member.
+pub async fn add_new(c: &mut AnyConnection, members: &[NewFacts<'_>]) -> Result<(), sqlx::Error> {
     let mut total = Sums::default();
-    for (member, events, as_of) in members {
-        let f = facts(versions, member, events, *as_of)?;
-        let (card, cards) = cards(c, versions, &member.id).await?;
-        total.add_member(&f.flows, &f.points, &card, &cards, 1);
-        insert_rows(c, &member.id, &f, &card, 0, 0)
-            .await
-            .map_err(e)?;
-        set_as_of(c, &member.id, *as_of, &card, &cards)
-            .await
-            .map_err(e)?;
+    // The cards of the new members (the `act` cells count them), read once for the batch.
+    let versions = crate::storage::policies::versions(c).await?;
+    let mut cards: std::collections::HashMap<String, CardDays> = Default::default();
+    let ids: Vec<&str> = members.iter().map(|m| m.member_id).collect();
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "SELECT member_id, type, issued_at FROM cards WHERE member_id IN ({}) ORDER BY \
+             member_id, issued_at, number",
+            crate::storage::placeholders(c, chunk.len(), 1)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(&mut *c).await? {
+            let day =
+                ledger::local_day_number(&versions, r.get(2)).map_err(sqlx::Error::Protocol)?;
+            cards.entry(r.get(0)).or_default().push((r.get(1), day));
+        }
     }
+    let mut rows = Rows::default();
+    for m in members {
+        let cards = cards
+            .get(m.member_id)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        total.add_member(&m.facts.flows, &m.facts.points, m.card_type, cards, 1);
+        rows.push(m.member_id, m.facts, m.card_type, 0, 0);
+        rows.push_as_of(m.member_id, m.as_of, m.card_type, cards);
+    }
+    rows.flush(c).await?;
     total.prune();
-    apply(c, &total).await.map_err(e)
+    apply(c, &total).await
 }
 
 /// Records the instant a member's facts are computed as of.

@@ -11,6 +11,7 @@
 //!
 //! The submodules hold the queries by table group; each takes a connection or transaction.
 
+pub mod batch;
 pub mod cards;
 pub mod events;
 pub mod members;

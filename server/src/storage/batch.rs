@@ -1,0 +1,67 @@
+//! Rows of one table inserted many per statement: the bulk writers' (the import, the loader,
+//! the report rows) one way of writing a multi-row INSERT on both databases.
+
+/// A value of a batched row.
+pub enum V {
+    I(i64),
+    S(String),
+    O(Option<String>),
+    OI(Option<i64>),
+}
+
+/// Rows of one table, inserted [`super::rows_per_insert`] per statement.
+pub struct Batch {
+    table: &'static str,
+    cols: &'static [&'static str],
+    rows: Vec<Vec<V>>,
+}
+
+impl Batch {
+    pub fn new(table: &'static str, cols: &'static [&'static str]) -> Batch {
+        Batch {
+            table,
+            cols,
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, row: Vec<V>) {
+        debug_assert_eq!(row.len(), self.cols.len());
+        self.rows.push(row);
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Inserts the rows, many per statement (with anonymous parameters on SQLite:
+    /// [`super::placeholders`] says why), and empties the batch.
+    pub async fn flush(&mut self, c: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
+        let per = super::rows_per_insert(c, self.cols.len());
+        let mut rows = std::mem::take(&mut self.rows).into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<Vec<V>> = rows.by_ref().take(per).collect();
+            let sql = format!(
+                "INSERT INTO {} ({}) VALUES {}",
+                self.table,
+                self.cols.join(", "),
+                super::placeholders(c, chunk.len(), self.cols.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for v in chunk.into_iter().flatten() {
+                q = match v {
+                    V::I(x) => q.bind(x),
+                    V::S(s) => q.bind(s),
+                    V::O(s) => q.bind(s),
+                    V::OI(x) => q.bind(x),
+                };
+            }
+            q.execute(&mut *c).await?;
+        }
+        Ok(())
+    }
+}
