@@ -64,8 +64,10 @@ for backend in $BACKENDS; do
   password="$(sed -n 's/^admin password: //p' "$dir/stdout")"
   stop_server
   echo "## $backend"
-  "$BIN" serve load --db "$url" --members "$WORK/members.ndjson" --batch 2000 > "$dir/load.json" 2> "$dir/load.log" || true
+  /usr/bin/time -f "load: peak RSS %M KiB" -o "$dir/load.rss" \
+    "$BIN" serve load --db "$url" --members "$WORK/members.ndjson" --batch 2000 > "$dir/load.json" 2> "$dir/load.log" || true
   tail -n 1 "$dir/load.log" | sed 's/^/load: /'
+  cat "$dir/load.rss"
   start_server "$url" "$dir"
   jar="$dir/cookies"
   curl -s -c "$jar" -H 'content-type: application/json' \
@@ -85,6 +87,10 @@ for backend in $BACKENDS; do
   echo "report revenue by day as CSV: ${t} s"
   # The background export of every transaction of the period.
   rss_before=$(ps -o rss= -p "$SERVER_PID" | tr -d ' ')
+  # RssAnon: the process's own memory, without the file pages SQLite maps (mmap_size) as it reads.
+  anon() { awk '/^RssAnon/ {print $2}' "/proc/$SERVER_PID/status"; }
+  anon_before=$(anon)
+  anon_max=$anon_before
   job="$(curl -s -b "$jar" -H "x-csrf-token: $csrf" -H 'content-type: application/json' \
     -d "{\"report\":\"transactions\",\"from\":\"$FROM\",\"to\":\"$TO\"}" "$BASE/v1/reports/exports")"
   id="$(echo "$job" | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')"
@@ -95,12 +101,14 @@ for backend in $BACKENDS; do
     sleep 0.2
     rss=$(ps -o rss= -p "$SERVER_PID" | tr -d ' ')
     [ "$rss" -gt "$rss_max" ] && rss_max=$rss
+    a=$(anon)
+    [ "$a" -gt "$anon_max" ] && anon_max=$a
     status="$(curl -s -b "$jar" "$BASE/v1/reports/exports/$id")"
     state="$(echo "$status" | sed -n 's/.*"state":"\([^"]*\)".*/\1/p')"
   done
   secs=$(echo "$(date +%s.%N) - $t0" | bc)
   rows="$(echo "$status" | sed -n 's/.*"rows_done":\([0-9]*\).*/\1/p')"
-  echo "export: $state, $rows rows in $secs s = $(echo "$rows / $secs" | bc) rows/s; server RSS ${rss_before} KiB before, ${rss_max} KiB at most during the export"
+  echo "export: $state, $rows rows in $secs s = $(echo "$rows / $secs" | bc) rows/s; server RSS ${rss_before} KiB before, ${rss_max} KiB at most during the export (anonymous: ${anon_before} → ${anon_max} KiB)"
   t=$(curl -s -b "$jar" -o "$dir/export.csv" -w '%{time_total}' "$BASE/v1/reports/exports/$id/download")
   echo "download: $(wc -l < "$dir/export.csv") lines, $(du -h "$dir/export.csv" | cut -f1) in $t s"
   stop_server

@@ -329,6 +329,20 @@ pub fn facts(
     loyalty_engine::report::member_facts_request(&p, &request_body(member, events, None, as_of))
 }
 
+/// The local date of `ms` in the programme's zone (every version shares it) as a day number
+/// (days since 0001-01-01, `reports::cells`).
+pub fn local_day_number(versions: &[Version], ms: i64) -> Result<i64, String> {
+    let p = parsed(versions)?;
+    let policy = &p
+        .policies
+        .first()
+        .ok_or_else(|| "no published version".to_string())?
+        .1;
+    Ok(crate::reports::cells::day_number(
+        &loyalty_engine::report::day_of(policy, ms),
+    ))
+}
+
 /// Replays a member's stored events (plus `extra`, an event not yet stored) as of `as_of`.
 /// An engine error is returned as the error line.
 pub fn replay(

@@ -165,9 +165,15 @@ impl<'a> Histories<'a> {
                 V::S(self.recorded_by.into()),
             ]);
         }
+        // Its card, counted by the `act` cells from the day it was issued.
+        let cards = vec![(
+            card_type.to_string(),
+            ledger::local_day_number(self.versions, card_issued_at)?,
+        )];
         self.rows.push(&member.id, &f, card_type, 0, 0);
-        self.rows.push_as_of(&member.id, as_of, card_type);
-        self.total.add_member(&f.flows, &f.points, card_type, 1);
+        self.rows.push_as_of(&member.id, as_of, card_type, &cards);
+        self.total
+            .add_member(&f.flows, &f.points, card_type, &cards, 1);
         self.queued += 1;
         Ok(f.flows.len() + f.points.len())
     }

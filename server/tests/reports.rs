@@ -372,6 +372,182 @@ async fn replay_sums(db: &Db, end: i64) -> (i64, i64, i64) {
     (outstanding, pending, n)
 }
 
+/// The frequency and customer-type figures recomputed member by member from the purchase rows
+/// (what the reports read before `rpt_cells`), to compare with what they answer now.
+async fn frequency_by_member(db: &Db, from: &str, to: &str, card_type: Option<&str>) -> Value {
+    let start = loyalty_engine::report::day_start_ms(
+        &loyalty_engine::policy::Policy::from_json(
+            &storage::policies::versions(&mut db.read.acquire().await.unwrap())
+                .await
+                .unwrap()[0]
+                .document,
+        )
+        .unwrap(),
+        from,
+    )
+    .unwrap();
+    let mut c = db.read.acquire().await.unwrap();
+    let rows: Vec<(String, String, String, i64, String)> = sqlx::query_as(
+        "SELECT f.member_id, f.day, f.tier, m.joined_at, f.card_type FROM rpt_flows f JOIN members m \
+         ON m.id = f.member_id WHERE f.kind = 'purchase' AND f.day >= $1 AND f.day <= $2 \
+         ORDER BY f.member_id, f.at, f.n",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut *c)
+    .await
+    .unwrap();
+    let day = |d: &str| {
+        use chrono::Datelike;
+        i64::from(
+            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .unwrap()
+                .num_days_from_ce(),
+        )
+    };
+    // member → (orders, last day, last tier, new)
+    let mut members: std::collections::BTreeMap<String, (i64, i64, String, bool)> =
+        Default::default();
+    let mut gaps = vec![];
+    let mut orders = 0;
+    for (m, d, tier, joined, card) in rows {
+        if card_type.is_some_and(|t| t != card) {
+            continue;
+        }
+        orders += 1;
+        let d = day(&d);
+        let e = members
+            .entry(m)
+            .or_insert((0, d, String::new(), joined >= start));
+        if e.0 > 0 {
+            gaps.push(d - e.1);
+        }
+        e.0 += 1;
+        e.1 = d;
+        e.2 = tier;
+    }
+    gaps.sort();
+    let mut buckets = [0i64; 5];
+    let mut by_tier: std::collections::BTreeMap<String, [i64; 2]> = Default::default();
+    for (n, _, tier, new) in members.values() {
+        let i = match n {
+            1 => 0,
+            2..=3 => 1,
+            4..=6 => 2,
+            7..=12 => 3,
+            _ => 4,
+        };
+        buckets[i] += 1;
+        by_tier.entry(tier.clone()).or_default()[usize::from(!new)] += 1;
+    }
+    let mut dist = [0i64; 7];
+    for g in &gaps {
+        let i = [7, 14, 30, 60, 90, 180]
+            .iter()
+            .position(|hi| g <= hi)
+            .unwrap_or(6);
+        dist[i] += 1;
+    }
+    let median = match gaps.len() {
+        0 => Value::Null,
+        n if n % 2 == 1 => json!(gaps[n / 2].to_string()),
+        n => {
+            let s = gaps[n / 2 - 1] + gaps[n / 2];
+            json!(if s % 2 == 0 {
+                (s / 2).to_string()
+            } else {
+                format!("{}.5", s / 2)
+            })
+        }
+    };
+    json!({
+        "members": members.len(), "orders": orders, "buckets": buckets, "intervals": gaps.len(),
+        "median": median, "distribution": dist,
+        "new": by_tier.values().map(|v| v[0]).sum::<i64>(),
+        "returning": by_tier.values().map(|v| v[1]).sum::<i64>(),
+        "by_tier": by_tier,
+    })
+}
+
+/// The frequency and customers reports of a period equal [`frequency_by_member`]'s figures.
+async fn assert_frequency_by_member(
+    a: &Admin,
+    db: &Db,
+    from: &str,
+    to: &str,
+    card_type: Option<&str>,
+) {
+    let filter = card_type
+        .map(|t| format!("&card_type={t}"))
+        .unwrap_or_default();
+    let f = report(
+        a,
+        &format!("/v1/reports/frequency?from={from}&to={to}{filter}"),
+    )
+    .await;
+    let c = report(
+        a,
+        &format!("/v1/reports/customers?from={from}&to={to}{filter}"),
+    )
+    .await;
+    let list = |v: &Value, k: &str| -> Vec<i64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x[k].as_i64().unwrap())
+            .collect()
+    };
+    let mut by_tier = serde_json::Map::new();
+    for t in c["buyers_by_tier"].as_array().unwrap() {
+        if t["new"] != 0 || t["returning"] != 0 {
+            by_tier.insert(
+                t["tier"].as_str().unwrap().into(),
+                json!([t["new"], t["returning"]]),
+            );
+        }
+    }
+    let got = json!({
+        "members": f["members"], "orders": f["orders"], "buckets": list(&f["by_orders"], "members"),
+        "intervals": f["days_between"]["intervals"], "median": f["days_between"]["median"],
+        "distribution": list(&f["days_between"]["distribution"], "intervals"),
+        "new": c["buyers"]["new"], "returning": c["buyers"]["returning"], "by_tier": by_tier,
+    });
+    assert_eq!(
+        got,
+        frequency_by_member(db, from, to, card_type).await,
+        "{from}..{to} {card_type:?}"
+    );
+    // Activated cards (the `act` cells): bound to a member whose last state by the period's end
+    // is active, as the report counted them card by card.
+    let policy = loyalty_engine::policy::Policy::from_json(
+        &storage::policies::versions(&mut db.read.acquire().await.unwrap())
+            .await
+            .unwrap()[0]
+            .document,
+    )
+    .unwrap();
+    let next = (chrono::NaiveDate::parse_from_str(to, "%Y-%m-%d").unwrap()
+        + chrono::Duration::days(1))
+    .format("%Y-%m-%d")
+    .to_string();
+    let end = loyalty_engine::report::day_start_ms(&policy, &next).unwrap();
+    let activated: i64 = sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM cards c WHERE c.issued_at < $1 AND (c.type = $2 OR $2 = '') \
+         AND c.member_id IS NOT NULL AND (SELECT p.status FROM rpt_points p WHERE p.member_id = \
+         c.member_id AND p.at < $1 ORDER BY p.n DESC LIMIT 1) = 'active'",
+    )
+    .bind(end)
+    .bind(card_type.unwrap_or(""))
+    .fetch_one(&db.read)
+    .await
+    .unwrap();
+    assert_eq!(
+        c["cards"]["activated"], activated,
+        "{from}..{to} {card_type:?}"
+    );
+    assert_eq!(c["buyers"]["total"], f["members"], "{from}..{to}");
+}
+
 #[tokio::test]
 async fn fixture_reports_are_the_hand_computed_figures() {
     for b in backends() {
@@ -712,6 +888,18 @@ async fn randomized_histories_keep_every_aggregate_equal_to_the_events() {
             "{b:?} {:?}",
             check.differences
         );
+        // The frequency and customers reports (summed from rpt_cells) are the purchases counted
+        // member by member, for periods that are and are not whole months.
+        for (from, to) in [
+            ("2026-01-01", "2026-03-31"),
+            ("2026-02-01", "2026-02-28"),
+            ("2026-01-09", "2026-02-17"),
+            ("2026-02-03", "2026-02-03"),
+        ] {
+            for card in [None, Some("vip")] {
+                assert_frequency_by_member(&a, &s.app().db, from, to, card).await;
+            }
+        }
         // And the points report is the replays' sum at several period ends.
         for (to, end_day) in [("2026-01-20", 20), ("2026-02-14", 45), ("2026-03-06", 65)] {
             let p = report(&a, &format!("/v1/reports/points?from=2026-01-01&to={to}")).await;
@@ -771,6 +959,26 @@ async fn exports_run_in_the_background_and_serve_only_finished_files() {
             .await
             .unwrap();
         assert_eq!(text.lines().count(), 21, "{text}");
+        // Every line as the member's own transaction list writes it (the JSON/CSV path).
+        let mut expected = vec![];
+        for i in 1..=12 {
+            let r = a
+                .http
+                .get(format!(
+                    "{}/v1/reports/transactions?from=2026-01-01&to=2026-02-28&member=m-{i:03}&format=csv",
+                    a.base
+                ))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 200);
+            let csv = r.text().await.unwrap();
+            expected.extend(csv.lines().skip(1).map(str::to_string));
+        }
+        let mut got: Vec<String> = text.lines().skip(1).map(str::to_string).collect();
+        expected.sort();
+        got.sort();
+        assert_eq!(got, expected);
         // A job over the allowed size fails and says why; nothing is served.
         let mut tx = s.app().db.begin().await.unwrap();
         storage::settings::set(&mut tx, "export_max_rows", "5")
@@ -860,6 +1068,18 @@ async fn loaded_histories_are_summed_like_booked_ones() {
                 (Some(outstanding), Some(pending), Some(n)),
                 "{b:?} {to}"
             );
+        }
+        // Frequency and customers from rpt_cells, as counted member by member (members with up
+        // to 13+ orders, periods cutting months).
+        for (from, to) in [
+            ("2025-01-01", "2026-02-28"),
+            ("2025-03-01", "2026-02-28"),
+            ("2025-02-17", "2025-11-03"),
+            ("2025-06-10", "2025-06-24"),
+        ] {
+            for card in [None, Some("standard")] {
+                assert_frequency_by_member(&a, &s.app().db, from, to, card).await;
+            }
         }
         let r = report(&a, "/v1/reports/revenue?from=2025-03-01&to=2026-02-28").await;
         assert!(

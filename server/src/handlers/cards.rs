@@ -299,6 +299,9 @@ pub async fn issue(AxState(app): AxState<App>, auth: Auth, raw: Raw) -> Result<R
             now,
         )
         .await?;
+        crate::reports::store::refresh_id(tx, &b.member_id)
+            .await
+            .map_err(ApiError::internal)?;
         storage::audit(
             tx,
             now,
@@ -526,6 +529,12 @@ pub async fn activate(
             }
         };
         cards::set(tx, &number, Some(&member_id), "active", None, now).await?;
+        // The members' report rows count their cards (card type, activated cards).
+        for m in std::iter::once(&member_id).chain(merged_from.as_ref()) {
+            crate::reports::store::refresh_id(tx, m)
+                .await
+                .map_err(ApiError::internal)?;
+        }
         storage::audit(
             tx,
             now,
@@ -603,6 +612,9 @@ pub async fn block(
                 )
                 .await?;
                 cards::insert(tx, &n, Some(m.as_str()), &kind, &card.state, None, now).await?;
+                crate::reports::store::refresh_id(tx, m)
+                    .await
+                    .map_err(ApiError::internal)?;
                 Some(n)
             }
             (Some(_), None) => {

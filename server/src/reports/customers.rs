@@ -26,42 +26,32 @@ pub async fn report(
     q: &Query,
 ) -> Result<axum::response::Response, ApiError> {
     let levels = q.levels();
-    let (cond, binds) = q.filters(Some("f.store"), 3);
-    let cond = cond
-        .replace(" card_type", " f.card_type")
-        .replace(" tier", " f.tier")
-        .replace(" status", " f.status");
-    let sql = format!(
-        "SELECT f.member_id, f.tier, m.joined_at FROM rpt_flows f JOIN members m ON m.id = f.member_id \
-         WHERE f.kind = 'purchase' AND f.day >= $1 AND f.day <= $2{cond} ORDER BY f.member_id, f.at, f.n"
-    );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(&q.from)
-        .bind(&q.to);
-    for b in &binds {
-        query = query.bind(b);
-    }
-    // member → (last tier, new)
-    let mut buyers: BTreeMap<String, (String, bool)> = BTreeMap::new();
-    {
-        let mut s = query.fetch(&mut *c);
-        while let Some(r) = s.try_next().await? {
-            let joined: i64 = r.get(2);
-            buyers.insert(r.get(0), (r.get(1), joined >= q.start_ms));
-        }
-    }
-    let mut by_tier: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    let (mut new, mut returning) = (0i64, 0i64);
-    for (tier, is_new) in buyers.values() {
-        let e = by_tier.entry(tier.clone()).or_default();
-        if *is_new {
-            new += 1;
-            e.0 += 1;
+    let cells = super::cells::period(c, &q.from, &q.to, q.p.card_type.as_deref()).await?;
+    // tier → (new, returning)
+    let by_tier: BTreeMap<String, (i64, i64)> =
+        if q.p.store.is_none() && q.p.tier.is_none() && q.p.status.is_none() {
+            // Each buyer's last order of the period: `o` − `tn`; of those who joined in it:
+            // `jd` − `jn` (`cells`).
+            let (o, tn, jd, jn) = (
+                cells.by_tier("o"),
+                cells.by_tier("tn"),
+                cells.by_tier("jd"),
+                cells.by_tier("jn"),
+            );
+            let get = |m: &BTreeMap<String, i64>, t: &str| m.get(t).copied().unwrap_or_default();
+            o.keys()
+                .map(|t| {
+                    let all = get(&o, t) - get(&tn, t);
+                    let new = get(&jd, t) - get(&jn, t);
+                    (t.clone(), (new, all - new))
+                })
+                .filter(|(_, (n, r))| *n != 0 || *r != 0)
+                .collect()
         } else {
-            returning += 1;
-            e.1 += 1;
-        }
-    }
+            scan(c, q).await?
+        };
+    let new: i64 = by_tier.values().map(|v| v.0).sum();
+    let returning: i64 = by_tier.values().map(|v| v.1).sum();
     let bal = super::points::balances(c, q).await?;
     let mut status_n: BTreeMap<String, i64> = BTreeMap::new();
     let mut tier_n: BTreeMap<String, i64> = BTreeMap::new();
@@ -71,19 +61,17 @@ pub async fn report(
         *tier_n.entry(tier.clone()).or_insert(0) += v[0];
         total += v[0];
     }
-    // Joined in the period: the first state row of each member (at joining).
-    let (cond, binds) = q.filters(None, 3);
-    // (tier and status filters: the state at joining.)
-    let sql = format!(
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM rpt_points WHERE n = 0 AND day >= $1 AND day <= $2{cond}"
-    );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(&q.from)
-        .bind(&q.to);
-    for b in &binds {
-        query = query.bind(b);
-    }
-    let joined: i64 = query.fetch_one(&mut *c).await?.get(0);
+    // Joined in the period: the `j` cells (the tier and status filters: the state at joining).
+    let joined: i64 = cells
+        .sums
+        .iter()
+        .filter(|((k, t, st), _)| {
+            k == "j"
+                && q.p.tier.as_ref().is_none_or(|x| x == t)
+                && q.p.status.as_ref().is_none_or(|x| x == st)
+        })
+        .map(|(_, n)| n)
+        .sum();
     // Cards issued by the period's end.
     let type_cond = if q.p.card_type.is_some() {
         " AND c.type = $2"
@@ -96,18 +84,16 @@ pub async fn report(
         )
     };
     let mut nums = vec![];
-    for extra in [
-        "",
-        " AND c.member_id IS NOT NULL",
-        " AND c.member_id IS NOT NULL AND (SELECT p.status FROM rpt_points p WHERE p.member_id = c.member_id AND p.at < $1 ORDER BY p.n DESC LIMIT 1) = 'active'",
-    ] {
+    for extra in ["", " AND c.member_id IS NOT NULL"] {
         let mut query = sqlx::query(sqlx::AssertSqlSafe(count(extra))).bind(q.end_ms);
         if let Some(t) = &q.p.card_type {
             query = query.bind(t);
         }
         nums.push(query.fetch_one(&mut *c).await?.get::<i64, _>(0));
     }
-    let (issued, assigned, activated) = (nums[0], nums[1], nums[2]);
+    // Activated: bound to a member active at the period's end (the `act` cells).
+    let activated = super::cells::activated(c, &q.to, q.p.card_type.as_deref()).await?;
+    let (issued, assigned) = (nums[0], nums[1]);
     let mut out = q.head();
     out["buyers"] = json!({ "total": new + returning, "new": new, "returning": returning });
     out["buyers_by_tier"] = Value::Array(
@@ -195,6 +181,45 @@ pub async fn report(
         ]);
         csv_text(&["section", "key", "value"], &rows)
     })
+}
+
+/// The buyers of the period by the tier of their last order in it, new (joined in the period)
+/// and returning, from the purchase rows member by member (with a store, tier or status filter).
+async fn scan(c: &mut AnyConnection, q: &Query) -> Result<BTreeMap<String, (i64, i64)>, ApiError> {
+    let (cond, binds) = q.filters(Some("f.store"), 3);
+    let cond = cond
+        .replace(" card_type", " f.card_type")
+        .replace(" tier", " f.tier")
+        .replace(" status", " f.status");
+    let sql = format!(
+        "SELECT f.member_id, f.tier, m.joined_at FROM rpt_flows f JOIN members m ON m.id = f.member_id \
+         WHERE f.kind = 'purchase' AND f.day >= $1 AND f.day <= $2{cond} ORDER BY f.member_id, f.at, f.n"
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(&q.from)
+        .bind(&q.to);
+    for b in &binds {
+        query = query.bind(b);
+    }
+    // member → (last tier, new)
+    let mut buyers: BTreeMap<String, (String, bool)> = BTreeMap::new();
+    {
+        let mut s = query.fetch(&mut *c);
+        while let Some(r) = s.try_next().await? {
+            let joined: i64 = r.get(2);
+            buyers.insert(r.get(0), (r.get(1), joined >= q.start_ms));
+        }
+    }
+    let mut by_tier: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for (tier, is_new) in buyers.values() {
+        let e = by_tier.entry(tier.clone()).or_default();
+        if *is_new {
+            e.0 += 1;
+        } else {
+            e.1 += 1;
+        }
+    }
+    Ok(by_tier)
 }
 
 #[cfg(test)]

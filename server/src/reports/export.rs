@@ -1,10 +1,10 @@
 //! Background CSV exports of every member's transactions in a period: a job streams the rows
-//! (flat memory: one part of ~1 MiB at a time), stores the CSV in parts in the database with
+//! (flat memory: one day of rows and one part of ≥ 1 MiB at a time), stores the CSV in parts in the database with
 //! its progress, and is `done` only when the last part is written — a download is served only
 //! then. A job that fails (a database error, more rows than the `export_max_rows` setting)
 //! says why and keeps no parts.
 
-use super::transactions::{row, HEADER, SELECT};
+use super::transactions::{export_query, write_export_day, HEADER};
 use super::{Params, Query};
 use crate::app::App;
 use crate::http::ApiError;
@@ -144,30 +144,34 @@ async fn write(app: &App, id: &str, q: &Query) -> Result<(), String> {
         .await
         .map_err(e)?;
     drop(w);
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE f.day >= $1 AND f.day <= $2{cond} ORDER BY f.day"
-    )))
-    .bind(&q.from)
-    .bind(&q.to);
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(export_query(&cond)))
+        .bind(&q.from)
+        .bind(&q.to);
     for b in &binds {
         query = query.bind(b);
     }
-    let mut out = csv::Writer::from_writer(Vec::with_capacity(PART_BYTES + 4096));
+    let mut out = csv::Writer::from_writer(Vec::with_capacity(PART_BYTES + 65_536));
     out.write_record(HEADER).map_err(|e| e.to_string())?;
     let (mut rows, mut seq, mut bytes) = (0i64, 0i64, 0i64);
+    let mut scratch = String::with_capacity(256);
     let mut stream = query.fetch(&mut *rc);
     loop {
         let next = stream.try_next().await.map_err(e)?;
         let done = next.is_none();
         if let Some(r) = &next {
-            out.write_record(row(q, r)).map_err(|e| e.to_string())?;
-            rows += 1;
+            // One day of transactions (`export_query`).
+            let text: &str = r.try_get(2).map_err(e)?;
+            let n = write_export_day(&mut out, q, text, &mut scratch)?;
+            if n != r.try_get::<i64, _>(1).map_err(e)? {
+                return Err(format!("the export of {} lost rows", r.get::<String, _>(0)));
+            }
+            rows += n;
         }
         out.flush().map_err(|e| e.to_string())?;
         if done || out.get_ref().len() >= PART_BYTES {
             let full = std::mem::replace(
                 &mut out,
-                csv::Writer::from_writer(Vec::with_capacity(PART_BYTES + 4096)),
+                csv::Writer::from_writer(Vec::with_capacity(PART_BYTES + 65_536)),
             );
             let data = full.into_inner().map_err(|e| e.to_string())?;
             let text = String::from_utf8(data).map_err(|e| e.to_string())?;

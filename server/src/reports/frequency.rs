@@ -1,6 +1,8 @@
 //! Purchase frequency: members by number of orders in the period (1, 2–3, 4–6, 7–12, 13+) and
 //! the days between a member's consecutive purchases in the period (local dates): median and
-//! distribution. Read from the members' purchase rows (`rpt_flows`).
+//! distribution. Summed from `rpt_cells` (`cells`: a few rows per pair of days, whatever the
+//! number of members); with a store, tier or status filter — which changes which purchases are
+//! consecutive — read from the members' purchase rows (`rpt_flows`).
 
 use super::{answer, csv_text, Query};
 use crate::http::ApiError;
@@ -25,13 +27,72 @@ pub const GAPS: [(&str, i64, i64); 7] = [
     ("181+", 181, i64::MAX),
 ];
 
-fn day_number(day: &str) -> i64 {
-    chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
-        .map(|d| {
-            use chrono::Datelike;
-            i64::from(d.num_days_from_ce())
-        })
-        .unwrap_or_default()
+use super::cells::day_number;
+
+/// The value at 0-based rank `i` of a histogram (value → count).
+fn nth(hist: &std::collections::BTreeMap<i64, i64>, i: i64) -> i64 {
+    let mut seen = 0;
+    for (v, n) in hist {
+        seen += n;
+        if i < seen {
+            return *v;
+        }
+    }
+    0
+}
+
+/// The median of a histogram, as [`median`] of its sorted values.
+fn median_of(hist: &std::collections::BTreeMap<i64, i64>) -> Option<String> {
+    let n: i64 = hist.values().sum();
+    if n <= 0 {
+        return None;
+    }
+    let v: Vec<i64> = if n % 2 == 1 {
+        vec![nth(hist, n / 2)]
+    } else {
+        vec![nth(hist, n / 2 - 1), nth(hist, n / 2)]
+    };
+    median(&v)
+}
+
+/// What the report counts: members, orders, members by bucket, intervals by bucket and the
+/// median interval.
+struct Counts {
+    members: i64,
+    orders: i64,
+    buckets: [i64; 5],
+    intervals: i64,
+    gaps: [i64; 7],
+    median: Option<String>,
+}
+
+/// From the cells of the period (docs in `cells`): members with at least k orders are
+/// S₍ₖ₋₁₎ − Sₖ.
+async fn from_cells(c: &mut AnyConnection, q: &Query) -> Result<Counts, ApiError> {
+    let p = super::cells::period(c, &q.from, &q.to, q.p.card_type.as_deref()).await?;
+    let at_least = |k: usize| p.s(k - 1) - p.s(k);
+    let ge = [1, 2, 4, 7, 13].map(at_least);
+    let buckets = [
+        ge[0] - ge[1],
+        ge[1] - ge[2],
+        ge[2] - ge[3],
+        ge[3] - ge[4],
+        ge[4],
+    ];
+    let mut gaps = [0i64; 7];
+    for (g, n) in &p.gaps {
+        if let Some(i) = GAPS.iter().position(|(_, lo, hi)| g >= lo && g <= hi) {
+            gaps[i] += n;
+        }
+    }
+    Ok(Counts {
+        members: ge[0],
+        orders: p.s(0),
+        buckets,
+        intervals: p.s(1),
+        gaps,
+        median: median_of(&p.gaps),
+    })
 }
 
 /// The median of sorted values as a decimal string ("12", "12.5"); None when empty.
@@ -55,6 +116,54 @@ pub async fn report(
     c: &mut AnyConnection,
     q: &Query,
 ) -> Result<axum::response::Response, ApiError> {
+    let k = if q.p.store.is_none() && q.p.tier.is_none() && q.p.status.is_none() {
+        from_cells(c, q).await?
+    } else {
+        scan(c, q).await?
+    };
+    let (counts, gaps_hist) = (k.buckets, k.gaps);
+    let mut out = q.head();
+    out["members"] = json!(k.members);
+    out["orders"] = json!(k.orders);
+    out["by_orders"] = Value::Array(
+        BUCKETS
+            .iter()
+            .zip(counts)
+            .map(|((b, ..), n)| json!({ "orders": b, "members": n }))
+            .collect(),
+    );
+    out["days_between"] = json!({
+        "intervals": k.intervals,
+        "median": k.median,
+        "distribution": GAPS.iter().zip(gaps_hist).map(|((b, ..), n)| json!({ "days": b, "intervals": n })).collect::<Vec<_>>(),
+    });
+    let o = out.clone();
+    answer("frequency", q, out, || {
+        let mut rows: Vec<Vec<String>> = BUCKETS
+            .iter()
+            .zip(counts)
+            .map(|((b, ..), n)| vec!["orders".into(), (*b).into(), n.to_string()])
+            .collect();
+        rows.extend(
+            GAPS.iter()
+                .zip(gaps_hist)
+                .map(|((b, ..), n)| vec!["days_between".into(), (*b).into(), n.to_string()]),
+        );
+        rows.push(vec![
+            "median_days_between".into(),
+            String::new(),
+            o["days_between"]["median"]
+                .as_str()
+                .unwrap_or_default()
+                .into(),
+        ]);
+        csv_text(&["section", "bucket", "count"], &rows)
+    })
+}
+
+/// From the purchase rows of the period, member by member (with a store, tier or status
+/// filter).
+async fn scan(c: &mut AnyConnection, q: &Query) -> Result<Counts, ApiError> {
     let (cond, binds) = q.filters(Some("store"), 3);
     let sql = format!(
         "SELECT member_id, day FROM rpt_flows WHERE kind = 'purchase' AND day >= $1 AND day <= $2{cond} \
@@ -104,42 +213,13 @@ pub async fn report(
     }
     close(&cur, &mut counts);
     gaps.sort_unstable();
-    let mut out = q.head();
-    out["members"] = json!(members);
-    out["orders"] = json!(orders);
-    out["by_orders"] = Value::Array(
-        BUCKETS
-            .iter()
-            .zip(counts)
-            .map(|((b, ..), n)| json!({ "orders": b, "members": n }))
-            .collect(),
-    );
-    out["days_between"] = json!({
-        "intervals": gaps.len(),
-        "median": median(&gaps),
-        "distribution": GAPS.iter().zip(gaps_hist).map(|((b, ..), n)| json!({ "days": b, "intervals": n })).collect::<Vec<_>>(),
-    });
-    let o = out.clone();
-    answer("frequency", q, out, || {
-        let mut rows: Vec<Vec<String>> = BUCKETS
-            .iter()
-            .zip(counts)
-            .map(|((b, ..), n)| vec!["orders".into(), (*b).into(), n.to_string()])
-            .collect();
-        rows.extend(
-            GAPS.iter()
-                .zip(gaps_hist)
-                .map(|((b, ..), n)| vec!["days_between".into(), (*b).into(), n.to_string()]),
-        );
-        rows.push(vec![
-            "median_days_between".into(),
-            String::new(),
-            o["days_between"]["median"]
-                .as_str()
-                .unwrap_or_default()
-                .into(),
-        ]);
-        csv_text(&["section", "bucket", "count"], &rows)
+    Ok(Counts {
+        members,
+        orders,
+        buckets: counts,
+        intervals: gaps.len() as i64,
+        gaps: gaps_hist,
+        median: median(&gaps),
     })
 }
 
@@ -152,5 +232,10 @@ mod tests {
         assert_eq!(super::median(&[3, 4]).as_deref(), Some("3.5"));
         assert_eq!(super::median(&[2, 4, 9, 10]).as_deref(), Some("6.5"));
         assert_eq!(super::median(&[2, 4, 8, 10]).as_deref(), Some("6"));
+        let h: std::collections::BTreeMap<i64, i64> = [(2, 1), (4, 2), (9, 1)].into();
+        assert_eq!(super::median_of(&h).as_deref(), Some("4"));
+        let h: std::collections::BTreeMap<i64, i64> = [(2, 2), (9, 2)].into();
+        assert_eq!(super::median_of(&h).as_deref(), Some("5.5"));
+        assert_eq!(super::median_of(&Default::default()), None);
     }
 }

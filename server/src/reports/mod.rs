@@ -6,6 +6,7 @@
 //! Periods are local dates (`from`, `to`, both included) in the programme's time zone; the
 //! state "at the period's end" is the state just before `to + 1` 00:00 local.
 
+pub mod cells;
 pub mod customers;
 pub mod export;
 pub mod frequency;

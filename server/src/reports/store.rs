@@ -48,6 +48,8 @@ pub struct Sums {
     pub day: BTreeMap<DayKey, [i64; 13]>,
     pub balance: BTreeMap<BalKey, [i64; 3]>,
     pub moves: BTreeMap<MoveKey, i64>,
+    /// Purchases by pairs of days (`rpt_cells`, the frequency and customers reports).
+    pub cells: super::cells::Cells,
 }
 
 fn add<const N: usize>(a: &mut [i64; N], b: &[i64; N], sign: i64) {
@@ -58,7 +60,14 @@ fn add<const N: usize>(a: &mut [i64; N], b: &[i64; N], sign: i64) {
 
 impl Sums {
     /// Adds (sign 1) or takes away (sign −1) one member's facts.
-    pub fn add_member(&mut self, flows: &[Flow], points: &[Point], card_type: &str, sign: i64) {
+    pub fn add_member(
+        &mut self,
+        flows: &[Flow],
+        points: &[Point],
+        card_type: &str,
+        cards: &[(String, i64)],
+        sign: i64,
+    ) {
         for f in flows {
             let v = [
                 f.orders,
@@ -126,6 +135,7 @@ impl Sums {
             );
             prev = Some(p);
         }
+        super::cells::add_member(&mut self.cells, flows, points, card_type, cards, sign);
     }
 
     /// Adds another sum (sign 1) or takes it away (−1).
@@ -139,6 +149,9 @@ impl Sums {
         for (k, v) in &o.moves {
             *self.moves.entry(k.clone()).or_insert(0) += sign * v;
         }
+        for (k, v) in &o.cells {
+            add(self.cells.entry(k.clone()).or_insert([0; 14]), v, sign);
+        }
     }
 
     /// Drops the keys whose sums are all zero (what a comparison ignores).
@@ -146,18 +159,55 @@ impl Sums {
         self.day.retain(|_, v| v.iter().any(|x| *x != 0));
         self.balance.retain(|_, v| v.iter().any(|x| *x != 0));
         self.moves.retain(|_, v| *v != 0);
+        self.cells.retain(|_, v| v.iter().any(|x| *x != 0));
     }
 }
 
-/// The member's card type: its first card's (by issue), "" without a card.
-pub async fn card_type(c: &mut AnyConnection, member_id: &str) -> Result<String, sqlx::Error> {
-    let r = sqlx::query(
-        "SELECT type FROM cards WHERE member_id = $1 ORDER BY issued_at, number LIMIT 1",
+/// The cards bound to a member as (type, local day number of issue), by issue.
+pub type CardDays = Vec<(String, i64)>;
+
+/// The member's cards ([`CardDays`]) and its card type: its first card's (by issue), "" without
+/// a card.
+pub async fn cards(
+    c: &mut AnyConnection,
+    versions: &[Version],
+    member_id: &str,
+) -> Result<(String, CardDays), String> {
+    let rows = sqlx::query(
+        "SELECT type, issued_at FROM cards WHERE member_id = $1 ORDER BY issued_at, number",
     )
     .bind(member_id)
-    .fetch_optional(c)
-    .await?;
-    Ok(r.map(|r| r.get::<String, _>(0)).unwrap_or_default())
+    .fetch_all(c)
+    .await
+    .map_err(|e| e.to_string())?;
+    let mut list = Vec::with_capacity(rows.len());
+    for r in &rows {
+        list.push((
+            r.get::<String, _>(0),
+            ledger::local_day_number(versions, r.get(1))?,
+        ));
+    }
+    let first = list.first().map(|c| c.0.clone()).unwrap_or_default();
+    Ok((first, list))
+}
+
+/// The cards a member's stored rows were counted with (none: never computed).
+pub async fn stored_cards(c: &mut AnyConnection, member_id: &str) -> Result<CardDays, String> {
+    let r = sqlx::query("SELECT cards FROM rpt_members WHERE member_id = $1")
+        .bind(member_id)
+        .fetch_optional(c)
+        .await
+        .map_err(|e| e.to_string())?;
+    match r {
+        None => Ok(vec![]),
+        Some(r) => serde_json::from_str(&r.get::<String, _>(0))
+            .map_err(|e| format!("rpt_members.cards of {member_id}: {e}")),
+    }
+}
+
+/// [`CardDays`] as stored in `rpt_members.cards`.
+pub fn cards_json(cards: &[(String, i64)]) -> String {
+    serde_json::to_string(cards).unwrap_or_else(|_| "[]".into())
 }
 
 /// The instant a member's facts are computed as of: its cache's (the figures every other
@@ -331,7 +381,7 @@ impl Default for Rows {
         Rows {
             flows: Batch::new("rpt_flows", FLOW_COLS),
             points: Batch::new("rpt_points", POINT_COLS),
-            as_ofs: Batch::new("rpt_members", &["member_id", "as_of", "card_type"]),
+            as_ofs: Batch::new("rpt_members", &["member_id", "as_of", "card_type", "cards"]),
         }
     }
 }
@@ -391,11 +441,19 @@ impl Rows {
     }
 
     /// The instant the facts of a member that has no `rpt_members` row yet are as of.
-    pub fn push_as_of(&mut self, member_id: &str, as_of: i64, card_type: &str) {
+    /// and the cards its `act` cells were counted with.
+    pub fn push_as_of(
+        &mut self,
+        member_id: &str,
+        as_of: i64,
+        card_type: &str,
+        cards: &[(String, i64)],
+    ) {
         self.as_ofs.push(vec![
             V::S(member_id.to_string()),
             V::I(as_of),
             V::S(card_type.into()),
+            V::S(cards_json(cards)),
         ]);
     }
 
@@ -498,7 +556,7 @@ pub async fn apply(c: &mut AnyConnection, d: &Sums) -> Result<(), sqlx::Error> {
         .execute(&mut *c)
         .await?;
     }
-    Ok(())
+    super::cells::apply(c, &d.cells).await
 }
 
 /// Recomputes one member's facts as of `as_of` and brings every report table up to date with
@@ -512,14 +570,17 @@ pub async fn refresh(
 ) -> Result<(), String> {
     let e = |e: sqlx::Error| e.to_string();
     let new = facts(versions, member, events, as_of)?;
-    let card = card_type(c, &member.id).await.map_err(e)?;
+    let (card, cards) = cards(c, versions, &member.id).await?;
     let (old, old_card) = stored(c, &member.id).await.map_err(e)?;
-    if old == new && old_card == card {
-        return set_as_of(c, &member.id, as_of, &card).await.map_err(e);
+    let old_cards = stored_cards(c, &member.id).await?;
+    if old == new && old_card == card && old_cards == cards {
+        return set_as_of(c, &member.id, as_of, &card, &cards)
+            .await
+            .map_err(e);
     }
     let mut d = Sums::default();
-    d.add_member(&new.flows, &new.points, &card, 1);
-    d.add_member(&old.flows, &old.points, &old_card, -1);
+    d.add_member(&new.flows, &new.points, &card, &cards, 1);
+    d.add_member(&old.flows, &old.points, &old_card, &old_cards, -1);
     apply(c, &d).await.map_err(e)?;
     // Only the rows that changed are rewritten: a new event usually appends rows and leaves the
     // history before it as it was (a new card type changes them all).
@@ -549,7 +610,9 @@ pub async fn refresh(
     insert_rows(c, &member.id, &new, &card, kf, kp)
         .await
         .map_err(e)?;
-    set_as_of(c, &member.id, as_of, &card).await.map_err(e)?;
+    set_as_of(c, &member.id, as_of, &card, &cards)
+        .await
+        .map_err(e)?;
     Ok(())
 }
 
@@ -566,11 +629,35 @@ pub struct NewFacts<'a> {
 /// them: a few multi-row INSERTs and upserts per batch instead of some per member.
 pub async fn add_new(c: &mut AnyConnection, members: &[NewFacts<'_>]) -> Result<(), sqlx::Error> {
     let mut total = Sums::default();
+    // The cards of the new members (the `act` cells count them), read once for the batch.
+    let versions = crate::storage::policies::versions(c).await?;
+    let mut cards: std::collections::HashMap<String, CardDays> = Default::default();
+    let ids: Vec<&str> = members.iter().map(|m| m.member_id).collect();
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "SELECT member_id, type, issued_at FROM cards WHERE member_id IN ({}) ORDER BY \
+             member_id, issued_at, number",
+            crate::storage::placeholders(c, chunk.len(), 1)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(&mut *c).await? {
+            let day =
+                ledger::local_day_number(&versions, r.get(2)).map_err(sqlx::Error::Protocol)?;
+            cards.entry(r.get(0)).or_default().push((r.get(1), day));
+        }
+    }
     let mut rows = Rows::default();
     for m in members {
-        total.add_member(&m.facts.flows, &m.facts.points, m.card_type, 1);
+        let cards = cards
+            .get(m.member_id)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        total.add_member(&m.facts.flows, &m.facts.points, m.card_type, cards, 1);
         rows.push(m.member_id, m.facts, m.card_type, 0, 0);
-        rows.push_as_of(m.member_id, m.as_of, m.card_type);
+        rows.push_as_of(m.member_id, m.as_of, m.card_type, cards);
     }
     rows.flush(c).await?;
     total.prune();
@@ -583,14 +670,17 @@ pub async fn set_as_of(
     member_id: &str,
     as_of: i64,
     card_type: &str,
+    cards: &[(String, i64)],
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO rpt_members (member_id, as_of, card_type) VALUES ($1, $2, $3) \
-         ON CONFLICT (member_id) DO UPDATE SET as_of = excluded.as_of, card_type = excluded.card_type",
+        "INSERT INTO rpt_members (member_id, as_of, card_type, cards) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (member_id) DO UPDATE SET as_of = excluded.as_of, card_type = \
+         excluded.card_type, cards = excluded.cards",
     )
     .bind(member_id)
     .bind(as_of)
     .bind(card_type)
+    .bind(cards_json(cards))
     .execute(c)
     .await?;
     Ok(())
@@ -677,6 +767,7 @@ pub async fn stored_sums(c: &mut AnyConnection) -> Result<Sums, sqlx::Error> {
         s.moves
             .insert((r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)), r.get(5));
     }
+    s.cells = super::cells::stored(c).await?;
     s.prune();
     Ok(s)
 }
@@ -693,6 +784,7 @@ pub async fn rebuild(db: &crate::storage::Db, now: i64) -> Result<u64, String> {
         "rpt_balance",
         "rpt_moves",
         "rpt_members",
+        "rpt_cells",
     ] {
         sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {t}")))
             .execute(&mut *tx)
@@ -740,35 +832,44 @@ pub async fn rebuild(db: &crate::storage::Db, now: i64) -> Result<u64, String> {
                 None => as_of_for(None, &member, &events),
             };
             let f = facts(&versions, &member, &events, as_of)?;
-            let card = card_type(&mut tx, &id).await.map_err(e)?;
-            total.add_member(&f.flows, &f.points, &card, 1);
+            let (card, cards) = cards(&mut tx, &versions, &id).await?;
+            total.add_member(&f.flows, &f.points, &card, &cards, 1);
             insert_rows(&mut tx, &id, &f, &card, 0, 0)
                 .await
                 .map_err(e)?;
-            set_as_of(&mut tx, &id, as_of, &card).await.map_err(e)?;
+            set_as_of(&mut tx, &id, as_of, &card, &cards)
+                .await
+                .map_err(e)?;
             n += 1;
         }
     }
     total.prune();
     apply(&mut tx, &total).await.map_err(e)?;
-    sqlx::query(
-        "INSERT INTO rpt_meta (key, value) VALUES ('built', '1') ON CONFLICT (key) DO NOTHING",
-    )
-    .execute(&mut *tx)
-    .await
-    .map_err(e)?;
+    for key in ["built", "cells"] {
+        sqlx::query(
+            "INSERT INTO rpt_meta (key, value) VALUES ($1, '1') ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key)
+        .execute(&mut *tx)
+        .await
+        .map_err(e)?;
+    }
     tx.commit().await.map_err(e)?;
     Ok(n)
 }
 
-/// Fills the report tables once, on the first start after the migration.
+/// Fills the report tables once, on the first start after the migration (0003, and 0006 for
+/// `rpt_cells`: a database built before it is rebuilt once).
 pub async fn ensure_built(db: &crate::storage::Db, now: i64) -> Result<(), String> {
     let mut c = db.read.acquire().await.map_err(|e| e.to_string())?;
-    let built = sqlx::query("SELECT value FROM rpt_meta WHERE key = 'built'")
-        .fetch_optional(&mut *c)
-        .await
-        .map_err(|e| e.to_string())?
-        .is_some();
+    let built = sqlx::query(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM rpt_meta WHERE key = 'built' OR key = 'cells'",
+    )
+    .fetch_one(&mut *c)
+    .await
+    .map_err(|e| e.to_string())?
+    .get::<i64, _>(0)
+        == 2;
     drop(c);
     if !built {
         rebuild(db, now).await?;
@@ -802,15 +903,19 @@ pub async fn compare(c: &mut AnyConnection) -> Result<Vec<serde_json::Value>, St
                 continue;
             }
         };
-        let card = card_type(c, &id).await.map_err(e)?;
-        total.add_member(&f.flows, &f.points, &card, 1);
+        let (card, cards) = cards(c, &versions, &id).await?;
+        total.add_member(&f.flows, &f.points, &card, &cards, 1);
         let (old, old_card) = stored(c, &id).await.map_err(e)?;
-        if old != f || (old_card != card && !(f.flows.is_empty() && f.points.is_empty())) {
+        let old_cards = stored_cards(c, &id).await?;
+        if old != f
+            || (old_card != card && !(f.flows.is_empty() && f.points.is_empty()))
+            || (old_cards != cards && !f.points.is_empty())
+        {
             diffs.push(serde_json::json!({
                 "member_id": id,
                 "problem": "report rows differ from the events",
-                "stored": { "flows": old.flows.len(), "points": old.points.len(), "card_type": old_card },
-                "recomputed": { "flows": f.flows.len(), "points": f.points.len(), "card_type": card },
+                "stored": { "flows": old.flows.len(), "points": old.points.len(), "card_type": old_card, "cards": old_cards },
+                "recomputed": { "flows": f.flows.len(), "points": f.points.len(), "card_type": card, "cards": cards },
             }));
         }
     }
@@ -827,6 +932,9 @@ pub async fn compare(c: &mut AnyConnection) -> Result<Vec<serde_json::Value>, St
     }
     for (k, v) in delta.moves.iter().take(20) {
         diffs.push(serde_json::json!({ "table": "rpt_moves", "key": [k.0, k.1, k.2, k.3, k.4], "recomputed_minus_stored": v }));
+    }
+    for (k, v) in delta.cells.iter().take(20) {
+        diffs.push(serde_json::json!({ "table": "rpt_cells", "key": [k.0, k.1, k.2, k.3, k.4], "columns": super::cells::KINDS, "recomputed_minus_stored": v }));
     }
     Ok(diffs)
 }

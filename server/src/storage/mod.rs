@@ -19,6 +19,7 @@ pub mod orders;
 pub mod outbox;
 pub mod policies;
 pub mod settings;
+pub mod sqlite_memstatus;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Connection, Executor};
@@ -123,6 +124,9 @@ impl Db {
                 redact(url)
             ));
         };
+        if kind == Kind::Sqlite {
+            sqlite_memstatus::off();
+        }
         let db = match kind {
             Kind::Sqlite => Db::open_sqlite(url, sync, group_commit).await?,
             Kind::Postgres => {
