@@ -140,6 +140,20 @@ async fn anonymous_batch_earns_then_binds_to_a_phone_at_the_till() {
              8800100000012,standard,unassigned,anon-8800100000012\r\n\
              8800100000020,standard,unassigned,anon-8800100000020\r\n"
         );
+        // The batch's members are in the reports from the start: `serve check` finds their rows
+        // equal to their (empty) histories (the fixture's own members, written without the
+        // server, have no cached figures yet: not this test's matter).
+        let check = loyalty_server::ops::check(&s.app().db).await.unwrap();
+        let anon: Vec<_> = check
+            .differences
+            .iter()
+            .filter(|d| {
+                d["member_id"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("anon-"))
+            })
+            .collect();
+        assert!(anon.is_empty(), "{anon:?}");
 
         let key = s.till_key("hcm-01-t1").await;
         let (st, m) = s.get("/v1/members/lookup?card=8800100000012", &key).await;

@@ -379,6 +379,36 @@ pub async fn create_batch(
             .await?;
             numbers.push(number);
         }
+        // The batch's members in the reports (unassigned cards, their activation), as a member
+        // made one at a time is — written for the whole batch at once.
+        let versions = storage::policies::versions(tx).await?;
+        if !versions.is_empty() {
+            let mut facts = Vec::with_capacity(numbers.len());
+            for number in &numbers {
+                let m = members::Member {
+                    id: format!("anon-{number}"),
+                    status: "unassigned".into(),
+                    joined_at: now,
+                    phone: None,
+                    name: None,
+                    version: 0,
+                    cached_at: None,
+                };
+                let f = crate::reports::store::facts(&versions, &m, &[], now)
+                    .map_err(ApiError::internal)?;
+                facts.push((m.id, f));
+            }
+            let new: Vec<_> = facts
+                .iter()
+                .map(|(id, f)| crate::reports::store::NewFacts {
+                    member_id: id,
+                    facts: f,
+                    card_type: &t.id,
+                    as_of: now,
+                })
+                .collect();
+            crate::reports::store::add_new(tx, &new).await?;
+        }
         let batch = cards::Batch {
             id: id.clone(),
             kind: t.id.clone(),
