@@ -41,42 +41,39 @@ node scripts/build-editor.mjs
 out=target/wasm-bindgen
 declare -A wasm_of name_of
 
+# A module built for size (profile wasm-core): std is rebuilt with panics as immediate aborts,
+# which drops every panic message, location and the formatting and Unicode tables behind them
+# (~25 KB raw, ~10 KB gzip). The library never panics (clippy denies unwrap/expect/panic/
+# indexing), so nothing is lost. -Zbuild-std is unstable: RUSTC_BOOTSTRAP=1 lets the one stable
+# toolchain take it (setup.sh adds rust-src). Each module has its own target dir, so the builds'
+# flags never invalidate each other's cache. Should that fail (no rust-src, a toolchain without
+# the flag), the ordinary build is used: the same code and answers, ≈ 25 KB larger (the size
+# report says so). Sets `wasm`.
+build_small() { # MODULE [FEATURE ARGS...]
+  local module="$1"
+  shift
+  wasm="target/$module/wasm32-unknown-unknown/wasm-core/loyalty_engine.wasm"
+  step "cargo build -p loyalty-engine --profile wasm-core --target wasm32-unknown-unknown --lib --no-default-features${*:+ $*} -Zbuild-std ($module module)"
+  if ! RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Cpanic=immediate-abort -Zunstable-options" \
+    cargo build -p loyalty-engine --profile wasm-core --target wasm32-unknown-unknown --lib --no-default-features \
+    "$@" -Zbuild-std=std,panic_abort --target-dir "target/$module"; then
+    warn "the $module module could not be built with std's immediate-abort panics; building it the ordinary way"
+    wasm="target/$module-plain/wasm32-unknown-unknown/wasm-core/loyalty_engine.wasm"
+    cargo build -p loyalty-engine --profile wasm-core --target wasm32-unknown-unknown --lib --no-default-features \
+      "$@" --target-dir "target/$module-plain"
+  fi
+}
+
 for module in full core progress; do
   if [ "$module" = progress ]; then
     # What the storefront widget (`<loyalty-progress>`) downloads: built like the core module
-    # (size profile, std with immediate-abort panics, talc, the small SHA-256), in its own target
-    # dir; the same fallback when std cannot be rebuilt.
+    # (size profile, talc, the small SHA-256) with the progress operation only.
     name=loyalty_engine_progress
-    wasm="target/progress/wasm32-unknown-unknown/wasm-core/loyalty_engine.wasm"
-    step "cargo build -p loyalty-engine --profile wasm-core --target wasm32-unknown-unknown --lib --no-default-features --features progress -Zbuild-std (progress module)"
-    if ! RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Cpanic=immediate-abort -Zunstable-options" \
-      cargo build -p loyalty-engine --profile wasm-core --target wasm32-unknown-unknown --lib --no-default-features \
-      --features progress -Zbuild-std=std,panic_abort --target-dir target/progress; then
-      warn "the progress module could not be built with std's immediate-abort panics; building it the ordinary way"
-      wasm="target/progress-plain/wasm32-unknown-unknown/wasm-core/loyalty_engine.wasm"
-      cargo build -p loyalty-engine --profile wasm-core --target wasm32-unknown-unknown --lib --no-default-features \
-        --features progress --target-dir target/progress-plain
-    fi
+    build_small progress --features progress
   elif [ "$module" = core ]; then
-    # What a POS downloads, built for size (issue 2's budget): std is rebuilt with panics as
-    # immediate aborts, which drops every panic message, location and the formatting and Unicode
-    # tables behind them (~25 KB raw, ~10 KB gzip). The library never panics (clippy denies
-    # unwrap/expect/panic/indexing), so nothing is lost. -Zbuild-std is unstable:
-    # RUSTC_BOOTSTRAP=1 lets the one stable toolchain take it (setup.sh adds rust-src). Its own
-    # target dir, so the two builds' flags never invalidate each other's cache.
+    # What a POS downloads, built for size (issue 2's budget).
     name=loyalty_engine_core
-    wasm="target/core/wasm32-unknown-unknown/wasm-core/loyalty_engine.wasm"
-    # Should that fail (no rust-src, a toolchain without the flag), the ordinary build is used:
-    # the same code and answers, ≈ 25 KB larger (the size report says so).
-    step "cargo build -p loyalty-engine --profile wasm-core --target wasm32-unknown-unknown --lib --no-default-features -Zbuild-std (core module)"
-    if ! RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Cpanic=immediate-abort -Zunstable-options" \
-      cargo build -p loyalty-engine --profile wasm-core --target wasm32-unknown-unknown --lib --no-default-features \
-      -Zbuild-std=std,panic_abort --target-dir target/core; then
-      warn "the core module could not be built with std's immediate-abort panics; building it the ordinary way"
-      wasm="target/core-plain/wasm32-unknown-unknown/wasm-core/loyalty_engine.wasm"
-      cargo build -p loyalty-engine --profile wasm-core --target wasm32-unknown-unknown --lib --no-default-features \
-        --target-dir target/core-plain
-    fi
+    build_small core
   else
     # Every operation, built for speed (profile wasm-full, opt-level 3; see Cargo.toml).
     name=loyalty_engine
