@@ -972,19 +972,12 @@ async fn write_batch(
         insert_events(c, &rows, now, &by).await?;
     }
     // The reports' rows of the new members (issue 15), their day sums added once per batch;
-    // the facts were computed with the member. The card type is the member's first card's
-    // (`reports::store::card_type`): an imported card is `standard`.
-    let carded: HashSet<&str> = new_cards.iter().map(|(_, m, _)| *m).collect();
+    // the facts were computed with the member, its cards are those just written.
     let facts: Vec<_> = new_members
         .iter()
         .map(|(p, _)| crate::reports::store::NewFacts {
             member_id: &p.id,
             facts: &p.facts,
-            card_type: if carded.contains(p.id.as_str()) {
-                "standard"
-            } else {
-                ""
-            },
             as_of: p.as_of,
         })
         .collect();

@@ -124,6 +124,11 @@ impl<'a> Histories<'a> {
         let as_of = ledger::as_of(self.now, &events);
         let state = ledger::replay(self.versions, &member, &events, None, as_of)?;
         let f = store::facts(self.versions, &member, &events, as_of)?;
+        // Its card, counted by the `act` cells from the day it was issued.
+        let cards = vec![(
+            card_type.to_string(),
+            ledger::local_day_number(self.versions, card_issued_at)?,
+        )];
         let card_state = if member.status == "unassigned" {
             "unassigned"
         } else {
@@ -165,11 +170,6 @@ impl<'a> Histories<'a> {
                 V::S(self.recorded_by.into()),
             ]);
         }
-        // Its card, counted by the `act` cells from the day it was issued.
-        let cards = vec![(
-            card_type.to_string(),
-            ledger::local_day_number(self.versions, card_issued_at)?,
-        )];
         self.rows.push(&member.id, &f, card_type, 0, 0);
         self.rows.push_as_of(&member.id, as_of, card_type, &cards);
         self.total

@@ -403,7 +403,6 @@ pub async fn create_batch(
                 .map(|(id, f)| crate::reports::store::NewFacts {
                     member_id: id,
                     facts: f,
-                    card_type: &t.id,
                     as_of: now,
                 })
                 .collect();

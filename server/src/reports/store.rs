@@ -440,8 +440,8 @@ impl Rows {
         }
     }
 
-    /// The instant the facts of a member that has no `rpt_members` row yet are as of.
-    /// and the cards its `act` cells were counted with.
+    /// The instant the facts of a member that has no `rpt_members` row yet are as of, and the
+    /// cards its `act` cells were counted with.
     pub fn push_as_of(
         &mut self,
         member_id: &str,
@@ -616,12 +616,12 @@ pub async fn refresh(
     Ok(())
 }
 
-/// A member with no report rows yet (an import's new member): its facts, computed by the caller
-/// (the import computes them on its reading thread), the card type and instant they are as of.
+/// A member with no report rows yet (an import's new member, a card batch's anonymous one): its
+/// facts, computed by the caller (the import computes them on its reading thread), and the
+/// instant they are as of. Its cards (and so its card type) are read from the database.
 pub struct NewFacts<'a> {
     pub member_id: &'a str,
     pub facts: &'a MemberFacts,
-    pub card_type: &'a str,
     pub as_of: i64,
 }
 
@@ -655,9 +655,11 @@ pub async fn add_new(c: &mut AnyConnection, members: &[NewFacts<'_>]) -> Result<
             .get(m.member_id)
             .map(Vec::as_slice)
             .unwrap_or_default();
-        total.add_member(&m.facts.flows, &m.facts.points, m.card_type, cards, 1);
-        rows.push(m.member_id, m.facts, m.card_type, 0, 0);
-        rows.push_as_of(m.member_id, m.as_of, m.card_type, cards);
+        // Its first card's type, as `cards` gives it.
+        let card_type = cards.first().map(|c| c.0.as_str()).unwrap_or_default();
+        total.add_member(&m.facts.flows, &m.facts.points, card_type, cards, 1);
+        rows.push(m.member_id, m.facts, card_type, 0, 0);
+        rows.push_as_of(m.member_id, m.as_of, card_type, cards);
     }
     rows.flush(c).await?;
     total.prune();
