@@ -924,6 +924,13 @@ async fn exports_run_in_the_background_and_serve_only_finished_files() {
         let s = fixture(b).await;
         let a = s.admin().await;
         february(&s, &a).await;
+        // Parts of ≥ 600 bytes: the 20 rows are stored in several parts, written while the
+        // query streams, and served in order.
+        let mut tx = s.app().db.begin().await.unwrap();
+        storage::settings::set(&mut tx, "export_part_bytes", "600")
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
         let (st, job) = a
             .post(
                 "/v1/reports/exports",
@@ -959,6 +966,22 @@ async fn exports_run_in_the_background_and_serve_only_finished_files() {
             .await
             .unwrap();
         assert_eq!(text.lines().count(), 21, "{text}");
+        let parts: i64 = sqlx::query_scalar(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM rpt_export_parts WHERE export_id = $1",
+        )
+        .bind(&id)
+        .fetch_one(&s.app().db.read)
+        .await
+        .unwrap();
+        assert!(parts >= 3, "{parts} parts");
+        // In the order written: the header first, then days ascending.
+        assert!(text.starts_with("at,day,member_id,"), "{text}");
+        let days: Vec<&str> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(1).unwrap())
+            .collect();
+        assert!(days.windows(2).all(|w| w[0] <= w[1]), "{days:?}");
         // Every line as the member's own transaction list writes it (the JSON/CSV path).
         let mut expected = vec![];
         for i in 1..=12 {

@@ -41,8 +41,10 @@ impl ExportRequest {
     }
 }
 
+/// A part is stored once its CSV holds this many bytes (the `export_part_bytes` setting).
 const PART_BYTES: usize = 1 << 20;
 pub const MAX_ROWS_SETTING: &str = "export_max_rows";
+pub const PART_BYTES_SETTING: &str = "export_part_bytes";
 
 /// Checks the request, records the job and starts it. Answers the job's status.
 pub async fn start(app: &App, user: &str, r: ExportRequest) -> Result<Value, ApiError> {
@@ -131,6 +133,12 @@ async fn write(app: &App, id: &str, q: &Query) -> Result<(), String> {
         .map_err(e)?
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000_000);
+    let part_bytes: usize = crate::storage::settings::get(&mut rc, PART_BYTES_SETTING)
+        .await
+        .map_err(e)?
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(PART_BYTES);
     if total > max {
         return Err(format!(
             "the export has {total} rows, more than the {max} the {MAX_ROWS_SETTING} setting allows: choose a shorter period or filters"
@@ -150,11 +158,62 @@ async fn write(app: &App, id: &str, q: &Query) -> Result<(), String> {
     for b in &binds {
         query = query.bind(b);
     }
-    let mut out = csv::Writer::from_writer(Vec::with_capacity(PART_BYTES + 65_536));
+    // Parts are saved by a second task while the query streams, so the database reads the next
+    // days while the last part is written (and compressed, on PostgreSQL); two parts wait at
+    // most (docs/reports.md, "Benchmark").
+    let (parts, mut to_save) = tokio::sync::mpsc::channel::<Part>(2);
+    let (app2, id2) = (app.clone(), id.to_string());
+    let saver = tokio::spawn(async move {
+        while let Some(part) = to_save.recv().await {
+            save(&app2, &id2, part).await.map_err(e)?;
+        }
+        Ok::<(), String>(())
+    });
+    let read = stream_parts(&mut rc, query, q, part_bytes, &parts).await;
+    drop(parts);
+    // The saver is awaited even when the reading failed: a part it saved after `fail` deleted
+    // the others would be left behind.
+    let saved = saver
+        .await
+        .map_err(|j| format!("the export's writer stopped: {j}"))?;
+    let rows = read?;
+    saved?;
+    let mut w = app.db.write.acquire().await.map_err(e)?;
+    sqlx::query("UPDATE rpt_exports SET state = 'done', rows_done = $2, rows_total = $2, finished_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(rows)
+        .bind(app.clock.now_ms())
+        .execute(&mut *w)
+        .await
+        .map_err(e)?;
+    Ok(())
+}
+
+/// One CSV part of an export and the progress after it.
+struct Part {
+    seq: i64,
+    text: String,
+    rows: i64,
+    bytes: i64,
+}
+
+/// Streams the export's query, writes its rows as CSV and hands every part of ≥ `part_bytes`
+/// (and the last) to `parts`. Answers the number of rows, or why it stopped; a closed channel
+/// (the saver failed) ends it early and the saver says why.
+async fn stream_parts(
+    rc: &mut sqlx::AnyConnection,
+    query: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
+    q: &Query,
+    part_bytes: usize,
+    parts: &tokio::sync::mpsc::Sender<Part>,
+) -> Result<i64, String> {
+    let e = |e: sqlx::Error| format!("database error: {e}");
+    let capacity = part_bytes.min(PART_BYTES) + 65_536;
+    let mut out = csv::Writer::from_writer(Vec::with_capacity(capacity));
     out.write_record(HEADER).map_err(|e| e.to_string())?;
     let (mut rows, mut seq, mut bytes) = (0i64, 0i64, 0i64);
     let mut scratch = String::with_capacity(256);
-    let mut stream = query.fetch(&mut *rc);
+    let mut stream = query.fetch(rc);
     loop {
         let next = stream.try_next().await.map_err(e)?;
         let done = next.is_none();
@@ -168,44 +227,46 @@ async fn write(app: &App, id: &str, q: &Query) -> Result<(), String> {
             rows += n;
         }
         out.flush().map_err(|e| e.to_string())?;
-        if done || out.get_ref().len() >= PART_BYTES {
+        if done || out.get_ref().len() >= part_bytes {
             let full = std::mem::replace(
                 &mut out,
-                csv::Writer::from_writer(Vec::with_capacity(PART_BYTES + 65_536)),
+                csv::Writer::from_writer(Vec::with_capacity(capacity)),
             );
             let data = full.into_inner().map_err(|e| e.to_string())?;
             let text = String::from_utf8(data).map_err(|e| e.to_string())?;
             bytes += text.len() as i64;
-            let mut w = app.db.write.acquire().await.map_err(e)?;
-            sqlx::query("INSERT INTO rpt_export_parts (export_id, seq, data) VALUES ($1, $2, $3)")
-                .bind(id)
-                .bind(seq)
-                .bind(text)
-                .execute(&mut *w)
-                .await
-                .map_err(e)?;
-            sqlx::query("UPDATE rpt_exports SET rows_done = $2, bytes = $3 WHERE id = $1")
-                .bind(id)
-                .bind(rows)
-                .bind(bytes)
-                .execute(&mut *w)
-                .await
-                .map_err(e)?;
+            let part = Part {
+                seq,
+                text,
+                rows,
+                bytes,
+            };
+            if parts.send(part).await.is_err() {
+                return Ok(rows);
+            }
             seq += 1;
         }
         if done {
-            break;
+            return Ok(rows);
         }
     }
-    drop(stream);
-    let mut w = app.db.write.acquire().await.map_err(e)?;
-    sqlx::query("UPDATE rpt_exports SET state = 'done', rows_done = $2, rows_total = $2, finished_at = $3 WHERE id = $1")
+}
+
+/// Stores one part and the job's progress after it.
+async fn save(app: &App, id: &str, p: Part) -> Result<(), sqlx::Error> {
+    let mut w = app.db.write.acquire().await?;
+    sqlx::query("INSERT INTO rpt_export_parts (export_id, seq, data) VALUES ($1, $2, $3)")
         .bind(id)
-        .bind(rows)
-        .bind(app.clock.now_ms())
+        .bind(p.seq)
+        .bind(p.text)
         .execute(&mut *w)
-        .await
-        .map_err(e)?;
+        .await?;
+    sqlx::query("UPDATE rpt_exports SET rows_done = $2, bytes = $3 WHERE id = $1")
+        .bind(id)
+        .bind(p.rows)
+        .bind(p.bytes)
+        .execute(&mut *w)
+        .await?;
     Ok(())
 }
 

@@ -136,6 +136,17 @@ impl Db {
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             conn.execute("SET synchronous_commit = on").await?;
+                            // Large texts (a CSV export's parts, 1 MB each) are compressed with
+                            // lz4 rather than PostgreSQL's default pglz, five times faster here
+                            // (docs/reports.md, "Benchmark"); a server built without lz4 refuses
+                            // the setting and keeps pglz.
+                            if conn
+                                .execute("SET default_toast_compression = 'lz4'")
+                                .await
+                                .is_err()
+                            {
+                                tracing::debug!("PostgreSQL without lz4: TOAST stays pglz");
+                            }
                             Ok(())
                         })
                     })
