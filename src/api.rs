@@ -307,7 +307,7 @@ fn versions_json<const PROGRESS_OP: bool>(
     use crate::ledger::ReplayRequest;
     let req = crate::json::parse::<ReplayRequest>(request_json, ErrorCode::InvalidRequest);
     if PROGRESS_OP {
-        respond(req.and_then(|r| versions.progress(&r)))
+        crate::progress::respond(req.and_then(|r| versions.progress(&r)))
     } else {
         respond(req.and_then(|r| versions.replay(&r)))
     }
@@ -320,8 +320,8 @@ fn object_text(members: &[(&str, &str)]) -> String {
         if i > 0 {
             out.push(',');
         }
-        // Keys came from valid JSON; re-escaping them through serde_json keeps them valid.
-        out.push_str(&serde_json::to_string(k).unwrap_or_default());
+        // Keys came from valid JSON; re-escaping them (as serde_json does) keeps them valid.
+        crate::json::write::string(&mut out, k);
         out.push(':');
         out.push_str(v);
     }

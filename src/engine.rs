@@ -166,7 +166,7 @@ impl Engine {
 
     /// Progress request JSON in; the response (or `{"error":…}`) JSON out, compact.
     pub fn progress_json(&self, req_json: &str) -> String {
-        respond(ledger_request(req_json).and_then(|req| self.progress(&req)))
+        progress::respond(ledger_request(req_json).and_then(|req| self.progress(&req)))
     }
 
     /// Recomputes a till's quote natively and lists what differs (`verify`, issue 6). A quote

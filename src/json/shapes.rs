@@ -83,6 +83,13 @@ macro_rules! enum_reader {
                 read_enum!(p, $ty { $($variant $name),* })
             }
         }
+        impl $crate::json::write::Named for $ty {
+            fn json_name(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $name),*
+                }
+            }
+        }
         #[cfg(feature = "schema")]
         impl EnumReader for $ty {
             const NAME: &'static str = stringify!($ty);

@@ -51,6 +51,52 @@ pub fn int(out: &mut String, n: i64) {
     out.push_str(itoa::Buffer::new().format(n));
 }
 
+/// Appends an integer, or `null` for `None`.
+pub fn opt_int(out: &mut String, n: Option<i64>) {
+    match n {
+        Some(n) => int(out, n),
+        None => out.push_str("null"),
+    }
+}
+
+/// Appends a string, or `null` for `None`.
+pub fn opt_string(out: &mut String, s: Option<&str>) {
+    match s {
+        Some(s) => string(out, s),
+        None => out.push_str("null"),
+    }
+}
+
+/// Appends `[…]` with `item` writing each element.
+pub fn list<T>(out: &mut String, items: &[T], mut item: impl FnMut(&mut String, &T)) {
+    out.push('[');
+    for (i, x) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        item(out, x);
+    }
+    out.push(']');
+}
+
+/// Appends a list of strings.
+pub fn strings(out: &mut String, items: &[String]) {
+    list(out, items, |out, s| string(out, s));
+}
+
+/// A string enum's name as written (`"half_up"`): what its reader reads (`json::shapes`, the
+/// same list), so a value is written back as it was read.
+pub trait Named: Copy {
+    fn json_name(self) -> &'static str;
+}
+
+/// Appends a string enum as its quoted name.
+pub fn name(out: &mut String, value: impl Named) {
+    out.push('"');
+    out.push_str(value.json_name());
+    out.push('"');
+}
+
 /// Appends bytes as lower-case hex.
 pub fn hex(out: &mut String, bytes: &[u8]) {
     let digit = |d: u8| char::from_digit(u32::from(d), 16).unwrap_or('0');

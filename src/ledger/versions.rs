@@ -291,7 +291,7 @@ impl PolicyVersions {
 
     /// [`PolicyVersions::replay_json`] for a progress answer (SPEC §4).
     pub fn progress_json(&self, request_json: &str) -> String {
-        crate::engine::respond(
+        crate::progress::respond(
             crate::json::parse::<super::ReplayRequest>(request_json, ErrorCode::InvalidRequest)
                 .and_then(|r| self.progress(&r)),
         )

@@ -131,14 +131,49 @@ pub fn fraction_digits(s: &str) -> usize {
     s.split_once('.').map_or(0, |(_, f)| f.len())
 }
 
+impl Dec {
+    /// Appends the value as [`Display`](fmt::Display) writes it: what rust_decimal's `Display`
+    /// gives (`-`, the integer digits, `.` and exactly `scale` fraction digits; never an exponent
+    /// or a `+`), zero as `0`. Written without `core::fmt` (the canonical policy, the small Wasm
+    /// modules); `display_is_rust_decimals` checks the bytes.
+    pub fn write(&self, out: &mut String) {
+        // `normalize` removed trailing zeros and turned -0 into 0 at parse time.
+        if self.value.is_zero() {
+            out.push('0');
+            return;
+        }
+        let (mantissa, scale) = self.parts();
+        if mantissa < 0 {
+            out.push('-');
+        }
+        let mut buf = itoa::Buffer::new();
+        let digits = buf.format(mantissa.unsigned_abs());
+        let scale = scale as usize;
+        match digits.len().checked_sub(scale) {
+            _ if scale == 0 => out.push_str(digits),
+            Some(whole) if whole > 0 => {
+                let (int, frac) = digits.split_at(whole);
+                out.push_str(int);
+                out.push('.');
+                out.push_str(frac);
+            }
+            // Only fraction digits: `0.` and the zeros before them (`0.05`).
+            _ => {
+                out.push_str("0.");
+                for _ in digits.len()..scale {
+                    out.push('0');
+                }
+                out.push_str(digits);
+            }
+        }
+    }
+}
+
 impl fmt::Display for Dec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // `normalize` removed trailing zeros and turned -0 into 0 at parse time; rust_decimal's
-        // Display never writes an exponent or a `+`.
-        if self.value.is_zero() {
-            return f.write_str("0");
-        }
-        write!(f, "{}", self.value)
+        let mut out = String::with_capacity(24);
+        self.write(&mut out);
+        f.write_str(&out)
     }
 }
 
@@ -195,6 +230,42 @@ mod tests {
             assert_eq!(ours, theirs, "{c}");
             assert_eq!(ours.to_string(), theirs.to_string(), "{c}");
             assert_eq!(ours.is_sign_negative(), theirs.is_sign_negative(), "{c}");
+        }
+    }
+
+    /// [`Dec::write`] (and so `Display`) gives rust_decimal's `Display` bytes for any mantissa
+    /// and scale, trailing zeros and the smallest and largest values included; zero is `0`.
+    #[test]
+    fn display_is_rust_decimals() {
+        let mut values: Vec<Decimal> = vec![
+            Decimal::MAX,
+            Decimal::MIN,
+            Decimal::new(5, 2),
+            Decimal::new(-5, 2),
+            Decimal::new(1, 28),
+            Decimal::new(-1, 28),
+            Decimal::new(1250, 2),
+            Decimal::new(1200, 3),
+            Decimal::new(100, 0),
+            Decimal::new(-7, 0),
+            Decimal::new(10, 1),
+            Decimal::new(123456789, 9),
+        ];
+        let mut x: u64 = 11;
+        for _ in 0..20000 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let m = (x >> 3) as i64 >> ((x >> 58) & 63);
+            values.push(Decimal::new(m, ((x >> 1) % 29) as u32));
+        }
+        for v in values {
+            let expected = if v.is_zero() {
+                "0".to_string()
+            } else {
+                v.to_string()
+            };
+            assert_eq!(Dec { value: v }.to_string(), expected, "{v:?}");
         }
     }
 

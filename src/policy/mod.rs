@@ -6,6 +6,7 @@
 //! - [`model`]: the validated [`Policy`], whose serialization is the canonical form.
 //! - [`warnings`]: legal but suspicious settings.
 
+mod canonical;
 pub mod document;
 mod model;
 mod validate;
@@ -31,9 +32,10 @@ impl Policy {
         validate::validate(doc)
     }
 
-    /// The canonical form (SPEC §7.2): compact JSON, every default filled in.
+    /// The canonical form (SPEC §7.2): compact JSON, every default filled in. Written by hand
+    /// (`canonical.rs`): the bytes serde_json gives for the `Serialize` of [`Policy`].
     pub fn canonical_json(&self) -> Result<String, Error> {
-        json::to_json(self)
+        Ok(canonical::write(self))
     }
 
     /// `"sha256:<hex>"` of the canonical form.

@@ -130,3 +130,174 @@ pub fn progress_versions(
         available_points: s.lots.available(),
     })
 }
+
+impl ProgressResponse {
+    /// Compact JSON, written by hand (`json::write`): the same bytes as serde_json gives for
+    /// this struct (checked on every progress vector), without serde's writer in the progress
+    /// Wasm module.
+    pub fn to_json(&self) -> String {
+        use crate::json::write::{int, list, opt_string, string};
+        let mut out = String::with_capacity(256);
+        let o = &mut out;
+        o.push_str("{\"tier\":");
+        string(o, &self.tier);
+        o.push_str(",\"next_tier\":");
+        opt_string(o, self.next_tier.as_deref());
+        o.push_str(",\"metric\":");
+        string(o, &self.metric);
+        o.push_str(",\"current\":");
+        metric(o, Some(&self.current));
+        o.push_str(",\"next_threshold\":");
+        metric(o, self.next_threshold.as_ref());
+        o.push_str(",\"remaining\":");
+        metric(o, self.remaining.as_ref());
+        o.push_str(",\"window_end\":");
+        opt_string(o, self.window_end.as_deref());
+        o.push_str(",\"keep\":");
+        match &self.keep {
+            Some(k) => {
+                o.push_str("{\"review_at\":");
+                string(o, &k.review_at);
+                o.push_str(",\"required\":");
+                metric(o, Some(&k.required));
+                o.push_str(",\"remaining\":");
+                metric(o, Some(&k.remaining));
+                o.push('}');
+            }
+            None => o.push_str("null"),
+        }
+        o.push_str(",\"expiring\":");
+        list(o, &self.expiring, |o, e| {
+            o.push_str("{\"points\":");
+            int(o, e.points);
+            o.push_str(",\"expires_at\":");
+            string(o, &e.expires_at);
+            o.push('}');
+        });
+        o.push_str(",\"available_points\":");
+        int(o, self.available_points);
+        o.push('}');
+        out
+    }
+}
+
+/// A metric value as serde writes the untagged enum (an integer or a money string), or `null`.
+fn metric(o: &mut String, v: Option<&MetricValue>) {
+    match v {
+        Some(MetricValue::Count(n)) => crate::json::write::int(o, *n),
+        Some(MetricValue::Money(s)) => crate::json::write::string(o, s),
+        None => o.push_str("null"),
+    }
+}
+
+/// A progress result as its one-line JSON answer (the answer or `{"error":…}`).
+pub(crate) fn respond(result: Result<ProgressResponse, Error>) -> String {
+    match result {
+        Ok(r) => r.to_json(),
+        Err(e) => e.to_json(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::policy::Policy;
+    use crate::Engine;
+
+    /// Every request of the conformance vectors (`tests/vectors/**/*.json`) as
+    /// (name, request object).
+    pub(crate) fn vector_requests() -> Vec<(String, serde_json::Value)> {
+        let mut out = Vec::new();
+        let mut dirs = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/vectors"
+        ))];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "json") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+                    if let Some(req) = v.get("request") {
+                        out.push((path.display().to_string(), req.clone()));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Every policy of a vector request (`policy`, or each version of `policies`).
+    pub(crate) fn vector_policies() -> Vec<(String, Policy)> {
+        let mut out = Vec::new();
+        for (name, req) in vector_requests() {
+            let mut docs: Vec<&serde_json::Value> = req.get("policy").into_iter().collect();
+            if let Some(serde_json::Value::Array(versions)) = req.get("policies") {
+                docs.extend(versions.iter().filter_map(|v| v.get("policy")));
+            }
+            for doc in docs {
+                if let Ok(p) = Policy::from_json(&doc.to_string()) {
+                    out.push((name.clone(), p));
+                }
+            }
+        }
+        out
+    }
+
+    /// `ProgressResponse::to_json` (written by hand) gives serde_json's bytes for the answer of
+    /// every progress vector with one policy.
+    #[test]
+    fn to_json_is_serde_jsons_bytes_on_every_progress_vector() {
+        let mut checked = 0;
+        for (name, req) in vector_requests() {
+            if req.get("op").and_then(|o| o.as_str()) != Some("progress") {
+                continue;
+            }
+            let mut rest = req.clone();
+            if let Some(m) = rest.as_object_mut() {
+                m.remove("op");
+                m.remove("policy");
+                m.remove("policies");
+            }
+            let Ok(r) = crate::json::parse::<crate::ledger::ReplayRequest>(
+                &rest.to_string(),
+                crate::ErrorCode::InvalidRequest,
+            ) else {
+                continue;
+            };
+            let answer = if let Some(p) = req.get("policy") {
+                Engine::from_json(&p.to_string()).and_then(|e| e.progress(&r))
+            } else if let Some(versions) = req.get("policies") {
+                crate::ledger::versions::policies_from_json(&versions.to_string())
+                    .and_then(|v| v.progress(&r))
+            } else {
+                continue;
+            };
+            if let Ok(answer) = answer {
+                assert_eq!(
+                    answer.to_json(),
+                    serde_json::to_string(&answer).unwrap(),
+                    "{name}"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked >= 14, "only {checked} progress answers checked");
+    }
+
+    /// The canonical form written by hand (`policy/canonical.rs`) is serde_json's bytes of the
+    /// policy's `Serialize`, on every valid policy of the vectors.
+    #[test]
+    fn canonical_policy_is_serde_jsons_bytes_on_every_vector_policy() {
+        let policies = vector_policies();
+        for (name, p) in &policies {
+            assert_eq!(
+                p.canonical_json().unwrap(),
+                serde_json::to_string(p).unwrap(),
+                "{name}"
+            );
+        }
+        assert!(policies.len() >= 100, "only {} policies", policies.len());
+    }
+}
