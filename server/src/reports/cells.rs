@@ -150,33 +150,24 @@ pub fn add_member(
 
 /// Adds a difference to `rpt_cells` (multi-row upserts; zero differences left out).
 pub async fn apply(c: &mut AnyConnection, d: &Cells) -> Result<(), sqlx::Error> {
-    let rows: Vec<(&Key, &Counts)> = d
-        .iter()
-        .filter(|(_, v)| v.iter().any(|x| *x != 0))
-        .collect();
-    let cols = 5 + KINDS.len();
-    let sets: Vec<String> = KINDS
-        .iter()
-        .map(|k| format!("{k} = rpt_cells.{k} + excluded.{k}"))
-        .collect();
-    for chunk in rows.chunks(crate::storage::rows_per_insert(c, cols)) {
-        let sql = format!(
-            "INSERT INTO rpt_cells (a, b, card_type, tier, status, {}) VALUES {} \
-             ON CONFLICT (a, b, card_type, tier, status) DO UPDATE SET {}",
-            KINDS.join(", "),
-            crate::storage::placeholders(c, chunk.len(), cols),
-            sets.join(", ")
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (k, v) in chunk {
-            q = q.bind(k.0).bind(k.1).bind(&k.2).bind(&k.3).bind(&k.4);
-            for x in v.iter() {
-                q = q.bind(*x);
-            }
-        }
-        q.execute(&mut *c).await?;
+    use crate::storage::batch::{Batch, V};
+    let mut b = Batch::sums(
+        "rpt_cells",
+        &["a", "b", "card_type", "tier", "status"],
+        &KINDS,
+    );
+    for (k, v) in d.iter().filter(|(_, v)| v.iter().any(|x| *x != 0)) {
+        let mut row = vec![
+            V::I(k.0),
+            V::I(k.1),
+            V::S(k.2.clone()),
+            V::S(k.3.clone()),
+            V::S(k.4.clone()),
+        ];
+        row.extend(v.iter().map(|x| V::I(*x)));
+        b.push(row);
     }
-    Ok(())
+    b.flush(c).await
 }
 
 /// The stored cells (zero rows left out).

@@ -14,6 +14,7 @@ use crate::storage::batch::{Batch, V};
 use crate::storage::events::Stored;
 use crate::storage::members::Member;
 use crate::storage::policies::Version;
+use crate::storage::Tx;
 use loyalty_engine::report::{Flow, MemberFacts, Point};
 use sqlx::{AnyConnection, Row};
 use std::collections::BTreeMap;
@@ -152,6 +153,14 @@ impl Sums {
         for (k, v) in &o.cells {
             add(self.cells.entry(k.clone()).or_insert([0; 14]), v, sign);
         }
+    }
+
+    /// No key at all (nothing to write).
+    pub fn is_empty(&self) -> bool {
+        self.day.is_empty()
+            && self.balance.is_empty()
+            && self.moves.is_empty()
+            && self.cells.is_empty()
     }
 
     /// Drops the keys whose sums are all zero (what a comparison ignores).
@@ -484,85 +493,49 @@ fn common_prefix<T: PartialEq>(a: &[T], b: &[T]) -> usize {
     a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
-/// Adds a difference to the day sums (upserts; keys whose difference is zero are not touched).
+/// Adds a difference to the day sums (multi-row upserts, one statement per table for a
+/// member's difference; keys whose difference is zero are not touched).
 pub async fn apply(c: &mut AnyConnection, d: &Sums) -> Result<(), sqlx::Error> {
-    let sets: Vec<String> = DAY_COLS
-        .iter()
-        .map(|c| format!("{c} = rpt_day.{c} + excluded.{c}"))
-        .collect();
-    let day_sql = format!(
-        "INSERT INTO rpt_day (day, store, channel, card_type, tier, status, {}) VALUES ($1, $2, \
-         $3, $4, $5, $6, {}) ON CONFLICT (day, store, channel, card_type, tier, status) DO UPDATE \
-         SET {}",
-        DAY_COLS.join(", "),
-        (7..7 + DAY_COLS.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", "),
-        sets.join(", ")
+    let s = |x: &String| V::S(x.clone());
+    let mut day = Batch::sums(
+        "rpt_day",
+        &["day", "store", "channel", "card_type", "tier", "status"],
+        &DAY_COLS,
     );
-    for (k, v) in &d.day {
-        if v.iter().all(|x| *x == 0) {
-            continue;
-        }
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(day_sql.clone()))
-            .bind(&k.0)
-            .bind(&k.1)
-            .bind(&k.2)
-            .bind(&k.3)
-            .bind(&k.4)
-            .bind(&k.5);
-        for x in v {
-            q = q.bind(*x);
-        }
-        q.execute(&mut *c).await?;
+    for (k, v) in d.day.iter().filter(|(_, v)| v.iter().any(|x| *x != 0)) {
+        let mut row = vec![s(&k.0), s(&k.1), s(&k.2), s(&k.3), s(&k.4), s(&k.5)];
+        row.extend(v.iter().map(|x| V::I(*x)));
+        day.push(row);
     }
-    for (k, v) in &d.balance {
-        if v.iter().all(|x| *x == 0) {
-            continue;
-        }
-        sqlx::query(
-            "INSERT INTO rpt_balance (day, card_type, tier, status, members, available, pending) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (day, card_type, tier, status) DO \
-             UPDATE SET members = rpt_balance.members + excluded.members, available = \
-             rpt_balance.available + excluded.available, pending = rpt_balance.pending + \
-             excluded.pending",
-        )
-        .bind(&k.0)
-        .bind(&k.1)
-        .bind(&k.2)
-        .bind(&k.3)
-        .bind(v[0])
-        .bind(v[1])
-        .bind(v[2])
-        .execute(&mut *c)
-        .await?;
+    day.flush(c).await?;
+    let mut balance = Batch::sums(
+        "rpt_balance",
+        &["day", "card_type", "tier", "status"],
+        &["members", "available", "pending"],
+    );
+    for (k, v) in d.balance.iter().filter(|(_, v)| v.iter().any(|x| *x != 0)) {
+        let mut row = vec![s(&k.0), s(&k.1), s(&k.2), s(&k.3)];
+        row.extend(v.iter().map(|x| V::I(*x)));
+        balance.push(row);
     }
-    for (k, v) in &d.moves {
-        if *v == 0 {
-            continue;
-        }
-        sqlx::query(
-            "INSERT INTO rpt_moves (day, from_tier, to_tier, card_type, status, members) VALUES \
-             ($1, $2, $3, $4, $5, $6) ON CONFLICT (day, from_tier, to_tier, card_type, status) DO \
-             UPDATE SET members = rpt_moves.members + excluded.members",
-        )
-        .bind(&k.0)
-        .bind(&k.1)
-        .bind(&k.2)
-        .bind(&k.3)
-        .bind(&k.4)
-        .bind(*v)
-        .execute(&mut *c)
-        .await?;
+    balance.flush(c).await?;
+    let mut moves = Batch::sums(
+        "rpt_moves",
+        &["day", "from_tier", "to_tier", "card_type", "status"],
+        &["members"],
+    );
+    for (k, v) in d.moves.iter().filter(|(_, v)| **v != 0) {
+        moves.push(vec![s(&k.0), s(&k.1), s(&k.2), s(&k.3), s(&k.4), V::I(*v)]);
     }
+    moves.flush(c).await?;
     super::cells::apply(c, &d.cells).await
 }
 
 /// Recomputes one member's facts as of `as_of` and brings every report table up to date with
-/// them, in the caller's transaction (the one that stored the event, or the refresh's).
+/// them, in the caller's transaction (the one that stored the event, or the refresh's): the
+/// member's rows now, the day sums when the transaction commits (`Tx::sums`).
 pub async fn refresh(
-    c: &mut AnyConnection,
+    c: &mut Tx,
     versions: &[Version],
     member: &Member,
     events: &[Stored],
@@ -581,7 +554,7 @@ pub async fn refresh(
     let mut d = Sums::default();
     d.add_member(&new.flows, &new.points, &card, &cards, 1);
     d.add_member(&old.flows, &old.points, &old_card, &old_cards, -1);
-    apply(c, &d).await.map_err(e)?;
+    c.sums.merge(&d, 1);
     // Only the rows that changed are rewritten: a new event usually appends rows and leaves the
     // history before it as it was (a new card type changes them all).
     let (kf, kp) = if old_card == card {
@@ -602,7 +575,7 @@ pub async fn refresh(
             )))
             .bind(&member.id)
             .bind(k as i64)
-            .execute(&mut *c)
+            .execute(&mut **c)
             .await
             .map_err(e)?;
         }
@@ -701,7 +674,7 @@ pub async fn stored_as_of(
 }
 
 /// [`refresh`] of a member loaded by id (member creation, card changes).
-pub async fn refresh_id(c: &mut AnyConnection, member_id: &str) -> Result<(), String> {
+pub async fn refresh_id(c: &mut Tx, member_id: &str) -> Result<(), String> {
     let e = |e: sqlx::Error| e.to_string();
     let Some(member) = crate::storage::members::get(c, member_id)
         .await

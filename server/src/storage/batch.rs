@@ -12,16 +12,39 @@ pub enum V {
 /// Rows of one table, inserted [`super::rows_per_insert`] per statement.
 pub struct Batch {
     table: &'static str,
-    cols: &'static [&'static str],
+    cols: Vec<&'static str>,
     rows: Vec<Vec<V>>,
+    /// `ON CONFLICT …` after the rows ([`Batch::sums`]).
+    on_conflict: String,
 }
 
 impl Batch {
-    pub fn new(table: &'static str, cols: &'static [&'static str]) -> Batch {
+    pub fn new(table: &'static str, cols: &[&'static str]) -> Batch {
         Batch {
             table,
-            cols,
+            cols: cols.to_vec(),
             rows: Vec::new(),
+            on_conflict: String::new(),
+        }
+    }
+
+    /// Rows added to the sums stored under their key (a row is its `key` columns, then its
+    /// `values`): `ON CONFLICT (key) DO UPDATE SET v = table.v + excluded.v`, many rows per
+    /// statement. A key may appear once per batch.
+    pub fn sums(table: &'static str, key: &[&'static str], values: &[&'static str]) -> Batch {
+        let sets: Vec<String> = values
+            .iter()
+            .map(|v| format!("{v} = {table}.{v} + excluded.{v}"))
+            .collect();
+        Batch {
+            table,
+            cols: key.iter().chain(values).copied().collect(),
+            rows: Vec::new(),
+            on_conflict: format!(
+                " ON CONFLICT ({}) DO UPDATE SET {}",
+                key.join(", "),
+                sets.join(", ")
+            ),
         }
     }
 
@@ -46,10 +69,11 @@ impl Batch {
         while rows.peek().is_some() {
             let chunk: Vec<Vec<V>> = rows.by_ref().take(per).collect();
             let sql = format!(
-                "INSERT INTO {} ({}) VALUES {}",
+                "INSERT INTO {} ({}) VALUES {}{}",
                 self.table,
                 self.cols.join(", "),
-                super::placeholders(c, chunk.len(), self.cols.len())
+                super::placeholders(c, chunk.len(), self.cols.len()),
+                self.on_conflict
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for v in chunk.into_iter().flatten() {

@@ -36,6 +36,12 @@ pub const MAX_AGE: Duration = Duration::from_millis(10);
 /// A write transaction (see the module's text).
 pub struct Tx {
     inner: Inner,
+    /// The report day sums this transaction adds (`reports::store::refresh`), written by
+    /// `commit` as its last statements. They are rows that every booking of a store and day
+    /// shares: on PostgreSQL each holds a row lock from its write to the COMMIT, which the
+    /// other bookings of that day wait for — written last, the lock is held for the shortest
+    /// time (docs/server.md, "Numbers").
+    pub(crate) sums: crate::reports::store::Sums,
 }
 
 enum Inner {
@@ -89,11 +95,19 @@ impl Tx {
     pub(crate) fn plain(t: Transaction<'static, Any>) -> Tx {
         Tx {
             inner: Inner::Plain(t),
+            sums: Default::default(),
         }
     }
 
-    /// Commits: on disk when this returns Ok.
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
+    /// Commits (after writing the deferred report sums): on disk when this returns Ok.
+    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        if !self.sums.is_empty() {
+            let sums = std::mem::take(&mut self.sums);
+            if let Err(e) = crate::reports::store::apply(&mut self, &sums).await {
+                let _ = self.rollback().await;
+                return Err(e);
+            }
+        }
         match self.inner {
             Inner::Plain(t) => t.commit().await,
             Inner::Grouped(mut g) => {
@@ -304,6 +318,7 @@ impl Writer {
                 conn: Some(conn),
                 batch,
             }),
+            sums: Default::default(),
         })
     }
 
