@@ -201,7 +201,7 @@ impl<'a> Histories<'a> {
         let e = |e: sqlx::Error| e.to_string();
         self.total.prune();
         let mut tx = db.begin().await.map_err(e)?;
-        store::apply(&mut tx, &self.total).await.map_err(e)?;
+        store::apply(&mut tx, &self.total, 0).await.map_err(e)?;
         tx.commit().await.map_err(e)
     }
 }

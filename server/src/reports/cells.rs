@@ -148,14 +148,11 @@ pub fn add_member(
     }
 }
 
-/// Adds a difference to `rpt_cells` (multi-row upserts; zero differences left out).
-pub async fn apply(c: &mut AnyConnection, d: &Cells) -> Result<(), sqlx::Error> {
+/// Adds a difference to `rpt_cells` in `shard` (multi-row upserts; zero differences left out).
+pub async fn apply(c: &mut AnyConnection, d: &Cells, shard: i64) -> Result<(), sqlx::Error> {
     use crate::storage::batch::{Batch, V};
-    let mut b = Batch::sums(
-        "rpt_cells",
-        &["a", "b", "card_type", "tier", "status"],
-        &KINDS,
-    );
+    let key = ["a", "b", "card_type", "tier", "status", "shard"];
+    let mut b = Batch::sums("rpt_cells", &key, &KINDS);
     for (k, v) in d.iter().filter(|(_, v)| v.iter().any(|x| *x != 0)) {
         let mut row = vec![
             V::I(k.0),
@@ -163,6 +160,7 @@ pub async fn apply(c: &mut AnyConnection, d: &Cells) -> Result<(), sqlx::Error> 
             V::S(k.2.clone()),
             V::S(k.3.clone()),
             V::S(k.4.clone()),
+            V::I(shard),
         ];
         row.extend(v.iter().map(|x| V::I(*x)));
         b.push(row);
@@ -180,14 +178,15 @@ pub async fn stored(c: &mut AnyConnection) -> Result<Cells, sqlx::Error> {
     .await?;
     let mut m = Cells::new();
     for r in &rows {
-        let mut v = [0i64; 14];
-        for (i, x) in v.iter_mut().enumerate() {
-            *x = r.get(5 + i);
-        }
-        if v.iter().any(|x| *x != 0) {
-            m.insert((r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)), v);
+        // Summed over the shards.
+        let sum = m
+            .entry((r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+            .or_insert([0; 14]);
+        for (i, x) in sum.iter_mut().enumerate() {
+            *x += r.get::<i64, _>(5 + i);
         }
     }
+    m.retain(|_, v| v.iter().any(|x| *x != 0));
     Ok(m)
 }
 

@@ -493,42 +493,75 @@ fn common_prefix<T: PartialEq>(a: &[T], b: &[T]) -> usize {
     a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
-/// Adds a difference to the day sums (multi-row upserts, one statement per table for a
-/// member's difference; keys whose difference is zero are not touched).
-pub async fn apply(c: &mut AnyConnection, d: &Sums) -> Result<(), sqlx::Error> {
+/// Adds a difference to the day sums in `shard` (migration 0007; multi-row upserts, one
+/// statement per table for a member's difference; keys whose difference is zero are not
+/// touched).
+pub async fn apply(c: &mut AnyConnection, d: &Sums, shard: i64) -> Result<(), sqlx::Error> {
     let s = |x: &String| V::S(x.clone());
     let mut day = Batch::sums(
         "rpt_day",
-        &["day", "store", "channel", "card_type", "tier", "status"],
+        &[
+            "day",
+            "store",
+            "channel",
+            "card_type",
+            "tier",
+            "status",
+            "shard",
+        ],
         &DAY_COLS,
     );
     for (k, v) in d.day.iter().filter(|(_, v)| v.iter().any(|x| *x != 0)) {
-        let mut row = vec![s(&k.0), s(&k.1), s(&k.2), s(&k.3), s(&k.4), s(&k.5)];
+        let mut row = vec![
+            s(&k.0),
+            s(&k.1),
+            s(&k.2),
+            s(&k.3),
+            s(&k.4),
+            s(&k.5),
+            V::I(shard),
+        ];
         row.extend(v.iter().map(|x| V::I(*x)));
         day.push(row);
     }
     day.flush(c).await?;
     let mut balance = Batch::sums(
         "rpt_balance",
-        &["day", "card_type", "tier", "status"],
+        &["day", "card_type", "tier", "status", "shard"],
         &["members", "available", "pending"],
     );
     for (k, v) in d.balance.iter().filter(|(_, v)| v.iter().any(|x| *x != 0)) {
-        let mut row = vec![s(&k.0), s(&k.1), s(&k.2), s(&k.3)];
+        let mut row = vec![s(&k.0), s(&k.1), s(&k.2), s(&k.3), V::I(shard)];
         row.extend(v.iter().map(|x| V::I(*x)));
         balance.push(row);
     }
     balance.flush(c).await?;
     let mut moves = Batch::sums(
         "rpt_moves",
-        &["day", "from_tier", "to_tier", "card_type", "status"],
+        &[
+            "day",
+            "from_tier",
+            "to_tier",
+            "card_type",
+            "status",
+            "shard",
+        ],
         &["members"],
     );
     for (k, v) in d.moves.iter().filter(|(_, v)| **v != 0) {
-        moves.push(vec![s(&k.0), s(&k.1), s(&k.2), s(&k.3), s(&k.4), V::I(*v)]);
+        let row = vec![
+            s(&k.0),
+            s(&k.1),
+            s(&k.2),
+            s(&k.3),
+            s(&k.4),
+            V::I(shard),
+            V::I(*v),
+        ];
+        moves.push(row);
     }
     moves.flush(c).await?;
-    super::cells::apply(c, &d.cells).await
+    super::cells::apply(c, &d.cells, shard).await
 }
 
 /// Recomputes one member's facts as of `as_of` and brings every report table up to date with
@@ -636,7 +669,7 @@ pub async fn add_new(c: &mut AnyConnection, members: &[NewFacts<'_>]) -> Result<
     }
     rows.flush(c).await?;
     total.prune();
-    apply(c, &total).await
+    apply(c, &total, 0).await
 }
 
 /// Records the instant a member's facts are computed as of.
@@ -718,10 +751,9 @@ pub async fn stored_sums(c: &mut AnyConnection) -> Result<Sums, sqlx::Error> {
         for (i, x) in v.iter_mut().enumerate() {
             *x = r.get(6 + i);
         }
-        s.day.insert(
-            (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)),
-            v,
-        );
+        // Summed over the shards.
+        let k = (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5));
+        add(s.day.entry(k).or_insert([0; 13]), &v, 1);
     }
     let rows = sqlx::query(
         "SELECT day, card_type, tier, status, members, available, pending FROM rpt_balance",
@@ -729,9 +761,11 @@ pub async fn stored_sums(c: &mut AnyConnection) -> Result<Sums, sqlx::Error> {
     .fetch_all(&mut *c)
     .await?;
     for r in &rows {
-        s.balance.insert(
-            (r.get(0), r.get(1), r.get(2), r.get(3)),
-            [r.get(4), r.get(5), r.get(6)],
+        let k = (r.get(0), r.get(1), r.get(2), r.get(3));
+        add(
+            s.balance.entry(k).or_insert([0; 3]),
+            &[r.get(4), r.get(5), r.get(6)],
+            1,
         );
     }
     let rows =
@@ -739,8 +773,9 @@ pub async fn stored_sums(c: &mut AnyConnection) -> Result<Sums, sqlx::Error> {
             .fetch_all(&mut *c)
             .await?;
     for r in &rows {
-        s.moves
-            .insert((r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)), r.get(5));
+        *s.moves
+            .entry((r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+            .or_insert(0) += r.get::<i64, _>(5);
     }
     s.cells = super::cells::stored(c).await?;
     s.prune();
@@ -819,7 +854,7 @@ pub async fn rebuild(db: &crate::storage::Db, now: i64) -> Result<u64, String> {
         }
     }
     total.prune();
-    apply(&mut tx, &total).await.map_err(e)?;
+    apply(&mut tx, &total, 0).await.map_err(e)?;
     for key in ["built", "cells"] {
         sqlx::query(
             "INSERT INTO rpt_meta (key, value) VALUES ($1, '1') ON CONFLICT (key) DO NOTHING",

@@ -42,7 +42,17 @@ pub struct Tx {
     /// other bookings of that day wait for — written last, the lock is held for the shortest
     /// time (docs/server.md, "Numbers").
     pub(crate) sums: crate::reports::store::Sums,
+    /// Whether the day sums go to a free shard (PostgreSQL) or to shard 0 (SQLite's one writer).
+    sharded: bool,
 }
+
+/// The shard of the day sums (migration 0007) a PostgreSQL transaction adds to: the first of 16
+/// whose transaction-scoped advisory lock is free, so concurrent commits add to
+/// different rows of each key while one at a time all add to shard 0 (the readers sum the
+/// shards; a key has as many rows as commits ever overlapped, at most 16). When all 16 are
+/// taken: shard 0, waiting on its rows as before (docs/server.md, "Numbers").
+const FREE_SHARD: &str = "SELECT CAST(s AS BIGINT) FROM generate_series(0, 15) AS s \
+     WHERE pg_try_advisory_xact_lock(19545, s) LIMIT 1";
 
 enum Inner {
     Plain(Transaction<'static, Any>),
@@ -92,10 +102,11 @@ impl Grouped {
 }
 
 impl Tx {
-    pub(crate) fn plain(t: Transaction<'static, Any>) -> Tx {
+    pub(crate) fn plain(t: Transaction<'static, Any>, sharded: bool) -> Tx {
         Tx {
             inner: Inner::Plain(t),
             sums: Default::default(),
+            sharded,
         }
     }
 
@@ -103,7 +114,20 @@ impl Tx {
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
         if !self.sums.is_empty() {
             let sums = std::mem::take(&mut self.sums);
-            if let Err(e) = crate::reports::store::apply(&mut self, &sums).await {
+            let shard = if self.sharded {
+                sqlx::query_scalar::<_, i64>(FREE_SHARD)
+                    .fetch_optional(&mut *self)
+                    .await
+            } else {
+                Ok(Some(0))
+            };
+            let applied = match shard {
+                Ok(shard) => {
+                    crate::reports::store::apply(&mut self, &sums, shard.unwrap_or(0)).await
+                }
+                Err(e) => Err(e),
+            };
+            if let Err(e) = applied {
                 let _ = self.rollback().await;
                 return Err(e);
             }
@@ -319,6 +343,7 @@ impl Writer {
                 batch,
             }),
             sums: Default::default(),
+            sharded: false,
         })
     }
 
@@ -417,10 +442,10 @@ async fn watchman(writer: Weak<Writer>) {
 /// Opens a plain transaction on a pool (PostgreSQL; SQLite without group commit).
 /// `immediate`: SQLite's `BEGIN IMMEDIATE`.
 pub async fn plain(pool: &AnyPool, immediate: bool) -> Result<Tx, sqlx::Error> {
-    let t = if immediate {
-        pool.begin_with("BEGIN IMMEDIATE").await?
+    // SQLite (`BEGIN IMMEDIATE`) has one writer: its sums stay in shard 0.
+    Ok(if immediate {
+        Tx::plain(pool.begin_with("BEGIN IMMEDIATE").await?, false)
     } else {
-        pool.begin().await?
-    };
-    Ok(Tx::plain(t))
+        Tx::plain(pool.begin().await?, true)
+    })
 }
