@@ -203,3 +203,104 @@ async fn the_wal_is_checkpointed_in_the_background() {
     assert_eq!(seen, 500, "the database file holds every committed row");
     db.close().await;
 }
+
+/// A database made before migration 0007 (report sums without shards) keeps every figure: the
+/// migration moves each row into shard 0, and sums added later in another shard (a concurrent
+/// PostgreSQL commit's) are summed with it by the readers.
+#[tokio::test]
+async fn sums_made_before_shards_are_kept_in_shard_0() {
+    use loyalty_server::reports::store::{apply, stored_sums, Sums};
+    use sqlx::{Connection, Executor, Row};
+    sqlx::any::install_default_drivers();
+    for b in backends() {
+        // An empty database (not the test template, which is migrated to the end).
+        let url = match b {
+            Backend::Sqlite => format!("{}?mode=rwc", fresh_db(b).await),
+            Backend::Postgres => {
+                let admin = std::env::var("LOYALTY_TEST_PG").unwrap();
+                let name = format!(
+                    "pre7_{}_{}",
+                    std::process::id(),
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap()
+                        .as_nanos()
+                        % 1_000_000_007
+                );
+                let mut c = sqlx::AnyConnection::connect(&admin).await.unwrap();
+                c.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .await
+                    .unwrap();
+                format!("{}/{name}", admin.rsplit_once('/').unwrap().0)
+            }
+        };
+        let mut before = sqlx::migrate!("./migrations");
+        before.migrations = before
+            .migrations
+            .iter()
+            .filter(|m| m.version < 7)
+            .cloned()
+            .collect::<Vec<_>>()
+            .into();
+        let mut c = sqlx::AnyConnection::connect(&url).await.unwrap();
+        before.run(&mut c).await.unwrap();
+        for sql in [
+            "INSERT INTO rpt_day VALUES ('2026-02-01', 'hcm-01', 'pos', 'standard', 'silver', 'active', 2, 0, 1, 500000, 25000, 10000, 465000, 100, 930, 0, 0, 0, 0)",
+            "INSERT INTO rpt_balance VALUES ('2026-02-01', 'standard', 'silver', 'active', 1, 1130, 0)",
+            "INSERT INTO rpt_moves VALUES ('2026-02-01', 'member', 'silver', 'standard', 'active', 1)",
+            "INSERT INTO rpt_cells VALUES (739648, 739648, 'standard', 'silver', 'active', 2, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0)",
+        ] {
+            c.execute(sql).await.unwrap();
+        }
+        c.close().await.unwrap();
+        let db = Db::open(&url).await.unwrap(); // runs 0007
+        let mut c = db.write.acquire().await.unwrap();
+        for t in ["rpt_day", "rpt_balance", "rpt_moves", "rpt_cells"] {
+            let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT CAST(COUNT(*) AS BIGINT), CAST(SUM(shard) AS BIGINT) FROM {t}"
+            )))
+            .fetch_one(&mut *c)
+            .await
+            .unwrap();
+            assert_eq!((r.get::<i64, _>(0), r.get::<i64, _>(1)), (1, 0), "{t}");
+        }
+        let s = stored_sums(&mut c).await.unwrap();
+        let day = (
+            "2026-02-01".to_string(),
+            "hcm-01".to_string(),
+            "pos".to_string(),
+            "standard".to_string(),
+            "silver".to_string(),
+            "active".to_string(),
+        );
+        assert_eq!(
+            s.day[&day],
+            [2, 0, 1, 500000, 25000, 10000, 465000, 100, 930, 0, 0, 0, 0]
+        );
+        // One more order of 100,000 (earning 200 points) in shard 3: summed with shard 0.
+        let mut more = Sums::default();
+        more.day.insert(
+            day.clone(),
+            [1, 0, 0, 100000, 0, 0, 100000, 0, 200, 0, 0, 0, 0],
+        );
+        apply(&mut c, &more, 3).await.unwrap();
+        let s = stored_sums(&mut c).await.unwrap();
+        assert_eq!(
+            s.day[&day],
+            [3, 0, 1, 600000, 25000, 10000, 565000, 100, 1130, 0, 0, 0, 0]
+        );
+        let bal = (
+            "2026-02-01".to_string(),
+            "standard".to_string(),
+            "silver".to_string(),
+            "active".to_string(),
+        );
+        assert_eq!(s.balance[&bal], [1, 1130, 0]);
+        assert_eq!(s.moves.values().sum::<i64>(), 1);
+        assert_eq!(s.cells.len(), 1);
+        let cell = s.cells.values().next().unwrap();
+        assert_eq!((cell[0], cell[9]), (2, 1));
+        drop(c);
+        db.close().await;
+    }
+}
