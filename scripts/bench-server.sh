@@ -7,7 +7,8 @@
 #   - bookings/s and p50/p99 latency: $CONCURRENCY tills booking in one call (confirm: true) the
 #     SPEC §2 cart with redeem_points "max", one booking per member, $BOOKINGS bookings
 #     (server/examples/load.rs; the lookups and local quotes are done before the timed phase);
-#   - member read with replay of a ~1,000-event history: p50/p99 of GET /v1/members/long-1.
+#   - member read with replay of a ~1,000-event history: p50/p99 of GET /v1/members/long-1, one
+#     at a time and 4 in flight.
 # The server is pinned to CPU 0 and the load generator to CPU 1 (taskset), loopback only. The
 # per-credential rate limit is off (--rate-limit 0): the load generator books with one till key.
 #
@@ -98,9 +99,11 @@ for db in $DBS; do
   echo $((from + BOOKINGS)) > "$data/booked-from"
   echo "{\"db\":\"$db\",\"members\":$MEMBERS,\"load\":$r}" | tee -a "$RESULTS"
 
-  step "$db: member read with replay of the long history"
-  r="$(taskset -c 1 "$LOAD" read --base "$base" --key "$KEY" --member long-1 --concurrency 4 --seconds 10)"
-  echo "{\"db\":\"$db\",\"events\":$(cat "$data/long.json"),\"load\":$r}" | tee -a "$RESULTS"
+  for inflight in 1 4; do
+    step "$db: member read with replay of the long history, $inflight in flight"
+    r="$(taskset -c 1 "$LOAD" read --base "$base" --key "$KEY" --member long-1 --concurrency "$inflight" --seconds 10)"
+    echo "{\"db\":\"$db\",\"events\":$(cat "$data/long.json"),\"in_flight\":$inflight,\"load\":$r}" | tee -a "$RESULTS"
+  done
 
   kill "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=""
   if [ "$db" = postgres ]; then
