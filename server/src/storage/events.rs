@@ -1,5 +1,6 @@
 //! The append-only ledger: events are inserted, never updated or deleted.
 
+use super::joined;
 use sqlx::{AnyConnection, Row};
 
 #[derive(Clone, Debug)]
@@ -11,58 +12,48 @@ pub struct Stored {
     pub body: String,
 }
 
-/// Separates an event's fields, and events, in [`of_member`]'s one-row answer. JSON text never
-/// holds a raw control character, so a body cannot contain them; an id or type that does is
-/// found by [`split`] and read again row by row.
-const FIELD: char = '\u{1f}';
-const RECORD: char = '\u{1e}';
-
-/// The member's events in the order they were recorded, read as **one row**: SQLite's driver
-/// hands every row from the connection's thread to the async task, two thread switches a row,
-/// which cost more than the reading (a 1,247-event history: 2,500 switches; `serve check` of a
-/// million members: 24.6 M). The aggregate has no `ORDER BY seq`: SQLite sorted the joined
-/// records through a temporary b-tree for it (a third of the database thread's time on a
-/// 1,247-event read); the records come back in the primary key's order anyway and are sorted
-/// here by `seq`, which costs one pass when they are.
+/// The member's events in the order they were recorded, read as **one row** (`joined`).
 pub async fn of_member(c: &mut AnyConnection, member_id: &str) -> Result<Vec<Stored>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT string_agg(CAST(seq AS TEXT) || $2 || id || $2 || type || $2 || CAST(at AS TEXT) \
-         || $2 || body, $3) FROM events WHERE member_id = $1",
-    )
-    .bind(member_id)
-    .bind(FIELD.to_string())
-    .bind(RECORD.to_string())
-    .fetch_one(&mut *c)
-    .await?;
-    let Some(joined) = row.get::<Option<String>, _>(0) else {
+    let sql = format!(
+        "SELECT {} FROM events WHERE member_id = $1",
+        joined::agg(
+            &[
+                &joined::int("seq"),
+                "id",
+                "type",
+                &joined::int("at"),
+                "body"
+            ],
+            "$2",
+            "$3"
+        )
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(member_id)
+        .bind(joined::FIELD.to_string())
+        .bind(joined::RECORD.to_string())
+        .fetch_one(&mut *c)
+        .await?;
+    let Some(text) = row.get::<Option<String>, _>(0) else {
         return Ok(Vec::new());
     };
-    match split(&joined) {
+    match split(&text) {
         Some(events) => Ok(events),
         None => of_member_rows(c, member_id).await,
     }
 }
 
 /// The events of [`of_member`]'s joined text in `seq` order; None when a field held a separator.
-fn split(joined: &str) -> Option<Vec<Stored>> {
-    let mut events: Vec<Stored> = joined
-        .split(RECORD)
-        .map(|record| {
-            let mut f = record.splitn(5, FIELD);
-            let seq = f.next()?.parse().ok()?;
-            let id = f.next()?.to_string();
-            let kind = f.next()?.to_string();
-            let at = f.next()?.parse().ok()?;
-            let body = f.next()?;
-            if body.contains(FIELD) || !body.starts_with('{') {
-                return None;
-            }
+fn split(text: &str) -> Option<Vec<Stored>> {
+    let mut events: Vec<Stored> = joined::split(text, 5)?
+        .into_iter()
+        .map(|f| {
             Some(Stored {
-                seq,
-                id,
-                kind,
-                at,
-                body: body.to_string(),
+                seq: f[0].parse().ok()?,
+                id: f[1].to_string(),
+                kind: f[2].to_string(),
+                at: f[3].parse().ok()?,
+                body: f[4].starts_with('{').then(|| f[4].to_string())?,
             })
         })
         .collect::<Option<_>>()?;
@@ -130,6 +121,7 @@ pub async fn count_all(c: &mut AnyConnection) -> Result<i64, sqlx::Error> {
 
 #[cfg(test)]
 mod tests {
+    use super::joined::{FIELD, RECORD};
     use super::*;
 
     #[test]

@@ -26,6 +26,7 @@ use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 use std::str::FromStr;
 use std::time::Duration;
 
+pub mod joined;
 pub mod writer;
 pub use writer::Tx;
 
