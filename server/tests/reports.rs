@@ -924,8 +924,30 @@ async fn exports_run_in_the_background_and_serve_only_finished_files() {
         let s = fixture(b).await;
         let a = s.admin().await;
         february(&s, &a).await;
-        // Parts of ≥ 600 bytes: the 20 rows are stored in several parts, written while the
-        // query streams, and served in order.
+        // Parts of ≥ 4,096 bytes (the smallest the setting allows; 20 rows are ≈ 2.6 KB): set
+        // through the API, refused out of range.
+        for bad in ["4095", "0", "-1", "1 MB", "67108865"] {
+            let (st, e) = a
+                .put(
+                    "/v1/settings",
+                    &json!({ "key": "export_part_bytes", "value": bad }),
+                )
+                .await;
+            assert_eq!(
+                (st, e["error"]["path"].as_str()),
+                (400, Some("value")),
+                "{bad}"
+            );
+        }
+        let (st, _) = a
+            .put(
+                "/v1/settings",
+                &json!({ "key": "export_part_bytes", "value": "4096" }),
+            )
+            .await;
+        assert_eq!(st, 200);
+        // The tests' own part size, below what the API allows: the 20 rows are stored in several
+        // parts, written while the query streams, and served in order.
         let mut tx = s.app().db.begin().await.unwrap();
         storage::settings::set(&mut tx, "export_part_bytes", "600")
             .await
@@ -1003,11 +1025,26 @@ async fn exports_run_in_the_background_and_serve_only_finished_files() {
         got.sort();
         assert_eq!(got, expected);
         // A job over the allowed size fails and says why; nothing is served.
-        let mut tx = s.app().db.begin().await.unwrap();
-        storage::settings::set(&mut tx, "export_max_rows", "5")
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
+        for bad in ["0", "-5", "five"] {
+            let (st, e) = a
+                .put(
+                    "/v1/settings",
+                    &json!({ "key": "export_max_rows", "value": bad }),
+                )
+                .await;
+            assert_eq!(
+                (st, e["error"]["path"].as_str()),
+                (400, Some("value")),
+                "{bad}"
+            );
+        }
+        let (st, _) = a
+            .put(
+                "/v1/settings",
+                &json!({ "key": "export_max_rows", "value": "5" }),
+            )
+            .await;
+        assert_eq!(st, 200);
         let (_, job) = a
             .post(
                 "/v1/reports/exports",

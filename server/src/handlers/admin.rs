@@ -370,7 +370,9 @@ pub async fn get_settings(State(app): State<App>, auth: Auth) -> Result<Response
 #[serde(deny_unknown_fields)]
 pub struct SetSetting {
     /// `hold_minutes` (1–1440), `country` (ISO 3166 alpha-2 for national phone numbers),
-    /// `widget_origins` (space-separated origins allowed to call the progress route), `programme_name`.
+    /// `widget_origins` (space-separated origins allowed to call the progress route),
+    /// `programme_name`, `export_max_rows` (the most rows a background export may have, ≥ 1),
+    /// `export_part_bytes` (an export's CSV part size, 4,096–67,108,864).
     pub key: String,
     pub value: String,
 }
@@ -403,11 +405,31 @@ pub async fn set_setting(
                 ));
             }
         }
+        settings::EXPORT_MAX_ROWS => {
+            if !b.value.parse::<i64>().is_ok_and(|n| n >= 1) {
+                return Err(ApiError::invalid(
+                    "value",
+                    "export_max_rows is a whole number ≥ 1",
+                ));
+            }
+        }
+        settings::EXPORT_PART_BYTES => {
+            if !b
+                .value
+                .parse::<i64>()
+                .is_ok_and(|n| (4096..=64 << 20).contains(&n))
+            {
+                return Err(ApiError::invalid(
+                    "value",
+                    "export_part_bytes is 4096 to 67108864",
+                ));
+            }
+        }
         settings::WIDGET_ORIGINS | settings::PROGRAMME_NAME => {}
         _ => {
             return Err(ApiError::invalid(
                 "key",
-                "key is hold_minutes, country, widget_origins or programme_name",
+                "key is hold_minutes, country, widget_origins, programme_name, export_max_rows or export_part_bytes",
             ))
         }
     }

@@ -43,8 +43,9 @@ impl ExportRequest {
 
 /// A part is stored once its CSV holds this many bytes (the `export_part_bytes` setting).
 const PART_BYTES: usize = 1 << 20;
-pub const MAX_ROWS_SETTING: &str = "export_max_rows";
-pub const PART_BYTES_SETTING: &str = "export_part_bytes";
+use crate::storage::settings::{
+    EXPORT_MAX_ROWS as MAX_ROWS_SETTING, EXPORT_PART_BYTES as PART_BYTES_SETTING,
+};
 
 /// Checks the request, records the job and starts it. Answers the job's status.
 pub async fn start(app: &App, user: &str, r: ExportRequest) -> Result<Value, ApiError> {

@@ -7,6 +7,10 @@ pub const COUNTRY: &str = "country";
 pub const WIDGET_ORIGINS: &str = "widget_origins";
 pub const WIDGET_SECRET: &str = "widget_secret";
 pub const PROGRAMME_NAME: &str = "programme_name";
+/// The most rows a background export may have (default 100,000,000).
+pub const EXPORT_MAX_ROWS: &str = "export_max_rows";
+/// A background export's CSV part size in bytes (default 1,048,576).
+pub const EXPORT_PART_BYTES: &str = "export_part_bytes";
 
 pub async fn get(c: &mut AnyConnection, key: &str) -> Result<Option<String>, sqlx::Error> {
     let row = sqlx::query("SELECT value FROM settings WHERE key = $1")

@@ -384,6 +384,18 @@ impl Admin {
     pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
         self.post_text(path, &body.to_string()).await
     }
+    pub async fn put(&self, path: &str, body: &Value) -> (u16, Value) {
+        let r = self
+            .http
+            .put(format!("{}{path}", self.base))
+            .header("X-CSRF-Token", &self.csrf)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let s = r.status().as_u16();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
     pub async fn post_text(&self, path: &str, body: &str) -> (u16, Value) {
         let r = self
             .http
