@@ -259,49 +259,25 @@ pub async fn stored(
     member_id: &str,
 ) -> Result<(MemberFacts, String), sqlx::Error> {
     use crate::storage::joined::{agg, int, nullable};
-    let flows = agg(
-        &[
-            &int("n"),
-            "kind",
-            &nullable("event_id"),
-            &int("at"),
-            "day",
-            &nullable("order_id"),
-            "store",
-            "channel",
-            "tier",
-            "status",
-            &int("orders"),
-            &int("refunds"),
-            &int("gross"),
-            &int("discount"),
-            &int("redeemed_amount"),
-            &int("paid"),
-            &int("redeemed"),
-            &int("earned"),
-            &int("clawed_back"),
-            &int("adjusted"),
-            &int("expired"),
-            &int("opening"),
-            "card_type",
-        ],
-        "$2",
-        "$3",
-    );
-    let points = agg(
-        &[
-            &int("n"),
-            &int("at"),
-            "day",
-            &int("available"),
-            &int("pending"),
-            "tier",
-            "status",
-            "card_type",
-        ],
-        "$2",
-        "$3",
-    );
+    // The rows as they are written ([`FLOW_COLS`], [`POINT_COLS`]), without the member's id.
+    let fields = |cols: &[&str]| -> String {
+        let f: Vec<String> = cols[1..]
+            .iter()
+            .map(|&c| match c {
+                "event_id" | "order_id" => nullable(c),
+                "kind" | "day" | "store" | "channel" | "card_type" | "tier" | "status" => {
+                    c.to_string()
+                }
+                _ => int(c),
+            })
+            .collect();
+        agg(
+            &f.iter().map(String::as_str).collect::<Vec<_>>(),
+            "$2",
+            "$3",
+        )
+    };
+    let (flows, points) = (fields(FLOW_COLS), fields(POINT_COLS));
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT (SELECT {flows} FROM rpt_flows WHERE member_id = $1), \
          (SELECT {points} FROM rpt_points WHERE member_id = $1)"
@@ -329,34 +305,37 @@ fn split_stored(flows: &str, points: &str) -> Option<(MemberFacts, String)> {
     let mut f: Vec<(i64, Flow, &str)> = Vec::new();
     if !flows.is_empty() {
         for r in split(flows, 23)? {
+            // FLOW_COLS' order: n, at, day, kind, event_id, order_id, store, channel,
+            // card_type, tier, status, then the sums.
             let flow = Flow {
-                kind: static_kind(r[1]),
-                event_id: opt(r[2]),
-                at_ms: n(r[3])?,
-                day: r[4].to_string(),
+                kind: static_kind(r[3]),
+                event_id: opt(r[4]),
+                at_ms: n(r[1])?,
+                day: r[2].to_string(),
                 order_id: opt(r[5]),
                 store: text(r[6]),
                 channel: text(r[7]),
-                tier: r[8].to_string(),
-                status: static_status(r[9]),
-                orders: n(r[10])?,
-                refunds: n(r[11])?,
-                gross: n(r[12])?,
-                discount: n(r[13])?,
-                redeemed_amount: n(r[14])?,
-                paid: n(r[15])?,
-                redeemed: n(r[16])?,
-                earned: n(r[17])?,
-                clawed_back: n(r[18])?,
-                adjusted: n(r[19])?,
-                expired: n(r[20])?,
-                opening: n(r[21])?,
+                tier: r[9].to_string(),
+                status: static_status(r[10]),
+                orders: n(r[11])?,
+                refunds: n(r[12])?,
+                gross: n(r[13])?,
+                discount: n(r[14])?,
+                redeemed_amount: n(r[15])?,
+                paid: n(r[16])?,
+                redeemed: n(r[17])?,
+                earned: n(r[18])?,
+                clawed_back: n(r[19])?,
+                adjusted: n(r[20])?,
+                expired: n(r[21])?,
+                opening: n(r[22])?,
             };
-            f.push((n(r[0])?, flow, r[22]));
+            f.push((n(r[0])?, flow, r[8]));
         }
     }
     let mut p: Vec<(i64, Point, &str)> = Vec::new();
     if !points.is_empty() {
+        // POINT_COLS' order: n, at, day, available, pending, tier, status, card_type.
         for r in split(points, 8)? {
             let point = Point {
                 at_ms: n(r[1])?,
@@ -1096,16 +1075,18 @@ mod tests {
     #[test]
     fn stored_rows_split_back_in_order() {
         let row = |fields: &[&str]| fields.join(&FIELD.to_string());
+        // In FLOW_COLS' order (without the member's id).
         let flows = [
             row(&[
                 "1",
-                "expire",
-                "",
                 "1700",
                 "2026-02-01",
+                "expire",
                 "",
                 "",
                 "",
+                "",
+                "standard",
                 "silver",
                 "active",
                 "0",
@@ -1120,17 +1101,17 @@ mod tests {
                 "0",
                 "-40",
                 "0",
-                "standard",
             ]),
             row(&[
                 "0",
-                "purchase",
-                "=e-1",
                 "1600",
                 "2026-01-31",
+                "purchase",
+                "=e-1",
                 "=o-1",
                 "hcm-01",
                 "pos",
+                "standard",
                 "member",
                 "active",
                 "1",
@@ -1145,7 +1126,6 @@ mod tests {
                 "0",
                 "0",
                 "0",
-                "standard",
             ]),
         ]
         .join(&RECORD.to_string());
