@@ -331,6 +331,14 @@ async fn february(s: &TestServer, admin: &Admin) {
     .await;
 }
 
+/// `PUT /v1/settings` of one key: the status and the error's path.
+async fn put_setting(a: &Admin, key: &str, value: &str) -> (u16, Option<String>) {
+    let (st, e) = a
+        .put("/v1/settings", &json!({ "key": key, "value": value }))
+        .await;
+    (st, e["error"]["path"].as_str().map(str::to_string))
+}
+
 async fn report(a: &Admin, path: &str) -> Value {
     let (st, v) = a.get(path).await;
     assert_eq!(st, 200, "{path}: {v}");
@@ -927,25 +935,10 @@ async fn exports_run_in_the_background_and_serve_only_finished_files() {
         // Parts of ≥ 4,096 bytes (the smallest the setting allows; 20 rows are ≈ 2.6 KB): set
         // through the API, refused out of range.
         for bad in ["4095", "0", "-1", "1 MB", "67108865"] {
-            let (st, e) = a
-                .put(
-                    "/v1/settings",
-                    &json!({ "key": "export_part_bytes", "value": bad }),
-                )
-                .await;
-            assert_eq!(
-                (st, e["error"]["path"].as_str()),
-                (400, Some("value")),
-                "{bad}"
-            );
+            let refused = put_setting(&a, "export_part_bytes", bad).await;
+            assert_eq!(refused, (400, Some("value".into())), "{bad}");
         }
-        let (st, _) = a
-            .put(
-                "/v1/settings",
-                &json!({ "key": "export_part_bytes", "value": "4096" }),
-            )
-            .await;
-        assert_eq!(st, 200);
+        assert_eq!(put_setting(&a, "export_part_bytes", "4096").await.0, 200);
         // The tests' own part size, below what the API allows: the 20 rows are stored in several
         // parts, written while the query streams, and served in order.
         let mut tx = s.app().db.begin().await.unwrap();
@@ -1026,25 +1019,10 @@ async fn exports_run_in_the_background_and_serve_only_finished_files() {
         assert_eq!(got, expected);
         // A job over the allowed size fails and says why; nothing is served.
         for bad in ["0", "-5", "five"] {
-            let (st, e) = a
-                .put(
-                    "/v1/settings",
-                    &json!({ "key": "export_max_rows", "value": bad }),
-                )
-                .await;
-            assert_eq!(
-                (st, e["error"]["path"].as_str()),
-                (400, Some("value")),
-                "{bad}"
-            );
+            let refused = put_setting(&a, "export_max_rows", bad).await;
+            assert_eq!(refused, (400, Some("value".into())), "{bad}");
         }
-        let (st, _) = a
-            .put(
-                "/v1/settings",
-                &json!({ "key": "export_max_rows", "value": "5" }),
-            )
-            .await;
-        assert_eq!(st, 200);
+        assert_eq!(put_setting(&a, "export_max_rows", "5").await.0, 200);
         let (_, job) = a
             .post(
                 "/v1/reports/exports",
