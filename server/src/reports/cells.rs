@@ -24,15 +24,20 @@
 //! per pair of days of the period, whatever the number of members or the length of history. The rows are a
 //! sum over members like `rpt_day` (`store::Sums`): added and taken away by the difference of a
 //! member's facts in the transaction that stores its event, rebuilt, compared by `serve check`.
-//! They answer the reports without a store, tier or status filter (those change which
-//! purchases are consecutive); with one the reports read the purchases.
+//!
+//! A store, tier or status filter changes which purchases are consecutive, so the purchase kinds
+//! (`o`, `l{j}`, `tn`, `jd`, `jn`) are counted again among the purchases each filter keeps, in
+//! rows of their own: `f` names the filter (`s:` a store, `t:` a tier, `x:` the status the
+//! order was priced with, [`filter`]); `f = ''` is every purchase, and only it holds `j` and
+//! `act`. A report with one of these filters reads that filter's rows (several filters at once
+//! read the purchases).
 
 use loyalty_engine::report::{Flow, Point};
 use sqlx::{AnyConnection, Row};
 use std::collections::BTreeMap;
 
-/// (a, b, card_type, tier, status), the primary key's order.
-pub type Key = (i64, i64, String, String, String);
+/// (f, a, b, card_type, tier, status), the primary key's order.
+pub type Key = (String, i64, i64, String, String, String);
 /// The counts of a row, one per kind, in [`KINDS`] order.
 pub type Counts = [i64; 14];
 pub type Cells = BTreeMap<Key, Counts>;
@@ -104,8 +109,15 @@ pub fn add_member(
                 continue;
             }
             let mut put = |b: i64, v: i64| {
-                m.entry((0, b, kind.clone(), String::new(), String::new()))
-                    .or_insert([0; 14])[column("act")] += sign * v;
+                m.entry((
+                    String::new(),
+                    0,
+                    b,
+                    kind.clone(),
+                    String::new(),
+                    String::new(),
+                ))
+                .or_insert([0; 14])[column("act")] += sign * v;
             };
             put(from, 1);
             if let Some(e) = e {
@@ -113,36 +125,115 @@ pub fn add_member(
             }
         }
     }
-    let mut put = |b: i64, a: i64, kind: &str, tier: &str, status: &str| {
-        m.entry((a, b, card.to_string(), tier.to_string(), status.to_string()))
-            .or_insert([0; 14])[column(kind)] += sign;
-    };
     let joined = day_number(&first.day);
-    put(joined, joined, "j", &first.tier, first.status);
-    // The purchases in the order the reports read them: (at, n).
-    let mut buys: Vec<(i64, usize, i64, &str)> = flows
+    m.entry((
+        String::new(),
+        joined,
+        joined,
+        card.to_string(),
+        first.tier.clone(),
+        first.status.to_string(),
+    ))
+    .or_insert([0; 14])[column("j")] += sign;
+    // The purchases in the order the reports read them.
+    let mut buys: Vec<Buy> = flows
         .iter()
         .enumerate()
         .filter(|(_, f)| f.kind == "purchase")
-        .map(|(i, f)| (f.at_ms, i, day_number(&f.day), f.tier.as_str()))
+        .map(|(i, f)| Buy {
+            at: f.at_ms,
+            n: i,
+            day: day_number(&f.day),
+            tier: &f.tier,
+            store: f.store.as_deref(),
+            status: f.status,
+        })
         .collect();
-    buys.sort_unstable();
-    for (k, &(_, _, d, tier)) in buys.iter().enumerate() {
-        put(d, d, "o", tier, "");
+    buys.sort_unstable_by_key(|b| (b.at, b.n));
+    let mut put = |f: &str, a: i64, b: i64, kind: &str, tier: &str| {
+        m.entry((
+            f.to_string(),
+            a,
+            b,
+            card.to_string(),
+            tier.to_string(),
+            String::new(),
+        ))
+        .or_insert([0; 14])[column(kind)] += sign;
+    };
+    purchases(&mut put, "", &buys, joined);
+    // Each filter's purchases, counted among themselves.
+    let mut filters: Vec<String> = buys
+        .iter()
+        .flat_map(|b| {
+            [
+                b.store.map(|s| filter("store", s)),
+                Some(filter("tier", b.tier)),
+                Some(filter("status", b.status)),
+            ]
+        })
+        .flatten()
+        .collect();
+    filters.sort_unstable();
+    filters.dedup();
+    for f in &filters {
+        let kept: Vec<Buy> = buys.iter().filter(|b| b.keeps(f)).copied().collect();
+        purchases(&mut put, f, &kept, joined);
+    }
+}
+
+/// A purchase as the cells count it.
+#[derive(Clone, Copy)]
+struct Buy<'a> {
+    at: i64,
+    n: usize,
+    day: i64,
+    tier: &'a str,
+    store: Option<&'a str>,
+    status: &'a str,
+}
+
+impl Buy<'_> {
+    fn keeps(&self, f: &str) -> bool {
+        let (kind, value) = f.split_at(2);
+        match kind {
+            "s:" => self.store == Some(value),
+            "t:" => self.tier == value,
+            "x:" => self.status == value,
+            _ => true,
+        }
+    }
+}
+
+/// The `f` of a report filter's rows: `store`, `tier` or `status` and its value.
+pub fn filter(name: &str, value: &str) -> String {
+    let p = match name {
+        "store" => "s:",
+        "tier" => "t:",
+        _ => "x:",
+    };
+    format!("{p}{value}")
+}
+
+/// The purchase kinds of one member's purchases (in time order) into `put(f, a, b, kind, tier)`.
+fn purchases(put: &mut impl FnMut(&str, i64, i64, &str, &str), f: &str, buys: &[Buy], joined: i64) {
+    for (k, buy) in buys.iter().enumerate() {
+        let (d, tier) = (buy.day, buy.tier);
+        put(f, d, d, "o", tier);
         for (j, name) in LAGS {
             if k >= j {
-                put(d, buys[k - j].2, name, "", "");
+                put(f, buys[k - j].day, d, name, "");
             }
         }
         if let Some(next) = buys.get(k + 1) {
-            put(next.2, d, "tn", tier, "");
+            put(f, d, next.day, "tn", tier);
         }
         // A run of purchases at one tier starts here: it holds the last order of the period
         // from its first day until the next run's.
-        if k == 0 || buys[k - 1].3 != tier {
-            put(d, joined, "jd", tier, "");
-            if let Some(next) = buys[k + 1..].iter().find(|b| b.3 != tier) {
-                put(next.2, joined, "jn", tier, "");
+        if k == 0 || buys[k - 1].tier != tier {
+            put(f, joined, d, "jd", tier);
+            if let Some(next) = buys[k + 1..].iter().find(|b| b.tier != tier) {
+                put(f, joined, next.day, "jn", tier);
             }
         }
     }
@@ -151,15 +242,16 @@ pub fn add_member(
 /// Adds a difference to `rpt_cells` in `shard` (multi-row upserts; zero differences left out).
 pub async fn apply(c: &mut AnyConnection, d: &Cells, shard: i64) -> Result<(), sqlx::Error> {
     use crate::storage::batch::{Batch, V};
-    let key = ["a", "b", "card_type", "tier", "status", "shard"];
+    let key = ["f", "a", "b", "card_type", "tier", "status", "shard"];
     let mut b = Batch::sums("rpt_cells", &key, &KINDS);
     for (k, v) in d.iter().filter(|(_, v)| v.iter().any(|x| *x != 0)) {
         let mut row = vec![
-            V::I(k.0),
+            V::S(k.0.clone()),
             V::I(k.1),
-            V::S(k.2.clone()),
+            V::I(k.2),
             V::S(k.3.clone()),
             V::S(k.4.clone()),
+            V::S(k.5.clone()),
             V::I(shard),
         ];
         row.extend(v.iter().map(|x| V::I(*x)));
@@ -171,7 +263,7 @@ pub async fn apply(c: &mut AnyConnection, d: &Cells, shard: i64) -> Result<(), s
 /// The stored cells (zero rows left out).
 pub async fn stored(c: &mut AnyConnection) -> Result<Cells, sqlx::Error> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT a, b, card_type, tier, status, {} FROM rpt_cells",
+        "SELECT f, a, b, card_type, tier, status, {} FROM rpt_cells",
         KINDS.join(", ")
     )))
     .fetch_all(c)
@@ -180,10 +272,10 @@ pub async fn stored(c: &mut AnyConnection) -> Result<Cells, sqlx::Error> {
     for r in &rows {
         // Summed over the shards.
         let sum = m
-            .entry((r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+            .entry((r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)))
             .or_insert([0; 14]);
         for (i, x) in sum.iter_mut().enumerate() {
-            *x += r.get::<i64, _>(5 + i);
+            *x += r.get::<i64, _>(6 + i);
         }
     }
     m.retain(|_, v| v.iter().any(|x| *x != 0));
@@ -242,8 +334,9 @@ pub async fn activated(
     } else {
         ""
     };
-    let sql =
-        format!("SELECT CAST(SUM(act) AS BIGINT) FROM rpt_cells WHERE a = 0 AND b <= $1{cond}");
+    let sql = format!(
+        "SELECT CAST(SUM(act) AS BIGINT) FROM rpt_cells WHERE f = '' AND a = 0 AND b <= $1{cond}"
+    );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(day_number(to));
     if let Some(t) = card_type {
         q = q.bind(t);
@@ -254,15 +347,17 @@ pub async fn activated(
         .unwrap_or_default())
 }
 
-/// The cells of the period [from, to] (local dates), on members of `card_type` if given.
+/// The cells of the period [from, to] (local dates) of the filter `f` ([`filter`]; '' for every
+/// purchase), on members of `card_type` if given.
 pub async fn period(
     c: &mut AnyConnection,
+    f: &str,
     from: &str,
     to: &str,
     card_type: Option<&str>,
 ) -> Result<Period, sqlx::Error> {
     let cond = if card_type.is_some() {
-        " AND card_type = $3"
+        " AND card_type = $4"
     } else {
         ""
     };
@@ -271,11 +366,12 @@ pub async fn period(
         .map(|k| format!("CAST(SUM({k}) AS BIGINT)"))
         .collect();
     let sql = format!(
-        "SELECT tier, status, b - a, {} FROM rpt_cells WHERE a >= $1 AND a <= $2 AND b <= $2{cond} \
+        "SELECT tier, status, b - a, {} FROM rpt_cells WHERE f = $1 AND a >= $2 AND a <= $3 AND b <= $3{cond} \
          GROUP BY tier, status, b - a",
         sums.join(", ")
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(f)
         .bind(day_number(from))
         .bind(day_number(to));
     if let Some(t) = card_type {
