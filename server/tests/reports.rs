@@ -396,7 +396,9 @@ async fn frequency_by_member(db: &Db, from: &str, to: &str, filters: &[(&str, &s
     )
     .unwrap();
     let mut c = db.read.acquire().await.unwrap();
-    let rows: Vec<(String, String, String, i64, String, Option<String>, String)> = sqlx::query_as(
+    // (member, day, tier, joined_at, card_type, store, status)
+    type Purchase = (String, String, String, i64, String, Option<String>, String);
+    let rows: Vec<Purchase> = sqlx::query_as(
         "SELECT f.member_id, f.day, f.tier, m.joined_at, f.card_type, f.store, f.status FROM rpt_flows f \
          JOIN members m \
          ON m.id = f.member_id WHERE f.kind = 'purchase' AND f.day >= $1 AND f.day <= $2 \
