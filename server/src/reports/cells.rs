@@ -75,23 +75,97 @@ pub fn day_number(day: &str) -> i64 {
         .unwrap_or_default()
 }
 
+/// One member's facts as the cells read them.
+#[derive(Clone, Copy)]
+pub struct Member<'a> {
+    pub flows: &'a [Flow],
+    pub points: &'a [Point],
+    /// The type of the member's first card, and every card bound to it as (type, issue day).
+    pub card: &'a str,
+    pub cards: &'a [(String, i64)],
+}
+
 /// Adds (sign 1) or takes away (−1) one member's cells.
-pub fn add_member(
-    m: &mut Cells,
-    flows: &[Flow],
-    points: &[Point],
-    card: &str,
-    cards: &[(String, i64)],
-    sign: i64,
-) {
-    let Some(first) = points.first() else {
+pub fn add_member(m: &mut Cells, member: Member, sign: i64) {
+    let Some(joined) = add_days(m, member, sign) else {
         return;
     };
+    let buys = buys(member.flows);
+    let mut put = |f: &str, a: i64, b: i64, kind: &str, tier: &str| {
+        add_cell(m, (f, a, b, member.card, tier), kind, sign)
+    };
+    purchases(&mut put, "", &buys, joined, 0);
+    for f in filters(&buys, &[]) {
+        purchases(&mut put, &f, &kept(&buys, &f), joined, 0);
+    }
+}
+
+/// Adds the difference `new` − `old` of one member's cells: what [`add_member`] of `new` (1)
+/// and of `old` (−1) add together, without counting the purchases both begin with again. A
+/// purchase's cells depend on it and the purchases before it, but for `tn` (the next purchase)
+/// and `jn` (the next run's first day): so with the first k purchases (of a filter) the same,
+/// only those from k − 1 on — and the run holding purchase k − 1 — can differ (a booking
+/// appends one: a few cells instead of the whole history's).
+pub fn add_change(m: &mut Cells, old: Member, new: Member) {
+    let first = |x: Member| {
+        x.points
+            .first()
+            .map(|p| (p.day.clone(), p.tier.clone(), p.status))
+    };
+    if old.card != new.card || first(old) != first(new) {
+        add_member(m, new, 1);
+        add_member(m, old, -1);
+        return;
+    }
+    let Some(joined) = add_days(m, new, 1) else {
+        return;
+    };
+    add_days(m, old, -1);
+    let (ob, nb) = (buys(old.flows), buys(new.flows));
+    let card = new.card;
+    let mut each = |f: &str, o: &[Buy], n: &[Buy]| {
+        let from = o
+            .iter()
+            .zip(n)
+            .take_while(|(x, y)| x.same(y))
+            .count()
+            .saturating_sub(1);
+        for (buys, sign) in [(n, 1), (o, -1)] {
+            let mut put = |f: &str, a: i64, b: i64, kind: &str, tier: &str| {
+                add_cell(m, (f, a, b, card, tier), kind, sign)
+            };
+            purchases(&mut put, f, buys, joined, from);
+        }
+    };
+    each("", &ob, &nb);
+    for f in filters(&ob, &nb) {
+        each(&f, &kept(&ob, &f), &kept(&nb, &f));
+    }
+}
+
+/// (f, a, b, card_type, tier) of a purchase kind's cell (status '').
+type CellAt<'a> = (&'a str, i64, i64, &'a str, &'a str);
+
+fn add_cell(m: &mut Cells, (f, a, b, card, tier): CellAt, kind: &str, sign: i64) {
+    m.entry((
+        f.to_string(),
+        a,
+        b,
+        card.to_string(),
+        tier.to_string(),
+        String::new(),
+    ))
+    .or_insert([0; 14])[column(kind)] += sign;
+}
+
+/// The `act` and `j` cells of a member; its joining day (None for a member with no state).
+fn add_days(m: &mut Cells, member: Member, sign: i64) -> Option<i64> {
+    let first = member.points.first()?;
     // The days the member is active at the end of: [s, e), from the states in time order (the
     // state at a day's end is the last of that day).
     let mut runs: Vec<(i64, Option<i64>)> = vec![];
     let mut open: Option<i64> = None;
-    for p in points {
+    for p in member.points {
         let d = day_number(&p.day);
         if p.status == "active" {
             open.get_or_insert(d);
@@ -102,7 +176,7 @@ pub fn add_member(
     if let Some(s) = open {
         runs.push((s, None));
     }
-    for (kind, issued) in cards {
+    for (kind, issued) in member.cards {
         for &(s, e) in &runs {
             let from = s.max(*issued);
             if e.is_some_and(|e| from >= e) {
@@ -130,56 +204,12 @@ pub fn add_member(
         String::new(),
         joined,
         joined,
-        card.to_string(),
+        member.card.to_string(),
         first.tier.clone(),
         first.status.to_string(),
     ))
     .or_insert([0; 14])[column("j")] += sign;
-    // The purchases in the order the reports read them.
-    let mut buys: Vec<Buy> = flows
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| f.kind == "purchase")
-        .map(|(i, f)| Buy {
-            at: f.at_ms,
-            n: i,
-            day: day_number(&f.day),
-            tier: &f.tier,
-            store: f.store.as_deref(),
-            status: f.status,
-        })
-        .collect();
-    buys.sort_unstable_by_key(|b| (b.at, b.n));
-    let mut put = |f: &str, a: i64, b: i64, kind: &str, tier: &str| {
-        m.entry((
-            f.to_string(),
-            a,
-            b,
-            card.to_string(),
-            tier.to_string(),
-            String::new(),
-        ))
-        .or_insert([0; 14])[column(kind)] += sign;
-    };
-    purchases(&mut put, "", &buys, joined);
-    // Each filter's purchases, counted among themselves.
-    let mut filters: Vec<String> = buys
-        .iter()
-        .flat_map(|b| {
-            [
-                b.store.map(|s| filter("store", s)),
-                Some(filter("tier", b.tier)),
-                Some(filter("status", b.status)),
-            ]
-        })
-        .flatten()
-        .collect();
-    filters.sort_unstable();
-    filters.dedup();
-    for f in &filters {
-        let kept: Vec<Buy> = buys.iter().filter(|b| b.keeps(f)).copied().collect();
-        purchases(&mut put, f, &kept, joined);
-    }
+    Some(joined)
 }
 
 /// A purchase as the cells count it.
@@ -203,6 +233,54 @@ impl Buy<'_> {
             _ => true,
         }
     }
+
+    /// The same for every cell (the order aside).
+    fn same(&self, o: &Buy) -> bool {
+        (self.day, self.tier, self.store, self.status) == (o.day, o.tier, o.store, o.status)
+    }
+}
+
+/// The purchases a filter keeps.
+fn kept<'a>(buys: &[Buy<'a>], f: &str) -> Vec<Buy<'a>> {
+    buys.iter().filter(|b| b.keeps(f)).copied().collect()
+}
+
+/// A member's purchases in the order the reports read them.
+fn buys(flows: &[Flow]) -> Vec<Buy<'_>> {
+    let mut buys: Vec<Buy> = flows
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.kind == "purchase")
+        .map(|(i, f)| Buy {
+            at: f.at_ms,
+            n: i,
+            day: day_number(&f.day),
+            tier: &f.tier,
+            store: f.store.as_deref(),
+            status: f.status,
+        })
+        .collect();
+    buys.sort_unstable_by_key(|b| (b.at, b.n));
+    buys
+}
+
+/// The filters ([`filter`]) that keep any of these purchases, each once.
+fn filters(a: &[Buy], b: &[Buy]) -> Vec<String> {
+    let mut seen: Vec<(&str, &str)> = a
+        .iter()
+        .chain(b)
+        .flat_map(|b| {
+            [
+                b.store.map(|s| ("store", s)),
+                Some(("tier", b.tier)),
+                Some(("status", b.status)),
+            ]
+        })
+        .flatten()
+        .collect();
+    seen.sort_unstable();
+    seen.dedup();
+    seen.into_iter().map(|(k, v)| filter(k, v)).collect()
 }
 
 /// The `f` of a report filter's rows: `store`, `tier` or `status` and its value.
@@ -215,10 +293,37 @@ pub fn filter(name: &str, value: &str) -> String {
     format!("{p}{value}")
 }
 
-/// The purchase kinds of one member's purchases (in time order) into `put(f, a, b, kind, tier)`.
-fn purchases(put: &mut impl FnMut(&str, i64, i64, &str, &str), f: &str, buys: &[Buy], joined: i64) {
-    for (k, buy) in buys.iter().enumerate() {
-        let (d, tier) = (buy.day, buy.tier);
+/// The purchase kinds of one member's purchases (in time order) into `put(f, a, b, kind, tier)`:
+/// those of the purchases from `from` on, and the `jd`/`jn` of the run that holds purchase
+/// `from` (the only earlier cell that a purchase from `from` on changes).
+fn purchases(
+    put: &mut impl FnMut(&str, i64, i64, &str, &str),
+    f: &str,
+    buys: &[Buy],
+    joined: i64,
+    from: usize,
+) {
+    let starts = |k: usize| k == 0 || buys[k - 1].tier != buys[k].tier;
+    // A run of purchases at one tier starts at k: it holds the last order of the period from its
+    // first day until the next run's.
+    let run = |put: &mut dyn FnMut(&str, i64, i64, &str, &str), k: usize| {
+        let (d, tier) = (buys[k].day, buys[k].tier);
+        put(f, joined, d, "jd", tier);
+        if let Some(next) = buys[k + 1..].iter().find(|b| b.tier != tier) {
+            put(f, joined, next.day, "jn", tier);
+        }
+    };
+    if from < buys.len() {
+        let mut r = from;
+        while !starts(r) {
+            r -= 1;
+        }
+        if r < from {
+            run(put, r);
+        }
+    }
+    for k in from..buys.len() {
+        let (d, tier) = (buys[k].day, buys[k].tier);
         put(f, d, d, "o", tier);
         for (j, name) in LAGS {
             if k >= j {
@@ -228,13 +333,8 @@ fn purchases(put: &mut impl FnMut(&str, i64, i64, &str, &str), f: &str, buys: &[
         if let Some(next) = buys.get(k + 1) {
             put(f, d, next.day, "tn", tier);
         }
-        // A run of purchases at one tier starts here: it holds the last order of the period
-        // from its first day until the next run's.
-        if k == 0 || buys[k - 1].tier != tier {
-            put(f, joined, d, "jd", tier);
-            if let Some(next) = buys[k + 1..].iter().find(|b| b.tier != tier) {
-                put(f, joined, next.day, "jn", tier);
-            }
+        if starts(k) {
+            run(put, k);
         }
     }
 }
@@ -396,4 +496,96 @@ pub async fn period(
     }
     p.gaps.retain(|_, n| *n != 0);
     Ok(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn purchase(at: i64, tier: &str, store: Option<&str>, status: &'static str) -> Flow {
+        let day = chrono::NaiveDate::from_num_days_from_ce_opt(739_600 + (at / 10) as i32)
+            .unwrap()
+            .format("%Y-%m-%d")
+            .to_string();
+        Flow {
+            kind: "purchase",
+            at_ms: at,
+            day,
+            store: store.map(str::to_string),
+            tier: tier.to_string(),
+            status,
+            orders: 1,
+            ..Flow::default()
+        }
+    }
+
+    fn pruned(mut m: Cells) -> Cells {
+        m.retain(|_, v| v.iter().any(|x| *x != 0));
+        m
+    }
+
+    /// `add_change` equals adding the new member's cells and taking the old one's away, for
+    /// appended, inserted, changed and removed purchases and for no change at all.
+    #[test]
+    fn a_change_adds_what_the_whole_member_would() {
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let points = vec![Point {
+            at_ms: 0,
+            day: "2026-01-01".into(),
+            available: 0,
+            pending: 0,
+            tier: "member".into(),
+            status: "active",
+        }];
+        let cards = vec![("standard".to_string(), 739_600)];
+        let mut changed = 0;
+        for _ in 0..400 {
+            let random = |next: &mut dyn FnMut(u64) -> u64| {
+                purchase(
+                    next(600) as i64,
+                    ["member", "gold"][next(2) as usize],
+                    [Some("hcm-01"), Some("hn-01"), None][next(3) as usize],
+                    ["active", "inactive"][next(2) as usize],
+                )
+            };
+            let old: Vec<Flow> = (0..next(25)).map(|_| random(&mut next)).collect();
+            let mut new = old.clone();
+            match next(5) {
+                0 => new.push(random(&mut next)),
+                1 if !new.is_empty() => {
+                    let i = next(new.len() as u64) as usize;
+                    new[i].tier = "silver".into();
+                }
+                2 if !new.is_empty() => {
+                    new.remove(next(new.len() as u64) as usize);
+                }
+                3 => {
+                    let mut p = random(&mut next);
+                    p.at_ms = 599; // a late sale after every other one, or one in between
+                    new.insert(next(new.len() as u64 + 1) as usize, p);
+                }
+                _ => {}
+            }
+            changed += usize::from(old != new);
+            let member = |flows| Member {
+                flows,
+                points: &points,
+                card: "standard",
+                cards: &cards,
+            };
+            let mut whole = Cells::new();
+            add_member(&mut whole, member(&new), 1);
+            add_member(&mut whole, member(&old), -1);
+            let mut change = Cells::new();
+            add_change(&mut change, member(&old), member(&new));
+            assert_eq!(pruned(change), pruned(whole));
+        }
+        assert!(changed > 250, "{changed}");
+    }
 }

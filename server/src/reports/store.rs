@@ -69,6 +69,26 @@ impl Sums {
         cards: &[(String, i64)],
         sign: i64,
     ) {
+        self.add_days(flows, points, card_type, sign);
+        let member = super::cells::Member {
+            flows,
+            points,
+            card: card_type,
+            cards,
+        };
+        super::cells::add_member(&mut self.cells, member, sign);
+    }
+
+    /// Adds the difference `new` − `old` of one member's facts (the cells of the purchases both
+    /// begin with are not counted twice: `cells::add_change`).
+    pub fn add_change(&mut self, old: super::cells::Member, new: super::cells::Member) {
+        self.add_days(new.flows, new.points, new.card, 1);
+        self.add_days(old.flows, old.points, old.card, -1);
+        super::cells::add_change(&mut self.cells, old, new);
+    }
+
+    /// The day, balance and move sums of one member's facts.
+    fn add_days(&mut self, flows: &[Flow], points: &[Point], card_type: &str, sign: i64) {
         for f in flows {
             let v = [
                 f.orders,
@@ -136,7 +156,6 @@ impl Sums {
             );
             prev = Some(p);
         }
-        super::cells::add_member(&mut self.cells, flows, points, card_type, cards, sign);
     }
 
     /// Adds another sum (sign 1) or takes it away (−1).
@@ -701,8 +720,19 @@ pub async fn refresh(
             .map_err(e);
     }
     let mut d = Sums::default();
-    d.add_member(&new.flows, &new.points, &card, &cards, 1);
-    d.add_member(&old.flows, &old.points, &old_card, &old_cards, -1);
+    let old_m = super::cells::Member {
+        flows: &old.flows,
+        points: &old.points,
+        card: &old_card,
+        cards: &old_cards,
+    };
+    let new_m = super::cells::Member {
+        flows: &new.flows,
+        points: &new.points,
+        card: &card,
+        cards: &cards,
+    };
+    d.add_change(old_m, new_m);
     c.sums.merge(&d, 1);
     // Only the rows that changed are rewritten: a new event usually appends rows and leaves the
     // history before it as it was (a new card type changes them all).
