@@ -1231,7 +1231,7 @@ mod tests {
         };
         let day = |i: u64| format!("2026-02-{:02}", 1 + i % 28);
         let tiers = ["member", "silver", "gold"];
-        let mut flow = |next: &mut dyn FnMut(u64) -> u64| Flow {
+        let flow = |next: &mut dyn FnMut(u64) -> u64| Flow {
             kind: ["purchase", "adjust", "expire"][next(3) as usize],
             at_ms: next(1000) as i64,
             day: day(next(28)),
