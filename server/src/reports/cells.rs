@@ -15,28 +15,31 @@
 //!   order of the buyers who joined in the period (new) — one pair per tier change, not per
 //!   purchase, as the joining day may be years before;
 //! - `j` (b = a = the joining day, tier and status at joining): members who joined;
-//! - `act` (a = 0, b = a day, by the card's type): +1 on the first day a card bound to the
+//! - `act` (f = [`ACT`], a = 0, b = a day, by the card's type): +1 on the first day a card bound to the
 //!   member counts as activated (issued, and the member active at the day's end), −1 on the day
 //!   the member stops being active; Σ over b ≤ T is the cards activated at the end of T.
 //!
-//! Events are never before joining, so a ≤ b in every row and a period's rows have F ≤ a ≤ T:
-//! a report reads the rows with a in [F, T] (the primary key's order) and keeps b ≤ T — a few
-//! per pair of days of the period, whatever the number of members or the length of history. The rows are a
-//! sum over members like `rpt_day` (`store::Sums`): added and taken away by the difference of a
-//! member's facts in the transaction that stores its event, rebuilt, compared by `serve check`.
+//! Events are never before joining, so a ≤ b in every row and a period's rows have F ≤ a ≤ b ≤ T:
+//! a report reads the rows with b in [F, T] (the primary key is (f, b, a, …)) and keeps F ≤ a —
+//! a few per pair of days of the period, whatever the number of members or the length of
+//! history. The key puts b before a because a booking's rows nearly all have b = the day of its
+//! purchase (its `o`, `l{j}`, `tn`, `jd`): they share a few pages of the table, where (a, b)
+//! spread them over one page per earlier purchase. The rows are a sum over members like
+//! `rpt_day` (`store::Sums`): added and taken away by the difference of a member's facts in the
+//! transaction that stores its event, rebuilt, compared by `serve check`.
 //!
 //! A store, tier or status filter changes which purchases are consecutive, so the purchase kinds
 //! (`o`, `l{j}`, `tn`, `jd`, `jn`) are counted again among the purchases each filter keeps, in
 //! rows of their own: `f` names the filter (`s:` a store, `t:` a tier, `x:` the status the
-//! order was priced with, [`filter`]); `f = ''` is every purchase, and only it holds `j` and
-//! `act`. A report with one of these filters reads that filter's rows (several filters at once
-//! read the purchases).
+//! order was priced with, [`filter`]); `f = ''` is every purchase and `j`, and `act` rows have
+//! `f = 'act'` ([`ACT`]). A report with one of these filters reads that filter's rows (several
+//! filters at once read the purchases).
 
 use loyalty_engine::report::{Flow, Point};
 use sqlx::{AnyConnection, Row};
 use std::collections::BTreeMap;
 
-/// (f, a, b, card_type, tier, status), the primary key's order.
+/// (f, a, b, card_type, tier, status) (the primary key is (f, b, a, …)).
 pub type Key = (String, i64, i64, String, String, String);
 /// The counts of a row, one per kind, in [`KINDS`] order.
 pub type Counts = [i64; 14];
@@ -52,6 +55,10 @@ pub const KINDS: [&str; 14] = [
 fn column(kind: &str) -> usize {
     KINDS.iter().position(|k| *k == kind).unwrap_or(0)
 }
+
+/// The `f` of the `act` rows: apart from the purchases' rows, so that the activated cards up to
+/// a day are one range of the key (`f`, `b`, …).
+pub const ACT: &str = "act";
 
 /// The lags j whose Sⱼ the frequency buckets (1, 2–3, 4–6, 7–12, 13+) need.
 pub const LAGS: [(usize, &str); 8] = [
@@ -184,7 +191,7 @@ fn add_days(m: &mut Cells, member: Member, sign: i64) -> Option<i64> {
             }
             let mut put = |b: i64, v: i64| {
                 m.entry((
-                    String::new(),
+                    ACT.to_string(),
                     0,
                     b,
                     kind.clone(),
@@ -435,7 +442,7 @@ pub async fn activated(
         ""
     };
     let sql = format!(
-        "SELECT CAST(SUM(act) AS BIGINT) FROM rpt_cells WHERE f = '' AND a = 0 AND b <= $1{cond}"
+        "SELECT CAST(SUM(act) AS BIGINT) FROM rpt_cells WHERE f = '{ACT}' AND b <= $1{cond}"
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(day_number(to));
     if let Some(t) = card_type {
@@ -466,7 +473,7 @@ pub async fn period(
         .map(|k| format!("CAST(SUM({k}) AS BIGINT)"))
         .collect();
     let sql = format!(
-        "SELECT tier, status, b - a, {} FROM rpt_cells WHERE f = $1 AND a >= $2 AND a <= $3 AND b <= $3{cond} \
+        "SELECT tier, status, b - a, {} FROM rpt_cells WHERE f = $1 AND b >= $2 AND b <= $3 AND a >= $2{cond} \
          GROUP BY tier, status, b - a",
         sums.join(", ")
     );
