@@ -131,12 +131,11 @@ pub fn add_change(m: &mut Cells, old: Member, new: Member) {
     let (ob, nb) = (buys(old.flows), buys(new.flows));
     let card = new.card;
     let mut each = |f: &str, o: &[Buy], n: &[Buy]| {
-        let from = o
-            .iter()
-            .zip(n)
-            .take_while(|(x, y)| x.same(y))
-            .count()
-            .saturating_sub(1);
+        let same = o.iter().zip(n).take_while(|(x, y)| x.same(y)).count();
+        if same == o.len() && same == n.len() {
+            return; // the purchases this filter keeps did not change
+        }
+        let from = same.saturating_sub(1);
         for (buys, sign) in [(n, 1), (o, -1)] {
             let mut put = |f: &str, a: i64, b: i64, kind: &str, tier: &str| {
                 add_cell(m, (f, a, b, card, tier), kind, sign)
