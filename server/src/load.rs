@@ -35,9 +35,13 @@ pub struct History {
     pub card_issued_at: i64,
 }
 
+/// The report cells a loader holds before it adds them to the database (≈ 0.5 KB each).
+const SUMS_HELD: usize = 1_000_000;
+
 /// Member histories written in batches of multi-row INSERTs — members with their cached
 /// figures (the replay as of now), a card each, the events, the report rows — with the report
-/// day sums added once at the end ([`Histories::finish`]). What the loader and the demo seed
+/// day sums added at the end ([`Histories::finish`]), or with a batch once they hold more than
+/// [`SUMS_HELD`] cells. What the loader and the demo seed
 /// write (the import has its own writer: it compares with members that exist).
 pub struct Histories<'a> {
     versions: &'a [Version],
@@ -49,6 +53,8 @@ pub struct Histories<'a> {
     events: Batch,
     rows: store::Rows,
     total: Sums,
+    /// Cells held before they are added with a batch ([`SUMS_HELD`]).
+    sums_held: usize,
     queued: usize,
 }
 
@@ -102,6 +108,7 @@ impl<'a> Histories<'a> {
             ),
             rows: store::Rows::default(),
             total: Sums::default(),
+            sums_held: SUMS_HELD,
             queued: 0,
         })
     }
@@ -189,6 +196,14 @@ impl<'a> Histories<'a> {
             b.flush(&mut tx).await.map_err(e)?;
         }
         self.rows.flush(&mut tx).await.map_err(e)?;
+        // The sums so far, once they hold many rows (the report cells of a million members reach
+        // tens of millions of keys): memory stays bounded, and what is added is added with the
+        // members it counts.
+        if self.total.cells.len() > self.sums_held {
+            self.total.prune();
+            store::apply(&mut tx, &self.total, 0).await.map_err(e)?;
+            self.total = Sums::default();
+        }
         tx.commit().await.map_err(e)?;
         self.queued = 0;
         Ok(())
@@ -213,6 +228,19 @@ pub async fn load(
     path: &std::path::Path,
     batch: usize,
     now: i64,
+    progress: impl FnMut(u64),
+) -> Result<LoadReport, String> {
+    load_holding(db, path, batch, SUMS_HELD, now, progress).await
+}
+
+/// [`load`], adding the report sums with a batch once they hold more than `sums_held` cells
+/// (a test adds them with every batch).
+pub async fn load_holding(
+    db: &Db,
+    path: &std::path::Path,
+    batch: usize,
+    sums_held: usize,
+    now: i64,
     mut progress: impl FnMut(u64),
 ) -> Result<LoadReport, String> {
     let started = std::time::Instant::now();
@@ -233,6 +261,7 @@ pub async fn load(
     let lines = std::io::BufReader::with_capacity(1 << 20, file).lines();
     let mut report = LoadReport::default();
     let mut out = Histories::new(&versions, now, "load")?;
+    out.sums_held = sums_held;
     for (index, line) in (1u64..).zip(lines) {
         let line = line.map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         if line.trim().is_empty() {
