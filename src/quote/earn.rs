@@ -35,12 +35,12 @@ pub struct EarnInput<'a, 'c> {
     /// division by `spend` also divides by it. 1 for a quote; a refund recomputes remaining
     /// units' exact fractional amounts as integers scaled by a common denominator (SPEC §7.14).
     pub basis_scale: i64,
-    /// Whether [`Earned::applied`] is wanted (a quote's response); a replay reads only the
-    /// points, so the rule list (and its strings) is not built.
-    pub details: bool,
 }
 
-pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
+/// `DETAILS`: whether [`Earned::applied`] is wanted (a quote's response); a replay reads only
+/// the points, so the rule list (and its strings) is not built. A const parameter, so that a
+/// module that only replays (the progress module) has no code for the list.
+pub fn earn<const DETAILS: bool>(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
     let e = &policy.earning;
     let lines = &input.cart.lines;
     // Which rules apply (excluded lines satisfy no selector), by index. Which lines a rule
@@ -137,7 +137,7 @@ pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
         };
         match rule.effect {
             Effect::Multiplier(_) => {
-                if !input.details {
+                if !DETAILS {
                     continue;
                 }
                 let won: Vec<usize> = (0..lines.len())
@@ -150,7 +150,7 @@ pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
             }
             Effect::BonusPoints(n) => {
                 total = total.checked_add(i128::from(n)).ok_or_else(overflow)?;
-                if input.details {
+                if DETAILS {
                     applied.push((rule.priority, index, Vec::new(), rule.effect));
                 }
             }
@@ -164,7 +164,7 @@ pub fn earn(policy: &Policy, input: &EarnInput) -> Result<Earned, Error> {
                 total = mul(items, i128::from(n))
                     .and_then(|p| total.checked_add(p))
                     .ok_or_else(overflow)?;
-                if input.details {
+                if DETAILS {
                     let idx: Vec<usize> = selected(rule)
                         .enumerate()
                         .filter(|(_, s)| *s)

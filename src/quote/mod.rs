@@ -69,7 +69,7 @@ pub fn price(
     mode: RedeemMode,
     redeem_path: &str,
 ) -> Result<Priced, Error> {
-    price_with(policy, member, cart, redeem, mode, redeem_path, true)
+    price_with::<true>(policy, member, cart, redeem, mode, redeem_path)
 }
 
 /// [`price`] without `applied_rules` and `notes` (empty): what a replayed purchase needs,
@@ -82,17 +82,18 @@ pub fn price_figures(
     mode: RedeemMode,
     redeem_path: &str,
 ) -> Result<Priced, Error> {
-    price_with(policy, member, cart, redeem, mode, redeem_path, false)
+    price_with::<false>(policy, member, cart, redeem, mode, redeem_path)
 }
 
-fn price_with(
+/// `DETAILS`: whether the rules applied and the notes are built (a quote's response), a const
+/// parameter so that a module that only replays has no code for them.
+fn price_with<const DETAILS: bool>(
     policy: &Policy,
     member: MemberState,
     cart: &CheckedCart,
     redeem: RedeemPoints,
     mode: RedeemMode,
     redeem_path: &str,
-    details: bool,
 ) -> Result<Priced, Error> {
     let active = member.status == MemberStatus::Active;
     let level = policy
@@ -173,7 +174,7 @@ fn price_with(
         MemberStatus::Excluded => false,
     };
     let mut notes = Vec::new();
-    if !active && details {
+    if !active && DETAILS {
         notes.push(Note {
             code: "no_tier_benefits",
             message: format!(
@@ -183,7 +184,7 @@ fn price_with(
         });
     }
     let (earned_points, basis, applied_rules) = if earns {
-        let earned = earn::earn(
+        let earned = earn::earn::<DETAILS>(
             policy,
             &earn::EarnInput {
                 cart,
@@ -196,10 +197,9 @@ fn price_with(
                     Dec::one()
                 },
                 basis_scale: 1,
-                details,
             },
         )?;
-        let excluded: Vec<&str> = if !details {
+        let excluded: Vec<&str> = if !DETAILS {
             Vec::new()
         } else {
             cart.lines
@@ -221,7 +221,7 @@ fn price_with(
             });
         }
         if let (true, Some(uncapped), Some(cap)) = (
-            details,
+            DETAILS,
             earned.uncapped,
             policy.earning.max_points_per_order,
         ) {
@@ -234,7 +234,7 @@ fn price_with(
         }
         (earned.points, earned.basis, earned.applied)
     } else {
-        if details {
+        if DETAILS {
             notes.push(Note {
                 code: "no_earning",
                 message: format!(
@@ -308,7 +308,7 @@ pub fn earn_scaled(
         .levels
         .get(member.tier)
         .ok_or_else(|| Error::new(ErrorCode::UnknownTier, "member.tier", "unknown tier"))?;
-    let earned = earn::earn(
+    let earned = earn::earn::<false>(
         policy,
         &earn::EarnInput {
             cart,
@@ -321,7 +321,6 @@ pub fn earn_scaled(
                 Dec::one()
             },
             basis_scale: scale,
-            details: false,
         },
     )?;
     Ok(earned.points)
