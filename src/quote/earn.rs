@@ -176,8 +176,9 @@ pub fn earn<const DETAILS: bool>(policy: &Policy, input: &EarnInput) -> Result<E
         }
     }
     // Priority descending, then policy order: one key, priority × 2^32 − rule index (indexes
-    // are far below 2^32). Nothing to order without details (the list is empty).
-    let applied = if applied.is_empty() {
+    // are far below 2^32). Nothing to order without details (the list is empty: said here
+    // too, so that `earn::<false>` has no code for the ordering).
+    let applied = if !DETAILS || applied.is_empty() {
         Vec::new()
     } else {
         let keys: Vec<i128> = applied
