@@ -70,7 +70,7 @@ for module in full core progress; do
     # (size profile, talc, the small SHA-256) with the progress operation only.
     name=loyalty_engine_progress
     # LLVM's inlining threshold 15 instead of opt-level "z"'s 25: −0.6 KB gzip here (measured:
-    # 10 −0.2 KB, 12–15 −0.6 KB, 20 +0.5 KB, 50 +1.7 KB; docs/widget.md). The core module
+    # 10 −0.2 KB, 12–15 −0.6 KB, 20 +0.5 KB, 50 +3.1 KB; docs/widget.md). The core module
     # keeps the default: it would save 0.3 KB there, but a POS quotes per call and its speed
     # with less inlining was not measured.
     small_rustflags="-Cllvm-args=-inline-threshold=15" build_small progress --features progress
