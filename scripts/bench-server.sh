@@ -14,6 +14,7 @@
 #
 #   scripts/bench-server.sh                       # MEMBERS=100000 BOOKINGS=20000 CONCURRENCY=32
 #   MEMBERS=20000 BOOKINGS=5000 DBS=sqlite scripts/bench-server.sh
+#   LOYALTY_BIN=/tmp/loyalty-old LOYALTY_LOAD=target/release/examples/load scripts/bench-server.sh
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -27,11 +28,14 @@ mkdir -p "$OUT"
 OUT="$(cd "$OUT" && pwd)" # absolute: the SQLite URL below is built from it
 RESULTS="$OUT/results.ndjson"
 
-step "cargo build --release -p loyalty-cli; the load generator (server/examples/load.rs)"
-cargo build -q --release -p loyalty-cli
-cargo build -q --release -p loyalty-server --example load
-BIN=target/release/loyalty
-LOAD=target/release/examples/load
+# LOYALTY_BIN / LOYALTY_LOAD: binaries to measure instead of this tree's (an A/B of two builds).
+BIN="${LOYALTY_BIN:-target/release/loyalty}"
+LOAD="${LOYALTY_LOAD:-target/release/examples/load}"
+if [ -z "${LOYALTY_BIN:-}" ]; then
+  step "cargo build --release -p loyalty-cli; the load generator (server/examples/load.rs)"
+  cargo build -q --release -p loyalty-cli
+  cargo build -q --release -p loyalty-server --example load
+fi
 command -v taskset > /dev/null || die "taskset (util-linux) is needed"
 
 wait_listening() { # LOGFILE [TENTHS_OF_SECONDS] -> prints the base URL

@@ -381,8 +381,9 @@ async fn replay_sums(db: &Db, end: i64) -> (i64, i64, i64) {
 }
 
 /// The frequency and customer-type figures recomputed member by member from the purchase rows
-/// (what the reports read before `rpt_cells`), to compare with what they answer now.
-async fn frequency_by_member(db: &Db, from: &str, to: &str, card_type: Option<&str>) -> Value {
+/// (what the reports read before `rpt_cells`) that pass `filters` ((`card_type` | `store` |
+/// `tier` | `status`, value): the purchase's own), to compare with what they answer now.
+async fn frequency_by_member(db: &Db, from: &str, to: &str, filters: &[(&str, &str)]) -> Value {
     let start = loyalty_engine::report::day_start_ms(
         &loyalty_engine::policy::Policy::from_json(
             &storage::policies::versions(&mut db.read.acquire().await.unwrap())
@@ -395,8 +396,11 @@ async fn frequency_by_member(db: &Db, from: &str, to: &str, card_type: Option<&s
     )
     .unwrap();
     let mut c = db.read.acquire().await.unwrap();
-    let rows: Vec<(String, String, String, i64, String)> = sqlx::query_as(
-        "SELECT f.member_id, f.day, f.tier, m.joined_at, f.card_type FROM rpt_flows f JOIN members m \
+    // (member, day, tier, joined_at, card_type, store, status)
+    type Purchase = (String, String, String, i64, String, Option<String>, String);
+    let rows: Vec<Purchase> = sqlx::query_as(
+        "SELECT f.member_id, f.day, f.tier, m.joined_at, f.card_type, f.store, f.status FROM rpt_flows f \
+         JOIN members m \
          ON m.id = f.member_id WHERE f.kind = 'purchase' AND f.day >= $1 AND f.day <= $2 \
          ORDER BY f.member_id, f.at, f.n",
     )
@@ -418,8 +422,14 @@ async fn frequency_by_member(db: &Db, from: &str, to: &str, card_type: Option<&s
         Default::default();
     let mut gaps = vec![];
     let mut orders = 0;
-    for (m, d, tier, joined, card) in rows {
-        if card_type.is_some_and(|t| t != card) {
+    for (m, d, tier, joined, card, store, status) in rows {
+        let keep = filters.iter().all(|(name, v)| match *name {
+            "card_type" => card == *v,
+            "store" => store.as_deref() == Some(*v),
+            "tier" => tier == *v,
+            _ => status == *v,
+        });
+        if !keep {
             continue;
         }
         orders += 1;
@@ -477,17 +487,36 @@ async fn frequency_by_member(db: &Db, from: &str, to: &str, card_type: Option<&s
     })
 }
 
+/// The filters the frequency and customers reports are compared under: none, each one alone
+/// (a card type is a cell column; a store, tier or status has `rpt_cells` rows of its own) and
+/// two together (read from the purchases).
+const FILTERS: [&[(&str, &str)]; 11] = [
+    &[],
+    &[("card_type", "vip")],
+    &[("card_type", "standard")],
+    &[("store", "hcm-01")],
+    &[("store", "hn-01")],
+    &[("tier", "member")],
+    &[("tier", "gold")],
+    &[("status", "active")],
+    &[("status", "inactive")],
+    &[("card_type", "vip"), ("store", "hn-01")],
+    &[("store", "hcm-01"), ("tier", "gold")],
+];
+
 /// The frequency and customers reports of a period equal [`frequency_by_member`]'s figures.
 async fn assert_frequency_by_member(
     a: &Admin,
     db: &Db,
     from: &str,
     to: &str,
-    card_type: Option<&str>,
+    filters: &[(&str, &str)],
 ) {
-    let filter = card_type
-        .map(|t| format!("&card_type={t}"))
-        .unwrap_or_default();
+    let filter: String = filters.iter().map(|(k, v)| format!("&{k}={v}")).collect();
+    let card_type = filters
+        .iter()
+        .find(|(k, _)| *k == "card_type")
+        .map(|(_, v)| *v);
     let f = report(
         a,
         &format!("/v1/reports/frequency?from={from}&to={to}{filter}"),
@@ -522,8 +551,8 @@ async fn assert_frequency_by_member(
     });
     assert_eq!(
         got,
-        frequency_by_member(db, from, to, card_type).await,
-        "{from}..{to} {card_type:?}"
+        frequency_by_member(db, from, to, filters).await,
+        "{from}..{to} {filters:?}"
     );
     // Activated cards (the `act` cells): bound to a member whose last state by the period's end
     // is active, as the report counted them card by card.
@@ -551,7 +580,7 @@ async fn assert_frequency_by_member(
     .unwrap();
     assert_eq!(
         c["cards"]["activated"], activated,
-        "{from}..{to} {card_type:?}"
+        "{from}..{to} {filters:?}"
     );
     assert_eq!(c["buyers"]["total"], f["members"], "{from}..{to}");
 }
@@ -837,8 +866,9 @@ async fn randomized_histories_keep_every_aggregate_equal_to_the_events() {
         let s = fixture(b).await;
         let a = s.admin().await;
         let hcm = s.till_key("hcm-01-t1").await;
+        let hn = s.till_key("hn-01-t1").await;
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (b as u64 + 1));
-        let mut booked: Vec<(String, i64)> = vec![];
+        let mut booked: Vec<(String, i64, &String)> = vec![];
         for i in 0..40 {
             let who = 2 + rng.below(9) as usize; // m-002 … m-010 (not m-011 / m-012)
             let id = format!("m-{who:03}");
@@ -851,30 +881,36 @@ async fn randomized_histories_keep_every_aggregate_equal_to_the_events() {
                     let price = format!("{}", 100_000 * (1 + rng.below(30)));
                     let doc = format!("R-{i}");
                     let status = if who == 10 { "inactive" } else { "active" };
-                    let member =
-                        json!({ "id": id, "status": status, "tier": "member", "points": 0 });
+                    let tier = if who == 9 { "gold" } else { "member" };
+                    let member = json!({ "id": id, "status": status, "tier": tier, "points": 0 });
+                    // A third of the sales at the second store (the store filters' cells).
+                    let (key, store) = if rng.below(3) == 0 {
+                        (&hn, "hn-01")
+                    } else {
+                        (&hcm, "hcm-01")
+                    };
                     let o = sale(
                         &s,
-                        &hcm,
+                        key,
                         &doc,
                         member,
                         &format!("C-{who:03}"),
                         &at,
-                        "hcm-01",
+                        store,
                         "pos",
                         &price,
                         0,
                     )
                     .await;
-                    booked.push((o, at_ms));
+                    booked.push((o, at_ms, key));
                 }
                 2 if !booked.is_empty() => {
-                    let (o, order_at) = booked.remove(rng.below(booked.len() as u64) as usize);
+                    let (o, order_at, key) = booked.remove(rng.below(booked.len() as u64) as usize);
                     let when = loyalty_server::clock::rfc3339(order_at.max(at_ms));
                     let (st, r) = s
                         .post(
                             &format!("/v1/orders/{o}/refunds"),
-                            &hcm,
+                            key,
                             Some(&format!("rf-{i}")),
                             &json!({ "at": when }),
                         )
@@ -904,8 +940,8 @@ async fn randomized_histories_keep_every_aggregate_equal_to_the_events() {
             ("2026-01-09", "2026-02-17"),
             ("2026-02-03", "2026-02-03"),
         ] {
-            for card in [None, Some("vip")] {
-                assert_frequency_by_member(&a, &s.app().db, from, to, card).await;
+            for filters in FILTERS {
+                assert_frequency_by_member(&a, &s.app().db, from, to, filters).await;
             }
         }
         // And the points report is the replays' sum at several period ends.
@@ -921,6 +957,30 @@ async fn randomized_histories_keep_every_aggregate_equal_to_the_events() {
                 (Some(outstanding), Some(pending), Some(n)),
                 "{b:?} {to}"
             );
+        }
+        // A database from before migration 0008 (cells of every purchase only, no 'cells' mark):
+        // its first start rebuilds the report tables, with the filters' rows.
+        let c = &s.app().db.write;
+        sqlx::query("DELETE FROM rpt_cells WHERE f <> ''")
+            .execute(c)
+            .await
+            .unwrap();
+        sqlx::query("DELETE FROM rpt_meta WHERE key = 'cells'")
+            .execute(c)
+            .await
+            .unwrap();
+        let url = s.url.clone();
+        s.stop().await;
+        let s = TestServer::on(b, &url).await;
+        let check = loyalty_server::ops::check(&s.app().db).await.unwrap();
+        assert!(
+            check.differences.is_empty(),
+            "{b:?} {:?}",
+            check.differences
+        );
+        let a = s.admin().await;
+        for filters in &FILTERS[3..9] {
+            assert_frequency_by_member(&a, &s.app().db, "2026-01-01", "2026-03-31", filters).await;
         }
         s.stop().await;
     }
@@ -1115,8 +1175,8 @@ async fn loaded_histories_are_summed_like_booked_ones() {
             ("2025-02-17", "2025-11-03"),
             ("2025-06-10", "2025-06-24"),
         ] {
-            for card in [None, Some("standard")] {
-                assert_frequency_by_member(&a, &s.app().db, from, to, card).await;
+            for filters in FILTERS {
+                assert_frequency_by_member(&a, &s.app().db, from, to, filters).await;
             }
         }
         let r = report(&a, "/v1/reports/revenue?from=2025-03-01&to=2026-02-28").await;

@@ -15,24 +15,32 @@
 //!   order of the buyers who joined in the period (new) — one pair per tier change, not per
 //!   purchase, as the joining day may be years before;
 //! - `j` (b = a = the joining day, tier and status at joining): members who joined;
-//! - `act` (a = 0, b = a day, by the card's type): +1 on the first day a card bound to the
+//! - `act` (f = [`ACT`], a = 0, b = a day, by the card's type): +1 on the first day a card bound to the
 //!   member counts as activated (issued, and the member active at the day's end), −1 on the day
 //!   the member stops being active; Σ over b ≤ T is the cards activated at the end of T.
 //!
-//! Events are never before joining, so a ≤ b in every row and a period's rows have F ≤ a ≤ T:
-//! a report reads the rows with a in [F, T] (the primary key's order) and keeps b ≤ T — a few
-//! per pair of days of the period, whatever the number of members or the length of history. The rows are a
-//! sum over members like `rpt_day` (`store::Sums`): added and taken away by the difference of a
-//! member's facts in the transaction that stores its event, rebuilt, compared by `serve check`.
-//! They answer the reports without a store, tier or status filter (those change which
-//! purchases are consecutive); with one the reports read the purchases.
+//! Events are never before joining, so a ≤ b in every row and a period's rows have F ≤ a ≤ b ≤ T:
+//! a report reads the rows with b in [F, T] (the primary key is (f, b, a, …)) and keeps F ≤ a —
+//! a few per pair of days of the period, whatever the number of members or the length of
+//! history. The key puts b before a because a booking's rows nearly all have b = the day of its
+//! purchase (its `o`, `l{j}`, `tn`, `jd`): they share a few pages of the table, where (a, b)
+//! spread them over one page per earlier purchase. The rows are a sum over members like
+//! `rpt_day` (`store::Sums`): added and taken away by the difference of a member's facts in the
+//! transaction that stores its event, rebuilt, compared by `serve check`.
+//!
+//! A store, tier or status filter changes which purchases are consecutive, so the purchase kinds
+//! (`o`, `l{j}`, `tn`, `jd`, `jn`) are counted again among the purchases each filter keeps, in
+//! rows of their own: `f` names the filter (`s:` a store, `t:` a tier, `x:` the status the
+//! order was priced with, [`filter`]); `f = ''` is every purchase and `j`, and `act` rows have
+//! `f = 'act'` ([`ACT`]). A report with one of these filters reads that filter's rows (several
+//! filters at once read the purchases).
 
 use loyalty_engine::report::{Flow, Point};
 use sqlx::{AnyConnection, Row};
 use std::collections::BTreeMap;
 
-/// (a, b, card_type, tier, status), the primary key's order.
-pub type Key = (i64, i64, String, String, String);
+/// (f, a, b, card_type, tier, status) (the primary key is (f, b, a, …)).
+pub type Key = (String, i64, i64, String, String, String);
 /// The counts of a row, one per kind, in [`KINDS`] order.
 pub type Counts = [i64; 14];
 pub type Cells = BTreeMap<Key, Counts>;
@@ -47,6 +55,10 @@ pub const KINDS: [&str; 14] = [
 fn column(kind: &str) -> usize {
     KINDS.iter().position(|k| *k == kind).unwrap_or(0)
 }
+
+/// The `f` of the `act` rows: apart from the purchases' rows, so that the activated cards up to
+/// a day are one range of the key (`f`, `b`, …).
+pub const ACT: &str = "act";
 
 /// The lags j whose Sⱼ the frequency buckets (1, 2–3, 4–6, 7–12, 13+) need.
 pub const LAGS: [(usize, &str); 8] = [
@@ -70,23 +82,96 @@ pub fn day_number(day: &str) -> i64 {
         .unwrap_or_default()
 }
 
+/// One member's facts as the cells read them.
+#[derive(Clone, Copy)]
+pub struct Member<'a> {
+    pub flows: &'a [Flow],
+    pub points: &'a [Point],
+    /// The type of the member's first card, and every card bound to it as (type, issue day).
+    pub card: &'a str,
+    pub cards: &'a [(String, i64)],
+}
+
 /// Adds (sign 1) or takes away (−1) one member's cells.
-pub fn add_member(
-    m: &mut Cells,
-    flows: &[Flow],
-    points: &[Point],
-    card: &str,
-    cards: &[(String, i64)],
-    sign: i64,
-) {
-    let Some(first) = points.first() else {
+pub fn add_member(m: &mut Cells, member: Member, sign: i64) {
+    let Some(joined) = add_days(m, member, sign) else {
         return;
     };
+    let buys = buys(member.flows);
+    let mut put = |f: &str, a: i64, b: i64, kind: &str, tier: &str| {
+        add_cell(m, (f, a, b, member.card, tier), kind, sign)
+    };
+    purchases(&mut put, "", &buys, joined, 0);
+    for f in filters(&buys, &[]) {
+        purchases(&mut put, &f, &kept(&buys, &f), joined, 0);
+    }
+}
+
+/// Adds the difference `new` − `old` of one member's cells: what [`add_member`] of `new` (1)
+/// and of `old` (−1) add together, without counting the purchases both begin with again. A
+/// purchase's cells depend on it and the purchases before it, but for `tn` (the next purchase)
+/// and `jn` (the next run's first day): so with the first k purchases (of a filter) the same,
+/// only those from k − 1 on — and the run holding purchase k − 1 — can differ (a booking
+/// appends one: a few cells instead of the whole history's).
+pub fn add_change(m: &mut Cells, old: Member, new: Member) {
+    let first = |x: Member| {
+        x.points
+            .first()
+            .map(|p| (p.day.clone(), p.tier.clone(), p.status))
+    };
+    if old.card != new.card || first(old) != first(new) {
+        add_member(m, new, 1);
+        add_member(m, old, -1);
+        return;
+    }
+    let Some(joined) = add_days(m, new, 1) else {
+        return;
+    };
+    add_days(m, old, -1);
+    let (ob, nb) = (buys(old.flows), buys(new.flows));
+    let card = new.card;
+    let mut each = |f: &str, o: &[Buy], n: &[Buy]| {
+        let same = o.iter().zip(n).take_while(|(x, y)| x.same(y)).count();
+        if same == o.len() && same == n.len() {
+            return; // the purchases this filter keeps did not change
+        }
+        let from = same.saturating_sub(1);
+        for (buys, sign) in [(n, 1), (o, -1)] {
+            let mut put = |f: &str, a: i64, b: i64, kind: &str, tier: &str| {
+                add_cell(m, (f, a, b, card, tier), kind, sign)
+            };
+            purchases(&mut put, f, buys, joined, from);
+        }
+    };
+    each("", &ob, &nb);
+    for f in filters(&ob, &nb) {
+        each(&f, &kept(&ob, &f), &kept(&nb, &f));
+    }
+}
+
+/// (f, a, b, card_type, tier) of a purchase kind's cell (status '').
+type CellAt<'a> = (&'a str, i64, i64, &'a str, &'a str);
+
+fn add_cell(m: &mut Cells, (f, a, b, card, tier): CellAt, kind: &str, sign: i64) {
+    m.entry((
+        f.to_string(),
+        a,
+        b,
+        card.to_string(),
+        tier.to_string(),
+        String::new(),
+    ))
+    .or_insert([0; 14])[column(kind)] += sign;
+}
+
+/// The `act` and `j` cells of a member; its joining day (None for a member with no state).
+fn add_days(m: &mut Cells, member: Member, sign: i64) -> Option<i64> {
+    let first = member.points.first()?;
     // The days the member is active at the end of: [s, e), from the states in time order (the
     // state at a day's end is the last of that day).
     let mut runs: Vec<(i64, Option<i64>)> = vec![];
     let mut open: Option<i64> = None;
-    for p in points {
+    for p in member.points {
         let d = day_number(&p.day);
         if p.status == "active" {
             open.get_or_insert(d);
@@ -97,15 +182,22 @@ pub fn add_member(
     if let Some(s) = open {
         runs.push((s, None));
     }
-    for (kind, issued) in cards {
+    for (kind, issued) in member.cards {
         for &(s, e) in &runs {
             let from = s.max(*issued);
             if e.is_some_and(|e| from >= e) {
                 continue;
             }
             let mut put = |b: i64, v: i64| {
-                m.entry((0, b, kind.clone(), String::new(), String::new()))
-                    .or_insert([0; 14])[column("act")] += sign * v;
+                m.entry((
+                    ACT.to_string(),
+                    0,
+                    b,
+                    kind.clone(),
+                    String::new(),
+                    String::new(),
+                ))
+                .or_insert([0; 14])[column("act")] += sign * v;
             };
             put(from, 1);
             if let Some(e) = e {
@@ -113,37 +205,142 @@ pub fn add_member(
             }
         }
     }
-    let mut put = |b: i64, a: i64, kind: &str, tier: &str, status: &str| {
-        m.entry((a, b, card.to_string(), tier.to_string(), status.to_string()))
-            .or_insert([0; 14])[column(kind)] += sign;
-    };
     let joined = day_number(&first.day);
-    put(joined, joined, "j", &first.tier, first.status);
-    // The purchases in the order the reports read them: (at, n).
-    let mut buys: Vec<(i64, usize, i64, &str)> = flows
+    m.entry((
+        String::new(),
+        joined,
+        joined,
+        member.card.to_string(),
+        first.tier.clone(),
+        first.status.to_string(),
+    ))
+    .or_insert([0; 14])[column("j")] += sign;
+    Some(joined)
+}
+
+/// A purchase as the cells count it.
+#[derive(Clone, Copy)]
+struct Buy<'a> {
+    at: i64,
+    n: usize,
+    day: i64,
+    tier: &'a str,
+    store: Option<&'a str>,
+    status: &'a str,
+}
+
+impl Buy<'_> {
+    fn keeps(&self, f: &str) -> bool {
+        let (kind, value) = f.split_at(2);
+        match kind {
+            "s:" => self.store == Some(value),
+            "t:" => self.tier == value,
+            "x:" => self.status == value,
+            _ => true,
+        }
+    }
+
+    /// The same for every cell (the order aside).
+    fn same(&self, o: &Buy) -> bool {
+        (self.day, self.tier, self.store, self.status) == (o.day, o.tier, o.store, o.status)
+    }
+}
+
+/// The purchases a filter keeps.
+fn kept<'a>(buys: &[Buy<'a>], f: &str) -> Vec<Buy<'a>> {
+    buys.iter().filter(|b| b.keeps(f)).copied().collect()
+}
+
+/// A member's purchases in the order the reports read them.
+fn buys(flows: &[Flow]) -> Vec<Buy<'_>> {
+    let mut buys: Vec<Buy> = flows
         .iter()
         .enumerate()
         .filter(|(_, f)| f.kind == "purchase")
-        .map(|(i, f)| (f.at_ms, i, day_number(&f.day), f.tier.as_str()))
+        .map(|(i, f)| Buy {
+            at: f.at_ms,
+            n: i,
+            day: day_number(&f.day),
+            tier: &f.tier,
+            store: f.store.as_deref(),
+            status: f.status,
+        })
         .collect();
-    buys.sort_unstable();
-    for (k, &(_, _, d, tier)) in buys.iter().enumerate() {
-        put(d, d, "o", tier, "");
+    buys.sort_unstable_by_key(|b| (b.at, b.n));
+    buys
+}
+
+/// The filters ([`filter`]) that keep any of these purchases, each once.
+fn filters(a: &[Buy], b: &[Buy]) -> Vec<String> {
+    let mut seen: Vec<(&str, &str)> = a
+        .iter()
+        .chain(b)
+        .flat_map(|b| {
+            [
+                b.store.map(|s| ("store", s)),
+                Some(("tier", b.tier)),
+                Some(("status", b.status)),
+            ]
+        })
+        .flatten()
+        .collect();
+    seen.sort_unstable();
+    seen.dedup();
+    seen.into_iter().map(|(k, v)| filter(k, v)).collect()
+}
+
+/// The `f` of a report filter's rows: `store`, `tier` or `status` and its value.
+pub fn filter(name: &str, value: &str) -> String {
+    let p = match name {
+        "store" => "s:",
+        "tier" => "t:",
+        _ => "x:",
+    };
+    format!("{p}{value}")
+}
+
+/// The purchase kinds of one member's purchases (in time order) into `put(f, a, b, kind, tier)`:
+/// those of the purchases from `from` on, and the `jd`/`jn` of the run that holds purchase
+/// `from` (the only earlier cell that a purchase from `from` on changes).
+fn purchases(
+    put: &mut impl FnMut(&str, i64, i64, &str, &str),
+    f: &str,
+    buys: &[Buy],
+    joined: i64,
+    from: usize,
+) {
+    let starts = |k: usize| k == 0 || buys[k - 1].tier != buys[k].tier;
+    // A run of purchases at one tier starts at k: it holds the last order of the period from its
+    // first day until the next run's.
+    let run = |put: &mut dyn FnMut(&str, i64, i64, &str, &str), k: usize| {
+        let (d, tier) = (buys[k].day, buys[k].tier);
+        put(f, joined, d, "jd", tier);
+        if let Some(next) = buys[k + 1..].iter().find(|b| b.tier != tier) {
+            put(f, joined, next.day, "jn", tier);
+        }
+    };
+    if from < buys.len() {
+        let mut r = from;
+        while !starts(r) {
+            r -= 1;
+        }
+        if r < from {
+            run(put, r);
+        }
+    }
+    for k in from..buys.len() {
+        let (d, tier) = (buys[k].day, buys[k].tier);
+        put(f, d, d, "o", tier);
         for (j, name) in LAGS {
             if k >= j {
-                put(d, buys[k - j].2, name, "", "");
+                put(f, buys[k - j].day, d, name, "");
             }
         }
         if let Some(next) = buys.get(k + 1) {
-            put(next.2, d, "tn", tier, "");
+            put(f, d, next.day, "tn", tier);
         }
-        // A run of purchases at one tier starts here: it holds the last order of the period
-        // from its first day until the next run's.
-        if k == 0 || buys[k - 1].3 != tier {
-            put(d, joined, "jd", tier, "");
-            if let Some(next) = buys[k + 1..].iter().find(|b| b.3 != tier) {
-                put(next.2, joined, "jn", tier, "");
-            }
+        if starts(k) {
+            run(put, k);
         }
     }
 }
@@ -151,15 +348,16 @@ pub fn add_member(
 /// Adds a difference to `rpt_cells` in `shard` (multi-row upserts; zero differences left out).
 pub async fn apply(c: &mut AnyConnection, d: &Cells, shard: i64) -> Result<(), sqlx::Error> {
     use crate::storage::batch::{Batch, V};
-    let key = ["a", "b", "card_type", "tier", "status", "shard"];
+    let key = ["f", "a", "b", "card_type", "tier", "status", "shard"];
     let mut b = Batch::sums("rpt_cells", &key, &KINDS);
     for (k, v) in d.iter().filter(|(_, v)| v.iter().any(|x| *x != 0)) {
         let mut row = vec![
-            V::I(k.0),
+            V::S(k.0.clone()),
             V::I(k.1),
-            V::S(k.2.clone()),
+            V::I(k.2),
             V::S(k.3.clone()),
             V::S(k.4.clone()),
+            V::S(k.5.clone()),
             V::I(shard),
         ];
         row.extend(v.iter().map(|x| V::I(*x)));
@@ -171,7 +369,7 @@ pub async fn apply(c: &mut AnyConnection, d: &Cells, shard: i64) -> Result<(), s
 /// The stored cells (zero rows left out).
 pub async fn stored(c: &mut AnyConnection) -> Result<Cells, sqlx::Error> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT a, b, card_type, tier, status, {} FROM rpt_cells",
+        "SELECT f, a, b, card_type, tier, status, {} FROM rpt_cells",
         KINDS.join(", ")
     )))
     .fetch_all(c)
@@ -180,10 +378,10 @@ pub async fn stored(c: &mut AnyConnection) -> Result<Cells, sqlx::Error> {
     for r in &rows {
         // Summed over the shards.
         let sum = m
-            .entry((r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+            .entry((r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)))
             .or_insert([0; 14]);
         for (i, x) in sum.iter_mut().enumerate() {
-            *x += r.get::<i64, _>(5 + i);
+            *x += r.get::<i64, _>(6 + i);
         }
     }
     m.retain(|_, v| v.iter().any(|x| *x != 0));
@@ -242,8 +440,9 @@ pub async fn activated(
     } else {
         ""
     };
-    let sql =
-        format!("SELECT CAST(SUM(act) AS BIGINT) FROM rpt_cells WHERE a = 0 AND b <= $1{cond}");
+    let sql = format!(
+        "SELECT CAST(SUM(act) AS BIGINT) FROM rpt_cells WHERE f = '{ACT}' AND b <= $1{cond}"
+    );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(day_number(to));
     if let Some(t) = card_type {
         q = q.bind(t);
@@ -254,15 +453,17 @@ pub async fn activated(
         .unwrap_or_default())
 }
 
-/// The cells of the period [from, to] (local dates), on members of `card_type` if given.
+/// The cells of the period [from, to] (local dates) of the filter `f` ([`filter`]; '' for every
+/// purchase), on members of `card_type` if given.
 pub async fn period(
     c: &mut AnyConnection,
+    f: &str,
     from: &str,
     to: &str,
     card_type: Option<&str>,
 ) -> Result<Period, sqlx::Error> {
     let cond = if card_type.is_some() {
-        " AND card_type = $3"
+        " AND card_type = $4"
     } else {
         ""
     };
@@ -271,11 +472,12 @@ pub async fn period(
         .map(|k| format!("CAST(SUM({k}) AS BIGINT)"))
         .collect();
     let sql = format!(
-        "SELECT tier, status, b - a, {} FROM rpt_cells WHERE a >= $1 AND a <= $2 AND b <= $2{cond} \
+        "SELECT tier, status, b - a, {} FROM rpt_cells WHERE f = $1 AND b >= $2 AND b <= $3 AND a >= $2{cond} \
          GROUP BY tier, status, b - a",
         sums.join(", ")
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(f)
         .bind(day_number(from))
         .bind(day_number(to));
     if let Some(t) = card_type {
@@ -300,4 +502,96 @@ pub async fn period(
     }
     p.gaps.retain(|_, n| *n != 0);
     Ok(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn purchase(at: i64, tier: &str, store: Option<&str>, status: &'static str) -> Flow {
+        let day = chrono::NaiveDate::from_num_days_from_ce_opt(739_600 + (at / 10) as i32)
+            .unwrap()
+            .format("%Y-%m-%d")
+            .to_string();
+        Flow {
+            kind: "purchase",
+            at_ms: at,
+            day,
+            store: store.map(str::to_string),
+            tier: tier.to_string(),
+            status,
+            orders: 1,
+            ..Flow::default()
+        }
+    }
+
+    fn pruned(mut m: Cells) -> Cells {
+        m.retain(|_, v| v.iter().any(|x| *x != 0));
+        m
+    }
+
+    /// `add_change` equals adding the new member's cells and taking the old one's away, for
+    /// appended, inserted, changed and removed purchases and for no change at all.
+    #[test]
+    fn a_change_adds_what_the_whole_member_would() {
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let points = vec![Point {
+            at_ms: 0,
+            day: "2026-01-01".into(),
+            available: 0,
+            pending: 0,
+            tier: "member".into(),
+            status: "active",
+        }];
+        let cards = vec![("standard".to_string(), 739_600)];
+        let mut changed = 0;
+        for _ in 0..400 {
+            let random = |next: &mut dyn FnMut(u64) -> u64| {
+                purchase(
+                    next(600) as i64,
+                    ["member", "gold"][next(2) as usize],
+                    [Some("hcm-01"), Some("hn-01"), None][next(3) as usize],
+                    ["active", "inactive"][next(2) as usize],
+                )
+            };
+            let old: Vec<Flow> = (0..next(25)).map(|_| random(&mut next)).collect();
+            let mut new = old.clone();
+            match next(5) {
+                0 => new.push(random(&mut next)),
+                1 if !new.is_empty() => {
+                    let i = next(new.len() as u64) as usize;
+                    new[i].tier = "silver".into();
+                }
+                2 if !new.is_empty() => {
+                    new.remove(next(new.len() as u64) as usize);
+                }
+                3 => {
+                    let mut p = random(&mut next);
+                    p.at_ms = 599; // a late sale after every other one, or one in between
+                    new.insert(next(new.len() as u64 + 1) as usize, p);
+                }
+                _ => {}
+            }
+            changed += usize::from(old != new);
+            let member = |flows| Member {
+                flows,
+                points: &points,
+                card: "standard",
+                cards: &cards,
+            };
+            let mut whole = Cells::new();
+            add_member(&mut whole, member(&new), 1);
+            add_member(&mut whole, member(&old), -1);
+            let mut change = Cells::new();
+            add_change(&mut change, member(&old), member(&new));
+            assert_eq!(pruned(change), pruned(whole));
+        }
+        assert!(changed > 250, "{changed}");
+    }
 }

@@ -26,12 +26,19 @@ pub async fn report(
     q: &Query,
 ) -> Result<axum::response::Response, ApiError> {
     let levels = q.levels();
-    let cells = super::cells::period(c, &q.from, &q.to, q.p.card_type.as_deref()).await?;
+    let card_type = q.p.card_type.as_deref();
+    let cells = super::cells::period(c, "", &q.from, &q.to, card_type).await?;
     // tier → (new, returning)
-    let by_tier: BTreeMap<String, (i64, i64)> =
-        if q.p.store.is_none() && q.p.tier.is_none() && q.p.status.is_none() {
+    let by_tier: BTreeMap<String, (i64, i64)> = match q.cells_filter() {
+        Some(f) => {
             // Each buyer's last order of the period: `o` − `tn`; of those who joined in it:
-            // `jd` − `jn` (`cells`).
+            // `jd` − `jn` (`cells`), among the purchases the filter keeps.
+            let kept = if f.is_empty() {
+                None
+            } else {
+                Some(super::cells::period(c, &f, &q.from, &q.to, card_type).await?)
+            };
+            let cells = kept.as_ref().unwrap_or(&cells);
             let (o, tn, jd, jn) = (
                 cells.by_tier("o"),
                 cells.by_tier("tn"),
@@ -47,9 +54,9 @@ pub async fn report(
                 })
                 .filter(|(_, (n, r))| *n != 0 || *r != 0)
                 .collect()
-        } else {
-            scan(c, q).await?
-        };
+        }
+        None => scan(c, q).await?,
+    };
     let new: i64 = by_tier.values().map(|v| v.0).sum();
     let returning: i64 = by_tier.values().map(|v| v.1).sum();
     let bal = super::points::balances(c, q).await?;
@@ -184,7 +191,8 @@ pub async fn report(
 }
 
 /// The buyers of the period by the tier of their last order in it, new (joined in the period)
-/// and returning, from the purchase rows member by member (with a store, tier or status filter).
+/// and returning, from the purchase rows member by member (with more than one of the store,
+/// tier and status filters).
 async fn scan(c: &mut AnyConnection, q: &Query) -> Result<BTreeMap<String, (i64, i64)>, ApiError> {
     let (cond, binds) = q.filters(Some("f.store"), 3);
     let cond = cond

@@ -69,7 +69,44 @@ impl Sums {
         cards: &[(String, i64)],
         sign: i64,
     ) {
-        for f in flows {
+        self.add_days(flows, points, card_type, sign, (0, 0));
+        let member = super::cells::Member {
+            flows,
+            points,
+            card: card_type,
+            cards,
+        };
+        super::cells::add_member(&mut self.cells, member, sign);
+    }
+
+    /// Adds the difference `new` − `old` of one member's facts, without counting what both
+    /// begin with: a flow adds to its own day, a state to its day and the one before it (and
+    /// the cells: `cells::add_change`).
+    pub fn add_change(&mut self, old: super::cells::Member, new: super::cells::Member) {
+        let from = if old.card == new.card {
+            (
+                common_prefix(old.flows, new.flows),
+                common_prefix(old.points, new.points),
+            )
+        } else {
+            (0, 0)
+        };
+        self.add_days(new.flows, new.points, new.card, 1, from);
+        self.add_days(old.flows, old.points, old.card, -1, from);
+        super::cells::add_change(&mut self.cells, old, new);
+    }
+
+    /// The day, balance and move sums of one member's facts: of its flows and states from
+    /// `from` = (flow, state) on.
+    fn add_days(
+        &mut self,
+        flows: &[Flow],
+        points: &[Point],
+        card_type: &str,
+        sign: i64,
+        from: (usize, usize),
+    ) {
+        for f in flows.iter().skip(from.0) {
             let v = [
                 f.orders,
                 f.refunds,
@@ -98,8 +135,8 @@ impl Sums {
             );
             add(self.day.entry(k).or_insert([0; 13]), &v, sign);
         }
-        let mut prev: Option<&Point> = None;
-        for p in points {
+        let mut prev: Option<&Point> = from.1.checked_sub(1).and_then(|i| points.get(i));
+        for p in points.iter().skip(from.1) {
             if let Some(q) = prev {
                 let k = (
                     p.day.clone(),
@@ -136,7 +173,6 @@ impl Sums {
             );
             prev = Some(p);
         }
-        super::cells::add_member(&mut self.cells, flows, points, card_type, cards, sign);
     }
 
     /// Adds another sum (sign 1) or takes it away (−1).
@@ -701,8 +737,19 @@ pub async fn refresh(
             .map_err(e);
     }
     let mut d = Sums::default();
-    d.add_member(&new.flows, &new.points, &card, &cards, 1);
-    d.add_member(&old.flows, &old.points, &old_card, &old_cards, -1);
+    let old_m = super::cells::Member {
+        flows: &old.flows,
+        points: &old.points,
+        card: &old_card,
+        cards: &old_cards,
+    };
+    let new_m = super::cells::Member {
+        flows: &new.flows,
+        points: &new.points,
+        card: &card,
+        cards: &cards,
+    };
+    d.add_change(old_m, new_m);
     c.sums.merge(&d, 1);
     // Only the rows that changed are rewritten: a new event usually appends rows and leaves the
     // history before it as it was (a new card type changes them all).
@@ -984,8 +1031,8 @@ pub async fn rebuild(db: &crate::storage::Db, now: i64) -> Result<u64, String> {
     Ok(n)
 }
 
-/// Fills the report tables once, on the first start after the migration (0003, and 0006 for
-/// `rpt_cells`: a database built before it is rebuilt once).
+/// Fills the report tables once, on the first start after the migration (0003, and 0006 / 0008
+/// for `rpt_cells` and its filters' rows: a database built before them is rebuilt once).
 pub async fn ensure_built(db: &crate::storage::Db, now: i64) -> Result<(), String> {
     let mut c = db.read.acquire().await.map_err(|e| e.to_string())?;
     let built = sqlx::query(
@@ -1060,7 +1107,7 @@ pub async fn compare(c: &mut AnyConnection) -> Result<Vec<serde_json::Value>, St
         diffs.push(serde_json::json!({ "table": "rpt_moves", "key": [k.0, k.1, k.2, k.3, k.4], "recomputed_minus_stored": v }));
     }
     for (k, v) in delta.cells.iter().take(20) {
-        diffs.push(serde_json::json!({ "table": "rpt_cells", "key": [k.0, k.1, k.2, k.3, k.4], "columns": super::cells::KINDS, "recomputed_minus_stored": v }));
+        diffs.push(serde_json::json!({ "table": "rpt_cells", "key": [k.0, k.1, k.2, k.3, k.4, k.5], "columns": super::cells::KINDS, "recomputed_minus_stored": v }));
     }
     Ok(diffs)
 }
@@ -1169,5 +1216,81 @@ mod tests {
         assert_eq!(split_stored(&flows, "").unwrap().1, "standard");
         let bad = flows.replacen("e-1", &format!("e{FIELD}1"), 1);
         assert!(split_stored(&bad, &points).is_none());
+    }
+
+    /// `Sums::add_change` equals adding the new facts and taking the old ones away, when flows
+    /// and states are appended, changed, inserted or removed, and when the card type changes.
+    #[test]
+    fn a_change_adds_what_the_whole_member_would() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let day = |i: u64| format!("2026-02-{:02}", 1 + i % 28);
+        let tiers = ["member", "silver", "gold"];
+        let flow = |next: &mut dyn FnMut(u64) -> u64| Flow {
+            kind: ["purchase", "adjust", "expire"][next(3) as usize],
+            at_ms: next(1000) as i64,
+            day: day(next(28)),
+            store: [Some("hcm-01".to_string()), None][next(2) as usize].clone(),
+            tier: tiers[next(3) as usize].into(),
+            status: "active",
+            orders: next(2) as i64,
+            gross: next(500_000) as i64,
+            earned: next(300) as i64,
+            ..Flow::default()
+        };
+        let point = |next: &mut dyn FnMut(u64) -> u64| Point {
+            at_ms: next(1000) as i64,
+            day: day(next(28)),
+            available: next(900) as i64,
+            pending: next(50) as i64,
+            tier: tiers[next(3) as usize].into(),
+            status: ["active", "inactive"][next(2) as usize],
+        };
+        let cards = vec![("standard".to_string(), 739_600)];
+        for _ in 0..300 {
+            let old_f: Vec<Flow> = (0..next(12)).map(|_| flow(&mut next)).collect();
+            let old_p: Vec<Point> = (0..1 + next(12)).map(|_| point(&mut next)).collect();
+            let (mut new_f, mut new_p) = (old_f.clone(), old_p.clone());
+            let mut card = "standard";
+            match next(6) {
+                0 => new_f.push(flow(&mut next)),
+                1 => new_p.push(point(&mut next)),
+                2 if !new_f.is_empty() => {
+                    let i = next(new_f.len() as u64) as usize;
+                    new_f[i].gross += 1;
+                }
+                3 => {
+                    let i = next(new_p.len() as u64) as usize;
+                    new_p.insert(i, point(&mut next));
+                }
+                4 if new_p.len() > 1 => {
+                    new_p.remove(next(new_p.len() as u64) as usize);
+                }
+                5 => card = "vip",
+                _ => {}
+            }
+            let member = |flows, points, card| super::super::cells::Member {
+                flows,
+                points,
+                card,
+                cards: &cards,
+            };
+            let mut whole = Sums::default();
+            whole.add_member(&new_f, &new_p, card, &cards, 1);
+            whole.add_member(&old_f, &old_p, "standard", &cards, -1);
+            whole.prune();
+            let mut change = Sums::default();
+            change.add_change(
+                member(&old_f, &old_p, "standard"),
+                member(&new_f, &new_p, card),
+            );
+            change.prune();
+            assert_eq!(change, whole);
+        }
     }
 }
