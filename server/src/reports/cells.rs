@@ -43,7 +43,10 @@ use std::collections::BTreeMap;
 pub type Key = (String, i64, i64, String, String, String);
 /// The counts of a row, one per kind, in [`KINDS`] order.
 pub type Counts = [i64; 14];
-pub type Cells = BTreeMap<Key, Counts>;
+/// A hash map: the loader's sums of every member reach millions of rows, where a B-tree's
+/// comparisons of texts cost more than the cells themselves; writers sort the keys
+/// ([`apply`]: one lock order on PostgreSQL).
+pub type Cells = hashbrown::HashMap<Key, Counts>;
 
 /// The kinds: the columns of `rpt_cells`, in order. One row holds every kind of its pair of days
 /// (a pair is often the 1st previous purchase of one member and the 3rd of another's), so a
@@ -153,15 +156,40 @@ pub fn add_change(m: &mut Cells, old: Member, new: Member) {
 type CellAt<'a> = (&'a str, i64, i64, &'a str, &'a str);
 
 fn add_cell(m: &mut Cells, (f, a, b, card, tier): CellAt, kind: &str, sign: i64) {
-    m.entry((
-        f.to_string(),
-        a,
-        b,
-        card.to_string(),
-        tier.to_string(),
-        String::new(),
-    ))
-    .or_insert([0; 14])[column(kind)] += sign;
+    bump(m, KeyRef(f, a, b, card, tier, ""), kind, sign);
+}
+
+/// A [`Key`] by reference: a row is looked up without building its texts (a loader adds
+/// thousands of cells a member to a map of millions of rows; only a new row allocates).
+#[derive(Hash)]
+struct KeyRef<'a>(&'a str, i64, i64, &'a str, &'a str, &'a str);
+
+impl hashbrown::Equivalent<Key> for KeyRef<'_> {
+    fn equivalent(&self, k: &Key) -> bool {
+        (self.0, self.1, self.2, self.3, self.4, self.5)
+            == (
+                k.0.as_str(),
+                k.1,
+                k.2,
+                k.3.as_str(),
+                k.4.as_str(),
+                k.5.as_str(),
+            )
+    }
+}
+
+/// Adds `n` to a kind of a row.
+fn bump(m: &mut Cells, k: KeyRef, kind: &str, n: i64) {
+    let i = column(kind);
+    match m.get_mut(&k) {
+        Some(v) => v[i] += n,
+        None => {
+            let mut v = [0; 14];
+            v[i] = n;
+            let KeyRef(f, a, b, card, tier, status) = k;
+            m.insert((f.into(), a, b, card.into(), tier.into(), status.into()), v);
+        }
+    }
 }
 
 /// The `act` and `j` cells of a member; its joining day (None for a member with no state).
@@ -188,17 +216,8 @@ fn add_days(m: &mut Cells, member: Member, sign: i64) -> Option<i64> {
             if e.is_some_and(|e| from >= e) {
                 continue;
             }
-            let mut put = |b: i64, v: i64| {
-                m.entry((
-                    ACT.to_string(),
-                    0,
-                    b,
-                    kind.clone(),
-                    String::new(),
-                    String::new(),
-                ))
-                .or_insert([0; 14])[column("act")] += sign * v;
-            };
+            let mut put =
+                |b: i64, v: i64| bump(m, KeyRef(ACT, 0, b, kind, "", ""), "act", sign * v);
             put(from, 1);
             if let Some(e) = e {
                 put(e, -1);
@@ -206,15 +225,8 @@ fn add_days(m: &mut Cells, member: Member, sign: i64) -> Option<i64> {
         }
     }
     let joined = day_number(&first.day);
-    m.entry((
-        String::new(),
-        joined,
-        joined,
-        member.card.to_string(),
-        first.tier.clone(),
-        first.status.to_string(),
-    ))
-    .or_insert([0; 14])[column("j")] += sign;
+    let k = KeyRef("", joined, joined, member.card, &first.tier, first.status);
+    bump(m, k, "j", sign);
     Some(joined)
 }
 
@@ -350,7 +362,13 @@ pub async fn apply(c: &mut AnyConnection, d: &Cells, shard: i64) -> Result<(), s
     use crate::storage::batch::{Batch, V};
     let key = ["f", "a", "b", "card_type", "tier", "status", "shard"];
     let mut b = Batch::sums("rpt_cells", &key, &KINDS);
-    for (k, v) in d.iter().filter(|(_, v)| v.iter().any(|x| *x != 0)) {
+    // In key order: concurrent PostgreSQL transactions take the rows' locks in one order.
+    let mut rows: Vec<(&Key, &Counts)> = d
+        .iter()
+        .filter(|(_, v)| v.iter().any(|x| *x != 0))
+        .collect();
+    rows.sort_unstable_by(|x, y| x.0.cmp(y.0));
+    for (k, v) in rows {
         let mut row = vec![
             V::S(k.0.clone()),
             V::I(k.1),

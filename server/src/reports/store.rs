@@ -1106,7 +1106,9 @@ pub async fn compare(c: &mut AnyConnection) -> Result<Vec<serde_json::Value>, St
     for (k, v) in delta.moves.iter().take(20) {
         diffs.push(serde_json::json!({ "table": "rpt_moves", "key": [k.0, k.1, k.2, k.3, k.4], "recomputed_minus_stored": v }));
     }
-    for (k, v) in delta.cells.iter().take(20) {
+    let mut cells: Vec<_> = delta.cells.iter().collect();
+    cells.sort_unstable();
+    for (k, v) in cells.into_iter().take(20) {
         diffs.push(serde_json::json!({ "table": "rpt_cells", "key": [k.0, k.1, k.2, k.3, k.4, k.5], "columns": super::cells::KINDS, "recomputed_minus_stored": v }));
     }
     Ok(diffs)
