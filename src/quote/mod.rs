@@ -82,17 +82,27 @@ pub fn price_figures(
     mode: RedeemMode,
     redeem_path: &str,
 ) -> Result<Priced, Error> {
-    price_with(policy, member, cart, redeem, mode, redeem_path, false)
+    price_with(
+        policy,
+        member,
+        cart,
+        redeem,
+        mode,
+        redeem_path,
+        earn::REPLAY,
+    )
 }
 
-fn price_with(
+/// `details`: whether the rules applied and the notes are built (a quote's response); see
+/// [`earn::Details`].
+fn price_with<D: earn::Details>(
     policy: &Policy,
     member: MemberState,
     cart: &CheckedCart,
     redeem: RedeemPoints,
     mode: RedeemMode,
     redeem_path: &str,
-    details: bool,
+    details: D,
 ) -> Result<Priced, Error> {
     let active = member.status == MemberStatus::Active;
     let level = policy
@@ -173,7 +183,7 @@ fn price_with(
         MemberStatus::Excluded => false,
     };
     let mut notes = Vec::new();
-    if !active && details {
+    if !active && details.on() {
         notes.push(Note {
             code: "no_tier_benefits",
             message: format!(
@@ -196,10 +206,10 @@ fn price_with(
                     Dec::one()
                 },
                 basis_scale: 1,
-                details,
             },
+            details,
         )?;
-        let excluded: Vec<&str> = if !details {
+        let excluded: Vec<&str> = if !details.on() {
             Vec::new()
         } else {
             cart.lines
@@ -221,7 +231,7 @@ fn price_with(
             });
         }
         if let (true, Some(uncapped), Some(cap)) = (
-            details,
+            details.on(),
             earned.uncapped,
             policy.earning.max_points_per_order,
         ) {
@@ -234,7 +244,7 @@ fn price_with(
         }
         (earned.points, earned.basis, earned.applied)
     } else {
-        if details {
+        if details.on() {
             notes.push(Note {
                 code: "no_earning",
                 message: format!(
@@ -321,8 +331,8 @@ pub fn earn_scaled(
                 Dec::one()
             },
             basis_scale: scale,
-            details: false,
         },
+        earn::REPLAY,
     )?;
     Ok(earned.points)
 }
@@ -443,4 +453,109 @@ fn priced<'a>(
         "redeem_points",
     )?;
     Ok((tier, cart, p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The figures of a pricing, without the rules applied and the notes.
+    fn figures(p: &Priced) -> Vec<i64> {
+        let mut v = vec![
+            p.subtotal,
+            p.tier_discount,
+            p.redeemed_points,
+            p.redeemed_amount,
+            p.max_redeemable_points,
+            p.total,
+            p.earned_points,
+        ];
+        for l in p.lines.iter() {
+            v.extend([
+                l.subtotal,
+                l.tier_discount,
+                l.redeemed_amount,
+                l.paid,
+                l.earn_basis,
+            ]);
+        }
+        v
+    }
+
+    /// Pricing without details — `false` (the full module's replay) and `NoDetails` (the
+    /// progress module's) — gives a quote's figures and errors on every quote vector, and
+    /// builds no rules applied and no notes; the quotes themselves do build some.
+    #[test]
+    fn figures_do_not_depend_on_details() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/quote");
+        let (mut priced_ok, mut with_details) = (0, 0);
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let vector: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let mut request = vector["request"].clone();
+            let Ok(policy) = Policy::from_json(&request["policy"].to_string()) else {
+                continue;
+            };
+            let fields = request.as_object_mut().unwrap();
+            fields.remove("op");
+            fields.remove("policy");
+            let Ok(req) = crate::json::read::read_text::<QuoteRequest>(&request.to_string()) else {
+                continue;
+            };
+            let text = req.text();
+            let Ok(cart) = cart::check_text(&text.cart, &policy.currency, "cart") else {
+                continue;
+            };
+            let tier = text.member.tier.map_or(Some(0), |t| policy.level_index(t));
+            let Some(tier) = tier else { continue };
+            let member = MemberState {
+                status: text.member.status,
+                tier,
+                points: text.member.points,
+            };
+            let redeem = text.redeem_points;
+            let quoted = price_strict(&policy, member, &cart, redeem, true);
+            for other in [
+                price_strict(&policy, member, &cart, redeem, false),
+                price_strict(&policy, member, &cart, redeem, earn::NoDetails),
+            ] {
+                match (&quoted, &other) {
+                    (Ok(q), Ok(o)) => {
+                        assert_eq!(figures(q), figures(o), "{}", path.display());
+                        assert!(o.applied_rules.is_empty() && o.notes.is_empty());
+                        priced_ok += 1;
+                        if !q.applied_rules.is_empty() || !q.notes.is_empty() {
+                            with_details += 1;
+                        }
+                    }
+                    (Err(q), Err(o)) => assert_eq!(q.to_json(), o.to_json(), "{}", path.display()),
+                    _ => panic!("{}: one pricing failed, the other did not", path.display()),
+                }
+            }
+        }
+        assert!(priced_ok >= 100, "{priced_ok} pricings compared");
+        assert!(
+            with_details >= 60,
+            "{with_details} quotes with rules applied or notes"
+        );
+    }
+
+    fn price_strict<D: earn::Details>(
+        policy: &Policy,
+        member: MemberState,
+        cart: &CheckedCart,
+        redeem: RedeemPoints,
+        details: D,
+    ) -> Result<Priced, Error> {
+        price_with(
+            policy,
+            member,
+            cart,
+            redeem,
+            RedeemMode::Strict,
+            "redeem_points",
+            details,
+        )
+    }
 }

