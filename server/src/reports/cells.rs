@@ -15,32 +15,24 @@
 //!   order of the buyers who joined in the period (new) — one pair per tier change, not per
 //!   purchase, as the joining day may be years before;
 //! - `j` (b = a = the joining day, tier and status at joining): members who joined;
-//! - `act` (f = [`ACT`], a = 0, b = a day, by the card's type): +1 on the first day a card bound to the
+//! - `act` (a = 0, b = a day, by the card's type): +1 on the first day a card bound to the
 //!   member counts as activated (issued, and the member active at the day's end), −1 on the day
 //!   the member stops being active; Σ over b ≤ T is the cards activated at the end of T.
 //!
-//! Events are never before joining, so a ≤ b in every row and a period's rows have F ≤ a ≤ b ≤ T:
-//! a report reads the rows with b in [F, T] (the primary key is (f, b, a, …)) and keeps F ≤ a —
-//! a few per pair of days of the period, whatever the number of members or the length of
-//! history. The key puts b before a because a booking's rows nearly all have b = the day of its
-//! purchase (its `o`, `l{j}`, `tn`, `jd`): they share a few pages of the table, where (a, b)
-//! spread them over one page per earlier purchase. The rows are a sum over members like
-//! `rpt_day` (`store::Sums`): added and taken away by the difference of a member's facts in the
-//! transaction that stores its event, rebuilt, compared by `serve check`.
-//!
-//! A store, tier or status filter changes which purchases are consecutive, so the purchase kinds
-//! (`o`, `l{j}`, `tn`, `jd`, `jn`) are counted again among the purchases each filter keeps, in
-//! rows of their own: `f` names the filter (`s:` a store, `t:` a tier, `x:` the status the
-//! order was priced with, [`filter`]); `f = ''` is every purchase and `j`, and `act` rows have
-//! `f = 'act'` ([`ACT`]). A report with one of these filters reads that filter's rows (several
-//! filters at once read the purchases).
+//! Events are never before joining, so a ≤ b in every row and a period's rows have F ≤ a ≤ T:
+//! a report reads the rows with a in [F, T] (the primary key's order) and keeps b ≤ T — a few
+//! per pair of days of the period, whatever the number of members or the length of history. The rows are a
+//! sum over members like `rpt_day` (`store::Sums`): added and taken away by the difference of a
+//! member's facts in the transaction that stores its event, rebuilt, compared by `serve check`.
+//! They answer the reports without a store, tier or status filter (those change which
+//! purchases are consecutive); with one the reports read the purchases.
 
 use loyalty_engine::report::{Flow, Point};
 use sqlx::{AnyConnection, Row};
 use std::collections::BTreeMap;
 
-/// (f, a, b, card_type, tier, status) (the primary key is (f, b, a, …)).
-pub type Key = (String, i64, i64, String, String, String);
+/// (a, b, card_type, tier, status), the primary key's order.
+pub type Key = (i64, i64, String, String, String);
 /// The counts of a row, one per kind, in [`KINDS`] order.
 pub type Counts = [i64; 14];
 /// A hash map: the loader's sums of every member reach millions of rows, where a B-tree's
@@ -58,10 +50,6 @@ pub const KINDS: [&str; 14] = [
 fn column(kind: &str) -> usize {
     KINDS.iter().position(|k| *k == kind).unwrap_or(0)
 }
-
-/// The `f` of the `act` rows: apart from the purchases' rows, so that the activated cards up to
-/// a day are one range of the key (`f`, `b`, …).
-pub const ACT: &str = "act";
 
 /// The lags j whose Sⱼ the frequency buckets (1, 2–3, 4–6, 7–12, 13+) need.
 pub const LAGS: [(usize, &str); 8] = [
@@ -100,20 +88,16 @@ pub fn add_member(m: &mut Cells, member: Member, sign: i64) {
     let Some(joined) = add_days(m, member, sign) else {
         return;
     };
-    let buys = buys(member.flows);
-    let mut put = |f: &str, a: i64, b: i64, kind: &str, tier: &str| {
-        add_cell(m, (f, a, b, member.card, tier), kind, sign)
+    let mut put = |a: i64, b: i64, kind: &str, tier: &str| {
+        bump(m, KeyRef(a, b, member.card, tier, ""), kind, sign)
     };
-    purchases(&mut put, "", &buys, joined, 0);
-    for f in filters(&buys, &[]) {
-        purchases(&mut put, &f, &kept(&buys, &f), joined, 0);
-    }
+    purchases(&mut put, &buys(member.flows), joined, 0);
 }
 
 /// Adds the difference `new` − `old` of one member's cells: what [`add_member`] of `new` (1)
 /// and of `old` (−1) add together, without counting the purchases both begin with again. A
 /// purchase's cells depend on it and the purchases before it, but for `tn` (the next purchase)
-/// and `jn` (the next run's first day): so with the first k purchases (of a filter) the same,
+/// and `jn` (the next run's first day): so with the first k purchases the same,
 /// only those from k − 1 on — and the run holding purchase k − 1 — can differ (a booking
 /// appends one: a few cells instead of the whole history's).
 pub fn add_change(m: &mut Cells, old: Member, new: Member) {
@@ -132,49 +116,28 @@ pub fn add_change(m: &mut Cells, old: Member, new: Member) {
     };
     add_days(m, old, -1);
     let (ob, nb) = (buys(old.flows), buys(new.flows));
-    let card = new.card;
-    let mut each = |f: &str, o: &[Buy], n: &[Buy]| {
-        let same = o.iter().zip(n).take_while(|(x, y)| x.same(y)).count();
-        if same == o.len() && same == n.len() {
-            return; // the purchases this filter keeps did not change
-        }
-        let from = same.saturating_sub(1);
-        for (buys, sign) in [(n, 1), (o, -1)] {
-            let mut put = |f: &str, a: i64, b: i64, kind: &str, tier: &str| {
-                add_cell(m, (f, a, b, card, tier), kind, sign)
-            };
-            purchases(&mut put, f, buys, joined, from);
-        }
-    };
-    each("", &ob, &nb);
-    for f in filters(&ob, &nb) {
-        each(&f, &kept(&ob, &f), &kept(&nb, &f));
+    let same = ob.iter().zip(&nb).take_while(|(x, y)| x.same(y)).count();
+    if same == ob.len() && same == nb.len() {
+        return; // the purchases did not change
     }
-}
-
-/// (f, a, b, card_type, tier) of a purchase kind's cell (status '').
-type CellAt<'a> = (&'a str, i64, i64, &'a str, &'a str);
-
-fn add_cell(m: &mut Cells, (f, a, b, card, tier): CellAt, kind: &str, sign: i64) {
-    bump(m, KeyRef(f, a, b, card, tier, ""), kind, sign);
+    let from = same.saturating_sub(1);
+    for (buys, sign) in [(&nb, 1), (&ob, -1)] {
+        let mut put = |a: i64, b: i64, kind: &str, tier: &str| {
+            bump(m, KeyRef(a, b, new.card, tier, ""), kind, sign)
+        };
+        purchases(&mut put, buys, joined, from);
+    }
 }
 
 /// A [`Key`] by reference: a row is looked up without building its texts (a loader adds
 /// thousands of cells a member to a map of millions of rows; only a new row allocates).
 #[derive(Hash)]
-struct KeyRef<'a>(&'a str, i64, i64, &'a str, &'a str, &'a str);
+struct KeyRef<'a>(i64, i64, &'a str, &'a str, &'a str);
 
 impl hashbrown::Equivalent<Key> for KeyRef<'_> {
     fn equivalent(&self, k: &Key) -> bool {
-        (self.0, self.1, self.2, self.3, self.4, self.5)
-            == (
-                k.0.as_str(),
-                k.1,
-                k.2,
-                k.3.as_str(),
-                k.4.as_str(),
-                k.5.as_str(),
-            )
+        (self.0, self.1, self.2, self.3, self.4)
+            == (k.0, k.1, k.2.as_str(), k.3.as_str(), k.4.as_str())
     }
 }
 
@@ -186,8 +149,8 @@ fn bump(m: &mut Cells, k: KeyRef, kind: &str, n: i64) {
         None => {
             let mut v = [0; 14];
             v[i] = n;
-            let KeyRef(f, a, b, card, tier, status) = k;
-            m.insert((f.into(), a, b, card.into(), tier.into(), status.into()), v);
+            let KeyRef(a, b, card, tier, status) = k;
+            m.insert((a, b, card.into(), tier.into(), status.into()), v);
         }
     }
 }
@@ -216,8 +179,7 @@ fn add_days(m: &mut Cells, member: Member, sign: i64) -> Option<i64> {
             if e.is_some_and(|e| from >= e) {
                 continue;
             }
-            let mut put =
-                |b: i64, v: i64| bump(m, KeyRef(ACT, 0, b, kind, "", ""), "act", sign * v);
+            let mut put = |b: i64, v: i64| bump(m, KeyRef(0, b, kind, "", ""), "act", sign * v);
             put(from, 1);
             if let Some(e) = e {
                 put(e, -1);
@@ -225,7 +187,7 @@ fn add_days(m: &mut Cells, member: Member, sign: i64) -> Option<i64> {
         }
     }
     let joined = day_number(&first.day);
-    let k = KeyRef("", joined, joined, member.card, &first.tier, first.status);
+    let k = KeyRef(joined, joined, member.card, &first.tier, first.status);
     bump(m, k, "j", sign);
     Some(joined)
 }
@@ -237,30 +199,13 @@ struct Buy<'a> {
     n: usize,
     day: i64,
     tier: &'a str,
-    store: Option<&'a str>,
-    status: &'a str,
 }
 
 impl Buy<'_> {
-    fn keeps(&self, f: &str) -> bool {
-        let (kind, value) = f.split_at(2);
-        match kind {
-            "s:" => self.store == Some(value),
-            "t:" => self.tier == value,
-            "x:" => self.status == value,
-            _ => true,
-        }
-    }
-
     /// The same for every cell (the order aside).
     fn same(&self, o: &Buy) -> bool {
-        (self.day, self.tier, self.store, self.status) == (o.day, o.tier, o.store, o.status)
+        (self.day, self.tier) == (o.day, o.tier)
     }
-}
-
-/// The purchases a filter keeps.
-fn kept<'a>(buys: &[Buy<'a>], f: &str) -> Vec<Buy<'a>> {
-    buys.iter().filter(|b| b.keeps(f)).copied().collect()
 }
 
 /// A member's purchases in the order the reports read them.
@@ -274,61 +219,24 @@ fn buys(flows: &[Flow]) -> Vec<Buy<'_>> {
             n: i,
             day: day_number(&f.day),
             tier: &f.tier,
-            store: f.store.as_deref(),
-            status: f.status,
         })
         .collect();
     buys.sort_unstable_by_key(|b| (b.at, b.n));
     buys
 }
 
-/// The filters ([`filter`]) that keep any of these purchases, each once.
-fn filters(a: &[Buy], b: &[Buy]) -> Vec<String> {
-    let mut seen: Vec<(&str, &str)> = a
-        .iter()
-        .chain(b)
-        .flat_map(|b| {
-            [
-                b.store.map(|s| ("store", s)),
-                Some(("tier", b.tier)),
-                Some(("status", b.status)),
-            ]
-        })
-        .flatten()
-        .collect();
-    seen.sort_unstable();
-    seen.dedup();
-    seen.into_iter().map(|(k, v)| filter(k, v)).collect()
-}
-
-/// The `f` of a report filter's rows: `store`, `tier` or `status` and its value.
-pub fn filter(name: &str, value: &str) -> String {
-    let p = match name {
-        "store" => "s:",
-        "tier" => "t:",
-        _ => "x:",
-    };
-    format!("{p}{value}")
-}
-
-/// The purchase kinds of one member's purchases (in time order) into `put(f, a, b, kind, tier)`:
+/// The purchase kinds of one member's purchases (in time order) into `put(a, b, kind, tier)`:
 /// those of the purchases from `from` on, and the `jd`/`jn` of the run that holds purchase
 /// `from` (the only earlier cell that a purchase from `from` on changes).
-fn purchases(
-    put: &mut impl FnMut(&str, i64, i64, &str, &str),
-    f: &str,
-    buys: &[Buy],
-    joined: i64,
-    from: usize,
-) {
+fn purchases(put: &mut impl FnMut(i64, i64, &str, &str), buys: &[Buy], joined: i64, from: usize) {
     let starts = |k: usize| k == 0 || buys[k - 1].tier != buys[k].tier;
     // A run of purchases at one tier starts at k: it holds the last order of the period from its
     // first day until the next run's.
-    let run = |put: &mut dyn FnMut(&str, i64, i64, &str, &str), k: usize| {
+    let run = |put: &mut dyn FnMut(i64, i64, &str, &str), k: usize| {
         let (d, tier) = (buys[k].day, buys[k].tier);
-        put(f, joined, d, "jd", tier);
+        put(joined, d, "jd", tier);
         if let Some(next) = buys[k + 1..].iter().find(|b| b.tier != tier) {
-            put(f, joined, next.day, "jn", tier);
+            put(joined, next.day, "jn", tier);
         }
     };
     if from < buys.len() {
@@ -342,14 +250,14 @@ fn purchases(
     }
     for k in from..buys.len() {
         let (d, tier) = (buys[k].day, buys[k].tier);
-        put(f, d, d, "o", tier);
+        put(d, d, "o", tier);
         for (j, name) in LAGS {
             if k >= j {
-                put(f, buys[k - j].day, d, name, "");
+                put(buys[k - j].day, d, name, "");
             }
         }
         if let Some(next) = buys.get(k + 1) {
-            put(f, d, next.day, "tn", tier);
+            put(d, next.day, "tn", tier);
         }
         if starts(k) {
             run(put, k);
@@ -360,7 +268,7 @@ fn purchases(
 /// Adds a difference to `rpt_cells` in `shard` (multi-row upserts; zero differences left out).
 pub async fn apply(c: &mut AnyConnection, d: &Cells, shard: i64) -> Result<(), sqlx::Error> {
     use crate::storage::batch::{Batch, V};
-    let key = ["f", "a", "b", "card_type", "tier", "status", "shard"];
+    let key = ["a", "b", "card_type", "tier", "status", "shard"];
     let mut b = Batch::sums("rpt_cells", &key, &KINDS);
     // In key order: concurrent PostgreSQL transactions take the rows' locks in one order.
     let mut rows: Vec<(&Key, &Counts)> = d
@@ -370,12 +278,11 @@ pub async fn apply(c: &mut AnyConnection, d: &Cells, shard: i64) -> Result<(), s
     rows.sort_unstable_by(|x, y| x.0.cmp(y.0));
     for (k, v) in rows {
         let mut row = vec![
-            V::S(k.0.clone()),
+            V::I(k.0),
             V::I(k.1),
-            V::I(k.2),
+            V::S(k.2.clone()),
             V::S(k.3.clone()),
             V::S(k.4.clone()),
-            V::S(k.5.clone()),
             V::I(shard),
         ];
         row.extend(v.iter().map(|x| V::I(*x)));
@@ -387,7 +294,7 @@ pub async fn apply(c: &mut AnyConnection, d: &Cells, shard: i64) -> Result<(), s
 /// The stored cells (zero rows left out).
 pub async fn stored(c: &mut AnyConnection) -> Result<Cells, sqlx::Error> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT f, a, b, card_type, tier, status, {} FROM rpt_cells",
+        "SELECT a, b, card_type, tier, status, {} FROM rpt_cells",
         KINDS.join(", ")
     )))
     .fetch_all(c)
@@ -396,10 +303,10 @@ pub async fn stored(c: &mut AnyConnection) -> Result<Cells, sqlx::Error> {
     for r in &rows {
         // Summed over the shards.
         let sum = m
-            .entry((r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)))
+            .entry((r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
             .or_insert([0; 14]);
         for (i, x) in sum.iter_mut().enumerate() {
-            *x += r.get::<i64, _>(6 + i);
+            *x += r.get::<i64, _>(5 + i);
         }
     }
     m.retain(|_, v| v.iter().any(|x| *x != 0));
@@ -458,9 +365,8 @@ pub async fn activated(
     } else {
         ""
     };
-    let sql = format!(
-        "SELECT CAST(SUM(act) AS BIGINT) FROM rpt_cells WHERE f = '{ACT}' AND b <= $1{cond}"
-    );
+    let sql =
+        format!("SELECT CAST(SUM(act) AS BIGINT) FROM rpt_cells WHERE a = 0 AND b <= $1{cond}");
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(day_number(to));
     if let Some(t) = card_type {
         q = q.bind(t);
@@ -471,17 +377,15 @@ pub async fn activated(
         .unwrap_or_default())
 }
 
-/// The cells of the period [from, to] (local dates) of the filter `f` ([`filter`]; '' for every
-/// purchase), on members of `card_type` if given.
+/// The cells of the period [from, to] (local dates), on members of `card_type` if given.
 pub async fn period(
     c: &mut AnyConnection,
-    f: &str,
     from: &str,
     to: &str,
     card_type: Option<&str>,
 ) -> Result<Period, sqlx::Error> {
     let cond = if card_type.is_some() {
-        " AND card_type = $4"
+        " AND card_type = $3"
     } else {
         ""
     };
@@ -490,12 +394,11 @@ pub async fn period(
         .map(|k| format!("CAST(SUM({k}) AS BIGINT)"))
         .collect();
     let sql = format!(
-        "SELECT tier, status, b - a, {} FROM rpt_cells WHERE f = $1 AND b >= $2 AND b <= $3 AND a >= $2{cond} \
+        "SELECT tier, status, b - a, {} FROM rpt_cells WHERE a >= $1 AND a <= $2 AND b <= $2{cond} \
          GROUP BY tier, status, b - a",
         sums.join(", ")
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(f)
         .bind(day_number(from))
         .bind(day_number(to));
     if let Some(t) = card_type {
@@ -526,7 +429,7 @@ pub async fn period(
 mod tests {
     use super::*;
 
-    fn purchase(at: i64, tier: &str, store: Option<&str>, status: &'static str) -> Flow {
+    fn purchase(at: i64, tier: &str) -> Flow {
         let day = chrono::NaiveDate::from_num_days_from_ce_opt(739_600 + (at / 10) as i32)
             .unwrap()
             .format("%Y-%m-%d")
@@ -535,9 +438,8 @@ mod tests {
             kind: "purchase",
             at_ms: at,
             day,
-            store: store.map(str::to_string),
             tier: tier.to_string(),
-            status,
+            status: "active",
             orders: 1,
             ..Flow::default()
         }
@@ -571,12 +473,7 @@ mod tests {
         let mut changed = 0;
         for _ in 0..400 {
             let random = |next: &mut dyn FnMut(u64) -> u64| {
-                purchase(
-                    next(600) as i64,
-                    ["member", "gold"][next(2) as usize],
-                    [Some("hcm-01"), Some("hn-01"), None][next(3) as usize],
-                    ["active", "inactive"][next(2) as usize],
-                )
+                purchase(next(600) as i64, ["member", "gold"][next(2) as usize])
             };
             let old: Vec<Flow> = (0..next(25)).map(|_| random(&mut next)).collect();
             let mut new = old.clone();

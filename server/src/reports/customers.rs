@@ -26,36 +26,28 @@ pub async fn report(
     q: &Query,
 ) -> Result<axum::response::Response, ApiError> {
     let levels = q.levels();
-    let card_type = q.p.card_type.as_deref();
-    let cells = super::cells::period(c, "", &q.from, &q.to, card_type).await?;
+    let cells = super::cells::period(c, &q.from, &q.to, q.p.card_type.as_deref()).await?;
     // tier → (new, returning)
-    let by_tier: BTreeMap<String, (i64, i64)> = match q.cells_filter() {
-        Some(f) => {
-            // Each buyer's last order of the period: `o` − `tn`; of those who joined in it:
-            // `jd` − `jn` (`cells`), among the purchases the filter keeps.
-            let kept = if f.is_empty() {
-                None
-            } else {
-                Some(super::cells::period(c, &f, &q.from, &q.to, card_type).await?)
-            };
-            let cells = kept.as_ref().unwrap_or(&cells);
-            let (o, tn, jd, jn) = (
-                cells.by_tier("o"),
-                cells.by_tier("tn"),
-                cells.by_tier("jd"),
-                cells.by_tier("jn"),
-            );
-            let get = |m: &BTreeMap<String, i64>, t: &str| m.get(t).copied().unwrap_or_default();
-            o.keys()
-                .map(|t| {
-                    let all = get(&o, t) - get(&tn, t);
-                    let new = get(&jd, t) - get(&jn, t);
-                    (t.clone(), (new, all - new))
-                })
-                .filter(|(_, (n, r))| *n != 0 || *r != 0)
-                .collect()
-        }
-        None => scan(c, q).await?,
+    let by_tier: BTreeMap<String, (i64, i64)> = if q.filters_purchases() {
+        scan(c, q).await?
+    } else {
+        // Each buyer's last order of the period: `o` − `tn`; of those who joined in it:
+        // `jd` − `jn` (`cells`).
+        let (o, tn, jd, jn) = (
+            cells.by_tier("o"),
+            cells.by_tier("tn"),
+            cells.by_tier("jd"),
+            cells.by_tier("jn"),
+        );
+        let get = |m: &BTreeMap<String, i64>, t: &str| m.get(t).copied().unwrap_or_default();
+        o.keys()
+            .map(|t| {
+                let all = get(&o, t) - get(&tn, t);
+                let new = get(&jd, t) - get(&jn, t);
+                (t.clone(), (new, all - new))
+            })
+            .filter(|(_, (n, r))| *n != 0 || *r != 0)
+            .collect()
     };
     let new: i64 = by_tier.values().map(|v| v.0).sum();
     let returning: i64 = by_tier.values().map(|v| v.1).sum();
@@ -191,8 +183,7 @@ pub async fn report(
 }
 
 /// The buyers of the period by the tier of their last order in it, new (joined in the period)
-/// and returning, from the purchase rows member by member (with more than one of the store,
-/// tier and status filters).
+/// and returning, from the purchase rows member by member (with a store, tier or status filter).
 async fn scan(c: &mut AnyConnection, q: &Query) -> Result<BTreeMap<String, (i64, i64)>, ApiError> {
     let (cond, binds) = q.filters(Some("f.store"), 3);
     let cond = cond

@@ -1,8 +1,8 @@
 //! Purchase frequency: members by number of orders in the period (1, 2–3, 4–6, 7–12, 13+) and
 //! the days between a member's consecutive purchases in the period (local dates): median and
 //! distribution. Summed from `rpt_cells` (`cells`: a few rows per pair of days, whatever the
-//! number of members, and a filter's own rows with a store, tier or status filter); with more
-//! than one of those, read from the members' purchase rows (`rpt_flows`).
+//! number of members); with a store, tier or status filter — which changes which purchases are
+//! consecutive — read from the members' purchase rows (`rpt_flows`).
 
 use super::{answer, csv_text, Query};
 use crate::http::ApiError;
@@ -68,8 +68,8 @@ struct Counts {
 
 /// From the cells of the period (docs in `cells`): members with at least k orders are
 /// S₍ₖ₋₁₎ − Sₖ.
-async fn from_cells(c: &mut AnyConnection, q: &Query, f: &str) -> Result<Counts, ApiError> {
-    let p = super::cells::period(c, f, &q.from, &q.to, q.p.card_type.as_deref()).await?;
+async fn from_cells(c: &mut AnyConnection, q: &Query) -> Result<Counts, ApiError> {
+    let p = super::cells::period(c, &q.from, &q.to, q.p.card_type.as_deref()).await?;
     let at_least = |k: usize| p.s(k - 1) - p.s(k);
     let ge = [1, 2, 4, 7, 13].map(at_least);
     let buckets = [
@@ -116,9 +116,10 @@ pub async fn report(
     c: &mut AnyConnection,
     q: &Query,
 ) -> Result<axum::response::Response, ApiError> {
-    let k = match q.cells_filter() {
-        Some(f) => from_cells(c, q, &f).await?,
-        None => scan(c, q).await?,
+    let k = if q.filters_purchases() {
+        scan(c, q).await?
+    } else {
+        from_cells(c, q).await?
     };
     let (counts, gaps_hist) = (k.buckets, k.gaps);
     let mut out = q.head();
@@ -160,8 +161,8 @@ pub async fn report(
     })
 }
 
-/// From the purchase rows of the period, member by member (with more than one of the store,
-/// tier and status filters).
+/// From the purchase rows of the period, member by member (with a store, tier or status
+/// filter).
 async fn scan(c: &mut AnyConnection, q: &Query) -> Result<Counts, ApiError> {
     let (cond, binds) = q.filters(Some("store"), 3);
     let sql = format!(

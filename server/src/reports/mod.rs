@@ -207,23 +207,11 @@ impl Query {
 
     /// SQL conditions and binds for the filters on a table with the given columns (`None`:
     /// the table has no such column, the filter does not apply).
-    /// The `rpt_cells` rows that answer this query's purchase filters (`cells::filter`): '' with
-    /// no store, tier or status filter, that filter's rows with one; None with several (the
-    /// reports then read the purchases).
-    pub fn cells_filter(&self) -> Option<String> {
-        let set: Vec<(&str, &String)> = [
-            ("store", &self.p.store),
-            ("tier", &self.p.tier),
-            ("status", &self.p.status),
-        ]
-        .into_iter()
-        .filter_map(|(name, v)| v.as_ref().map(|v| (name, v)))
-        .collect();
-        match set[..] {
-            [] => Some(String::new()),
-            [(name, v)] => Some(cells::filter(name, v)),
-            _ => None,
-        }
+    /// Whether a store, tier or status filter is given: these change which purchases are
+    /// consecutive, which `rpt_cells` does not know (the frequency and customers reports then
+    /// read the purchases).
+    pub fn filters_purchases(&self) -> bool {
+        self.p.store.is_some() || self.p.tier.is_some() || self.p.status.is_some()
     }
 
     pub fn filters(&self, store: Option<&str>, first_bind: usize) -> (String, Vec<String>) {

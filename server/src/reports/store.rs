@@ -1031,8 +1031,8 @@ pub async fn rebuild(db: &crate::storage::Db, now: i64) -> Result<u64, String> {
     Ok(n)
 }
 
-/// Fills the report tables once, on the first start after the migration (0003, and 0006 / 0008
-/// for `rpt_cells` and its filters' rows: a database built before them is rebuilt once).
+/// Fills the report tables once, on the first start after the migration (0003, and 0006 for
+/// `rpt_cells`: a database built before it is rebuilt once).
 pub async fn ensure_built(db: &crate::storage::Db, now: i64) -> Result<(), String> {
     let mut c = db.read.acquire().await.map_err(|e| e.to_string())?;
     let built = sqlx::query(
@@ -1109,7 +1109,7 @@ pub async fn compare(c: &mut AnyConnection) -> Result<Vec<serde_json::Value>, St
     let mut cells: Vec<_> = delta.cells.iter().collect();
     cells.sort_unstable();
     for (k, v) in cells.into_iter().take(20) {
-        diffs.push(serde_json::json!({ "table": "rpt_cells", "key": [k.0, k.1, k.2, k.3, k.4, k.5], "columns": super::cells::KINDS, "recomputed_minus_stored": v }));
+        diffs.push(serde_json::json!({ "table": "rpt_cells", "key": [k.0, k.1, k.2, k.3, k.4], "columns": super::cells::KINDS, "recomputed_minus_stored": v }));
     }
     Ok(diffs)
 }
