@@ -36,8 +36,8 @@ pub struct History {
 }
 
 /// The report cells a loader holds before it adds them to the database (≈ 0.5 KB each: ≈ 2 GB).
-/// Each addition is an upsert of every held row (1,000,000 held made a 100,000-member load
-/// twice as slow: 278 against 550 members/s, with 1.7 against 7.4 GB peak).
+/// Each addition is an upsert of every held row, so it is rare: a 100,000-member load holds
+/// about a million.
 const SUMS_HELD: usize = 4_000_000;
 
 /// Member histories written in batches of multi-row INSERTs — members with their cached
