@@ -81,8 +81,13 @@ impl Sums {
 
     /// Adds the difference `new` − `old` of one member's facts, without counting what both
     /// begin with: a flow adds to its own day, a state to its day and the one before it (and
-    /// the cells: `cells::add_change`).
-    pub fn add_change(&mut self, old: super::cells::Member, new: super::cells::Member) {
+    /// the cells: `cells::add_change`). Returns how many (flows, states) both begin with (none
+    /// when the card type changed, which is in every row).
+    pub fn add_change(
+        &mut self,
+        old: super::cells::Member,
+        new: super::cells::Member,
+    ) -> (usize, usize) {
         let from = if old.card == new.card {
             (
                 common_prefix(old.flows, new.flows),
@@ -94,6 +99,7 @@ impl Sums {
         self.add_days(new.flows, new.points, new.card, 1, from);
         self.add_days(old.flows, old.points, old.card, -1, from);
         super::cells::add_change(&mut self.cells, old, new);
+        from
     }
 
     /// The day, balance and move sums of one member's facts: of its flows and states from
@@ -749,18 +755,10 @@ pub async fn refresh(
         card: &card,
         cards: &cards,
     };
-    d.add_change(old_m, new_m);
+    // Only the rows after the common beginning are rewritten: a new event usually appends rows
+    // and leaves the history before it as it was (a new card type changes them all).
+    let (kf, kp) = d.add_change(old_m, new_m);
     c.sums.merge(&d, 1);
-    // Only the rows that changed are rewritten: a new event usually appends rows and leaves the
-    // history before it as it was (a new card type changes them all).
-    let (kf, kp) = if old_card == card {
-        (
-            common_prefix(&old.flows, &new.flows),
-            common_prefix(&old.points, &new.points),
-        )
-    } else {
-        (0, 0)
-    };
     for (t, k, len) in [
         ("rpt_flows", kf, old.flows.len()),
         ("rpt_points", kp, old.points.len()),
