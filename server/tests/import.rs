@@ -371,6 +371,64 @@ async fn member_ndjson_conflicts_and_rejections_are_reported() {
     }
 }
 
+/// A job larger than a batch (`BATCH_MEMBERS`): every batch is stored — with the WAL copied
+/// back after each on SQLite — and counted once; the second run finds every member unchanged.
+#[tokio::test]
+async fn a_job_of_several_batches_stores_every_member_once() {
+    let n = 2 * loyalty_server::import::BATCH_MEMBERS + 7;
+    // Member i holds 10 + i mod 90 points: the total is known without the server.
+    let points = |i: usize| 10 + (i % 90) as i64;
+    let body: String = (0..n)
+        .map(|i| {
+            format!(
+                "{{\"member\":{{\"id\":\"b-{i}\",\"status\":\"active\",\"joined_at\":\"2026-01-01T00:00:00+07:00\"}},\"events\":[{{\"id\":\"ob\",\"type\":\"opening_balance\",\"at\":\"2026-02-01T00:00:00+07:00\",\"points\":{}}}]}}\n",
+                points(i)
+            )
+        })
+        .collect();
+    let total: i64 = (0..n).map(points).sum();
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        let a = s.admin().await;
+        let before = count(&s, "SELECT COUNT(*) FROM members").await;
+        for run in 0..2 {
+            let (st, job) = post_ndjson(&a, &body).await;
+            assert_eq!(st, 202, "{b:?}: {job}");
+            let job = wait(&a, job["id"].as_str().unwrap()).await;
+            assert_eq!(job["state"], "done", "{b:?}: {job}");
+            let (created, unchanged, events) = if run == 0 { (n, 0, n) } else { (0, n, 0) };
+            assert_eq!(
+                job["counts"],
+                json!({ "members_read": n, "members_created": created,
+                        "members_unchanged": unchanged, "members_conflicting": 0,
+                        "members_rejected": 0, "events_written": events, "cards_written": 0,
+                        "conflicts": 0 }),
+                "{b:?}, run {run}"
+            );
+            assert_eq!(
+                count(&s, "SELECT COUNT(*) FROM members").await,
+                before + n as i64
+            );
+            assert_eq!(
+                count(&s, "SELECT COUNT(*) FROM events WHERE member_id LIKE 'b-%'").await,
+                n as i64
+            );
+            assert_eq!(
+                count(
+                    &s,
+                    "SELECT CAST(SUM(cached_available) AS BIGINT) FROM members WHERE id LIKE 'b-%'"
+                )
+                .await,
+                total,
+                "{b:?}"
+            );
+        }
+        assert_eq!(member(&a, &format!("b-{}", n - 1)).await.0, points(n - 1));
+        let check = loyalty_server::ops::check(&s.app().db).await.unwrap();
+        assert_eq!(imported_differences(&check), 0, "{:?}", check.differences);
+    }
+}
+
 #[tokio::test]
 async fn uploads_are_admin_only_and_checked() {
     for b in backends() {
