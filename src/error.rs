@@ -125,24 +125,85 @@ pub struct Error {
     pub path: String,
 }
 
+/// What an error's message or path is made from: a `String` (moved) or borrowed text (copied).
+/// Why not `impl Into<String>`: std's `From<&str>` is inlined, so every error built from a
+/// literal carried its own allocation and copy (twice: message and path); here the copy is
+/// one function ([`owned`]), which keeps the size-bound Wasm modules smaller.
+pub trait Text {
+    fn text(self) -> String;
+}
+
+impl Text for String {
+    #[inline]
+    fn text(self) -> String {
+        self
+    }
+}
+
+impl Text for &str {
+    #[inline]
+    fn text(self) -> String {
+        owned(self)
+    }
+}
+
+impl Text for &String {
+    #[inline]
+    fn text(self) -> String {
+        owned(self)
+    }
+}
+
+impl Text for &mut String {
+    #[inline]
+    fn text(self) -> String {
+        owned(self)
+    }
+}
+
+impl Text for std::borrow::Cow<'_, str> {
+    #[inline]
+    fn text(self) -> String {
+        self.into_owned()
+    }
+}
+
+impl Text for Box<str> {
+    #[inline]
+    fn text(self) -> String {
+        self.into_string()
+    }
+}
+
+/// A copy of `s` (not inlined: see [`Text`]).
+#[inline(never)]
+pub fn owned(s: &str) -> String {
+    s.to_owned()
+}
+
 impl Error {
-    pub fn new(code: ErrorCode, path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, path: impl Text, message: impl Text) -> Self {
+        Self::from_parts(code, path.text(), message.text())
+    }
+
+    #[inline(never)]
+    fn from_parts(code: ErrorCode, path: String, message: String) -> Self {
         Error {
             code,
-            message: message.into(),
-            path: path.into(),
+            message,
+            path,
         }
     }
 
-    pub fn invalid_policy(path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn invalid_policy(path: impl Text, message: impl Text) -> Self {
         Self::new(ErrorCode::InvalidPolicy, path, message)
     }
 
-    pub fn invalid_request(path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn invalid_request(path: impl Text, message: impl Text) -> Self {
         Self::new(ErrorCode::InvalidRequest, path, message)
     }
 
-    pub fn overflow(path: impl Into<String>) -> Self {
+    pub fn overflow(path: impl Text) -> Self {
         Self::new(
             ErrorCode::AmountOverflow,
             path,
