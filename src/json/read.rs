@@ -23,11 +23,24 @@ use std::borrow::Cow;
 /// Nesting deeper than this is refused (serde_json's recursion limit: 127 levels are read).
 const MAX_DEPTH: u32 = 128;
 
-/// A reading fault: serde-style message and the path, innermost segment first.
+/// A reading fault: serde-style message and the path, innermost segment first. Boxed: a
+/// `Result<T, Fault>` is then `T` and one pointer, so the reader's many `?` move a pointer
+/// instead of 24 bytes through memory (module size).
 #[derive(Debug)]
-pub struct Fault {
+pub struct Fault(Box<FaultBody>);
+
+/// What a [`Fault`] holds.
+#[derive(Debug)]
+pub struct FaultBody {
     pub message: String,
     segments: Vec<Segment>,
+}
+
+impl std::ops::Deref for Fault {
+    type Target = FaultBody;
+    fn deref(&self) -> &FaultBody {
+        &self.0
+    }
 }
 
 #[derive(Debug)]
@@ -38,21 +51,31 @@ enum Segment {
 
 impl Fault {
     pub fn new(message: impl crate::error::Text) -> Fault {
-        Fault {
-            message: message.text(),
+        Fault::of(message.text())
+    }
+
+    #[inline(never)]
+    fn of(message: String) -> Fault {
+        Fault(Box::new(FaultBody {
+            message,
             segments: Vec::new(),
-        }
+        }))
+    }
+
+    /// The message, taken out.
+    pub fn into_message(self) -> String {
+        self.0.message
     }
 
     /// The fault inside member `key` of the enclosing object.
     pub fn at_key(mut self, key: &str) -> Fault {
-        self.segments.push(Segment::Key(key.to_string()));
+        self.0.segments.push(Segment::Key(key.to_string()));
         self
     }
 
     /// The fault inside element `index` of the enclosing array.
     pub fn at_index(mut self, index: usize) -> Fault {
-        self.segments.push(Segment::Index(index));
+        self.0.segments.push(Segment::Index(index));
         self
     }
 
