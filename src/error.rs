@@ -104,25 +104,66 @@ impl fmt::Display for Quoted<'_> {
     }
 }
 
-/// An engine error: `{"error":{"code","message","path"}}` on the wire (in TypeScript the body
-/// is `ErrorBody`, leaving the name `Error` to JavaScript's own).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(
-    all(target_arch = "wasm32", feature = "full"),
-    derive(tsify::Tsify),
-    tsify(rename = "ErrorBody")
-)]
+/// An engine error: `{"error":{"code","message","path"}}` on the wire. Boxed: a
+/// `Result<T, Error>` is then `T` and one pointer, so the engine's many `?` move a pointer
+/// instead of the three fields through memory (this was several KB of the size-bound Wasm
+/// modules). The fields are read and written through `Deref` (`err.path`, `err.message`).
+#[derive(Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
 #[cfg_attr(
     feature = "schema",
     derive(schemars::JsonSchema),
-    schemars(rename = "ErrorBody")
+    schemars(transparent)
 )]
-pub struct Error {
+pub struct Error(Box<ErrorBody>);
+
+/// What an [`Error`] holds (in TypeScript `ErrorBody`, leaving the name `Error` to
+/// JavaScript's own).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(all(target_arch = "wasm32", feature = "full"), derive(tsify::Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ErrorBody {
     pub code: ErrorCode,
     pub message: String,
     /// Path into the request object (`policy.tiers.levels[2].threshold`, `cart.lines[0].unit_price`);
     /// `""` for the whole input.
     pub path: String,
+}
+
+impl std::ops::Deref for Error {
+    type Target = ErrorBody;
+    fn deref(&self) -> &ErrorBody {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Error {
+    fn deref_mut(&mut self) -> &mut ErrorBody {
+        &mut self.0
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("code", &self.code)
+            .field("message", &self.message)
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl From<ErrorBody> for Error {
+    fn from(body: ErrorBody) -> Error {
+        Error(Box::new(body))
+    }
+}
+
+impl Error {
+    /// The fields, taken out.
+    pub fn into_body(self) -> ErrorBody {
+        *self.0
+    }
 }
 
 /// What an error's message or path is made from: a `String` (moved) or borrowed text (copied).
@@ -188,11 +229,11 @@ impl Error {
 
     #[inline(never)]
     fn from_parts(code: ErrorCode, path: String, message: String) -> Self {
-        Error {
+        Error(Box::new(ErrorBody {
             code,
             message,
             path,
-        }
+        }))
     }
 
     pub fn invalid_policy(path: impl Text, message: impl Text) -> Self {
