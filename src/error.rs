@@ -104,21 +104,18 @@ impl fmt::Display for Quoted<'_> {
     }
 }
 
-/// An engine error: `{"error":{"code","message","path"}}` on the wire. Boxed: a
+/// An engine error: an [`ErrorBody`] (code, message, path), boxed. Why boxed: a
 /// `Result<T, Error>` is then `T` and one pointer, so the engine's many `?` move a pointer
-/// instead of the three fields through memory (this was several KB of the size-bound Wasm
-/// modules). The fields are read and written through `Deref` (`err.path`, `err.message`).
+/// instead of the three fields through memory (about 5 KB gzip of the size-bound Wasm
+/// modules, docs/widget.md). The fields are read and written through `Deref` (`err.path`,
+/// `err.message`); [`Error::into_body`] takes them out. On the wire, in TypeScript and in the
+/// JSON Schema (`src/schema.rs`) it is its body.
 #[derive(Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
-#[cfg_attr(
-    feature = "schema",
-    derive(schemars::JsonSchema),
-    schemars(transparent)
-)]
 pub struct Error(Box<ErrorBody>);
 
-/// What an [`Error`] holds (in TypeScript `ErrorBody`, leaving the name `Error` to
-/// JavaScript's own).
+/// An engine error: `{"error":{"code","message","path"}}` on the wire (in TypeScript the body
+/// is `ErrorBody`, leaving the name `Error` to JavaScript's own).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(all(target_arch = "wasm32", feature = "full"), derive(tsify::Tsify))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
