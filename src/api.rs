@@ -198,7 +198,7 @@ enum Op {
 fn eval<const MODULE: u8>(line: &str) -> Result<String, Error> {
     // Policy versions (SPEC §3.1): replay and progress only.
     let takes_policies = answers(MODULE, Op::Replay) || answers(MODULE, Op::Progress);
-    let members = members(line).map_err(|f| Error::invalid_request("", f.message))?;
+    let members = members(line).map_err(|f| Error::invalid_request("", f.into_message()))?;
     let mut op = None;
     let mut policy = None;
     let mut policies = None;
@@ -342,7 +342,7 @@ fn members(line: &str) -> Result<Vec<(String, &str)>, Fault> {
             out.push((key.to_string(), p.raw_value()?));
             Ok(())
         })
-        .map_err(|f| Fault::new(f.message))?;
+        .map_err(|f| Fault::new(f.into_message()))?;
         // Sorted, not a scan of `out`: a line with a million keys stays fast.
         if let Some(fault) = repeated_key(out.iter().map(|(k, _)| k.as_str())) {
             return Err(fault);

@@ -104,20 +104,22 @@ impl fmt::Display for Quoted<'_> {
     }
 }
 
+/// An engine error: an [`ErrorBody`] (code, message, path), boxed. Why boxed: a
+/// `Result<T, Error>` is then `T` and one pointer, so the engine's many `?` move a pointer
+/// instead of the three fields through memory (about 5 KB gzip of the size-bound Wasm
+/// modules, docs/widget.md). The fields are read and written through `Deref` (`err.path`,
+/// `err.message`); [`Error::into_body`] takes them out. On the wire, in TypeScript and in the
+/// JSON Schema (`src/schema.rs`) it is its body.
+#[derive(Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Error(Box<ErrorBody>);
+
 /// An engine error: `{"error":{"code","message","path"}}` on the wire (in TypeScript the body
 /// is `ErrorBody`, leaving the name `Error` to JavaScript's own).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(
-    all(target_arch = "wasm32", feature = "full"),
-    derive(tsify::Tsify),
-    tsify(rename = "ErrorBody")
-)]
-#[cfg_attr(
-    feature = "schema",
-    derive(schemars::JsonSchema),
-    schemars(rename = "ErrorBody")
-)]
-pub struct Error {
+#[cfg_attr(all(target_arch = "wasm32", feature = "full"), derive(tsify::Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ErrorBody {
     pub code: ErrorCode,
     pub message: String,
     /// Path into the request object (`policy.tiers.levels[2].threshold`, `cart.lines[0].unit_price`);
@@ -125,24 +127,121 @@ pub struct Error {
     pub path: String,
 }
 
+impl std::ops::Deref for Error {
+    type Target = ErrorBody;
+    fn deref(&self) -> &ErrorBody {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Error {
+    fn deref_mut(&mut self) -> &mut ErrorBody {
+        &mut self.0
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("code", &self.code)
+            .field("message", &self.message)
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl From<ErrorBody> for Error {
+    fn from(body: ErrorBody) -> Error {
+        Error(Box::new(body))
+    }
+}
+
 impl Error {
-    pub fn new(code: ErrorCode, path: impl Into<String>, message: impl Into<String>) -> Self {
-        Error {
-            code,
-            message: message.into(),
-            path: path.into(),
-        }
+    /// The fields, taken out.
+    pub fn into_body(self) -> ErrorBody {
+        *self.0
+    }
+}
+
+/// What an error's message or path is made from: a `String` (moved) or borrowed text (copied).
+/// Why not `impl Into<String>`: std's `From<&str>` is inlined, so every error built from a
+/// literal carried its own allocation and copy (twice: message and path); here the copy is
+/// one function ([`owned`]), which keeps the size-bound Wasm modules smaller.
+pub trait Text {
+    fn text(self) -> String;
+}
+
+impl Text for String {
+    #[inline]
+    fn text(self) -> String {
+        self
+    }
+}
+
+impl Text for &str {
+    #[inline]
+    fn text(self) -> String {
+        owned(self)
+    }
+}
+
+impl Text for &String {
+    #[inline]
+    fn text(self) -> String {
+        owned(self)
+    }
+}
+
+impl Text for &mut String {
+    #[inline]
+    fn text(self) -> String {
+        owned(self)
+    }
+}
+
+impl Text for std::borrow::Cow<'_, str> {
+    #[inline]
+    fn text(self) -> String {
+        self.into_owned()
+    }
+}
+
+impl Text for Box<str> {
+    #[inline]
+    fn text(self) -> String {
+        self.into_string()
+    }
+}
+
+/// A copy of `s` (not inlined: see [`Text`]).
+#[inline(never)]
+pub fn owned(s: &str) -> String {
+    s.to_owned()
+}
+
+impl Error {
+    pub fn new(code: ErrorCode, path: impl Text, message: impl Text) -> Self {
+        Self::from_parts(code, path.text(), message.text())
     }
 
-    pub fn invalid_policy(path: impl Into<String>, message: impl Into<String>) -> Self {
+    #[inline(never)]
+    fn from_parts(code: ErrorCode, path: String, message: String) -> Self {
+        Error(Box::new(ErrorBody {
+            code,
+            message,
+            path,
+        }))
+    }
+
+    pub fn invalid_policy(path: impl Text, message: impl Text) -> Self {
         Self::new(ErrorCode::InvalidPolicy, path, message)
     }
 
-    pub fn invalid_request(path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn invalid_request(path: impl Text, message: impl Text) -> Self {
         Self::new(ErrorCode::InvalidRequest, path, message)
     }
 
-    pub fn overflow(path: impl Into<String>) -> Self {
+    pub fn overflow(path: impl Text) -> Self {
         Self::new(
             ErrorCode::AmountOverflow,
             path,

@@ -40,7 +40,7 @@ pub mod time;
 pub mod verify;
 
 pub use engine::Engine;
-pub use error::{Error, ErrorCode};
+pub use error::{Error, ErrorBody, ErrorCode};
 pub use generate::generate;
 pub use simulate::{simulate, SimulateRequest, SimulateResponse, Simulator};
 

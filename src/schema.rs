@@ -133,6 +133,21 @@ impl JsonSchema for Effect {
     }
 }
 
+/// An [`Error`](crate::Error) is its boxed [`ErrorBody`](crate::ErrorBody) on the wire.
+impl JsonSchema for crate::Error {
+    fn schema_name() -> Cow<'static, str> {
+        crate::ErrorBody::schema_name()
+    }
+
+    fn schema_id() -> Cow<'static, str> {
+        crate::ErrorBody::schema_id()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        crate::ErrorBody::json_schema(generator)
+    }
+}
+
 impl JsonSchema for ErrorCode {
     fn schema_name() -> Cow<'static, str> {
         "ErrorCode".into()

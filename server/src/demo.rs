@@ -180,7 +180,7 @@ pub async fn seed(
         profile: "vn-fashion".into(),
         as_of: Some(as_of),
     })
-    .map_err(|e| e.message)?;
+    .map_err(|e| e.into_body().message)?;
     let versions = {
         let mut c = app.db.read.acquire().await.map_err(e)?;
         policies::versions(&mut c).await.map_err(e)?

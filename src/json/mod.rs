@@ -20,7 +20,7 @@ pub fn parse<T: FromJson>(text: &str, code: ErrorCode) -> Result<T, Error> {
 impl Fault {
     /// The engine error for this fault.
     pub fn into_error(self, code: ErrorCode) -> Error {
-        Error::new(code, self.path(), self.message)
+        Error::new(code, self.path(), self.into_message())
     }
 }
 

@@ -23,11 +23,24 @@ use std::borrow::Cow;
 /// Nesting deeper than this is refused (serde_json's recursion limit: 127 levels are read).
 const MAX_DEPTH: u32 = 128;
 
-/// A reading fault: serde-style message and the path, innermost segment first.
+/// A reading fault: serde-style message and the path, innermost segment first. Boxed: a
+/// `Result<T, Fault>` is then `T` and one pointer, so the reader's many `?` move a pointer
+/// instead of 24 bytes through memory (module size).
 #[derive(Debug)]
-pub struct Fault {
+pub struct Fault(Box<FaultBody>);
+
+/// What a [`Fault`] holds.
+#[derive(Debug)]
+pub struct FaultBody {
     pub message: String,
     segments: Vec<Segment>,
+}
+
+impl std::ops::Deref for Fault {
+    type Target = FaultBody;
+    fn deref(&self) -> &FaultBody {
+        &self.0
+    }
 }
 
 #[derive(Debug)]
@@ -37,22 +50,32 @@ enum Segment {
 }
 
 impl Fault {
-    pub fn new(message: impl Into<String>) -> Fault {
-        Fault {
-            message: message.into(),
+    pub fn new(message: impl crate::error::Text) -> Fault {
+        Fault::of(message.text())
+    }
+
+    #[inline(never)]
+    fn of(message: String) -> Fault {
+        Fault(Box::new(FaultBody {
+            message,
             segments: Vec::new(),
-        }
+        }))
+    }
+
+    /// The message, taken out.
+    pub fn into_message(self) -> String {
+        self.0.message
     }
 
     /// The fault inside member `key` of the enclosing object.
     pub fn at_key(mut self, key: &str) -> Fault {
-        self.segments.push(Segment::Key(key.to_string()));
+        self.0.segments.push(Segment::Key(key.to_string()));
         self
     }
 
     /// The fault inside element `index` of the enclosing array.
     pub fn at_index(mut self, index: usize) -> Fault {
-        self.segments.push(Segment::Index(index));
+        self.0.segments.push(Segment::Index(index));
         self
     }
 
@@ -137,7 +160,17 @@ fn one_of(names: &[&str], what: &str) -> String {
 /// A required member's value, or `missing field `key`` at the member's own path (so a form can
 /// highlight what to fill in).
 pub fn required<T>(slot: Option<T>, key: &str) -> Result<T, Fault> {
-    slot.ok_or_else(|| Fault::new(format!("missing field `{key}`")).at_key(key))
+    match slot {
+        Some(v) => Ok(v),
+        None => Err(missing_field(key)),
+    }
+}
+
+/// `missing field `key`` at the member's path (one copy, not one per [`required`] type).
+#[cold]
+#[inline(never)]
+fn missing_field(key: &str) -> Fault {
+    Fault::new(format!("missing field `{key}`")).at_key(key)
 }
 
 /// A JSON number as written, classified as serde_json does: an integer that fits `u64`
@@ -799,8 +832,7 @@ impl FromJson for u32 {
 /// `null` is `None`; anything else is read as `T`.
 impl<T: FromJson> FromJson for Option<T> {
     fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        if p.peek() == Some(b'n') {
-            p.literal("null")?;
+        if p.null()? {
             return Ok(None);
         }
         T::read(p).map(Some)
@@ -809,15 +841,34 @@ impl<T: FromJson> FromJson for Option<T> {
 
 impl<T: FromJson> FromJson for Vec<T> {
     fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        match p.token()? {
-            Token::ArrayStart => {
-                let mut out = Vec::new();
-                p.array_items(|p, _| {
-                    out.push(T::read(p)?);
-                    Ok(())
-                })?;
-                Ok(out)
-            }
+        p.array_start()?;
+        let mut out = Vec::new();
+        p.items_dyn(&mut |p, _| {
+            out.push(T::read(p)?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+}
+
+// Not generic and not inlined: the parts of `Option<T>` and `Vec<T>` that do not depend on
+// `T` are one function each rather than a copy per type (module size).
+impl Parser<'_> {
+    /// A `null` (consumed: true), or the start of something else (not consumed: false).
+    #[inline(never)]
+    fn null(&mut self) -> Result<bool, Fault> {
+        if self.peek() == Some(b'n') {
+            self.literal("null")?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// The `[` of an array, or `invalid type: …, expected a sequence`.
+    #[inline(never)]
+    fn array_start(&mut self) -> Result<(), Fault> {
+        match self.token()? {
+            Token::ArrayStart => Ok(()),
             other => Err(invalid_type(&other, "a sequence")),
         }
     }

@@ -134,8 +134,11 @@ impl Order<'_> {
             subtotal,
         };
         let scale = i64::try_from(scale).map_err(|_| overflow())?;
-        quote::earn_scaled(policy, self.member, &cart, &after_discount, &paid, scale)
-            .map_err(|e| Error::new(e.code, path.to_string(), e.message))
+        let earned = quote::earn_scaled(policy, self.member, &cart, &after_discount, &paid, scale);
+        earned.map_err(|mut e| {
+            e.path = path.to_string();
+            e
+        })
     }
 
     /// Σ over lines not in `earning.exclude_categories` of paid × remaining ÷ quantity, rounded

@@ -241,7 +241,9 @@ pub fn policies_from_json(text: &str) -> Result<PolicyVersions, Error> {
         })?;
         Ok(out)
     })
-    .map_err(|f| Error::new(ErrorCode::InvalidRequest, f.path(), f.message).within("policies"))?;
+    .map_err(|f| {
+        Error::new(ErrorCode::InvalidRequest, f.path(), f.into_message()).within("policies")
+    })?;
     if items.is_empty() {
         return Err(Error::invalid_request(
             "policies",

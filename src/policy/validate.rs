@@ -12,7 +12,7 @@ use crate::time::{self, Zone};
 
 type Result<T> = std::result::Result<T, Error>;
 
-fn err(path: &str, msg: impl Into<String>) -> Error {
+fn err(path: &str, msg: impl crate::error::Text) -> Error {
     Error::invalid_policy(path, msg)
 }
 

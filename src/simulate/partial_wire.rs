@@ -21,7 +21,7 @@
 use super::accumulator::{Flows, MonthKey, Partial, Sums};
 use super::response::{MembersMoved, Rejected};
 use super::Setup;
-use crate::error::{Error, ErrorCode};
+use crate::error::{Error, ErrorBody, ErrorCode};
 use crate::json::read::{read_struct, FromJson, Parser, Token};
 use crate::json::Fault;
 use crate::time::Instant;
@@ -208,11 +208,12 @@ impl FromJson for ErrorCode {
 
 impl FromJson for Error {
     fn read(p: &mut Parser<'_>) -> Result<Self, Fault> {
-        read_struct!(p, Error {
+        let body: Result<ErrorBody, Fault> = read_struct!(p, ErrorBody {
             code: req "code",
             message: req "message",
             path: req "path",
-        })
+        });
+        body.map(Error::from)
     }
 }
 

@@ -362,10 +362,13 @@ pub async fn simulate(
         &as_of_text,
         body.expected_redemption.as_deref(),
     )
-    .map_err(|e| ApiError::BadRequest {
-        code: e.code.as_str().to_string(),
-        message: e.message,
-        path: e.path,
+    .map_err(|e| {
+        let e = e.into_body();
+        ApiError::BadRequest {
+            code: e.code.as_str().to_string(),
+            message: e.message,
+            path: e.path,
+        }
     })?;
     let mut sim = loyalty_engine::simulate::Simulator::new(setup);
     let mut after = String::new();

@@ -91,7 +91,7 @@ pub async fn report(
     let expected = q.p.expected_redemption.as_deref();
     let policy_end = super::policy_at(c, q.end_ms - 1).await?;
     let liability = loyalty_engine::report::liability(&policy_end, outstanding, expected)
-        .map_err(|e| ApiError::invalid("expected_redemption", e.message))?;
+        .map_err(|e| ApiError::invalid("expected_redemption", e.into_body().message))?;
     let point_value = policy_end
         .redemption
         .as_ref()
