@@ -76,6 +76,18 @@ enum ServeCommand {
         #[arg(long, default_value = "loyalty-data")]
         data_dir: PathBuf,
     },
+    /// Create an admin, or give an existing one a new password (its sessions end): prints
+    /// `admin user:` and a generated `admin password:` once. The way into a database that was
+    /// not seeded with --demo, and back in after a lost password.
+    Admin {
+        #[arg(long, env = "LOYALTY_DB_URL", hide_env_values = true)]
+        db: Option<String>,
+        #[arg(long, default_value = "loyalty-data")]
+        data_dir: PathBuf,
+        /// The admin's user name.
+        #[arg(long, default_value = "admin")]
+        user: String,
+    },
     /// A consistent copy of a running SQLite database (PostgreSQL: pg_dump, see the README).
     Backup {
         #[arg(long, env = "LOYALTY_DB_URL", hide_env_values = true)]
@@ -210,6 +222,20 @@ pub fn run(args: ServeArgs) -> ExitCode {
                     r.differences.len()
                 );
                 Ok(if r.differences.is_empty() { 0 } else { 1 })
+            }
+            Some(ServeCommand::Admin { db, data_dir, user }) => {
+                let db = storage::Db::open(&url(&db, &data_dir)).await?;
+                let (password, done) = ops::set_admin(&db, &user, Clock::System.now_ms()).await?;
+                db.close().await;
+                println!("admin user: {user}\nadmin password: {password}");
+                eprintln!(
+                    "loyalty serve admin: {user} {}",
+                    match done {
+                        ops::AdminSet::Created => "created",
+                        ops::AdminSet::Reset => "has a new password; its sessions ended",
+                    }
+                );
+                Ok(0)
             }
             Some(ServeCommand::Backup { db, data_dir, out }) => {
                 let db = storage::Db::open(&url(&db, &data_dir)).await?;

@@ -133,5 +133,41 @@ fn ndjson_then_exports_into_one_database() {
     let c: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(c["members"], 4);
     assert_eq!(c["differences"], serde_json::json!([]));
+
+    // A database made by an import has no admin until `loyalty serve admin` makes one; its
+    // password is printed once (the server's test checks that it logs in).
+    let admin = |user: &str| {
+        let o = loyalty(&[
+            "serve".as_ref(),
+            "admin".as_ref(),
+            "--db".as_ref(),
+            db.as_ref(),
+            "--user".as_ref(),
+            user.as_ref(),
+        ]);
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, stdout, stderr) = admin("owner");
+    assert_eq!(code, Some(0), "{stderr}");
+    let password = stdout
+        .strip_prefix("admin user: owner\nadmin password: ")
+        .and_then(|p| p.strip_suffix('\n'))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        password.len() == 24 && password.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{password}"
+    );
+    assert!(stderr.contains("owner created"), "{stderr}");
+    let (code, stdout, stderr) = admin("owner");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stdout.contains(password), "a reset gives another password");
+    assert!(stderr.contains("owner has a new password"), "{stderr}");
+    let (code, _, stderr) = admin("two words");
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--user"), "{stderr}");
     let _ = std::fs::remove_dir_all(&out);
 }

@@ -208,3 +208,64 @@ pub async fn copy(from: &Db, to: &Db) -> Result<Vec<(String, u64)>, String> {
     crate::reports::store::rebuild(to, crate::clock::Clock::System.now_ms()).await?;
     Ok(out)
 }
+
+/// What `admin` did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AdminSet {
+    Created,
+    /// The admin existed: a new password, and every session of that admin ended.
+    Reset,
+}
+
+/// `loyalty serve admin --user NAME`: the way into a programme that was not seeded with
+/// `--demo` (a migration's fresh database) and the way back in after a lost password. Creates
+/// the admin, or gives an existing one a new password and ends its sessions; the password is
+/// generated (96 random bits) and returned to be printed once — only its argon2id hash is
+/// stored. Audited as `admin.create` / `admin.reset` by `cli`.
+pub async fn set_admin(db: &Db, user: &str, now: i64) -> Result<(String, AdminSet), String> {
+    if user.is_empty()
+        || user.chars().count() > 64
+        || user.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(format!(
+            "--user {user:?}: 1 to 64 characters without spaces or control characters"
+        ));
+    }
+    let e = |e: sqlx::Error| e.to_string();
+    let password = storage::random_hex(12);
+    let hash = crate::auth::password::hash(password.clone()).await?;
+    let mut tx = db.begin().await.map_err(e)?;
+    let updated = sqlx::query("UPDATE admins SET password_hash = $2 WHERE username = $1")
+        .bind(user)
+        .bind(&hash)
+        .execute(&mut *tx)
+        .await
+        .map_err(e)?
+        .rows_affected();
+    let done = if updated == 0 {
+        sqlx::query("INSERT INTO admins (username, password_hash, created_at) VALUES ($1, $2, $3)")
+            .bind(user)
+            .bind(&hash)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(e)?;
+        AdminSet::Created
+    } else {
+        sqlx::query("DELETE FROM sessions WHERE kind = 'admin' AND subject = $1")
+            .bind(user)
+            .execute(&mut *tx)
+            .await
+            .map_err(e)?;
+        AdminSet::Reset
+    };
+    let action = match done {
+        AdminSet::Created => "admin.create",
+        AdminSet::Reset => "admin.reset",
+    };
+    storage::audit(&mut tx, now, "cli", action, user, &serde_json::json!({}))
+        .await
+        .map_err(e)?;
+    tx.commit().await.map_err(e)?;
+    Ok((password, done))
+}

@@ -304,3 +304,85 @@ async fn sums_made_before_shards_are_kept_in_shard_0() {
         db.close().await;
     }
 }
+
+/// `loyalty serve admin`: a new admin's generated password logs in; a reset gives another,
+/// after which the old password and the old session are refused; a bad user name is refused
+/// before anything is written; both changes are audited.
+#[tokio::test]
+async fn an_admin_is_created_and_reset_from_the_command_line() {
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        let db = &s.app().db;
+        let login = |password: String| {
+            let base = s.base.clone();
+            async move {
+                let http = reqwest::Client::builder()
+                    .cookie_store(true)
+                    .build()
+                    .unwrap();
+                let r = http
+                    .post(format!("{base}/v1/admin/login"))
+                    .json(&serde_json::json!({ "user": "ops-lead", "password": password }))
+                    .send()
+                    .await
+                    .unwrap();
+                (r.status().as_u16(), http)
+            }
+        };
+        let audit = |action: &'static str| async move {
+            use sqlx::Row;
+            sqlx::query("SELECT COUNT(*) FROM audit WHERE action = $1 AND target = 'ops-lead'")
+                .bind(action)
+                .fetch_one(&db.read)
+                .await
+                .unwrap()
+                .get::<i64, _>(0)
+        };
+        assert_eq!(
+            login("nope".into()).await.0,
+            401,
+            "{b:?}: no such admin yet"
+        );
+        let (first, done) = loyalty_server::ops::set_admin(db, "ops-lead", 1)
+            .await
+            .unwrap();
+        assert_eq!(done, loyalty_server::ops::AdminSet::Created);
+        assert_eq!(first.len(), 24);
+        let (st, session) = login(first.clone()).await;
+        assert_eq!(st, 200, "{b:?}");
+        let members = |http: reqwest::Client| {
+            let base = s.base.clone();
+            async move {
+                http.get(format!("{base}/v1/members?limit=1"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }
+        };
+        assert_eq!(members(session.clone()).await, 200, "{b:?}");
+
+        let (second, done) = loyalty_server::ops::set_admin(db, "ops-lead", 2)
+            .await
+            .unwrap();
+        assert_eq!(done, loyalty_server::ops::AdminSet::Reset);
+        assert_ne!(first, second);
+        assert_eq!(login(first).await.0, 401, "{b:?}: the old password");
+        assert_eq!(members(session).await, 401, "{b:?}: the old session ended");
+        assert_eq!(login(second).await.0, 200, "{b:?}");
+        assert_eq!(
+            (audit("admin.create").await, audit("admin.reset").await),
+            (1, 1)
+        );
+
+        for bad in ["", "two words", "tab\there", &"x".repeat(65)] {
+            let e = loyalty_server::ops::set_admin(db, bad, 3)
+                .await
+                .unwrap_err();
+            assert!(e.contains("--user"), "{e}");
+        }
+        // The demo's admin is untouched.
+        s.admin().await;
+    }
+}
