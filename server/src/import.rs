@@ -1249,6 +1249,12 @@ async fn run_inner(db: &Db, clock: &Clock, job: &Job) -> Result<(), String> {
     let e = |e: sqlx::Error| e.to_string();
     std::fs::create_dir_all(&job.work_dir)
         .map_err(|e| format!("cannot create {}: {e}", job.work_dir.display()))?;
+    // The report tables must be built before the job adds its members' rows to them: a
+    // database that `loyalty serve import` makes (no server has started on it) is marked
+    // built here while it is empty — otherwise the first server start would throw the
+    // imported rows away and recompute them all (at 1,000,000 members, minutes before it
+    // listens). On a server this is one SELECT.
+    crate::reports::store::ensure_built(db, clock.now_ms()).await?;
     let prog = programme(db).await?;
     let phase = match job.source {
         Source::Exports { .. } => "reading",

@@ -429,6 +429,93 @@ async fn a_job_of_several_batches_stores_every_member_once() {
     }
 }
 
+/// `loyalty serve import` into a database no server has started on: the job marks the report
+/// tables built while the database is empty, so the first server start keeps the rows the
+/// import wrote instead of throwing them away and recomputing every member's (a row planted
+/// after the import survives the start; `check` still finds every figure).
+#[tokio::test]
+async fn a_server_started_after_an_import_keeps_its_report_rows() {
+    use loyalty_server::import::{self, Job, Source};
+    use sqlx::Row;
+    for b in backends() {
+        let url = fresh_db(b).await;
+        let db = loyalty_server::storage::Db::open(&url).await.unwrap();
+        let policy = spec_policy().to_string();
+        import::publish_first_policy(&db, &policy, 1, "cli")
+            .await
+            .unwrap();
+        let dir =
+            std::env::temp_dir().join(format!("le-import-built-{}-{b:?}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("members.ndjson");
+        std::fs::write(
+            &file,
+            r#"{"member":{"id":"i-1","status":"active","joined_at":"2026-01-01T00:00:00+07:00"},"events":[{"id":"ob","type":"opening_balance","at":"2026-02-01T00:00:00+07:00","points":500}]}"#,
+        )
+        .unwrap();
+        let id = import::new_id(2);
+        let job = Job {
+            id: id.clone(),
+            source: Source::Ndjson { file },
+            work_dir: dir.join("work"),
+            memory_budget: import::DEFAULT_MEMORY,
+        };
+        import::create(&db, &job, "cli", 2).await.unwrap();
+        import::run(db.clone(), loyalty_server::Clock::System, job)
+            .await
+            .unwrap();
+        let n = |sql: &'static str| {
+            let db = db.clone();
+            async move {
+                sqlx::query(sql)
+                    .fetch_one(&db.read)
+                    .await
+                    .unwrap()
+                    .get::<i64, _>(0)
+            }
+        };
+        let status = {
+            let mut c = db.read.acquire().await.unwrap();
+            import::status(&mut c, &id).await.unwrap()
+        };
+        assert_eq!(
+            status.as_ref().map(|s| &s["counts"]["members_created"]),
+            Some(&json!(1)),
+            "{b:?}: {status:?}"
+        );
+        assert_eq!(n("SELECT COUNT(*) FROM rpt_members").await, 1, "{b:?}");
+        sqlx::query("INSERT INTO rpt_meta (key, value) VALUES ('planted', '1')")
+            .execute(&db.write)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO rpt_members (member_id, as_of, card_type, cards) VALUES ('planted', 0, '', '[]')",
+        )
+        .execute(&db.write)
+        .await
+        .unwrap();
+        db.close().await;
+        let s = TestServer::on(b, &url).await;
+        let db = s.app().db.clone();
+        let planted = sqlx::query("SELECT COUNT(*) FROM rpt_members WHERE member_id = 'planted'")
+            .fetch_one(&db.read)
+            .await
+            .unwrap()
+            .get::<i64, _>(0);
+        assert_eq!(
+            planted, 1,
+            "{b:?}: the server start rebuilt the report tables"
+        );
+        sqlx::query("DELETE FROM rpt_members WHERE member_id = 'planted'")
+            .execute(&db.write)
+            .await
+            .unwrap();
+        let check = loyalty_server::ops::check(&db).await.unwrap();
+        assert_eq!(check.differences, Vec::<Value>::new(), "{b:?}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
 #[tokio::test]
 async fn uploads_are_admin_only_and_checked() {
     for b in backends() {
