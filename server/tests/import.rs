@@ -516,6 +516,45 @@ async fn a_server_started_after_an_import_keeps_its_report_rows() {
     }
 }
 
+/// Imported purchases name no store and no channel (a POS export often has neither): they are
+/// sales all the same (docs/reports.md) and count in the revenue report — under store "" and
+/// channel "" — while an adjustment of the same day, which also has neither, does not.
+#[tokio::test]
+async fn imported_purchases_without_a_store_count_as_sales() {
+    let line = r#"{"member":{"id":"h-1","status":"active","joined_at":"2026-01-05T00:00:00+07:00"},"events":[
+        {"id":"HD1","type":"purchase","at":"2026-02-03T10:00:00+07:00","earn":false,"cart":{"lines":[{"id":"1","sku":"A","category":"shoes","quantity":2,"unit_price":"150000"}]}},
+        {"id":"HD2","type":"purchase","at":"2026-02-10T18:30:00+07:00","earn":false,"cart":{"lines":[{"id":"1","sku":"B","category":"bags","quantity":1,"unit_price":"1200000"}]}},
+        {"id":"fix","type":"adjust","at":"2026-02-10T19:00:00+07:00","points":40,"reason":"migration"}]}"#
+        .replace('\n', "");
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        let a = s.admin().await;
+        let (st, job) = post_ndjson(&a, &line).await;
+        assert_eq!(st, 202, "{b:?}: {job}");
+        let job = wait(&a, job["id"].as_str().unwrap()).await;
+        assert_eq!(job["counts"]["members_created"], 1, "{b:?}: {job}");
+        let (st, r) = a
+            .get("/v1/reports/revenue?from=2026-02-01&to=2026-02-28&group=month")
+            .await;
+        assert_eq!(st, 200, "{r}");
+        // 2 × 150,000 + 1,200,000; the member tier gives no discount; nothing redeemed.
+        assert_eq!(r["totals"]["orders"], 2, "{b:?}: {r}");
+        assert_eq!(r["totals"]["gross_sales"], "1500000", "{b:?}: {r}");
+        assert_eq!(r["totals"]["sales"], "1500000", "{b:?}");
+        assert_eq!(r["totals"]["average_basket"], "750000", "{b:?}");
+        assert_eq!(r["totals"]["points_redeemed"], 0, "{b:?}");
+        assert_eq!(r["by_store"][0]["store"], "", "{b:?}: {r}");
+        assert_eq!(r["by_store"][0]["orders"], 2, "{b:?}");
+        assert_eq!(r["by_channel"][0]["channel"], "", "{b:?}");
+        assert_eq!(r["by_period"][0]["gross_sales"], "1500000", "{b:?}");
+        // The adjustment is in the points report, not an order.
+        let (_, p) = a
+            .get("/v1/reports/points?from=2026-02-01&to=2026-02-28&group=month")
+            .await;
+        assert_eq!(p["by_period"][0]["adjusted"], 40, "{b:?}: {p}");
+    }
+}
+
 #[tokio::test]
 async fn uploads_are_admin_only_and_checked() {
     for b in backends() {

@@ -12,6 +12,9 @@ use std::collections::BTreeMap;
 
 /// Sums of one group, in `DAY_COLS` order.
 pub type Cols = [i64; 13];
+/// The first columns, an order's own (orders, refunds, redemptions, gross, discount, redeemed
+/// amount, paid); then points.
+const ORDER_COLS: usize = 7;
 
 /// The figures of one group as written.
 pub fn figures(q: &Query, v: &Cols) -> Value {
@@ -103,10 +106,21 @@ pub async fn report(
     let mut total = [0i64; 13];
     let mut by: [BTreeMap<String, Cols>; 5] = Default::default();
     for (day, store, channel, card, tier, v) in &rows {
-        // Orders and refunds only (adjustments, expiry, rewards have no store: points report).
-        if store.is_empty() && channel.is_empty() {
-            continue;
-        }
+        // Orders and refunds only. Adjustments, expiry and rewards have no store and no
+        // channel, and their figures are the points report's; a purchase may have neither too
+        // (imported history: a POS export without a store column) and is a sale all the same,
+        // so a row without them counts its order columns — orders, refunds, redemptions and
+        // money — and not its points, which may be a reward's.
+        let v = &if store.is_empty() && channel.is_empty() {
+            if v[..ORDER_COLS].iter().all(|x| *x == 0) {
+                continue;
+            }
+            let mut orders_only = [0i64; 13];
+            orders_only[..ORDER_COLS].copy_from_slice(&v[..ORDER_COLS]);
+            orders_only
+        } else {
+            *v
+        };
         add(&mut total, v);
         for (i, k) in [store, card, tier, channel, &q.group.key(day)]
             .iter()
