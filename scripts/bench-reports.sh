@@ -5,6 +5,9 @@
 # transaction (rows/s, and the server's resident memory sampled while it runs).
 #
 #   scripts/bench-reports.sh [MEMBERS]          # default 100000; BACKENDS="sqlite postgres"
+#   REPORTS_DB=sqlite:///work/bi1m/sqlite-data/loyalty.db FROM=2025-01-01 TO=2025-12-31 \
+#     scripts/bench-reports.sh   # a database already filled (e.g. by bench-import-server.sh):
+#                                # no load; an admin made by `loyalty serve admin`; kept
 #
 # Needs the release CLI (scripts/build.sh, or `cargo build --release -p loyalty-cli`), curl,
 # and for PostgreSQL the throwaway cluster of scripts/pg.sh (started and stopped here).
@@ -24,12 +27,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-FROM=2025-10-01
-TO=2026-09-30
-echo "# reports benchmark: $MEMBERS members, period $FROM..$TO, $(nproc) cores"
+FROM="${FROM:-2025-10-01}"
+TO="${TO:-2026-09-30}"
+REPORTS_DB="${REPORTS_DB:-}"
+[ -n "$REPORTS_DB" ] && BACKENDS=given
+echo "# reports benchmark: ${REPORTS_DB:-$MEMBERS members}, period $FROM..$TO, $(nproc) cores"
 t0=$(date +%s.%N)
-"$BIN" generate --members "$MEMBERS" --profile vn-fashion --months 24 --seed 1 > "$WORK/members.ndjson" 2> "$WORK/generate.log"
-echo "generate: $(tail -n 1 "$WORK/generate.log") in $(echo "$(date +%s.%N) - $t0" | bc) s ($(du -h "$WORK/members.ndjson" | cut -f1))"
+[ -n "$REPORTS_DB" ] || "$BIN" generate --members "$MEMBERS" --profile vn-fashion --months 24 --seed 1 > "$WORK/members.ndjson" 2> "$WORK/generate.log"
+[ -n "$REPORTS_DB" ] || echo "generate: $(tail -n 1 "$WORK/generate.log") in $(echo "$(date +%s.%N) - $t0" | bc) s ($(du -h "$WORK/members.ndjson" | cut -f1))"
 
 start_server() { # url data_dir [--demo]
   local url="$1" dir="$2"
@@ -52,22 +57,29 @@ stop_server() {
 for backend in $BACKENDS; do
   dir="$WORK/$backend"
   mkdir -p "$dir"
-  if [ "$backend" = postgres ]; then
+  if [ "$backend" = given ]; then
+    url="$REPORTS_DB"
+    "$BIN" serve admin --db "$url" --user bench-reports > "$dir/stdout"
+  elif [ "$backend" = postgres ]; then
     eval "$(scripts/pg.sh start)"
     url="$LOYALTY_TEST_PG"
   else
     url="sqlite://$dir/loyalty.db"
   fi
-  # The demo programme (the SPEC §1 policy, stores, an admin) without demo members.
-  start_server "$url" "$dir" --demo --demo-members 0
+  if [ "$backend" != given ]; then
+    # The demo programme (the SPEC §1 policy, stores, an admin) without demo members.
+    start_server "$url" "$dir" --demo --demo-members 0
+    stop_server
+  fi
   user="$(sed -n 's/^admin user: //p' "$dir/stdout")"
   password="$(sed -n 's/^admin password: //p' "$dir/stdout")"
-  stop_server
   echo "## $backend"
-  /usr/bin/time -f "load: peak RSS %M KiB" -o "$dir/load.rss" \
-    "$BIN" serve load --db "$url" --members "$WORK/members.ndjson" --batch 2000 > "$dir/load.json" 2> "$dir/load.log" || true
-  tail -n 1 "$dir/load.log" | sed 's/^/load: /'
-  cat "$dir/load.rss"
+  if [ "$backend" != given ]; then
+    /usr/bin/time -f "load: peak RSS %M KiB" -o "$dir/load.rss" \
+      "$BIN" serve load --db "$url" --members "$WORK/members.ndjson" --batch 2000 > "$dir/load.json" 2> "$dir/load.log" || true
+    tail -n 1 "$dir/load.log" | sed 's/^/load: /'
+    cat "$dir/load.rss"
+  fi
   start_server "$url" "$dir"
   jar="$dir/cookies"
   curl -s -c "$jar" -H 'content-type: application/json' \
@@ -119,7 +131,7 @@ for backend in $BACKENDS; do
   t=$(curl -s -b "$jar" -o "$dir/export.csv" -w '%{time_total}' "$BASE/v1/reports/exports/$id/download")
   echo "download: $(wc -l < "$dir/export.csv") lines, $(du -h "$dir/export.csv" | cut -f1) in $t s"
   stop_server
-  du -sh "$dir" | sed 's/^/data directory: /'
+  [ "$backend" = given ] || du -sh "$dir" | sed 's/^/data directory: /'
   if [ "$backend" = postgres ]; then
     psql "$LOYALTY_TEST_PG" -Atc "SELECT 'database: ' || pg_size_pretty(pg_database_size(current_database()))" || true
     scripts/pg.sh stop "$PG_DIR"
