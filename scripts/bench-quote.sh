@@ -38,5 +38,7 @@ for (const c of [...new Set(lines.map((l) => l.case))]) {
 echo
 node bench/vs-json-rules-engine.mjs
 echo
+node bench/quote-breakdown.mjs
+echo
 bytes=$(node -e 'const {Engine}=require("./pkg/node.cjs");const c=require("./bench/quote_cases.json").ten_lines_5_rules;const e=new Engine(c.policy);const r=e.quote(c.request);delete r.digest;console.log(JSON.stringify(r).length)')
 node bench/sha256-wasm.mjs "$bytes"

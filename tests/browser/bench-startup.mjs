@@ -9,6 +9,8 @@
 //   reload   the same context reloaded: the service worker is active (network first, so files
 //            still come from the server; the compiled Wasm may come from V8's code cache)
 //   offline  the same context, network off and server down: everything from the service worker
+//   bare     the core entry alone on an empty page (no POS): the glue's import, init(), and
+//            compile + instantiate from bytes in memory — the Wasm share without the page's work
 // For each run the page's own marks (performance.now() since navigation start): `engine-ready`
 // (the .wasm fetched and instantiated, `await init()` done) and `first-quote` (the first quote
 // rendered). Medians (and min–max) are printed, plus a JSON line for docs/pages.md.
@@ -59,7 +61,7 @@ async function marks(page) {
 
 const browser = await launch();
 let server = await serve();
-const results = { cold: [], reload: [], offline: [] };
+const results = { cold: [], reload: [], offline: [], bare: [] };
 try {
   // A warm-up run (first launch of the page: disk caches, lazy compilation of the server).
   {
@@ -95,10 +97,40 @@ try {
     results.offline.push(await marks(page));
   }
   await ctx.close();
+  // Bare (issue 17's "Wasm share"): the core entry alone on a page that does nothing else —
+  // the glue's import, `init()` (fetch + streaming compile + instantiate), and a second
+  // instance of the glue given the bytes already in memory (compile + instantiate, no network).
+  // The first run has a cold HTTP cache, the others a warm one (one context).
+  server = await serve();
+  const bare = await browser.newContext();
+  for (let i = 0; i <= RUNS; i++) {
+    const page = await bare.newPage();
+    await page.goto(`${server.url}pkg/package.json`);
+    results.bare.push(
+      await page.evaluate(async (n) => {
+        const t0 = performance.now();
+        const entry = await import('/pkg/core/web.js');
+        const t1 = performance.now();
+        await entry.default();
+        const t2 = performance.now();
+        const wasm = performance.getEntriesByType('resource').find((r) => r.name.endsWith('.wasm'));
+        const bytes = await (await fetch('/pkg/wasm/loyalty_engine_core_bg.wasm')).arrayBuffer();
+        const glue = await import(`/pkg/wasm/loyalty_engine_core.js?instance=${n}`);
+        const t3 = performance.now();
+        await glue.default({ module_or_path: bytes });
+        const t4 = performance.now();
+        return { importJs: t1 - t0, init: t2 - t1, wasmFetch: wasm ? wasm.responseEnd - wasm.startTime : null, fromBytes: t4 - t3 };
+      }, i),
+    );
+    await page.close();
+  }
+  await bare.close();
 } finally {
   await browser.close();
   server?.server.close();
 }
+const bareRuns = results.bare;
+delete results.bare;
 
 const summary = {};
 console.log(`POS startup, ${RUNS} runs per case (${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${process.platform}):`);
@@ -124,4 +156,15 @@ for (const [name, runs] of Object.entries(results)) {
       `${String(s.init_ms).padStart(15)}${String(s.compile_ms ?? '—').padStart(13)}${String(s.quote_after_ready_ms).padStart(16)}`,
   );
 }
+const warm = bareRuns.slice(1);
+const med1 = (f) => +median(warm.map(f)).toFixed(1);
+summary.bare = {
+  cold: Object.fromEntries(Object.entries(bareRuns[0]).map(([k, v]) => [k, v === null ? null : +v.toFixed(1)])),
+  warm: { importJs: med1((r) => r.importJs), init: med1((r) => r.init), wasmFetch: med1((r) => r.wasmFetch ?? 0), fromBytes: med1((r) => r.fromBytes) },
+};
+console.log(
+  `bare core entry (ms; cold cache / warm-cache median of ${warm.length}): glue import ${summary.bare.cold.importJs} / ${summary.bare.warm.importJs}, ` +
+    `init() ${summary.bare.cold.init} / ${summary.bare.warm.init} (of which .wasm fetch ${summary.bare.cold.wasmFetch} / ${summary.bare.warm.wasmFetch}), ` +
+    `compile + instantiate from bytes in memory ${summary.bare.cold.fromBytes} / ${summary.bare.warm.fromBytes}`,
+);
 console.log(JSON.stringify({ runs: RUNS, ...summary }));
