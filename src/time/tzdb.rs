@@ -297,6 +297,8 @@ impl<'a> Iterator for NameIter<'a> {
 /// is where a name ends): eight bytes at a time, with the "has a byte less than" word trick of
 /// `json::read::string_end` (a flag can be wrong only above a true one, so the lowest flag is
 /// the first match). A lookup walks the whole name block: byte by byte, that was most of it.
+/// A twin of `string_end` rather than a call to it: this file depends on nothing but `core`
+/// (tools/tzgen includes it by path; module documentation above).
 fn control_byte(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
