@@ -65,6 +65,10 @@ pub struct RunArgs {
     /// the system's (a receiver with a private CA).
     #[arg(long, env = "LOYALTY_WEBHOOK_CA")]
     webhook_ca: Option<PathBuf>,
+    /// Events of replayed member states kept in memory between reads (a member read replays
+    /// only what happened since; docs/server.md "Read cache"); 0 keeps none.
+    #[arg(long, default_value_t = loyalty_server::read_cache::DEFAULT_EVENTS, env = "LOYALTY_READ_CACHE_EVENTS")]
+    read_cache_events: u64,
 }
 
 #[derive(Subcommand)]
@@ -202,6 +206,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
                 c.rate_limit = a.rate_limit;
                 c.group_commit = !a.no_group_commit;
                 c.webhook_ca = a.webhook_ca.clone();
+                c.read_cache_events = a.read_cache_events;
                 c.steerable_clock = a.clock_steerable;
                 c.worker_interval_ms = a.worker_interval_ms;
                 c.sqlite_sync = if a.sqlite_sync == "normal" {

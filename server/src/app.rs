@@ -40,6 +40,9 @@ pub struct Config {
     /// Extra certificate authorities (PEM) that webhook deliveries over HTTPS trust besides the
     /// system's (`--webhook-ca`): a receiver behind a private CA.
     pub webhook_ca: Option<PathBuf>,
+    /// Events of replayed states kept between member reads (`--read-cache-events`; 0: none;
+    /// `read_cache`).
+    pub read_cache_events: u64,
 }
 
 impl Config {
@@ -61,6 +64,7 @@ impl Config {
             rate_limit: 500,
             group_commit: true,
             webhook_ca: None,
+            read_cache_events: crate::read_cache::DEFAULT_EVENTS,
         }
     }
 
@@ -80,6 +84,8 @@ pub struct AppState {
     pub metrics: Option<PrometheusHandle>,
     /// Where uploaded imports wait for their job (`<data_dir>/imports/<job>/`).
     pub data_dir: PathBuf,
+    /// Replayed states kept between member reads.
+    pub read_cache: crate::read_cache::ReadCache,
 }
 
 pub type App = Arc<AppState>;
@@ -134,6 +140,7 @@ pub async fn open(config: &Config) -> Result<App, String> {
         steerable_clock: config.steerable_clock,
         metrics: crate::http::middleware::metrics_handle(),
         data_dir: config.data_dir.clone(),
+        read_cache: crate::read_cache::ReadCache::new(config.read_cache_events),
     });
     // Import jobs a stopped process left behind are failed (running the import again finishes
     // them).

@@ -97,7 +97,7 @@ fn versions_array(versions: &[Version]) -> String {
 /// the policies are the largest part of a replay request and their reading the costliest.
 /// Published versions never change (a digest names one document), so the cache needs no
 /// invalidation; it is emptied if it ever holds more lists than a programme plausibly has.
-fn parsed(versions: &[Version]) -> Result<Arc<PolicyVersions>, String> {
+pub(crate) fn parsed(versions: &[Version]) -> Result<Arc<PolicyVersions>, String> {
     static CACHE: OnceLock<Mutex<HashMap<String, Arc<PolicyVersions>>>> = OnceLock::new();
     const MAX_LISTS: usize = 256;
     let key: String = versions

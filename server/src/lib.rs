@@ -14,6 +14,7 @@
 //! | `idempotency` | exactly once: `Idempotency-Key` records kept with the answer |
 //! | `auth` | till keys, admin sessions (argon2id, CSRF), member one-time codes, widget tokens, throttles |
 //! | `ledger` | the engine's replay of stored events; caches and notices |
+//! | `read_cache` | replayed states kept between member reads, keyed by what the database says they were made of |
 //! | `storage` | the database (`Db`: SQLite / PostgreSQL through one schema) and its queries |
 //! | `import` | import jobs: exports or member NDJSON loaded into members, cards and events in the background (`loyalty serve import`, `POST /v1/imports`) |
 //! | `reports` | issue 15: report facts per member, sums by day kept in the booking transaction, the reports and CSV exports |
@@ -40,6 +41,7 @@ pub mod import;
 pub mod ledger;
 pub mod load;
 pub mod ops;
+pub mod read_cache;
 pub mod reports;
 pub mod storage;
 pub mod workers;

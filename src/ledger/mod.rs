@@ -60,6 +60,27 @@ pub fn run<'p, 'a>(
     versions: Versions<'p>,
     req: &'a ReplayRequest,
 ) -> Result<Replayed<'p, 'a>, Error> {
+    let (mut r, as_of) = run_events(versions, req)?;
+    r.state.advance_to(as_of)?;
+    r.as_of = as_of;
+    Ok(r)
+}
+
+/// [`run`] up to the last event it replays (or joining, without one), not yet advanced to the
+/// request's `as_of`, which is returned beside it: the same faults as [`run`], except those of
+/// the time between that event and `as_of` (expiry, availability, reviews), which
+/// [`Replayed::advance_to`] finds.
+///
+/// Why: the state after the last event, advanced to any instant at or after it, is what [`run`]
+/// gives for that instant as `as_of` — provided every event is at or before it (an event after
+/// `as_of` is not replayed) and the history has no fault (a static fault ends [`run`] with an
+/// error whatever `as_of` is). `as_of` is read by the check only to filter events and to refuse
+/// one before joining. A server keeps such a state per member and advances a copy of it to now
+/// at each read instead of replaying the whole history again.
+pub fn run_events<'p, 'a>(
+    versions: Versions<'p>,
+    req: &'a ReplayRequest,
+) -> Result<(Replayed<'p, 'a>, crate::time::Instant), Error> {
     let checked = request::check(&versions, &req.view(), &req.as_of)?;
     let mut order: Vec<&request::Checked> = checked
         .events
@@ -76,12 +97,48 @@ pub fn run<'p, 'a>(
     if let Some((_, err)) = checked.fault {
         return Err(err);
     }
-    state.advance_to(checked.as_of)?;
-    Ok(Replayed {
-        member_id: checked.member_id,
-        as_of: checked.as_of,
-        state,
-    })
+    Ok((
+        Replayed {
+            member_id: checked.member_id,
+            as_of: state.clock,
+            state,
+        },
+        checked.as_of,
+    ))
+}
+
+impl<'p, 'a> Replayed<'p, 'a> {
+    /// Advances the state to `as_of` (what happens on its own up to it), as [`run`] does after
+    /// the last event. Refused (`invalid_request` at `as_of`) for an instant before the state's:
+    /// a state does not go back; replay again.
+    pub fn advance_to(&mut self, as_of: crate::time::Instant) -> Result<(), Error> {
+        if as_of < self.state.clock {
+            return Err(Error::invalid_request(
+                "as_of",
+                "as_of is before the replayed state's instant: replay again",
+            ));
+        }
+        self.state.advance_to(as_of)?;
+        self.as_of = as_of;
+        Ok(())
+    }
+
+    /// The replay answer (SPEC §3, §3.1) of this state as of its instant.
+    pub fn replay_response(&self) -> Result<ReplayResponse, Error> {
+        respond_replay(self.state.versions, self)
+    }
+
+    /// [`Replayed::replay_response`] as its one-line JSON (an error line for a fault): the bytes
+    /// of [`PolicyVersions::replay_json`] for the same history and instant.
+    pub fn replay_json(&self) -> String {
+        crate::engine::respond(self.replay_response())
+    }
+
+    /// The progress answer (SPEC §4) as its one-line JSON: the bytes of
+    /// [`PolicyVersions::progress_json`] for the same history and instant.
+    pub fn progress_json(&self) -> String {
+        crate::progress::respond(crate::progress::progress_of(self))
+    }
 }
 
 /// Writes a metric value: an integer for points/orders, money for spend (§7.8).
@@ -113,7 +170,11 @@ pub fn replay(
 /// Answers a replay request under policy versions (SPEC §3.1): the response is written under
 /// the version in force at `as_of`, whose digest it carries.
 pub fn replay_versions(versions: Versions, req: &ReplayRequest) -> Result<ReplayResponse, Error> {
-    let r = run(versions, req)?;
+    respond_replay(versions, &run(versions, req)?)
+}
+
+/// The replay answer of a finished replay (`versions`: the ones it ran under).
+fn respond_replay(versions: Versions, r: &Replayed) -> Result<ReplayResponse, Error> {
     let s = &r.state;
     let policy = s.policy;
     let policy_digest = versions.get(s.version).digest;
@@ -175,4 +236,117 @@ pub fn replay_versions(versions: Versions, req: &ReplayRequest) -> Result<Replay
             })
             .collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::Instant;
+
+    /// The split replay ([`run_events`], then [`Replayed::advance_to`] to one instant after
+    /// another, as a server keeps a member's state) answers exactly what a whole replay as of
+    /// each instant answers — replay and progress, bytes and error lines — on every replay and
+    /// progress vector, at the vector's `as_of` and days, a year and three years later.
+    #[test]
+    fn split_replay_answers_as_a_whole_replay_on_every_vector() {
+        let mut compared = 0;
+        let mut refused = 0;
+        let mut advanced_across = 0;
+        for (name, req) in crate::progress::tests::vector_requests() {
+            let op = req.get("op").and_then(|o| o.as_str()).unwrap_or_default();
+            if op != "replay" && op != "progress" {
+                continue;
+            }
+            let mut rest = req.clone();
+            if let Some(m) = rest.as_object_mut() {
+                m.remove("op");
+                m.remove("policy");
+                m.remove("policies");
+            }
+            let Ok(r) = ReplayRequest::from_json(&rest.to_string()) else {
+                continue;
+            };
+            let versions = if let Some(p) = req.get("policy") {
+                let Ok(p) = Policy::from_json(&p.to_string()) else {
+                    continue;
+                };
+                let digest = p.digest().unwrap();
+                PolicyVersions::new(vec![(None, p, digest)]).unwrap()
+            } else if let Some(v) = req.get("policies") {
+                let Ok(v) = versions::policies_from_json(&v.to_string()) else {
+                    continue;
+                };
+                v
+            } else {
+                continue;
+            };
+            let list = versions.versions();
+            let vs = Versions::many(&list).unwrap();
+            let whole = |as_of: &str| {
+                let mut r = r.clone();
+                r.as_of = as_of.to_string();
+                (
+                    crate::engine::respond(replay_versions(vs, &r)),
+                    crate::progress::respond(crate::progress::progress_versions(vs, &r)),
+                )
+            };
+            let (mut held, as_of) = match run_events(vs, &r) {
+                Ok(x) => x,
+                Err(e) => {
+                    // Refused as the whole replay refuses.
+                    assert_eq!(whole(&r.as_of).0, e.to_json(), "{name}");
+                    refused += 1;
+                    continue;
+                }
+            };
+            // Later instants only when every event is replayed (none after `as_of`).
+            let last_event = r
+                .events
+                .iter()
+                .filter_map(|e| Instant::parse_rfc3339(&e.at).ok())
+                .max();
+            let mut instants = vec![as_of];
+            if last_event.is_none_or(|t| t <= as_of) {
+                for days in [1, 30, 95, 366, 3 * 366] {
+                    if let Some(t) = as_of.checked_add_seconds(days * 86_400) {
+                        instants.push(t);
+                    }
+                }
+            }
+            let zone = vs.first().policy.time_zone;
+            for t in instants {
+                let before = held.state.history.len() + held.state.notices.len();
+                let advanced = held.advance_to(t);
+                let (replay, progress) = whole(&zone.format(t));
+                match advanced {
+                    Ok(()) => {
+                        assert_eq!(held.replay_json(), replay, "{name} replay at {t:?}");
+                        assert_eq!(held.progress_json(), progress, "{name} progress at {t:?}");
+                        if held.state.history.len() + held.state.notices.len() > before {
+                            advanced_across += 1;
+                        }
+                    }
+                    Err(e) => {
+                        assert_eq!(e.to_json(), replay, "{name} at {t:?}");
+                        refused += 1;
+                        break;
+                    }
+                }
+                compared += 1;
+            }
+            // A state does not go back.
+            let back = held.as_of.checked_add_seconds(-1).unwrap_or(Instant::MIN);
+            if back < held.state.clock {
+                let e = held.advance_to(back).unwrap_err();
+                assert_eq!(e.path, "as_of", "{name}");
+            }
+        }
+        assert!(compared >= 200, "only {compared} instants compared");
+        assert!(refused >= 10, "only {refused} refusals compared");
+        // Some advances crossed an expiry, an availability or a review (rows or notices).
+        assert!(
+            advanced_across >= 20,
+            "only {advanced_across} advances changed the state"
+        );
+    }
 }

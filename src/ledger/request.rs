@@ -42,6 +42,15 @@ pub struct ReplayRequest {
     pub as_of: String,
 }
 
+impl ReplayRequest {
+    /// Reads a replay (or progress) request's JSON text without `op` and the policies
+    /// (`{"member", "events", "as_of"}`), as [`super::PolicyVersions::replay_json`] does; a
+    /// fault is `invalid_request` at its path.
+    pub fn from_json(text: &str) -> Result<ReplayRequest, Error> {
+        crate::json::parse(text, ErrorCode::InvalidRequest)
+    }
+}
+
 /// The member as they joined: the replay starts from this state.
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(all(target_arch = "wasm32", feature = "full"), derive(Tsify))]

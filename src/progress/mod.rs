@@ -70,7 +70,12 @@ pub fn progress_versions(
     versions: ledger::Versions,
     req: &ReplayRequest,
 ) -> Result<ProgressResponse, Error> {
-    let r = ledger::run(versions, req)?;
+    progress_of(&ledger::run(versions, req)?)
+}
+
+/// The progress answer of a finished replay (SPEC §4): what the version in force at its instant
+/// says.
+pub fn progress_of(r: &ledger::Replayed) -> Result<ProgressResponse, Error> {
     let s = &r.state;
     let policy = s.policy;
     let zone = policy.time_zone;
@@ -199,7 +204,7 @@ pub(crate) fn respond(result: Result<ProgressResponse, Error>) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use crate::policy::Policy;
     use crate::Engine;
 

@@ -8,6 +8,7 @@ use crate::booking;
 use crate::clock::{parse_rfc3339, rfc3339};
 use crate::http::{json::Raw, ok_json, ApiError};
 use crate::ledger;
+use crate::read_cache::{self, Op, Read};
 use crate::storage::{self, members, settings};
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
@@ -15,42 +16,26 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 use sqlx::AnyConnection;
 
-/// The member's replay as of now (or a progress answer), read on a reader connection.
+/// The member's replay as of now (or a progress answer), read on a reader connection: from
+/// the state kept since the last read when nothing it was made of changed (`read_cache`).
 pub(crate) async fn replay_now(
     app: &App,
     c: &mut AnyConnection,
     id: &str,
-    op: &str,
-) -> Result<(ledger::Loaded, String), ApiError> {
-    let Some(l) = ledger::load(c, id).await? else {
-        return Err(ApiError::not_found("id", format!("no member {id}")));
-    };
-    let now = app.clock.now_ms();
-    let out = ledger::answer(
-        op,
-        &l.versions,
-        &l.member,
-        &l.events,
-        None,
-        ledger::as_of(now, &l.events),
-    );
-    if out.starts_with("{\"error\":") {
-        return Err(ApiError::internal(format!(
-            "stored history of {id} does not replay: {out}"
-        )));
-    }
-    Ok((l, out))
+    op: Op,
+) -> Result<Read, ApiError> {
+    read_cache::replay_now(app, c, id, op).await
 }
 
 /// `MemberSummary`: what a till needs to quote (SPEC §8.8).
 pub(crate) async fn summary(app: &App, c: &mut AnyConnection, id: &str) -> Result<Value, ApiError> {
-    let (l, out) = replay_now(app, c, id, "replay").await?;
-    let state = ledger::State::parse(out)?;
+    let Read { member, answer, .. } = replay_now(app, c, id, Op::Replay).await?;
+    let state = ledger::State::parse(answer)?;
     let held = storage::orders::held_points(c, id, app.clock.now_ms()).await?;
     let cards = members::cards_of(c, id).await?;
     Ok(json!({
-        "id": l.member.id, "status": state.status(), "joined_at": rfc3339(l.member.joined_at),
-        "phone": l.member.phone, "name": l.member.name, "tier": state.tier(), "cards": cards, "snapshot": state.snapshot(held),
+        "id": member.id, "status": state.status(), "joined_at": rfc3339(member.joined_at),
+        "phone": member.phone, "name": member.name, "tier": state.tier(), "cards": cards, "snapshot": state.snapshot(held),
     }))
 }
 
@@ -215,7 +200,9 @@ pub async fn get(
 ) -> Result<Response, ApiError> {
     auth.may_read_member(&id, false)?;
     let mut c = app.db.read.acquire().await?;
-    Ok(ok_json(replay_now(&app, &mut c, &id, "replay").await?.1))
+    Ok(ok_json(
+        replay_now(&app, &mut c, &id, Op::Replay).await?.answer,
+    ))
 }
 
 /// The SPEC §4 `progress` response as of now (the storefront widget's data).
@@ -229,14 +216,14 @@ pub async fn progress(
     auth.may_read_member(&id, true)?;
     let mut c = app.db.read.acquire().await?;
     // One replay (the engine's progress); the status is read from the status events.
-    let (l, progress) = replay_now(&app, &mut c, &id, "progress").await?;
-    if ledger::status_now(&l.member, &l.events) == "excluded" {
+    let read = replay_now(&app, &mut c, &id, Op::Progress).await?;
+    if read.status_now == "excluded" {
         return Err(ApiError::not_found(
             "id",
             "this member is not in the programme",
         ));
     }
-    Ok(ok_json(progress))
+    Ok(ok_json(read.answer))
 }
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
@@ -267,7 +254,7 @@ pub async fn history(
         None => 0,
     };
     let mut c = app.db.read.acquire().await?;
-    let (_, out) = replay_now(&app, &mut c, &id, "replay").await?;
+    let out = replay_now(&app, &mut c, &id, Op::Replay).await?.answer;
     let state = ledger::State::parse(out)?;
     let rows: Vec<Value> = state
         .value

@@ -46,6 +46,93 @@ pub async fn get(c: &mut AnyConnection, id: &str) -> Result<Option<Member>, sqlx
     Ok(row.as_ref().map(member))
 }
 
+/// What a member's replay is made of, as the database says it in one statement
+/// ([`get_with_ledger_key`]): the member's `status` and `joined_at` (its request's `member`),
+/// the number of its events and the last `seq` (events are only appended), and the published
+/// versions (`effective_at@digest`, ascending). The read cache (`crate::read_cache`) keeps a
+/// replayed state under it and uses it only while the database says the same.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LedgerKey {
+    pub status: String,
+    pub joined_at: i64,
+    pub events: i64,
+    pub last_seq: Option<i64>,
+    pub versions: String,
+}
+
+impl LedgerKey {
+    /// The key of what was read (the member, its events, the versions in `effective_at` order).
+    pub fn of(
+        member: &Member,
+        events: &[super::events::Stored],
+        versions: &[super::policies::Version],
+    ) -> LedgerKey {
+        let mut v: Vec<(i64, &str)> = versions
+            .iter()
+            .map(|v| (v.effective_at, v.digest.as_str()))
+            .collect();
+        v.sort_unstable();
+        LedgerKey {
+            status: member.status.clone(),
+            joined_at: member.joined_at,
+            events: events.len() as i64,
+            last_seq: events.iter().map(|e| e.seq).max(),
+            versions: versions_text(v),
+        }
+    }
+}
+
+/// `effective_at@digest,…` ascending.
+fn versions_text(v: Vec<(i64, &str)>) -> String {
+    v.iter()
+        .map(|(at, d)| format!("{at}@{d}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The member and its [`LedgerKey`] in one statement (None: no such member).
+pub async fn get_with_ledger_key(
+    c: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<(Member, LedgerKey)>, sqlx::Error> {
+    let q = format!(
+        "SELECT {COLS}, \
+         (SELECT CAST(COUNT(*) AS BIGINT) FROM events WHERE member_id = $1), \
+         (SELECT CAST(MAX(seq) AS BIGINT) FROM events WHERE member_id = $1), \
+         (SELECT string_agg(CAST(effective_at AS TEXT) || '@' || digest, ',') FROM policy_versions) \
+         FROM members WHERE id = $1"
+    );
+    let Some(row) = sqlx::query(sqlx::AssertSqlSafe(q))
+        .bind(id)
+        .fetch_optional(c)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let m = member(&row);
+    // The aggregate promises no order: sorted here, as LedgerKey::of sorts.
+    let text: Option<String> = row.get(9);
+    let mut v: Vec<(i64, &str)> = text
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (at, d) = p.split_once('@').unwrap_or((p, ""));
+            (at.parse().unwrap_or(i64::MIN), d)
+        })
+        .collect();
+    v.sort_unstable();
+    let key = LedgerKey {
+        status: m.status.clone(),
+        joined_at: m.joined_at,
+        events: row.get(7),
+        last_seq: row.get(8),
+        versions: versions_text(v),
+    };
+    Ok(Some((m, key)))
+}
+
 pub async fn by_phone(c: &mut AnyConnection, phone: &str) -> Result<Option<Member>, sqlx::Error> {
     let q = format!("SELECT {COLS} FROM members WHERE phone = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(q))
