@@ -90,9 +90,23 @@ pub struct Entry {
     last_at: i64,
     /// The member's status after its events (`ledger::status_now`).
     status_now: String,
-    state: Mutex<HeldState>,
+    state: Mutex<Kept>,
     weight: u64,
 }
+
+/// The state, and its history rows as the replay answer writes them (rows are only ever
+/// appended, and how a row is written does not depend on the instant or on the version in
+/// force — versions share the time zone and level ids, SPEC §3.1 — so each is written once).
+struct Kept {
+    held: HeldState,
+    /// `row,row,…` of the first `rows` history rows.
+    history: String,
+    rows: usize,
+}
+
+/// The answer's history as the engine writes an empty one: `"history"` (a key, not in a string:
+/// a quote inside a JSON string is always escaped) between `totals`/`snapshot` and `notices`.
+const EMPTY_HISTORY: &str = ",\"history\":[],\"notices\":";
 
 impl Entry {
     /// The answer as of `as_of` (epoch ms), the state advanced there; None when the state is
@@ -100,15 +114,42 @@ impl Entry {
     /// the entry: a failed advance may have left it half-way).
     fn answer(&self, op: Op, as_of: i64) -> Option<String> {
         let t = instant(as_of)?;
-        let mut held = self.state.lock().ok()?;
+        let mut kept = self.state.lock().ok()?;
+        let Kept {
+            held,
+            history,
+            rows,
+        } = &mut *kept;
         held.with_dependent_mut(|_, r| {
             if t < r.state.clock {
                 return None;
             }
             r.advance_to(t).ok()?;
             let out = match op {
-                Op::Replay => r.replay_json(),
                 Op::Progress => r.progress_json(),
+                Op::Replay => {
+                    let policy = r.state.policy;
+                    for row in r.state.history.get(*rows..)? {
+                        if *rows > 0 {
+                            history.push(',');
+                        }
+                        history.push_str(&serde_json::to_string(&row.write(policy)).ok()?);
+                        *rows += 1;
+                    }
+                    // The answer without its history rows, which are then put in.
+                    let all = std::mem::take(&mut r.state.history);
+                    let out = r.replay_json();
+                    r.state.history = all;
+                    let at = out.rfind(EMPTY_HISTORY)?;
+                    let rest = out.get(at + EMPTY_HISTORY.len()..)?;
+                    let mut s = String::with_capacity(out.len() + history.len() + 2);
+                    s.push_str(out.get(..at)?);
+                    s.push_str(",\"history\":[");
+                    s.push_str(history);
+                    s.push_str("],\"notices\":");
+                    s.push_str(rest);
+                    s
+                }
             };
             (!out.starts_with("{\"error\":")).then_some(out)
         })
@@ -297,7 +338,11 @@ fn keep(
         key: LedgerKey::of(member, events, versions),
         last_at: events.iter().map(|e| e.at).max().unwrap_or(i64::MIN),
         status_now,
-        state: Mutex::new(state),
+        state: Mutex::new(Kept {
+            held: state,
+            history: String::new(),
+            rows: 0,
+        }),
         weight: events.len() as u64 + 1,
     }))
 }
