@@ -527,6 +527,25 @@ async fn assert_frequency_by_member(
         &format!("/v1/reports/customers?from={from}&to={to}{filter}"),
     )
     .await;
+    // Read in three ranges of members at once (`storage::scan::each_by_member`, one per core
+    // on a large database): the same answers.
+    storage::scan::force_parts(3);
+    let f3 = report(
+        a,
+        &format!("/v1/reports/frequency?from={from}&to={to}{filter}"),
+    )
+    .await;
+    let c3 = report(
+        a,
+        &format!("/v1/reports/customers?from={from}&to={to}{filter}"),
+    )
+    .await;
+    storage::scan::force_parts(0);
+    assert_eq!(
+        (&f3, &c3),
+        (&f, &c),
+        "in three ranges: {from}..{to} {filters:?}"
+    );
     let list = |v: &Value, k: &str| -> Vec<i64> {
         v.as_array()
             .unwrap()

@@ -5,10 +5,12 @@
 
 use super::{answer, csv_text, Query};
 use crate::http::ApiError;
-use futures_util::TryStreamExt;
+use crate::storage::scan::{Bind, Part, Visit};
+use crate::storage::{self, Db};
 use serde_json::{json, Value};
 use sqlx::{AnyConnection, Row};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 const STATUSES: [&str; 4] = ["active", "inactive", "excluded", "unassigned"];
 
@@ -22,6 +24,7 @@ pub fn rate(num: i64, den: i64) -> Option<String> {
 }
 
 pub async fn report(
+    db: &Db,
     c: &mut AnyConnection,
     q: &Query,
 ) -> Result<axum::response::Response, ApiError> {
@@ -29,7 +32,7 @@ pub async fn report(
     let cells = super::cells::period(c, &q.from, &q.to, q.p.card_type.as_deref()).await?;
     // tier → (new, returning)
     let by_tier: BTreeMap<String, (i64, i64)> = if q.filters_purchases() {
-        scan(c, q).await?
+        scan(db, q).await?
     } else {
         // Each buyer's last order of the period: `o` − `tn`; of those who joined in it:
         // `jd` − `jn` (`cells`).
@@ -183,42 +186,92 @@ pub async fn report(
 }
 
 /// The buyers of the period by the tier of their last order in it, new (joined in the period)
-/// and returning, from the purchase rows member by member (with a store, tier or status filter).
-async fn scan(c: &mut AnyConnection, q: &Query) -> Result<BTreeMap<String, (i64, i64)>, ApiError> {
-    let (cond, binds) = q.filters(Some("f.store"), 3);
-    let cond = cond
-        .replace(" card_type", " f.card_type")
-        .replace(" tier", " f.tier")
-        .replace(" status", " f.status");
+/// and returning, from the purchase rows member by member (with a store, tier or status
+/// filter), read from their covering index in member order (`storage::scan`).
+async fn scan(db: &Db, q: &Query) -> Result<BTreeMap<String, (i64, i64)>, ApiError> {
+    // The members who joined in the period (a buyer among them is new).
+    let joined = storage::scan::each(
+        db,
+        "SELECT id FROM members WHERE joined_at >= $1".to_string(),
+        vec![Bind::Int(q.start_ms)],
+        Joined::default(),
+    )
+    .await
+    .map_err(ApiError::internal)?;
+    let (cond, binds) = q.filters(Some("store"), 3);
     let sql = format!(
-        "SELECT f.member_id, f.tier, m.joined_at FROM rpt_flows f JOIN members m ON m.id = f.member_id \
-         WHERE f.kind = 'purchase' AND f.day >= $1 AND f.day <= $2{cond} ORDER BY f.member_id, f.at, f.n"
+        "SELECT member_id, tier FROM {} WHERE kind = 'purchase' AND day >= $1 AND day <= $2{cond}\
+         {{members}} ORDER BY member_id, at, n",
+        storage::scan::purchase_rows(db)
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(&q.from)
-        .bind(&q.to);
-    for b in &binds {
-        query = query.bind(b);
+    let buyers = Buyers {
+        joined: Arc::new(joined.0),
+        ..Buyers::default()
+    };
+    let b = storage::scan::each_by_member(db, &sql, q.binds(binds), buyers)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(b.by_tier)
+}
+
+#[derive(Default)]
+struct Joined(HashSet<String>);
+
+impl Visit for Joined {
+    fn row(&mut self, cols: &[&str]) {
+        self.0.insert(cols[0].to_string());
     }
-    // member → (last tier, new)
-    let mut buyers: BTreeMap<String, (String, bool)> = BTreeMap::new();
-    {
-        let mut s = query.fetch(&mut *c);
-        while let Some(r) = s.try_next().await? {
-            let joined: i64 = r.get(2);
-            buyers.insert(r.get(0), (r.get(1), joined >= q.start_ms));
+}
+
+/// What [`scan`] counts as the rows go by: the buyer being read and the tier of its last row
+/// so far; tier → (new, returning).
+#[derive(Clone, Default)]
+struct Buyers {
+    joined: Arc<HashSet<String>>,
+    member: String,
+    tier: String,
+    by_tier: BTreeMap<String, (i64, i64)>,
+}
+
+impl Buyers {
+    /// Counts the buyer just read under its last order's tier.
+    fn close(&mut self) {
+        if self.member.is_empty() {
+            return;
         }
-    }
-    let mut by_tier: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    for (tier, is_new) in buyers.values() {
-        let e = by_tier.entry(tier.clone()).or_default();
-        if *is_new {
+        let e = self.by_tier.entry(self.tier.clone()).or_default();
+        if self.joined.contains(&self.member) {
             e.0 += 1;
         } else {
             e.1 += 1;
         }
     }
-    Ok(by_tier)
+}
+
+impl Part for Buyers {
+    fn finish(&mut self) {
+        self.close();
+    }
+
+    fn merge(&mut self, other: Self) {
+        for (tier, (n, r)) in other.by_tier {
+            let e = self.by_tier.entry(tier).or_default();
+            e.0 += n;
+            e.1 += r;
+        }
+    }
+}
+
+impl Visit for Buyers {
+    fn row(&mut self, cols: &[&str]) {
+        if self.member != cols[0] {
+            self.close();
+            self.member.clear();
+            self.member.push_str(cols[0]);
+        }
+        self.tier.clear();
+        self.tier.push_str(cols[1]);
+    }
 }
 
 #[cfg(test)]
