@@ -204,14 +204,19 @@ async fn streamed<V: Visit>(
         };
     }
     let mut rows = q.fetch(&mut *c);
-    let mut texts: Vec<String> = Vec::new();
     while let Some(r) = rows.try_next().await? {
-        texts.clear();
-        for i in 0..r.len() {
-            texts.push(r.try_get::<Option<String>, _>(i)?.unwrap_or_default());
+        let n = r.len();
+        if n > MAX_COLS {
+            return Err(sqlx::Error::ColumnIndexOutOfBounds {
+                index: n,
+                len: MAX_COLS,
+            });
         }
-        let cols: Vec<&str> = texts.iter().map(String::as_str).collect();
-        v.row(&cols);
+        let mut cols: [&str; MAX_COLS] = [""; MAX_COLS];
+        for (i, col) in cols.iter_mut().enumerate().take(n) {
+            *col = r.try_get::<Option<&str>, _>(i)?.unwrap_or_default();
+        }
+        v.row(&cols[..n]);
     }
     Ok(v)
 }
