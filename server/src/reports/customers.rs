@@ -29,10 +29,21 @@ pub async fn report(
     q: &Query,
 ) -> Result<axum::response::Response, ApiError> {
     let levels = q.levels();
-    let cells = super::cells::period(c, &q.from, &q.to, q.p.card_type.as_deref()).await?;
+    // With a store, tier or status filter the buyers are read from the purchases, on
+    // connections of their own (`storage::scan`), while this one reads the other figures.
+    let (scanned, (cells, bal, [issued, assigned], activated)) = tokio::try_join!(
+        async {
+            if q.filters_purchases() {
+                scan(db, q).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+        figures(c, q),
+    )?;
     // tier → (new, returning)
-    let by_tier: BTreeMap<String, (i64, i64)> = if q.filters_purchases() {
-        scan(db, q).await?
+    let by_tier: BTreeMap<String, (i64, i64)> = if let Some(by_tier) = scanned {
+        by_tier
     } else {
         // Each buyer's last order of the period: `o` − `tn`; of those who joined in it:
         // `jd` − `jn` (`cells`).
@@ -54,7 +65,6 @@ pub async fn report(
     };
     let new: i64 = by_tier.values().map(|v| v.0).sum();
     let returning: i64 = by_tier.values().map(|v| v.1).sum();
-    let bal = super::points::balances(c, q).await?;
     let mut status_n: BTreeMap<String, i64> = BTreeMap::new();
     let mut tier_n: BTreeMap<String, i64> = BTreeMap::new();
     let mut total = 0;
@@ -74,28 +84,6 @@ pub async fn report(
         })
         .map(|(_, n)| n)
         .sum();
-    // Cards issued by the period's end.
-    let type_cond = if q.p.card_type.is_some() {
-        " AND c.type = $2"
-    } else {
-        ""
-    };
-    let count = |extra: &str| {
-        format!(
-            "SELECT CAST(COUNT(*) AS BIGINT) FROM cards c WHERE c.issued_at < $1{type_cond}{extra}"
-        )
-    };
-    let mut nums = vec![];
-    for extra in ["", " AND c.member_id IS NOT NULL"] {
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(count(extra))).bind(q.end_ms);
-        if let Some(t) = &q.p.card_type {
-            query = query.bind(t);
-        }
-        nums.push(query.fetch_one(&mut *c).await?.get::<i64, _>(0));
-    }
-    // Activated: bound to a member active at the period's end (the `act` cells).
-    let activated = super::cells::activated(c, &q.to, q.p.card_type.as_deref()).await?;
-    let (issued, assigned) = (nums[0], nums[1]);
     let mut out = q.head();
     out["buyers"] = json!({ "total": new + returning, "new": new, "returning": returning });
     out["buyers_by_tier"] = Value::Array(
@@ -183,6 +171,41 @@ pub async fn report(
         ]);
         csv_text(&["section", "key", "value"], &rows)
     })
+}
+
+/// Members at the period's end by (tier, status) ([`super::points::balances`]).
+type Balances = BTreeMap<(String, String), [i64; 3]>;
+
+/// What every customers report reads besides the buyers: the period's cells, the balances at
+/// its end, the cards issued and bound by then, and the activated ones.
+async fn figures(
+    c: &mut AnyConnection,
+    q: &Query,
+) -> Result<(super::cells::Period, Balances, [i64; 2], i64), ApiError> {
+    let cells = super::cells::period(c, &q.from, &q.to, q.p.card_type.as_deref()).await?;
+    let bal = super::points::balances(c, q).await?;
+    // Cards issued by the period's end.
+    let type_cond = if q.p.card_type.is_some() {
+        " AND c.type = $2"
+    } else {
+        ""
+    };
+    let count = |extra: &str| {
+        format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM cards c WHERE c.issued_at < $1{type_cond}{extra}"
+        )
+    };
+    let mut nums = vec![];
+    for extra in ["", " AND c.member_id IS NOT NULL"] {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(count(extra))).bind(q.end_ms);
+        if let Some(t) = &q.p.card_type {
+            query = query.bind(t);
+        }
+        nums.push(query.fetch_one(&mut *c).await?.get::<i64, _>(0));
+    }
+    // Activated: bound to a member active at the period's end (the `act` cells).
+    let activated = super::cells::activated(c, &q.to, q.p.card_type.as_deref()).await?;
+    Ok((cells, bal, [nums[0], nums[1]], activated))
 }
 
 /// The buyers of the period by the tier of their last order in it, new (joined in the period)
