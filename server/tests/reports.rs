@@ -517,16 +517,24 @@ async fn assert_frequency_by_member(
         .iter()
         .find(|(k, _)| *k == "card_type")
         .map(|(_, v)| *v);
-    let f = report(
-        a,
-        &format!("/v1/reports/frequency?from={from}&to={to}{filter}"),
-    )
-    .await;
-    let c = report(
-        a,
-        &format!("/v1/reports/customers?from={from}&to={to}{filter}"),
-    )
-    .await;
+    let both = || async {
+        let path = |r: &str| format!("/v1/reports/{r}?from={from}&to={to}{filter}");
+        (
+            report(a, &path("frequency")).await,
+            report(a, &path("customers")).await,
+        )
+    };
+    let (f, c) = both().await;
+    // Read in three ranges of members at once (`storage::scan::each_by_member`, one per core
+    // on a large database): the same answers.
+    storage::scan::force_parts(3);
+    let (f3, c3) = both().await;
+    storage::scan::force_parts(0);
+    assert_eq!(
+        (&f3, &c3),
+        (&f, &c),
+        "in three ranges: {from}..{to} {filters:?}"
+    );
     let list = |v: &Value, k: &str| -> Vec<i64> {
         v.as_array()
             .unwrap()

@@ -18,8 +18,8 @@ async fn run(app: &App, auth: &Auth, p: Params, which: &str) -> Result<Response,
     let t = std::time::Instant::now();
     let r = match which {
         "revenue" => reports::revenue::report(&mut c, &q).await,
-        "frequency" => reports::frequency::report(&mut c, &q).await,
-        "customers" => reports::customers::report(&mut c, &q).await,
+        "frequency" => reports::frequency::report(&app.db, &mut c, &q).await,
+        "customers" => reports::customers::report(&app.db, &mut c, &q).await,
         "tiers" => reports::tiers::report(&mut c, &q).await,
         "points" => reports::points::report(&mut c, &q).await,
         _ => reports::transactions::report(&mut c, &q).await,

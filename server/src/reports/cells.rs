@@ -65,11 +65,26 @@ pub const LAGS: [(usize, &str); 8] = [
 
 /// A local date's day number (days since 0001-01-01); 0 for a bad date.
 pub fn day_number(day: &str) -> i64 {
-    chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
-        .map(|d| {
-            use chrono::Datelike;
-            i64::from(d.num_days_from_ce())
-        })
+    use chrono::{Datelike, NaiveDate};
+    // `YYYY-MM-DD`, as the report rows write days, read without a format parser (a filtered
+    // report reads one per purchase); anything else through chrono's.
+    let b = day.as_bytes();
+    let plain = b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    let date = if plain {
+        let n =
+            |r: std::ops::Range<usize>| b[r].iter().fold(0u32, |v, c| v * 10 + u32::from(c - b'0'));
+        NaiveDate::from_ymd_opt(n(0..4) as i32, n(5..7), n(8..10))
+    } else {
+        NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()
+    };
+    date.map(|d| i64::from(d.num_days_from_ce()))
         .unwrap_or_default()
 }
 
@@ -428,6 +443,28 @@ pub async fn period(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn day_numbers_as_chrono_reads_them() {
+        use chrono::Datelike;
+        let mut d = chrono::NaiveDate::from_ymd_opt(1999, 12, 25).unwrap();
+        for _ in 0..20_000 {
+            let text = d.format("%Y-%m-%d").to_string();
+            assert_eq!(day_number(&text), i64::from(d.num_days_from_ce()), "{text}");
+            d = d.succ_opt().unwrap();
+        }
+        // Not a date: 0, as before.
+        for bad in [
+            "",
+            "2025-02-30",
+            "2025-13-01",
+            "2025-1-05x",
+            "20250105",
+            "2025-+1-05",
+        ] {
+            assert_eq!(day_number(bad), 0, "{bad}");
+        }
+    }
 
     fn purchase(at: i64, tier: &str) -> Flow {
         let day = chrono::NaiveDate::from_num_days_from_ce_opt(739_600 + (at / 10) as i32)

@@ -5,10 +5,12 @@
 
 use super::{answer, csv_text, Query};
 use crate::http::ApiError;
-use futures_util::TryStreamExt;
+use crate::storage::scan::{Bind, Part, Visit};
+use crate::storage::{self, Db};
 use serde_json::{json, Value};
 use sqlx::{AnyConnection, Row};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 const STATUSES: [&str; 4] = ["active", "inactive", "excluded", "unassigned"];
 
@@ -22,14 +24,26 @@ pub fn rate(num: i64, den: i64) -> Option<String> {
 }
 
 pub async fn report(
+    db: &Db,
     c: &mut AnyConnection,
     q: &Query,
 ) -> Result<axum::response::Response, ApiError> {
     let levels = q.levels();
-    let cells = super::cells::period(c, &q.from, &q.to, q.p.card_type.as_deref()).await?;
+    // With a store, tier or status filter the buyers are read from the purchases, on
+    // connections of their own (`storage::scan`), while this one reads the other figures.
+    let (scanned, (cells, bal, [issued, assigned], activated)) = tokio::try_join!(
+        async {
+            if q.filters_purchases() {
+                scan(db, q).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+        figures(c, q),
+    )?;
     // tier → (new, returning)
-    let by_tier: BTreeMap<String, (i64, i64)> = if q.filters_purchases() {
-        scan(c, q).await?
+    let by_tier: BTreeMap<String, (i64, i64)> = if let Some(by_tier) = scanned {
+        by_tier
     } else {
         // Each buyer's last order of the period: `o` − `tn`; of those who joined in it:
         // `jd` − `jn` (`cells`).
@@ -51,7 +65,6 @@ pub async fn report(
     };
     let new: i64 = by_tier.values().map(|v| v.0).sum();
     let returning: i64 = by_tier.values().map(|v| v.1).sum();
-    let bal = super::points::balances(c, q).await?;
     let mut status_n: BTreeMap<String, i64> = BTreeMap::new();
     let mut tier_n: BTreeMap<String, i64> = BTreeMap::new();
     let mut total = 0;
@@ -71,28 +84,6 @@ pub async fn report(
         })
         .map(|(_, n)| n)
         .sum();
-    // Cards issued by the period's end.
-    let type_cond = if q.p.card_type.is_some() {
-        " AND c.type = $2"
-    } else {
-        ""
-    };
-    let count = |extra: &str| {
-        format!(
-            "SELECT CAST(COUNT(*) AS BIGINT) FROM cards c WHERE c.issued_at < $1{type_cond}{extra}"
-        )
-    };
-    let mut nums = vec![];
-    for extra in ["", " AND c.member_id IS NOT NULL"] {
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(count(extra))).bind(q.end_ms);
-        if let Some(t) = &q.p.card_type {
-            query = query.bind(t);
-        }
-        nums.push(query.fetch_one(&mut *c).await?.get::<i64, _>(0));
-    }
-    // Activated: bound to a member active at the period's end (the `act` cells).
-    let activated = super::cells::activated(c, &q.to, q.p.card_type.as_deref()).await?;
-    let (issued, assigned) = (nums[0], nums[1]);
     let mut out = q.head();
     out["buyers"] = json!({ "total": new + returning, "new": new, "returning": returning });
     out["buyers_by_tier"] = Value::Array(
@@ -182,43 +173,128 @@ pub async fn report(
     })
 }
 
-/// The buyers of the period by the tier of their last order in it, new (joined in the period)
-/// and returning, from the purchase rows member by member (with a store, tier or status filter).
-async fn scan(c: &mut AnyConnection, q: &Query) -> Result<BTreeMap<String, (i64, i64)>, ApiError> {
-    let (cond, binds) = q.filters(Some("f.store"), 3);
-    let cond = cond
-        .replace(" card_type", " f.card_type")
-        .replace(" tier", " f.tier")
-        .replace(" status", " f.status");
-    let sql = format!(
-        "SELECT f.member_id, f.tier, m.joined_at FROM rpt_flows f JOIN members m ON m.id = f.member_id \
-         WHERE f.kind = 'purchase' AND f.day >= $1 AND f.day <= $2{cond} ORDER BY f.member_id, f.at, f.n"
-    );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(&q.from)
-        .bind(&q.to);
-    for b in &binds {
-        query = query.bind(b);
-    }
-    // member → (last tier, new)
-    let mut buyers: BTreeMap<String, (String, bool)> = BTreeMap::new();
-    {
-        let mut s = query.fetch(&mut *c);
-        while let Some(r) = s.try_next().await? {
-            let joined: i64 = r.get(2);
-            buyers.insert(r.get(0), (r.get(1), joined >= q.start_ms));
+/// Members at the period's end by (tier, status) ([`super::points::balances`]).
+type Balances = BTreeMap<(String, String), [i64; 3]>;
+
+/// What every customers report reads besides the buyers: the period's cells, the balances at
+/// its end, the cards issued and bound by then, and the activated ones.
+async fn figures(
+    c: &mut AnyConnection,
+    q: &Query,
+) -> Result<(super::cells::Period, Balances, [i64; 2], i64), ApiError> {
+    let cells = super::cells::period(c, &q.from, &q.to, q.p.card_type.as_deref()).await?;
+    let bal = super::points::balances(c, q).await?;
+    // Cards issued by the period's end.
+    let type_cond = if q.p.card_type.is_some() {
+        " AND c.type = $2"
+    } else {
+        ""
+    };
+    let count = |extra: &str| {
+        format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM cards c WHERE c.issued_at < $1{type_cond}{extra}"
+        )
+    };
+    let mut nums = vec![];
+    for extra in ["", " AND c.member_id IS NOT NULL"] {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(count(extra))).bind(q.end_ms);
+        if let Some(t) = &q.p.card_type {
+            query = query.bind(t);
         }
+        nums.push(query.fetch_one(&mut *c).await?.get::<i64, _>(0));
     }
-    let mut by_tier: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    for (tier, is_new) in buyers.values() {
-        let e = by_tier.entry(tier.clone()).or_default();
-        if *is_new {
+    // Activated: bound to a member active at the period's end (the `act` cells).
+    let activated = super::cells::activated(c, &q.to, q.p.card_type.as_deref()).await?;
+    Ok((cells, bal, [nums[0], nums[1]], activated))
+}
+
+/// The buyers of the period by the tier of their last order in it, new (joined in the period)
+/// and returning, from the purchase rows member by member (with a store, tier or status
+/// filter), read from their covering index in member order (`storage::scan`).
+async fn scan(db: &Db, q: &Query) -> Result<BTreeMap<String, (i64, i64)>, ApiError> {
+    // The members who joined in the period (a buyer among them is new).
+    let joined = storage::scan::each(
+        db,
+        "SELECT id FROM members WHERE joined_at >= $1".to_string(),
+        vec![Bind::Int(q.start_ms)],
+        Joined::default(),
+    )
+    .await
+    .map_err(ApiError::internal)?;
+    let (cond, binds) = q.filters(Some("store"), 3);
+    let sql = format!(
+        "SELECT member_id, tier FROM {} WHERE kind = 'purchase' AND day >= $1 AND day <= $2{cond}\
+         {{members}} ORDER BY member_id, at, n",
+        storage::scan::purchase_rows(db)
+    );
+    let buyers = Buyers {
+        joined: Arc::new(joined.0),
+        ..Buyers::default()
+    };
+    let b = storage::scan::each_by_member(db, &sql, q.binds(binds), buyers)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(b.by_tier)
+}
+
+#[derive(Default)]
+struct Joined(HashSet<String>);
+
+impl Visit for Joined {
+    fn row(&mut self, cols: &[&str]) {
+        self.0.insert(cols[0].to_string());
+    }
+}
+
+/// What [`scan`] counts as the rows go by: the buyer being read and the tier of its last row
+/// so far; tier → (new, returning).
+#[derive(Clone, Default)]
+struct Buyers {
+    joined: Arc<HashSet<String>>,
+    member: String,
+    tier: String,
+    by_tier: BTreeMap<String, (i64, i64)>,
+}
+
+impl Buyers {
+    /// Counts the buyer just read under its last order's tier.
+    fn close(&mut self) {
+        if self.member.is_empty() {
+            return;
+        }
+        let e = self.by_tier.entry(self.tier.clone()).or_default();
+        if self.joined.contains(&self.member) {
             e.0 += 1;
         } else {
             e.1 += 1;
         }
     }
-    Ok(by_tier)
+}
+
+impl Part for Buyers {
+    fn finish(&mut self) {
+        self.close();
+    }
+
+    fn merge(&mut self, other: Self) {
+        for (tier, (n, r)) in other.by_tier {
+            let e = self.by_tier.entry(tier).or_default();
+            e.0 += n;
+            e.1 += r;
+        }
+    }
+}
+
+impl Visit for Buyers {
+    fn row(&mut self, cols: &[&str]) {
+        if self.member != cols[0] {
+            self.close();
+            self.member.clear();
+            self.member.push_str(cols[0]);
+        }
+        self.tier.clear();
+        self.tier.push_str(cols[1]);
+    }
 }
 
 #[cfg(test)]

@@ -6,9 +6,10 @@
 
 use super::{answer, csv_text, Query};
 use crate::http::ApiError;
-use futures_util::TryStreamExt;
+use crate::storage::{self, Db};
 use serde_json::{json, Value};
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
+use std::collections::BTreeMap;
 
 pub const BUCKETS: [(&str, i64, i64); 5] = [
     ("1", 1, 1),
@@ -30,7 +31,7 @@ pub const GAPS: [(&str, i64, i64); 7] = [
 use super::cells::day_number;
 
 /// The value at 0-based rank `i` of a histogram (value → count).
-fn nth(hist: &std::collections::BTreeMap<i64, i64>, i: i64) -> i64 {
+fn nth(hist: &BTreeMap<i64, i64>, i: i64) -> i64 {
     let mut seen = 0;
     for (v, n) in hist {
         seen += n;
@@ -41,8 +42,19 @@ fn nth(hist: &std::collections::BTreeMap<i64, i64>, i: i64) -> i64 {
     0
 }
 
+/// Intervals by [`GAPS`] bucket from a histogram (days → intervals).
+fn gap_buckets(hist: &BTreeMap<i64, i64>) -> [i64; 7] {
+    let mut gaps = [0i64; 7];
+    for (g, n) in hist {
+        if let Some(i) = GAPS.iter().position(|(_, lo, hi)| g >= lo && g <= hi) {
+            gaps[i] += n;
+        }
+    }
+    gaps
+}
+
 /// The median of a histogram, as [`median`] of its sorted values.
-fn median_of(hist: &std::collections::BTreeMap<i64, i64>) -> Option<String> {
+fn median_of(hist: &BTreeMap<i64, i64>) -> Option<String> {
     let n: i64 = hist.values().sum();
     if n <= 0 {
         return None;
@@ -79,18 +91,12 @@ async fn from_cells(c: &mut AnyConnection, q: &Query) -> Result<Counts, ApiError
         ge[3] - ge[4],
         ge[4],
     ];
-    let mut gaps = [0i64; 7];
-    for (g, n) in &p.gaps {
-        if let Some(i) = GAPS.iter().position(|(_, lo, hi)| g >= lo && g <= hi) {
-            gaps[i] += n;
-        }
-    }
     Ok(Counts {
         members: ge[0],
         orders: p.s(0),
         buckets,
         intervals: p.s(1),
-        gaps,
+        gaps: gap_buckets(&p.gaps),
         median: median_of(&p.gaps),
     })
 }
@@ -113,11 +119,12 @@ fn median(v: &[i64]) -> Option<String> {
 }
 
 pub async fn report(
+    db: &Db,
     c: &mut AnyConnection,
     q: &Query,
 ) -> Result<axum::response::Response, ApiError> {
     let k = if q.filters_purchases() {
-        scan(c, q).await?
+        scan(db, q).await?
     } else {
         from_cells(c, q).await?
     };
@@ -162,69 +169,89 @@ pub async fn report(
 }
 
 /// From the purchase rows of the period, member by member (with a store, tier or status
-/// filter).
-async fn scan(c: &mut AnyConnection, q: &Query) -> Result<Counts, ApiError> {
+/// filter), read from their covering index in member order (`storage::scan`).
+async fn scan(db: &Db, q: &Query) -> Result<Counts, ApiError> {
     let (cond, binds) = q.filters(Some("store"), 3);
     let sql = format!(
-        "SELECT member_id, day FROM rpt_flows WHERE kind = 'purchase' AND day >= $1 AND day <= $2{cond} \
-         ORDER BY member_id, at, n"
+        "SELECT member_id, day FROM {} WHERE kind = 'purchase' AND day >= $1 AND day <= $2{cond}\
+         {{members}} ORDER BY member_id, at, n",
+        storage::scan::purchase_rows(db)
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(&q.from)
-        .bind(&q.to);
-    for b in &binds {
-        query = query.bind(b);
-    }
-    let mut counts = [0i64; 5];
-    let mut gaps_hist = [0i64; 7];
-    let mut gaps: Vec<i64> = Vec::new();
-    let (mut members, mut orders) = (0i64, 0i64);
-    let mut cur: Option<(String, i64, i64)> = None; // member, orders, last day number
-    let close = |cur: &Option<(String, i64, i64)>, counts: &mut [i64; 5]| {
-        if let Some((_, n, _)) = cur {
-            if let Some(i) = BUCKETS.iter().position(|(_, lo, hi)| n >= lo && n <= hi) {
-                counts[i] += 1;
-            }
-        }
-    };
-    {
-        let mut stream = query.fetch(&mut *c);
-        while let Some(r) = stream.try_next().await? {
-            let m: String = r.get(0);
-            let d = day_number(&r.get::<String, _>(1));
-            orders += 1;
-            match &mut cur {
-                Some((id, n, last)) if *id == m => {
-                    let g = d - *last;
-                    gaps.push(g);
-                    if let Some(i) = GAPS.iter().position(|(_, lo, hi)| g >= *lo && g <= *hi) {
-                        gaps_hist[i] += 1;
-                    }
-                    *n += 1;
-                    *last = d;
-                }
-                _ => {
-                    close(&cur, &mut counts);
-                    members += 1;
-                    cur = Some((m, 1, d));
-                }
-            }
-        }
-    }
-    close(&cur, &mut counts);
-    gaps.sort_unstable();
+    let t = storage::scan::each_by_member(db, &sql, q.binds(binds), Tally::default())
+        .await
+        .map_err(ApiError::internal)?;
     Ok(Counts {
-        members,
-        orders,
-        buckets: counts,
-        intervals: gaps.len() as i64,
-        gaps: gaps_hist,
-        median: median(&gaps),
+        members: t.members,
+        orders: t.orders,
+        buckets: t.buckets,
+        intervals: t.gaps.values().sum(),
+        gaps: gap_buckets(&t.gaps),
+        median: median_of(&t.gaps),
     })
+}
+
+/// What [`scan`] counts as the rows go by: the member being read (its id, orders so far and
+/// last day number), members by bucket, and the days between purchases (days → intervals).
+#[derive(Clone, Default)]
+struct Tally {
+    member: String,
+    n: i64,
+    last: i64,
+    members: i64,
+    orders: i64,
+    buckets: [i64; 5],
+    gaps: BTreeMap<i64, i64>,
+}
+
+impl Tally {
+    /// Counts the member just read in its bucket.
+    fn close(&mut self) {
+        let n = self.n;
+        if let Some(i) = BUCKETS.iter().position(|(_, lo, hi)| n >= *lo && n <= *hi) {
+            self.buckets[i] += 1;
+        }
+    }
+}
+
+impl storage::scan::Part for Tally {
+    fn finish(&mut self) {
+        self.close();
+    }
+
+    fn merge(&mut self, other: Self) {
+        self.members += other.members;
+        self.orders += other.orders;
+        for (a, b) in self.buckets.iter_mut().zip(other.buckets) {
+            *a += b;
+        }
+        for (g, n) in other.gaps {
+            *self.gaps.entry(g).or_insert(0) += n;
+        }
+    }
+}
+
+impl storage::scan::Visit for Tally {
+    fn row(&mut self, cols: &[&str]) {
+        let (m, d) = (cols[0], day_number(cols[1]));
+        self.orders += 1;
+        if self.n > 0 && self.member == m {
+            *self.gaps.entry(d - self.last).or_insert(0) += 1;
+            self.n += 1;
+        } else {
+            self.close();
+            self.members += 1;
+            self.member.clear();
+            self.member.push_str(m);
+            self.n = 1;
+        }
+        self.last = d;
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     #[test]
     fn medians() {
         assert_eq!(super::median(&[]), None);
@@ -232,9 +259,9 @@ mod tests {
         assert_eq!(super::median(&[3, 4]).as_deref(), Some("3.5"));
         assert_eq!(super::median(&[2, 4, 9, 10]).as_deref(), Some("6.5"));
         assert_eq!(super::median(&[2, 4, 8, 10]).as_deref(), Some("6"));
-        let h: std::collections::BTreeMap<i64, i64> = [(2, 1), (4, 2), (9, 1)].into();
+        let h: BTreeMap<i64, i64> = [(2, 1), (4, 2), (9, 1)].into();
         assert_eq!(super::median_of(&h).as_deref(), Some("4"));
-        let h: std::collections::BTreeMap<i64, i64> = [(2, 2), (9, 2)].into();
+        let h: BTreeMap<i64, i64> = [(2, 2), (9, 2)].into();
         assert_eq!(super::median_of(&h).as_deref(), Some("5.5"));
         assert_eq!(super::median_of(&Default::default()), None);
     }

@@ -214,6 +214,16 @@ impl Query {
         self.p.store.is_some() || self.p.tier.is_some() || self.p.status.is_some()
     }
 
+    /// The parameters of a query: the period (`$1`, `$2`) then the filters' ([`Query::filters`]).
+    pub fn binds(&self, filters: Vec<String>) -> Vec<crate::storage::scan::Bind> {
+        use crate::storage::scan::Bind;
+        [self.from.clone(), self.to.clone()]
+            .into_iter()
+            .chain(filters)
+            .map(Bind::Text)
+            .collect()
+    }
+
     pub fn filters(&self, store: Option<&str>, first_bind: usize) -> (String, Vec<String>) {
         let mut sql = String::new();
         let mut binds = Vec::new();

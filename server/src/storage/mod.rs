@@ -9,6 +9,9 @@
 //!   bumps the member's `version` (`UPDATE … SET version = version + 1`), which takes the row
 //!   lock that serializes the holds and bookings of one member across server processes.
 //!
+//! - **Long scans** (`scan`): on SQLite in a blocking thread through rusqlite, which steps the
+//!   statement where the rows are read; streamed through sqlx on PostgreSQL.
+//!
 //! The submodules hold the queries by table group; each takes a connection or transaction.
 
 pub mod batch;
@@ -18,6 +21,7 @@ pub mod members;
 pub mod orders;
 pub mod outbox;
 pub mod policies;
+pub mod scan;
 pub mod settings;
 pub mod sqlite_memstatus;
 
@@ -43,6 +47,8 @@ pub struct Db {
     pub write: AnyPool,
     pub read: AnyPool,
     pub url: String,
+    /// SQLite: the database file, which [`scan`] opens a read-only connection of its own to.
+    pub sqlite_file: Option<std::path::PathBuf>,
     /// SQLite's group commit (`storage/writer.rs`); None: one COMMIT per transaction.
     pub writer: Option<std::sync::Arc<writer::Writer>>,
     /// SQLite: the background WAL checkpointer, stopped when the last clone of the Db goes.
@@ -158,6 +164,7 @@ impl Db {
                     write: pool.clone(),
                     read: pool,
                     url: url.to_string(),
+                    sqlite_file: None,
                     writer: None,
                     checkpointer: None,
                 }
@@ -238,6 +245,7 @@ impl Db {
             write,
             read,
             url,
+            sqlite_file: Some(std::path::PathBuf::from(&path)),
             writer,
             checkpointer,
         })
