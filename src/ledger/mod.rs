@@ -60,30 +60,10 @@ pub fn run<'p, 'a>(
     versions: Versions<'p>,
     req: &'a ReplayRequest,
 ) -> Result<Replayed<'p, 'a>, Error> {
-    // The body of `run_events` and the advance, written out: as one function the Wasm modules
-    // keep their size (calling `run_events` made the progress module 168 bytes larger).
-    let checked = request::check(&versions, &req.view(), &req.as_of)?;
-    let mut order: Vec<&request::Checked> = checked
-        .events
-        .iter()
-        .filter(|e| e.at <= checked.as_of)
-        .collect();
-    // Stable: ties keep input order.
-    crate::sort::sort_by_key(&mut order, |e| e.at);
-    let mut state = State::with_versions(versions, checked.status, checked.joined_at);
-    for e in order {
-        state.advance_to(e.at)?;
-        state.apply(e)?;
-    }
-    if let Some((_, err)) = checked.fault {
-        return Err(err);
-    }
-    state.advance_to(checked.as_of)?;
-    Ok(Replayed {
-        member_id: checked.member_id,
-        as_of: checked.as_of,
-        state,
-    })
+    let (mut r, as_of) = run_events(versions, req)?;
+    r.state.advance_to(as_of)?;
+    r.as_of = as_of;
+    Ok(r)
 }
 
 /// [`run`] up to the last event it replays (or joining, without one), not yet advanced to the
