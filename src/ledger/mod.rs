@@ -257,13 +257,7 @@ mod tests {
             if op != "replay" && op != "progress" {
                 continue;
             }
-            let mut rest = req.clone();
-            if let Some(m) = rest.as_object_mut() {
-                m.remove("op");
-                m.remove("policy");
-                m.remove("policies");
-            }
-            let Ok(r) = ReplayRequest::from_json(&rest.to_string()) else {
+            let Ok(r) = ReplayRequest::from_json(&crate::progress::tests::history_of(&req)) else {
                 continue;
             };
             let versions = if let Some(p) = req.get("policy") {

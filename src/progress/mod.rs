@@ -210,6 +210,17 @@ pub(crate) mod tests {
 
     /// Every request of the conformance vectors (`tests/vectors/**/*.json`) as
     /// (name, request object).
+    /// A vector's request without its `op` and policy fields: the replay request itself.
+    pub(crate) fn history_of(req: &serde_json::Value) -> String {
+        let mut rest = req.clone();
+        if let Some(m) = rest.as_object_mut() {
+            m.remove("op");
+            m.remove("policy");
+            m.remove("policies");
+        }
+        rest.to_string()
+    }
+
     pub(crate) fn vector_requests() -> Vec<(String, serde_json::Value)> {
         let mut out = Vec::new();
         let mut dirs = vec![std::path::PathBuf::from(concat!(
@@ -259,14 +270,8 @@ pub(crate) mod tests {
             if req.get("op").and_then(|o| o.as_str()) != Some("progress") {
                 continue;
             }
-            let mut rest = req.clone();
-            if let Some(m) = rest.as_object_mut() {
-                m.remove("op");
-                m.remove("policy");
-                m.remove("policies");
-            }
             let Ok(r) = crate::json::parse::<crate::ledger::ReplayRequest>(
-                &rest.to_string(),
+                &history_of(&req),
                 crate::ErrorCode::InvalidRequest,
             ) else {
                 continue;
