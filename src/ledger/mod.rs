@@ -77,6 +77,8 @@ pub fn run<'p, 'a>(
 /// error whatever `as_of` is). `as_of` is read by the check only to filter events and to refuse
 /// one before joining. A server keeps such a state per member and advances a copy of it to now
 /// at each read instead of replaying the whole history again.
+// Inlined into `run`, which is the same loop (the progress module: 10 B gzip).
+#[inline(always)]
 pub fn run_events<'p, 'a>(
     versions: Versions<'p>,
     req: &'a ReplayRequest,
