@@ -48,14 +48,15 @@ pub async fn get(c: &mut AnyConnection, id: &str) -> Result<Option<Member>, sqlx
 
 /// What a member's replay is made of, as the database says it in one statement
 /// ([`get_with_ledger_key`]): the member's `status` and `joined_at` (its request's `member`),
-/// the number of its events and the last `seq` (events are only appended), and the published
-/// versions (`effective_at@digest`, ascending). The read cache (`crate::read_cache`) keeps a
+/// its last `seq` (events are only appended, each with the member's next `seq` — booking,
+/// import and load all write `seq` 1..n — and never deleted, so every new event raises it; its
+/// count would say nothing more and cost PostgreSQL a scan of the member's events), and the
+/// published versions (`effective_at@digest`, ascending). The read cache (`crate::read_cache`) keeps a
 /// replayed state under it and uses it only while the database says the same.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LedgerKey {
     pub status: String,
     pub joined_at: i64,
-    pub events: i64,
     pub last_seq: Option<i64>,
     pub versions: String,
 }
@@ -75,7 +76,6 @@ impl LedgerKey {
         LedgerKey {
             status: member.status.clone(),
             joined_at: member.joined_at,
-            events: events.len() as i64,
             last_seq: events.iter().map(|e| e.seq).max(),
             versions: versions_text(v),
         }
@@ -97,7 +97,6 @@ pub async fn get_with_ledger_key(
 ) -> Result<Option<(Member, LedgerKey)>, sqlx::Error> {
     let q = format!(
         "SELECT {COLS}, \
-         (SELECT CAST(COUNT(*) AS BIGINT) FROM events WHERE member_id = $1), \
          (SELECT CAST(MAX(seq) AS BIGINT) FROM events WHERE member_id = $1), \
          (SELECT string_agg(CAST(effective_at AS TEXT) || '@' || digest, ',') FROM policy_versions) \
          FROM members WHERE id = $1"
@@ -111,7 +110,7 @@ pub async fn get_with_ledger_key(
     };
     let m = member(&row);
     // The aggregate promises no order: sorted here, as LedgerKey::of sorts.
-    let text: Option<String> = row.get(9);
+    let text: Option<String> = row.get(8);
     let mut v: Vec<(i64, &str)> = text
         .as_deref()
         .unwrap_or_default()
@@ -126,8 +125,7 @@ pub async fn get_with_ledger_key(
     let key = LedgerKey {
         status: m.status.clone(),
         joined_at: m.joined_at,
-        events: row.get(7),
-        last_seq: row.get(8),
+        last_seq: row.get(7),
         versions: versions_text(v),
     };
     Ok(Some((m, key)))
