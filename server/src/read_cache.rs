@@ -12,9 +12,9 @@
 //! history the engine refuses is never kept.
 //!
 //! Why it is never stale: a state is kept with what its request was made of — the member's
-//! `status` and `joined_at`, the number of its events and the last `seq` (events are only
-//! appended: no path updates or deletes one, and an import never rewrites a member that exists),
-//! and the published versions (`effective_at@digest` of each; versions are only added, and a
+//! `status` and `joined_at`, its last `seq` (events are only appended, each with the member's
+//! next `seq`: no path updates or deletes one, and an import never rewrites a member that
+//! exists), and the published versions (`effective_at@digest` of each; versions are only added, and a
 //! digest names one document). Each read asks the database for those in one statement
 //! ([`storage::members::get_with_ledger_key`]) and uses the state only when they are equal, so
 //! several server processes on one PostgreSQL each keep their own states and see each other's

@@ -51,8 +51,8 @@ pub async fn get(c: &mut AnyConnection, id: &str) -> Result<Option<Member>, sqlx
 /// its last `seq` (events are only appended, each with the member's next `seq` — booking,
 /// import and load all write `seq` 1..n — and never deleted, so every new event raises it; its
 /// count would say nothing more and cost PostgreSQL a scan of the member's events), and the
-/// published versions (`effective_at@digest`, ascending). The read cache (`crate::read_cache`) keeps a
-/// replayed state under it and uses it only while the database says the same.
+/// published versions (`effective_at@digest`, ascending). The read cache (`crate::read_cache`)
+/// keeps a replayed state under it and uses it only while the database says the same.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LedgerKey {
     pub status: String,
