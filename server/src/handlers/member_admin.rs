@@ -286,7 +286,7 @@ pub async fn export(
                 "payload": serde_json::from_str::<Value>(&r.get::<String, _>(3)).unwrap_or(Value::Null) })
     })
     .collect();
-    let state = super::members::replay_now(&app, &mut c, &id, crate::read_cache::Op::Replay)
+    let state = crate::read_cache::replay_now(&app, &mut c, &id, crate::read_cache::Op::Replay)
         .await?
         .answer;
     let state: Value = serde_json::from_str(&state).map_err(ApiError::internal)?;

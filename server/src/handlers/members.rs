@@ -8,24 +8,13 @@ use crate::booking;
 use crate::clock::{parse_rfc3339, rfc3339};
 use crate::http::{json::Raw, ok_json, ApiError};
 use crate::ledger;
-use crate::read_cache::{self, Op, Read};
+use crate::read_cache::{replay_now, Op, Read};
 use crate::storage::{self, members, settings};
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use base64::Engine as _;
 use serde_json::{json, Value};
 use sqlx::AnyConnection;
-
-/// The member's replay as of now (or a progress answer), read on a reader connection: from
-/// the state kept since the last read when nothing it was made of changed (`read_cache`).
-pub(crate) async fn replay_now(
-    app: &App,
-    c: &mut AnyConnection,
-    id: &str,
-    op: Op,
-) -> Result<Read, ApiError> {
-    read_cache::replay_now(app, c, id, op).await
-}
 
 /// `MemberSummary`: what a till needs to quote (SPEC §8.8).
 pub(crate) async fn summary(app: &App, c: &mut AnyConnection, id: &str) -> Result<Value, ApiError> {
