@@ -306,17 +306,28 @@ pub async fn append(
     by: &str,
     error_prefix: &str,
 ) -> Result<State, ApiError> {
+    append_then(app, tx, l, (id, kind, at, body), by, error_prefix, false).await
+}
+
+/// [`append`]; with `defer`, every write from here on is kept and sent with the commit
+/// (`Tx::defer_writes`): the caller only writes after it.
+async fn append_then(
+    app: &App,
+    tx: &mut Tx,
+    l: &Loaded,
+    (id, kind, at, body): (&str, &str, i64, &str),
+    by: &str,
+    error_prefix: &str,
+    defer: bool,
+) -> Result<State, ApiError> {
     let now = app.clock.now_ms();
     let as_of = ledger::as_of(now, &l.events).max(at);
     let state = ledger::replay(&l.versions, &l.member, &l.events, Some(body), as_of)
         .map_err(|out| event_error(&out, error_prefix))?;
     let seq = l.events.last().map(|e| e.seq).unwrap_or(0) + 1;
-    storage::events::append(tx, &l.member.id, seq, id, kind, at, body, now, by).await?;
-    // The last look is the cache's instant as loaded (nothing in between writes the cache).
-    let look = l.member.cached_at;
     let notice_days = ledger::notice_days(&l.versions)?;
-    ledger::after_change(tx, &l.member, &state, look, as_of, now, notice_days).await?;
-    // Reports (issue 15): the member's report rows and the day sums, in this transaction.
+    // Reports (issue 15): the member's report rows and the day sums, in this transaction —
+    // read and computed before anything is written.
     let mut events = l.events.clone();
     events.push(storage::events::Stored {
         seq,
@@ -325,7 +336,17 @@ pub async fn append(
         at,
         body: body.to_string(),
     });
-    crate::reports::store::refresh(tx, &l.versions, &l.member, &events, as_of)
+    let change = crate::reports::store::plan(tx, &l.versions, &l.member, &events, as_of)
+        .await
+        .map_err(ApiError::internal)?;
+    if defer {
+        tx.defer_writes();
+    }
+    storage::events::append(tx, &l.member.id, seq, id, kind, at, body, now, by).await?;
+    // The last look is the cache's instant as loaded (nothing in between writes the cache).
+    let look = l.member.cached_at;
+    ledger::after_change(tx, &l.member, &state, look, as_of, now, notice_days).await?;
+    crate::reports::store::write(tx, change)
         .await
         .map_err(ApiError::internal)?;
     Ok(state)
@@ -470,16 +491,15 @@ pub async fn create(
     let mut state_after = None;
     if book_now {
         let body = purchase_event(&order_id, qr, &c.quote, &at_text);
-        let s = append(
+        // Only writes follow (here, and the answer kept under the key): they are sent together.
+        let s = append_then(
             app,
             tx,
             &l,
-            &order_id,
-            "purchase",
-            c.at,
-            &body,
+            (&order_id, "purchase", c.at, &body),
             &actor.principal,
             "quote_request.",
+            true,
         )
         .await?;
         if r.offline {

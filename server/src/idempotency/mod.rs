@@ -103,21 +103,20 @@ pub async fn claim(
 
 /// Stores the answer under the claimed key.
 pub async fn save(
-    tx: &mut AnyConnection,
+    tx: &mut impl crate::storage::writer::Write,
     principal: &str,
     key: &str,
     status: u16,
     body: &str,
 ) -> Result<(), ApiError> {
-    sqlx::query(
+    let q = sqlx::query(
         "UPDATE idempotency SET status = $3, response = $4 WHERE principal = $1 AND key = $2",
     )
     .bind(principal)
     .bind(key)
     .bind(i64::from(status))
-    .bind(body)
-    .execute(tx)
-    .await?;
+    .bind(body);
+    tx.write(q).await?;
     Ok(())
 }
 

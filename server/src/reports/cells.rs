@@ -281,7 +281,11 @@ fn purchases(put: &mut impl FnMut(i64, i64, &str, &str), buys: &[Buy], joined: i
 }
 
 /// Adds a difference to `rpt_cells` in `shard` (multi-row upserts; zero differences left out).
-pub async fn apply(c: &mut AnyConnection, d: &Cells, shard: i64) -> Result<(), sqlx::Error> {
+pub async fn apply(
+    c: &mut impl crate::storage::writer::Write,
+    d: &Cells,
+    shard: i64,
+) -> Result<(), sqlx::Error> {
     use crate::storage::batch::{Batch, V};
     let key = ["a", "b", "card_type", "tier", "status", "shard"];
     let mut b = Batch::sums("rpt_cells", &key, &KINDS);

@@ -14,6 +14,7 @@ use crate::storage::batch::{Batch, V};
 use crate::storage::events::Stored;
 use crate::storage::members::Member;
 use crate::storage::policies::Version;
+use crate::storage::writer::Write;
 use crate::storage::Tx;
 use loyalty_engine::report::{Flow, MemberFacts, Point};
 use sqlx::{AnyConnection, Row};
@@ -624,7 +625,7 @@ impl Rows {
         ]);
     }
 
-    pub async fn flush(&mut self, c: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    pub async fn flush(&mut self, c: &mut impl Write) -> Result<(), sqlx::Error> {
         self.flows.flush(c).await?;
         self.points.flush(c).await?;
         self.as_ofs.flush(c).await
@@ -634,7 +635,7 @@ impl Rows {
 /// Writes a member's report rows from flow `from_flow` and point `from_point` on (the rows before
 /// are in place).
 pub async fn insert_rows(
-    c: &mut AnyConnection,
+    c: &mut impl Write,
     member_id: &str,
     f: &MemberFacts,
     card_type: &str,
@@ -654,7 +655,7 @@ fn common_prefix<T: PartialEq>(a: &[T], b: &[T]) -> usize {
 /// Adds a difference to the day sums in `shard` (migration 0007; multi-row upserts, one
 /// statement per table for a member's difference; keys whose difference is zero are not
 /// touched).
-pub async fn apply(c: &mut AnyConnection, d: &Sums, shard: i64) -> Result<(), sqlx::Error> {
+pub async fn apply(c: &mut impl Write, d: &Sums, shard: i64) -> Result<(), sqlx::Error> {
     let s = |x: &String| V::S(x.clone());
     let mut day = Batch::sums(
         "rpt_day",
@@ -732,15 +733,47 @@ pub async fn refresh(
     events: &[Stored],
     as_of: i64,
 ) -> Result<(), String> {
+    let change = plan(c, versions, member, events, as_of).await?;
+    write(c, change).await
+}
+
+/// What [`refresh`] writes for one member, read and computed before it writes anything (a
+/// booking that keeps its writes to send them together reads first: `Tx::defer_writes`).
+pub struct Change {
+    member_id: String,
+    as_of: i64,
+    card: String,
+    cards: CardDays,
+    /// The rows from flow `.1` and point `.2` on, with the sums' difference; None: unchanged.
+    rows: Option<(MemberFacts, usize, usize, Sums)>,
+    old_flows: usize,
+    old_points: usize,
+}
+
+/// [`refresh`]'s reads and computing: the member's stored facts and cards against the new ones.
+pub async fn plan(
+    c: &mut Tx,
+    versions: &[Version],
+    member: &Member,
+    events: &[Stored],
+    as_of: i64,
+) -> Result<Change, String> {
     let e = |e: sqlx::Error| e.to_string();
     let new = facts(versions, member, events, as_of)?;
     let (card, cards) = cards(c, versions, &member.id).await?;
     let (old, old_card) = stored(c, &member.id).await.map_err(e)?;
     let old_cards = stored_cards(c, &member.id).await?;
-    if old == new && old_card == card && old_cards == cards {
-        return set_as_of(c, &member.id, as_of, &card, &cards)
-            .await
-            .map_err(e);
+    let mut change = Change {
+        member_id: member.id.clone(),
+        as_of,
+        card,
+        cards,
+        rows: None,
+        old_flows: old.flows.len(),
+        old_points: old.points.len(),
+    };
+    if old == new && old_card == change.card && old_cards == change.cards {
+        return Ok(change);
     }
     let mut d = Sums::default();
     let old_m = super::cells::Member {
@@ -752,35 +785,48 @@ pub async fn refresh(
     let new_m = super::cells::Member {
         flows: &new.flows,
         points: &new.points,
-        card: &card,
-        cards: &cards,
+        card: &change.card,
+        cards: &change.cards,
     };
     // Only the rows after the common beginning are rewritten: a new event usually appends rows
     // and leaves the history before it as it was (a new card type changes them all).
     let (kf, kp) = d.add_change(old_m, new_m);
-    c.sums.merge(&d, 1);
-    for (t, k, len) in [
-        ("rpt_flows", kf, old.flows.len()),
-        ("rpt_points", kp, old.points.len()),
-    ] {
-        if k < len {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DELETE FROM {t} WHERE member_id = $1 AND n >= $2"
-            )))
-            .bind(&member.id)
-            .bind(k as i64)
-            .execute(&mut **c)
+    change.rows = Some((new, kf, kp, d));
+    Ok(change)
+}
+
+/// [`refresh`]'s writes: the member's rows and `as_of`, and its sums' difference to the
+/// transaction's (written at commit).
+pub async fn write(c: &mut Tx, change: Change) -> Result<(), String> {
+    let e = |e: sqlx::Error| e.to_string();
+    let Change {
+        member_id,
+        as_of,
+        card,
+        cards,
+        rows,
+        old_flows,
+        old_points,
+    } = change;
+    if let Some((new, kf, kp, d)) = rows {
+        c.sums.merge(&d, 1);
+        for (t, k, len) in [("rpt_flows", kf, old_flows), ("rpt_points", kp, old_points)] {
+            if k < len {
+                let q = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DELETE FROM {t} WHERE member_id = $1 AND n >= $2"
+                )))
+                .bind(&member_id)
+                .bind(k as i64);
+                c.write(q).await.map_err(e)?;
+            }
+        }
+        insert_rows(c, &member_id, &new, &card, kf, kp)
             .await
             .map_err(e)?;
-        }
     }
-    insert_rows(c, &member.id, &new, &card, kf, kp)
+    set_as_of(c, &member_id, as_of, &card, &cards)
         .await
-        .map_err(e)?;
-    set_as_of(c, &member.id, as_of, &card, &cards)
-        .await
-        .map_err(e)?;
-    Ok(())
+        .map_err(e)
 }
 
 /// A member with no report rows yet (an import's new member, a card batch's anonymous one): its
@@ -835,13 +881,13 @@ pub async fn add_new(c: &mut AnyConnection, members: &[NewFacts<'_>]) -> Result<
 
 /// Records the instant a member's facts are computed as of.
 pub async fn set_as_of(
-    c: &mut AnyConnection,
+    c: &mut impl Write,
     member_id: &str,
     as_of: i64,
     card_type: &str,
     cards: &[(String, i64)],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    let q = sqlx::query(
         "INSERT INTO rpt_members (member_id, as_of, card_type, cards) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (member_id) DO UPDATE SET as_of = excluded.as_of, card_type = \
          excluded.card_type, cards = excluded.cards",
@@ -849,10 +895,8 @@ pub async fn set_as_of(
     .bind(member_id)
     .bind(as_of)
     .bind(card_type)
-    .bind(cards_json(cards))
-    .execute(c)
-    .await?;
-    Ok(())
+    .bind(cards_json(cards));
+    c.write(q).await
 }
 
 /// The instant a member's stored facts are as of (None: never computed).

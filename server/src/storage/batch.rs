@@ -63,7 +63,7 @@ impl Batch {
 
     /// Inserts the rows, many per statement (with anonymous parameters on SQLite:
     /// [`super::placeholders`] says why), and empties the batch.
-    pub async fn flush(&mut self, c: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
+    pub async fn flush(&mut self, c: &mut impl super::writer::Write) -> Result<(), sqlx::Error> {
         let per = super::rows_per_insert(c, self.cols.len());
         let mut rows = std::mem::take(&mut self.rows).into_iter().peekable();
         while rows.peek().is_some() {
@@ -84,7 +84,7 @@ impl Batch {
                     V::OI(x) => q.bind(x),
                 };
             }
-            q.execute(&mut *c).await?;
+            c.write(q).await?;
         }
         Ok(())
     }

@@ -85,7 +85,7 @@ async fn of_member_rows(
 
 #[allow(clippy::too_many_arguments)]
 pub async fn append(
-    c: &mut AnyConnection,
+    c: &mut impl super::writer::Write,
     member_id: &str,
     seq: i64,
     id: &str,
@@ -95,7 +95,7 @@ pub async fn append(
     now: i64,
     by: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    let q = sqlx::query(
         "INSERT INTO events (member_id, seq, id, type, at, body, recorded_at, recorded_by) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
@@ -106,10 +106,8 @@ pub async fn append(
     .bind(at)
     .bind(body)
     .bind(now)
-    .bind(by)
-    .execute(c)
-    .await?;
-    Ok(())
+    .bind(by);
+    c.write(q).await
 }
 
 pub async fn count_all(c: &mut AnyConnection) -> Result<i64, sqlx::Error> {

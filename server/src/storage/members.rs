@@ -250,7 +250,7 @@ pub async fn lock_get(c: &mut AnyConnection, id: &str) -> Result<Option<Member>,
 /// The replay's figures as of `at`, kept for `loyalty serve check` and the due-time sweep.
 #[allow(clippy::too_many_arguments)]
 pub async fn cache(
-    c: &mut AnyConnection,
+    c: &mut impl super::writer::Write,
     id: &str,
     at: i64,
     available: i64,
@@ -259,7 +259,7 @@ pub async fn cache(
     status: &str,
     next_due_at: Option<i64>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    let q = sqlx::query(
         "UPDATE members SET cached_at = $2, cached_available = $3, cached_pending = $4, \
          cached_tier = $5, cached_status = $6, next_due_at = $7 WHERE id = $1",
     )
@@ -269,10 +269,8 @@ pub async fn cache(
     .bind(pending)
     .bind(tier)
     .bind(status)
-    .bind(next_due_at)
-    .execute(c)
-    .await?;
-    Ok(())
+    .bind(next_due_at);
+    c.write(q).await
 }
 
 /// What a page of members is filtered by (every part optional).

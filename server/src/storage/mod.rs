@@ -308,12 +308,12 @@ impl Db {
 /// parameters would pass SQLite's 32,766 or PostgreSQL's 65,535). On SQLite each statement is a
 /// round trip to the connection's thread, so fewer, larger statements are cheaper — provided
 /// their parameters are anonymous ([`placeholders`]).
-pub fn rows_per_insert(c: &AnyConnection, cols: usize) -> usize {
-    let max_params = if is_sqlite(c) { 32_766 } else { 65_535 };
+pub fn rows_per_insert(c: &impl writer::Write, cols: usize) -> usize {
+    let max_params = if c.is_sqlite() { 32_766 } else { 65_535 };
     (max_params / cols.max(1)).clamp(1, 1_000)
 }
 
-fn is_sqlite(c: &AnyConnection) -> bool {
+pub(crate) fn is_sqlite(c: &AnyConnection) -> bool {
     c.backend_name().eq_ignore_ascii_case("sqlite")
 }
 
@@ -323,8 +323,8 @@ fn is_sqlite(c: &AnyConnection) -> bool {
 /// search of the statement's names (`sqlite3_bind_parameter_name`), p²/2 steps for p of them —
 /// a 1,000-row event INSERT spent 90 % of an import there, and 256 parameters still 10 % of it;
 /// anonymous `?` parameters have no names to search.
-pub fn placeholders(c: &AnyConnection, rows: usize, cols: usize) -> String {
-    values_list(is_sqlite(c), rows, cols)
+pub fn placeholders(c: &impl writer::Write, rows: usize, cols: usize) -> String {
+    values_list(c.is_sqlite(), rows, cols)
 }
 
 fn values_list(anonymous: bool, rows: usize, cols: usize) -> String {
@@ -380,14 +380,14 @@ pub fn random_hex(bytes: usize) -> String {
 
 /// Records who changed what (SPEC §8.3), in the transaction of the change.
 pub async fn audit(
-    tx: &mut AnyConnection,
+    tx: &mut impl writer::Write,
     now: i64,
     actor: &str,
     action: &str,
     target: &str,
     detail: &serde_json::Value,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    let q = sqlx::query(
         "INSERT INTO audit (id, at, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(new_id("a", now))
@@ -395,10 +395,8 @@ pub async fn audit(
     .bind(actor)
     .bind(action)
     .bind(target)
-    .bind(detail.to_string())
-    .execute(tx)
-    .await?;
-    Ok(())
+    .bind(detail.to_string());
+    tx.write(q).await
 }
 
 #[cfg(test)]

@@ -120,8 +120,11 @@ pub struct NewOrder<'a> {
     pub confirm_answer: Option<&'a str>,
 }
 
-pub async fn insert(c: &mut AnyConnection, o: &NewOrder<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query(
+pub async fn insert(
+    c: &mut impl super::writer::Write,
+    o: &NewOrder<'_>,
+) -> Result<(), sqlx::Error> {
+    let q = sqlx::query(
         "INSERT INTO orders (id, member_id, store_id, till_id, document_no, card, channel, state, offline, flags, \
          at, redeemed_points, earned_points, subtotal, total, policy_digest, quote_request, quote, \
          hold_expires_at, created_at, created_by, booked_at, confirm_answer) \
@@ -149,10 +152,8 @@ pub async fn insert(c: &mut AnyConnection, o: &NewOrder<'_>) -> Result<(), sqlx:
     .bind(o.now)
     .bind(o.by)
     .bind(if o.state == "booked" { Some(o.now) } else { None })
-    .bind(o.confirm_answer)
-    .execute(c)
-    .await?;
-    Ok(())
+    .bind(o.confirm_answer);
+    c.write(q).await
 }
 
 /// held → booked, with the confirm answer kept for repeats. False if it was not held.

@@ -2,17 +2,17 @@
 
 use sqlx::{AnyConnection, Row};
 
-/// Adds a notice once: its id is the event id (a repeat is ignored). True if it was new.
+/// Adds a notice once: its id is the event id (a repeat is ignored).
 pub async fn add(
-    c: &mut AnyConnection,
+    c: &mut impl super::writer::Write,
     id: &str,
     kind: &str,
     member_id: Option<&str>,
     at: i64,
     payload: &str,
     now: i64,
-) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
+) -> Result<(), sqlx::Error> {
+    let q = sqlx::query(
         "INSERT INTO outbox (id, kind, member_id, at, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (id) DO NOTHING",
     )
@@ -21,10 +21,8 @@ pub async fn add(
     .bind(member_id)
     .bind(at)
     .bind(payload)
-    .bind(now)
-    .execute(c)
-    .await?;
-    Ok(r.rows_affected() == 1)
+    .bind(now);
+    c.write(q).await
 }
 
 #[derive(Clone, Debug)]

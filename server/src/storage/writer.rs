@@ -20,9 +20,12 @@
 //! On PostgreSQL a [`Tx`] is a plain transaction (its server already flushes concurrent commits
 //! together). `--no-group-commit` gives SQLite one COMMIT per transaction, as before.
 
+use sqlx::any::AnyArguments;
 use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
+use sqlx::query::Query;
+use sqlx::{Any, AnyConnection, AnyPool, Arguments, Execute, Executor, Transaction};
 use std::collections::VecDeque;
+use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex as StdMutex, Weak};
 use std::time::{Duration, Instant};
@@ -44,6 +47,153 @@ pub struct Tx {
     pub(crate) sums: crate::reports::store::Sums,
     /// Whether the day sums go to a free shard (PostgreSQL) or to shard 0 (SQLite's one writer).
     sharded: bool,
+    /// Writes kept to be sent as one statement list ([`Tx::defer_writes`]).
+    deferred: Option<Deferred>,
+}
+
+/// Where a write goes: a connection runs it at once; a [`Tx`] that defers its writes keeps it
+/// and sends it with the others in one go ([`Tx::defer_writes`]). A write's result is only
+/// whether it failed: what needs a count of rows, or rows, is a query, not a write.
+pub trait Write: Send {
+    /// Whether the statements are SQLite's (anonymous parameters, its limits).
+    fn is_sqlite(&self) -> bool;
+    /// Runs (or keeps) `q`.
+    fn write(
+        &mut self,
+        q: Query<'_, Any, AnyArguments>,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+}
+
+impl Write for AnyConnection {
+    fn is_sqlite(&self) -> bool {
+        super::is_sqlite(self)
+    }
+    async fn write(&mut self, q: Query<'_, Any, AnyArguments>) -> Result<(), sqlx::Error> {
+        q.execute(self).await.map(drop)
+    }
+}
+
+impl Write for PoolConnection<Any> {
+    fn is_sqlite(&self) -> bool {
+        super::is_sqlite(self)
+    }
+    async fn write(&mut self, q: Query<'_, Any, AnyArguments>) -> Result<(), sqlx::Error> {
+        q.execute(&mut **self).await.map(drop)
+    }
+}
+
+impl Write for Tx {
+    fn is_sqlite(&self) -> bool {
+        match &self.inner {
+            Inner::Plain(t) => super::is_sqlite(t),
+            Inner::Grouped(_) => true,
+        }
+    }
+    async fn write(&mut self, mut q: Query<'_, Any, AnyArguments>) -> Result<(), sqlx::Error> {
+        let Some(d) = &mut self.deferred else {
+            return q.execute(&mut **self).await.map(drop);
+        };
+        let args = q.take_arguments().map_err(sqlx::Error::Encode)?;
+        d.push(q.sql().as_str(), args.unwrap_or_default())?;
+        if d.args.len() > Deferred::MAX_VALUES {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+}
+
+/// Statements kept by a transaction that defers its writes, as one SQL text of statements
+/// with anonymous parameters (`?`) and their values in order: SQLite's driver binds a
+/// statement list's anonymous parameters one after the other across the statements.
+#[derive(Default)]
+struct Deferred {
+    sql: String,
+    args: AnyArguments,
+}
+
+impl Deferred {
+    /// Flushed once this many values are kept (SQLite takes 32,766 per statement list).
+    const MAX_VALUES: usize = 20_000;
+
+    fn push(&mut self, sql: &str, args: AnyArguments) -> Result<(), sqlx::Error> {
+        let order = anonymous(sql, &mut self.sql);
+        self.sql.push_str(";\n");
+        let values = &args.values.0;
+        for n in order {
+            match n.checked_sub(1).and_then(|i| values.get(i)) {
+                Some(v) => self.args.values.0.push(v.clone()),
+                // A parameter that was not bound is NULL, as SQLite takes it.
+                None => self.args.add(None::<i64>).map_err(sqlx::Error::Encode)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.sql.is_empty()
+    }
+
+    /// The kept statements (then `tail`) as one query.
+    fn take(&mut self, tail: &str) -> Query<'static, Any, AnyArguments> {
+        let mut sql = std::mem::take(&mut self.sql);
+        sql.push_str(tail);
+        sqlx::query_with(sqlx::AssertSqlSafe(sql), std::mem::take(&mut self.args))
+    }
+}
+
+/// Copies `sql` to `out` with each parameter (`$N`, `?N`, `?`) written `?`; returns the value
+/// each stands for (1-based), in the order they are written. Quoted texts, quoted names and
+/// comments are copied as they are.
+fn anonymous(sql: &str, out: &mut String) -> Vec<usize> {
+    let b = sql.as_bytes();
+    let (mut i, mut from, mut next) = (0, 0, 0);
+    let mut order = Vec::new();
+    while i < b.len() {
+        match b[i] {
+            q @ (b'\'' | b'"') => {
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 2;
+            }
+            b'$' | b'?' => {
+                let start = i;
+                i += 1;
+                let digits = i;
+                while i < b.len() && b[i].is_ascii_digit() {
+                    i += 1;
+                }
+                let n = if i > digits {
+                    sql[digits..i].parse::<usize>().unwrap_or(0)
+                } else if b[start] == b'?' {
+                    next += 1;
+                    next
+                } else {
+                    continue; // a `$` that is no parameter
+                };
+                out.push_str(&sql[from..start]);
+                out.push('?');
+                from = i;
+                order.push(n);
+            }
+            _ => i += 1,
+        }
+    }
+    out.push_str(&sql[from.min(sql.len())..]);
+    order
 }
 
 /// The shard of the day sums (migration 0007) a PostgreSQL transaction adds to: the first of 16
@@ -69,6 +219,10 @@ struct Grouped {
 impl std::ops::Deref for Tx {
     type Target = AnyConnection;
     fn deref(&self) -> &AnyConnection {
+        debug_assert!(
+            self.deferred_is_empty(),
+            "a statement after kept writes: flush first"
+        );
         match &self.inner {
             Inner::Plain(t) => t,
             Inner::Grouped(g) => g.conn(),
@@ -78,6 +232,10 @@ impl std::ops::Deref for Tx {
 
 impl std::ops::DerefMut for Tx {
     fn deref_mut(&mut self) -> &mut AnyConnection {
+        debug_assert!(
+            self.deferred_is_empty(),
+            "a statement after kept writes: flush first"
+        );
         match &mut self.inner {
             Inner::Plain(t) => t,
             Inner::Grouped(g) => g.conn_mut(),
@@ -107,6 +265,34 @@ impl Tx {
             inner: Inner::Plain(t),
             sums: Default::default(),
             sharded,
+            deferred: None,
+        }
+    }
+
+    /// From now on, on SQLite's group commit, keeps this transaction's writes ([`Write`]) and
+    /// sends them together: at [`Tx::flush`], or with the savepoint's release at `commit` —
+    /// one hand-off to SQLite's thread instead of one per statement (docs/server.md,
+    /// "Numbers"). Any other statement must come after a `flush` (debug builds check). Does
+    /// nothing elsewhere: a PostgreSQL statement list cannot carry parameters.
+    pub fn defer_writes(&mut self) {
+        if matches!(self.inner, Inner::Grouped(_)) && self.deferred.is_none() {
+            self.deferred = Some(Deferred::default());
+        }
+    }
+
+    fn deferred_is_empty(&self) -> bool {
+        self.deferred.as_ref().is_none_or(Deferred::is_empty)
+    }
+
+    /// Sends the kept writes.
+    pub async fn flush(&mut self) -> Result<(), sqlx::Error> {
+        let Some(d) = self.deferred.as_mut().filter(|d| !d.is_empty()) else {
+            return Ok(());
+        };
+        let q = d.take("");
+        match &mut self.inner {
+            Inner::Plain(t) => q.execute(&mut **t).await.map(drop),
+            Inner::Grouped(g) => q.execute(g.conn_mut()).await.map(drop),
         }
     }
 
@@ -139,7 +325,12 @@ impl Tx {
                 let Some(mut conn) = conn else {
                     return Err(sqlx::Error::WorkerCrashed);
                 };
-                if let Err(e) = conn.execute("RELEASE SAVEPOINT tx").await {
+                // The kept writes go with the release: one hand-off.
+                let released = match self.deferred.as_mut().filter(|d| !d.is_empty()) {
+                    Some(d) => d.take("RELEASE SAVEPOINT tx").execute(&mut *conn).await,
+                    None => conn.execute("RELEASE SAVEPOINT tx").await,
+                };
+                if let Err(e) = released {
                     // Leave the batch as it was before this transaction.
                     let _ = conn
                         .execute("ROLLBACK TO SAVEPOINT tx; RELEASE SAVEPOINT tx")
@@ -344,6 +535,7 @@ impl Writer {
             }),
             sums: Default::default(),
             sharded: false,
+            deferred: None,
         })
     }
 
@@ -448,4 +640,89 @@ pub async fn plain(pool: &AnyPool, immediate: bool) -> Result<Tx, sqlx::Error> {
     } else {
         Tx::plain(pool.begin().await?, true)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::{Connection, Row};
+
+    #[test]
+    fn parameters_become_anonymous_in_the_order_written() {
+        let mut out = String::new();
+        let order = anonymous(
+            "UPDATE t SET a = $3, b = '$2 ?' WHERE c = $1 AND \"d$4\" = ?12 -- $9 ?\n/* $8 */ AND e = $1",
+            &mut out,
+        );
+        assert_eq!(
+            out,
+            "UPDATE t SET a = ?, b = '$2 ?' WHERE c = ? AND \"d$4\" = ? -- $9 ?\n/* $8 */ AND e = ?"
+        );
+        assert_eq!(order, vec![3, 1, 12, 1]);
+        let mut out = String::new();
+        assert_eq!(anonymous("VALUES (?,?),(?,?)", &mut out), vec![1, 2, 3, 4]);
+        assert_eq!(out, "VALUES (?,?),(?,?)");
+    }
+
+    /// Kept statements, numbered or anonymous, sent as one list bind each its own values.
+    #[tokio::test]
+    async fn kept_statements_bind_their_own_values() {
+        sqlx::any::install_default_drivers();
+        let mut c = AnyConnection::connect("sqlite::memory:").await.unwrap();
+        c.execute("CREATE TABLE t (a BIGINT, b TEXT, c BIGINT)")
+            .await
+            .unwrap();
+        let mut d = Deferred::default();
+        let mut keep = |q: Query<'_, Any, AnyArguments>| {
+            let mut q = q;
+            let args = q.take_arguments().unwrap().unwrap_or_default();
+            d.push(q.sql().as_str(), args).unwrap();
+        };
+        keep(
+            sqlx::query("INSERT INTO t (c, b, a) VALUES ($3, $1, $2)")
+                .bind("one")
+                .bind(1i64)
+                .bind(10i64),
+        );
+        keep(
+            sqlx::query("INSERT INTO t (a, b, c) VALUES (?, ?, ?), (?, ?, ?)")
+                .bind(2i64)
+                .bind("two")
+                .bind(20i64)
+                .bind(3i64)
+                .bind("three")
+                .bind(30i64),
+        );
+        keep(
+            sqlx::query("UPDATE t SET b = $2 || b, c = c + $3 WHERE a = $1 OR a = $1 + 1")
+                .bind(1i64)
+                .bind("x-")
+                .bind(5i64),
+        );
+        keep(
+            sqlx::query("INSERT INTO t (a, b, c) VALUES ($1, $2, $3)")
+                .bind(4i64)
+                .bind(None::<String>),
+        );
+        assert!(!d.is_empty());
+        d.take("SELECT 1").execute(&mut c).await.unwrap();
+        assert!(d.is_empty());
+        let rows: Vec<(i64, Option<String>, Option<i64>)> =
+            sqlx::query("SELECT a, b, c FROM t ORDER BY a")
+                .fetch_all(&mut c)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| (r.get(0), r.get(1), r.get(2)))
+                .collect();
+        assert_eq!(
+            rows,
+            vec![
+                (1, Some("x-one".into()), Some(15)),
+                (2, Some("x-two".into()), Some(25)),
+                (3, Some("three".into()), Some(30)),
+                (4, None, None),
+            ]
+        );
+    }
 }
