@@ -368,18 +368,23 @@ pub async fn create(
             format!("no member {}", c.member_id),
         ));
     };
-    if let Some(o) = storage::orders::by_document(tx, &c.store, &actor.till, &r.document_no).await?
-    {
+    let (open, held) = storage::orders::document_and_held(
+        tx,
+        (&c.store, &actor.till, &r.document_no),
+        &c.member_id,
+        now,
+    )
+    .await?;
+    if let Some((id, state)) = open {
         return Err(ApiError::conflict(
             "duplicate_document",
             "document_no",
             format!(
-                "document {} of this till is already order {} ({})",
-                r.document_no, o.id, o.state
+                "document {} of this till is already order {id} ({state})",
+                r.document_no
             ),
         ));
     }
-    let held = storage::orders::held_points(tx, &c.member_id, now).await?;
     let as_of = ledger::as_of(now, &l.events);
     let state = ledger::replay(&l.versions, &l.member, &l.events, None, as_of).map_err(|e| {
         ApiError::internal(format!(

@@ -392,8 +392,7 @@ async fn load_rest(
     member: Member,
 ) -> Result<Option<Loaded>, ApiError> {
     let member_id = member.id.as_str();
-    let events = storage::events::of_member(tx, member_id).await?;
-    let versions = storage::policies::versions(tx).await?;
+    let (events, versions) = storage::events::of_member_and_versions(tx, member_id).await?;
     if versions.is_empty() {
         return Err(ApiError::invalid_state(
             "the programme has no published policy yet",

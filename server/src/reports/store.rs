@@ -301,26 +301,7 @@ pub async fn stored(
     c: &mut AnyConnection,
     member_id: &str,
 ) -> Result<(MemberFacts, String), sqlx::Error> {
-    use crate::storage::joined::{agg, int, nullable};
-    // The rows as they are written ([`FLOW_COLS`], [`POINT_COLS`]), without the member's id.
-    let fields = |cols: &[&str]| -> String {
-        let f: Vec<String> = cols[1..]
-            .iter()
-            .map(|&c| match c {
-                "event_id" | "order_id" => nullable(c),
-                "kind" | "day" | "store" | "channel" | "card_type" | "tier" | "status" => {
-                    c.to_string()
-                }
-                _ => int(c),
-            })
-            .collect();
-        agg(
-            &f.iter().map(String::as_str).collect::<Vec<_>>(),
-            "$2",
-            "$3",
-        )
-    };
-    let (flows, points) = (fields(FLOW_COLS), fields(POINT_COLS));
+    let (flows, points) = stored_fields();
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT (SELECT {flows} FROM rpt_flows WHERE member_id = $1), \
          (SELECT {points} FROM rpt_points WHERE member_id = $1)"
@@ -338,6 +319,89 @@ pub async fn stored(
         Some(out) => Ok(out),
         None => stored_rows(c, member_id).await,
     }
+}
+
+/// [`stored`]'s aggregates of the `rpt_flows` and `rpt_points` rows ([`FLOW_COLS`],
+/// [`POINT_COLS`], without the member's id), with `$2` / `$3` the separators.
+fn stored_fields() -> (String, String) {
+    use crate::storage::joined::{agg, int, nullable};
+    let fields = |cols: &[&str]| -> String {
+        let f: Vec<String> = cols[1..]
+            .iter()
+            .map(|&c| match c {
+                "event_id" | "order_id" => nullable(c),
+                "kind" | "day" | "store" | "channel" | "card_type" | "tier" | "status" => {
+                    c.to_string()
+                }
+                _ => int(c),
+            })
+            .collect();
+        agg(
+            &f.iter().map(String::as_str).collect::<Vec<_>>(),
+            "$2",
+            "$3",
+        )
+    };
+    (fields(FLOW_COLS), fields(POINT_COLS))
+}
+
+/// What [`plan`] compares: the member's cards and card type now ([`cards`]), its stored facts
+/// and their card type ([`stored`]) and the cards they were counted with ([`stored_cards`]) —
+/// read in one statement (one hand-off to SQLite's thread instead of three), or one by one when
+/// a field holds a separator.
+async fn member_now_and_stored(
+    c: &mut AnyConnection,
+    versions: &[Version],
+    member_id: &str,
+) -> Result<((String, CardDays), (MemberFacts, String), CardDays), String> {
+    let e = |e: sqlx::Error| e.to_string();
+    let (flows, points) = stored_fields();
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT (SELECT {flows} FROM rpt_flows WHERE member_id = $1), \
+         (SELECT {points} FROM rpt_points WHERE member_id = $1), \
+         (SELECT cards FROM rpt_members WHERE member_id = $1), \
+         (SELECT string_agg(type || $2 || CAST(issued_at AS TEXT), $3 ORDER BY issued_at, number) \
+          FROM cards WHERE member_id = $1)"
+    )))
+    .bind(member_id)
+    .bind(crate::storage::joined::FIELD.to_string())
+    .bind(crate::storage::joined::RECORD.to_string())
+    .fetch_one(&mut *c)
+    .await
+    .map_err(e)?;
+    let (f, p): (Option<String>, Option<String>) = (row.get(0), row.get(1));
+    let (counted, now): (Option<String>, Option<String>) = (row.get(2), row.get(3));
+    let read_now = || -> Option<CardDays> {
+        let Some(now) = now.as_deref() else {
+            return Some(Vec::new());
+        };
+        crate::storage::joined::split(now, 2)?
+            .into_iter()
+            .map(|r| Some((r[0].to_string(), r[1].parse::<i64>().ok()?)))
+            .collect()
+    };
+    let (Some(stored_facts), Some(now)) = (
+        split_stored(
+            f.as_deref().unwrap_or_default(),
+            p.as_deref().unwrap_or_default(),
+        ),
+        read_now(),
+    ) else {
+        let now = cards(c, versions, member_id).await?;
+        let stored_facts = stored(c, member_id).await.map_err(e)?;
+        return Ok((now, stored_facts, stored_cards(c, member_id).await?));
+    };
+    let mut list = Vec::with_capacity(now.len());
+    for (t, issued_at) in now {
+        list.push((t, ledger::local_day_number(versions, issued_at)?));
+    }
+    let first = list.first().map(|c| c.0.clone()).unwrap_or_default();
+    let counted = match counted {
+        None => vec![],
+        Some(text) => serde_json::from_str(&text)
+            .map_err(|e| format!("rpt_members.cards of {member_id}: {e}"))?,
+    };
+    Ok(((first, list), stored_facts, counted))
 }
 
 /// [`stored`]'s joined texts read back (rows in `n` order); None when a field held a separator.
@@ -758,11 +822,9 @@ pub async fn plan(
     events: &[Stored],
     as_of: i64,
 ) -> Result<Change, String> {
-    let e = |e: sqlx::Error| e.to_string();
     let new = facts(versions, member, events, as_of)?;
-    let (card, cards) = cards(c, versions, &member.id).await?;
-    let (old, old_card) = stored(c, &member.id).await.map_err(e)?;
-    let old_cards = stored_cards(c, &member.id).await?;
+    let ((card, cards), (old, old_card), old_cards) =
+        member_now_and_stored(c, versions, &member.id).await?;
     let mut change = Change {
         member_id: member.id.clone(),
         as_of,

@@ -14,20 +14,7 @@ pub struct Stored {
 
 /// The member's events in the order they were recorded, read as **one row** (`joined`).
 pub async fn of_member(c: &mut AnyConnection, member_id: &str) -> Result<Vec<Stored>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {} FROM events WHERE member_id = $1",
-        joined::agg(
-            &[
-                &joined::int("seq"),
-                "id",
-                "type",
-                &joined::int("at"),
-                "body"
-            ],
-            "$2",
-            "$3"
-        )
-    );
+    let sql = format!("SELECT {} FROM events WHERE member_id = $1", events_agg());
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(member_id)
         .bind(joined::FIELD.to_string())
@@ -41,6 +28,52 @@ pub async fn of_member(c: &mut AnyConnection, member_id: &str) -> Result<Vec<Sto
         Some(events) => Ok(events),
         None => of_member_rows(c, member_id).await,
     }
+}
+
+/// [`of_member`] and the published versions (`policies::versions`), read in one statement:
+/// one hand-off to SQLite's thread instead of two, on every booking.
+pub async fn of_member_and_versions(
+    c: &mut AnyConnection,
+    member_id: &str,
+) -> Result<(Vec<Stored>, Vec<super::policies::Version>), sqlx::Error> {
+    use super::policies;
+    let sql = format!(
+        "SELECT (SELECT {} FROM events WHERE member_id = $1), {}",
+        events_agg(),
+        policies::VERSIONS_AGG
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(member_id)
+        .bind(joined::FIELD.to_string())
+        .bind(joined::RECORD.to_string())
+        .fetch_one(&mut *c)
+        .await?;
+    let (events, versions): (Option<String>, Option<String>) = (row.get(0), row.get(1));
+    let events = match events.as_deref().map(split) {
+        None => Vec::new(),
+        Some(Some(events)) => events,
+        Some(None) => of_member_rows(c, member_id).await?,
+    };
+    let versions = match policies::with_documents(c, versions.as_deref()).await? {
+        Some(v) => v,
+        None => policies::versions(c).await?,
+    };
+    Ok((events, versions))
+}
+
+/// The aggregate of a member's events for [`split`] (`$2` / `$3` the separators).
+fn events_agg() -> String {
+    joined::agg(
+        &[
+            &joined::int("seq"),
+            "id",
+            "type",
+            &joined::int("at"),
+            "body",
+        ],
+        "$2",
+        "$3",
+    )
 }
 
 /// The events of [`of_member`]'s joined text in `seq` order; None when a field held a separator.

@@ -57,24 +57,34 @@ pub async fn get(c: &mut AnyConnection, id: &str) -> Result<Option<Order>, sqlx:
     Ok(row.as_ref().map(order))
 }
 
-/// The open order (held or booked) holding a (store, till, document_no).
-pub async fn by_document(
+/// The open order (held or booked) holding a (store, till, document_no) — its id and state —
+/// and [`held_points`], in one statement: what a new order checks, one hand-off to SQLite's
+/// thread instead of two.
+pub async fn document_and_held(
     c: &mut AnyConnection,
-    store: &str,
-    till: &str,
-    document_no: &str,
-) -> Result<Option<Order>, sqlx::Error> {
-    let q = format!(
-        "SELECT {COLS} FROM orders WHERE store_id = $1 AND till_id = $2 AND document_no = $3 \
-         AND state IN ('held', 'booked')"
-    );
-    let row = sqlx::query(sqlx::AssertSqlSafe(q))
-        .bind(store)
-        .bind(till)
-        .bind(document_no)
-        .fetch_optional(c)
-        .await?;
-    Ok(row.as_ref().map(order))
+    (store, till, document_no): (&str, &str, &str),
+    member_id: &str,
+    now: i64,
+) -> Result<(Option<(String, String)>, i64), sqlx::Error> {
+    let doc = "FROM orders WHERE store_id = $1 AND till_id = $2 AND document_no = $3 \
+               AND state IN ('held', 'booked')";
+    let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT (SELECT id {doc}), (SELECT state {doc}), \
+         CAST(COALESCE((SELECT SUM(redeemed_points) FROM orders \
+         WHERE member_id = $4 AND state = 'held' AND hold_expires_at > $5), 0) AS BIGINT)"
+    )))
+    .bind(store)
+    .bind(till)
+    .bind(document_no)
+    .bind(member_id)
+    .bind(now)
+    .fetch_one(c)
+    .await?;
+    let open = match (r.get::<Option<String>, _>(0), r.get::<Option<String>, _>(1)) {
+        (Some(id), Some(state)) => Some((id, state)),
+        _ => None,
+    };
+    Ok((open, r.get(2)))
 }
 
 /// Points held by the member's open holds at `now` (held and not yet expired).

@@ -58,6 +58,64 @@ pub async fn versions(c: &mut AnyConnection) -> Result<Vec<Version>, sqlx::Error
         .collect())
 }
 
+/// The published versions as one text (`storage::joined`, `$2` / `$3` the separators): each
+/// version's instant, digest and publishing instant, without the documents — read with another
+/// statement's rows (a booking's events), the documents then come from [`with_documents`].
+pub const VERSIONS_AGG: &str =
+    "(SELECT string_agg(CAST(effective_at AS TEXT) || $2 || digest || $2 \
+     || CAST(published_at AS TEXT), $3) FROM policy_versions)";
+
+/// [`VERSIONS_AGG`]'s text as versions, ascending `effective_at`, with their documents: kept by
+/// digest in this process (a digest names one document, so a kept one is never stale), read
+/// from the database the first time. None when the text does not split (the caller reads
+/// [`versions`]).
+pub async fn with_documents(
+    c: &mut AnyConnection,
+    text: Option<&str>,
+) -> Result<Option<Vec<Version>>, sqlx::Error> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static DOCUMENTS: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
+    let Some(text) = text else {
+        return Ok(Some(Vec::new()));
+    };
+    let Some(records) = super::joined::split(text, 3) else {
+        return Ok(None);
+    };
+    let mut out = Vec::with_capacity(records.len());
+    for r in records {
+        let (Ok(effective_at), Ok(published_at)) = (r[0].parse(), r[2].parse()) else {
+            return Ok(None);
+        };
+        let digest = r[1].to_string();
+        let kept = DOCUMENTS
+            .get_or_init(Default::default)
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&digest).cloned());
+        let document = match kept {
+            Some(d) => d,
+            None => {
+                let Some(d) = document(c, &digest).await? else {
+                    return Ok(None);
+                };
+                if let Ok(mut m) = DOCUMENTS.get_or_init(Default::default).lock() {
+                    m.insert(digest.clone(), d.clone());
+                }
+                d
+            }
+        };
+        out.push(Version {
+            effective_at,
+            digest,
+            document,
+            published_at,
+        });
+    }
+    out.sort_by_key(|v| v.effective_at);
+    Ok(Some(out))
+}
+
 pub async fn publish(
     c: &mut AnyConnection,
     digest: &str,
