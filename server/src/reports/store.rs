@@ -1223,6 +1223,94 @@ mod tests {
     use super::*;
     use crate::storage::joined::{FIELD, RECORD};
 
+    /// A booking's one statement for the member's cards and stored rows reads what the three
+    /// statements read, and falls back to them when a field holds a separator.
+    #[tokio::test]
+    async fn one_statement_reads_what_three_do() {
+        let dir = std::env::temp_dir().join(format!(
+            "loyalty-store-{}-{}",
+            std::process::id(),
+            crate::storage::random_hex(4)
+        ));
+        let db = crate::storage::Db::open(&format!("sqlite://{}/t.db", dir.display()))
+            .await
+            .unwrap();
+        let doc = crate::demo::spec_policy();
+        let digest = loyalty_engine::Engine::from_json(&doc)
+            .unwrap()
+            .policy_digest()
+            .to_string();
+        let versions = [Version {
+            effective_at: 0,
+            digest,
+            document: doc,
+            published_at: 0,
+        }];
+        let mut c = db.write.acquire().await.unwrap();
+        let t = crate::clock::parse_rfc3339("2026-03-01T10:00:00+07:00").unwrap();
+        for (member, cards) in [
+            (
+                "m-1",
+                vec![
+                    ("C2", "standard", t),
+                    ("C1", "vip", t),
+                    ("C0", "virtual", t + 1),
+                ],
+            ),
+            ("m-2", vec![("C3", "odd\u{1f}type", t)]),
+            ("m-3", vec![]),
+        ] {
+            sqlx::query(
+                "INSERT INTO members (id, status, joined_at, created_at, version) \
+                 VALUES ($1, 'active', $2, $2, 0)",
+            )
+            .bind(member)
+            .bind(t)
+            .execute(&mut *c)
+            .await
+            .unwrap();
+            for (number, kind, at) in cards {
+                sqlx::query(
+                    "INSERT INTO cards (number, member_id, type, state, issued_at) \
+                     VALUES ($1, $2, $3, 'active', $4)",
+                )
+                .bind(number)
+                .bind(member)
+                .bind(kind)
+                .bind(at)
+                .execute(&mut *c)
+                .await
+                .unwrap();
+            }
+        }
+        set_as_of(&mut *c, "m-1", t, "vip", &[("vip".into(), 20_513)])
+            .await
+            .unwrap();
+        for member in ["m-1", "m-2", "m-3"] {
+            let one = member_now_and_stored(&mut c, &versions, member)
+                .await
+                .unwrap();
+            let three = (
+                cards(&mut c, &versions, member).await.unwrap(),
+                stored(&mut c, member).await.unwrap(),
+                stored_cards(&mut c, member).await.unwrap(),
+            );
+            assert_eq!(one, three, "{member}");
+        }
+        let (now, _, counted) = member_now_and_stored(&mut c, &versions, "m-1")
+            .await
+            .unwrap();
+        // By issue, then number: C1 (vip) before C2 (standard) at the same instant.
+        assert_eq!(now.0, "vip");
+        assert_eq!(
+            now.1.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(),
+            ["vip", "standard", "virtual"]
+        );
+        assert_eq!(counted, vec![("vip".to_string(), 20_513)]);
+        drop(c);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
     /// A member's report rows joined as `stored` reads them (out of order, a NULL and an empty
     /// text) come back as the rows, in `n` order, with the last point's card type.
     #[test]
