@@ -15,19 +15,8 @@ pub struct Stored {
 /// The member's events in the order they were recorded, read as **one row** (`joined`).
 pub async fn of_member(c: &mut AnyConnection, member_id: &str) -> Result<Vec<Stored>, sqlx::Error> {
     let sql = format!("SELECT {} FROM events WHERE member_id = $1", events_agg());
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(member_id)
-        .bind(joined::FIELD.to_string())
-        .bind(joined::RECORD.to_string())
-        .fetch_one(&mut *c)
-        .await?;
-    let Some(text) = row.get::<Option<String>, _>(0) else {
-        return Ok(Vec::new());
-    };
-    match split(&text) {
-        Some(events) => Ok(events),
-        None => of_member_rows(c, member_id).await,
-    }
+    let text = joined_row(c, member_id, sql).await?.get(0);
+    events_of(c, member_id, text).await
 }
 
 /// [`of_member`] and the published versions (`policies::versions`), read in one statement:
@@ -42,23 +31,43 @@ pub async fn of_member_and_versions(
         events_agg(),
         policies::VERSIONS_AGG
     );
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(member_id)
-        .bind(joined::FIELD.to_string())
-        .bind(joined::RECORD.to_string())
-        .fetch_one(&mut *c)
-        .await?;
+    let row = joined_row(c, member_id, sql).await?;
     let (events, versions): (Option<String>, Option<String>) = (row.get(0), row.get(1));
-    let events = match events.as_deref().map(split) {
-        None => Vec::new(),
-        Some(Some(events)) => events,
-        Some(None) => of_member_rows(c, member_id).await?,
-    };
+    let events = events_of(c, member_id, events).await?;
     let versions = match policies::with_documents(c, versions.as_deref()).await? {
         Some(v) => v,
         None => policies::versions(c).await?,
     };
     Ok((events, versions))
+}
+
+/// The one row of a statement on a member's rows joined as text (`$1` the member, `$2` / `$3`
+/// the separators).
+async fn joined_row(
+    c: &mut AnyConnection,
+    member_id: &str,
+    sql: String,
+) -> Result<sqlx::any::AnyRow, sqlx::Error> {
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(member_id)
+        .bind(joined::FIELD.to_string())
+        .bind(joined::RECORD.to_string())
+        .fetch_one(c)
+        .await
+}
+
+/// [`events_agg`]'s text as events (none: no events), or the rows read one by one when a field
+/// held a separator.
+async fn events_of(
+    c: &mut AnyConnection,
+    member_id: &str,
+    text: Option<String>,
+) -> Result<Vec<Stored>, sqlx::Error> {
+    match text.as_deref().map(split) {
+        None => Ok(Vec::new()),
+        Some(Some(events)) => Ok(events),
+        Some(None) => of_member_rows(c, member_id).await,
+    }
 }
 
 /// The aggregate of a member's events for [`split`] (`$2` / `$3` the separators).
