@@ -94,7 +94,15 @@ impl Write for Tx {
             return q.execute(&mut **self).await.map(drop);
         };
         let args = q.take_arguments().map_err(sqlx::Error::Encode)?;
-        d.push(q.sql().as_str(), args.unwrap_or_default())?;
+        let sql = q.sql();
+        if d.pg && sql.as_str().trim_start().starts_with("DELETE") {
+            self.flush().await?;
+            return sqlx::query_with(sql, args.unwrap_or_default())
+                .execute(self.conn_kept())
+                .await
+                .map(drop);
+        }
+        d.push(sql.as_str(), args.unwrap_or_default())?;
         if d.args.len() > Deferred::MAX_VALUES {
             self.flush().await?;
         }
@@ -102,13 +110,21 @@ impl Write for Tx {
     }
 }
 
-/// Statements kept by a transaction that defers its writes, as one SQL text of statements
-/// with anonymous parameters (`?`) and their values in order: SQLite's driver binds a
-/// statement list's anonymous parameters one after the other across the statements.
+/// Statements kept by a transaction that defers its writes, sent as one statement.
+/// - SQLite: a statement list with anonymous parameters (`?`) and their values in order —
+///   SQLite's driver binds a list's anonymous parameters one after the other across its
+///   statements.
+/// - PostgreSQL (whose statement lists take no parameters): one statement, each write a
+///   data-modifying `WITH` part (`WITH w1 AS (INSERT …), w2 AS (UPDATE …) SELECT 1`: every part
+///   runs, once, to completion), parameters renumbered `$(base + N)`. The parts see the same
+///   snapshot, so a write must not depend on another's rows: a `DELETE` is never kept (the rows
+///   it removes may be written again), and no row is written by two parts.
 #[derive(Default)]
 struct Deferred {
+    pg: bool,
     sql: String,
     args: AnyArguments,
+    parts: usize,
 }
 
 impl Deferred {
@@ -116,7 +132,31 @@ impl Deferred {
     const MAX_VALUES: usize = 20_000;
 
     fn push(&mut self, sql: &str, args: AnyArguments) -> Result<(), sqlx::Error> {
-        let order = anonymous(sql, &mut self.sql);
+        self.parts += 1;
+        if self.pg {
+            let base = self.args.len();
+            self.sql
+                .push_str(if self.parts == 1 { "WITH " } else { ", " });
+            self.sql.push_str(&format!("w{} AS (", self.parts));
+            let mut used = 0;
+            params(sql, &mut self.sql, |n, out| {
+                out.push_str(&format!("${}", base + n));
+                used = used.max(n);
+            });
+            self.sql.push(')');
+            let bound = args.len();
+            self.args.values.0.extend(args.values.0);
+            // Values the statement names but was not bound are NULL.
+            for _ in bound..used {
+                self.args.add(None::<i64>).map_err(sqlx::Error::Encode)?;
+            }
+            return Ok(());
+        }
+        let mut order = Vec::new();
+        params(sql, &mut self.sql, |n, out| {
+            out.push('?');
+            order.push(n);
+        });
         self.sql.push_str(";\n");
         let values = &args.values.0;
         for n in order {
@@ -130,24 +170,28 @@ impl Deferred {
     }
 
     fn is_empty(&self) -> bool {
-        self.sql.is_empty()
+        self.parts == 0
     }
 
-    /// The kept statements (then `tail`) as one query.
+    /// The kept statements (then `tail`, SQLite's) as one query.
     fn take(&mut self, tail: &str) -> Query<'static, Any, AnyArguments> {
         let mut sql = std::mem::take(&mut self.sql);
-        sql.push_str(tail);
+        if self.pg {
+            sql.push_str(" SELECT 1");
+        } else {
+            sql.push_str(tail);
+        }
+        self.parts = 0;
         sqlx::query_with(sqlx::AssertSqlSafe(sql), std::mem::take(&mut self.args))
     }
 }
 
-/// Copies `sql` to `out` with each parameter (`$N`, `?N`, `?`) written `?`; returns the value
-/// each stands for (1-based), in the order they are written. Quoted texts, quoted names and
-/// comments are copied as they are.
-fn anonymous(sql: &str, out: &mut String) -> Vec<usize> {
+/// Copies `sql` to `out` with each parameter (`$N`, `?N`, `?`: value N, anonymous ones counted
+/// in order) written by `each(N, out)`. Quoted texts, quoted names and comments are copied as
+/// they are.
+fn params(sql: &str, out: &mut String, mut each: impl FnMut(usize, &mut String)) {
     let b = sql.as_bytes();
     let (mut i, mut from, mut next) = (0, 0, 0);
-    let mut order = Vec::new();
     while i < b.len() {
         match b[i] {
             q @ (b'\'' | b'"') => {
@@ -185,15 +229,13 @@ fn anonymous(sql: &str, out: &mut String) -> Vec<usize> {
                     continue; // a `$` that is no parameter
                 };
                 out.push_str(&sql[from..start]);
-                out.push('?');
+                each(n, out);
                 from = i;
-                order.push(n);
             }
             _ => i += 1,
         }
     }
     out.push_str(&sql[from.min(sql.len())..]);
-    order
 }
 
 /// The shard of the day sums (migration 0007) a PostgreSQL transaction adds to: the first of 16
@@ -269,14 +311,30 @@ impl Tx {
         }
     }
 
-    /// From now on, on SQLite's group commit, keeps this transaction's writes ([`Write`]) and
-    /// sends them together: at [`Tx::flush`], or with the savepoint's release at `commit` —
-    /// one hand-off to SQLite's thread instead of one per statement (docs/server.md,
-    /// "Numbers"). Any other statement must come after a `flush` (debug builds check). Does
-    /// nothing elsewhere: a PostgreSQL statement list cannot carry parameters.
+    /// From now on keeps this transaction's writes ([`Write`]) and sends them together, at
+    /// [`Tx::flush`] or at `commit` ([`Deferred`]): on SQLite's group commit with the
+    /// savepoint's release, one hand-off to SQLite's thread instead of one per statement; on
+    /// PostgreSQL one round trip. Any other statement must come after a `flush` (debug builds
+    /// check). Does nothing on SQLite without group commit.
     pub fn defer_writes(&mut self) {
-        if matches!(self.inner, Inner::Grouped(_)) && self.deferred.is_none() {
-            self.deferred = Some(Deferred::default());
+        let pg = match self.inner {
+            Inner::Grouped(_) => false,
+            Inner::Plain(_) if self.sharded => true,
+            Inner::Plain(_) => return,
+        };
+        if self.deferred.is_none() {
+            self.deferred = Some(Deferred {
+                pg,
+                ..Deferred::default()
+            });
+        }
+    }
+
+    /// The connection, with writes possibly kept: for statements that do not depend on them.
+    fn conn_kept(&mut self) -> &mut AnyConnection {
+        match &mut self.inner {
+            Inner::Plain(t) => t,
+            Inner::Grouped(g) => g.conn_mut(),
         }
     }
 
@@ -290,10 +348,7 @@ impl Tx {
             return Ok(());
         };
         let q = d.take("");
-        match &mut self.inner {
-            Inner::Plain(t) => q.execute(&mut **t).await.map(drop),
-            Inner::Grouped(g) => q.execute(g.conn_mut()).await.map(drop),
-        }
+        q.execute(self.conn_kept()).await.map(drop)
     }
 
     /// Commits (after writing the deferred report sums): on disk when this returns Ok.
@@ -301,8 +356,9 @@ impl Tx {
         if !self.sums.is_empty() {
             let sums = std::mem::take(&mut self.sums);
             let shard = if self.sharded {
+                // A read of the advisory locks: independent of any kept writes.
                 sqlx::query_scalar::<_, i64>(FREE_SHARD)
-                    .fetch_optional(&mut *self)
+                    .fetch_optional(self.conn_kept())
                     .await
             } else {
                 Ok(Some(0))
@@ -314,6 +370,12 @@ impl Tx {
                 Err(e) => Err(e),
             };
             if let Err(e) = applied {
+                let _ = self.rollback().await;
+                return Err(e);
+            }
+        }
+        if matches!(self.inner, Inner::Plain(_)) {
+            if let Err(e) = self.flush().await {
                 let _ = self.rollback().await;
                 return Err(e);
             }
@@ -649,6 +711,14 @@ mod tests {
 
     #[test]
     fn parameters_become_anonymous_in_the_order_written() {
+        let anonymous = |sql: &str, out: &mut String| {
+            let mut order = Vec::new();
+            params(sql, out, |n, out| {
+                out.push('?');
+                order.push(n);
+            });
+            order
+        };
         let mut out = String::new();
         let order = anonymous(
             "UPDATE t SET a = $3, b = '$2 ?' WHERE c = $1 AND \"d$4\" = ?12 -- $9 ?\n/* $8 */ AND e = $1",
@@ -662,6 +732,42 @@ mod tests {
         let mut out = String::new();
         assert_eq!(anonymous("VALUES (?,?),(?,?)", &mut out), vec![1, 2, 3, 4]);
         assert_eq!(out, "VALUES (?,?),(?,?)");
+    }
+
+    /// On PostgreSQL the kept writes are the parts of one statement, each numbering its own
+    /// values after the ones before.
+    #[test]
+    fn kept_writes_are_one_statement_on_postgres() {
+        let mut d = Deferred {
+            pg: true,
+            ..Deferred::default()
+        };
+        let mut keep = |q: Query<'_, Any, AnyArguments>| {
+            let mut q = q;
+            let args = q.take_arguments().unwrap().unwrap_or_default();
+            d.push(q.sql().as_str(), args).unwrap();
+        };
+        keep(
+            sqlx::query("INSERT INTO t (a, b) VALUES ($1, $2)")
+                .bind(1i64)
+                .bind("x"),
+        );
+        keep(
+            sqlx::query("UPDATE t SET b = $2 WHERE a = $1 AND b <> '$1'")
+                .bind(1i64)
+                .bind("y"),
+        );
+        keep(sqlx::query("INSERT INTO u (a) VALUES ($1), ($2)").bind(5i64));
+        assert_eq!(d.args.len(), 6, "the unbound $2 of the last part is a NULL");
+        let mut q = d.take("RELEASE SAVEPOINT tx");
+        assert!(d.is_empty());
+        assert_eq!(q.take_arguments().unwrap().unwrap().len(), 6);
+        assert_eq!(
+            q.sql().as_str(),
+            "WITH w1 AS (INSERT INTO t (a, b) VALUES ($1, $2)), \
+             w2 AS (UPDATE t SET b = $4 WHERE a = $3 AND b <> '$1'), \
+             w3 AS (INSERT INTO u (a) VALUES ($5), ($6)) SELECT 1"
+        );
     }
 
     /// Kept statements, numbered or anonymous, sent as one list bind each its own values.
