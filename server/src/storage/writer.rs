@@ -19,6 +19,9 @@
 //!
 //! On PostgreSQL a [`Tx`] is a plain transaction (its server already flushes concurrent commits
 //! together). `--no-group-commit` gives SQLite one COMMIT per transaction, as before.
+//!
+//! A transaction may also keep its writes and send them together ([`Tx::defer_writes`],
+//! [`Write`]): a one-call booking does, once it has read what it needs.
 
 use sqlx::any::AnyArguments;
 use sqlx::pool::PoolConnection;
@@ -734,6 +737,12 @@ mod tests {
         assert_eq!(out, "VALUES (?,?),(?,?)");
     }
 
+    /// Keeps `q` as `Tx::write` does.
+    fn keep(d: &mut Deferred, mut q: Query<'_, Any, AnyArguments>) {
+        let args = q.take_arguments().unwrap().unwrap_or_default();
+        d.push(q.sql().as_str(), args).unwrap();
+    }
+
     /// On PostgreSQL the kept writes are the parts of one statement, each numbering its own
     /// values after the ones before.
     #[test]
@@ -742,11 +751,7 @@ mod tests {
             pg: true,
             ..Deferred::default()
         };
-        let mut keep = |q: Query<'_, Any, AnyArguments>| {
-            let mut q = q;
-            let args = q.take_arguments().unwrap().unwrap_or_default();
-            d.push(q.sql().as_str(), args).unwrap();
-        };
+        let mut keep = |q| keep(&mut d, q);
         keep(
             sqlx::query("INSERT INTO t (a, b) VALUES ($1, $2)")
                 .bind(1i64)
@@ -779,11 +784,7 @@ mod tests {
             .await
             .unwrap();
         let mut d = Deferred::default();
-        let mut keep = |q: Query<'_, Any, AnyArguments>| {
-            let mut q = q;
-            let args = q.take_arguments().unwrap().unwrap_or_default();
-            d.push(q.sql().as_str(), args).unwrap();
-        };
+        let mut keep = |q| keep(&mut d, q);
         keep(
             sqlx::query("INSERT INTO t (c, b, a) VALUES ($3, $1, $2)")
                 .bind("one")
