@@ -232,13 +232,18 @@ pub async fn cards(
     .fetch_all(c)
     .await
     .map_err(|e| e.to_string())?;
-    let mut list = Vec::with_capacity(rows.len());
-    for r in &rows {
-        list.push((
-            r.get::<String, _>(0),
-            ledger::local_day_number(versions, r.get(1))?,
-        ));
-    }
+    card_days(versions, rows.iter().map(|r| (r.get(0), r.get(1))))
+}
+
+/// Cards as (type, issue instant), by issue, as [`cards`] gives them: the first one's type and
+/// each one's local day of issue.
+fn card_days(
+    versions: &[Version],
+    cards: impl Iterator<Item = (String, i64)>,
+) -> Result<(String, CardDays), String> {
+    let list = cards
+        .map(|(t, issued_at)| Ok((t, ledger::local_day_number(versions, issued_at)?)))
+        .collect::<Result<CardDays, String>>()?;
     let first = list.first().map(|c| c.0.clone()).unwrap_or_default();
     Ok((first, list))
 }
@@ -250,9 +255,14 @@ pub async fn stored_cards(c: &mut AnyConnection, member_id: &str) -> Result<Card
         .fetch_optional(c)
         .await
         .map_err(|e| e.to_string())?;
-    match r {
+    counted_cards(r.map(|r| r.get(0)), member_id)
+}
+
+/// `rpt_members.cards` read back (none: never computed).
+fn counted_cards(text: Option<String>, member_id: &str) -> Result<CardDays, String> {
+    match text {
         None => Ok(vec![]),
-        Some(r) => serde_json::from_str(&r.get::<String, _>(0))
+        Some(text) => serde_json::from_str(&text)
             .map_err(|e| format!("rpt_members.cards of {member_id}: {e}")),
     }
 }
@@ -391,17 +401,11 @@ async fn member_now_and_stored(
         let stored_facts = stored(c, member_id).await.map_err(e)?;
         return Ok((now, stored_facts, stored_cards(c, member_id).await?));
     };
-    let mut list = Vec::with_capacity(now.len());
-    for (t, issued_at) in now {
-        list.push((t, ledger::local_day_number(versions, issued_at)?));
-    }
-    let first = list.first().map(|c| c.0.clone()).unwrap_or_default();
-    let counted = match counted {
-        None => vec![],
-        Some(text) => serde_json::from_str(&text)
-            .map_err(|e| format!("rpt_members.cards of {member_id}: {e}"))?,
-    };
-    Ok(((first, list), stored_facts, counted))
+    Ok((
+        card_days(versions, now.into_iter())?,
+        stored_facts,
+        counted_cards(counted, member_id)?,
+    ))
 }
 
 /// [`stored`]'s joined texts read back (rows in `n` order); None when a field held a separator.

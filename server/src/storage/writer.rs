@@ -78,10 +78,10 @@ impl Write for AnyConnection {
 
 impl Write for PoolConnection<Any> {
     fn is_sqlite(&self) -> bool {
-        super::is_sqlite(self)
+        (**self).is_sqlite()
     }
     async fn write(&mut self, q: Query<'_, Any, AnyArguments>) -> Result<(), sqlx::Error> {
-        q.execute(&mut **self).await.map(drop)
+        (**self).write(q).await
     }
 }
 
