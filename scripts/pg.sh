@@ -7,7 +7,8 @@
 #   eval "$(scripts/pg.sh start)"   # exports LOYALTY_TEST_PG=postgres://postgres@127.0.0.1:PORT/postgres and PG_DIR
 #   scripts/pg.sh stop "$PG_DIR"
 #
-# PG_FSYNC=on keeps fsync (the server benchmark's durable setting).
+# PG_FSYNC=on keeps fsync (the server benchmark's durable setting). PG_OPTS adds server settings
+# (`-c name=value …`), e.g. the bulk-load settings of scripts/bench-import-server.sh.
 set -euo pipefail
 
 bin_dir() {
@@ -52,7 +53,7 @@ case "${1:-}" in
       { cat "$DIR/initdb.log" >&2; exit 1; }
     PORT="$(free_port)"
     as_pg "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -o \
-      "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=${PG_FSYNC:-off} -c max_connections=300 -c shared_buffers=256MB" \
+      "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=${PG_FSYNC:-off} -c max_connections=300 -c shared_buffers=256MB ${PG_OPTS:-}" \
       start > /dev/null || { cat "$DIR/server.log" >&2; exit 1; }
     echo "export PG_DIR=$DIR"
     echo "export LOYALTY_TEST_PG=postgres://postgres@127.0.0.1:$PORT/postgres"

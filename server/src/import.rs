@@ -26,6 +26,7 @@
 //! bookings) is counted `unchanged`.
 
 use crate::clock::{parse_rfc3339, rfc3339, Clock};
+use crate::reports::store::{add_new, NewFacts, NewRows};
 use crate::storage::events::Stored;
 use crate::storage::members::Member;
 use crate::storage::{self, settings, Db};
@@ -537,7 +538,7 @@ fn prepare(
 enum Msg {
     /// The engine read the exports: this many members follow.
     Expected(u64),
-    Batch(Vec<Prepared>, u64),
+    Batch(Box<Ready>),
     Rejected {
         member_id: Option<String>,
         line: u64,
@@ -545,7 +546,21 @@ enum Msg {
     },
 }
 
-struct Batcher {
+/// A batch of whole members, ready to be written.
+struct Ready {
+    members: Vec<Prepared>,
+    /// Bytes of the source read so far (the NDJSON's progress).
+    bytes_read: u64,
+    /// The instant the batch is written at (its cards are issued then).
+    now: i64,
+    /// Its report rows (issue 15), computed on the reading thread for the usual case — every
+    /// member new and every card stored (`write_batch` checks; otherwise it computes them).
+    report: Option<NewRows>,
+}
+
+struct Batcher<'a> {
+    prog: &'a Programme,
+    clock: &'a Clock,
     tx: tokio::sync::mpsc::Sender<Msg>,
     cur: Vec<Prepared>,
     ids: HashSet<String>,
@@ -553,7 +568,7 @@ struct Batcher {
     bytes_read: u64,
 }
 
-impl Batcher {
+impl Batcher<'_> {
     fn send(&self, m: Msg) -> Result<(), String> {
         self.tx
             .blocking_send(m)
@@ -579,18 +594,39 @@ impl Batcher {
         if self.cur.is_empty() {
             return Ok(());
         }
-        let batch = std::mem::take(&mut self.cur);
+        let members = std::mem::take(&mut self.cur);
         self.ids.clear();
         self.events = 0;
-        self.send(Msg::Batch(batch, self.bytes_read))
+        let now = self.clock.now_ms();
+        // The cards the writer issues at `now`, all of them `standard`.
+        let report = crate::ledger::local_day_number(&self.prog.stored, now)
+            .ok()
+            .map(|day| {
+                let cards: HashMap<&str, Vec<(String, i64)>> = members
+                    .iter()
+                    .map(|p| {
+                        (
+                            p.id.as_str(),
+                            vec![(STANDARD.to_string(), day); p.cards.len()],
+                        )
+                    })
+                    .collect();
+                NewRows::of(&new_facts(&members), |id| {
+                    cards.get(id).map(Vec::as_slice).unwrap_or_default()
+                })
+            });
+        self.send(Msg::Batch(Box::new(Ready {
+            members,
+            bytes_read: self.bytes_read,
+            now,
+            report,
+        })))
     }
 }
 
 struct ExportSink<'a> {
-    prog: &'a Programme,
     versions: eledger::Versions<'a>,
-    clock: &'a Clock,
-    batcher: Batcher,
+    batcher: Batcher<'a>,
     n: u64,
 }
 
@@ -598,9 +634,9 @@ impl MemberSink for ExportSink<'_> {
     fn member(&mut self, m: &ImportedMember<'_>) -> Result<(), ImportError> {
         self.n += 1;
         let r = prepare(
-            self.prog,
+            self.batcher.prog,
             &self.versions,
-            self.clock,
+            self.batcher.clock,
             self.n,
             m.json,
             Some(m),
@@ -636,6 +672,8 @@ fn produce(
     let versions = eledger::Versions::many(&list)
         .ok_or_else(|| "the programme has no published policy".to_string())?;
     let batcher = Batcher {
+        prog: &prog,
+        clock: &clock,
         tx,
         cur: Vec::new(),
         ids: HashSet::new(),
@@ -662,9 +700,7 @@ fn produce(
                 memory_budget: job.memory_budget,
             };
             let mut sink = ExportSink {
-                prog: &prog,
                 versions,
-                clock: &clock,
                 batcher,
                 n: 0,
             };
@@ -791,11 +827,29 @@ fn same_body(a: &str, b: &str) -> bool {
         )
 }
 
+/// The type of the cards an import writes.
+const STANDARD: &str = "standard";
+
+/// The report facts of members about to be created.
+fn new_facts<'a>(members: impl IntoIterator<Item = &'a Prepared>) -> Vec<NewFacts<'a>> {
+    members
+        .into_iter()
+        .map(|p| NewFacts {
+            member_id: &p.id,
+            facts: &p.facts,
+            as_of: p.as_of,
+        })
+        .collect()
+}
+
+/// Writes a batch of members in the caller's transaction. `report`: the batch's report rows
+/// as computed on the reading thread, used when every member is new and every card stored.
 async fn write_batch(
     c: &mut AnyConnection,
     batch: &[&Prepared],
     job: &str,
     now: i64,
+    report: Option<NewRows>,
 ) -> Result<Written, sqlx::Error> {
     let ids: Vec<&str> = batch.iter().map(|p| p.id.as_str()).collect();
     // Who exists already.
@@ -957,7 +1011,7 @@ async fn write_batch(
             q = q
                 .bind(*number)
                 .bind(*member)
-                .bind("standard")
+                .bind(STANDARD)
                 .bind(*state)
                 .bind(now);
         }
@@ -980,15 +1034,11 @@ async fn write_batch(
     }
     // The reports' rows of the new members (issue 15), their day sums added once per batch;
     // the facts were computed with the member, its cards are those just written.
-    let facts: Vec<_> = new_members
-        .iter()
-        .map(|(p, _)| crate::reports::store::NewFacts {
-            member_id: &p.id,
-            facts: &p.facts,
-            as_of: p.as_of,
-        })
-        .collect();
-    crate::reports::store::add_new(c, &facts).await?;
+    let cards_asked: usize = batch.iter().map(|p| p.cards.len()).sum();
+    match report {
+        Some(r) if existing.is_empty() && new_cards.len() == cards_asked => r.write(c).await?,
+        _ => add_new(c, &new_facts(new_members.iter().map(|(p, _)| *p))).await?,
+    }
     Ok(Written { outcomes, contact })
 }
 
@@ -1074,7 +1124,6 @@ impl Findings {
 struct Writer<'a> {
     db: &'a Db,
     job: &'a str,
-    clock: &'a Clock,
     counts: Counts,
     phase: &'static str,
     findings: Findings,
@@ -1115,15 +1164,20 @@ impl Writer<'_> {
 
     /// Stores a batch in one transaction (with the job's counts); if that fails, a member at a
     /// time, so that the one that cannot be stored is rejected alone.
-    async fn store(&mut self, batch: Vec<Prepared>, bytes_read: u64) -> Result<(), String> {
-        let now = self.clock.now_ms();
+    async fn store(&mut self, ready: Box<Ready>) -> Result<(), String> {
+        let Ready {
+            members: batch,
+            bytes_read,
+            now,
+            report,
+        } = *ready;
         let refs: Vec<&Prepared> = batch.iter().collect();
         let mut k = self.counts;
         k.bytes_read = bytes_read;
         k.members_read += batch.len() as u64;
         let e = |e: sqlx::Error| e.to_string();
         let mut tx = self.db.begin_bulk().await.map_err(e)?;
-        let whole = match write_batch(&mut tx, &refs, self.job, now).await {
+        let whole = match write_batch(&mut tx, &refs, self.job, now, report).await {
             Ok(w) => {
                 Self::apply(&w, &mut k);
                 match save_counts(&mut tx, self.job, self.phase, &k).await {
@@ -1149,7 +1203,7 @@ impl Writer<'_> {
         for p in &refs {
             let one = [*p];
             let mut tx = self.db.begin_bulk().await.map_err(e)?;
-            match write_batch(&mut tx, &one, self.job, now).await {
+            match write_batch(&mut tx, &one, self.job, now, None).await {
                 Ok(w) => {
                     tx.commit().await.map_err(e)?;
                     Self::apply(&w, &mut k);
@@ -1261,7 +1315,6 @@ async fn run_inner(db: &Db, clock: &Clock, job: &Job) -> Result<(), String> {
     let mut w = Writer {
         db,
         job: &job.id,
-        clock,
         counts: Counts::default(),
         phase,
         findings: Findings {
@@ -1322,7 +1375,7 @@ async fn run_inner(db: &Db, clock: &Clock, job: &Job) -> Result<(), String> {
                     Err(err) => Err(err.to_string()),
                 }
             }
-            Msg::Batch(batch, bytes) => w.store(batch, bytes).await,
+            Msg::Batch(ready) => w.store(ready).await,
             Msg::Rejected {
                 member_id,
                 line,

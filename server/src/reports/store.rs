@@ -907,7 +907,6 @@ pub struct NewFacts<'a> {
 /// The report rows of members that have none yet, with their day sums added once for all of
 /// them: a few multi-row INSERTs and upserts per batch instead of some per member.
 pub async fn add_new(c: &mut AnyConnection, members: &[NewFacts<'_>]) -> Result<(), sqlx::Error> {
-    let mut total = Sums::default();
     // The cards of the new members (the `act` cells count them), read once for the batch.
     let versions = crate::storage::policies::versions(c).await?;
     let mut cards: std::collections::HashMap<String, CardDays> = Default::default();
@@ -928,21 +927,45 @@ pub async fn add_new(c: &mut AnyConnection, members: &[NewFacts<'_>]) -> Result<
             cards.entry(r.get(0)).or_default().push((r.get(1), day));
         }
     }
-    let mut rows = Rows::default();
-    for m in members {
-        let cards = cards
-            .get(m.member_id)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        // Its first card's type, as `cards` gives it.
-        let card_type = cards.first().map(|c| c.0.as_str()).unwrap_or_default();
-        total.add_member(&m.facts.flows, &m.facts.points, card_type, cards, 1);
-        rows.push(m.member_id, m.facts, card_type, 0, 0);
-        rows.push_as_of(m.member_id, m.as_of, card_type, cards);
+    let rows = NewRows::of(members, |id| {
+        cards.get(id).map(Vec::as_slice).unwrap_or_default()
+    });
+    rows.write(c).await
+}
+
+/// What [`add_new`] writes for members that have none yet, computed without the database from
+/// each member's cards (as `cards` lists them: type and issued day, in the order of issue): the
+/// import computes it on its reading thread, beside the engine's work, for a batch whose cards
+/// it knows.
+pub struct NewRows {
+    rows: Rows,
+    total: Sums,
+}
+
+impl NewRows {
+    pub fn of<'c>(
+        members: &[NewFacts<'_>],
+        cards_of: impl Fn(&str) -> &'c [(String, i64)],
+    ) -> Self {
+        let mut total = Sums::default();
+        let mut rows = Rows::default();
+        for m in members {
+            let cards = cards_of(m.member_id);
+            // Its first card's type, as `cards` gives it.
+            let card_type = cards.first().map(|c| c.0.as_str()).unwrap_or_default();
+            total.add_member(&m.facts.flows, &m.facts.points, card_type, cards, 1);
+            rows.push(m.member_id, m.facts, card_type, 0, 0);
+            rows.push_as_of(m.member_id, m.as_of, card_type, cards);
+        }
+        total.prune();
+        NewRows { rows, total }
     }
-    rows.flush(c).await?;
-    total.prune();
-    apply(c, &total, 0).await
+
+    /// Inserts the rows and adds the sums.
+    pub async fn write(mut self, c: &mut AnyConnection) -> Result<(), sqlx::Error> {
+        self.rows.flush(c).await?;
+        apply(c, &self.total, 0).await
+    }
 }
 
 /// Records the instant a member's facts are computed as of.
