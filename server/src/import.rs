@@ -560,6 +560,8 @@ struct Ready {
 
 struct Batcher<'a> {
     prog: &'a Programme,
+    /// Whether the database is SQLite (the report rows' statements are built for it).
+    sqlite: bool,
     clock: &'a Clock,
     tx: tokio::sync::mpsc::Sender<Msg>,
     cur: Vec<Prepared>,
@@ -601,7 +603,7 @@ impl Batcher<'_> {
         // The cards the writer issues at `now`, all of them `standard`.
         let report = crate::ledger::local_day_number(&self.prog.stored, now)
             .ok()
-            .map(|day| {
+            .and_then(|day| {
                 let cards: HashMap<&str, Vec<(String, i64)>> = members
                     .iter()
                     .map(|p| {
@@ -611,9 +613,10 @@ impl Batcher<'_> {
                         )
                     })
                     .collect();
-                NewRows::of(&new_facts(&members), |id| {
+                NewRows::of(self.sqlite, &new_facts(&members), |id| {
                     cards.get(id).map(Vec::as_slice).unwrap_or_default()
                 })
+                .ok()
             });
         self.send(Msg::Batch(Box::new(Ready {
             members,
@@ -663,6 +666,7 @@ impl MemberSink for ExportSink<'_> {
 /// summary (exports) after writing the full report to `engine_report`.
 fn produce(
     prog: Programme,
+    sqlite: bool,
     clock: Clock,
     job: &Job,
     tx: tokio::sync::mpsc::Sender<Msg>,
@@ -673,6 +677,7 @@ fn produce(
         .ok_or_else(|| "the programme has no published policy".to_string())?;
     let batcher = Batcher {
         prog: &prog,
+        sqlite,
         clock: &clock,
         tx,
         cur: Vec::new(),
@@ -1341,6 +1346,7 @@ async fn run_inner(db: &Db, clock: &Clock, job: &Job) -> Result<(), String> {
         })
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Msg>(QUEUED_BATCHES);
+    let sqlite = db.kind == storage::Kind::Sqlite;
     let engine_report = job.work_dir.join("engine-report.json");
     let producer = {
         let clock = clock.clone();
@@ -1360,7 +1366,7 @@ async fn run_inner(db: &Db, clock: &Clock, job: &Job) -> Result<(), String> {
             work_dir: job.work_dir.clone(),
             memory_budget: job.memory_budget,
         };
-        tokio::task::spawn_blocking(move || produce(prog, clock, &j, tx, &engine_report))
+        tokio::task::spawn_blocking(move || produce(prog, sqlite, clock, &j, tx, &engine_report))
     };
     let mut failure: Option<String> = None;
     while let Some(m) = rx.recv().await {

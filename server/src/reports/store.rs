@@ -14,7 +14,7 @@ use crate::storage::batch::{Batch, V};
 use crate::storage::events::Stored;
 use crate::storage::members::Member;
 use crate::storage::policies::Version;
-use crate::storage::writer::Write;
+use crate::storage::writer::{Statements, Write};
 use crate::storage::Tx;
 use loyalty_engine::report::{Flow, MemberFacts, Point};
 use sqlx::{AnyConnection, Row};
@@ -927,26 +927,27 @@ pub async fn add_new(c: &mut AnyConnection, members: &[NewFacts<'_>]) -> Result<
             cards.entry(r.get(0)).or_default().push((r.get(1), day));
         }
     }
-    let rows = NewRows::of(members, |id| {
+    NewRows::of(c.is_sqlite(), members, |id| {
         cards.get(id).map(Vec::as_slice).unwrap_or_default()
-    });
-    rows.write(c).await
+    })?
+    .write(c)
+    .await
 }
 
-/// What [`add_new`] writes for members that have none yet, computed without the database from
-/// each member's cards (as `cards` lists them: type and issued day, in the order of issue): the
-/// import computes it on its reading thread, beside the engine's work, for a batch whose cards
-/// it knows.
-pub struct NewRows {
-    rows: Rows,
-    total: Sums,
-}
+/// What [`add_new`] writes for members that have none yet — their rows, and their sums added
+/// to the stored ones — computed without the database from each member's cards (as `cards`
+/// lists them: type and issued day, in the order of issue) and kept as statements: the import
+/// builds them on its reading thread, beside the engine's work, for a batch whose cards it
+/// knows, so that its writer only sends them.
+pub struct NewRows(Statements);
 
 impl NewRows {
+    /// The rows and sums of `members`, as statements for SQLite (`sqlite`) or PostgreSQL.
     pub fn of<'c>(
+        sqlite: bool,
         members: &[NewFacts<'_>],
         cards_of: impl Fn(&str) -> &'c [(String, i64)],
-    ) -> Self {
+    ) -> Result<Self, sqlx::Error> {
         let mut total = Sums::default();
         let mut rows = Rows::default();
         for m in members {
@@ -958,13 +959,17 @@ impl NewRows {
             rows.push_as_of(m.member_id, m.as_of, card_type, cards);
         }
         total.prune();
-        NewRows { rows, total }
+        let mut kept = Statements::new(sqlite);
+        Statements::keep(async {
+            rows.flush(&mut kept).await?;
+            apply(&mut kept, &total, 0).await
+        })?;
+        Ok(NewRows(kept))
     }
 
     /// Inserts the rows and adds the sums.
-    pub async fn write(mut self, c: &mut AnyConnection) -> Result<(), sqlx::Error> {
-        self.rows.flush(c).await?;
-        apply(c, &self.total, 0).await
+    pub async fn write(self, c: &mut AnyConnection) -> Result<(), sqlx::Error> {
+        self.0.run(c).await
     }
 }
 

@@ -113,6 +113,60 @@ impl Write for Tx {
     }
 }
 
+/// Writes built on one thread and run on another: each statement is kept with its values,
+/// [`Statements::run`] runs them in the order written. The import's reading thread builds a
+/// batch's report rows this way, beside the engine's work, so that the writer only sends them.
+pub struct Statements {
+    sqlite: bool,
+    list: Vec<(String, AnyArguments)>,
+}
+
+impl Statements {
+    /// Statements for SQLite (`sqlite`) or PostgreSQL.
+    pub fn new(sqlite: bool) -> Statements {
+        Statements {
+            sqlite,
+            list: Vec::new(),
+        }
+    }
+
+    /// Keeps the writes of `f`, a future that only writes here (so it is ready at once).
+    pub fn keep(f: impl Future<Output = Result<(), sqlx::Error>>) -> Result<(), sqlx::Error> {
+        use futures_util::FutureExt;
+        f.now_or_never().unwrap_or_else(|| {
+            Err(sqlx::Error::Protocol(
+                "a kept write waited for the database".into(),
+            ))
+        })
+    }
+
+    /// Runs the statements on `c`, for the database they were built for.
+    pub async fn run(self, c: &mut impl Write) -> Result<(), sqlx::Error> {
+        if c.is_sqlite() != self.sqlite {
+            return Err(sqlx::Error::Protocol(
+                "statements built for the other database".into(),
+            ));
+        }
+        for (sql, args) in self.list {
+            c.write(sqlx::query_with(sqlx::AssertSqlSafe(sql), args))
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+impl Write for Statements {
+    fn is_sqlite(&self) -> bool {
+        self.sqlite
+    }
+    async fn write(&mut self, mut q: Query<'_, Any, AnyArguments>) -> Result<(), sqlx::Error> {
+        let args = q.take_arguments().map_err(sqlx::Error::Encode)?;
+        self.list
+            .push((q.sql().as_str().to_string(), args.unwrap_or_default()));
+        Ok(())
+    }
+}
+
 /// Statements kept by a transaction that defers its writes, sent as one statement.
 /// - SQLite: a statement list with anonymous parameters (`?`) and their values in order —
 ///   SQLite's driver binds a list's anonymous parameters one after the other across its
@@ -710,6 +764,7 @@ pub async fn plain(pool: &AnyPool, immediate: bool) -> Result<Tx, sqlx::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::batch::{Batch, V};
     use sqlx::{Connection, Row};
 
     #[test]
@@ -776,6 +831,52 @@ mod tests {
     }
 
     /// Kept statements, numbered or anonymous, sent as one list bind each its own values.
+    #[tokio::test]
+    async fn statements_built_elsewhere_run_in_order_on_their_database() {
+        sqlx::any::install_default_drivers();
+        let mut c = AnyConnection::connect("sqlite::memory:").await.unwrap();
+        c.execute("CREATE TABLE t (a BIGINT PRIMARY KEY, b TEXT, n BIGINT)")
+            .await
+            .unwrap();
+        let mut kept = Statements::new(true);
+        Statements::keep(async {
+            let mut rows = Batch::new("t", &["a", "b", "n"]);
+            for a in 0..3 {
+                rows.push(vec![V::I(a), V::S(format!("r{a}")), V::I(1)]);
+            }
+            rows.flush(&mut kept).await?;
+            let mut sums = Batch::sums("t", &["a"], &["n"]);
+            sums.push(vec![V::I(1), V::I(5)]);
+            sums.flush(&mut kept).await
+        })
+        .unwrap();
+        // Nothing ran yet.
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM t")
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+        assert_eq!(n, 0);
+        // Statements for PostgreSQL are refused by a SQLite connection.
+        let other = Statements::new(false);
+        assert!(other.run(&mut c).await.is_err());
+        kept.run(&mut c).await.unwrap();
+        let rows: Vec<(i64, String, i64)> = sqlx::query("SELECT a, b, n FROM t ORDER BY a")
+            .fetch_all(&mut c)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                (0, "r0".into(), 1),
+                (1, "r1".into(), 6),
+                (2, "r2".into(), 1)
+            ]
+        );
+    }
+
     #[tokio::test]
     async fn kept_statements_bind_their_own_values() {
         sqlx::any::install_default_drivers();
