@@ -831,6 +831,22 @@ mod tests {
     }
 
     /// Kept statements, numbered or anonymous, sent as one list bind each its own values.
+    /// The three columns of every row `sql` reads.
+    async fn three<A, B, C>(c: &mut AnyConnection, sql: &'static str) -> Vec<(A, B, C)>
+    where
+        A: for<'r> sqlx::Decode<'r, Any> + sqlx::Type<Any>,
+        B: for<'r> sqlx::Decode<'r, Any> + sqlx::Type<Any>,
+        C: for<'r> sqlx::Decode<'r, Any> + sqlx::Type<Any>,
+    {
+        sqlx::query(sql)
+            .fetch_all(c)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect()
+    }
+
     #[tokio::test]
     async fn statements_built_elsewhere_run_in_order_on_their_database() {
         sqlx::any::install_default_drivers();
@@ -860,15 +876,8 @@ mod tests {
         let other = Statements::new(false);
         assert!(other.run(&mut c).await.is_err());
         kept.run(&mut c).await.unwrap();
-        let rows: Vec<(i64, String, i64)> = sqlx::query("SELECT a, b, n FROM t ORDER BY a")
-            .fetch_all(&mut c)
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2)))
-            .collect();
         assert_eq!(
-            rows,
+            three::<i64, String, i64>(&mut c, "SELECT a, b, n FROM t ORDER BY a").await,
             vec![
                 (0, "r0".into(), 1),
                 (1, "r1".into(), 6),
@@ -915,16 +924,9 @@ mod tests {
         assert!(!d.is_empty());
         d.take("SELECT 1").execute(&mut c).await.unwrap();
         assert!(d.is_empty());
-        let rows: Vec<(i64, Option<String>, Option<i64>)> =
-            sqlx::query("SELECT a, b, c FROM t ORDER BY a")
-                .fetch_all(&mut c)
-                .await
-                .unwrap()
-                .iter()
-                .map(|r| (r.get(0), r.get(1), r.get(2)))
-                .collect();
         assert_eq!(
-            rows,
+            three::<i64, Option<String>, Option<i64>>(&mut c, "SELECT a, b, c FROM t ORDER BY a")
+                .await,
             vec![
                 (1, Some("x-one".into()), Some(15)),
                 (2, Some("x-two".into()), Some(25)),
