@@ -217,7 +217,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
                 app::serve(c).await.map(|_| 0u8)
             }
             Some(ServeCommand::Check { db, data_dir }) => {
-                let db = storage::Db::open(&url(&db, &data_dir)).await?;
+                let db = storage::Db::open_existing(&url(&db, &data_dir)).await?;
                 let r = ops::check(&db).await?;
                 println!("{}", serde_json::to_string(&r).unwrap_or_default());
                 eprintln!(
@@ -229,7 +229,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
                 Ok(if r.differences.is_empty() { 0 } else { 1 })
             }
             Some(ServeCommand::Admin { db, data_dir, user }) => {
-                let db = storage::Db::open(&url(&db, &data_dir)).await?;
+                let db = storage::Db::open_existing(&url(&db, &data_dir)).await?;
                 let (password, done) = ops::set_admin(&db, &user, Clock::System.now_ms()).await?;
                 db.close().await;
                 println!("admin user: {user}\nadmin password: {password}");
@@ -243,13 +243,13 @@ pub fn run(args: ServeArgs) -> ExitCode {
                 Ok(0)
             }
             Some(ServeCommand::Backup { db, data_dir, out }) => {
-                let db = storage::Db::open(&url(&db, &data_dir)).await?;
+                let db = storage::Db::open_existing(&url(&db, &data_dir)).await?;
                 ops::backup(&db, &out).await?;
                 eprintln!("loyalty serve backup: {}", out.display());
                 Ok(0)
             }
             Some(ServeCommand::Copy { from, to }) => {
-                let a = storage::Db::open(&from).await?;
+                let a = storage::Db::open_existing(&from).await?;
                 let b = storage::Db::open(&to).await?;
                 for (table, n) in ops::copy(&a, &b).await? {
                     eprintln!("{table}: {n} rows");

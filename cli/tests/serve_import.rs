@@ -171,3 +171,54 @@ fn ndjson_then_exports_into_one_database() {
     assert!(stderr.contains("--user"), "{stderr}");
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// `serve check`, `admin`, `backup` and the source of `copy` work on a programme that exists: a
+/// SQLite path naming no file is refused (exit 2, the path in the message) and nothing is
+/// created there — a mistyped path must not "check" a new, empty programme as fine.
+#[test]
+fn operations_refuse_a_database_that_does_not_exist() {
+    let dir = std::env::temp_dir().join(format!("loyalty-missing-db-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let path = dir.join("typo").join("loyalty.db");
+    let url = format!("sqlite://{}", path.display());
+    let out = dir.join("backup.db");
+    let to = format!("sqlite://{}", dir.join("copy.db").display());
+    let runs: [Vec<&std::ffi::OsStr>; 4] = [
+        vec!["check".as_ref(), "--db".as_ref(), url.as_ref()],
+        vec![
+            "admin".as_ref(),
+            "--db".as_ref(),
+            url.as_ref(),
+            "--user".as_ref(),
+            "a".as_ref(),
+        ],
+        vec![
+            "backup".as_ref(),
+            "--db".as_ref(),
+            url.as_ref(),
+            "--out".as_ref(),
+            out.as_ref(),
+        ],
+        vec![
+            "copy".as_ref(),
+            "--from".as_ref(),
+            url.as_ref(),
+            "--to".as_ref(),
+            to.as_ref(),
+        ],
+    ];
+    for args in runs {
+        let mut all: Vec<&std::ffi::OsStr> = vec!["serve".as_ref()];
+        all.extend(args);
+        let o = loyalty(&all);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{all:?}: {err}");
+        assert!(
+            err.contains("no database at") && err.contains("typo"),
+            "{all:?}: {err}"
+        );
+        assert!(!path.exists(), "{all:?} created {}", path.display());
+    }
+    assert!(!dir.join("copy.db").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}

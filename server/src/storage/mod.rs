@@ -96,6 +96,16 @@ fn checkpointer(read: AnyPool) -> Checkpointer {
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// The default database: `loyalty-data/loyalty.db` under the working directory.
+/// The file a `sqlite:` URL names.
+fn sqlite_path(url: &str) -> String {
+    url.trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
 pub fn default_url(data_dir: &std::path::Path) -> String {
     format!("sqlite://{}/loyalty.db", data_dir.display())
 }
@@ -177,14 +187,25 @@ impl Db {
         Ok(db)
     }
 
+    /// [`Db::open`] for an operation on a programme that must exist — `loyalty serve check`,
+    /// `admin`, `backup`, the source of `copy`: a SQLite URL that names no file is refused
+    /// instead of creating an empty database there (a mistyped path would otherwise "check" an
+    /// empty programme and find 0 differences).
+    pub async fn open_existing(url: &str) -> Result<Db, String> {
+        if url.starts_with("sqlite:") {
+            let path = sqlite_path(url);
+            if !std::path::Path::new(&path).is_file() {
+                return Err(format!(
+                    "no database at {path}: check --db / --data-dir (only `loyalty serve`, \
+                     `serve import` and `serve load` create one)"
+                ));
+            }
+        }
+        Db::open(url).await
+    }
+
     async fn open_sqlite(url: &str, sync: SqliteSync, group_commit: bool) -> Result<Db, String> {
-        let path = url
-            .trim_start_matches("sqlite://")
-            .trim_start_matches("sqlite:")
-            .split('?')
-            .next()
-            .unwrap_or_default()
-            .to_string();
+        let path = sqlite_path(url);
         if let Some(dir) = std::path::Path::new(&path).parent() {
             if !dir.as_os_str().is_empty() {
                 std::fs::create_dir_all(dir)
