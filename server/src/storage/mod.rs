@@ -96,6 +96,10 @@ fn checkpointer(read: AnyPool) -> Checkpointer {
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// The default database: `loyalty-data/loyalty.db` under the working directory.
+pub fn default_url(data_dir: &std::path::Path) -> String {
+    format!("sqlite://{}/loyalty.db", data_dir.display())
+}
+
 /// The file a `sqlite:` URL names.
 fn sqlite_path(url: &str) -> String {
     url.trim_start_matches("sqlite://")
@@ -104,10 +108,6 @@ fn sqlite_path(url: &str) -> String {
         .next()
         .unwrap_or_default()
         .to_string()
-}
-
-pub fn default_url(data_dir: &std::path::Path) -> String {
-    format!("sqlite://{}/loyalty.db", data_dir.display())
 }
 
 /// How SQLite commits (`--sqlite-sync`): `Full` (default) fsyncs the WAL before a commit is

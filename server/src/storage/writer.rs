@@ -830,7 +830,6 @@ mod tests {
         );
     }
 
-    /// Kept statements, numbered or anonymous, sent as one list bind each its own values.
     /// The three columns of every row `sql` reads.
     async fn three<A, B, C>(c: &mut AnyConnection, sql: &'static str) -> Vec<(A, B, C)>
     where
@@ -886,6 +885,7 @@ mod tests {
         );
     }
 
+    /// Kept statements, numbered or anonymous, sent as one list bind each its own values.
     #[tokio::test]
     async fn kept_statements_bind_their_own_values() {
         sqlx::any::install_default_drivers();
