@@ -7,6 +7,7 @@
 
 mod support;
 
+use loyalty_server::reports::purchases::{self, Plan};
 use loyalty_server::storage::{self, members, Db};
 use serde_json::{json, Value};
 use support::*;
@@ -489,8 +490,9 @@ async fn frequency_by_member(db: &Db, from: &str, to: &str, filters: &[(&str, &s
 
 /// The filters the frequency and customers reports are compared under: none and a card type
 /// (`rpt_cells`: the card type is a cell column), a store, tier or status alone and two together
-/// (read from the purchases).
-const FILTERS: [&[(&str, &str)]; 11] = [
+/// (read from the purchases; `status=active` with at most a card type as the cells less and
+/// plus the members with other statuses, `reports::purchases::Plan::Others`).
+const FILTERS: [&[(&str, &str)]; 14] = [
     &[],
     &[("card_type", "vip")],
     &[("card_type", "standard")],
@@ -500,6 +502,9 @@ const FILTERS: [&[(&str, &str)]; 11] = [
     &[("tier", "gold")],
     &[("status", "active")],
     &[("status", "inactive")],
+    &[("status", "excluded")],
+    &[("card_type", "vip"), ("status", "active")],
+    &[("status", "active"), ("tier", "gold")],
     &[("card_type", "vip"), ("store", "hn-01")],
     &[("store", "hcm-01"), ("tier", "gold")],
 ];
@@ -535,6 +540,20 @@ async fn assert_frequency_by_member(
         (&f, &c),
         "in three ranges: {from}..{to} {filters:?}"
     );
+    // `status=active` read both ways (the purchases the filter keeps; the cells less and plus
+    // the members with a purchase of another status): the same answers.
+    if filters.contains(&("status", "active")) {
+        for plan in [Plan::Scan, Plan::Others] {
+            purchases::force(Some(plan));
+            let got = both().await;
+            purchases::force(None);
+            assert_eq!(
+                (&got.0, &got.1),
+                (&f, &c),
+                "{plan:?}: {from}..{to} {filters:?}"
+            );
+        }
+    }
     let list = |v: &Value, k: &str| -> Vec<i64> {
         v.as_array()
             .unwrap()

@@ -3,6 +3,7 @@
 //! members who joined in the period; cards issued, bound to a member, unassigned, activated
 //! (bound to a member active at the period's end) and the activation rate.
 
+use super::purchases::{self, Plan};
 use super::{answer, csv_text, Query};
 use crate::http::ApiError;
 use crate::storage::scan::{Bind, Part, Visit};
@@ -29,40 +30,34 @@ pub async fn report(
     q: &Query,
 ) -> Result<axum::response::Response, ApiError> {
     let levels = q.levels();
+    let plan = Plan::of(c, q).await?;
     // With a store, tier or status filter the buyers are read from the purchases, on
     // connections of their own (`storage::scan`), while this one reads the other figures.
     let (scanned, (cells, bal, [issued, assigned], activated)) = tokio::try_join!(
         async {
-            if q.filters_purchases() {
-                scan(db, q).await.map(Some)
-            } else {
-                Ok(None)
+            match plan {
+                Plan::Cells => Ok(None),
+                Plan::Scan => scan(db, q).await.map(Some),
+                Plan::Others => others(db, q).await.map(Some),
             }
         },
         figures(c, q),
     )?;
     // tier → (new, returning)
-    let by_tier: BTreeMap<String, (i64, i64)> = if let Some(by_tier) = scanned {
-        by_tier
-    } else {
-        // Each buyer's last order of the period: `o` − `tn`; of those who joined in it:
-        // `jd` − `jn` (`cells`).
-        let (o, tn, jd, jn) = (
-            cells.by_tier("o"),
-            cells.by_tier("tn"),
-            cells.by_tier("jd"),
-            cells.by_tier("jn"),
-        );
-        let get = |m: &BTreeMap<String, i64>, t: &str| m.get(t).copied().unwrap_or_default();
-        o.keys()
-            .map(|t| {
-                let all = get(&o, t) - get(&tn, t);
-                let new = get(&jd, t) - get(&jn, t);
-                (t.clone(), (new, all - new))
-            })
-            .filter(|(_, (n, r))| *n != 0 || *r != 0)
-            .collect()
+    let by_tier: BTreeMap<String, (i64, i64)> = match scanned {
+        Some(Scanned::Buyers(b)) => b.by_tier,
+        Some(Scanned::Others(all, active)) => {
+            let mut b = from_cells(&cells);
+            b.add(all, -1);
+            b.add(active, 1);
+            b.by_tier
+        }
+        None => from_cells(&cells).by_tier,
     };
+    let by_tier: BTreeMap<String, (i64, i64)> = by_tier
+        .into_iter()
+        .filter(|(_, (n, r))| *n != 0 || *r != 0)
+        .collect();
     let new: i64 = by_tier.values().map(|v| v.0).sum();
     let returning: i64 = by_tier.values().map(|v| v.1).sum();
     let mut status_n: BTreeMap<String, i64> = BTreeMap::new();
@@ -208,33 +203,80 @@ async fn figures(
     Ok((cells, bal, [nums[0], nums[1]], activated))
 }
 
-/// The buyers of the period by the tier of their last order in it, new (joined in the period)
-/// and returning, from the purchase rows member by member (with a store, tier or status
-/// filter), read from their covering index in member order (`storage::scan`).
-async fn scan(db: &Db, q: &Query) -> Result<BTreeMap<String, (i64, i64)>, ApiError> {
-    // The members who joined in the period (a buyer among them is new).
-    let joined = storage::scan::each(
-        db,
-        "SELECT id FROM members WHERE joined_at >= $1".to_string(),
-        vec![Bind::Int(q.start_ms)],
-        Joined::default(),
-    )
-    .await
-    .map_err(ApiError::internal)?;
-    let (cond, binds) = q.filters(Some("store"), 3);
-    let sql = format!(
-        "SELECT member_id, tier FROM {} WHERE kind = 'purchase' AND day >= $1 AND day <= $2{cond}\
-         {{members}} ORDER BY member_id, at, n",
-        storage::scan::purchase_rows(db)
+/// Buyers by tier from the cells: each buyer's last order of the period is `o` − `tn`; of
+/// those who joined in it, `jd` − `jn` (`cells`).
+fn from_cells(cells: &super::cells::Period) -> Buyers {
+    let (o, tn, jd, jn) = (
+        cells.by_tier("o"),
+        cells.by_tier("tn"),
+        cells.by_tier("jd"),
+        cells.by_tier("jn"),
     );
-    let buyers = Buyers {
-        joined: Arc::new(joined.0),
+    let get = |m: &BTreeMap<String, i64>, t: &str| m.get(t).copied().unwrap_or_default();
+    let by_tier = o
+        .keys()
+        .map(|t| {
+            let all = get(&o, t) - get(&tn, t);
+            let new = get(&jd, t) - get(&jn, t);
+            (t.clone(), (new, all - new))
+        })
+        .collect();
+    Buyers {
+        by_tier,
         ..Buyers::default()
-    };
-    let b = storage::scan::each_by_member(db, &sql, q.binds(binds), buyers)
+    }
+}
+
+/// What a read of purchases gives: the buyers ([`Plan::Scan`]), or the buyers with a purchase
+/// of another status counted on all their purchases and on their active ones
+/// ([`Plan::Others`]).
+enum Scanned {
+    Buyers(Buyers),
+    Others(Buyers, Buyers),
+}
+
+/// The purchases' columns the buyers are counted from.
+const COLS: &str = "member_id, tier";
+
+/// [`Plan::Scan`]: the buyers of the period by the tier of their last order in it, new (joined
+/// in the period) and returning, from the purchase rows the filters keep, member by member.
+async fn scan(db: &Db, q: &Query) -> Result<Scanned, ApiError> {
+    // The members who joined in the period (a buyer among them is new).
+    let joined = joined(
+        db,
+        "SELECT id FROM members WHERE joined_at >= $1",
+        vec![],
+        q,
+    )
+    .await?;
+    let b = purchases::scan(db, q, COLS, Buyers::with(joined)).await?;
+    Ok(Scanned::Buyers(b))
+}
+
+/// [`Plan::Others`]: the buyers with a purchase of another status than `active`, counted on
+/// all their purchases of the period and on their active ones.
+async fn others(db: &Db, q: &Query) -> Result<Scanned, ApiError> {
+    let (members, binds) = purchases::others_members(db, q, 2);
+    let sql = format!("SELECT id FROM members WHERE joined_at >= $1 AND id IN ({members})");
+    let joined = joined(db, &sql, binds, q).await?;
+    let (all, active) = purchases::others(db, q, COLS, Buyers::with(joined)).await?;
+    Ok(Scanned::Others(all, active))
+}
+
+/// The ids `sql` selects with the period's first instant as `$1`, then `binds`.
+async fn joined(
+    db: &Db,
+    sql: &str,
+    binds: Vec<Bind>,
+    q: &Query,
+) -> Result<HashSet<String>, ApiError> {
+    let binds = std::iter::once(Bind::Int(q.start_ms))
+        .chain(binds)
+        .collect();
+    let joined = storage::scan::each(db, sql.to_string(), binds, Joined::default())
         .await
         .map_err(ApiError::internal)?;
-    Ok(b.by_tier)
+    Ok(joined.0)
 }
 
 #[derive(Default)]
@@ -246,8 +288,8 @@ impl Visit for Joined {
     }
 }
 
-/// What [`scan`] counts as the rows go by: the buyer being read and the tier of its last row
-/// so far; tier → (new, returning).
+/// What a read of purchases counts as the rows go by: the buyer being read and the tier of its
+/// last row so far; tier → (new, returning).
 #[derive(Clone, Default)]
 struct Buyers {
     joined: Arc<HashSet<String>>,
@@ -257,6 +299,23 @@ struct Buyers {
 }
 
 impl Buyers {
+    /// No buyer yet; `joined`: the members who joined in the period.
+    fn with(joined: HashSet<String>) -> Buyers {
+        Buyers {
+            joined: Arc::new(joined),
+            ..Buyers::default()
+        }
+    }
+
+    /// Adds (`sign` 1) or takes away (−1) the buyers of `other`.
+    fn add(&mut self, other: Buyers, sign: i64) {
+        for (tier, (n, r)) in other.by_tier {
+            let e = self.by_tier.entry(tier).or_default();
+            e.0 += sign * n;
+            e.1 += sign * r;
+        }
+    }
+
     /// Counts the buyer just read under its last order's tier.
     fn close(&mut self) {
         if self.member.is_empty() {
@@ -277,11 +336,7 @@ impl Part for Buyers {
     }
 
     fn merge(&mut self, other: Self) {
-        for (tier, (n, r)) in other.by_tier {
-            let e = self.by_tier.entry(tier).or_default();
-            e.0 += n;
-            e.1 += r;
-        }
+        self.add(other, 1);
     }
 }
 

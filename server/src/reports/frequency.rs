@@ -2,8 +2,9 @@
 //! the days between a member's consecutive purchases in the period (local dates): median and
 //! distribution. Summed from `rpt_cells` (`cells`: a few rows per pair of days, whatever the
 //! number of members); with a store, tier or status filter — which changes which purchases are
-//! consecutive — read from the members' purchase rows (`rpt_flows`).
+//! consecutive — from the members' purchase rows (`rpt_flows`) as `purchases` plans.
 
+use super::purchases::{self, Plan};
 use super::{answer, csv_text, Query};
 use crate::http::ApiError;
 use crate::storage::{self, Db};
@@ -78,9 +79,22 @@ struct Counts {
     median: Option<String>,
 }
 
+impl Counts {
+    fn of(t: &Tally) -> Counts {
+        Counts {
+            members: t.members,
+            orders: t.orders,
+            buckets: t.buckets,
+            intervals: t.gaps.values().sum(),
+            gaps: gap_buckets(&t.gaps),
+            median: median_of(&t.gaps),
+        }
+    }
+}
+
 /// From the cells of the period (docs in `cells`): members with at least k orders are
 /// S₍ₖ₋₁₎ − Sₖ.
-async fn from_cells(c: &mut AnyConnection, q: &Query) -> Result<Counts, ApiError> {
+async fn from_cells(c: &mut AnyConnection, q: &Query) -> Result<Tally, ApiError> {
     let p = super::cells::period(c, &q.from, &q.to, q.p.card_type.as_deref()).await?;
     let at_least = |k: usize| p.s(k - 1) - p.s(k);
     let ge = [1, 2, 4, 7, 13].map(at_least);
@@ -91,13 +105,12 @@ async fn from_cells(c: &mut AnyConnection, q: &Query) -> Result<Counts, ApiError
         ge[3] - ge[4],
         ge[4],
     ];
-    Ok(Counts {
+    Ok(Tally {
         members: ge[0],
         orders: p.s(0),
         buckets,
-        intervals: p.s(1),
-        gaps: gap_buckets(&p.gaps),
-        median: median_of(&p.gaps),
+        gaps: p.gaps,
+        ..Tally::default()
     })
 }
 
@@ -123,11 +136,21 @@ pub async fn report(
     c: &mut AnyConnection,
     q: &Query,
 ) -> Result<axum::response::Response, ApiError> {
-    let k = if q.filters_purchases() {
-        scan(db, q).await?
-    } else {
-        from_cells(c, q).await?
+    const COLS: &str = "member_id, day";
+    let t = match Plan::of(c, q).await? {
+        Plan::Cells => from_cells(c, q).await?,
+        Plan::Scan => purchases::scan(db, q, COLS, Tally::default()).await?,
+        Plan::Others => {
+            let (mut t, (all, active)) = tokio::try_join!(
+                from_cells(c, q),
+                purchases::others(db, q, COLS, Tally::default())
+            )?;
+            t.add(all, -1);
+            t.add(active, 1);
+            t
+        }
     };
+    let k = Counts::of(&t);
     let (counts, gaps_hist) = (k.buckets, k.gaps);
     let mut out = q.head();
     out["members"] = json!(k.members);
@@ -168,29 +191,7 @@ pub async fn report(
     })
 }
 
-/// From the purchase rows of the period, member by member (with a store, tier or status
-/// filter), read from their covering index in member order (`storage::scan`).
-async fn scan(db: &Db, q: &Query) -> Result<Counts, ApiError> {
-    let (cond, binds) = q.filters(Some("store"), 3);
-    let sql = format!(
-        "SELECT member_id, day FROM {} WHERE kind = 'purchase' AND day >= $1 AND day <= $2{cond}\
-         {{members}} ORDER BY member_id, at, n",
-        storage::scan::purchase_rows(db)
-    );
-    let t = storage::scan::each_by_member(db, &sql, q.binds(binds), Tally::default())
-        .await
-        .map_err(ApiError::internal)?;
-    Ok(Counts {
-        members: t.members,
-        orders: t.orders,
-        buckets: t.buckets,
-        intervals: t.gaps.values().sum(),
-        gaps: gap_buckets(&t.gaps),
-        median: median_of(&t.gaps),
-    })
-}
-
-/// What [`scan`] counts as the rows go by: the member being read (its id, orders so far and
+/// What a read of purchases counts as the rows go by: the member being read (its id, orders so far and
 /// last day number), members by bucket, and the days between purchases (days → intervals).
 #[derive(Clone, Default)]
 struct Tally {
@@ -204,6 +205,18 @@ struct Tally {
 }
 
 impl Tally {
+    /// Adds (`sign` 1) or takes away (−1) the counts of `other`.
+    fn add(&mut self, other: Tally, sign: i64) {
+        self.members += sign * other.members;
+        self.orders += sign * other.orders;
+        for (a, b) in self.buckets.iter_mut().zip(other.buckets) {
+            *a += sign * b;
+        }
+        for (g, n) in other.gaps {
+            *self.gaps.entry(g).or_insert(0) += sign * n;
+        }
+    }
+
     /// Counts the member just read in its bucket.
     fn close(&mut self) {
         let n = self.n;
@@ -219,14 +232,7 @@ impl storage::scan::Part for Tally {
     }
 
     fn merge(&mut self, other: Self) {
-        self.members += other.members;
-        self.orders += other.orders;
-        for (a, b) in self.buckets.iter_mut().zip(other.buckets) {
-            *a += b;
-        }
-        for (g, n) in other.gaps {
-            *self.gaps.entry(g).or_insert(0) += n;
-        }
+        self.add(other, 1);
     }
 }
 

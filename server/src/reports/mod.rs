@@ -11,6 +11,7 @@ pub mod customers;
 pub mod export;
 pub mod frequency;
 pub mod points;
+pub mod purchases;
 pub mod revenue;
 pub mod store;
 pub mod tiers;
