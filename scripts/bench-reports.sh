@@ -8,6 +8,7 @@
 #   REPORTS_DB=sqlite:///work/bi1m/sqlite-data/loyalty.db FROM=2025-01-01 TO=2025-12-31 \
 #     scripts/bench-reports.sh   # a database already filled (e.g. by bench-import-server.sh):
 #                                # no load; an admin made by `loyalty serve admin`; kept
+#   REPORTS="frequency&status=active customers&status=active" EXPORT=0 …  # some reports only
 #
 # Needs the release CLI (scripts/build.sh, or `cargo build --release -p loyalty-cli`), curl,
 # and for PostgreSQL the throwaway cluster of scripts/pg.sh (started and stopped here).
@@ -87,10 +88,12 @@ for backend in $BACKENDS; do
   csrf="$(sed -n 's/.*"csrf_token":"\([^"]*\)".*/\1/p' "$dir/login.json")"
   # Each report, then frequency and customers under each filter (a store, a tier, a status, a
   # card type: rpt_cells rows of their own or a cell column; two filters: the purchases).
-  for r in revenue frequency customers tiers points \
+  # REPORTS overrides the list (e.g. REPORTS="frequency&status=active" EXPORT=0 for an A/B run).
+  for r in ${REPORTS:-revenue frequency customers tiers points \
     "frequency&store=hcm-01" "customers&store=hcm-01" "frequency&tier=gold" "customers&tier=gold" \
-    "frequency&status=active" "customers&status=active" "frequency&card_type=vip" \
-    "customers&card_type=vip" "frequency&store=hcm-01&tier=gold"; do
+    "frequency&status=active" "customers&status=active" "frequency&status=inactive" \
+    "customers&status=inactive" "frequency&card_type=vip" "customers&card_type=vip" \
+    "frequency&store=hcm-01&tier=gold"}; do
     q="from=$FROM&to=$TO&group=month&${r#*&}"
     [ "${r#*&}" = "$r" ] && q="from=$FROM&to=$TO&group=month"
     name="${r%%&*}"
@@ -102,6 +105,10 @@ for backend in $BACKENDS; do
     done
     echo "report $r: best of 3 ${best} s"
   done
+  if [ "${EXPORT:-1}" = 0 ]; then
+    stop_server
+    continue
+  fi
   t=$(curl -s -b "$jar" -o /dev/null -w '%{time_total}' "$BASE/v1/reports/revenue?from=$FROM&to=$TO&group=day&format=csv")
   echo "report revenue by day as CSV: ${t} s"
   # The background export of every transaction of the period.

@@ -778,6 +778,10 @@ async fn fixture_reports_are_the_hand_computed_figures() {
             by(&c["buyers_by_tier"], "tier", "gold"),
             &json!({ "tier": "gold", "new": 0, "returning": 1 })
         );
+        // With a store filter the buyers are read from the purchases and only the joining cells
+        // from rpt_cells: m-012 still joined in February; the cards are not a store's.
+        let cs = report(&a, &format!("/v1/reports/customers?{feb}&store=hcm-01")).await;
+        assert_eq!((&cs["joined"], &cs["cards"]), (&c["joined"], &c["cards"]));
 
         // Tiers: January's two set tiers are upgrades; at the end of February 10/1/1.
         let t = report(&a, "/v1/reports/tiers?from=2026-01-01&to=2026-02-28").await;

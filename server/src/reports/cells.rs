@@ -403,17 +403,42 @@ pub async fn period(
     to: &str,
     card_type: Option<&str>,
 ) -> Result<Period, sqlx::Error> {
+    read(c, from, to, card_type, &KINDS[..13], "b <= $2").await
+}
+
+/// The `j` cells of the period alone (the members who joined in it, by tier and status at
+/// joining): what the customers report takes from the cells when it reads the buyers from the
+/// purchases. A row per day at most (b = a: one seek a day), where [`period`] reads every
+/// pair of days.
+pub async fn joined(
+    c: &mut AnyConnection,
+    from: &str,
+    to: &str,
+    card_type: Option<&str>,
+) -> Result<Period, sqlx::Error> {
+    read(c, from, to, card_type, &["j"], "b = a").await
+}
+
+/// The sums of `kinds` over the rows with a in [from, to], `b` as `b_cond` says.
+async fn read(
+    c: &mut AnyConnection,
+    from: &str,
+    to: &str,
+    card_type: Option<&str>,
+    kinds: &[&str],
+    b_cond: &str,
+) -> Result<Period, sqlx::Error> {
     let cond = if card_type.is_some() {
         " AND card_type = $3"
     } else {
         ""
     };
-    let sums: Vec<String> = KINDS[..13]
+    let sums: Vec<String> = kinds
         .iter()
         .map(|k| format!("CAST(SUM({k}) AS BIGINT)"))
         .collect();
     let sql = format!(
-        "SELECT tier, status, b - a, {} FROM rpt_cells WHERE a >= $1 AND a <= $2 AND b <= $2{cond} \
+        "SELECT tier, status, b - a, {} FROM rpt_cells WHERE a >= $1 AND a <= $2 AND {b_cond}{cond} \
          GROUP BY tier, status, b - a",
         sums.join(", ")
     );
@@ -427,7 +452,7 @@ pub async fn period(
     for r in q.fetch_all(c).await? {
         let (tier, status): (String, String) = (r.get(0), r.get(1));
         let g: i64 = r.get(2);
-        for (i, kind) in KINDS[..13].iter().enumerate() {
+        for (i, kind) in kinds.iter().enumerate() {
             let n: i64 = r.get::<Option<i64>, _>(3 + i).unwrap_or_default();
             if n == 0 {
                 continue;

@@ -41,7 +41,7 @@ pub async fn report(
                 Plan::Others => others(db, q).await.map(Some),
             }
         },
-        figures(c, q),
+        figures(c, q, plan),
     )?;
     // tier → (new, returning)
     let by_tier: BTreeMap<String, (i64, i64)> = match scanned {
@@ -171,13 +171,19 @@ pub async fn report(
 /// Members at the period's end by (tier, status) ([`super::points::balances`]).
 type Balances = BTreeMap<(String, String), [i64; 3]>;
 
-/// What every customers report reads besides the buyers: the period's cells, the balances at
-/// its end, the cards issued and bound by then, and the activated ones.
+/// What every customers report reads besides the buyers: the period's cells (only those of the
+/// members who joined when the buyers are read from the purchases), the balances at its end,
+/// the cards issued and bound by then, and the activated ones.
 async fn figures(
     c: &mut AnyConnection,
     q: &Query,
+    plan: Plan,
 ) -> Result<(super::cells::Period, Balances, [i64; 2], i64), ApiError> {
-    let cells = super::cells::period(c, &q.from, &q.to, q.p.card_type.as_deref()).await?;
+    let card_type = q.p.card_type.as_deref();
+    let cells = match plan {
+        Plan::Scan => super::cells::joined(c, &q.from, &q.to, card_type).await?,
+        Plan::Cells | Plan::Others => super::cells::period(c, &q.from, &q.to, card_type).await?,
+    };
     let bal = super::points::balances(c, q).await?;
     // Cards issued by the period's end.
     let type_cond = if q.p.card_type.is_some() {
