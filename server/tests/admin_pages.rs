@@ -180,15 +180,7 @@ async fn webhooks_are_listed_to_admins_without_their_secrets() {
 
 /// The outbox as (kind) lines, from `GET /v1/outbox` (NDJSON).
 async fn outbox_kinds(a: &Admin) -> Vec<String> {
-    let text = a
-        .http
-        .get(format!("{}/v1/outbox?limit=1000", a.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = a.get_text("/v1/outbox?limit=1000").await;
     text.lines()
         .map(|l| {
             serde_json::from_str::<Value>(l).unwrap()["kind"]

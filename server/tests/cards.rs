@@ -404,15 +404,7 @@ async fn erasure_keeps_the_events_and_the_totals() {
         assert_eq!(export["cards"][0]["state"], "retired");
         // Nowhere any more: audit, outbox, the kept answer of the sale.
         let (_, audit) = a.get("/v1/audit").await;
-        let outbox = a
-            .http
-            .get(format!("{}/v1/outbox", a.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let outbox = a.get_text("/v1/outbox").await;
         for text in [audit.to_string(), outbox.clone(), export.to_string()] {
             assert!(
                 !text.contains("903000001") && !text.contains("Nguyễn Văn An"),

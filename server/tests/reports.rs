@@ -993,8 +993,8 @@ async fn randomized_histories_keep_every_aggregate_equal_to_the_events() {
     }
 }
 
-/// Runs a transaction export of the period to its end: the finished job and its download.
-async fn export(a: &Admin, from: &str, to: &str) -> (Value, String) {
+/// Starts a transaction export of the period and waits for its end: the job as it ended.
+async fn export_job(a: &Admin, from: &str, to: &str) -> Value {
     let (st, job) = a
         .post(
             "/v1/reports/exports",
@@ -1003,26 +1003,21 @@ async fn export(a: &Admin, from: &str, to: &str) -> (Value, String) {
         .await;
     assert_eq!(st, 202, "{job}");
     let id = job["id"].as_str().unwrap().to_string();
-    let mut done = Value::Null;
     for _ in 0..200 {
         let (_, j) = a.get(&format!("/v1/reports/exports/{id}")).await;
         if j["state"] != "running" {
-            done = j;
-            break;
+            return j;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+    panic!("export {id} still running");
+}
+
+/// A transaction export of the period run to its end: the finished job and its download.
+async fn export(a: &Admin, from: &str, to: &str) -> (Value, String) {
+    let done = export_job(a, from, to).await;
     assert_eq!(done["state"], "done", "{done}");
-    let link = done["download"].as_str().unwrap().to_string();
-    let text = a
-        .http
-        .get(format!("{}{link}", a.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = a.get_text(done["download"].as_str().unwrap()).await;
     (done, text)
 }
 
@@ -1099,22 +1094,8 @@ async fn exports_run_in_the_background_and_serve_only_finished_files() {
             assert_eq!(refused, (400, Some("value".into())), "{bad}");
         }
         assert_eq!(put_setting(&a, "export_max_rows", "5").await.0, 200);
-        let (_, job) = a
-            .post(
-                "/v1/reports/exports",
-                &json!({ "report": "transactions", "from": "2026-01-01", "to": "2026-02-28" }),
-            )
-            .await;
-        let id = job["id"].as_str().unwrap().to_string();
-        let mut j = Value::Null;
-        for _ in 0..200 {
-            let (_, x) = a.get(&format!("/v1/reports/exports/{id}")).await;
-            if x["state"] != "running" {
-                j = x;
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+        let j = export_job(&a, "2026-01-01", "2026-02-28").await;
+        let id = j["id"].as_str().unwrap().to_string();
         assert_eq!(j["state"], "failed", "{j}");
         assert!(
             j["error"]

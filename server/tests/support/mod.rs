@@ -371,6 +371,17 @@ pub struct Admin {
 }
 
 impl Admin {
+    /// The body of `GET path` as text (CSV, NDJSON).
+    pub async fn get_text(&self, path: &str) -> String {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
     pub async fn get(&self, path: &str) -> (u16, Value) {
         let r = self
             .http
