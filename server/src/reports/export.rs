@@ -4,7 +4,9 @@
 //! written — a download is served only then. A job that fails (a database error, more rows
 //! than the `export_max_rows` setting) says why and keeps no parts.
 
-use super::transactions::{export_query, write_export_rows, HEADER};
+use super::transactions::{
+    export_query, export_rows_query, write_export_rows, write_record, HEADER,
+};
 use super::{Params, Query};
 use crate::app::App;
 use crate::http::ApiError;
@@ -153,33 +155,8 @@ async fn write(app: &App, id: &str, q: &Query) -> Result<(), String> {
         .await
         .map_err(e)?;
     drop(w);
-    let sqlite = app.db.kind == crate::storage::Kind::Sqlite;
-    let by_member = read_by_member(&mut rc, q).await.map_err(e)?;
-    // The read in one transaction, where PostgreSQL is told to read the rows in the primary
-    // key's order for a long period too: otherwise it hashes a million members' texts (spilled
-    // to disk) and sorts them.
-    let mut tx = sqlx::Connection::begin(&mut *rc).await.map_err(e)?;
-    if by_member && !sqlite {
-        sqlx::query("SET LOCAL enable_hashagg = off")
-            .execute(&mut *tx)
-            .await
-            .map_err(e)?;
-        sqlx::query("SET LOCAL enable_sort = off")
-            .execute(&mut *tx)
-            .await
-            .map_err(e)?;
-    }
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(export_query(
-        &cond,
-        by_member && sqlite,
-    )))
-    .bind(&q.from)
-    .bind(&q.to);
-    for b in &binds {
-        query = query.bind(b);
-    }
-    // Parts are saved by a second task while the query streams, so the database reads the next
-    // days while the last part is written (and compressed, on PostgreSQL); two parts wait at
+    // Parts are saved by a second task while the rows are read, so the database reads the next
+    // members while the last part is written (and compressed, on PostgreSQL); two parts wait at
     // most (docs/reports.md, "Benchmark").
     let (parts, mut to_save) = tokio::sync::mpsc::channel::<Part>(2);
     let (app2, id2) = (app.clone(), id.to_string());
@@ -189,9 +166,15 @@ async fn write(app: &App, id: &str, q: &Query) -> Result<(), String> {
         }
         Ok::<(), String>(())
     });
-    let read = stream_parts(&mut tx, query, q, part_bytes, &parts).await;
-    // Only read: nothing to keep.
-    let _ = tx.rollback().await;
+    let by_member = read_by_member(&mut rc, q).await.map_err(e)?;
+    let writer = Parts::new(part_bytes)?;
+    let read = if app.db.kind == crate::storage::Kind::Sqlite {
+        let binds = q.binds(binds);
+        let sql = export_rows_query(&cond, by_member);
+        sqlite_rows(&app.db, sql, binds, q.clone(), writer, parts.clone()).await
+    } else {
+        postgres_rows(&mut rc, &cond, &binds, by_member, q, writer, &parts).await
+    };
     drop(parts);
     // The saver is awaited even when the reading failed: a part it saved after `fail` deleted
     // the others would be left behind.
@@ -236,60 +219,171 @@ struct Part {
     bytes: i64,
 }
 
-/// Streams the export's query, writes its rows as CSV and hands every part of ≥ `part_bytes`
-/// (and the last) to `parts`. Answers the number of rows, or why it stopped; a closed channel
-/// (the saver failed) ends it early and the saver says why.
-async fn stream_parts(
-    rc: &mut sqlx::AnyConnection,
-    query: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
-    q: &Query,
+/// The CSV being written and what the parts handed on so far hold.
+struct Parts {
+    out: csv::Writer<Vec<u8>>,
     part_bytes: usize,
+    rows: i64,
+    seq: i64,
+    bytes: i64,
+    scratch: String,
+}
+
+impl Parts {
+    /// The header written; a part closes at the first member's end past `part_bytes`.
+    fn new(part_bytes: usize) -> Result<Parts, String> {
+        let mut out = csv::Writer::from_writer(Vec::with_capacity(Self::capacity(part_bytes)));
+        out.write_record(HEADER).map_err(|e| e.to_string())?;
+        Ok(Parts {
+            out,
+            part_bytes,
+            rows: 0,
+            seq: 0,
+            bytes: 0,
+            scratch: String::with_capacity(256),
+        })
+    }
+
+    fn capacity(part_bytes: usize) -> usize {
+        part_bytes.min(PART_BYTES) + 65_536
+    }
+
+    /// Whether the part being written is full (checked at a member's end).
+    fn full(&mut self) -> Result<bool, String> {
+        self.out.flush().map_err(|e| e.to_string())?;
+        Ok(self.out.get_ref().len() >= self.part_bytes)
+    }
+
+    /// Closes the part being written and starts the next one.
+    fn take(&mut self) -> Result<Part, String> {
+        let next = csv::Writer::from_writer(Vec::with_capacity(Self::capacity(self.part_bytes)));
+        let data = std::mem::replace(&mut self.out, next)
+            .into_inner()
+            .map_err(|e| e.to_string())?;
+        let text = String::from_utf8(data).map_err(|e| e.to_string())?;
+        self.bytes += text.len() as i64;
+        let part = Part {
+            seq: self.seq,
+            text,
+            rows: self.rows,
+            bytes: self.bytes,
+        };
+        self.seq += 1;
+        Ok(part)
+    }
+}
+
+/// SQLite: the rows read one by one in a blocking thread, on a connection of its own
+/// (`storage::scan::with_sqlite`), and written as CSV there — no packing, no hand-off per row
+/// (`export_rows_query`); each part is handed to `parts` at the first member's end past the part
+/// size. Answers the number of rows, or why it stopped; a closed channel (the saver failed) ends
+/// it early and the saver says why.
+async fn sqlite_rows(
+    db: &crate::storage::Db,
+    sql: String,
+    binds: Vec<crate::storage::scan::Bind>,
+    q: Query,
+    w: Parts,
+    parts: tokio::sync::mpsc::Sender<Part>,
+) -> Result<i64, String> {
+    crate::storage::scan::with_sqlite(db, move |conn| {
+        Ok(sqlite_parts(conn, &sql, &binds, &q, w, &parts))
+    })
+    .await
+    .map_err(|e| format!("database error: {e}"))?
+}
+
+/// [`sqlite_rows`] in its thread.
+fn sqlite_parts(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    binds: &[crate::storage::scan::Bind],
+    q: &Query,
+    mut w: Parts,
+    parts: &tokio::sync::mpsc::Sender<Part>,
+) -> Result<i64, String> {
+    use rusqlite::types::ValueRef;
+    let e = |e: rusqlite::Error| format!("database error: {e}");
+    let mut st = crate::storage::scan::prepare(conn, sql, binds).map_err(e)?;
+    let mut rows = st.raw_query();
+    let mut member = String::new();
+    while let Some(r) = rows.next().map_err(e)? {
+        let at: i64 = r.get(0).map_err(e)?;
+        let mut texts = [""; 11];
+        for (i, t) in texts.iter_mut().enumerate() {
+            if let ValueRef::Text(b) = r.get_ref(1 + i).map_err(e)? {
+                *t = std::str::from_utf8(b).map_err(|e| e.to_string())?;
+            }
+        }
+        let mut numbers = [0i64; 9];
+        for (i, n) in numbers.iter_mut().enumerate() {
+            *n = r.get(12 + i).map_err(e)?;
+        }
+        if member != texts[0] {
+            if w.full()? && parts.blocking_send(w.take()?).is_err() {
+                return Ok(w.rows);
+            }
+            member.clear();
+            member.push_str(texts[0]);
+        }
+        write_record(&mut w.out, q, at, &texts, &numbers, &mut w.scratch)?;
+        w.rows += 1;
+    }
+    let rows = w.rows;
+    let _ = parts.blocking_send(w.take()?);
+    Ok(rows)
+}
+
+/// PostgreSQL: the rows streamed through sqlx a member at a time (`export_query`), in one
+/// transaction, where PostgreSQL is told to read them in the primary key's order for a long
+/// period (otherwise it hashes a million members' texts, spilled to disk, and sorts them). Each
+/// part is handed to `parts` at the first member's end past the part size; as [`sqlite_rows`].
+async fn postgres_rows(
+    c: &mut sqlx::AnyConnection,
+    cond: &str,
+    binds: &[String],
+    by_member: bool,
+    q: &Query,
+    mut w: Parts,
     parts: &tokio::sync::mpsc::Sender<Part>,
 ) -> Result<i64, String> {
     let e = |e: sqlx::Error| format!("database error: {e}");
-    let capacity = part_bytes.min(PART_BYTES) + 65_536;
-    let mut out = csv::Writer::from_writer(Vec::with_capacity(capacity));
-    out.write_record(HEADER).map_err(|e| e.to_string())?;
-    let (mut rows, mut seq, mut bytes) = (0i64, 0i64, 0i64);
-    let mut scratch = String::with_capacity(256);
-    let mut stream = query.fetch(rc);
+    let mut tx = sqlx::Connection::begin(c).await.map_err(e)?;
+    if by_member {
+        for setting in ["enable_hashagg", "enable_sort"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!("SET LOCAL {setting} = off")))
+                .execute(&mut *tx)
+                .await
+                .map_err(e)?;
+        }
+    }
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(export_query(cond)))
+        .bind(&q.from)
+        .bind(&q.to);
+    for b in binds {
+        query = query.bind(b);
+    }
+    let mut stream = query.fetch(&mut *tx);
     loop {
         let next = stream.try_next().await.map_err(e)?;
         let done = next.is_none();
         if let Some(r) = &next {
             // One member's transactions (`export_query`).
             let text: &str = r.try_get(2).map_err(e)?;
-            let n = write_export_rows(&mut out, q, text, &mut scratch)?;
+            let n = write_export_rows(&mut w.out, q, text, &mut w.scratch)?;
             if n != r.try_get::<i64, _>(1).map_err(e)? {
                 return Err(format!(
                     "the export of member {} lost rows",
                     r.get::<String, _>(0)
                 ));
             }
-            rows += n;
+            w.rows += n;
         }
-        out.flush().map_err(|e| e.to_string())?;
-        if done || out.get_ref().len() >= part_bytes {
-            let full = std::mem::replace(
-                &mut out,
-                csv::Writer::from_writer(Vec::with_capacity(capacity)),
-            );
-            let data = full.into_inner().map_err(|e| e.to_string())?;
-            let text = String::from_utf8(data).map_err(|e| e.to_string())?;
-            bytes += text.len() as i64;
-            let part = Part {
-                seq,
-                text,
-                rows,
-                bytes,
-            };
-            if parts.send(part).await.is_err() {
-                return Ok(rows);
-            }
-            seq += 1;
+        if (done || w.full()?) && parts.send(w.take()?).await.is_err() {
+            return Ok(w.rows);
         }
         if done {
-            return Ok(rows);
+            return Ok(w.rows);
         }
     }
 }

@@ -55,6 +55,7 @@ pub struct Params {
 }
 
 /// A report's period and filters, checked, with the programme's policy.
+#[derive(Clone)]
 pub struct Query {
     pub p: Params,
     pub from: String,

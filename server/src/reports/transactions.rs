@@ -70,7 +70,7 @@ pub fn row(q: &Query, r: &sqlx::any::AnyRow) -> Vec<String> {
 }
 
 /// The text columns of an exported row, in CSV order after `at` and `day`.
-const PACKED_TEXT: [&str; 11] = [
+pub const PACKED_TEXT: [&str; 11] = [
     "f.member_id",
     "o.card",
     "f.kind",
@@ -84,7 +84,7 @@ const PACKED_TEXT: [&str; 11] = [
     "f.status",
 ];
 /// The number columns: four money amounts, then five point counts.
-const PACKED_NUMBERS: [&str; 9] = [
+pub const PACKED_NUMBERS: [&str; 9] = [
     "f.gross",
     "f.discount",
     "f.redeemed_amount",
@@ -96,27 +96,20 @@ const PACKED_NUMBERS: [&str; 9] = [
     "f.expired",
 ];
 
-/// The export's query of the rows of the period with `cond` (the WHERE after the day range, on
-/// `f`): one row per **member**, in member order, with its number of transactions and **all of
-/// them in one text** — each as `<n>,<at>,` then every text field as `<characters>:<text>` (NULL
-/// as `0:`), then the numbers separated by commas and `;`. [`write_export_rows`] writes them in
-/// the member's own order (`n`, its facts' time order), whatever order the database aggregated
-/// them in.
+/// PostgreSQL's export query of the rows of the period with `cond` (the WHERE after the day
+/// range, on `f`): one row per **member**, in member order, with its number of transactions and
+/// **all of them in one text** — each as `<n>,<at>,` then every text field as
+/// `<characters>:<text>` (NULL as `0:`), then the numbers separated by commas and `;`.
+/// [`write_export_rows`] writes them in the member's own order (`n`, its facts' time order),
+/// whatever order the database aggregated them in. Each row and column costs sqlx a hand-off and
+/// allocations: a text per group instead of 23 columns per transaction more than doubled the
+/// rows/s; memory stays one member's rows. SQLite's export reads plain rows in the thread that
+/// steps them instead ([`export_rows_query`]), where packing them was the slow part.
 ///
 /// Member order, not day order: the rows of one day are spread over the whole table (a member's
 /// rows are stored together), so reading a period day by day looked up every row at a random
-/// place — from the disk, once the database outgrows the memory: 108,500–145,000 rows/s at
-/// 1,000,000 generated members (a 17 GB SQLite file), where reading the table in its own order
-/// is sequential (docs/reports.md, "Exports"). `by_member` (SQLite, a period holding a large
-/// share of the rows) names the primary key's index, which gives the rows in that order; a
-/// short period is found by the day index and grouped.
-///
-/// The export reads millions of rows, and each row and column costs the database drivers a
-/// hand-off and allocations (sqlx's SQLite driver: a wake-up of the reader per row, a
-/// `sqlite3_value_dup` per column): a text per group instead of 23 columns per transaction more
-/// than doubled the rows/s; memory stays one member's rows. Same SQL on SQLite (3.44+) and
-/// PostgreSQL; the CSV's day is `at`'s local date, as rpt_flows' is.
-pub fn export_query(cond: &str, by_member: bool) -> String {
+/// place — from the disk, once the database outgrows the memory (docs/reports.md, "Exports").
+pub fn export_query(cond: &str) -> String {
     let mut record = vec!["CAST(f.n AS TEXT) || ',' || CAST(f.at AS TEXT) || ','".to_string()];
     record.extend(
         PACKED_TEXT.iter().map(|c| {
@@ -130,14 +123,9 @@ pub fn export_query(cond: &str, by_member: bool) -> String {
             .collect::<Vec<_>>()
             .join(" || ',' || "),
     );
-    let index = if by_member {
-        " INDEXED BY sqlite_autoindex_rpt_flows_1"
-    } else {
-        ""
-    };
     format!(
         "SELECT f.member_id, CAST(COUNT(*) AS BIGINT), string_agg({} || ';', '') \
-         FROM rpt_flows f{index} LEFT JOIN orders o ON o.id = f.order_id \
+         FROM rpt_flows f LEFT JOIN orders o ON o.id = f.order_id \
          WHERE f.day >= $1 AND f.day <= $2{cond} GROUP BY f.member_id ORDER BY f.member_id",
         record.join(" || ")
     )
@@ -206,49 +194,84 @@ pub fn write_export_rows(
     }
     rows.sort_unstable_by_key(|r| r.0);
     for (_, at, texts, numbers) in &rows {
-        scratch.clear();
-        let mut ends = [0usize; 10];
-        scratch.push_str(&rfc3339_local(q, *at));
-        ends[0] = scratch.len();
-        for k in 0..4 {
-            q.policy.currency.write(scratch, numbers[k]);
-            ends[1 + k] = scratch.len();
-        }
-        let mut num = itoa::Buffer::new();
-        for k in 4..9 {
-            scratch.push_str(num.format(numbers[k]));
-            ends[1 + k] = scratch.len();
-        }
-        let part = |k: usize| &scratch[if k == 0 { 0 } else { ends[k - 1] }..ends[k]];
-        // The local date: the first ten characters of the local RFC 3339 instant.
-        let local_day = scratch.get(..10).unwrap_or_default();
-        let fields: [&str; 22] = [
-            part(0),
-            local_day,
-            texts[0],
-            texts[1],
-            texts[2],
-            texts[3],
-            texts[4],
-            texts[5],
-            texts[6],
-            texts[7],
-            texts[8],
-            texts[9],
-            texts[10],
-            part(1),
-            part(2),
-            part(3),
-            part(4),
-            part(5),
-            part(6),
-            part(7),
-            part(8),
-            part(9),
-        ];
-        w.write_record(fields).map_err(|e| e.to_string())?;
+        write_record(w, q, *at, texts, numbers, scratch)?;
     }
     Ok(rows.len() as i64)
+}
+
+/// Writes one exported transaction — its instant, the 11 texts of [`PACKED_TEXT`] and the 9
+/// numbers of [`PACKED_NUMBERS`] — as [`row`] gives it, without a `String` per field: texts
+/// borrowed, money and counts formatted into `scratch`.
+pub fn write_record(
+    w: &mut csv::Writer<Vec<u8>>,
+    q: &Query,
+    at: i64,
+    texts: &[&str; 11],
+    numbers: &[i64; 9],
+    scratch: &mut String,
+) -> Result<(), String> {
+    scratch.clear();
+    let mut ends = [0usize; 10];
+    scratch.push_str(&rfc3339_local(q, at));
+    ends[0] = scratch.len();
+    for k in 0..4 {
+        q.policy.currency.write(scratch, numbers[k]);
+        ends[1 + k] = scratch.len();
+    }
+    let mut num = itoa::Buffer::new();
+    for k in 4..9 {
+        scratch.push_str(num.format(numbers[k]));
+        ends[1 + k] = scratch.len();
+    }
+    let part = |k: usize| &scratch[if k == 0 { 0 } else { ends[k - 1] }..ends[k]];
+    // The local date: the first ten characters of the local RFC 3339 instant.
+    let local_day = scratch.get(..10).unwrap_or_default();
+    let fields: [&str; 22] = [
+        part(0),
+        local_day,
+        texts[0],
+        texts[1],
+        texts[2],
+        texts[3],
+        texts[4],
+        texts[5],
+        texts[6],
+        texts[7],
+        texts[8],
+        texts[9],
+        texts[10],
+        part(1),
+        part(2),
+        part(3),
+        part(4),
+        part(5),
+        part(6),
+        part(7),
+        part(8),
+        part(9),
+    ];
+    w.write_record(fields).map_err(|e| e.to_string())
+}
+
+/// SQLite's export query: the rows of the period with `cond`, one per transaction, member by
+/// member and in each member's order — the instant, [`PACKED_TEXT`], [`PACKED_NUMBERS`] — read
+/// in the thread that steps it (`export`), where a row costs no hand-off. Packing them as
+/// [`export_query`] does cost SQLite ≈ 5 µs a row (50 concatenations, `length` of every text):
+/// 78 of the 84 s of a 15.8 M-row export. `by_member` names the primary key's index, which gives
+/// the rows in that order, read sequentially; otherwise a short period's rows are found by the
+/// day index and sorted.
+pub fn export_rows_query(cond: &str, by_member: bool) -> String {
+    let index = if by_member {
+        " INDEXED BY sqlite_autoindex_rpt_flows_1"
+    } else {
+        ""
+    };
+    format!(
+        "SELECT f.at, {}, {} FROM rpt_flows f{index} LEFT JOIN orders o ON o.id = f.order_id \
+         WHERE f.day >= $1 AND f.day <= $2{cond} ORDER BY f.member_id, f.n",
+        PACKED_TEXT.join(", "),
+        PACKED_NUMBERS.join(", ")
+    )
 }
 
 /// An instant written in the programme's zone (SPEC §0).

@@ -128,35 +128,46 @@ pub async fn each_by_member<V: Part>(
 
 /// Runs `sql` with `binds` and gives each row to `v`, in the query's order; returns `v`.
 pub async fn each<V: Visit>(db: &Db, sql: String, binds: Vec<Bind>, v: V) -> Result<V, String> {
-    match (db.kind, &db.sqlite_file) {
-        (Kind::Sqlite, Some(file)) => {
-            let file = file.clone();
-            tokio::task::spawn_blocking(move || {
-                sqlite(&file, &sql, &binds, v).map_err(|e| e.to_string())
-            })
-            .await
-            .map_err(|e| e.to_string())?
-        }
-        _ => streamed(db, sql, binds, v).await.map_err(|e| e.to_string()),
+    if db.kind == Kind::Sqlite && db.sqlite_file.is_some() {
+        with_sqlite(db, move |conn| sqlite(conn, &sql, &binds, v)).await
+    } else {
+        streamed(db, sql, binds, v).await.map_err(|e| e.to_string())
     }
 }
 
-fn sqlite<V: Visit>(
-    file: &std::path::Path,
+/// Runs `f` in a blocking thread with a read-only connection of its own to the server's SQLite
+/// file (rusqlite, over the same libsqlite3 that sqlx links): for reads of millions of rows,
+/// each handled in the thread that steps the statement.
+pub async fn with_sqlite<R: Send + 'static>(
+    db: &Db,
+    f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<R> + Send + 'static,
+) -> Result<R, String> {
+    use rusqlite::OpenFlags;
+    let Some(file) = db.sqlite_file.clone() else {
+        return Err("not a SQLite database".into());
+    };
+    tokio::task::spawn_blocking(move || {
+        let conn = rusqlite::Connection::open_with_flags(
+            file,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        f(&conn)
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| e.to_string())
+}
+
+/// `sql` prepared on `conn` with `binds` bound by name: `$k` is the k-th bind wherever it first
+/// appears in the SQL.
+pub fn prepare<'c>(
+    conn: &'c rusqlite::Connection,
     sql: &str,
     binds: &[Bind],
-    mut v: V,
-) -> rusqlite::Result<V> {
-    use rusqlite::types::ValueRef;
-    use rusqlite::OpenFlags;
-    let conn = rusqlite::Connection::open_with_flags(
-        file,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+) -> rusqlite::Result<rusqlite::Statement<'c>> {
     let mut st = conn.prepare(sql)?;
     for (i, b) in binds.iter().enumerate() {
-        // By name: `$k` is the k-th bind wherever it first appears in the SQL.
         let Some(at) = st.parameter_index(&format!("${}", i + 1))? else {
             continue;
         };
@@ -165,6 +176,17 @@ fn sqlite<V: Visit>(
             Bind::Int(n) => st.raw_bind_parameter(at, n)?,
         }
     }
+    Ok(st)
+}
+
+fn sqlite<V: Visit>(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    binds: &[Bind],
+    mut v: V,
+) -> rusqlite::Result<V> {
+    use rusqlite::types::ValueRef;
+    let mut st = prepare(conn, sql, binds)?;
     let n = st.column_count();
     if n > MAX_COLS {
         return Err(rusqlite::Error::InvalidColumnIndex(n));
