@@ -141,11 +141,26 @@ pub fn others_members(db: &Db, q: &Query, first: usize) -> (String, Vec<Bind>) {
 pub async fn others<V: Part>(db: &Db, q: &Query, cols: &str, v: V) -> Result<(V, V), ApiError> {
     let (members, binds) = others_members(db, q, 1);
     let (ct, _) = card_type(q, 3);
-    let sql = format!(
-        "SELECT {cols}, status FROM {} WHERE kind = 'purchase' AND day >= $1 AND day <= $2{ct} \
-         AND member_id IN ({members}) ORDER BY member_id, at, n",
-        scan::purchase_rows(db)
-    );
+    let sql = match db.kind {
+        Kind::Sqlite => format!(
+            "SELECT {cols}, status FROM {} WHERE kind = 'purchase' AND day >= $1 AND day <= $2{ct} \
+             AND member_id IN ({members}) ORDER BY member_id, at, n",
+            scan::purchase_rows(db)
+        ),
+        // PostgreSQL takes the members' purchases for most of the table (its estimate of an `IN`
+        // of a few thousand members) and merges them with the whole index (4.3 s at 1,000,000
+        // members): `LATERAL`, kept apart by `OFFSET 0`, reads each member's own rows (0.8 s).
+        Kind::Postgres => {
+            let outer: Vec<String> = cols.split(", ").map(|c| format!("f.{c}")).collect();
+            format!(
+                "SELECT {}, f.status FROM (SELECT DISTINCT member_id FROM ({members}) o) m, \
+                 LATERAL (SELECT {cols}, status, at, n FROM rpt_flows WHERE member_id = m.member_id \
+                 AND kind = 'purchase' AND day >= $1 AND day <= $2{ct} OFFSET 0) f \
+                 ORDER BY f.member_id, f.at, f.n",
+                outer.join(", ")
+            )
+        }
+    };
     let split = Split {
         all: v.clone(),
         active: v,
