@@ -25,7 +25,9 @@
 //! sum over members like `rpt_day` (`store::Sums`): added and taken away by the difference of a
 //! member's facts in the transaction that stores its event, rebuilt, compared by `serve check`.
 //! They answer the reports without a store, tier or status filter (those change which
-//! purchases are consecutive); with one the reports read the purchases.
+//! purchases are consecutive); with one the reports read the purchases (`purchases`: for
+//! `status=active`, only those of the members with a purchase of another status, taken from
+//! and added to the cells' figures).
 
 use loyalty_engine::report::{Flow, Point};
 use sqlx::{AnyConnection, Row};

@@ -207,11 +207,9 @@ impl Query {
         })
     }
 
-    /// SQL conditions and binds for the filters on a table with the given columns (`None`:
-    /// the table has no such column, the filter does not apply).
     /// Whether a store, tier or status filter is given: these change which purchases are
     /// consecutive, which `rpt_cells` does not know (the frequency and customers reports then
-    /// read the purchases).
+    /// read the purchases, `purchases::Plan`).
     pub fn filters_purchases(&self) -> bool {
         self.p.store.is_some() || self.p.tier.is_some() || self.p.status.is_some()
     }
@@ -226,6 +224,8 @@ impl Query {
             .collect()
     }
 
+    /// SQL conditions and binds for the filters on a table with the given columns (`None`:
+    /// the table has no such column, the filter does not apply), the first bind `$first_bind`.
     pub fn filters(&self, store: Option<&str>, first_bind: usize) -> (String, Vec<String>) {
         let mut sql = String::new();
         let mut binds = Vec::new();
