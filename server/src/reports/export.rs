@@ -168,14 +168,14 @@ async fn write(app: &App, id: &str, q: &Query) -> Result<(), String> {
     });
     let by_member = read_by_member(&mut rc, q).await.map_err(e)?;
     let writer = Parts::new(part_bytes)?;
+    // The reader takes the channel: the saver ends when it is done.
     let read = if app.db.kind == crate::storage::Kind::Sqlite {
         let binds = q.binds(binds);
         let sql = export_rows_query(&cond, by_member);
-        sqlite_rows(&app.db, sql, binds, q.clone(), writer, parts.clone()).await
+        sqlite_rows(&app.db, sql, binds, q.clone(), writer, parts).await
     } else {
-        postgres_rows(&mut rc, &cond, &binds, by_member, q, writer, &parts).await
+        postgres_rows(&mut rc, &cond, &binds, by_member, q, writer, parts).await
     };
-    drop(parts);
     // The saver is awaited even when the reading failed: a part it saved after `fail` deleted
     // the others would be left behind.
     let saved = saver
@@ -345,7 +345,7 @@ async fn postgres_rows(
     by_member: bool,
     q: &Query,
     mut w: Parts,
-    parts: &tokio::sync::mpsc::Sender<Part>,
+    parts: tokio::sync::mpsc::Sender<Part>,
 ) -> Result<i64, String> {
     let e = |e: sqlx::Error| format!("database error: {e}");
     let mut tx = sqlx::Connection::begin(c).await.map_err(e)?;
