@@ -191,8 +191,10 @@ pub async fn report(
     })
 }
 
-/// What a read of purchases counts as the rows go by: the member being read (its id, orders so far and
-/// last day number), members by bucket, and the days between purchases (days → intervals).
+/// What a read of purchases counts as the rows go by: the member being read (its id, orders so
+/// far and last day number), members by bucket, and the days between purchases (days →
+/// intervals). The cells' figures are kept in one too (`from_cells`), so that a plan can add
+/// and take away the counts of a read.
 #[derive(Clone, Default)]
 struct Tally {
     member: String,
