@@ -26,7 +26,9 @@
 //! bookings) is counted `unchanged`.
 
 use crate::clock::{parse_rfc3339, rfc3339, Clock};
-use crate::reports::store::{add_new, NewFacts, NewRows};
+use crate::reports::cells::{self, Cells};
+use crate::reports::deferred;
+use crate::reports::store::{new_rows, NewFacts, NewRows};
 use crate::storage::events::Stored;
 use crate::storage::members::Member;
 use crate::storage::{self, settings, Db};
@@ -111,7 +113,7 @@ pub fn new_id(now: i64) -> String {
 }
 
 /// The wall clock (heartbeats are about the process, not the programme's steerable clock).
-fn wall_ms() -> i64 {
+pub(crate) fn wall_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
@@ -810,10 +812,12 @@ enum Outcome {
     Conflict(String),
 }
 
-/// A batch's result: per member, plus phones and cards not stored (conflicts too).
+/// A batch's result: per member, plus phones and cards not stored (conflicts too), and the
+/// report cells of its new members, added when the job ends (`reports::deferred`).
 struct Written {
     outcomes: Vec<Outcome>,
     contact: Vec<(String, String)>,
+    cells: Cells,
 }
 
 /// The `IN (…)` list of `n` values on this connection (anonymous on SQLite, as
@@ -1040,11 +1044,16 @@ async fn write_batch(
     // The reports' rows of the new members (issue 15), their day sums added once per batch;
     // the facts were computed with the member, its cards are those just written.
     let cards_asked: usize = batch.iter().map(|p| p.cards.len()).sum();
-    match report {
-        Some(r) if existing.is_empty() && new_cards.len() == cards_asked => r.write(c).await?,
-        _ => add_new(c, &new_facts(new_members.iter().map(|(p, _)| *p))).await?,
-    }
-    Ok(Written { outcomes, contact })
+    let report = match report {
+        Some(r) if existing.is_empty() && new_cards.len() == cards_asked => r,
+        _ => new_rows(c, &new_facts(new_members.iter().map(|(p, _)| *p))).await?,
+    };
+    let cells = report.write(c).await?;
+    Ok(Written {
+        outcomes,
+        contact,
+        cells,
+    })
 }
 
 async fn insert_events(
@@ -1132,6 +1141,8 @@ struct Writer<'a> {
     counts: Counts,
     phase: &'static str,
     findings: Findings,
+    /// The report cells of the batches committed so far, added when the job ends.
+    cells: &'a mut Cells,
 }
 
 impl Writer<'_> {
@@ -1198,6 +1209,7 @@ impl Writer<'_> {
                 self.db.checkpoint_now().await;
                 self.record(&refs, &w)?;
                 self.counts = k;
+                cells::add(self.cells, w.cells);
                 return Ok(());
             }
         }
@@ -1213,6 +1225,7 @@ impl Writer<'_> {
                     tx.commit().await.map_err(e)?;
                     Self::apply(&w, &mut k);
                     self.record(&one, &w)?;
+                    cells::add(self.cells, w.cells);
                 }
                 Err(err) => {
                     let _ = tx.rollback().await;
@@ -1271,23 +1284,50 @@ async fn programme(db: &Db) -> Result<Programme, String> {
 /// Runs a recorded job to its end: `done` (with its report stored) or `failed` (with the
 /// error). The working folder is removed either way.
 pub async fn run(db: Db, clock: Clock, job: Job) -> Result<(), String> {
-    let r = run_inner(&db, &clock, &job).await;
+    let mut cells = Cells::new();
+    let r = run_inner(&db, &clock, &job, &mut cells).await;
     if let Err(err) = &r {
-        let _ = sqlx::query(
-            "UPDATE imports SET state = 'failed', phase = 'failed', error = $2, finished_at = $3 WHERE id = $1",
-        )
-        .bind(&job.id)
-        .bind(err)
-        .bind(clock.now_ms())
-        .execute(&db.write)
-        .await;
+        // The committed batches' cells are added with the failure (if that fails too, the
+        // marker stays and the next start counts the cells again: reports::deferred).
+        let failed = async {
+            let mut tx = db.begin().await?;
+            deferred::close(&mut tx, &job.id, cells).await?;
+            sqlx::query(FAILED)
+                .bind(&job.id)
+                .bind(err)
+                .bind(clock.now_ms())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await
+        };
+        if let Err(e) = failed.await {
+            tracing::warn!(job = %job.id, error = %e, "the failed import's report cells wait for the next start");
+            let _ = sqlx::query(FAILED)
+                .bind(&job.id)
+                .bind(err)
+                .bind(clock.now_ms())
+                .execute(&db.write)
+                .await;
+        }
         tracing::warn!(job = %job.id, error = %err, "import failed");
     }
     let _ = std::fs::remove_dir_all(&job.work_dir);
     r
 }
 
-async fn run_inner(db: &Db, clock: &Clock, job: &Job) -> Result<(), String> {
+const FAILED: &str = "UPDATE imports SET state = 'failed', phase = 'failed', error = $2, \
+                      finished_at = $3 WHERE id = $1";
+
+/// Aborts a task when dropped (the job's heartbeat, whichever way the job ends).
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+async fn run_inner(db: &Db, clock: &Clock, job: &Job, cells: &mut Cells) -> Result<(), String> {
     let e = |e: sqlx::Error| e.to_string();
     std::fs::create_dir_all(&job.work_dir)
         .map_err(|e| format!("cannot create {}: {e}", job.work_dir.display()))?;
@@ -1312,6 +1352,8 @@ async fn run_inner(db: &Db, clock: &Clock, job: &Job) -> Result<(), String> {
     .execute(&db.write)
     .await
     .map_err(e)?;
+    // From here the job's cells are added at its end (reports::deferred).
+    deferred::open(db, &job.id).await.map_err(e)?;
     let file = |name: &str| {
         File::create(job.work_dir.join(name))
             .map(|f| BufWriter::with_capacity(1 << 16, f))
@@ -1326,12 +1368,14 @@ async fn run_inner(db: &Db, clock: &Clock, job: &Job) -> Result<(), String> {
             conflicts: file("conflicts.ndjson")?,
             rejected: file("rejected.ndjson")?,
         },
+        cells,
     };
-    // A heartbeat while the engine reads (no batch says the job is alive then).
-    let beat = {
+    // A heartbeat while the engine reads (no batch says the job is alive then) and until the
+    // job ends: a job without a fresh one is taken for stopped (its cells counted again).
+    let _beat = {
         let db = db.clone();
         let id = job.id.clone();
-        tokio::spawn(async move {
+        let beat = tokio::spawn(async move {
             let mut t = tokio::time::interval(std::time::Duration::from_secs(10));
             loop {
                 t.tick().await;
@@ -1343,7 +1387,8 @@ async fn run_inner(db: &Db, clock: &Clock, job: &Job) -> Result<(), String> {
                 .execute(&db.write)
                 .await;
             }
-        })
+        });
+        AbortOnDrop(beat.abort_handle())
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Msg>(QUEUED_BATCHES);
     let sqlite = db.kind == storage::Kind::Sqlite;
@@ -1401,7 +1446,6 @@ async fn run_inner(db: &Db, clock: &Clock, job: &Job) -> Result<(), String> {
     let produced = producer
         .await
         .map_err(|e| format!("the import thread failed: {e}"))?;
-    beat.abort();
     if let Some(f) = failure {
         return Err(f);
     }
@@ -1473,6 +1517,11 @@ async fn run_inner(db: &Db, clock: &Clock, job: &Job) -> Result<(), String> {
     .execute(&mut *tx)
     .await
     .map_err(e)?;
+    // The job's cells: a copy goes with the transaction, the job's own kept until it commits
+    // (a failed commit adds them with the failure).
+    deferred::close(&mut tx, &job.id, w.cells.clone())
+        .await
+        .map_err(e)?;
     let k = &w.counts;
     storage::audit(
         &mut tx,
@@ -1487,6 +1536,7 @@ async fn run_inner(db: &Db, clock: &Clock, job: &Job) -> Result<(), String> {
     .await
     .map_err(e)?;
     tx.commit().await.map_err(e)?;
+    w.cells.clear();
     Ok(())
 }
 

@@ -620,3 +620,111 @@ async fn uploads_are_admin_only_and_checked() {
         s.stop().await;
     }
 }
+
+/// An import adds its members' report cells once, when it ends (`reports::deferred`): after
+/// the job no marker is left and `check` finds every cell. A job that stopped (its heartbeat
+/// a minute old) leaves its marker: `check` says so, a recount waits while another job still
+/// runs, and the next start counts every cell again from the stored rows.
+#[tokio::test]
+async fn an_import_adds_its_cells_at_its_end_and_a_stopped_one_is_counted_again() {
+    use loyalty_server::import::{self, Job, Source};
+    use loyalty_server::reports::deferred;
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        let cutover = loyalty_server::clock::parse_rfc3339("2026-10-01T00:00:00+07:00").unwrap();
+        s.clock().set(cutover);
+        let a = s.admin().await;
+        let mapping = std::fs::read_to_string(fixture("vn-fashion", "mapping.json")).unwrap();
+        let (st, job) = post_form(&a, exports_form(&mapping, &VN_FILES)).await;
+        assert_eq!(st, 202, "{b:?}: {job}");
+        let job = wait(&a, job["id"].as_str().unwrap()).await;
+        assert_eq!(job["state"], "done", "{b:?}: {job}");
+        let pending = "SELECT COUNT(*) FROM rpt_meta WHERE key LIKE 'cells_pending:%'";
+        assert_eq!(count(&s, pending).await, 0, "{b:?}");
+        let purchases = "SELECT CAST(COALESCE(SUM(o), 0) AS BIGINT) FROM rpt_cells";
+        let bought = count(&s, purchases).await;
+        assert!(
+            bought >= 2,
+            "{b:?}: the imported purchases are in the cells ({bought})"
+        );
+        let db = s.app().db.clone();
+        let check = loyalty_server::ops::check(&db).await.unwrap();
+        assert_eq!(
+            imported_differences(&check),
+            0,
+            "{b:?}: {:?}",
+            check.differences
+        );
+
+        // Two jobs that stopped after writing their batches, before adding their cells; one
+        // other still running (a fresh heartbeat).
+        let job_row = |id: &str| Job {
+            id: id.to_string(),
+            source: Source::Ndjson {
+                file: "members.ndjson".into(),
+            },
+            work_dir: std::env::temp_dir(),
+            memory_budget: import::DEFAULT_MEMORY,
+        };
+        let (dead, running) = (import::new_id(10), import::new_id(11));
+        for id in [&dead, &running] {
+            import::create(&db, &job_row(id), "test", 10).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO rpt_meta (key, value) VALUES ('cells_pending:{id}', '1')"
+            )))
+            .execute(&db.write)
+            .await
+            .unwrap();
+        }
+        sqlx::query("UPDATE imports SET state = 'running', heartbeat_at = 0 WHERE id = $1")
+            .bind(&dead)
+            .execute(&db.write)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE imports SET state = 'running' WHERE id = $1")
+            .bind(&running)
+            .execute(&db.write)
+            .await
+            .unwrap();
+        sqlx::query("DELETE FROM rpt_cells")
+            .execute(&db.write)
+            .await
+            .unwrap();
+        let check = loyalty_server::ops::check(&db).await.unwrap();
+        let said: Vec<&Value> = check
+            .differences
+            .iter()
+            .filter(|d| d.get("import").is_some())
+            .collect();
+        assert_eq!(said.len(), 2, "{b:?}: {:?}", check.differences);
+        assert!(
+            imported_differences(&check) > 2,
+            "{b:?}: the missing cells are differences: {:?}",
+            check.differences
+        );
+        // Not while a job runs: it adds its own cells at its end, a recount now would count
+        // the members of its committed batches twice.
+        assert_eq!(deferred::recover(&db).await.unwrap(), 0, "{b:?}");
+        assert_eq!(count(&s, purchases).await, 0, "{b:?}");
+        assert_eq!(count(&s, pending).await, 2, "{b:?}");
+        // That job stops too (`mark_interrupted` fails both): the next start counts again.
+        sqlx::query("UPDATE imports SET heartbeat_at = 0 WHERE id = $1")
+            .bind(&running)
+            .execute(&db.write)
+            .await
+            .unwrap();
+        assert_eq!(import::mark_interrupted(&db, 20).await.unwrap(), 2, "{b:?}");
+        loyalty_server::reports::store::ensure_built(&db, 20)
+            .await
+            .unwrap();
+        assert_eq!(count(&s, pending).await, 0, "{b:?}");
+        assert_eq!(count(&s, purchases).await, bought, "{b:?}");
+        let check = loyalty_server::ops::check(&db).await.unwrap();
+        assert_eq!(
+            imported_differences(&check),
+            0,
+            "{b:?}: {:?}",
+            check.differences
+        );
+    }
+}

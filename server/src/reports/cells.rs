@@ -282,6 +282,20 @@ fn purchases(put: &mut impl FnMut(i64, i64, &str, &str), buys: &[Buy], joined: i
     }
 }
 
+/// Adds `o`'s counts to `m`'s.
+pub fn add(m: &mut Cells, o: Cells) {
+    if m.is_empty() {
+        *m = o;
+        return;
+    }
+    for (k, v) in o {
+        let sum = m.entry(k).or_insert([0; 14]);
+        for (x, y) in sum.iter_mut().zip(v) {
+            *x += y;
+        }
+    }
+}
+
 /// Adds a difference to `rpt_cells` in `shard` (multi-row upserts; zero differences left out).
 pub async fn apply(
     c: &mut impl crate::storage::writer::Write,

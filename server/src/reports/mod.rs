@@ -8,6 +8,7 @@
 
 pub mod cells;
 pub mod customers;
+pub mod deferred;
 pub mod export;
 pub mod frequency;
 pub mod points;

@@ -907,7 +907,15 @@ pub struct NewFacts<'a> {
 /// The report rows of members that have none yet, with their day sums added once for all of
 /// them: a few multi-row INSERTs and upserts per batch instead of some per member.
 pub async fn add_new(c: &mut AnyConnection, members: &[NewFacts<'_>]) -> Result<(), sqlx::Error> {
-    // The cards of the new members (the `act` cells count them), read once for the batch.
+    new_rows(c, members).await?.write_all(c).await
+}
+
+/// What [`add_new`] writes, with the members' cards read from the database (once for all of
+/// them: the `act` cells count them).
+pub async fn new_rows(
+    c: &mut AnyConnection,
+    members: &[NewFacts<'_>],
+) -> Result<NewRows, sqlx::Error> {
     let versions = crate::storage::policies::versions(c).await?;
     let mut cards: std::collections::HashMap<String, CardDays> = Default::default();
     let ids: Vec<&str> = members.iter().map(|m| m.member_id).collect();
@@ -929,17 +937,19 @@ pub async fn add_new(c: &mut AnyConnection, members: &[NewFacts<'_>]) -> Result<
     }
     NewRows::of(c.is_sqlite(), members, |id| {
         cards.get(id).map(Vec::as_slice).unwrap_or_default()
-    })?
-    .write(c)
-    .await
+    })
 }
 
 /// What [`add_new`] writes for members that have none yet — their rows, and their sums added
 /// to the stored ones — computed without the database from each member's cards (as `cards`
 /// lists them: type and issued day, in the order of issue) and kept as statements: the import
 /// builds them on its reading thread, beside the engine's work, for a batch whose cards it
-/// knows, so that its writer only sends them.
-pub struct NewRows(Statements);
+/// knows, so that its writer only sends them. The `rpt_cells` sums are kept apart: an import
+/// adds its batches' cells once, when the job ends ([`super::deferred`]).
+pub struct NewRows {
+    statements: Statements,
+    cells: super::cells::Cells,
+}
 
 impl NewRows {
     /// The rows and sums of `members`, as statements for SQLite (`sqlite`) or PostgreSQL.
@@ -959,17 +969,29 @@ impl NewRows {
             rows.push_as_of(m.member_id, m.as_of, card_type, cards);
         }
         total.prune();
+        let cells = std::mem::take(&mut total.cells);
         let mut kept = Statements::new(sqlite);
         Statements::keep(async {
             rows.flush(&mut kept).await?;
             apply(&mut kept, &total, 0).await
         })?;
-        Ok(NewRows(kept))
+        Ok(NewRows {
+            statements: kept,
+            cells,
+        })
     }
 
-    /// Inserts the rows and adds the sums.
-    pub async fn write(self, c: &mut AnyConnection) -> Result<(), sqlx::Error> {
-        self.0.run(c).await
+    /// Inserts the rows and adds the sums but the cells, which it returns (for the caller to
+    /// add: [`super::deferred`]).
+    pub async fn write(self, c: &mut AnyConnection) -> Result<super::cells::Cells, sqlx::Error> {
+        self.statements.run(c).await?;
+        Ok(self.cells)
+    }
+
+    /// Inserts the rows and adds every sum.
+    pub async fn write_all(self, c: &mut AnyConnection) -> Result<(), sqlx::Error> {
+        let cells = self.write(c).await?;
+        super::cells::apply(c, &cells, 0).await
     }
 }
 
@@ -1168,7 +1190,8 @@ pub async fn rebuild(db: &crate::storage::Db, now: i64) -> Result<u64, String> {
 }
 
 /// Fills the report tables once, on the first start after the migration (0003, and 0006 for
-/// `rpt_cells`: a database built before it is rebuilt once).
+/// `rpt_cells`: a database built before it is rebuilt once), and counts the cells again after
+/// an import that stopped before adding its own ([`super::deferred::recover`]).
 pub async fn ensure_built(db: &crate::storage::Db, now: i64) -> Result<(), String> {
     let mut c = db.read.acquire().await.map_err(|e| e.to_string())?;
     let built = sqlx::query(
@@ -1183,6 +1206,8 @@ pub async fn ensure_built(db: &crate::storage::Db, now: i64) -> Result<(), Strin
     if !built {
         rebuild(db, now).await?;
     }
+    // An import that stopped before adding its cells.
+    super::deferred::recover(db).await?;
     Ok(())
 }
 
