@@ -40,7 +40,7 @@ use loyalty_engine::Engine;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use sqlx::{AnyConnection, Row};
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -190,6 +190,54 @@ pub struct Counts {
     pub cards_written: u64,
     /// Conflicts listed in the report (members not written, phones and cards not stored).
     pub conflicts: u64,
+}
+
+impl Counts {
+    /// Adds another's counts (the bytes read: the furthest).
+    fn add(&mut self, o: &Counts) {
+        self.bytes_read = self.bytes_read.max(o.bytes_read);
+        self.members_read += o.members_read;
+        self.members_created += o.members_created;
+        self.members_unchanged += o.members_unchanged;
+        self.members_conflicting += o.members_conflicting;
+        self.members_rejected += o.members_rejected;
+        self.events_written += o.events_written;
+        self.cards_written += o.cards_written;
+        self.conflicts += o.conflicts;
+    }
+}
+
+/// Adds a batch's counts to the job's row (batches stored concurrently each add their own).
+async fn add_counts(
+    c: &mut AnyConnection,
+    id: &str,
+    phase: &str,
+    k: &Counts,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE imports SET phase = $2, heartbeat_at = $3, \
+         bytes_read = CASE WHEN bytes_read < $4 THEN $4 ELSE bytes_read END, \
+         members_read = members_read + $5, members_created = members_created + $6, \
+         members_unchanged = members_unchanged + $7, \
+         members_conflicting = members_conflicting + $8, \
+         members_rejected = members_rejected + $9, events_written = events_written + $10, \
+         cards_written = cards_written + $11, conflicts = conflicts + $12 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(phase)
+    .bind(wall_ms())
+    .bind(k.bytes_read as i64)
+    .bind(k.members_read as i64)
+    .bind(k.members_created as i64)
+    .bind(k.members_unchanged as i64)
+    .bind(k.members_conflicting as i64)
+    .bind(k.members_rejected as i64)
+    .bind(k.events_written as i64)
+    .bind(k.cards_written as i64)
+    .bind(k.conflicts as i64)
+    .execute(c)
+    .await?;
+    Ok(())
 }
 
 async fn save_counts(
@@ -1135,9 +1183,8 @@ impl Findings {
     }
 }
 
+/// The job's figures as its batches are stored: counts, findings, cells.
 struct Writer<'a> {
-    db: &'a Db,
-    job: &'a str,
     counts: Counts,
     phase: &'static str,
     findings: Findings,
@@ -1178,73 +1225,112 @@ impl Writer<'_> {
         Ok(())
     }
 
-    /// Stores a batch in one transaction (with the job's counts); if that fails, a member at a
-    /// time, so that the one that cannot be stored is rejected alone.
-    async fn store(&mut self, ready: Box<Ready>) -> Result<(), String> {
-        let Ready {
-            members: batch,
-            bytes_read,
-            now,
-            report,
-        } = *ready;
-        let refs: Vec<&Prepared> = batch.iter().collect();
-        let mut k = self.counts;
-        k.bytes_read = bytes_read;
-        k.members_read += batch.len() as u64;
-        let e = |e: sqlx::Error| e.to_string();
-        let mut tx = self.db.begin_bulk().await.map_err(e)?;
-        let whole = match write_batch(&mut tx, &refs, self.job, now, report).await {
-            Ok(w) => {
-                Self::apply(&w, &mut k);
-                match save_counts(&mut tx, self.job, self.phase, &k).await {
-                    Ok(()) => Some((w, tx)),
-                    Err(_) => None,
-                }
-            }
-            Err(_) => None,
-        };
-        if let Some((w, tx)) = whole {
-            if tx.commit().await.is_ok() {
-                // The batch leaves the WAL (storage::Db::checkpoint_now says why).
-                self.db.checkpoint_now().await;
-                self.record(&refs, &w)?;
-                self.counts = k;
-                cells::add(self.cells, w.cells);
-                return Ok(());
-            }
+    /// Takes what [`store`] did into the job's counts, findings and cells (in the order the
+    /// batches were read).
+    fn stored(&mut self, mut d: BatchStored) -> Result<(), String> {
+        // What is committed first: the cells and counts.
+        self.counts.add(&d.counts);
+        for (_, w) in &mut d.parts {
+            cells::add(self.cells, std::mem::take(&mut w.cells));
         }
-        // One member at a time.
-        let mut k = self.counts;
-        k.bytes_read = bytes_read;
-        k.members_read += batch.len() as u64;
-        for p in &refs {
-            let one = [*p];
-            let mut tx = self.db.begin_bulk().await.map_err(e)?;
-            match write_batch(&mut tx, &one, self.job, now, None).await {
-                Ok(w) => {
-                    tx.commit().await.map_err(e)?;
-                    Self::apply(&w, &mut k);
-                    self.record(&one, &w)?;
-                    cells::add(self.cells, w.cells);
-                }
-                Err(err) => {
-                    let _ = tx.rollback().await;
-                    k.members_rejected += 1;
-                    self.findings.rejected(
-                        Some(&p.id),
-                        p.line,
-                        &format!("the database refused the member: {err}"),
-                    )?;
-                }
-            }
+        for (range, w) in &d.parts {
+            let refs: Vec<&Prepared> = d.members[range.clone()].iter().collect();
+            self.record(&refs, w)?;
         }
-        let mut c = self.db.write.acquire().await.map_err(e)?;
-        save_counts(&mut c, self.job, self.phase, &k)
-            .await
-            .map_err(e)?;
-        self.counts = k;
+        for (i, reason) in &d.rejected {
+            let p = &d.members[*i];
+            self.findings.rejected(Some(&p.id), p.line, reason)?;
+        }
         Ok(())
     }
+}
+
+/// What storing a batch did: its members, what each transaction wrote (the whole batch, or
+/// one member at a time: the range of `members`), the members refused, and the counts added
+/// to the job's row.
+struct BatchStored {
+    members: Vec<Prepared>,
+    parts: Vec<(std::ops::Range<usize>, Written)>,
+    rejected: Vec<(usize, String)>,
+    counts: Counts,
+}
+
+/// Stores a batch in one transaction, which adds its counts (and `carried`, counts not saved
+/// yet) to the job's; if that fails, a member at a time, so that the one that cannot be stored
+/// is rejected alone. Batches of one job may be stored concurrently (PostgreSQL): whatever
+/// they share — a member repeated in the next batch, a phone, a card — one waits for the
+/// other's commit and fails, and its members are then stored one at a time.
+async fn store(
+    db: Db,
+    job: String,
+    phase: &'static str,
+    ready: Box<Ready>,
+    carried: Counts,
+) -> Result<BatchStored, String> {
+    let Ready {
+        members,
+        bytes_read,
+        now,
+        report,
+    } = *ready;
+    let refs: Vec<&Prepared> = members.iter().collect();
+    let mut k = carried;
+    k.bytes_read = k.bytes_read.max(bytes_read);
+    k.members_read += members.len() as u64;
+    let e = |e: sqlx::Error| e.to_string();
+    let mut tx = db.begin_bulk().await.map_err(e)?;
+    let whole = match write_batch(&mut tx, &refs, &job, now, report).await {
+        Ok(w) => {
+            let mut k = k;
+            Writer::apply(&w, &mut k);
+            match add_counts(&mut tx, &job, phase, &k).await {
+                Ok(()) => Some((w, tx, k)),
+                Err(_) => None,
+            }
+        }
+        Err(_) => None,
+    };
+    if let Some((w, tx, k)) = whole {
+        if tx.commit().await.is_ok() {
+            // The batch leaves the WAL (storage::Db::checkpoint_now says why).
+            db.checkpoint_now().await;
+            let n = members.len();
+            return Ok(BatchStored {
+                members,
+                parts: vec![(0..n, w)],
+                rejected: Vec::new(),
+                counts: k,
+            });
+        }
+    }
+    // One member at a time.
+    let mut parts = Vec::new();
+    let mut rejected = Vec::new();
+    for (i, p) in refs.iter().enumerate() {
+        let one = [*p];
+        let mut tx = db.begin_bulk().await.map_err(e)?;
+        match write_batch(&mut tx, &one, &job, now, None).await {
+            Ok(w) => {
+                tx.commit().await.map_err(e)?;
+                Writer::apply(&w, &mut k);
+                parts.push((i..i + 1, w));
+            }
+            Err(err) => {
+                let _ = tx.rollback().await;
+                k.members_rejected += 1;
+                rejected.push((i, format!("the database refused the member: {err}")));
+            }
+        }
+    }
+    let mut c = db.write.acquire().await.map_err(e)?;
+    add_counts(&mut c, &job, phase, &k).await.map_err(e)?;
+    drop(refs);
+    Ok(BatchStored {
+        members,
+        parts,
+        rejected,
+        counts: k,
+    })
 }
 
 // ---- Running a job ----------------------------------------------------------------------
@@ -1315,6 +1401,31 @@ pub async fn run(db: Db, clock: Clock, job: Job) -> Result<(), String> {
     r
 }
 
+/// Batches of a job stored at the same time on PostgreSQL.
+const PG_WRITERS: usize = 2;
+
+/// Waits for the oldest batches being stored until at most `keep` are left, and takes each
+/// into the job's figures.
+async fn drain(
+    storing: &mut VecDeque<tokio::task::JoinHandle<Result<BatchStored, String>>>,
+    w: &mut Writer<'_>,
+    keep: usize,
+) -> Result<(), String> {
+    let mut first_err = None;
+    while storing.len() > keep {
+        let Some(h) = storing.pop_front() else { break };
+        let r = h
+            .await
+            .map_err(|e| format!("storing a batch failed: {e}"))
+            .and_then(|r| r)
+            .and_then(|d| w.stored(d));
+        if let Err(err) = r {
+            first_err.get_or_insert(err);
+        }
+    }
+    first_err.map_or(Ok(()), Err)
+}
+
 const FAILED: &str = "UPDATE imports SET state = 'failed', phase = 'failed', error = $2, \
                       finished_at = $3 WHERE id = $1";
 
@@ -1360,8 +1471,6 @@ async fn run_inner(db: &Db, clock: &Clock, job: &Job, cells: &mut Cells) -> Resu
             .map_err(|e| format!("cannot write {name}: {e}"))
     };
     let mut w = Writer {
-        db,
-        job: &job.id,
         counts: Counts::default(),
         phase,
         findings: Findings {
@@ -1414,26 +1523,52 @@ async fn run_inner(db: &Db, clock: &Clock, job: &Job, cells: &mut Cells) -> Resu
         tokio::task::spawn_blocking(move || produce(prog, sqlite, clock, &j, tx, &engine_report))
     };
     let mut failure: Option<String> = None;
+    // Batches being stored, oldest first: two at a time on PostgreSQL, whose writes then use
+    // both cores (docs/migration.md); one on SQLite, which has one writer.
+    let writers = if sqlite { 1 } else { PG_WRITERS };
+    let mut storing: VecDeque<tokio::task::JoinHandle<Result<BatchStored, String>>> =
+        VecDeque::new();
+    // Rejections since the last batch, whose transaction adds them to the job's row.
+    let mut unsaved = Counts::default();
     while let Some(m) = rx.recv().await {
         let r = match m {
             Msg::Expected(n) => {
-                w.counts.members_expected = Some(n);
-                w.phase = "storing";
-                match db.write.acquire().await {
-                    Ok(mut c) => save_counts(&mut c, &job.id, w.phase, &w.counts)
-                        .await
-                        .map_err(e),
-                    Err(err) => Err(err.to_string()),
+                // Written whole: after the batches being stored have added theirs.
+                match drain(&mut storing, &mut w, 0).await {
+                    Ok(()) => {
+                        w.counts.members_expected = Some(n);
+                        w.phase = "storing";
+                        match db.write.acquire().await {
+                            Ok(mut c) => save_counts(&mut c, &job.id, w.phase, &w.counts)
+                                .await
+                                .map_err(e),
+                            Err(err) => Err(err.to_string()),
+                        }
+                    }
+                    Err(err) => Err(err),
                 }
             }
-            Msg::Batch(ready) => w.store(ready).await,
+            Msg::Batch(ready) => match drain(&mut storing, &mut w, writers - 1).await {
+                Ok(()) => {
+                    let carried = std::mem::take(&mut unsaved);
+                    storing.push_back(tokio::spawn(store(
+                        db.clone(),
+                        job.id.clone(),
+                        w.phase,
+                        ready,
+                        carried,
+                    )));
+                    Ok(())
+                }
+                Err(err) => Err(err),
+            },
             Msg::Rejected {
                 member_id,
                 line,
                 reason,
             } => {
-                w.counts.members_read += 1;
-                w.counts.members_rejected += 1;
+                unsaved.members_read += 1;
+                unsaved.members_rejected += 1;
                 w.findings.rejected(member_id.as_deref(), line, &reason)
             }
         };
@@ -1442,6 +1577,11 @@ async fn run_inner(db: &Db, clock: &Clock, job: &Job, cells: &mut Cells) -> Resu
             break;
         }
     }
+    // The batches still being stored end (their cells are the job's even when it fails).
+    if let Err(err) = drain(&mut storing, &mut w, 0).await {
+        failure.get_or_insert(err);
+    }
+    w.counts.add(&unsaved);
     drop(rx);
     let produced = producer
         .await
