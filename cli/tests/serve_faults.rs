@@ -496,3 +496,187 @@ async fn exactly_once_on_two_processes_sharing_postgres() {
     };
     run(db, "pg", 2).await;
 }
+
+// ---- An import killed mid-job ----------------------------------------------------------------
+
+/// `LOYALTY_FAULT_IMPORT` members (default 12,000: three batches), each joined on a day of 2025
+/// with three purchases: the cells' sums are known by hand — Σ `o` = 3n (orders), Σ `l1` = 2n
+/// (orders with one before), Σ `l2` = n, Σ `j` = n (members who joined).
+fn import_members(n: usize) -> String {
+    let mut out = String::new();
+    for i in 0..n {
+        let m = 1 + i % 9;
+        let d = 1 + i % 27;
+        out.push_str(&format!(
+            r#"{{"member":{{"id":"k-{i:06}","status":"active","joined_at":"2025-0{m}-{d:02}T09:00:00+07:00"}},"events":["#
+        ));
+        for (k, day) in [(1, d), (2, d + 1), (3, 28)] {
+            out.push_str(&format!(
+                r#"{}{{"id":"P{k}","type":"purchase","at":"2025-1{}-{day:02}T10:00:00+07:00","earn":false,"cart":{{"lines":[{{"id":"1","sku":"A","category":"shoes","quantity":1,"unit_price":"{}"}}]}}}}"#,
+                if k == 1 { "" } else { "," },
+                k - 1,
+                100_000 + 1_000 * (i % 50)
+            ));
+        }
+        out.push_str("]}\n");
+    }
+    out
+}
+
+async fn scalar(db: &loyalty_server::storage::Db, sql: &str) -> i64 {
+    use sqlx::Row;
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+        .fetch_one(&db.read)
+        .await
+        .unwrap()
+        .get::<i64, _>(0)
+}
+
+/// `loyalty serve import` killed with SIGKILL after its first batch committed, before the job
+/// added its report cells (they are added when a job ends): the marker it leaves makes `serve
+/// check` say so; once the job's heartbeat is a minute old (set back here rather than waited
+/// for), the same import run again counts the cells again from the stored rows and finishes the
+/// job — every member once, the cells' sums as counted by hand, `serve check` clean.
+async fn import_killed(url: String, name: &str) {
+    let n = env_usize("LOYALTY_FAULT_IMPORT", 12_000);
+    let dir = tmp_dir(&format!("import-{name}"));
+    let file = dir.join("members.ndjson");
+    std::fs::write(&file, import_members(n)).unwrap();
+    let policy =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples/vn-fashion-baseline.json");
+    let import = || {
+        let mut c = Command::new(BIN);
+        c.args(["serve", "import", "--db", &url, "--data-dir"])
+            .arg(&dir)
+            .arg("--publish-policy")
+            .arg(&policy)
+            .arg("--members")
+            .arg(&file)
+            .env_remove("LOYALTY_DB_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        c
+    };
+    let mut child = import().spawn().unwrap();
+    // Until a batch is committed (the database exists once the job has started).
+    let mut db = None;
+    let mut members = 0;
+    for _ in 0..3000 {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if db.is_none() {
+            db = loyalty_server::storage::Db::open_existing(&url).await.ok();
+        }
+        if let Some(db) = &db {
+            members = sqlx::query_scalar::<_, i64>("SELECT CAST(COUNT(*) AS BIGINT) FROM members")
+                .fetch_one(&db.read)
+                .await
+                .unwrap_or(0);
+            if members > 0 {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "{name}: the import ended before it was killed: set LOYALTY_FAULT_IMPORT above {n}"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let db = db.unwrap();
+    assert!(
+        members > 0 && (members as usize) < n,
+        "{name}: {members} of {n} stored"
+    );
+    let members = scalar(&db, "SELECT CAST(COUNT(*) AS BIGINT) FROM members").await;
+    assert!((members as usize) < n, "{name}: {members}");
+    let pending = "SELECT CAST(COUNT(*) AS BIGINT) FROM rpt_meta WHERE key LIKE 'cells_pending:%'";
+    assert_eq!(scalar(&db, pending).await, 1, "{name}");
+    let o = "SELECT CAST(COALESCE(SUM(o), 0) AS BIGINT) FROM rpt_cells";
+    assert_eq!(
+        scalar(&db, o).await,
+        0,
+        "{name}: the killed job's cells wait for its end"
+    );
+    let check = Command::new(BIN)
+        .args(["serve", "check", "--db", &url])
+        .env_remove("LOYALTY_DB_URL")
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(1), "{name}");
+    let report: Value = serde_json::from_slice(&check.stdout).unwrap();
+    assert!(
+        report["differences"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["problem"]
+                .as_str()
+                .is_some_and(|p| p.contains("not added yet"))),
+        "{name}: {report}"
+    );
+    // A minute later the job counts as stopped.
+    sqlx::query("UPDATE imports SET heartbeat_at = heartbeat_at - 61000")
+        .execute(&db.write)
+        .await
+        .unwrap();
+    let again = import().output().unwrap();
+    let job: Value = serde_json::from_slice(&again.stdout)
+        .unwrap_or_else(|e| panic!("{name}: {e}: {}", String::from_utf8_lossy(&again.stderr)));
+    assert_eq!(job["state"], "done", "{name}: {job}");
+    assert_eq!(
+        (
+            job["counts"]["members_created"].as_i64(),
+            job["counts"]["members_unchanged"].as_i64()
+        ),
+        (Some(n as i64 - members), Some(members)),
+        "{name}: {job}"
+    );
+    assert_eq!(scalar(&db, pending).await, 0, "{name}");
+    let n = n as i64;
+    assert_eq!(
+        scalar(&db, "SELECT CAST(COUNT(*) AS BIGINT) FROM members").await,
+        n
+    );
+    assert_eq!(
+        scalar(&db, "SELECT CAST(COUNT(*) AS BIGINT) FROM events").await,
+        3 * n
+    );
+    for (kind, sum) in [("o", 3 * n), ("l1", 2 * n), ("l2", n), ("j", n)] {
+        let sql = format!("SELECT CAST(COALESCE(SUM({kind}), 0) AS BIGINT) FROM rpt_cells");
+        assert_eq!(scalar(&db, &sql).await, sum, "{name}: Σ {kind}");
+    }
+    db.close().await;
+    let check = Command::new(BIN)
+        .args(["serve", "check", "--db", &url])
+        .env_remove("LOYALTY_DB_URL")
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&check.stdout).unwrap();
+    assert_eq!(report["differences"], json!([]), "{name}");
+    assert_eq!(check.status.code(), Some(0), "{name}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_killed_mid_job_on_sqlite() {
+    let dir = tmp_dir("import-sqlite-db");
+    import_killed(format!("sqlite://{}/loyalty.db", dir.display()), "sqlite").await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_killed_mid_job_on_postgres() {
+    if std::env::var("LOYALTY_TEST_PG_REQUIRED").is_ok_and(|v| v == "1") {
+        assert!(
+            std::env::var("LOYALTY_TEST_PG").is_ok(),
+            "LOYALTY_TEST_PG is required"
+        );
+    }
+    let Some(db) = pg_database("import").await else {
+        return;
+    };
+    import_killed(db, "pg").await;
+}

@@ -1241,18 +1241,20 @@ impl Writer<'_> {
             let p = &d.members[*i];
             self.findings.rejected(Some(&p.id), p.line, reason)?;
         }
-        Ok(())
+        d.failed.map_or(Ok(()), Err)
     }
 }
 
 /// What storing a batch did: its members, what each transaction wrote (the whole batch, or
-/// one member at a time: the range of `members`), the members refused, and the counts added
-/// to the job's row.
+/// one member at a time: the range of `members`), the members refused, the counts added to
+/// the job's row, and the fault that stopped it (what was committed before it is still the
+/// job's: its cells are added when the job ends).
 struct BatchStored {
     members: Vec<Prepared>,
     parts: Vec<(std::ops::Range<usize>, Written)>,
     rejected: Vec<(usize, String)>,
     counts: Counts,
+    failed: Option<String>,
 }
 
 /// Stores a batch in one transaction, which adds its counts (and `carried`, counts not saved
@@ -1300,18 +1302,29 @@ async fn store(
                 parts: vec![(0..n, w)],
                 rejected: Vec::new(),
                 counts: k,
+                failed: None,
             });
         }
     }
     // One member at a time.
     let mut parts = Vec::new();
     let mut rejected = Vec::new();
+    let mut failed = None;
     for (i, p) in refs.iter().enumerate() {
         let one = [*p];
-        let mut tx = db.begin_bulk().await.map_err(e)?;
+        let mut tx = match db.begin_bulk().await {
+            Ok(tx) => tx,
+            Err(err) => {
+                failed = Some(err.to_string());
+                break;
+            }
+        };
         match write_batch(&mut tx, &one, &job, now, None).await {
             Ok(w) => {
-                tx.commit().await.map_err(e)?;
+                if let Err(err) = tx.commit().await {
+                    failed = Some(err.to_string());
+                    break;
+                }
                 Writer::apply(&w, &mut k);
                 parts.push((i..i + 1, w));
             }
@@ -1322,14 +1335,20 @@ async fn store(
             }
         }
     }
-    let mut c = db.write.acquire().await.map_err(e)?;
-    add_counts(&mut c, &job, phase, &k).await.map_err(e)?;
+    if failed.is_none() {
+        let counted = match db.write.acquire().await {
+            Ok(mut c) => add_counts(&mut c, &job, phase, &k).await,
+            Err(err) => Err(err),
+        };
+        failed = counted.err().map(|err| err.to_string());
+    }
     drop(refs);
     Ok(BatchStored {
         members,
         parts,
         rejected,
         counts: k,
+        failed,
     })
 }
 
