@@ -49,9 +49,33 @@ pub const KINDS: [&str; 14] = [
     "o", "l1", "l2", "l3", "l4", "l6", "l7", "l12", "l13", "tn", "jd", "jn", "j", "act",
 ];
 
-fn column(kind: &str) -> usize {
-    KINDS.iter().position(|k| *k == kind).unwrap_or(0)
+/// A kind's column, found when the program is compiled: a loader or an import bumps millions
+/// of cells, and the search by name was a tenth of an import's reading thread (`perf`).
+const fn column(kind: &str) -> usize {
+    let k = kind.as_bytes();
+    let mut i = 0;
+    while i < KINDS.len() {
+        let n = KINDS[i].as_bytes();
+        if n.len() == k.len() {
+            let mut j = 0;
+            while j < n.len() && n[j] == k[j] {
+                j += 1;
+            }
+            if j == n.len() {
+                return i;
+            }
+        }
+        i += 1;
+    }
+    panic!("not a kind of rpt_cells")
 }
+
+const O: usize = column("o");
+const TN: usize = column("tn");
+const JD: usize = column("jd");
+const JN: usize = column("jn");
+const J: usize = column("j");
+const ACT: usize = column("act");
 
 /// The lags j whose Sⱼ the frequency buckets (1, 2–3, 4–6, 7–12, 13+) need.
 pub const LAGS: [(usize, &str); 8] = [
@@ -64,6 +88,17 @@ pub const LAGS: [(usize, &str); 8] = [
     (12, "l12"),
     (13, "l13"),
 ];
+
+/// [`LAGS`] with each one's column.
+const LAG_COLUMNS: [(usize, usize); 8] = {
+    let mut out = [(0, 0); 8];
+    let mut i = 0;
+    while i < LAGS.len() {
+        out[i] = (LAGS[i].0, column(LAGS[i].1));
+        i += 1;
+    }
+    out
+};
 
 /// A local date's day number (days since 0001-01-01); 0 for a bad date.
 pub fn day_number(day: &str) -> i64 {
@@ -105,7 +140,7 @@ pub fn add_member(m: &mut Cells, member: Member, sign: i64) {
     let Some(joined) = add_days(m, member, sign) else {
         return;
     };
-    let mut put = |a: i64, b: i64, kind: &str, tier: &str| {
+    let mut put = |a: i64, b: i64, kind: usize, tier: &str| {
         bump(m, KeyRef(a, b, member.card, tier, ""), kind, sign)
     };
     purchases(&mut put, &buys(member.flows), joined, 0);
@@ -139,7 +174,7 @@ pub fn add_change(m: &mut Cells, old: Member, new: Member) {
     }
     let from = same.saturating_sub(1);
     for (buys, sign) in [(&nb, 1), (&ob, -1)] {
-        let mut put = |a: i64, b: i64, kind: &str, tier: &str| {
+        let mut put = |a: i64, b: i64, kind: usize, tier: &str| {
             bump(m, KeyRef(a, b, new.card, tier, ""), kind, sign)
         };
         purchases(&mut put, buys, joined, from);
@@ -158,9 +193,8 @@ impl hashbrown::Equivalent<Key> for KeyRef<'_> {
     }
 }
 
-/// Adds `n` to a kind of a row.
-fn bump(m: &mut Cells, k: KeyRef, kind: &str, n: i64) {
-    let i = column(kind);
+/// Adds `n` to a kind (its column `i`) of a row.
+fn bump(m: &mut Cells, k: KeyRef, i: usize, n: i64) {
     match m.get_mut(&k) {
         Some(v) => v[i] += n,
         None => {
@@ -196,7 +230,7 @@ fn add_days(m: &mut Cells, member: Member, sign: i64) -> Option<i64> {
             if e.is_some_and(|e| from >= e) {
                 continue;
             }
-            let mut put = |b: i64, v: i64| bump(m, KeyRef(0, b, kind, "", ""), "act", sign * v);
+            let mut put = |b: i64, v: i64| bump(m, KeyRef(0, b, kind, "", ""), ACT, sign * v);
             put(from, 1);
             if let Some(e) = e {
                 put(e, -1);
@@ -205,7 +239,7 @@ fn add_days(m: &mut Cells, member: Member, sign: i64) -> Option<i64> {
     }
     let joined = day_number(&first.day);
     let k = KeyRef(joined, joined, member.card, &first.tier, first.status);
-    bump(m, k, "j", sign);
+    bump(m, k, J, sign);
     Some(joined)
 }
 
@@ -242,18 +276,18 @@ fn buys(flows: &[Flow]) -> Vec<Buy<'_>> {
     buys
 }
 
-/// The purchase kinds of one member's purchases (in time order) into `put(a, b, kind, tier)`:
+/// The purchase kinds of one member's purchases (in time order) into `put(a, b, column, tier)`:
 /// those of the purchases from `from` on, and the `jd`/`jn` of the run that holds purchase
 /// `from` (the only earlier cell that a purchase from `from` on changes).
-fn purchases(put: &mut impl FnMut(i64, i64, &str, &str), buys: &[Buy], joined: i64, from: usize) {
+fn purchases(put: &mut impl FnMut(i64, i64, usize, &str), buys: &[Buy], joined: i64, from: usize) {
     let starts = |k: usize| k == 0 || buys[k - 1].tier != buys[k].tier;
     // A run of purchases at one tier starts at k: it holds the last order of the period from its
     // first day until the next run's.
-    let run = |put: &mut dyn FnMut(i64, i64, &str, &str), k: usize| {
+    let run = |put: &mut dyn FnMut(i64, i64, usize, &str), k: usize| {
         let (d, tier) = (buys[k].day, buys[k].tier);
-        put(joined, d, "jd", tier);
+        put(joined, d, JD, tier);
         if let Some(next) = buys[k + 1..].iter().find(|b| b.tier != tier) {
-            put(joined, next.day, "jn", tier);
+            put(joined, next.day, JN, tier);
         }
     };
     if from < buys.len() {
@@ -267,14 +301,14 @@ fn purchases(put: &mut impl FnMut(i64, i64, &str, &str), buys: &[Buy], joined: i
     }
     for k in from..buys.len() {
         let (d, tier) = (buys[k].day, buys[k].tier);
-        put(d, d, "o", tier);
-        for (j, name) in LAGS {
+        put(d, d, O, tier);
+        for (j, col) in LAG_COLUMNS {
             if k >= j {
-                put(buys[k - j].day, d, name, "");
+                put(buys[k - j].day, d, col, "");
             }
         }
         if let Some(next) = buys.get(k + 1) {
-            put(d, next.day, "tn", tier);
+            put(d, next.day, TN, tier);
         }
         if starts(k) {
             run(put, k);
