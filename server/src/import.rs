@@ -207,65 +207,72 @@ impl Counts {
     }
 }
 
-/// Adds a batch's counts to the job's row (batches stored concurrently each add their own).
-async fn add_counts(
-    c: &mut AnyConnection,
-    id: &str,
-    phase: &str,
-    k: &Counts,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE imports SET phase = $2, heartbeat_at = $3, \
-         bytes_read = CASE WHEN bytes_read < $4 THEN $4 ELSE bytes_read END, \
-         members_read = members_read + $5, members_created = members_created + $6, \
-         members_unchanged = members_unchanged + $7, \
-         members_conflicting = members_conflicting + $8, \
-         members_rejected = members_rejected + $9, events_written = events_written + $10, \
-         cards_written = cards_written + $11, conflicts = conflicts + $12 WHERE id = $1",
-    )
-    .bind(id)
-    .bind(phase)
-    .bind(wall_ms())
-    .bind(k.bytes_read as i64)
-    .bind(k.members_read as i64)
-    .bind(k.members_created as i64)
-    .bind(k.members_unchanged as i64)
-    .bind(k.members_conflicting as i64)
-    .bind(k.members_rejected as i64)
-    .bind(k.events_written as i64)
-    .bind(k.cards_written as i64)
-    .bind(k.conflicts as i64)
-    .execute(c)
-    .await?;
-    Ok(())
+/// How a job's counts reach its row: whole (the job's own, while no batch is being stored) or
+/// added (a batch's, in its transaction: batches stored concurrently each add their own).
+#[derive(Clone, Copy, PartialEq)]
+enum Saving {
+    Whole,
+    Added,
 }
+
+/// The counted columns, bound as `$5…` in this order.
+const COUNTED: [&str; 8] = [
+    "members_read",
+    "members_created",
+    "members_unchanged",
+    "members_conflicting",
+    "members_rejected",
+    "events_written",
+    "cards_written",
+    "conflicts",
+];
 
 async fn save_counts(
     c: &mut AnyConnection,
     id: &str,
     phase: &str,
     k: &Counts,
+    how: Saving,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE imports SET phase = $2, heartbeat_at = $3, bytes_read = $4, members_expected = $5, \
-         members_read = $6, members_created = $7, members_unchanged = $8, members_conflicting = $9, \
-         members_rejected = $10, events_written = $11, cards_written = $12, conflicts = $13 WHERE id = $1",
-    )
+    let mut set = vec![match how {
+        Saving::Whole => "bytes_read = $4".to_string(),
+        Saving::Added => {
+            "bytes_read = CASE WHEN bytes_read < $4 THEN $4 ELSE bytes_read END".into()
+        }
+    }];
+    for (i, col) in COUNTED.iter().enumerate() {
+        set.push(match how {
+            Saving::Whole => format!("{col} = ${}", i + 5),
+            Saving::Added => format!("{col} = {col} + ${}", i + 5),
+        });
+    }
+    if how == Saving::Whole {
+        set.push("members_expected = $13".into());
+    }
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE imports SET phase = $2, heartbeat_at = $3, {} WHERE id = $1",
+        set.join(", ")
+    )))
     .bind(id)
     .bind(phase)
     .bind(wall_ms())
-    .bind(k.bytes_read as i64)
-    .bind(k.members_expected.map(|n| n as i64))
-    .bind(k.members_read as i64)
-    .bind(k.members_created as i64)
-    .bind(k.members_unchanged as i64)
-    .bind(k.members_conflicting as i64)
-    .bind(k.members_rejected as i64)
-    .bind(k.events_written as i64)
-    .bind(k.cards_written as i64)
-    .bind(k.conflicts as i64)
-    .execute(c)
-    .await?;
+    .bind(k.bytes_read as i64);
+    for n in [
+        k.members_read,
+        k.members_created,
+        k.members_unchanged,
+        k.members_conflicting,
+        k.members_rejected,
+        k.events_written,
+        k.cards_written,
+        k.conflicts,
+    ] {
+        q = q.bind(n as i64);
+    }
+    if how == Saving::Whole {
+        q = q.bind(k.members_expected.map(|n| n as i64));
+    }
+    q.execute(c).await?;
     Ok(())
 }
 
@@ -438,8 +445,10 @@ fn compact(s: &str) -> String {
 /// What the producer replays with: the programme's published versions, parsed once.
 struct Programme {
     engines: Vec<(Option<Instant>, Engine)>,
-    /// The same versions as stored (the report facts are computed from them).
+    /// The same versions as stored.
     stored: Vec<storage::policies::Version>,
+    /// And parsed as the engine's report facts take them.
+    policies: std::sync::Arc<loyalty_engine::ledger::PolicyVersions>,
     /// Days of notice before points expire (the cache's next due time).
     notice_days: i64,
     country: Option<String>,
@@ -549,6 +558,16 @@ fn prepare(
         prog.notice_days,
     );
     let cached_status = r.status.as_str();
+    // The report facts from the same request (the engine's replay of it; no JSON between).
+    let facts = loyalty_engine::report::member_facts(&prog.policies, &req).map_err(|e| {
+        format!(
+            "report facts of {} fail: {} at {}: {}",
+            req.member.id,
+            e.code.as_str(),
+            e.path,
+            e.message
+        )
+    })?;
     let member = Member {
         id: req.member.id,
         status: status.to_string(),
@@ -558,7 +577,6 @@ fn prepare(
         version: 0,
         cached_at: None,
     };
-    let facts = crate::reports::store::facts(&prog.stored, &member, &events, as_of)?;
     Ok(Prepared {
         line: line_no,
         id: member.id,
@@ -1285,7 +1303,7 @@ async fn store(
         Ok(w) => {
             let mut k = k;
             Writer::apply(&w, &mut k);
-            match add_counts(&mut tx, &job, phase, &k).await {
+            match save_counts(&mut tx, &job, phase, &k, Saving::Added).await {
                 Ok(()) => Some((w, tx, k)),
                 Err(_) => None,
             }
@@ -1337,7 +1355,7 @@ async fn store(
     }
     if failed.is_none() {
         let counted = match db.write.acquire().await {
-            Ok(mut c) => add_counts(&mut c, &job, phase, &k).await,
+            Ok(mut c) => save_counts(&mut c, &job, phase, &k, Saving::Added).await,
             Err(err) => Err(err),
         };
         failed = counted.err().map(|err| err.to_string());
@@ -1378,9 +1396,11 @@ async fn programme(db: &Db) -> Result<Programme, String> {
     }
     let country = settings::get(&mut c, settings::COUNTRY).await.map_err(e)?;
     let notice_days = crate::ledger::notice_days(&versions).map_err(|e| e.body())?;
+    let policies = crate::ledger::parsed(&versions)?;
     Ok(Programme {
         engines,
         stored: versions,
+        policies,
         notice_days,
         country,
     })
@@ -1558,9 +1578,11 @@ async fn run_inner(db: &Db, clock: &Clock, job: &Job, cells: &mut Cells) -> Resu
                         w.counts.members_expected = Some(n);
                         w.phase = "storing";
                         match db.write.acquire().await {
-                            Ok(mut c) => save_counts(&mut c, &job.id, w.phase, &w.counts)
-                                .await
-                                .map_err(e),
+                            Ok(mut c) => {
+                                save_counts(&mut c, &job.id, w.phase, &w.counts, Saving::Whole)
+                                    .await
+                                    .map_err(e)
+                            }
                             Err(err) => Err(err.to_string()),
                         }
                     }
@@ -1613,7 +1635,7 @@ async fn run_inner(db: &Db, clock: &Clock, job: &Job, cells: &mut Cells) -> Resu
     w.phase = "reporting";
     {
         let mut c = db.write.acquire().await.map_err(e)?;
-        save_counts(&mut c, &job.id, w.phase, &w.counts)
+        save_counts(&mut c, &job.id, w.phase, &w.counts, Saving::Whole)
             .await
             .map_err(e)?;
     }

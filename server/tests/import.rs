@@ -117,21 +117,27 @@ fn imported_differences(c: &loyalty_server::ops::CheckReport) -> usize {
         .count()
 }
 
+/// At the vn-fashion exports' cutover (their balances and tiers are as of then), an admin
+/// uploads them; the job must end `done`.
+async fn import_vn_fashion(s: &TestServer) -> (Admin, Value) {
+    let cutover = loyalty_server::clock::parse_rfc3339("2026-10-01T00:00:00+07:00").unwrap();
+    s.clock().set(cutover);
+    let a = s.admin().await;
+    let mapping = std::fs::read_to_string(fixture("vn-fashion", "mapping.json")).unwrap();
+    let (st, job) = post_form(&a, exports_form(&mapping, &VN_FILES)).await;
+    assert_eq!(st, 202, "{job}");
+    assert_eq!(job["source"], "exports");
+    let job = wait(&a, job["id"].as_str().unwrap()).await;
+    assert_eq!(job["state"], "done", "{job}");
+    (a, job)
+}
+
 #[tokio::test]
 async fn exports_land_in_the_server_and_a_second_run_changes_nothing() {
     for b in backends() {
         let s = TestServer::start(b).await;
-        // The exports' cutover: their balances and tiers are as of then.
-        let cutover = loyalty_server::clock::parse_rfc3339("2026-10-01T00:00:00+07:00").unwrap();
-        s.clock().set(cutover);
-        let a = s.admin().await;
-        let mapping = std::fs::read_to_string(fixture("vn-fashion", "mapping.json")).unwrap();
-        let (st, job) = post_form(&a, exports_form(&mapping, &VN_FILES)).await;
-        assert_eq!(st, 202, "{b:?}: {job}");
-        assert_eq!(job["source"], "exports");
+        let (a, job) = import_vn_fashion(&s).await;
         let id = job["id"].as_str().unwrap().to_string();
-        let job = wait(&a, &id).await;
-        assert_eq!(job["state"], "done", "{b:?}: {job}");
         let events = count(
             &s,
             "SELECT CAST(COUNT(*) AS BIGINT) FROM events WHERE recorded_by LIKE 'import:%'",
@@ -216,6 +222,7 @@ async fn exports_land_in_the_server_and_a_second_run_changes_nothing() {
             .await;
         assert_eq!(st, 201, "{ev}");
         let before = count(&s, "SELECT CAST(COUNT(*) AS BIGINT) FROM events").await;
+        let mapping = std::fs::read_to_string(fixture("vn-fashion", "mapping.json")).unwrap();
         let (st, job2) = post_form(&a, exports_form(&mapping, &VN_FILES)).await;
         assert_eq!(st, 202, "{job2}");
         let job2 = wait(&a, job2["id"].as_str().unwrap()).await;
@@ -631,14 +638,7 @@ async fn an_import_adds_its_cells_at_its_end_and_a_stopped_one_is_counted_again(
     use loyalty_server::reports::deferred;
     for b in backends() {
         let s = TestServer::start(b).await;
-        let cutover = loyalty_server::clock::parse_rfc3339("2026-10-01T00:00:00+07:00").unwrap();
-        s.clock().set(cutover);
-        let a = s.admin().await;
-        let mapping = std::fs::read_to_string(fixture("vn-fashion", "mapping.json")).unwrap();
-        let (st, job) = post_form(&a, exports_form(&mapping, &VN_FILES)).await;
-        assert_eq!(st, 202, "{b:?}: {job}");
-        let job = wait(&a, job["id"].as_str().unwrap()).await;
-        assert_eq!(job["state"], "done", "{b:?}: {job}");
+        import_vn_fashion(&s).await;
         let pending = "SELECT COUNT(*) FROM rpt_meta WHERE key LIKE 'cells_pending:%'";
         assert_eq!(count(&s, pending).await, 0, "{b:?}");
         let purchases = "SELECT CAST(COALESCE(SUM(o), 0) AS BIGINT) FROM rpt_cells";
