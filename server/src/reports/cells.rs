@@ -23,7 +23,8 @@
 //! a report reads the rows with a in [F, T] (the primary key's order) and keeps b ≤ T — a few
 //! per pair of days of the period, whatever the number of members or the length of history. The rows are a
 //! sum over members like `rpt_day` (`store::Sums`): added and taken away by the difference of a
-//! member's facts in the transaction that stores its event, rebuilt, compared by `serve check`.
+//! member's facts in the transaction that stores its event (an import's members: when the job
+//! ends, [`super::deferred`]), rebuilt, compared by `serve check`.
 //! They answer the reports without a store, tier or status filter (those change which
 //! purchases are consecutive); with one the reports read the purchases (`purchases`: for
 //! `status=active`, only those of the members with a purchase of another status, taken from
