@@ -30,7 +30,6 @@ use crate::reports::cells::{self, Cells};
 use crate::reports::deferred;
 use crate::reports::store::{new_rows, NewFacts, NewRows};
 use crate::storage::events::Stored;
-use crate::storage::members::Member;
 use crate::storage::{self, settings, Db};
 use loyalty_engine::import::{mapping::Mapping, ImportError, ImportedMember, MemberSink, Options};
 use loyalty_engine::ledger::{self as eledger, Event, LedgerMember, ReplayRequest};
@@ -568,18 +567,9 @@ fn prepare(
             e.message
         )
     })?;
-    let member = Member {
-        id: req.member.id,
-        status: status.to_string(),
-        joined_at,
-        phone: None,
-        name: None,
-        version: 0,
-        cached_at: None,
-    };
     Ok(Prepared {
         line: line_no,
-        id: member.id,
+        id: req.member.id,
         status,
         joined_at,
         phone,
