@@ -544,38 +544,47 @@ async fn import_killed(url: String, name: &str) {
     std::fs::write(&file, import_members(n)).unwrap();
     let policy =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples/vn-fashion-baseline.json");
-    let import = || {
+    let import = |members: &Path| {
         let mut c = Command::new(BIN);
         c.args(["serve", "import", "--db", &url, "--data-dir"])
             .arg(&dir)
             .arg("--publish-policy")
             .arg(&policy)
             .arg("--members")
-            .arg(&file)
+            .arg(members)
             .env_remove("LOYALTY_DB_URL")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         c
     };
-    let mut child = import().spawn().unwrap();
-    // Until a batch is committed (the database exists once the job has started).
-    let mut db = None;
+    // The database and its programme first (an empty import), so that the test watches it
+    // from before the job starts: opened during the job, SQLite's connection could wait for
+    // the job's batches until the job was over.
+    let empty = dir.join("empty.ndjson");
+    std::fs::write(&empty, "").unwrap();
+    let made = import(&empty).output().unwrap();
+    assert_eq!(
+        made.status.code(),
+        Some(0),
+        "{name}: {}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let db = loyalty_server::storage::Db::open_existing(&url)
+        .await
+        .unwrap();
+    let mut child = import(&file).spawn().unwrap();
+    // Until a batch is committed.
     let mut members = 0;
     for _ in 0..3000 {
         if child.try_wait().unwrap().is_some() {
             break;
         }
-        if db.is_none() {
-            db = loyalty_server::storage::Db::open_existing(&url).await.ok();
-        }
-        if let Some(db) = &db {
-            members = sqlx::query_scalar::<_, i64>("SELECT CAST(COUNT(*) AS BIGINT) FROM members")
-                .fetch_one(&db.read)
-                .await
-                .unwrap_or(0);
-            if members > 0 {
-                break;
-            }
+        members = sqlx::query_scalar::<_, i64>("SELECT CAST(COUNT(*) AS BIGINT) FROM members")
+            .fetch_one(&db.read)
+            .await
+            .unwrap_or(0);
+        if members > 0 {
+            break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -585,7 +594,6 @@ async fn import_killed(url: String, name: &str) {
     );
     child.kill().unwrap();
     child.wait().unwrap();
-    let db = db.unwrap();
     assert!(
         members > 0 && (members as usize) < n,
         "{name}: {members} of {n} stored"
@@ -622,7 +630,7 @@ async fn import_killed(url: String, name: &str) {
         .execute(&db.write)
         .await
         .unwrap();
-    let again = import().output().unwrap();
+    let again = import(&file).output().unwrap();
     let job: Value = serde_json::from_slice(&again.stdout)
         .unwrap_or_else(|e| panic!("{name}: {e}: {}", String::from_utf8_lossy(&again.stderr)));
     assert_eq!(job["state"], "done", "{name}: {job}");
