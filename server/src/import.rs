@@ -192,17 +192,27 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// The counts of [`COUNTED`], in its order.
+    fn counted_mut(&mut self) -> [&mut u64; 8] {
+        [
+            &mut self.members_read,
+            &mut self.members_created,
+            &mut self.members_unchanged,
+            &mut self.members_conflicting,
+            &mut self.members_rejected,
+            &mut self.events_written,
+            &mut self.cards_written,
+            &mut self.conflicts,
+        ]
+    }
+
     /// Adds another's counts (the bytes read: the furthest).
     fn add(&mut self, o: &Counts) {
         self.bytes_read = self.bytes_read.max(o.bytes_read);
-        self.members_read += o.members_read;
-        self.members_created += o.members_created;
-        self.members_unchanged += o.members_unchanged;
-        self.members_conflicting += o.members_conflicting;
-        self.members_rejected += o.members_rejected;
-        self.events_written += o.events_written;
-        self.cards_written += o.cards_written;
-        self.conflicts += o.conflicts;
+        let mut o = *o;
+        for (x, y) in self.counted_mut().into_iter().zip(o.counted_mut()) {
+            *x += *y;
+        }
     }
 }
 
@@ -256,17 +266,9 @@ async fn save_counts(
     .bind(phase)
     .bind(wall_ms())
     .bind(k.bytes_read as i64);
-    for n in [
-        k.members_read,
-        k.members_created,
-        k.members_unchanged,
-        k.members_conflicting,
-        k.members_rejected,
-        k.events_written,
-        k.cards_written,
-        k.conflicts,
-    ] {
-        q = q.bind(n as i64);
+    let mut counts = *k;
+    for n in counts.counted_mut() {
+        q = q.bind(*n as i64);
     }
     if how == Saving::Whole {
         q = q.bind(k.members_expected.map(|n| n as i64));
@@ -1233,6 +1235,14 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// Writes the job's counts whole (no batch is being stored).
+    async fn save(&self, db: &Db, job: &str) -> Result<(), String> {
+        let mut c = db.write.acquire().await.map_err(|e| e.to_string())?;
+        save_counts(&mut c, job, self.phase, &self.counts, Saving::Whole)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
     /// Takes what [`store`] did into the job's counts, findings and cells (in the order the
     /// batches were read).
     fn stored(&mut self, mut d: BatchStored) -> Result<(), String> {
@@ -1406,7 +1416,7 @@ pub async fn run(db: Db, clock: Clock, job: Job) -> Result<(), String> {
         // marker stays and the next start counts the cells again: reports::deferred).
         let failed = async {
             let mut tx = db.begin().await?;
-            deferred::close(&mut tx, &job.id, cells).await?;
+            deferred::close(&mut tx, &job.id, &cells).await?;
             sqlx::query(FAILED)
                 .bind(&job.id)
                 .bind(err)
@@ -1563,36 +1573,24 @@ async fn run_inner(db: &Db, clock: &Clock, job: &Job, cells: &mut Cells) -> Resu
         let r = match m {
             Msg::Expected(n) => {
                 // Written whole: after the batches being stored have added theirs.
-                match drain(&mut storing, &mut w, 0).await {
-                    Ok(()) => {
-                        w.counts.members_expected = Some(n);
-                        w.phase = "storing";
-                        match db.write.acquire().await {
-                            Ok(mut c) => {
-                                save_counts(&mut c, &job.id, w.phase, &w.counts, Saving::Whole)
-                                    .await
-                                    .map_err(e)
-                            }
-                            Err(err) => Err(err.to_string()),
-                        }
-                    }
-                    Err(err) => Err(err),
+                async {
+                    drain(&mut storing, &mut w, 0).await?;
+                    w.counts.members_expected = Some(n);
+                    w.phase = "storing";
+                    w.save(db, &job.id).await
                 }
+                .await
             }
-            Msg::Batch(ready) => match drain(&mut storing, &mut w, writers - 1).await {
-                Ok(()) => {
-                    let carried = std::mem::take(&mut unsaved);
-                    storing.push_back(tokio::spawn(store(
-                        db.clone(),
-                        job.id.clone(),
-                        w.phase,
-                        ready,
-                        carried,
-                    )));
-                    Ok(())
-                }
-                Err(err) => Err(err),
-            },
+            Msg::Batch(ready) => drain(&mut storing, &mut w, writers - 1).await.map(|()| {
+                let carried = std::mem::take(&mut unsaved);
+                storing.push_back(tokio::spawn(store(
+                    db.clone(),
+                    job.id.clone(),
+                    w.phase,
+                    ready,
+                    carried,
+                )));
+            }),
             Msg::Rejected {
                 member_id,
                 line,
@@ -1623,12 +1621,7 @@ async fn run_inner(db: &Db, clock: &Clock, job: &Job, cells: &mut Cells) -> Resu
     let summary = produced?;
     // The final counts (rejections since the last batch included).
     w.phase = "reporting";
-    {
-        let mut c = db.write.acquire().await.map_err(e)?;
-        save_counts(&mut c, &job.id, w.phase, &w.counts, Saving::Whole)
-            .await
-            .map_err(e)?;
-    }
+    w.save(db, &job.id).await?;
     let Findings {
         mut conflicts,
         mut rejected,
@@ -1688,9 +1681,7 @@ async fn run_inner(db: &Db, clock: &Clock, job: &Job, cells: &mut Cells) -> Resu
     .execute(&mut *tx)
     .await
     .map_err(e)?;
-    // The job's cells: a copy goes with the transaction, the job's own kept until it commits
-    // (a failed commit adds them with the failure).
-    deferred::close(&mut tx, &job.id, w.cells.clone())
+    deferred::close(&mut tx, &job.id, w.cells)
         .await
         .map_err(e)?;
     let k = &w.counts;
@@ -1707,7 +1698,6 @@ async fn run_inner(db: &Db, clock: &Clock, job: &Job, cells: &mut Cells) -> Resu
     .await
     .map_err(e)?;
     tx.commit().await.map_err(e)?;
-    w.cells.clear();
     Ok(())
 }
 

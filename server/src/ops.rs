@@ -64,14 +64,9 @@ pub async fn check(db: &Db) -> Result<CheckReport, String> {
     }
     // An import's cells are added when it ends (reports::deferred): say so before the
     // differences that follow from it.
-    for key in sqlx::query("SELECT key FROM rpt_meta WHERE key LIKE 'cells_pending:%' ORDER BY key")
-        .fetch_all(&mut *c)
-        .await
-        .map_err(e)?
-    {
-        let key: String = key.get(0);
+    for job in crate::reports::deferred::pending(&mut c).await.map_err(e)? {
         report.differences.push(serde_json::json!({
-            "import": key.trim_start_matches("cells_pending:"),
+            "import": job,
             "problem": "the import's report cells are not added yet: it is running, or it stopped and the next start of the server or of an import counts them again",
         }));
     }

@@ -22,9 +22,9 @@
 //! recount never counts members whose cells a live job will add again.
 
 use super::cells::{self, Cells};
-use super::store::{stored, Sums};
+use super::store::stored;
 use crate::storage::{Db, Tx};
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 const PREFIX: &str = "cells_pending:";
 
@@ -49,19 +49,27 @@ pub async fn open(db: &Db, job: &str) -> Result<(), sqlx::Error> {
 
 /// Adds `job`'s cells and removes its marker, in the caller's transaction (the one that ends
 /// the job). The cells go with the transaction's other sums at its commit (`Tx::commit`: on
-/// PostgreSQL to a shard no booking holds).
-pub async fn close(tx: &mut Tx, job: &str, job_cells: Cells) -> Result<(), sqlx::Error> {
+/// PostgreSQL to a shard no booking holds; rows whose counts are all zero are left out there).
+/// The job keeps its own until the commit succeeds: a failed one adds them with the failure.
+pub async fn close(tx: &mut Tx, job: &str, job_cells: &Cells) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM rpt_meta WHERE key = $1")
         .bind(format!("{PREFIX}{job}"))
         .execute(&mut **tx)
         .await?;
-    let mut s = Sums {
-        cells: job_cells,
-        ..Sums::default()
-    };
-    s.prune();
-    tx.sums.merge(&s, 1);
+    cells::add(&mut tx.sums.cells, job_cells.clone());
     Ok(())
+}
+
+/// The jobs whose cells are not added yet (their markers), by id.
+pub async fn pending(c: &mut AnyConnection) -> Result<Vec<String>, sqlx::Error> {
+    let rows =
+        sqlx::query("SELECT key FROM rpt_meta WHERE key LIKE 'cells_pending:%' ORDER BY key")
+            .fetch_all(c)
+            .await?;
+    Ok(rows
+        .iter()
+        .map(|r| r.get::<String, _>(0).trim_start_matches(PREFIX).to_string())
+        .collect())
 }
 
 /// Counts `rpt_cells` again from the stored report rows when a job that stopped left its
@@ -69,13 +77,11 @@ pub async fn close(tx: &mut Tx, job: &str, job_cells: Cells) -> Result<(), sqlx:
 pub async fn recover(db: &Db) -> Result<usize, String> {
     let e = |e: sqlx::Error| e.to_string();
     // Looked for on a reader first: almost always there is none.
-    let any = sqlx::query("SELECT key FROM rpt_meta WHERE key LIKE 'cells_pending:%' LIMIT 1")
-        .fetch_optional(&db.read)
-        .await
-        .map_err(e)?;
-    if any.is_none() {
+    let mut c = db.read.acquire().await.map_err(e)?;
+    if pending(&mut c).await.map_err(e)?.is_empty() {
         return Ok(0);
     }
+    drop(c);
     let mut tx = db.begin_bulk().await.map_err(e)?;
     lock(&mut tx).await.map_err(e)?;
     let live = sqlx::query(
