@@ -29,6 +29,7 @@ use crate::clock::{parse_rfc3339, rfc3339, Clock};
 use crate::reports::cells::{self, Cells};
 use crate::reports::deferred;
 use crate::reports::store::{new_rows, NewFacts, NewRows};
+use crate::storage::batch::{self, Table};
 use crate::storage::events::Stored;
 use crate::storage::{self, settings, Db};
 use loyalty_engine::import::{mapping::Mapping, ImportError, ImportedMember, MemberSink, Options};
@@ -1039,66 +1040,92 @@ async fn write_batch(
         });
     }
     // Members, with their cached figures.
-    for chunk in new_members.chunks(storage::rows_per_insert(c, 14)) {
-        let sql = format!(
-            "INSERT INTO members (id, status, joined_at, phone, name, created_at, version, \
-             cached_at, cached_available, cached_pending, cached_tier, cached_status, next_due_at, \
-             search_name) \
-             VALUES {}",
-            storage::placeholders(c, chunk.len(), 14)
+    let members = Table {
+        name: "members",
+        cols: &[
+            "id",
+            "status",
+            "joined_at",
+            "phone",
+            "name",
+            "created_at",
+            "version",
+            "cached_at",
+            "cached_available",
+            "cached_pending",
+            "cached_tier",
+            "cached_status",
+            "next_due_at",
+            "search_name",
+        ],
+        tail: "",
+    };
+    batch::insert(c, &members, &new_members, |(p, phone), v| {
+        v.text(Some(&p.id));
+        v.text(Some(p.status));
+        v.int(Some(p.joined_at));
+        v.text(*phone);
+        v.text(p.name.as_deref());
+        v.int(Some(now));
+        v.int(Some(0));
+        v.int(Some(p.as_of));
+        v.int(Some(p.available));
+        v.int(Some(p.pending));
+        v.text(Some(&p.tier));
+        v.text(Some(p.cached_status));
+        v.int(p.next_due);
+        // Searched with diacritics ignored, as members made by the API are.
+        v.text(
+            p.name
+                .as_deref()
+                .map(crate::storage::cards::fold)
+                .as_deref(),
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (p, phone) in chunk {
-            q = q
-                .bind(p.id.as_str())
-                .bind(p.status)
-                .bind(p.joined_at)
-                .bind(*phone)
-                .bind(p.name.as_deref())
-                .bind(now)
-                .bind(0i64)
-                .bind(p.as_of)
-                .bind(p.available)
-                .bind(p.pending)
-                .bind(p.tier.as_str())
-                .bind(p.cached_status)
-                .bind(p.next_due)
-                // Searched with diacritics ignored, as members made by the API are.
-                .bind(p.name.as_deref().map(crate::storage::cards::fold));
-        }
-        q.execute(&mut *c).await?;
-    }
-    for chunk in new_cards.chunks(storage::rows_per_insert(c, 5)) {
-        let sql = format!(
-            "INSERT INTO cards (number, member_id, type, state, issued_at) VALUES {}",
-            storage::placeholders(c, chunk.len(), 5)
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (number, member, state) in chunk {
-            q = q
-                .bind(*number)
-                .bind(*member)
-                .bind(STANDARD)
-                .bind(*state)
-                .bind(now);
-        }
-        q.execute(&mut *c).await?;
-    }
+    })
+    .await?;
+    let cards = Table {
+        name: "cards",
+        cols: &["number", "member_id", "type", "state", "issued_at"],
+        tail: "",
+    };
+    batch::insert(c, &cards, &new_cards, |(number, member, state), v| {
+        v.text(Some(number));
+        v.text(Some(member));
+        v.text(Some(STANDARD));
+        v.text(Some(state));
+        v.int(Some(now));
+    })
+    .await?;
     let by = format!("import:{job}");
-    let insert_rows = storage::rows_per_insert(c, 8);
-    let mut rows: Vec<(&str, &Stored)> = Vec::with_capacity(insert_rows);
-    for (p, _) in &new_members {
-        for e in &p.events {
-            rows.push((p.id.as_str(), e));
-            if rows.len() == insert_rows {
-                insert_events(c, &rows, now, &by).await?;
-                rows.clear();
-            }
-        }
-    }
-    if !rows.is_empty() {
-        insert_events(c, &rows, now, &by).await?;
-    }
+    let events = Table {
+        name: "events",
+        cols: &[
+            "member_id",
+            "seq",
+            "id",
+            "type",
+            "at",
+            "body",
+            "recorded_at",
+            "recorded_by",
+        ],
+        tail: "",
+    };
+    let rows: Vec<(&str, &Stored)> = new_members
+        .iter()
+        .flat_map(|(p, _)| p.events.iter().map(|e| (p.id.as_str(), e)))
+        .collect();
+    batch::insert(c, &events, &rows, |(m, e), v| {
+        v.text(Some(m));
+        v.int(Some(e.seq));
+        v.text(Some(&e.id));
+        v.text(Some(e.kind.as_str()));
+        v.int(Some(e.at));
+        v.text(Some(&e.body));
+        v.int(Some(now));
+        v.text(Some(&by));
+    })
+    .await?;
     // The reports' rows of the new members (issue 15), their day sums added once per batch;
     // the facts were computed with the member, its cards are those just written.
     let cards_asked: usize = batch.iter().map(|p| p.cards.len()).sum();
@@ -1112,32 +1139,6 @@ async fn write_batch(
         contact,
         cells,
     })
-}
-
-async fn insert_events(
-    c: &mut AnyConnection,
-    rows: &[(&str, &Stored)],
-    now: i64,
-    by: &str,
-) -> Result<(), sqlx::Error> {
-    let sql = format!(
-        "INSERT INTO events (member_id, seq, id, type, at, body, recorded_at, recorded_by) VALUES {}",
-        storage::placeholders(c, rows.len(), 8)
-    );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for (m, e) in rows {
-        q = q
-            .bind(*m)
-            .bind(e.seq)
-            .bind(e.id.as_str())
-            .bind(e.kind.as_str())
-            .bind(e.at)
-            .bind(e.body.as_str())
-            .bind(now)
-            .bind(by);
-    }
-    q.execute(c).await?;
-    Ok(())
 }
 
 /// An existing member against the import: the same member (its stored history begins with

@@ -1,6 +1,11 @@
 //! Rows of one table inserted many per statement: the bulk writers' (the import, the loader,
 //! the report rows) one way of writing a multi-row INSERT on both databases.
 
+use sqlx::any::AnyArguments;
+use sqlx::Arguments;
+
+use super::writer::Write;
+
 /// A value of a batched row.
 pub enum V {
     I(i64),
@@ -9,7 +14,7 @@ pub enum V {
     OI(Option<i64>),
 }
 
-/// Rows of one table, inserted [`super::rows_per_insert`] per statement.
+/// Rows of one table, inserted many per statement ([`insert`]).
 pub struct Batch {
     table: &'static str,
     cols: Vec<&'static str>,
@@ -61,31 +66,73 @@ impl Batch {
         self.rows.is_empty()
     }
 
-    /// Inserts the rows, many per statement (with anonymous parameters on SQLite:
-    /// [`super::placeholders`] says why), and empties the batch.
-    pub async fn flush(&mut self, c: &mut impl super::writer::Write) -> Result<(), sqlx::Error> {
-        let per = super::rows_per_insert(c, self.cols.len());
-        let mut rows = std::mem::take(&mut self.rows).into_iter().peekable();
-        while rows.peek().is_some() {
-            let chunk: Vec<Vec<V>> = rows.by_ref().take(per).collect();
-            let sql = format!(
-                "INSERT INTO {} ({}) VALUES {}{}",
-                self.table,
-                self.cols.join(", "),
-                super::placeholders(c, chunk.len(), self.cols.len()),
-                self.on_conflict
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for v in chunk.into_iter().flatten() {
-                q = match v {
-                    V::I(x) => q.bind(x),
-                    V::S(s) => q.bind(s),
-                    V::O(s) => q.bind(s),
-                    V::OI(x) => q.bind(x),
-                };
+    /// Inserts the rows ([`insert`]) and empties the batch.
+    pub async fn flush(&mut self, c: &mut impl Write) -> Result<(), sqlx::Error> {
+        let rows = std::mem::take(&mut self.rows);
+        let table = Table {
+            name: self.table,
+            cols: &self.cols,
+            tail: &self.on_conflict,
+        };
+        insert(c, &table, &rows, |row, out| {
+            for v in row {
+                match v {
+                    V::I(x) => out.int(Some(*x)),
+                    V::OI(x) => out.int(*x),
+                    V::S(s) => out.text(Some(s)),
+                    V::O(s) => out.text(s.as_deref()),
+                }
             }
-            c.write(q).await?;
-        }
-        Ok(())
+        })
+        .await
     }
+}
+
+/// Where [`insert`] writes: a table's columns, and what follows the rows (an
+/// `ON CONFLICT …`, or nothing).
+pub struct Table<'a> {
+    pub name: &'a str,
+    pub cols: &'a [&'a str],
+    pub tail: &'a str,
+}
+
+/// The values of a statement's rows, each row's one per column in order.
+#[derive(Default)]
+pub struct Values(AnyArguments);
+
+impl Values {
+    // Adding an integer or a text to the Any driver's list cannot fail.
+    pub fn int(&mut self, v: Option<i64>) {
+        let _ = self.0.add(v);
+    }
+    pub fn text(&mut self, v: Option<&str>) {
+        let _ = self.0.add(v);
+    }
+}
+
+/// Inserts `rows` into `t`, `values` giving a row's values: many rows per statement
+/// ([`super::rows_per_insert`]), with anonymous parameters on SQLite ([`super::placeholders`]
+/// says why).
+pub async fn insert<R>(
+    c: &mut impl Write,
+    t: &Table<'_>,
+    rows: &[R],
+    values: impl Fn(&R, &mut Values),
+) -> Result<(), sqlx::Error> {
+    for chunk in rows.chunks(super::rows_per_insert(c, t.cols.len())) {
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES {}{}",
+            t.name,
+            t.cols.join(", "),
+            super::placeholders(c, chunk.len(), t.cols.len()),
+            t.tail
+        );
+        let mut v = Values::default();
+        for r in chunk {
+            values(r, &mut v);
+        }
+        c.write(sqlx::query_with(sqlx::AssertSqlSafe(sql), v.0))
+            .await?;
+    }
+    Ok(())
 }
