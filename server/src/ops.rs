@@ -24,6 +24,11 @@ pub async fn check(db: &Db) -> Result<CheckReport, String> {
         events: storage::events::count_all(&mut c).await.map_err(e)?,
         ..Default::default()
     };
+    for (id, n) in storage::events::orphans(&mut c, 100).await.map_err(e)? {
+        report.differences.push(
+            serde_json::json!({ "member_id": id, "problem": "events of no member", "events": n }),
+        );
+    }
     if versions.is_empty() {
         return Ok(report);
     }

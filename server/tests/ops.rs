@@ -204,6 +204,136 @@ async fn the_wal_is_checkpointed_in_the_background() {
     db.close().await;
 }
 
+/// A new database (not the test template, which is migrated to the end) with the migrations
+/// before `version` run: its URL and a connection to it.
+async fn migrated_before(b: Backend, version: i64) -> (String, sqlx::AnyConnection) {
+    use sqlx::{Connection, Executor};
+    sqlx::any::install_default_drivers();
+    let url = match b {
+        Backend::Sqlite => format!("{}?mode=rwc", fresh_db(b).await),
+        Backend::Postgres => {
+            let admin = std::env::var("LOYALTY_TEST_PG").unwrap();
+            let name = format!(
+                "pre{version}_{}_{}",
+                std::process::id(),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos()
+                    % 1_000_000_007
+            );
+            let mut c = sqlx::AnyConnection::connect(&admin).await.unwrap();
+            c.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .await
+                .unwrap();
+            format!("{}/{name}", admin.rsplit_once('/').unwrap().0)
+        }
+    };
+    let mut before = sqlx::migrate!("./migrations");
+    before.migrations = before
+        .migrations
+        .iter()
+        .filter(|m| m.version < version)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    let mut c = sqlx::AnyConnection::connect(&url).await.unwrap();
+    before.run(&mut c).await.unwrap();
+    (url, c)
+}
+
+/// A database made before migration 0010 (the events' member a foreign key) keeps its events
+/// through it; after it, an event whose member does not exist is stored, and
+/// `loyalty serve check` reports it.
+#[tokio::test]
+async fn events_are_kept_by_0010_and_an_event_of_no_member_is_found_by_check() {
+    use sqlx::{Connection, Executor, Row};
+    for b in backends() {
+        let (url, mut c) = migrated_before(b, 10).await;
+        for sql in [
+            "INSERT INTO members (id, status, joined_at, created_at, version) VALUES ('m-1', 'active', 1000, 1000, 0)",
+            "INSERT INTO events VALUES ('m-1', 1, 'e-1', 'purchase', 2000, '{\"a\":1}', 3000, 'till:t1')",
+            "INSERT INTO events VALUES ('m-1', 2, 'e-2', 'adjustment', 4000, '{\"b\":2}', 5000, 'admin:root')",
+        ] {
+            c.execute(sql).await.unwrap();
+        }
+        assert!(
+            c.execute("INSERT INTO events VALUES ('ghost', 1, 'e-9', 'purchase', 1, '{}', 1, 'x')")
+                .await
+                .is_err(),
+            "before 0010 the member is a foreign key"
+        );
+        c.close().await.unwrap();
+        let db = Db::open(&url).await.unwrap(); // runs 0010
+        let mut c = db.write.acquire().await.unwrap();
+        let rows: Vec<(String, i64, String, String, i64, String, i64, String)> = sqlx::query(
+            "SELECT member_id, seq, id, type, at, body, recorded_at, recorded_by FROM events ORDER BY seq",
+        )
+        .fetch_all(&mut *c)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r.get(0),
+                r.get(1),
+                r.get(2),
+                r.get(3),
+                r.get(4),
+                r.get(5),
+                r.get(6),
+                r.get(7),
+            )
+        })
+        .collect();
+        let row = |seq: i64, id: &str, t: &str, at: i64, body: &str, rec: i64, by: &str| {
+            (
+                "m-1".into(),
+                seq,
+                id.into(),
+                t.into(),
+                at,
+                body.into(),
+                rec,
+                by.into(),
+            )
+        };
+        assert_eq!(
+            rows,
+            vec![
+                row(1, "e-1", "purchase", 2000, "{\"a\":1}", 3000, "till:t1"),
+                row(
+                    2,
+                    "e-2",
+                    "adjustment",
+                    4000,
+                    "{\"b\":2}",
+                    5000,
+                    "admin:root"
+                ),
+            ]
+        );
+        // The keys hold after the rebuild: a repeated seq or event id of a member is refused.
+        for dup in [
+            "INSERT INTO events VALUES ('m-1', 2, 'e-3', 'purchase', 1, '{}', 1, 'x')",
+            "INSERT INTO events VALUES ('m-1', 3, 'e-2', 'purchase', 1, '{}', 1, 'x')",
+        ] {
+            assert!(c.execute(dup).await.is_err(), "{dup}");
+        }
+        c.execute("INSERT INTO events VALUES ('ghost', 1, 'e-9', 'purchase', 1, '{}', 1, 'x')")
+            .await
+            .unwrap();
+        drop(c);
+        let rep = ops::check(&db).await.unwrap();
+        assert_eq!(rep.events, 3);
+        assert_eq!(
+            rep.differences,
+            vec![json!({ "member_id": "ghost", "problem": "events of no member", "events": 1 })]
+        );
+        db.close().await;
+    }
+}
+
 /// A database made before migration 0007 (report sums without shards) keeps every figure: the
 /// migration moves each row into shard 0, and sums added later in another shard (a concurrent
 /// PostgreSQL commit's) are summed with it by the readers.
@@ -211,39 +341,8 @@ async fn the_wal_is_checkpointed_in_the_background() {
 async fn sums_made_before_shards_are_kept_in_shard_0() {
     use loyalty_server::reports::store::{apply, stored_sums, Sums};
     use sqlx::{Connection, Executor, Row};
-    sqlx::any::install_default_drivers();
     for b in backends() {
-        // An empty database (not the test template, which is migrated to the end).
-        let url = match b {
-            Backend::Sqlite => format!("{}?mode=rwc", fresh_db(b).await),
-            Backend::Postgres => {
-                let admin = std::env::var("LOYALTY_TEST_PG").unwrap();
-                let name = format!(
-                    "pre7_{}_{}",
-                    std::process::id(),
-                    std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .unwrap()
-                        .as_nanos()
-                        % 1_000_000_007
-                );
-                let mut c = sqlx::AnyConnection::connect(&admin).await.unwrap();
-                c.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .await
-                    .unwrap();
-                format!("{}/{name}", admin.rsplit_once('/').unwrap().0)
-            }
-        };
-        let mut before = sqlx::migrate!("./migrations");
-        before.migrations = before
-            .migrations
-            .iter()
-            .filter(|m| m.version < 7)
-            .cloned()
-            .collect::<Vec<_>>()
-            .into();
-        let mut c = sqlx::AnyConnection::connect(&url).await.unwrap();
-        before.run(&mut c).await.unwrap();
+        let (url, mut c) = migrated_before(b, 7).await;
         for sql in [
             "INSERT INTO rpt_day VALUES ('2026-02-01', 'hcm-01', 'pos', 'standard', 'silver', 'active', 2, 0, 1, 500000, 25000, 10000, 465000, 100, 930, 0, 0, 0, 0)",
             "INSERT INTO rpt_balance VALUES ('2026-02-01', 'standard', 'silver', 'active', 1, 1130, 0)",

@@ -152,6 +152,20 @@ pub async fn append(
     c.write(q).await
 }
 
+/// Members named by events that do not exist (the member is not a foreign key: migration
+/// 0010), with their number of events — the first `limit` by id.
+pub async fn orphans(c: &mut AnyConnection, limit: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT member_id, CAST(COUNT(*) AS BIGINT) FROM events e \
+         WHERE NOT EXISTS (SELECT 1 FROM members m WHERE m.id = e.member_id) \
+         GROUP BY member_id ORDER BY member_id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(c)
+    .await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
 pub async fn count_all(c: &mut AnyConnection) -> Result<i64, sqlx::Error> {
     let r = sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) FROM events")
         .fetch_one(c)
