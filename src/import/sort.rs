@@ -1,13 +1,15 @@
-//! External sort of (key, value) byte records in bounded memory: records are buffered up to a
-//! byte budget, each full buffer is sorted and written to a run file, and the runs are merged
-//! k-way with a heap. Keys compare as bytes; equal keys never occur (callers end keys with a
+//! External sort of (key, value) byte records in bounded memory: records are buffered up to
+//! half a byte budget, each full buffer is sorted and written to a run file on another thread
+//! while the next one fills (the two halves are the budget), and the runs are merged k-way with
+//! a heap. Keys compare as bytes; equal keys never occur (callers end keys with a
 //! unique sequence number), so the order is total and deterministic.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
 
 type Item = (Vec<u8>, Vec<u8>);
 /// The heap of the merge: (key, run, value), smallest key first.
@@ -21,6 +23,8 @@ pub struct Sorter {
     bytes: usize,
     budget: usize,
     runs: Vec<PathBuf>,
+    /// The last run, being sorted and written on its own thread (one at a time).
+    writing: Option<JoinHandle<io::Result<()>>>,
 }
 
 /// Per record overhead counted against the budget (two vectors and the slice in the buffer).
@@ -35,13 +39,14 @@ impl Sorter {
             bytes: 0,
             budget: budget.max(1 << 10),
             runs: Vec::new(),
+            writing: None,
         }
     }
 
     pub fn push(&mut self, key: Vec<u8>, val: Vec<u8>) -> io::Result<()> {
         self.bytes += key.len() + val.len() + OVERHEAD;
         self.buf.push((key, val));
-        if self.bytes >= self.budget {
+        if self.bytes >= self.budget / 2 {
             self.spill()?;
         }
         Ok(())
@@ -52,20 +57,33 @@ impl Sorter {
         self.runs.len()
     }
 
+    /// Hands the buffer to a thread that sorts it and writes it as a run, once the previous
+    /// run is written.
     fn spill(&mut self) -> io::Result<()> {
-        self.buf.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        self.written()?;
         let path = self
             .dir
             .join(format!("{}-{:05}.run", self.name, self.runs.len()));
-        let mut w = BufWriter::with_capacity(1 << 20, File::create(&path)?);
-        for (k, v) in self.buf.drain(..) {
-            write_item(&mut w, &k, &v)?;
-        }
-        w.flush()?;
-        self.runs.push(path);
+        let n = self.buf.len();
+        let buf = std::mem::replace(&mut self.buf, Vec::with_capacity(n));
         self.bytes = 0;
-        self.buf = Vec::new();
+        let to = path.clone();
+        let h = std::thread::Builder::new()
+            .name("import-sort".into())
+            .spawn(move || write_run(&to, buf))?;
+        self.writing = Some(h);
+        self.runs.push(path);
         Ok(())
+    }
+
+    /// Waits for the run being written.
+    fn written(&mut self) -> io::Result<()> {
+        match self.writing.take() {
+            None => Ok(()),
+            Some(h) => h
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("writing a sorted run failed"))),
+        }
     }
 
     /// Every record in key order.
@@ -77,6 +95,7 @@ impl Sorter {
         if !self.buf.is_empty() {
             self.spill()?;
         }
+        self.written()?;
         let mut readers = Vec::with_capacity(self.runs.len());
         let mut heap = BinaryHeap::new();
         for (i, path) in self.runs.iter().enumerate() {
@@ -92,6 +111,23 @@ impl Sorter {
             paths: std::mem::take(&mut self.runs),
         })
     }
+}
+
+impl Drop for Sorter {
+    fn drop(&mut self) {
+        // A sorter given up (an import that failed) still waits for its last run.
+        let _ = self.written();
+    }
+}
+
+/// Sorts `buf` by key and writes it to `path`.
+fn write_run(path: &Path, mut buf: Vec<Item>) -> io::Result<()> {
+    buf.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut w = BufWriter::with_capacity(1 << 20, File::create(path)?);
+    for (k, v) in &buf {
+        write_item(&mut w, k, v)?;
+    }
+    w.flush()
 }
 
 /// The sorted records.
@@ -210,5 +246,22 @@ mod tests {
         assert!(m.next_item().unwrap().is_none());
         drop(m);
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// A run that cannot be written (its folder is gone) is an error of the next push or of
+    /// `finish`, never a panic or a lost record.
+    #[test]
+    fn a_run_that_cannot_be_written_is_an_error() {
+        let dir = std::env::temp_dir().join(format!("le-sort-missing-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut s = Sorter::new(dir, "t", 1);
+        let mut failed = false;
+        for k in 0u32..200 {
+            if s.push(k.to_be_bytes().to_vec(), vec![0; 16]).is_err() {
+                failed = true;
+                break;
+            }
+        }
+        assert!(failed || s.finish().is_err());
     }
 }
