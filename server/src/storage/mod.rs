@@ -363,7 +363,7 @@ fn values_list(anonymous: bool, rows: usize, cols: usize) -> String {
                 s.push('?');
             } else {
                 s.push('$');
-                s.push_str(&(r * cols + c + 1).to_string());
+                s.push_str(itoa::Buffer::new().format(r * cols + c + 1));
             }
         }
         s.push(')');
