@@ -1042,22 +1042,7 @@ async fn write_batch(
     // Members, with their cached figures.
     let members = Table {
         name: "members",
-        cols: &[
-            "id",
-            "status",
-            "joined_at",
-            "phone",
-            "name",
-            "created_at",
-            "version",
-            "cached_at",
-            "cached_available",
-            "cached_pending",
-            "cached_tier",
-            "cached_status",
-            "next_due_at",
-            "search_name",
-        ],
+        cols: storage::members::BULK_COLS,
         tail: "",
     };
     batch::insert(c, &members, &new_members, |(p, phone), v| {
@@ -1066,6 +1051,13 @@ async fn write_batch(
         v.int(Some(p.joined_at));
         v.text(*phone);
         v.text(p.name.as_deref());
+        // Searched with diacritics ignored, as members made by the API are.
+        v.text(
+            p.name
+                .as_deref()
+                .map(crate::storage::cards::fold)
+                .as_deref(),
+        );
         v.int(Some(now));
         v.int(Some(0));
         v.int(Some(p.as_of));
@@ -1074,18 +1066,11 @@ async fn write_batch(
         v.text(Some(&p.tier));
         v.text(Some(p.cached_status));
         v.int(p.next_due);
-        // Searched with diacritics ignored, as members made by the API are.
-        v.text(
-            p.name
-                .as_deref()
-                .map(crate::storage::cards::fold)
-                .as_deref(),
-        );
     })
     .await?;
     let cards = Table {
         name: "cards",
-        cols: &["number", "member_id", "type", "state", "issued_at"],
+        cols: storage::cards::BULK_COLS,
         tail: "",
     };
     batch::insert(c, &cards, &new_cards, |(number, member, state), v| {
@@ -1099,16 +1084,7 @@ async fn write_batch(
     let by = format!("import:{job}");
     let events = Table {
         name: "events",
-        cols: &[
-            "member_id",
-            "seq",
-            "id",
-            "type",
-            "at",
-            "body",
-            "recorded_at",
-            "recorded_by",
-        ],
+        cols: storage::events::COLS,
         tail: "",
     };
     let rows: Vec<(&str, &Stored)> = new_members
@@ -1305,13 +1281,23 @@ async fn store(
             let mut k = k;
             Writer::apply(&w, &mut k);
             match save_counts(&mut tx, &job, phase, &k, Saving::Added).await {
-                Ok(()) => Some((w, tx, k)),
+                Ok(()) => Some((w, k)),
                 Err(_) => None,
             }
         }
         Err(_) => None,
     };
-    if let Some((w, tx, k)) = whole {
+    // The failed transaction ends before the members are stored one at a time: it holds
+    // SQLite's one writer connection, and on PostgreSQL the rows it wrote before failing,
+    // which the members' own inserts would wait for.
+    let whole = match whole {
+        Some(w) => Some((w, tx)),
+        None => {
+            let _ = tx.rollback().await;
+            None
+        }
+    };
+    if let Some(((w, k), tx)) = whole {
         if tx.commit().await.is_ok() {
             // The batch leaves the WAL (storage::Db::checkpoint_now says why).
             db.checkpoint_now().await;

@@ -11,7 +11,7 @@ use crate::storage::batch::{Batch, V};
 use crate::storage::events::Stored;
 use crate::storage::members::Member;
 use crate::storage::policies::Version;
-use crate::storage::Db;
+use crate::storage::{self, Db};
 use serde_json::Value;
 use std::io::BufRead;
 
@@ -72,42 +72,9 @@ impl<'a> Histories<'a> {
             notice_days: ledger::notice_days(versions).map_err(|e| e.body())?,
             now,
             recorded_by,
-            members: Batch::new(
-                "members",
-                &[
-                    "id",
-                    "status",
-                    "joined_at",
-                    "phone",
-                    "name",
-                    "search_name",
-                    "created_at",
-                    "version",
-                    "cached_at",
-                    "cached_available",
-                    "cached_pending",
-                    "cached_tier",
-                    "cached_status",
-                    "next_due_at",
-                ],
-            ),
-            cards: Batch::new(
-                "cards",
-                &["number", "member_id", "type", "state", "issued_at"],
-            ),
-            events: Batch::new(
-                "events",
-                &[
-                    "member_id",
-                    "seq",
-                    "id",
-                    "type",
-                    "at",
-                    "body",
-                    "recorded_at",
-                    "recorded_by",
-                ],
-            ),
+            members: Batch::new("members", storage::members::BULK_COLS),
+            cards: Batch::new("cards", storage::cards::BULK_COLS),
+            events: Batch::new("events", storage::events::COLS),
             rows: store::Rows::default(),
             total: Sums::default(),
             sums_held: SUMS_HELD,

@@ -378,6 +378,80 @@ async fn member_ndjson_conflicts_and_rejections_are_reported() {
     }
 }
 
+/// A member the database refuses (here a trigger: on a real programme a constraint the
+/// importer's own checks did not foresee) fails its batch's transaction; that transaction ends
+/// before the batch's members are stored one at a time, so the others are stored and the
+/// refused one alone is rejected — on SQLite the failed transaction used to keep the one
+/// writer connection, and the job failed with "pool timed out".
+#[tokio::test]
+async fn a_member_the_database_refuses_is_rejected_alone() {
+    let line = |id: &str| {
+        format!(
+            "{{\"member\":{{\"id\":\"{id}\",\"status\":\"active\",\"joined_at\":\"2026-01-01T00:00:00+07:00\"}},\"events\":[{{\"id\":\"ob\",\"type\":\"opening_balance\",\"at\":\"2026-02-01T00:00:00+07:00\",\"points\":50}}]}}\n"
+        )
+    };
+    let body: String = ["r-1", "r-2", "r-bad", "r-3", "r-4"]
+        .iter()
+        .map(|id| line(id))
+        .collect();
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        let a = s.admin().await;
+        let refuse: &[&str] = match b {
+            Backend::Sqlite => &["CREATE TRIGGER refuse BEFORE INSERT ON members \
+                 WHEN NEW.id = 'r-bad' BEGIN SELECT RAISE(ABORT, 'refused'); END"],
+            Backend::Postgres => &[
+                "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN \
+                 IF NEW.id = 'r-bad' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; \
+                 END $$ LANGUAGE plpgsql",
+                "CREATE TRIGGER refuse BEFORE INSERT ON members FOR EACH ROW \
+                 EXECUTE FUNCTION refuse()",
+            ],
+        };
+        for sql in refuse {
+            sqlx::query(*sql).execute(&s.app().db.write).await.unwrap();
+        }
+        let (st, job) = post_ndjson(&a, &body).await;
+        assert_eq!(st, 202, "{b:?}: {job}");
+        let id = job["id"].as_str().unwrap().to_string();
+        let job = wait(&a, &id).await;
+        assert_eq!(job["state"], "done", "{b:?}: {job}");
+        assert_eq!(
+            job["counts"],
+            json!({ "members_read": 5, "members_created": 4, "members_unchanged": 0,
+                    "members_conflicting": 0, "members_rejected": 1, "events_written": 4,
+                    "cards_written": 0, "conflicts": 0 }),
+            "{b:?}"
+        );
+        assert_eq!(
+            count(
+                &s,
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM members WHERE id LIKE 'r-%'"
+            )
+            .await,
+            4
+        );
+        let r = report(&a, &id).await;
+        let rejected = r["rejected"].as_array().expect("rejected members");
+        assert_eq!(rejected.len(), 1, "{r}");
+        assert_eq!(rejected[0]["member_id"], "r-bad");
+        assert!(
+            rejected[0]["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("the database refused the member"),
+            "{r}"
+        );
+        for m in ["r-1", "r-2", "r-3", "r-4"] {
+            assert_eq!(member(&a, m).await.0, 50, "{b:?} {m}");
+        }
+        let check = loyalty_server::ops::check(&s.app().db).await.unwrap();
+        assert_eq!(check.members, 5, "m-001 and the four");
+        assert_eq!(imported_differences(&check), 0, "{:?}", check.differences);
+        s.stop().await;
+    }
+}
+
 /// A job larger than a batch (`BATCH_MEMBERS`): every batch is stored — with the WAL copied
 /// back after each on SQLite — and counted once; the second run finds every member unchanged.
 #[tokio::test]

@@ -5,6 +5,9 @@ use sqlx::{AnyConnection, Row};
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
+/// The columns of a card row the bulk writers (the import, the loader) give, in their order.
+pub const BULK_COLS: &[&str] = &["number", "member_id", "type", "state", "issued_at"];
+
 /// A name folded for search: decomposed (NFD), combining marks dropped, `đ` → `d`, lower case,
 /// runs of white space as one space. `Nguyễn Văn Đức` → `nguyen van duc`.
 pub fn fold(s: &str) -> String {

@@ -152,6 +152,19 @@ pub async fn append(
     c.write(q).await
 }
 
+/// The columns of an event row, in the order the bulk writers (the import, the loader) give
+/// them.
+pub const COLS: &[&str] = &[
+    "member_id",
+    "seq",
+    "id",
+    "type",
+    "at",
+    "body",
+    "recorded_at",
+    "recorded_by",
+];
+
 /// Members named by events that do not exist (the member is not a foreign key: migration
 /// 0010), with their number of events — the first `limit` by id.
 pub async fn orphans(c: &mut AnyConnection, limit: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {

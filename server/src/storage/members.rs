@@ -2,6 +2,24 @@
 
 use sqlx::{AnyConnection, Row};
 
+/// The columns of a member row the bulk writers (the import, the loader) give, in their order.
+pub const BULK_COLS: &[&str] = &[
+    "id",
+    "status",
+    "joined_at",
+    "phone",
+    "name",
+    "search_name",
+    "created_at",
+    "version",
+    "cached_at",
+    "cached_available",
+    "cached_pending",
+    "cached_tier",
+    "cached_status",
+    "next_due_at",
+];
+
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Member {
     pub id: String,
