@@ -1045,11 +1045,11 @@ async fn write_batch(
         cols: storage::members::BULK_COLS,
         tail: "",
     };
-    batch::insert(c, &members, &new_members, |(p, phone), v| {
+    batch::insert(c, &members, &new_members, |&(p, phone), v| {
         v.text(Some(&p.id));
         v.text(Some(p.status));
         v.int(Some(p.joined_at));
-        v.text(*phone);
+        v.text(phone);
         v.text(p.name.as_deref());
         // Searched with diacritics ignored, as members made by the API are.
         v.text(
@@ -1073,7 +1073,7 @@ async fn write_batch(
         cols: storage::cards::BULK_COLS,
         tail: "",
     };
-    batch::insert(c, &cards, &new_cards, |(number, member, state), v| {
+    batch::insert(c, &cards, &new_cards, |&(number, member, state), v| {
         v.text(Some(number));
         v.text(Some(member));
         v.text(Some(STANDARD));
@@ -1091,7 +1091,7 @@ async fn write_batch(
         .iter()
         .flat_map(|(p, _)| p.events.iter().map(|e| (p.id.as_str(), e)))
         .collect();
-    batch::insert(c, &events, &rows, |(m, e), v| {
+    batch::insert(c, &events, rows, |(m, e), v| {
         v.text(Some(m));
         v.int(Some(e.seq));
         v.text(Some(&e.id));
@@ -1287,28 +1287,26 @@ async fn store(
         }
         Err(_) => None,
     };
-    // The failed transaction ends before the members are stored one at a time: it holds
-    // SQLite's one writer connection, and on PostgreSQL the rows it wrote before failing,
-    // which the members' own inserts would wait for.
-    let whole = match whole {
-        Some(w) => Some((w, tx)),
+    match whole {
+        // The failed transaction ends before the members are stored one at a time: it holds
+        // SQLite's one writer connection, and on PostgreSQL the rows it wrote before failing,
+        // which the members' own inserts would wait for.
         None => {
             let _ = tx.rollback().await;
-            None
         }
-    };
-    if let Some(((w, k), tx)) = whole {
-        if tx.commit().await.is_ok() {
-            // The batch leaves the WAL (storage::Db::checkpoint_now says why).
-            db.checkpoint_now().await;
-            let n = members.len();
-            return Ok(BatchStored {
-                members,
-                parts: vec![(0..n, w)],
-                rejected: Vec::new(),
-                counts: k,
-                failed: None,
-            });
+        Some((w, k)) => {
+            if tx.commit().await.is_ok() {
+                // The batch leaves the WAL (storage::Db::checkpoint_now says why).
+                db.checkpoint_now().await;
+                let n = members.len();
+                return Ok(BatchStored {
+                    members,
+                    parts: vec![(0..n, w)],
+                    rejected: Vec::new(),
+                    counts: k,
+                    failed: None,
+                });
+            }
         }
     }
     // One member at a time.

@@ -74,13 +74,13 @@ impl Batch {
             cols: &self.cols,
             tail: &self.on_conflict,
         };
-        insert(c, &table, &rows, |row, out| {
+        insert(c, &table, rows, |row, out| {
             for v in row {
                 match v {
-                    V::I(x) => out.int(Some(*x)),
-                    V::OI(x) => out.int(*x),
-                    V::S(s) => out.text(Some(s)),
-                    V::O(s) => out.text(s.as_deref()),
+                    V::I(x) => out.int(Some(x)),
+                    V::OI(x) => out.int(x),
+                    V::S(s) => out.string(Some(s)),
+                    V::O(s) => out.string(s),
                 }
             }
         })
@@ -108,6 +108,10 @@ impl Values {
     pub fn text(&mut self, v: Option<&str>) {
         let _ = self.0.add(v);
     }
+    /// A text given by value: moved into the list, not copied.
+    pub fn string(&mut self, v: Option<String>) {
+        let _ = self.0.add(v);
+    }
 }
 
 /// Inserts `rows` into `t`, `values` giving a row's values: many rows per statement
@@ -116,10 +120,13 @@ impl Values {
 pub async fn insert<R>(
     c: &mut impl Write,
     t: &Table<'_>,
-    rows: &[R],
-    values: impl Fn(&R, &mut Values),
+    rows: impl IntoIterator<Item = R>,
+    values: impl Fn(R, &mut Values),
 ) -> Result<(), sqlx::Error> {
-    for chunk in rows.chunks(super::rows_per_insert(c, t.cols.len())) {
+    let per = super::rows_per_insert(c, t.cols.len());
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<R> = rows.by_ref().take(per).collect();
         let sql = format!(
             "INSERT INTO {} ({}) VALUES {}{}",
             t.name,
