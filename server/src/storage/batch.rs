@@ -108,9 +108,13 @@ impl Values {
     pub fn text(&mut self, v: Option<&str>) {
         let _ = self.0.add(v);
     }
-    /// A text given by value: moved into the list, not copied.
+    /// A text given by value: moved into the list, not copied. (The Any driver encodes an
+    /// `Option` by reference, which copies its text: the value goes in unwrapped.)
     pub fn string(&mut self, v: Option<String>) {
-        let _ = self.0.add(v);
+        let _ = match v {
+            Some(s) => self.0.add(s),
+            None => self.0.add(None::<String>),
+        };
     }
 }
 
