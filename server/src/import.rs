@@ -27,8 +27,8 @@
 
 use crate::clock::{parse_rfc3339, rfc3339, Clock};
 use crate::reports::cells::{self, Cells};
-use crate::reports::deferred;
 use crate::reports::store::{new_rows, NewFacts, NewRows};
+use crate::reports::{deferred, indexes};
 use crate::storage::batch::{self, Table};
 use crate::storage::events::Stored;
 use crate::storage::{self, settings, Db};
@@ -1419,6 +1419,11 @@ pub async fn run(db: Db, clock: Clock, job: Job) -> Result<(), String> {
                 .execute(&db.write)
                 .await;
         }
+        // The report rows' indexes it dropped (if building them fails too, the next start
+        // builds them: reports::indexes).
+        if let Err(e) = indexes::build_for(&db, &job.id, clock.now_ms()).await {
+            tracing::warn!(job = %job.id, error = %e, "the failed import's report indexes wait for the next start");
+        }
         tracing::warn!(job = %job.id, error = %err, "import failed");
     }
     let _ = std::fs::remove_dir_all(&job.work_dir);
@@ -1547,6 +1552,8 @@ async fn run_inner(db: &Db, clock: &Clock, job: &Job, cells: &mut Cells) -> Resu
         tokio::task::spawn_blocking(move || produce(prog, sqlite, clock, &j, tx, &engine_report))
     };
     let mut failure: Option<String> = None;
+    // Whether the job dropped the report rows' secondary indexes (reports::indexes).
+    let mut indexed_at_end = false;
     // Batches being stored, oldest first: two at a time on PostgreSQL, whose writes then use
     // both cores (docs/migration.md); one on SQLite, which has one writer.
     let writers = if sqlite { 1 } else { PG_WRITERS };
@@ -1560,6 +1567,15 @@ async fn run_inner(db: &Db, clock: &Clock, job: &Job, cells: &mut Cells) -> Resu
                 // Written whole: after the batches being stored have added theirs.
                 async {
                     drain(&mut storing, &mut w, 0).await?;
+                    // A large import builds the report rows' secondary indexes at its end.
+                    let mut c = db.read.acquire().await.map_err(e)?;
+                    if indexes::worth_it(&mut c, n).await.map_err(e)? {
+                        drop(c);
+                        indexes::drop_for(db, &job.id, clock.now_ms())
+                            .await
+                            .map_err(e)?;
+                        indexed_at_end = true;
+                    }
                     w.counts.members_expected = Some(n);
                     w.phase = "storing";
                     w.save(db, &job.id).await
@@ -1604,6 +1620,13 @@ async fn run_inner(db: &Db, clock: &Clock, job: &Job, cells: &mut Cells) -> Resu
         return Err(f);
     }
     let summary = produced?;
+    if indexed_at_end {
+        w.phase = "indexing";
+        w.save(db, &job.id).await?;
+        indexes::build_for(db, &job.id, clock.now_ms())
+            .await
+            .map_err(e)?;
+    }
     // The final counts (rejections since the last batch included).
     w.phase = "reporting";
     w.save(db, &job.id).await?;

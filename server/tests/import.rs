@@ -802,3 +802,143 @@ async fn an_import_adds_its_cells_at_its_end_and_a_stopped_one_is_counted_again(
         );
     }
 }
+
+/// `rpt_flows`' secondary indexes as the database describes them: (name, definition with its
+/// white space collapsed — SQLite keeps the statement's own).
+async fn flow_indexes(s: &TestServer, b: Backend) -> Vec<(String, String)> {
+    use sqlx::Row;
+    let sql = match b {
+        Backend::Sqlite => {
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'rpt_flows' \
+             AND sql IS NOT NULL ORDER BY name"
+        }
+        Backend::Postgres => {
+            "SELECT CAST(indexname AS TEXT), indexdef FROM pg_indexes WHERE tablename = 'rpt_flows' \
+             AND indexname <> 'rpt_flows_pkey' ORDER BY indexname"
+        }
+    };
+    sqlx::query(sql)
+        .fetch_all(&s.app().db.read)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let def: String = r.get(1);
+            (
+                r.get(0),
+                def.split_whitespace().collect::<Vec<_>>().join(" "),
+            )
+        })
+        .collect()
+}
+
+/// An import of at least `import_indexes_at` members (and of at least as many as are stored)
+/// drops `rpt_flows`' secondary indexes before its first batch and builds them before it is
+/// `done` (`reports::indexes`): afterwards they are the migrations' own, the audit says both,
+/// and the figures check. A second run (fewer members than are stored) keeps them. A job that
+/// stopped without building them leaves its marker: nothing is built while another job that
+/// dropped them runs, and the next start builds them.
+#[tokio::test]
+async fn a_large_import_builds_the_report_indexes_at_its_end_and_a_stopped_one_at_the_next_start() {
+    use loyalty_server::import::{self, Job, Source};
+    use loyalty_server::reports::indexes;
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        let db = s.app().db.clone();
+        let migrated = flow_indexes(&s, b).await;
+        let names: Vec<&str> = migrated.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            ["rpt_flows_buys", "rpt_flows_day", "rpt_flows_other_status"],
+            "{b:?}"
+        );
+        let a = s.admin().await;
+        let key = indexes::AT_LEAST_SETTING;
+        for bad in ["-1", "many", "1.5"] {
+            let (st, err) = a
+                .put("/v1/settings", &json!({ "key": key, "value": bad }))
+                .await;
+            assert_eq!(
+                (st, err["error"]["path"].as_str()),
+                (400, Some("value")),
+                "{b:?}: {bad}: {err}"
+            );
+        }
+        let (st, _) = a
+            .put("/v1/settings", &json!({ "key": key, "value": "1" }))
+            .await;
+        assert_eq!(st, 200, "{b:?}");
+        let audited = |action: &str| {
+            format!("SELECT COUNT(*) FROM audit WHERE action = 'import.indexes_{action}'")
+        };
+        let (_, job) = import_vn_fashion(&s).await;
+        let id = job["id"].as_str().unwrap();
+        for action in ["dropped", "built"] {
+            let one = format!("{} AND target = '{id}'", audited(action));
+            assert_eq!(count(&s, &one).await, 1, "{b:?}: {action}");
+        }
+        assert_eq!(flow_indexes(&s, b).await, migrated, "{b:?}");
+        let markers = "SELECT COUNT(*) FROM rpt_meta WHERE key LIKE 'indexes_dropped:%'";
+        assert_eq!(count(&s, markers).await, 0, "{b:?}");
+        let check = loyalty_server::ops::check(&db).await.unwrap();
+        assert_eq!(
+            imported_differences(&check),
+            0,
+            "{b:?}: {:?}",
+            check.differences
+        );
+        // Again: as many members as the import's are stored now.
+        import_vn_fashion(&s).await;
+        assert_eq!(count(&s, &audited("dropped")).await, 1, "{b:?}");
+
+        // A job that dropped them and stopped, and one that dropped them and still runs.
+        let job_row = |id: &str| Job {
+            id: id.to_string(),
+            source: Source::Ndjson {
+                file: "members.ndjson".into(),
+            },
+            work_dir: std::env::temp_dir(),
+            memory_budget: import::DEFAULT_MEMORY,
+        };
+        let (dead, running) = (import::new_id(10), import::new_id(11));
+        for id in [&dead, &running] {
+            import::create(&db, &job_row(id), "test", 10).await.unwrap();
+            indexes::drop_for(&db, id, 10).await.unwrap();
+        }
+        sqlx::query("UPDATE imports SET state = 'running', heartbeat_at = 0 WHERE id = $1")
+            .bind(&dead)
+            .execute(&db.write)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE imports SET state = 'running', heartbeat_at = $2 WHERE id = $1")
+            .bind(&running)
+            .bind(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_millis() as i64,
+            )
+            .execute(&db.write)
+            .await
+            .unwrap();
+        assert!(flow_indexes(&s, b).await.is_empty(), "{b:?}");
+        assert_eq!(indexes::recover(&db, 20).await.unwrap(), 0, "{b:?}");
+        assert!(flow_indexes(&s, b).await.is_empty(), "{b:?}");
+        assert_eq!(count(&s, markers).await, 2, "{b:?}");
+        // That job stops too: the next start builds them, once.
+        sqlx::query("UPDATE imports SET heartbeat_at = 0 WHERE id = $1")
+            .bind(&running)
+            .execute(&db.write)
+            .await
+            .unwrap();
+        assert_eq!(import::mark_interrupted(&db, 20).await.unwrap(), 2, "{b:?}");
+        loyalty_server::reports::store::ensure_built(&db, 20)
+            .await
+            .unwrap();
+        assert_eq!(flow_indexes(&s, b).await, migrated, "{b:?}");
+        assert_eq!(count(&s, markers).await, 0, "{b:?}");
+        assert_eq!(count(&s, &audited("built")).await, 3, "{b:?}");
+        assert_eq!(indexes::recover(&db, 30).await.unwrap(), 0, "{b:?}");
+        s.stop().await;
+    }
+}

@@ -69,7 +69,7 @@ const dict = {
     'Export files (.csv, .xlsx)': 'Tệp xuất (.csv, .xlsx)', 'Upload and import': 'Tải lên và nhập', 'Job': 'Tác vụ',
     'Download the integrity report': 'Tải báo cáo kiểm tra', 'Choose the mapping and the export files': 'Hãy chọn tệp ánh xạ và các tệp xuất',
     'Choose a members file': 'Hãy chọn tệp hội viên', 'Import progress': 'Tiến độ nhập',
-    running: 'đang chạy', done: 'xong', reading: 'đang đọc', storing: 'đang ghi', reporting: 'đang lập báo cáo',
+    running: 'đang chạy', done: 'xong', reading: 'đang đọc', storing: 'đang ghi', indexing: 'đang lập chỉ mục', reporting: 'đang lập báo cáo',
     'Members read': 'Hội viên đã đọc', 'Members created': 'Hội viên mới', 'Members unchanged': 'Không đổi',
     'Members in conflict': 'Xung đột', 'Members rejected': 'Bị từ chối', 'Events written': 'Sự kiện đã ghi', 'Cards written': 'Thẻ đã ghi',
     'Digest': 'Mã băm',

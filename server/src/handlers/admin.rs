@@ -372,7 +372,9 @@ pub struct SetSetting {
     /// `hold_minutes` (1–1440), `country` (ISO 3166 alpha-2 for national phone numbers),
     /// `widget_origins` (space-separated origins allowed to call the progress route),
     /// `programme_name`, `export_max_rows` (the most rows a background export may have, ≥ 1),
-    /// `export_part_bytes` (an export's CSV part size, 4,096–67,108,864).
+    /// `export_part_bytes` (an export's CSV part size, 4,096–67,108,864), `import_indexes_at`
+    /// (the fewest members an import builds the report rows' indexes at its end for, ≥ 0:
+    /// default 100,000, 0 never).
     pub key: String,
     pub value: String,
 }
@@ -425,11 +427,19 @@ pub async fn set_setting(
                 ));
             }
         }
+        settings::IMPORT_INDEXES_AT => {
+            if !b.value.parse::<i64>().is_ok_and(|n| n >= 0) {
+                return Err(ApiError::invalid(
+                    "value",
+                    "import_indexes_at is a whole number ≥ 0",
+                ));
+            }
+        }
         settings::WIDGET_ORIGINS | settings::PROGRAMME_NAME => {}
         _ => {
             return Err(ApiError::invalid(
                 "key",
-                "key is hold_minutes, country, widget_origins, programme_name, export_max_rows or export_part_bytes",
+                "key is hold_minutes, country, widget_origins, programme_name, export_max_rows, export_part_bytes or import_indexes_at",
             ))
         }
     }

@@ -11,6 +11,7 @@ pub mod customers;
 pub mod deferred;
 pub mod export;
 pub mod frequency;
+pub mod indexes;
 pub mod points;
 pub mod purchases;
 pub mod revenue;

@@ -1195,7 +1195,8 @@ pub async fn rebuild(db: &crate::storage::Db, now: i64) -> Result<u64, String> {
 
 /// Fills the report tables once, on the first start after the migration (0003, and 0006 for
 /// `rpt_cells`: a database built before it is rebuilt once), and counts the cells again after
-/// an import that stopped before adding its own ([`super::deferred::recover`]).
+/// an import that stopped before adding its own ([`super::deferred::recover`]) or before
+/// building the indexes it dropped ([`super::indexes::recover`]).
 pub async fn ensure_built(db: &crate::storage::Db, now: i64) -> Result<(), String> {
     let mut c = db.read.acquire().await.map_err(|e| e.to_string())?;
     let built = sqlx::query(
@@ -1210,8 +1211,10 @@ pub async fn ensure_built(db: &crate::storage::Db, now: i64) -> Result<(), Strin
     if !built {
         rebuild(db, now).await?;
     }
-    // An import that stopped before adding its cells.
+    // An import that stopped before adding its cells, or before building the indexes it
+    // dropped.
     super::deferred::recover(db).await?;
+    super::indexes::recover(db, now).await?;
     Ok(())
 }
 

@@ -11,6 +11,9 @@ pub const PROGRAMME_NAME: &str = "programme_name";
 pub const EXPORT_MAX_ROWS: &str = "export_max_rows";
 /// A background export's CSV part size in bytes (default 1,048,576).
 pub const EXPORT_PART_BYTES: &str = "export_part_bytes";
+/// The fewest members an import builds the report rows' secondary indexes at its end for
+/// (`reports::indexes`; default 100,000, 0 never).
+pub const IMPORT_INDEXES_AT: &str = "import_indexes_at";
 
 pub async fn get(c: &mut AnyConnection, key: &str) -> Result<Option<String>, sqlx::Error> {
     let row = sqlx::query("SELECT value FROM settings WHERE key = $1")
