@@ -175,6 +175,22 @@ pub async fn mark_interrupted(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
     Ok(r.rows_affected())
 }
 
+/// How many jobs that hold an `rpt_meta` marker `<prefix><job>` are running (queued or running
+/// with a fresh heartbeat): what a recovery from a stopped job's marker waits for
+/// (`reports::deferred`, `reports::indexes`).
+pub async fn running_with_marker(c: &mut AnyConnection, prefix: &str) -> Result<i64, sqlx::Error> {
+    Ok(sqlx::query(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM rpt_meta m JOIN imports i \
+         ON m.key = $2 || i.id \
+         WHERE i.state IN ('queued', 'running') AND i.heartbeat_at >= $1",
+    )
+    .bind(wall_ms() - STALE_MS)
+    .bind(prefix)
+    .fetch_one(c)
+    .await?
+    .get::<i64, _>(0))
+}
+
 // ---- Counts ---------------------------------------------------------------------------------
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -702,13 +702,25 @@ async fn uploads_are_admin_only_and_checked() {
     }
 }
 
+/// A job row of an NDJSON import (for the tests that plant stopped and running jobs).
+fn ndjson_job(id: &str) -> loyalty_server::import::Job {
+    loyalty_server::import::Job {
+        id: id.to_string(),
+        source: loyalty_server::import::Source::Ndjson {
+            file: "members.ndjson".into(),
+        },
+        work_dir: std::env::temp_dir(),
+        memory_budget: loyalty_server::import::DEFAULT_MEMORY,
+    }
+}
+
 /// An import adds its members' report cells once, when it ends (`reports::deferred`): after
 /// the job no marker is left and `check` finds every cell. A job that stopped (its heartbeat
 /// a minute old) leaves its marker: `check` says so, a recount waits while another job still
 /// runs, and the next start counts every cell again from the stored rows.
 #[tokio::test]
 async fn an_import_adds_its_cells_at_its_end_and_a_stopped_one_is_counted_again() {
-    use loyalty_server::import::{self, Job, Source};
+    use loyalty_server::import;
     use loyalty_server::reports::deferred;
     for b in backends() {
         let s = TestServer::start(b).await;
@@ -732,17 +744,11 @@ async fn an_import_adds_its_cells_at_its_end_and_a_stopped_one_is_counted_again(
 
         // Two jobs that stopped after writing their batches, before adding their cells; one
         // other still running (a fresh heartbeat).
-        let job_row = |id: &str| Job {
-            id: id.to_string(),
-            source: Source::Ndjson {
-                file: "members.ndjson".into(),
-            },
-            work_dir: std::env::temp_dir(),
-            memory_budget: import::DEFAULT_MEMORY,
-        };
         let (dead, running) = (import::new_id(10), import::new_id(11));
         for id in [&dead, &running] {
-            import::create(&db, &job_row(id), "test", 10).await.unwrap();
+            import::create(&db, &ndjson_job(id), "test", 10)
+                .await
+                .unwrap();
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO rpt_meta (key, value) VALUES ('cells_pending:{id}', '1')"
             )))
@@ -840,7 +846,7 @@ async fn flow_indexes(s: &TestServer, b: Backend) -> Vec<(String, String)> {
 /// dropped them runs, and the next start builds them.
 #[tokio::test]
 async fn a_large_import_builds_the_report_indexes_at_its_end_and_a_stopped_one_at_the_next_start() {
-    use loyalty_server::import::{self, Job, Source};
+    use loyalty_server::import;
     use loyalty_server::reports::indexes;
     for b in backends() {
         let s = TestServer::start(b).await;
@@ -892,17 +898,11 @@ async fn a_large_import_builds_the_report_indexes_at_its_end_and_a_stopped_one_a
         assert_eq!(count(&s, &audited("dropped")).await, 1, "{b:?}");
 
         // A job that dropped them and stopped, and one that dropped them and still runs.
-        let job_row = |id: &str| Job {
-            id: id.to_string(),
-            source: Source::Ndjson {
-                file: "members.ndjson".into(),
-            },
-            work_dir: std::env::temp_dir(),
-            memory_budget: import::DEFAULT_MEMORY,
-        };
         let (dead, running) = (import::new_id(10), import::new_id(11));
         for id in [&dead, &running] {
-            import::create(&db, &job_row(id), "test", 10).await.unwrap();
+            import::create(&db, &ndjson_job(id), "test", 10)
+                .await
+                .unwrap();
             indexes::drop_for(&db, id, 10).await.unwrap();
         }
         sqlx::query("UPDATE imports SET state = 'running', heartbeat_at = 0 WHERE id = $1")

@@ -84,16 +84,9 @@ pub async fn recover(db: &Db) -> Result<usize, String> {
     drop(c);
     let mut tx = db.begin_bulk().await.map_err(e)?;
     lock(&mut tx).await.map_err(e)?;
-    let live = sqlx::query(
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM rpt_meta m JOIN imports i \
-         ON m.key = 'cells_pending:' || i.id \
-         WHERE i.state IN ('queued', 'running') AND i.heartbeat_at >= $1",
-    )
-    .bind(crate::import::wall_ms() - crate::import::STALE_MS)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(e)?
-    .get::<i64, _>(0);
+    let live = crate::import::running_with_marker(&mut tx, PREFIX)
+        .await
+        .map_err(e)?;
     if live > 0 {
         tx.commit().await.map_err(e)?;
         return Ok(0);

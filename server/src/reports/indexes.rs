@@ -145,16 +145,9 @@ pub async fn recover(db: &Db, now: i64) -> Result<usize, String> {
     if markers.is_empty() {
         return Ok(0);
     }
-    let live = sqlx::query(
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM rpt_meta m JOIN imports i \
-         ON m.key = 'indexes_dropped:' || i.id \
-         WHERE i.state IN ('queued', 'running') AND i.heartbeat_at >= $1",
-    )
-    .bind(crate::import::wall_ms() - crate::import::STALE_MS)
-    .fetch_one(&mut *c)
-    .await
-    .map_err(e)?
-    .get::<i64, _>(0);
+    let live = crate::import::running_with_marker(&mut c, PREFIX)
+        .await
+        .map_err(e)?;
     drop(c);
     if live > 0 {
         return Ok(0);
