@@ -175,6 +175,18 @@ pub async fn mark_interrupted(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
     Ok(r.rows_affected())
 }
 
+/// The jobs holding an `rpt_meta` marker `<prefix><job>`, by id.
+pub async fn marked(c: &mut AnyConnection, prefix: &str) -> Result<Vec<String>, sqlx::Error> {
+    let rows = sqlx::query("SELECT key FROM rpt_meta WHERE key LIKE $1 ORDER BY key")
+        .bind(format!("{prefix}%"))
+        .fetch_all(c)
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| r.get::<String, _>(0).trim_start_matches(prefix).to_string())
+        .collect())
+}
+
 /// How many jobs that hold an `rpt_meta` marker `<prefix><job>` are running (queued or running
 /// with a fresh heartbeat): what a recovery from a stopped job's marker waits for
 /// (`reports::deferred`, `reports::indexes`).

@@ -62,14 +62,7 @@ pub async fn close(tx: &mut Tx, job: &str, job_cells: &Cells) -> Result<(), sqlx
 
 /// The jobs whose cells are not added yet (their markers), by id.
 pub async fn pending(c: &mut AnyConnection) -> Result<Vec<String>, sqlx::Error> {
-    let rows =
-        sqlx::query("SELECT key FROM rpt_meta WHERE key LIKE 'cells_pending:%' ORDER BY key")
-            .fetch_all(c)
-            .await?;
-    Ok(rows
-        .iter()
-        .map(|r| r.get::<String, _>(0).trim_start_matches(PREFIX).to_string())
-        .collect())
+    crate::import::marked(c, PREFIX).await
 }
 
 /// Counts `rpt_cells` again from the stored report rows when a job that stopped left its

@@ -126,14 +126,7 @@ pub async fn build_for(db: &Db, job: &str, now: i64) -> Result<bool, sqlx::Error
 
 /// The jobs whose dropped indexes are not built yet (their markers), by id.
 pub async fn pending(c: &mut AnyConnection) -> Result<Vec<String>, sqlx::Error> {
-    let rows =
-        sqlx::query("SELECT key FROM rpt_meta WHERE key LIKE 'indexes_dropped:%' ORDER BY key")
-            .fetch_all(c)
-            .await?;
-    Ok(rows
-        .iter()
-        .map(|r| r.get::<String, _>(0).trim_start_matches(PREFIX).to_string())
-        .collect())
+    crate::import::marked(c, PREFIX).await
 }
 
 /// Builds the indexes a job that stopped dropped, once no running job holds a marker (it
