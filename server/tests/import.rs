@@ -65,6 +65,16 @@ async fn post_ndjson(a: &Admin, body: &str) -> (u16, Value) {
     (s, r.json().await.unwrap_or(Value::Null))
 }
 
+/// Posts member NDJSON as an import (202) and waits for the job, which must end `done`;
+/// returns it. `b` names the backend in a failure's message.
+async fn ndjson_done(a: &Admin, body: &str, b: Backend) -> Value {
+    let (st, job) = post_ndjson(a, body).await;
+    assert_eq!(st, 202, "{b:?}: {job}");
+    let job = wait(a, job["id"].as_str().unwrap()).await;
+    assert_eq!(job["state"], "done", "{b:?}: {job}");
+    job
+}
+
 /// Polls the job until it ends.
 async fn wait(a: &Admin, id: &str) -> Value {
     for _ in 0..600 {
@@ -262,11 +272,8 @@ async fn member_ndjson_conflicts_and_rejections_are_reported() {
             N1,
         ]
         .join("\n");
-        let (st, job) = post_ndjson(&a, &body).await;
-        assert_eq!(st, 202, "{b:?}: {job}");
+        let job = ndjson_done(&a, &body, b).await;
         let id = job["id"].as_str().unwrap().to_string();
-        let job = wait(&a, &id).await;
-        assert_eq!(job["state"], "done", "{b:?}: {job}");
         assert_eq!(
             job["counts"],
             json!({ "members_read": 6, "members_created": 2, "members_unchanged": 1,
@@ -411,11 +418,8 @@ async fn a_member_the_database_refuses_is_rejected_alone() {
         for sql in refuse {
             sqlx::query(*sql).execute(&s.app().db.write).await.unwrap();
         }
-        let (st, job) = post_ndjson(&a, &body).await;
-        assert_eq!(st, 202, "{b:?}: {job}");
+        let job = ndjson_done(&a, &body, b).await;
         let id = job["id"].as_str().unwrap().to_string();
-        let job = wait(&a, &id).await;
-        assert_eq!(job["state"], "done", "{b:?}: {job}");
         assert_eq!(
             job["counts"],
             json!({ "members_read": 5, "members_created": 4, "members_unchanged": 0,
@@ -473,10 +477,7 @@ async fn a_job_of_several_batches_stores_every_member_once() {
         let a = s.admin().await;
         let before = count(&s, "SELECT COUNT(*) FROM members").await;
         for run in 0..2 {
-            let (st, job) = post_ndjson(&a, &body).await;
-            assert_eq!(st, 202, "{b:?}: {job}");
-            let job = wait(&a, job["id"].as_str().unwrap()).await;
-            assert_eq!(job["state"], "done", "{b:?}: {job}");
+            let job = ndjson_done(&a, &body, b).await;
             let (created, unchanged, events) = if run == 0 { (n, 0, n) } else { (0, n, 0) };
             assert_eq!(
                 job["counts"],
