@@ -158,16 +158,19 @@ pub(super) fn merge(
         }
     }
     drop(merged);
-    let _ = std::fs::remove_dir(&opts.temp_dir);
     ctx.check_io()?;
-    // Rejections in file (mapping) order, then line order, whichever pass found them.
+    // Rejections in file (mapping) order, then line order, whichever pass found them. Their
+    // sorter is finished before the folder is removed: a run it is still writing on its
+    // thread (or its last one) goes into that folder.
     let rejects = std::mem::replace(
         &mut ctx.rejects,
         Sorter::new(std::env::temp_dir(), "unused", 0),
     );
+    let rejected = rejects.finish()?;
+    let _ = std::fs::remove_dir(&opts.temp_dir);
     let mut report = ctx.report;
     report.rejected = Rejections {
-        merged: RefCell::new(Some(rejects.finish()?)),
+        merged: RefCell::new(Some(rejected)),
         files: ctx.file_names.clone(),
     };
     let t = &mut report.totals;
