@@ -856,7 +856,12 @@ async fn a_large_import_builds_the_report_indexes_at_its_end_and_a_stopped_one_a
         let names: Vec<&str> = migrated.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(
             names,
-            ["rpt_flows_buys", "rpt_flows_day", "rpt_flows_other_status"],
+            [
+                "rpt_flows_day",
+                "rpt_flows_other_status",
+                "rpt_flows_store",
+                "rpt_flows_tier"
+            ],
             "{b:?}"
         );
         let a = s.admin().await;

@@ -3,9 +3,10 @@
 //!
 //! Without one of those filters both reports are sums of `rpt_cells`. A filter changes which
 //! purchases are consecutive, which the cells do not know, so the purchases the filters keep
-//! are read member by member from a covering index in member order ([`Plan::Scan`]):
-//! `rpt_flows_buys` (migration 0008), or for a status other than `active` the far smaller
-//! `rpt_flows_other_status` (migration 0009), which holds only those purchases.
+//! are read member by member from a covering index ([`Plan::Scan`]): for a status other than
+//! `active` `rpt_flows_other_status` (migration 0009), which holds only those purchases;
+//! otherwise the index of the filter's own column, `rpt_flows_store` or `rpt_flows_tier`
+//! (migration 0011), where the filter's value is one range in member order.
 //!
 //! `status=active` keeps nearly every purchase, so reading them costs what reading all does
 //! (2.4 s at 1,000,000 members on SQLite, 4.4 s on PostgreSQL). But a member whose purchases of
@@ -95,6 +96,21 @@ fn card_type(q: &Query, first: usize) -> (String, Vec<String>) {
     }
 }
 
+/// `rpt_flows` for a read of the purchase rows of `q`'s store, or else of its tier, in member
+/// order through the index in that column's order (migration 0011): one range of it, each
+/// member's purchases in time order. SQLite's planner would find a period's rows by the day
+/// index, whose range it takes for selective, and look each one up in the table (20 s of
+/// random reads for a year at 1,000,000 members, docs/reports.md); PostgreSQL chooses by its
+/// statistics. Without either filter (`status=active` read whole, [`Plan::Scan`] forced or
+/// chosen when most purchases are of other statuses) the planner chooses on both.
+fn filter_rows(db: &Db, q: &Query) -> &'static str {
+    match (db.kind, &q.p.store, &q.p.tier) {
+        (Kind::Sqlite, Some(_), _) => "rpt_flows INDEXED BY rpt_flows_store",
+        (Kind::Sqlite, None, Some(_)) => "rpt_flows INDEXED BY rpt_flows_tier",
+        _ => "rpt_flows",
+    }
+}
+
 /// `rpt_flows` for a read of its purchase rows of other statuses than `active` in member
 /// order, through their covering index (the query must say `status <> 'active'`).
 fn other_status_rows(db: &Db) -> &'static str {
@@ -110,7 +126,7 @@ pub async fn scan<V: Part>(db: &Db, q: &Query, cols: &str, v: V) -> Result<V, Ap
     let (cond, binds) = q.filters(Some("store"), 3);
     let (rows, other) = match q.p.status.as_deref() {
         Some(s) if s != ACTIVE => (other_status_rows(db), " AND status <> 'active'"),
-        _ => (scan::purchase_rows(db), ""),
+        _ => (filter_rows(db, q), ""),
     };
     let sql = format!(
         "SELECT {cols} FROM {rows} WHERE kind = 'purchase'{other} AND day >= $1 AND day <= $2\
@@ -142,10 +158,10 @@ pub async fn others<V: Part>(db: &Db, q: &Query, cols: &str, v: V) -> Result<(V,
     let (members, binds) = others_members(db, q, 1);
     let (ct, _) = card_type(q, 3);
     let sql = match db.kind {
+        // The members' rows by the table's key (member_id, n), sorted member by member.
         Kind::Sqlite => format!(
-            "SELECT {cols}, status FROM {} WHERE kind = 'purchase' AND day >= $1 AND day <= $2{ct} \
-             AND member_id IN ({members}) ORDER BY member_id, at, n",
-            scan::purchase_rows(db)
+            "SELECT {cols}, status FROM rpt_flows WHERE kind = 'purchase' AND day >= $1 \
+             AND day <= $2{ct} AND member_id IN ({members}) ORDER BY member_id, at, n"
         ),
         // PostgreSQL takes the members' purchases for most of the table (its estimate of an `IN`
         // of a few thousand members) and merges them with the whole index (4.3 s at 1,000,000

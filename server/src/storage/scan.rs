@@ -13,18 +13,6 @@ use super::{Db, Kind};
 use futures_util::TryStreamExt;
 use sqlx::Row;
 
-/// `rpt_flows` for a read of its purchase rows in member order, through their covering index
-/// (`rpt_flows_buys`, migration 0008). SQLite's planner would find a period's rows by the day
-/// index, whose range it takes for selective, and look each one up in the table: 20 s of random
-/// reads for a year at 1,000,000 members, against 1.4 s for the index alone (docs/reports.md).
-/// PostgreSQL chooses by its statistics.
-pub fn purchase_rows(db: &Db) -> &'static str {
-    match db.kind {
-        Kind::Sqlite => "rpt_flows INDEXED BY rpt_flows_buys",
-        Kind::Postgres => "rpt_flows",
-    }
-}
-
 /// A parameter of the query (`$1`, `$2`, … in the SQL).
 #[derive(Clone, Debug)]
 pub enum Bind {
