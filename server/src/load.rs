@@ -6,6 +6,7 @@
 //! that does not is reported and skipped). No notices are written (history is not news).
 
 use crate::ledger;
+use crate::reports::indexes;
 use crate::reports::store::{self, Sums};
 use crate::storage::batch::{Batch, V};
 use crate::storage::events::Stored;
@@ -225,11 +226,62 @@ pub async fn load_holding(
             "the programme has no published policy: publish one first (or --policy)".into(),
         );
     }
+    // A large load builds the report rows' secondary indexes at its end, as a large import
+    // does (reports::indexes): inserted entry by entry their pages interleave with the table's
+    // all over the file, and the export, which reads the table in member order, then reads it
+    // at random (docs/reports.md, "Benchmark", session 19).
+    let lines_in_file = count_lines(path)?;
+    let marker = format!("load-{now}");
+    let mut c = db.read.acquire().await.map_err(e)?;
+    let deferred = indexes::worth_it(&mut c, lines_in_file).await.map_err(e)?;
+    drop(c);
+    if deferred {
+        indexes::drop_for(db, &marker, now).await.map_err(e)?;
+    }
+    let loaded = read_lines(db, path, batch, sums_held, now, &versions, &mut progress).await;
+    if deferred {
+        // Built whether the load finished or not (what it committed keeps its rows).
+        indexes::build_for(db, &marker, now).await.map_err(e)?;
+    }
+    let mut report = loaded?;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// The number of lines of `path` (its newlines, and a last line without one).
+fn count_lines(path: &std::path::Path) -> Result<u64, String> {
+    use std::io::Read;
+    let why = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    let mut file = std::fs::File::open(path).map_err(why)?;
+    let mut buf = vec![0u8; 1 << 20];
+    let (mut lines, mut last) = (0u64, b'\n');
+    loop {
+        let n = file.read(&mut buf).map_err(why)?;
+        if n == 0 {
+            break;
+        }
+        lines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+        last = buf[n - 1];
+    }
+    Ok(lines + u64::from(last != b'\n'))
+}
+
+/// The lines of `path` written in batches (what [`load_holding`] does between its indexes'
+/// drop and build).
+async fn read_lines(
+    db: &Db,
+    path: &std::path::Path,
+    batch: usize,
+    sums_held: usize,
+    now: i64,
+    versions: &[Version],
+    progress: &mut impl FnMut(u64),
+) -> Result<LoadReport, String> {
     let file =
         std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let lines = std::io::BufReader::with_capacity(1 << 20, file).lines();
     let mut report = LoadReport::default();
-    let mut out = Histories::new(&versions, now, "load")?;
+    let mut out = Histories::new(versions, now, "load")?;
     out.sums_held = sums_held;
     for (index, line) in (1u64..).zip(lines) {
         let line = line.map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -293,7 +345,6 @@ pub async fn load_holding(
         progress(report.members);
     }
     out.finish(db).await?;
-    report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }
 

@@ -810,35 +810,6 @@ async fn an_import_adds_its_cells_at_its_end_and_a_stopped_one_is_counted_again(
     }
 }
 
-/// `rpt_flows`' secondary indexes as the database describes them: (name, definition with its
-/// white space collapsed — SQLite keeps the statement's own).
-async fn flow_indexes(s: &TestServer, b: Backend) -> Vec<(String, String)> {
-    use sqlx::Row;
-    let sql = match b {
-        Backend::Sqlite => {
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'rpt_flows' \
-             AND sql IS NOT NULL ORDER BY name"
-        }
-        Backend::Postgres => {
-            "SELECT CAST(indexname AS TEXT), indexdef FROM pg_indexes WHERE tablename = 'rpt_flows' \
-             AND indexname <> 'rpt_flows_pkey' ORDER BY indexname"
-        }
-    };
-    sqlx::query(sql)
-        .fetch_all(&s.app().db.read)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| {
-            let def: String = r.get(1);
-            (
-                r.get(0),
-                def.split_whitespace().collect::<Vec<_>>().join(" "),
-            )
-        })
-        .collect()
-}
-
 /// An import of at least `import_indexes_at` members (and of at least as many as are stored)
 /// drops `rpt_flows`' secondary indexes before its first batch and builds them before it is
 /// `done` (`reports::indexes`): afterwards they are the migrations' own, the audit says both,
@@ -852,7 +823,7 @@ async fn a_large_import_builds_the_report_indexes_at_its_end_and_a_stopped_one_a
     for b in backends() {
         let s = TestServer::start(b).await;
         let db = s.app().db.clone();
-        let migrated = flow_indexes(&s, b).await;
+        let migrated = flow_indexes(&s.app().db, b).await;
         let names: Vec<&str> = migrated.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(
             names,
@@ -889,7 +860,7 @@ async fn a_large_import_builds_the_report_indexes_at_its_end_and_a_stopped_one_a
             let one = format!("{} AND target = '{id}'", audited(action));
             assert_eq!(count(&s, &one).await, 1, "{b:?}: {action}");
         }
-        assert_eq!(flow_indexes(&s, b).await, migrated, "{b:?}");
+        assert_eq!(flow_indexes(&s.app().db, b).await, migrated, "{b:?}");
         let markers = "SELECT COUNT(*) FROM rpt_meta WHERE key LIKE 'indexes_dropped:%'";
         assert_eq!(count(&s, markers).await, 0, "{b:?}");
         let check = loyalty_server::ops::check(&db).await.unwrap();
@@ -927,9 +898,9 @@ async fn a_large_import_builds_the_report_indexes_at_its_end_and_a_stopped_one_a
             .execute(&db.write)
             .await
             .unwrap();
-        assert!(flow_indexes(&s, b).await.is_empty(), "{b:?}");
+        assert!(flow_indexes(&s.app().db, b).await.is_empty(), "{b:?}");
         assert_eq!(indexes::recover(&db, 20).await.unwrap(), 0, "{b:?}");
-        assert!(flow_indexes(&s, b).await.is_empty(), "{b:?}");
+        assert!(flow_indexes(&s.app().db, b).await.is_empty(), "{b:?}");
         assert_eq!(count(&s, markers).await, 2, "{b:?}");
         // That job stops too: the next start builds them, once.
         sqlx::query("UPDATE imports SET heartbeat_at = 0 WHERE id = $1")
@@ -941,7 +912,7 @@ async fn a_large_import_builds_the_report_indexes_at_its_end_and_a_stopped_one_a
         loyalty_server::reports::store::ensure_built(&db, 20)
             .await
             .unwrap();
-        assert_eq!(flow_indexes(&s, b).await, migrated, "{b:?}");
+        assert_eq!(flow_indexes(&s.app().db, b).await, migrated, "{b:?}");
         assert_eq!(count(&s, markers).await, 0, "{b:?}");
         assert_eq!(count(&s, &audited("built")).await, 3, "{b:?}");
         assert_eq!(indexes::recover(&db, 30).await.unwrap(), 0, "{b:?}");

@@ -1136,13 +1136,44 @@ async fn loaded_histories_are_summed_like_booked_ones() {
         let file =
             std::env::temp_dir().join(format!("reports-load-{}-{b:?}.ndjson", std::process::id()));
         std::fs::write(&file, text).unwrap();
+        // A load of at least `import_indexes_at` members (and of at least as many as are
+        // stored) drops rpt_flows' secondary indexes and builds them at its end, as an import
+        // does: afterwards they are the migrations' own and the audit says both.
+        let db = &s.app().db;
+        let migrated = flow_indexes(db, b).await;
+        assert_eq!(migrated.len(), 4, "{b:?}");
+        let (st, _) = a
+            .put(
+                "/v1/settings",
+                &json!({ "key": "import_indexes_at", "value": "120" }),
+            )
+            .await;
+        assert_eq!(st, 200, "{b:?}");
         // The report sums added with every batch of 64 (a million members' cells would not
         // be held to the end).
-        let r = loyalty_server::load::load_holding(&s.app().db, &file, 64, 1, T0, |_| {})
+        let r = loyalty_server::load::load_holding(db, &file, 64, 1, T0, |_| {})
             .await
             .unwrap();
-        std::fs::remove_file(&file).ok();
         assert_eq!((r.members, r.skipped.len()), (120, 0), "{:?}", r.skipped);
+        assert_eq!(flow_indexes(db, b).await, migrated, "{b:?}");
+        let audited = |action: &str| {
+            let sql = format!(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM audit WHERE action = 'import.indexes_{action}' \
+                 AND target = 'load-{T0}'"
+            );
+            async move {
+                sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql))
+                    .fetch_one(&db.read)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(
+            (audited("dropped").await, audited("built").await),
+            (1, 1),
+            "{b:?}"
+        );
+        std::fs::remove_file(&file).ok();
         assert!(r.events > 500, "{}", r.events);
         let check = loyalty_server::ops::check(&s.app().db).await.unwrap();
         assert!(

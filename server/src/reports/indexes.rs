@@ -10,7 +10,10 @@
 //! a PostgreSQL import's 6 min 13 s; building them from the finished table (a sort) took 27 s.
 //! So an import of at least [`AT_LEAST_SETTING`] members (default [`AT_LEAST`]), and of at
 //! least as many as are stored already, drops them before its first batch and builds them
-//! before it says `done` (phase `indexing`). Nothing else changes: the rows are the same, and
+//! before it says `done` (phase `indexing`). `loyalty serve load` does the same for a file of
+//! at least that many lines (marker `load-<instant>`): entry by entry, the indexes' pages
+//! interleave with the table's all over an SQLite file, and reading the table in member order
+//! (the transactions export) then reads it at random. Nothing else changes: the rows are the same, and
 //! bookings meanwhile write theirs as always; reports that read these indexes are slower
 //! until they are built.
 //!

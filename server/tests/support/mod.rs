@@ -507,3 +507,32 @@ pub async fn sell(s: &TestServer, key: &str, card: &str, doc: &str) -> Value {
     assert_eq!(st, 201, "{out}");
     serde_json::from_str(&out).unwrap()
 }
+
+/// `rpt_flows`' secondary indexes as the database describes them: (name, definition with its
+/// white space collapsed — SQLite keeps the statement's own).
+pub async fn flow_indexes(db: &Db, b: Backend) -> Vec<(String, String)> {
+    use sqlx::Row;
+    let sql = match b {
+        Backend::Sqlite => {
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'rpt_flows' \
+             AND sql IS NOT NULL ORDER BY name"
+        }
+        Backend::Postgres => {
+            "SELECT CAST(indexname AS TEXT), indexdef FROM pg_indexes WHERE tablename = 'rpt_flows' \
+             AND indexname <> 'rpt_flows_pkey' ORDER BY indexname"
+        }
+    };
+    sqlx::query(sql)
+        .fetch_all(&db.read)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let def: String = r.get(1);
+            (
+                r.get(0),
+                def.split_whitespace().collect::<Vec<_>>().join(" "),
+            )
+        })
+        .collect()
+}
