@@ -247,16 +247,18 @@ const COLS: &str = "member_id, tier";
 /// [`Plan::Scan`]: the buyers of the period by the tier of their last order in it, new (joined
 /// in the period) and returning, from the purchase rows the filters keep, member by member.
 async fn scan(db: &Db, q: &Query) -> Result<Scanned, ApiError> {
-    // The members who joined in the period (a buyer among them is new).
-    let joined = joined(
-        db,
-        "SELECT id FROM members WHERE joined_at >= $1",
-        vec![],
-        q,
-    )
-    .await?;
-    let b = purchases::scan(db, q, COLS, Buyers::with(joined)).await?;
-    Ok(Scanned::Buyers(b))
+    // The members who joined in the period (a buyer among them is new), read while the
+    // purchases are: each buyer is kept under its tier until both are read.
+    let (joined, b) = tokio::try_join!(
+        joined(
+            db,
+            "SELECT id FROM members WHERE joined_at >= $1",
+            vec![],
+            q,
+        ),
+        purchases::scan(db, q, COLS, Buyers::default()),
+    )?;
+    Ok(Scanned::Buyers(b.classify(&joined)))
 }
 
 /// [`Plan::Others`]: the buyers with a purchase of another status than `active`, counted on
@@ -298,19 +300,33 @@ impl Visit for Joined {
 /// last row so far; tier → (new, returning).
 #[derive(Clone, Default)]
 struct Buyers {
-    joined: Arc<HashSet<String>>,
+    /// The members who joined in the period, when known before the purchases are read.
+    joined: Option<Arc<HashSet<String>>>,
     member: String,
     tier: String,
     by_tier: BTreeMap<String, (i64, i64)>,
+    /// Without `joined`: the buyers read so far by tier, until [`Buyers::classify`].
+    unclassified: BTreeMap<String, Vec<Box<str>>>,
 }
 
 impl Buyers {
     /// No buyer yet; `joined`: the members who joined in the period.
     fn with(joined: HashSet<String>) -> Buyers {
         Buyers {
-            joined: Arc::new(joined),
+            joined: Some(Arc::new(joined)),
             ..Buyers::default()
         }
+    }
+
+    /// Counts the buyers kept by tier as new (in `joined`) or returning.
+    fn classify(mut self, joined: &HashSet<String>) -> Buyers {
+        for (tier, ids) in std::mem::take(&mut self.unclassified) {
+            let new = ids.iter().filter(|id| joined.contains(&***id)).count() as i64;
+            let e = self.by_tier.entry(tier).or_default();
+            e.0 += new;
+            e.1 += ids.len() as i64 - new;
+        }
+        self
     }
 
     /// Adds (`sign` 1) or takes away (−1) the buyers of `other`.
@@ -327,8 +343,18 @@ impl Buyers {
         if self.member.is_empty() {
             return;
         }
+        let Some(joined) = &self.joined else {
+            let id = self.member.as_str().into();
+            match self.unclassified.get_mut(&self.tier) {
+                Some(ids) => ids.push(id),
+                None => {
+                    self.unclassified.insert(self.tier.clone(), vec![id]);
+                }
+            }
+            return;
+        };
         let e = self.by_tier.entry(self.tier.clone()).or_default();
-        if self.joined.contains(&self.member) {
+        if joined.contains(&self.member) {
             e.0 += 1;
         } else {
             e.1 += 1;
@@ -341,7 +367,10 @@ impl Part for Buyers {
         self.close();
     }
 
-    fn merge(&mut self, other: Self) {
+    fn merge(&mut self, mut other: Self) {
+        for (tier, ids) in std::mem::take(&mut other.unclassified) {
+            self.unclassified.entry(tier).or_default().extend(ids);
+        }
         self.add(other, 1);
     }
 }
