@@ -240,8 +240,13 @@ pub async fn load_holding(
     }
     let loaded = read_lines(db, path, batch, sums_held, now, &versions, &mut progress).await;
     if deferred {
-        // Built whether the load finished or not (what it committed keeps its rows).
-        indexes::build_for(db, &marker, now).await.map_err(e)?;
+        // Built whether the load finished or not (what it committed keeps its rows); if that
+        // fails after a failed load, the load's error is the answer and the marker stays for
+        // the next start (`indexes::recover`).
+        let built = indexes::build_for(db, &marker, now).await.map_err(e);
+        if loaded.is_ok() {
+            built?;
+        }
     }
     let mut report = loaded?;
     report.seconds = started.elapsed().as_secs_f64();
