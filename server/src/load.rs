@@ -3,7 +3,9 @@
 //! database — members, a card each, the events, the cached figures and the report rows and sums
 //! (issue 15) — in batches of multi-row INSERTs, one transaction per batch of members. For
 //! migrations and benchmarks; the histories must replay under the published versions (a line
-//! that does not is reported and skipped). No notices are written (history is not news).
+//! that does not is reported and skipped). No notices are written (history is not news). A
+//! file of at least `import_indexes_at` lines is loaded without `rpt_flows`' secondary indexes,
+//! which are built at its end (`reports::indexes`), as a large import does.
 
 use crate::ledger;
 use crate::reports::indexes;
