@@ -11,7 +11,6 @@ use crate::storage::{self, Db};
 use serde_json::{json, Value};
 use sqlx::{AnyConnection, Row};
 use std::collections::{BTreeMap, HashSet};
-use std::sync::Arc;
 
 const STATUSES: [&str; 4] = ["active", "inactive", "excluded", "unassigned"];
 
@@ -266,9 +265,14 @@ async fn scan(db: &Db, q: &Query) -> Result<Scanned, ApiError> {
 async fn others(db: &Db, q: &Query) -> Result<Scanned, ApiError> {
     let (members, binds) = purchases::others_members(db, q, 2);
     let sql = format!("SELECT id FROM members WHERE joined_at >= $1 AND id IN ({members})");
-    let joined = joined(db, &sql, binds, q).await?;
-    let (all, active) = purchases::others(db, q, COLS, Buyers::with(joined)).await?;
-    Ok(Scanned::Others(all, active))
+    let (joined, (all, active)) = tokio::try_join!(
+        joined(db, &sql, binds, q),
+        purchases::others(db, q, COLS, Buyers::default()),
+    )?;
+    Ok(Scanned::Others(
+        all.classify(&joined),
+        active.classify(&joined),
+    ))
 }
 
 /// The ids `sql` selects with the period's first instant as `$1`, then `binds`.
@@ -300,24 +304,15 @@ impl Visit for Joined {
 /// last row so far; tier → (new, returning).
 #[derive(Clone, Default)]
 struct Buyers {
-    /// The members who joined in the period, when known before the purchases are read.
-    joined: Option<Arc<HashSet<String>>>,
     member: String,
     tier: String,
     by_tier: BTreeMap<String, (i64, i64)>,
-    /// Without `joined`: the buyers read so far by tier, until [`Buyers::classify`].
+    /// The buyers read so far by tier, until [`Buyers::classify`] (the members who joined in
+    /// the period are read at the same time as the purchases).
     unclassified: BTreeMap<String, Vec<Box<str>>>,
 }
 
 impl Buyers {
-    /// No buyer yet; `joined`: the members who joined in the period.
-    fn with(joined: HashSet<String>) -> Buyers {
-        Buyers {
-            joined: Some(Arc::new(joined)),
-            ..Buyers::default()
-        }
-    }
-
     /// Counts the buyers kept by tier as new (in `joined`) or returning.
     fn classify(mut self, joined: &HashSet<String>) -> Buyers {
         for (tier, ids) in std::mem::take(&mut self.unclassified) {
@@ -338,26 +333,17 @@ impl Buyers {
         }
     }
 
-    /// Counts the buyer just read under its last order's tier.
+    /// Keeps the buyer just read under its last order's tier.
     fn close(&mut self) {
         if self.member.is_empty() {
             return;
         }
-        let Some(joined) = &self.joined else {
-            let id = self.member.as_str().into();
-            match self.unclassified.get_mut(&self.tier) {
-                Some(ids) => ids.push(id),
-                None => {
-                    self.unclassified.insert(self.tier.clone(), vec![id]);
-                }
+        let id = self.member.as_str().into();
+        match self.unclassified.get_mut(&self.tier) {
+            Some(ids) => ids.push(id),
+            None => {
+                self.unclassified.insert(self.tier.clone(), vec![id]);
             }
-            return;
-        };
-        let e = self.by_tier.entry(self.tier.clone()).or_default();
-        if joined.contains(&self.member) {
-            e.0 += 1;
-        } else {
-            e.1 += 1;
         }
     }
 }
