@@ -99,15 +99,6 @@ async fn report(a: &Admin, id: &str) -> Value {
     serde_json::from_str(&r.text().await.unwrap()).unwrap()
 }
 
-async fn count(s: &TestServer, sql: &str) -> i64 {
-    use sqlx::Row;
-    sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-        .fetch_one(&s.app().db.read)
-        .await
-        .unwrap()
-        .get::<i64, _>(0)
-}
-
 async fn member(a: &Admin, id: &str) -> (i64, String, String) {
     let (s, m) = a.get(&format!("/v1/members/{id}")).await;
     assert_eq!(s, 200, "{id}: {m}");

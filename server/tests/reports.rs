@@ -1157,19 +1157,16 @@ async fn loaded_histories_are_summed_like_booked_ones() {
         assert_eq!((r.members, r.skipped.len()), (120, 0), "{:?}", r.skipped);
         assert_eq!(flow_indexes(db, b).await, migrated, "{b:?}");
         let audited = |action: &str| {
-            let sql = format!(
-                "SELECT CAST(COUNT(*) AS BIGINT) FROM audit WHERE action = 'import.indexes_{action}' \
+            format!(
+                "SELECT COUNT(*) FROM audit WHERE action = 'import.indexes_{action}' \
                  AND target = 'load-{T0}'"
-            );
-            async move {
-                sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql))
-                    .fetch_one(&db.read)
-                    .await
-                    .unwrap()
-            }
+            )
         };
         assert_eq!(
-            (audited("dropped").await, audited("built").await),
+            (
+                count(&s, &audited("dropped")).await,
+                count(&s, &audited("built")).await
+            ),
             (1, 1),
             "{b:?}"
         );

@@ -536,3 +536,13 @@ pub async fn flow_indexes(db: &Db, b: Backend) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// The one integer `sql` selects (a `COUNT(*)`), read on the server's database.
+pub async fn count(s: &TestServer, sql: &str) -> i64 {
+    use sqlx::Row;
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+        .fetch_one(&s.app().db.read)
+        .await
+        .unwrap()
+        .get::<i64, _>(0)
+}
