@@ -23,7 +23,7 @@ pub mod outbox;
 pub mod policies;
 pub mod scan;
 pub mod settings;
-pub mod sqlite_memstatus;
+pub mod sqlite_global;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Connection, Executor};
@@ -141,7 +141,7 @@ impl Db {
             ));
         };
         if kind == Kind::Sqlite {
-            sqlite_memstatus::off();
+            sqlite_global::init();
         }
         let db = match kind {
             Kind::Sqlite => Db::open_sqlite(url, sync, group_commit).await?,
