@@ -306,15 +306,28 @@ pub async fn append(
     by: &str,
     error_prefix: &str,
 ) -> Result<State, ApiError> {
-    append_then(app, tx, l, (id, kind, at, body), by, error_prefix, false).await
+    append_then(
+        app,
+        tx,
+        l,
+        None,
+        (id, kind, at, body),
+        by,
+        error_prefix,
+        false,
+    )
+    .await
 }
 
 /// [`append`]; with `defer`, every write from here on is kept and sent with the commit
-/// (`Tx::defer_writes`): the caller only writes after it.
+/// (`Tx::defer_writes`): the caller only writes after it. `history` is the stored events as the
+/// engine read them, when the caller has read them already.
+#[allow(clippy::too_many_arguments)]
 async fn append_then(
     app: &App,
     tx: &mut Tx,
     l: &Loaded,
+    history: Option<ledger::History>,
     (id, kind, at, body): (&str, &str, i64, &str),
     by: &str,
     error_prefix: &str,
@@ -322,21 +335,28 @@ async fn append_then(
 ) -> Result<State, ApiError> {
     let now = app.clock.now_ms();
     let as_of = ledger::as_of(now, &l.events).max(at);
-    let state = ledger::replay(&l.versions, &l.member, &l.events, Some(body), as_of)
+    // The stored events read once (or as the caller read them), the new one after them: the
+    // replay and the report facts below both use this reading.
+    let mut history = match history {
+        Some(h) => h,
+        None => ledger::History::read(&l.member, &l.events, as_of)
+            .map_err(|out| event_error(&out, error_prefix))?,
+    };
+    history.set_as_of(as_of);
+    history
+        .push(body)
+        .map_err(|out| event_error(&out, error_prefix))?;
+    let state = history
+        .replay(&l.versions)
         .map_err(|out| event_error(&out, error_prefix))?;
     let seq = l.events.last().map(|e| e.seq).unwrap_or(0) + 1;
     let notice_days = ledger::notice_days(&l.versions)?;
     // Reports (issue 15): the member's report rows and the day sums, in this transaction —
     // read and computed before anything is written.
-    let mut events = l.events.clone();
-    events.push(storage::events::Stored {
-        seq,
-        id: id.to_string(),
-        kind: kind.to_string(),
-        at,
-        body: body.to_string(),
-    });
-    let change = crate::reports::store::plan(tx, &l.versions, &l.member, &events, as_of)
+    let facts = history
+        .facts(&l.versions)
+        .map_err(|e| ApiError::internal(crate::reports::store::facts_error(&l.member.id, &e)))?;
+    let change = crate::reports::store::plan(tx, &l.versions, &l.member.id, facts, as_of)
         .await
         .map_err(ApiError::internal)?;
     if defer {
@@ -386,12 +406,16 @@ pub async fn create(
         ));
     }
     let as_of = ledger::as_of(now, &l.events);
-    let state = ledger::replay(&l.versions, &l.member, &l.events, None, as_of).map_err(|e| {
+    let does_not_replay = |e: String| {
         ApiError::internal(format!(
             "stored history of {} does not replay: {e}",
             c.member_id
         ))
-    })?;
+    };
+    // Read once: replayed now, at an offline sale's instant, and after the sale with it.
+    let mut history =
+        ledger::History::read(&l.member, &l.events, as_of).map_err(does_not_replay)?;
+    let state = history.replay(&l.versions).map_err(does_not_replay)?;
     let mut flags: Vec<&str> = Vec::new();
     let order_id = storage::new_id("o-", now);
     let qr = &c.qr;
@@ -424,14 +448,10 @@ pub async fn create(
             ));
         }
         // The member as the server knew it at the sale's instant.
-        let then = ledger::replay(
-            &l.versions,
-            &l.member,
-            &l.events,
-            None,
-            c.at.max(l.member.joined_at),
-        )
-        .map_err(|e| ApiError::internal(format!("replay: {e}")))?;
+        history.set_as_of(c.at.max(l.member.joined_at));
+        let then = history
+            .replay(&l.versions)
+            .map_err(|e| ApiError::internal(format!("replay: {e}")))?;
         let quoted_status = str_at(qr, "/member/status").unwrap_or("active");
         let quoted_tier = str_at(&c.quote, "/tier").unwrap_or_default();
         if then.status() != quoted_status || then.tier() != quoted_tier {
@@ -501,6 +521,7 @@ pub async fn create(
             app,
             tx,
             &l,
+            Some(history),
             (&order_id, "purchase", c.at, &body),
             &actor.principal,
             "quote_request.",

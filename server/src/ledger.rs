@@ -10,7 +10,7 @@ use crate::storage::members::Member;
 use crate::storage::policies::Version;
 use crate::storage::{self, Tx};
 use loyalty_engine::ledger::versions::policies_from_json;
-use loyalty_engine::ledger::PolicyVersions;
+use loyalty_engine::ledger::{PolicyVersions, ReplayRequest};
 use loyalty_engine::Engine;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -145,14 +145,11 @@ pub fn request(
 pub fn request_body(member: &Member, events: &[Stored], extra: Option<&str>, as_of: i64) -> String {
     let mut s = String::with_capacity(256 + events.iter().map(|e| e.body.len() + 1).sum::<usize>());
     s.push_str("{\"member\":");
-    s.push_str(
-        &serde_json::json!({
-            "id": member.id,
-            "status": member.status,
-            "joined_at": crate::clock::rfc3339(member.joined_at),
-        })
-        .to_string(),
-    );
+    s.push_str(&member_json(
+        &member.id,
+        &member.status,
+        &crate::clock::rfc3339(member.joined_at),
+    ));
     s.push_str(",\"events\":[");
     let mut first = true;
     for e in events.iter().map(|e| e.body.as_str()).chain(extra) {
@@ -166,6 +163,11 @@ pub fn request_body(member: &Member, events: &[Stored], extra: Option<&str>, as_
     s.push_str(&crate::clock::rfc3339(as_of));
     s.push_str("\"}");
     s
+}
+
+/// A replay request's `member`.
+fn member_json(id: &str, status: &impl serde::Serialize, joined_at: &str) -> String {
+    serde_json::json!({ "id": id, "status": status, "joined_at": joined_at }).to_string()
 }
 
 /// The instant a member's state is read at: now, or the latest recorded event if a till's clock
@@ -191,10 +193,84 @@ pub fn status_now(member: &Member, events: &[Stored]) -> String {
         .unwrap_or_else(|| member.status.clone())
 }
 
+/// A member's history as the engine reads it (its replay request), read once for several
+/// replays and the report facts of one booking: a one-call booking replays the member before
+/// its sale and after it and sums the facts after it, and each of the three used to read every
+/// stored event's JSON again (docs/server.md "Numbers", session 20). The answers are the bytes
+/// and values [`replay`] and [`facts`] give for the same events and instant.
+#[derive(Clone)]
+pub struct History {
+    req: ReplayRequest,
+}
+
+impl History {
+    /// The member's stored events as of `as_of`; the engine's error line when they do not read.
+    pub fn read(member: &Member, events: &[Stored], as_of: i64) -> Result<History, String> {
+        ReplayRequest::from_json(&request_body(member, events, None, as_of))
+            .map(|req| History { req })
+            .map_err(|e| e.to_json())
+    }
+
+    /// The instant the next replay is as of.
+    pub fn set_as_of(&mut self, as_of: i64) {
+        self.req.as_of = crate::clock::rfc3339(as_of);
+    }
+
+    /// Adds an event not yet stored (its JSON body) after the stored ones. When it does not
+    /// read, the engine's error line at its place in the events (`events[n]…`), as the request
+    /// with it among the events gives.
+    pub fn push(&mut self, body: &str) -> Result<(), String> {
+        let n = self.req.events.len();
+        let one = format!(
+            "{{\"member\":{},\"events\":[{body}],\"as_of\":\"{}\"}}",
+            member_json(
+                &self.req.member.id,
+                &self.req.member.status,
+                &self.req.member.joined_at
+            ),
+            self.req.as_of
+        );
+        match ReplayRequest::from_json(&one) {
+            Ok(mut r) if r.events.len() == 1 => {
+                self.req.events.append(&mut r.events);
+                Ok(())
+            }
+            Ok(_) => Err(loyalty_engine::Error::invalid_request(
+                &format!("events[{n}]"),
+                "one event was expected",
+            )
+            .to_json()),
+            Err(mut e) => {
+                if let Some(rest) = e.path.strip_prefix("events[0]") {
+                    e.path = format!("events[{n}]{rest}");
+                }
+                Err(e.to_json())
+            }
+        }
+    }
+
+    /// [`replay`] of this history.
+    pub fn replay(&self, versions: &[Version]) -> Result<State, String> {
+        let p = parsed(versions)?;
+        let answer = p.replay(&self.req).map_err(|e| e.to_json())?;
+        State::of(&answer).map_err(|e| e.body())
+    }
+
+    /// [`facts`] of this history.
+    pub fn facts(
+        &self,
+        versions: &[Version],
+    ) -> Result<loyalty_engine::report::MemberFacts, loyalty_engine::Error> {
+        let p = parsed(versions).map_err(|e| {
+            loyalty_engine::Error::invalid_request("policies", format!("versions do not load: {e}"))
+        })?;
+        loyalty_engine::report::member_facts(&p, &self.req)
+    }
+}
+
 /// A replay answer with the figures the server reads from it.
 #[derive(Clone, Debug)]
 pub struct State {
-    pub text: String,
     pub value: Value,
 }
 
@@ -202,7 +278,13 @@ impl State {
     pub fn parse(text: String) -> Result<State, ApiError> {
         let value: Value = serde_json::from_str(&text)
             .map_err(|e| ApiError::internal(format!("replay answer is not JSON: {e}")))?;
-        Ok(State { text, value })
+        Ok(State { value })
+    }
+    /// The engine's answer as the value its JSON text reads as, without writing the text.
+    pub fn of(answer: &loyalty_engine::ledger::ReplayResponse) -> Result<State, ApiError> {
+        let value = serde_json::to_value(answer)
+            .map_err(|e| ApiError::internal(format!("replay answer is not JSON: {e}")))?;
+        Ok(State { value })
     }
     fn i(&self, p: &str) -> i64 {
         self.value
@@ -352,11 +434,13 @@ pub fn replay(
     extra: Option<&str>,
     as_of: i64,
 ) -> Result<State, String> {
-    let out = answer("replay", versions, member, events, extra, as_of);
-    if out.starts_with("{\"error\":") {
-        return Err(out);
+    // The versions first, as the request's text is read: a refusal names them before an event.
+    parsed(versions)?;
+    let mut h = History::read(member, events, as_of)?;
+    if let Some(extra) = extra {
+        h.push(extra)?;
     }
-    State::parse(out).map_err(|e| e.body())
+    h.replay(versions)
 }
 
 /// Everything loaded for one member inside a transaction.
@@ -633,6 +717,43 @@ mod tests {
             assert_eq!(
                 facts(versions, &member, &events, as_of).unwrap(),
                 loyalty_engine::report::member_facts_json(&whole).unwrap()
+            );
+            // The history read once answers as the text each time: before a new event, at
+            // another instant, after it (replay and facts), and a new event that does not read.
+            let third = purchase(3, "2026-03-20T10:00:00+07:00");
+            let mut h = History::read(&member, &events, as_of).unwrap();
+            let value = |text: String| State::parse(text).unwrap().value;
+            assert_eq!(
+                h.replay(versions).unwrap().value,
+                value(answer("replay", versions, &member, &events, None, as_of))
+            );
+            let early = t("2026-02-20T00:00:00+07:00");
+            h.set_as_of(early);
+            assert_eq!(
+                h.replay(versions).unwrap().value,
+                value(answer("replay", versions, &member, &events, None, early))
+            );
+            let mut refused = h.clone();
+            assert_eq!(
+                refused.push(bad).unwrap_err(),
+                answer("replay", versions, &member, &events, Some(bad), as_of)
+            );
+            h.set_as_of(as_of);
+            h.push(&third.body).unwrap();
+            let after = answer(
+                "replay",
+                versions,
+                &member,
+                &events,
+                Some(&third.body),
+                as_of,
+            );
+            assert_eq!(h.replay(versions).unwrap().value, value(after));
+            let mut with_third = events.clone();
+            with_third.push(third);
+            assert_eq!(
+                h.facts(versions).unwrap(),
+                facts(versions, &member, &with_third, as_of).unwrap()
             );
         }
         // Four different answers (the versions and the op each tell) and the one refusal.

@@ -292,15 +292,17 @@ pub fn facts(
     events: &[Stored],
     as_of: i64,
 ) -> Result<MemberFacts, String> {
-    ledger::facts(versions, member, events, as_of).map_err(|e| {
-        format!(
-            "report facts of {} fail: {} at {}: {}",
-            member.id,
-            e.code.as_str(),
-            e.path,
-            e.message
-        )
-    })
+    ledger::facts(versions, member, events, as_of).map_err(|e| facts_error(&member.id, &e))
+}
+
+/// [`facts`]' error text for the engine's error `e` on member `member_id`.
+pub fn facts_error(member_id: &str, e: &loyalty_engine::Error) -> String {
+    format!(
+        "report facts of {member_id} fail: {} at {}: {}",
+        e.code.as_str(),
+        e.path,
+        e.message
+    )
 }
 
 /// The facts stored for a member, with the card type they were summed under: its `rpt_flows`
@@ -801,7 +803,8 @@ pub async fn refresh(
     events: &[Stored],
     as_of: i64,
 ) -> Result<(), String> {
-    let change = plan(c, versions, member, events, as_of).await?;
+    let new = facts(versions, member, events, as_of)?;
+    let change = plan(c, versions, &member.id, new, as_of).await?;
     write(c, change).await
 }
 
@@ -818,19 +821,19 @@ pub struct Change {
     old_points: usize,
 }
 
-/// [`refresh`]'s reads and computing: the member's stored facts and cards against the new ones.
+/// [`refresh`]'s reads and computing: the member's stored facts and cards against `new`, its
+/// facts as of `as_of` ([`facts`]).
 pub async fn plan(
     c: &mut Tx,
     versions: &[Version],
-    member: &Member,
-    events: &[Stored],
+    member_id: &str,
+    new: MemberFacts,
     as_of: i64,
 ) -> Result<Change, String> {
-    let new = facts(versions, member, events, as_of)?;
     let ((card, cards), (old, old_card), old_cards) =
-        member_now_and_stored(c, versions, &member.id).await?;
+        member_now_and_stored(c, versions, member_id).await?;
     let mut change = Change {
-        member_id: member.id.clone(),
+        member_id: member_id.to_string(),
         as_of,
         card,
         cards,
