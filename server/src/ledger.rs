@@ -236,7 +236,7 @@ impl History {
                 Ok(())
             }
             Ok(_) => Err(loyalty_engine::Error::invalid_request(
-                &format!("events[{n}]"),
+                format!("events[{n}]"),
                 "one event was expected",
             )
             .to_json()),
