@@ -355,7 +355,11 @@ async fn run(db: String, name: &str, processes: usize) {
     for round in 0..2 {
         loop {
             tokio::time::sleep(Duration::from_millis(200)).await;
-            if shared.answers.lock().unwrap().len() >= per_till * tills * (round + 1) / 3 {
+            // A till that stopped (done, or failed on an answer: a 500, another answer to a
+            // retry) ends the wait: its failure is reported below rather than waited on forever.
+            if shared.answers.lock().unwrap().len() >= per_till * tills * (round + 1) / 3
+                || tasks.iter().any(|t| t.is_finished())
+            {
                 break;
             }
         }
