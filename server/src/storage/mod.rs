@@ -230,6 +230,10 @@ impl Db {
             AnyPoolOptions::new()
                 .max_connections(n)
                 .acquire_timeout(Duration::from_secs(60))
+                // No ping before a connection is lent: an embedded database's connection
+                // cannot be cut off, and each ping is a round trip to the connection's thread
+                // (the till-key lookup of every request paid one; docs/server.md "Numbers").
+                .test_before_acquire(false)
                 .after_connect(move |conn, _| {
                     Box::pin(async move {
                         // FULL: every commit is on disk before it is answered (docs/server.md).

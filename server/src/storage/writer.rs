@@ -440,15 +440,38 @@ impl Tx {
         match self.inner {
             Inner::Plain(t) => t.commit().await,
             Inner::Grouped(mut g) => {
-                let (writer, guard, conn, batch) = g.take();
+                let (writer, mut guard, conn, batch) = g.take();
                 let Some(mut conn) = conn else {
                     return Err(sqlx::Error::WorkerCrashed);
                 };
-                // The kept writes go with the release: one hand-off.
-                let released = match self.deferred.as_mut().filter(|d| !d.is_empty()) {
-                    Some(d) => d.take("RELEASE SAVEPOINT tx").execute(&mut *conn).await,
-                    None => conn.execute("RELEASE SAVEPOINT tx").await,
+                // The kept writes go with the release: one hand-off. When the batch will go
+                // on for a queued transaction, its savepoint is opened in the same hand-off.
+                let next = match &guard {
+                    Some(g) => g.goes_on(writer.queued.load(Ordering::SeqCst)),
+                    None => false,
                 };
+                let release = if next {
+                    "RELEASE SAVEPOINT tx; SAVEPOINT tx"
+                } else {
+                    "RELEASE SAVEPOINT tx"
+                };
+                let released = match self.deferred.as_mut().filter(|d| !d.is_empty()) {
+                    Some(d) => d.take(release).execute(&mut *conn).await,
+                    None => conn.execute(release).await,
+                };
+                if released.is_ok() && next {
+                    if let Some(g) = guard.as_mut() {
+                        g.next_savepoint = true;
+                    }
+                }
+                if let (Err(e), true) = (&released, next) {
+                    // Which statement failed is not known (the release may have happened): the
+                    // whole batch is rolled back and fails, so nothing is answered as done that
+                    // is not on disk.
+                    let e = sqlx::Error::Protocol(e.to_string());
+                    writer.abandon(guard, conn).await;
+                    return Err(e);
+                }
                 if let Err(e) = released {
                     // Leave the batch as it was before this transaction.
                     let _ = conn
@@ -542,6 +565,9 @@ pub struct State {
     /// The connection while a batch is open (back in the pool between batches).
     conn: Option<PoolConnection<Any>>,
     open: bool,
+    /// A savepoint opened for the next transaction with the last one's release (the next
+    /// `begin` takes it instead of opening one: a hand-off to SQLite's thread fewer).
+    next_savepoint: bool,
     batch: u64,
     size: usize,
     opened: Instant,
@@ -559,8 +585,14 @@ impl State {
             }
         }
         self.open = false;
+        self.next_savepoint = false;
         self.size = 0;
         let _ = self.done.send(self.batch);
+    }
+
+    /// Whether the batch goes on for a transaction queued for the writer (else it is committed).
+    fn goes_on(&self, queued: usize) -> bool {
+        queued > 0 && self.size < MAX_BATCH && self.opened.elapsed() < MAX_AGE
     }
 }
 
@@ -604,6 +636,7 @@ impl Writer {
             state: Arc::new(Mutex::new(State {
                 conn: None,
                 open: false,
+                next_savepoint: false,
                 batch: 0,
                 size: 0,
                 opened: Instant::now(),
@@ -637,7 +670,10 @@ impl Writer {
             guard.size = 0;
             guard.opened = Instant::now();
         }
-        if let Err(e) = conn.execute("SAVEPOINT tx").await {
+        if guard.next_savepoint {
+            // Opened with the previous transaction's release.
+            guard.next_savepoint = false;
+        } else if let Err(e) = conn.execute("SAVEPOINT tx").await {
             // The batch goes on without this transaction.
             guard.conn = Some(conn);
             self.close_if_idle(guard).await;
@@ -668,9 +704,7 @@ impl Writer {
         let Some(mut guard) = guard else {
             return Some(Err(sqlx::Error::WorkerCrashed));
         };
-        let go_on = self.queued.load(Ordering::SeqCst) > 0
-            && guard.size < MAX_BATCH
-            && guard.opened.elapsed() < MAX_AGE;
+        let go_on = guard.goes_on(self.queued.load(Ordering::SeqCst));
         guard.conn = Some(conn);
         if go_on {
             return None;
@@ -722,6 +756,7 @@ async fn commit_batch(state: &mut State) -> Result<(), sqlx::Error> {
         Ok(()) => {
             metrics::histogram!("loyalty_sqlite_group_commit_size").record(state.size as f64);
             state.open = false;
+            state.next_savepoint = false;
             state.size = 0;
             let _ = state.done.send(state.batch);
         }
