@@ -320,14 +320,15 @@ pub async fn append(
 }
 
 /// [`append`]; with `defer`, every write from here on is kept and sent with the commit
-/// (`Tx::defer_writes`): the caller only writes after it. `history` is the stored events as the
-/// engine read them, when the caller has read them already.
+/// (`Tx::defer_writes`): the caller only writes after it. `read`: the stored events as the
+/// engine read them and the member's stored report rows, when the caller has read them already
+/// and written nothing since.
 #[allow(clippy::too_many_arguments)]
 async fn append_then(
     app: &App,
     tx: &mut Tx,
     l: &Loaded,
-    history: Option<ledger::History>,
+    read: Option<(ledger::History, crate::reports::store::StoredTexts)>,
     (id, kind, at, body): (&str, &str, i64, &str),
     by: &str,
     error_prefix: &str,
@@ -337,10 +338,13 @@ async fn append_then(
     let as_of = ledger::as_of(now, &l.events).max(at);
     // The stored events read once (or as the caller read them), the new one after them: the
     // replay and the report facts below both use this reading.
-    let mut history = match history {
-        Some(h) => h,
-        None => ledger::History::read(&l.member, &l.events, as_of)
-            .map_err(|out| event_error(&out, error_prefix))?,
+    let (mut history, stored_reports) = match read {
+        Some((h, r)) => (h, Some(r)),
+        None => (
+            ledger::History::read(&l.member, &l.events, as_of)
+                .map_err(|out| event_error(&out, error_prefix))?,
+            None,
+        ),
     };
     history.set_as_of(as_of);
     history
@@ -356,9 +360,10 @@ async fn append_then(
     let facts = history
         .facts(&l.versions)
         .map_err(|e| ApiError::internal(crate::reports::store::facts_error(&l.member.id, &e)))?;
-    let change = crate::reports::store::plan(tx, &l.versions, &l.member.id, facts, as_of)
-        .await
-        .map_err(ApiError::internal)?;
+    let change =
+        crate::reports::store::plan(tx, &l.versions, &l.member.id, facts, as_of, stored_reports)
+            .await
+            .map_err(ApiError::internal)?;
     if defer {
         tx.defer_writes();
     }
@@ -382,7 +387,8 @@ pub async fn create(
     c: &Checked,
 ) -> Result<(u16, String), ApiError> {
     let now = app.clock.now_ms();
-    let Some(l) = ledger::load_locked(tx, &c.member_id).await? else {
+    let Some((l, stored_reports)) = ledger::load_locked_with_reports(tx, &c.member_id).await?
+    else {
         return Err(ApiError::not_found(
             "quote_request.member.id",
             format!("no member {}", c.member_id),
@@ -521,7 +527,7 @@ pub async fn create(
             app,
             tx,
             &l,
-            Some(history),
+            Some((history, stored_reports)),
             (&order_id, "purchase", c.at, &body),
             &actor.principal,
             "quote_request.",

@@ -357,6 +357,32 @@ fn stored_fields() -> (String, String) {
     (fields(FLOW_COLS), fields(POINT_COLS))
 }
 
+/// A member's stored report rows and cards as [`member_now_and_stored`] reads them: its flows,
+/// its points, the cards they were counted with, its cards now — four texts of one row.
+pub struct StoredTexts([Option<String>; 4]);
+
+impl StoredTexts {
+    /// The four columns (`$1` the member, `$2` / `$3` the separators of `storage::joined`).
+    pub fn columns() -> Vec<String> {
+        let (flows, points) = stored_fields();
+        vec![
+            format!("(SELECT {flows} FROM rpt_flows WHERE member_id = $1)"),
+            format!("(SELECT {points} FROM rpt_points WHERE member_id = $1)"),
+            "(SELECT cards FROM rpt_members WHERE member_id = $1)".to_string(),
+            "(SELECT string_agg(type || $2 || CAST(issued_at AS TEXT), $3 \
+             ORDER BY issued_at, number) FROM cards WHERE member_id = $1)"
+                .to_string(),
+        ]
+    }
+
+    /// The texts of [`StoredTexts::columns`], in their order.
+    pub fn of(mut v: Vec<Option<String>>) -> StoredTexts {
+        v.resize(4, None);
+        let mut it = v.into_iter();
+        StoredTexts(std::array::from_fn(|_| it.next().flatten()))
+    }
+}
+
 /// What [`plan`] compares: the member's cards and card type now ([`cards`]), its stored facts
 /// and their card type ([`stored`]) and the cards they were counted with ([`stored_cards`]) —
 /// read in one statement (one hand-off to SQLite's thread instead of three), or one by one when
@@ -365,24 +391,26 @@ async fn member_now_and_stored(
     c: &mut AnyConnection,
     versions: &[Version],
     member_id: &str,
+    read: Option<StoredTexts>,
 ) -> Result<((String, CardDays), (MemberFacts, String), CardDays), String> {
     let e = |e: sqlx::Error| e.to_string();
-    let (flows, points) = stored_fields();
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT (SELECT {flows} FROM rpt_flows WHERE member_id = $1), \
-         (SELECT {points} FROM rpt_points WHERE member_id = $1), \
-         (SELECT cards FROM rpt_members WHERE member_id = $1), \
-         (SELECT string_agg(type || $2 || CAST(issued_at AS TEXT), $3 ORDER BY issued_at, number) \
-          FROM cards WHERE member_id = $1)"
-    )))
-    .bind(member_id)
-    .bind(crate::storage::joined::FIELD.to_string())
-    .bind(crate::storage::joined::RECORD.to_string())
-    .fetch_one(&mut *c)
-    .await
-    .map_err(e)?;
-    let (f, p): (Option<String>, Option<String>) = (row.get(0), row.get(1));
-    let (counted, now): (Option<String>, Option<String>) = (row.get(2), row.get(3));
+    let texts = match read {
+        Some(t) => t,
+        None => {
+            let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {}",
+                StoredTexts::columns().join(", ")
+            )))
+            .bind(member_id)
+            .bind(crate::storage::joined::FIELD.to_string())
+            .bind(crate::storage::joined::RECORD.to_string())
+            .fetch_one(&mut *c)
+            .await
+            .map_err(e)?;
+            StoredTexts::of((0..4).map(|i| row.get(i)).collect())
+        }
+    };
+    let [f, p, counted, now] = texts.0;
     let read_now = || -> Option<CardDays> {
         let Some(now) = now.as_deref() else {
             return Some(Vec::new());
@@ -804,7 +832,7 @@ pub async fn refresh(
     as_of: i64,
 ) -> Result<(), String> {
     let new = facts(versions, member, events, as_of)?;
-    let change = plan(c, versions, &member.id, new, as_of).await?;
+    let change = plan(c, versions, &member.id, new, as_of, None).await?;
     write(c, change).await
 }
 
@@ -822,16 +850,19 @@ pub struct Change {
 }
 
 /// [`refresh`]'s reads and computing: the member's stored facts and cards against `new`, its
-/// facts as of `as_of` ([`facts`]).
+/// facts as of `as_of` ([`facts`]). `read`: the stored rows as read earlier in this
+/// transaction, with nothing written to them since (`ledger::load_locked_with_reports`); else
+/// they are read here.
 pub async fn plan(
     c: &mut Tx,
     versions: &[Version],
     member_id: &str,
     new: MemberFacts,
     as_of: i64,
+    read: Option<StoredTexts>,
 ) -> Result<Change, String> {
     let ((card, cards), (old, old_card), old_cards) =
-        member_now_and_stored(c, versions, member_id).await?;
+        member_now_and_stored(c, versions, member_id, read).await?;
     let mut change = Change {
         member_id: member_id.to_string(),
         as_of,
@@ -1354,7 +1385,7 @@ mod tests {
             .await
             .unwrap();
         for member in ["m-1", "m-2", "m-3"] {
-            let one = member_now_and_stored(&mut c, &versions, member)
+            let one = member_now_and_stored(&mut c, &versions, member, None)
                 .await
                 .unwrap();
             let three = (
@@ -1363,8 +1394,23 @@ mod tests {
                 stored_cards(&mut c, member).await.unwrap(),
             );
             assert_eq!(one, three, "{member}");
+            // The same texts read with the member's lock (a one-call booking's first read).
+            let locked = crate::storage::events::lock_member_with_events_and_versions(
+                &mut c,
+                member,
+                &StoredTexts::columns(),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+            assert_eq!(locked.member.id, member);
+            let read = Some(StoredTexts::of(locked.more));
+            let with_lock = member_now_and_stored(&mut c, &versions, member, read)
+                .await
+                .unwrap();
+            assert_eq!(with_lock, three, "{member}");
         }
-        let (now, _, counted) = member_now_and_stored(&mut c, &versions, "m-1")
+        let (now, _, counted) = member_now_and_stored(&mut c, &versions, "m-1", None)
             .await
             .unwrap();
         // By issue, then number: C1 (vip) before C2 (standard) at the same instant.

@@ -41,6 +41,95 @@ pub async fn of_member_and_versions(
     Ok((events, versions))
 }
 
+/// The member locked for this transaction (as `members::lock` locks it) and its row, with its
+/// events and the published versions (as [`of_member_and_versions`]). `more`: further columns
+/// of text the caller reads with them (`$1` the member, `$2` / `$3` the separators of
+/// `storage::joined`), returned in their order. None: no such member.
+///
+/// On SQLite one statement: the lock's `UPDATE … RETURNING` returns the aggregates too, so a
+/// write transaction's first read is one hand-off to SQLite's thread, not two (the writer is
+/// alone: nothing can change the rows between the lock and the read). On PostgreSQL the lock and
+/// the read stay two statements: an `UPDATE` that waited for another transaction's lock on the
+/// member returns the row as that one left it, but subqueries in its `RETURNING` read the
+/// snapshot taken when the `UPDATE` began — without the other's events (the two-process fault
+/// test booked on a stale history and hit the events' key). The read after the lock gets a
+/// snapshot of its own.
+pub async fn lock_member_with_events_and_versions(
+    c: &mut AnyConnection,
+    member_id: &str,
+    more: &[String],
+) -> Result<Option<Locked>, sqlx::Error> {
+    use super::{members, policies};
+    let lock = format!(
+        "UPDATE members SET version = version + 1 WHERE id = $1 RETURNING {}",
+        members::COLS
+    );
+    let mut read = format!(
+        "(SELECT {} FROM events WHERE member_id = $1), {}",
+        events_agg(),
+        policies::VERSIONS_AGG
+    );
+    for m in more {
+        read.push_str(", ");
+        read.push_str(m);
+    }
+    let one_statement = super::is_sqlite(c);
+    let sql = if one_statement {
+        format!("{lock}, {read}")
+    } else {
+        format!("SELECT {read}")
+    };
+    let (member, row) = if one_statement {
+        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(member_id)
+            .bind(joined::FIELD.to_string())
+            .bind(joined::RECORD.to_string())
+            .fetch_optional(&mut *c)
+            .await?
+        else {
+            return Ok(None);
+        };
+        (members::member(&row), row)
+    } else {
+        let Some(m) = sqlx::query(sqlx::AssertSqlSafe(lock))
+            .bind(member_id)
+            .fetch_optional(&mut *c)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let row = joined_row(c, member_id, sql).await?;
+        (members::member(&m), row)
+    };
+    let n = if one_statement {
+        members::COLS.split(',').count()
+    } else {
+        0
+    };
+    let (events, versions): (Option<String>, Option<String>) = (row.get(n), row.get(n + 1));
+    let more = (0..more.len()).map(|i| row.get(n + 2 + i)).collect();
+    let events = events_of(c, member_id, events).await?;
+    let versions = match policies::with_documents(c, versions.as_deref()).await? {
+        Some(v) => v,
+        None => policies::versions(c).await?,
+    };
+    Ok(Some(Locked {
+        member,
+        events,
+        versions,
+        more,
+    }))
+}
+
+/// What [`lock_member_with_events_and_versions`] reads.
+pub struct Locked {
+    pub member: super::members::Member,
+    pub events: Vec<Stored>,
+    pub versions: Vec<super::policies::Version>,
+    /// The caller's further columns, in their order.
+    pub more: Vec<Option<String>>,
+}
+
 /// The one row of a statement on a member's rows joined as text (`$1` the member, `$2` / `$3`
 /// the separators).
 async fn joined_row(

@@ -41,9 +41,10 @@ pub struct Card {
     pub state: String,
 }
 
-const COLS: &str = "id, status, joined_at, phone, name, version, cached_at";
+pub(crate) const COLS: &str = "id, status, joined_at, phone, name, version, cached_at";
 
-fn member(r: &sqlx::any::AnyRow) -> Member {
+/// A member from a row whose first columns are [`COLS`].
+pub(crate) fn member(r: &sqlx::any::AnyRow) -> Member {
     Member {
         id: r.get(0),
         status: r.get(1),
@@ -252,17 +253,6 @@ pub async fn lock(c: &mut AnyConnection, id: &str) -> Result<bool, sqlx::Error> 
         .execute(c)
         .await?;
     Ok(r.rows_affected() == 1)
-}
-
-/// [`lock`] and [`get`] in one statement: the member as it is under the lock (None: no such
-/// member, nothing locked).
-pub async fn lock_get(c: &mut AnyConnection, id: &str) -> Result<Option<Member>, sqlx::Error> {
-    let q = format!("UPDATE members SET version = version + 1 WHERE id = $1 RETURNING {COLS}");
-    let row = sqlx::query(sqlx::AssertSqlSafe(q))
-        .bind(id)
-        .fetch_optional(c)
-        .await?;
-    Ok(row.as_ref().map(member))
 }
 
 /// The replay's figures as of `at`, kept for `loyalty serve check` and the due-time sweep.
