@@ -387,20 +387,24 @@ pub async fn create(
     c: &Checked,
 ) -> Result<(u16, String), ApiError> {
     let now = app.clock.now_ms();
-    let Some((l, stored_reports)) = ledger::load_locked_with_reports(tx, &c.member_id).await?
+    let Some(ledger::ForBooking {
+        loaded: l,
+        reports: stored_reports,
+        open,
+        held,
+    }) = ledger::load_for_booking(
+        tx,
+        &c.member_id,
+        (&c.store, &actor.till, &r.document_no),
+        now,
+    )
+    .await?
     else {
         return Err(ApiError::not_found(
             "quote_request.member.id",
             format!("no member {}", c.member_id),
         ));
     };
-    let (open, held) = storage::orders::document_and_held(
-        tx,
-        (&c.store, &actor.till, &r.document_no),
-        &c.member_id,
-        now,
-    )
-    .await?;
     if let Some((id, state)) = open {
         return Err(ApiError::conflict(
             "duplicate_document",

@@ -466,29 +466,55 @@ pub async fn load_locked(
     tx: &mut sqlx::AnyConnection,
     member_id: &str,
 ) -> Result<Option<Loaded>, ApiError> {
-    let Some(l) = storage::events::lock_member_with_events_and_versions(tx, member_id, &[]).await?
+    let Some(l) =
+        storage::events::lock_member_with_events_and_versions(tx, member_id, &[], |q| q).await?
     else {
         return Ok(None);
     };
     loaded(l.member, l.events, l.versions).map(Some)
 }
 
-/// [`load_locked`] with the member's stored report rows read in the same statement, for a
-/// transaction that writes nothing before it refreshes them (`reports::store::plan`): a
-/// one-call booking's reads are then two hand-offs to SQLite's thread (this and the till's
-/// document number), where they were four.
-pub async fn load_locked_with_reports(
+/// What a one-call booking reads first ([`load_for_booking`]).
+pub struct ForBooking {
+    pub loaded: Loaded,
+    /// The member's stored report rows (`reports::store::plan` compares them).
+    pub reports: crate::reports::store::StoredTexts,
+    /// The open order holding the till's document number (id, state), and the points the
+    /// member's open holds keep (`storage::orders::document_and_held_columns`).
+    pub open: Option<(String, String)>,
+    pub held: i64,
+}
+
+/// [`load_locked`] with what a one-call booking checks and compares read in the same statement
+/// on SQLite: the member's stored report rows (the booking writes nothing before it refreshes
+/// them) and the till's document number with the member's held points. A booking's reads are
+/// one hand-off to SQLite's thread where they were four (PostgreSQL: two round trips, see
+/// `storage::events::lock_member_with_events_and_versions`).
+pub async fn load_for_booking(
     tx: &mut sqlx::AnyConnection,
     member_id: &str,
-) -> Result<Option<(Loaded, crate::reports::store::StoredTexts)>, ApiError> {
-    let more = crate::reports::store::StoredTexts::columns();
-    let Some(l) =
-        storage::events::lock_member_with_events_and_versions(tx, member_id, &more).await?
+    document: (&str, &str, &str),
+    now: i64,
+) -> Result<Option<ForBooking>, ApiError> {
+    let mut more = crate::reports::store::StoredTexts::columns();
+    more.extend(storage::orders::document_and_held_columns());
+    let Some(mut l) =
+        storage::events::lock_member_with_events_and_versions(tx, member_id, &more, |q| {
+            storage::orders::bind_document_and_held(q, document, now)
+        })
+        .await?
     else {
         return Ok(None);
     };
-    let texts = crate::reports::store::StoredTexts::of(l.more);
-    Ok(Some((loaded(l.member, l.events, l.versions)?, texts)))
+    let doc = l.more.split_off(l.more.len() - 3);
+    let (open, held) = storage::orders::document_and_held_of(doc)?;
+    let reports = crate::reports::store::StoredTexts::of(l.more);
+    Ok(Some(ForBooking {
+        loaded: loaded(l.member, l.events, l.versions)?,
+        reports,
+        open,
+        held,
+    }))
 }
 
 async fn load_rest(

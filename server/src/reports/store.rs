@@ -851,7 +851,7 @@ pub struct Change {
 
 /// [`refresh`]'s reads and computing: the member's stored facts and cards against `new`, its
 /// facts as of `as_of` ([`facts`]). `read`: the stored rows as read earlier in this
-/// transaction, with nothing written to them since (`ledger::load_locked_with_reports`); else
+/// transaction, with nothing written to them since (`ledger::load_for_booking`); else
 /// they are read here.
 pub async fn plan(
     c: &mut Tx,
@@ -1399,6 +1399,7 @@ mod tests {
                 &mut c,
                 member,
                 &StoredTexts::columns(),
+                |q| q,
             )
             .await
             .unwrap()

@@ -1,7 +1,9 @@
 //! The append-only ledger: events are inserted, never updated or deleted.
 
 use super::joined;
-use sqlx::{AnyConnection, Row};
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, AnyConnection, Row};
 
 #[derive(Clone, Debug)]
 pub struct Stored {
@@ -44,7 +46,8 @@ pub async fn of_member_and_versions(
 /// The member locked for this transaction (as `members::lock` locks it) and its row, with its
 /// events and the published versions (as [`of_member_and_versions`]). `more`: further columns
 /// of text the caller reads with them (`$1` the member, `$2` / `$3` the separators of
-/// `storage::joined`), returned in their order. None: no such member.
+/// `storage::joined`, `$4` on what `bind_more` binds), returned in their order. None: no such
+/// member.
 ///
 /// On SQLite one statement: the lock's `UPDATE … RETURNING` returns the aggregates too, so a
 /// write transaction's first read is one hand-off to SQLite's thread, not two (the writer is
@@ -58,6 +61,7 @@ pub async fn lock_member_with_events_and_versions(
     c: &mut AnyConnection,
     member_id: &str,
     more: &[String],
+    bind_more: impl FnOnce(Query<'_, Any, AnyArguments>) -> Query<'_, Any, AnyArguments>,
 ) -> Result<Option<Locked>, sqlx::Error> {
     use super::{members, policies};
     let lock = format!(
@@ -80,13 +84,11 @@ pub async fn lock_member_with_events_and_versions(
         format!("SELECT {read}")
     };
     let (member, row) = if one_statement {
-        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let q = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(member_id)
             .bind(joined::FIELD.to_string())
-            .bind(joined::RECORD.to_string())
-            .fetch_optional(&mut *c)
-            .await?
-        else {
+            .bind(joined::RECORD.to_string());
+        let Some(row) = bind_more(q).fetch_optional(&mut *c).await? else {
             return Ok(None);
         };
         (members::member(&row), row)
@@ -98,7 +100,11 @@ pub async fn lock_member_with_events_and_versions(
         else {
             return Ok(None);
         };
-        let row = joined_row(c, member_id, sql).await?;
+        let q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(member_id)
+            .bind(joined::FIELD.to_string())
+            .bind(joined::RECORD.to_string());
+        let row = bind_more(q).fetch_one(&mut *c).await?;
         (members::member(&m), row)
     };
     let n = if one_statement {

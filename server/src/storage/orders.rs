@@ -57,34 +57,54 @@ pub async fn get(c: &mut AnyConnection, id: &str) -> Result<Option<Order>, sqlx:
     Ok(row.as_ref().map(order))
 }
 
-/// The open order (held or booked) holding a (store, till, document_no) — its id and state —
-/// and [`held_points`], in one statement: what a new order checks, one hand-off to SQLite's
-/// thread instead of two.
-pub async fn document_and_held(
-    c: &mut AnyConnection,
-    (store, till, document_no): (&str, &str, &str),
-    member_id: &str,
-    now: i64,
-) -> Result<(Option<(String, String)>, i64), sqlx::Error> {
-    let doc = "FROM orders WHERE store_id = $1 AND till_id = $2 AND document_no = $3 \
+/// What a new order checks, as three columns of text for a statement whose `$1` is the member
+/// and `$4`–`$7` the (store, till, document_no) and now ([`bind_document_and_held`]): the open
+/// order (held or booked) holding the document number — its id and state — and [`held_points`]
+/// (`ledger::load_for_booking` reads them with the member's lock).
+pub fn document_and_held_columns() -> [String; 3] {
+    let doc = "FROM orders WHERE store_id = $4 AND till_id = $5 AND document_no = $6 \
                AND state IN ('held', 'booked')";
-    let r = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT (SELECT id {doc}), (SELECT state {doc}), \
-         CAST(COALESCE((SELECT SUM(redeemed_points) FROM orders \
-         WHERE member_id = $4 AND state = 'held' AND hold_expires_at > $5), 0) AS BIGINT)"
-    )))
-    .bind(store)
-    .bind(till)
-    .bind(document_no)
-    .bind(member_id)
-    .bind(now)
-    .fetch_one(c)
-    .await?;
-    let open = match (r.get::<Option<String>, _>(0), r.get::<Option<String>, _>(1)) {
+    [
+        format!("(SELECT id {doc})"),
+        format!("(SELECT state {doc})"),
+        "CAST(CAST(COALESCE((SELECT SUM(redeemed_points) FROM orders \
+         WHERE member_id = $1 AND state = 'held' AND hold_expires_at > $7), 0) AS BIGINT) AS TEXT)"
+            .to_string(),
+    ]
+}
+
+/// Binds [`document_and_held_columns`]' `$4`–`$7`.
+pub fn bind_document_and_held<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    (store, till, document_no): (&str, &str, &str),
+    now: i64,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    q.bind(store.to_string())
+        .bind(till.to_string())
+        .bind(document_no.to_string())
+        .bind(now)
+}
+
+/// [`document_and_held_columns`]' texts read back.
+pub fn document_and_held_of(
+    texts: Vec<Option<String>>,
+) -> Result<(Option<(String, String)>, i64), sqlx::Error> {
+    let mut it = texts.into_iter();
+    let (id, state, held) = (
+        it.next().flatten(),
+        it.next().flatten(),
+        it.next().flatten(),
+    );
+    let held = held
+        .as_deref()
+        .unwrap_or("0")
+        .parse::<i64>()
+        .map_err(|e| sqlx::Error::Decode(format!("held points: {e}").into()))?;
+    let open = match (id, state) {
         (Some(id), Some(state)) => Some((id, state)),
         _ => None,
     };
-    Ok((open, r.get(2)))
+    Ok((open, held))
 }
 
 /// Points held by the member's open holds at `now` (held and not yet expired).
