@@ -14,6 +14,8 @@
 //!   on disk.
 //! - `rollback()` (or a `Tx` dropped unfinished: an error path, a panic) rolls back to its
 //!   savepoint only; the others' work stays.
+//! - A release that knows a transaction is queued opens the next savepoint in the same hand-off
+//!   (`RELEASE SAVEPOINT tx; SAVEPOINT tx`); the next `begin` takes it.
 //! - Should the writer be left with an open batch and nobody queued (a queued request cancelled),
 //!   a watchman task commits it within a few milliseconds.
 //!
