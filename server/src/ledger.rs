@@ -1,8 +1,10 @@
 //! What the server says about a member is what the engine's `replay` (SPEC §3.1) of the stored
 //! events says: this module builds that request from the database (every published version,
 //! the member, its events in recorded order) and reads the figures the server needs from the
-//! answer. The engine is called through its string API (`loyalty_engine::api::eval_line`), the
-//! same bytes the CLI and the packages answer.
+//! answer. The answers are the engine's string API's (`loyalty_engine::api::eval_line`), the
+//! same bytes the CLI and the packages answer: the published versions are read once per process
+//! ([`parsed`]), a member's events once per transaction ([`History`]), and a replay's state is
+//! the engine's typed answer as a JSON value (the unit tests compare them with the text answers).
 
 use crate::http::ApiError;
 use crate::storage::events::Stored;
@@ -196,8 +198,9 @@ pub fn status_now(member: &Member, events: &[Stored]) -> String {
 /// A member's history as the engine reads it (its replay request), read once for several
 /// replays and the report facts of one booking: a one-call booking replays the member before
 /// its sale and after it and sums the facts after it, and each of the three used to read every
-/// stored event's JSON again (docs/server.md "Numbers", session 20). The answers are the bytes
-/// and values [`replay`] and [`facts`] give for the same events and instant.
+/// stored event's JSON again (docs/server.md "Numbers", session 20). Its replays are the values
+/// of the engine's text answers ([`answer`]) to the same events and instant, its facts
+/// [`facts`]' (unit-tested below).
 #[derive(Clone)]
 pub struct History {
     req: ReplayRequest,
