@@ -314,13 +314,13 @@ pub async fn stored(
     member_id: &str,
 ) -> Result<(MemberFacts, String), sqlx::Error> {
     let (flows, points) = stored_fields();
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT (SELECT {flows} FROM rpt_flows WHERE member_id = $1), \
-         (SELECT {points} FROM rpt_points WHERE member_id = $1)"
-    )))
-    .bind(member_id)
-    .bind(crate::storage::joined::FIELD.to_string())
-    .bind(crate::storage::joined::RECORD.to_string())
+    let row = crate::storage::joined::member_query(
+        format!(
+            "SELECT (SELECT {flows} FROM rpt_flows WHERE member_id = $1), \
+             (SELECT {points} FROM rpt_points WHERE member_id = $1)"
+        ),
+        member_id,
+    )
     .fetch_one(&mut *c)
     .await?;
     let (f, p): (Option<String>, Option<String>) = (row.get(0), row.get(1));
@@ -397,16 +397,11 @@ async fn member_now_and_stored(
     let texts = match read {
         Some(t) => t,
         None => {
-            let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {}",
-                StoredTexts::columns().join(", ")
-            )))
-            .bind(member_id)
-            .bind(crate::storage::joined::FIELD.to_string())
-            .bind(crate::storage::joined::RECORD.to_string())
-            .fetch_one(&mut *c)
-            .await
-            .map_err(e)?;
+            let sql = format!("SELECT {}", StoredTexts::columns().join(", "));
+            let row = crate::storage::joined::member_query(sql, member_id)
+                .fetch_one(&mut *c)
+                .await
+                .map_err(e)?;
             StoredTexts::of((0..4).map(|i| row.get(i)).collect())
         }
     };

@@ -34,7 +34,18 @@ pub async fn of_member_and_versions(
         policies::VERSIONS_AGG
     );
     let row = joined_row(c, member_id, sql).await?;
-    let (events, versions): (Option<String>, Option<String>) = (row.get(0), row.get(1));
+    events_and_versions_of(c, member_id, row.get(0), row.get(1)).await
+}
+
+/// The events and versions of [`events_agg`]'s and `policies::VERSIONS_AGG`'s texts, or read
+/// again one by one when a text does not split.
+async fn events_and_versions_of(
+    c: &mut AnyConnection,
+    member_id: &str,
+    events: Option<String>,
+    versions: Option<String>,
+) -> Result<(Vec<Stored>, Vec<super::policies::Version>), sqlx::Error> {
+    use super::policies;
     let events = events_of(c, member_id, events).await?;
     let versions = match policies::with_documents(c, versions.as_deref()).await? {
         Some(v) => v,
@@ -83,15 +94,13 @@ pub async fn lock_member_with_events_and_versions(
     } else {
         format!("SELECT {read}")
     };
-    let (member, row) = if one_statement {
-        let q = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(member_id)
-            .bind(joined::FIELD.to_string())
-            .bind(joined::RECORD.to_string());
-        let Some(row) = bind_more(q).fetch_optional(&mut *c).await? else {
+    // The columns before the events' text: the member's on SQLite, none on PostgreSQL.
+    let (member, row, n) = if one_statement {
+        let q = bind_more(joined::member_query(sql, member_id));
+        let Some(row) = q.fetch_optional(&mut *c).await? else {
             return Ok(None);
         };
-        (members::member(&row), row)
+        (members::member(&row), row, members::COLS.split(',').count())
     } else {
         let Some(m) = sqlx::query(sqlx::AssertSqlSafe(lock))
             .bind(member_id)
@@ -100,25 +109,12 @@ pub async fn lock_member_with_events_and_versions(
         else {
             return Ok(None);
         };
-        let q = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(member_id)
-            .bind(joined::FIELD.to_string())
-            .bind(joined::RECORD.to_string());
-        let row = bind_more(q).fetch_one(&mut *c).await?;
-        (members::member(&m), row)
+        let q = bind_more(joined::member_query(sql, member_id));
+        (members::member(&m), q.fetch_one(&mut *c).await?, 0)
     };
-    let n = if one_statement {
-        members::COLS.split(',').count()
-    } else {
-        0
-    };
-    let (events, versions): (Option<String>, Option<String>) = (row.get(n), row.get(n + 1));
     let more = (0..more.len()).map(|i| row.get(n + 2 + i)).collect();
-    let events = events_of(c, member_id, events).await?;
-    let versions = match policies::with_documents(c, versions.as_deref()).await? {
-        Some(v) => v,
-        None => policies::versions(c).await?,
-    };
+    let (events, versions) =
+        events_and_versions_of(c, member_id, row.get(n), row.get(n + 1)).await?;
     Ok(Some(Locked {
         member,
         events,
@@ -143,12 +139,7 @@ async fn joined_row(
     member_id: &str,
     sql: String,
 ) -> Result<sqlx::any::AnyRow, sqlx::Error> {
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(member_id)
-        .bind(joined::FIELD.to_string())
-        .bind(joined::RECORD.to_string())
-        .fetch_one(c)
-        .await
+    joined::member_query(sql, member_id).fetch_one(c).await
 }
 
 /// [`events_agg`]'s text as events (none: no events), or the rows read one by one when a field

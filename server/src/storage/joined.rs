@@ -13,6 +13,19 @@ pub const FIELD: char = '\u{1f}';
 /// Separates records.
 pub const RECORD: char = '\u{1e}';
 
+/// `sql` (text: the statements here are built, not literal) with `$1` bound to a member and
+/// `$2` / `$3` to [`FIELD`] and [`RECORD`], the placeholders its [`agg`]s name; further values
+/// may be bound after them.
+pub fn member_query(
+    sql: String,
+    member_id: &str,
+) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(member_id)
+        .bind(FIELD.to_string())
+        .bind(RECORD.to_string())
+}
+
 /// `string_agg(f₁ || F || f₂ …, R)` of SQL text expressions, with `field` and `record` the
 /// placeholders bound to [`FIELD`] and [`RECORD`] (`FIELD.to_string()`).
 pub fn agg(fields: &[&str], field: &str, record: &str) -> String {
