@@ -254,7 +254,11 @@ impl History {
 
     /// [`replay`] of this history.
     pub fn replay(&self, versions: &[Version]) -> Result<State, String> {
-        let p = parsed(versions)?;
+        self.replay_under(&*parsed(versions)?)
+    }
+
+    /// [`History::replay`] under versions already parsed.
+    fn replay_under(&self, p: &PolicyVersions) -> Result<State, String> {
         let answer = p.replay(&self.req).map_err(|e| e.to_json())?;
         State::of(&answer).map_err(|e| e.body())
     }
@@ -438,12 +442,12 @@ pub fn replay(
     as_of: i64,
 ) -> Result<State, String> {
     // The versions first, as the request's text is read: a refusal names them before an event.
-    parsed(versions)?;
+    let p = parsed(versions)?;
     let mut h = History::read(member, events, as_of)?;
     if let Some(extra) = extra {
         h.push(extra)?;
     }
-    h.replay(versions)
+    h.replay_under(&p)
 }
 
 /// Everything loaded for one member inside a transaction.
@@ -500,7 +504,9 @@ pub async fn load_for_booking(
     now: i64,
 ) -> Result<Option<ForBooking>, ApiError> {
     let mut more = crate::reports::store::StoredTexts::columns();
-    more.extend(storage::orders::document_and_held_columns());
+    let document_columns = storage::orders::document_and_held_columns();
+    let k = document_columns.len();
+    more.extend(document_columns);
     let Some(mut l) =
         storage::events::lock_member_with_events_and_versions(tx, member_id, &more, |q| {
             storage::orders::bind_document_and_held(q, document, now)
@@ -509,7 +515,7 @@ pub async fn load_for_booking(
     else {
         return Ok(None);
     };
-    let doc = l.more.split_off(l.more.len() - 3);
+    let doc = l.more.split_off(l.more.len() - k);
     let (open, held) = storage::orders::document_and_held_of(doc)?;
     let reports = crate::reports::store::StoredTexts::of(l.more);
     Ok(Some(ForBooking {
