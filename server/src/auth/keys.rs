@@ -63,13 +63,17 @@ pub async fn authenticate(db: &Db, token: &str) -> Result<Option<Principal>, Api
     let Some((id, secret)) = rest.split_once('_') else {
         return Ok(None);
     };
-    let row = sqlx::query(
-        "SELECT k.kind, k.till_id, k.secret_hash, t.store_id FROM api_keys k \
-         LEFT JOIN tills t ON t.id = k.till_id WHERE k.id = $1 AND k.revoked_at IS NULL",
-    )
-    .bind(id)
-    .fetch_optional(&db.read)
-    .await?;
+    // On every till request: through the kept connections, not the pool (`storage::direct`).
+    let row = db
+        .keys
+        .fetch_optional(|| {
+            sqlx::query(
+                "SELECT k.kind, k.till_id, k.secret_hash, t.store_id FROM api_keys k \
+                 LEFT JOIN tills t ON t.id = k.till_id WHERE k.id = $1 AND k.revoked_at IS NULL",
+            )
+            .bind(id)
+        })
+        .await?;
     let Some(row) = row else { return Ok(None) };
     let stored: String = row.get(2);
     if !same(hash(secret).as_bytes(), stored.as_bytes()) {

@@ -16,6 +16,7 @@
 
 pub mod batch;
 pub mod cards;
+pub mod direct;
 pub mod events;
 pub mod members;
 pub mod orders;
@@ -53,6 +54,8 @@ pub struct Db {
     pub writer: Option<std::sync::Arc<writer::Writer>>,
     /// SQLite: the background WAL checkpointer, stopped when the last clone of the Db goes.
     checkpointer: Option<std::sync::Arc<Checkpointer>>,
+    /// Connections outside the pool for the key lookup of every till request (`direct`).
+    pub keys: std::sync::Arc<direct::Direct>,
 }
 
 /// SQLite's WAL is copied back into the database file by a task of its own, not by the
@@ -68,6 +71,10 @@ impl Drop for Checkpointer {
         self.0.abort();
     }
 }
+
+/// Connections for the key lookups (`direct`): two, so that one slow lookup does not hold up
+/// the others.
+const KEY_CONNECTIONS: usize = 2;
 
 pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
@@ -172,6 +179,7 @@ impl Db {
                 Db {
                     kind,
                     write: pool.clone(),
+                    keys: std::sync::Arc::new(direct::Direct::new(pool.clone(), KEY_CONNECTIONS)),
                     read: pool,
                     url: url.to_string(),
                     sqlite_file: None,
@@ -268,6 +276,7 @@ impl Db {
         Ok(Db {
             kind: Kind::Sqlite,
             write,
+            keys: std::sync::Arc::new(direct::Direct::new(read.clone(), KEY_CONNECTIONS)),
             read,
             url,
             sqlite_file: Some(std::path::PathBuf::from(&path)),
