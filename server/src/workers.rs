@@ -93,7 +93,7 @@ pub async fn expire_holds(app: &App) -> Result<u64, String> {
         tx.commit().await.map_err(|e| e.to_string())?;
     }
     let mut c = app.db.read.acquire().await.map_err(|e| e.to_string())?;
-    if let Ok(open) = storage::orders::count_by_state(&mut c, "held").await {
+    if let Ok(open) = storage::orders::count_held(&mut c).await {
         metrics::gauge!("loyalty_holds_open").set(open as f64);
     }
     Ok(n)

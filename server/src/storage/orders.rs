@@ -240,9 +240,9 @@ pub async fn expired_holds(
     Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
-pub async fn count_by_state(c: &mut AnyConnection, state: &str) -> Result<i64, sqlx::Error> {
-    let r = sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) FROM orders WHERE state = $1")
-        .bind(state)
+/// Open holds (a count of the holds' index: it keeps held orders only, migration 0012).
+pub async fn count_held(c: &mut AnyConnection) -> Result<i64, sqlx::Error> {
+    let r = sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) FROM orders WHERE state = 'held'")
         .fetch_one(c)
         .await?;
     Ok(r.get(0))
