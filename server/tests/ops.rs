@@ -460,3 +460,35 @@ async fn an_admin_is_created_and_reset_from_the_command_line() {
         s.admin().await;
     }
 }
+
+/// PostgreSQL: till requests still answer after every connection of the server was cut, as a
+/// restart of PostgreSQL cuts them: the pool pings a connection before lending it, and the
+/// key lookups' kept connections (`storage::direct`, never pinged) try once more on a fresh one.
+#[tokio::test]
+async fn till_requests_answer_after_their_connections_are_cut() {
+    use sqlx::Connection;
+    for b in backends() {
+        if b != Backend::Postgres {
+            continue;
+        }
+        let s = TestServer::start(b).await;
+        let key = s.till_key("hcm-01-t1").await;
+        let lookup = "/v1/members/lookup?card=C-001";
+        let (st, m) = s.get(lookup, &key).await;
+        assert_eq!(st, 200, "{m}");
+        let mut c = sqlx::AnyConnection::connect(&s.url).await.unwrap();
+        let cut: i64 = sqlx::query_scalar(
+            "SELECT CAST(COUNT(pg_terminate_backend(pid)) AS BIGINT) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+        assert!(cut >= 2, "the pool's and the kept connections: {cut}");
+        for _ in 0..4 {
+            let (st, again) = s.get(lookup, &key).await;
+            assert_eq!((st, &again), (200, &m));
+        }
+        s.stop().await;
+    }
+}

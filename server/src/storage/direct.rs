@@ -78,3 +78,78 @@ impl Direct {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::any::AnyPoolOptions;
+    use sqlx::Row;
+    use std::time::Duration;
+
+    async fn pool() -> AnyPool {
+        sqlx::any::install_default_drivers();
+        AnyPoolOptions::new()
+            .max_connections(2)
+            .connect("sqlite::memory:")
+            .await
+            .unwrap()
+    }
+
+    async fn one(d: &Direct, n: i64) -> i64 {
+        d.fetch_optional(|| sqlx::query("SELECT $1").bind(n))
+            .await
+            .unwrap()
+            .unwrap()
+            .get::<i64, _>(0)
+    }
+
+    #[tokio::test]
+    async fn a_connection_is_kept_and_used_again() {
+        let d = Direct::new(pool().await, 1);
+        assert_eq!(one(&d, 7).await, 7);
+        // The same connection: a temporary table it made is still there.
+        d.fetch_optional(|| sqlx::query("CREATE TEMP TABLE mine (x BIGINT)"))
+            .await
+            .unwrap();
+        let found = d
+            .fetch_optional(|| sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) FROM temp.mine"))
+            .await
+            .unwrap()
+            .unwrap()
+            .get::<i64, _>(0);
+        assert_eq!(found, 0);
+        assert!(d.slots[0].lock().await.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_statement_drops_its_connection() {
+        let d = Direct::new(pool().await, 1);
+        assert_eq!(one(&d, 1).await, 1);
+        let slow = d.fetch_optional(|| {
+            sqlx::query(
+                "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 30000000) \
+                 SELECT CAST(COUNT(*) AS BIGINT) FROM c",
+            )
+        });
+        assert!(tokio::time::timeout(Duration::from_millis(5), slow)
+            .await
+            .is_err());
+        // Its connection was not given back: the next statement opens a fresh one and reads its
+        // own answer, not the cancelled one's.
+        assert!(d.slots[0].lock().await.is_none());
+        assert_eq!(one(&d, 2).await, 2);
+    }
+
+    #[tokio::test]
+    async fn a_failing_statement_is_tried_once_more_then_answered() {
+        let d = Direct::new(pool().await, 2);
+        let Err(e) = d
+            .fetch_optional(|| sqlx::query("SELECT * FROM no_such_table"))
+            .await
+        else {
+            panic!("a statement on a missing table answered");
+        };
+        assert!(e.to_string().contains("no_such_table"), "{e}");
+        assert_eq!(one(&d, 3).await, 3);
+    }
+}
