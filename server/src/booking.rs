@@ -379,32 +379,45 @@ async fn append_then(
 
 /// Step 1 (and, with `confirm`, step 2; with `offline`, a sale booked as quoted). Runs inside
 /// the caller's transaction after the idempotency claim; returns (status, body).
+///
+/// With `unclaimed` (a key not claimed yet: `idempotency::Unclaimed`), Ok(None) when the key has
+/// a record or there is no member: the caller rolls back and claims the key first.
 pub async fn create(
     app: &App,
     tx: &mut Tx,
     actor: &Actor,
     r: &OrderRequest,
     c: &Checked,
-) -> Result<(u16, String), ApiError> {
+    unclaimed: Option<&crate::idempotency::Unclaimed<'_>>,
+) -> Result<Option<(u16, String)>, ApiError> {
     let now = app.clock.now_ms();
+    let loaded = ledger::load_for_booking(
+        tx,
+        &c.member_id,
+        (&c.store, &actor.till, &r.document_no),
+        now,
+        unclaimed,
+    )
+    .await?;
     let Some(ledger::ForBooking {
         loaded: l,
         reports: stored_reports,
         open,
         held,
-    }) = ledger::load_for_booking(
-        tx,
-        &c.member_id,
-        (&c.store, &actor.till, &r.document_no),
-        now,
-    )
-    .await?
+        key_kept,
+    }) = loaded
     else {
+        if unclaimed.is_some() {
+            return Ok(None);
+        }
         return Err(ApiError::not_found(
             "quote_request.member.id",
             format!("no member {}", c.member_id),
         ));
     };
+    if key_kept {
+        return Ok(None);
+    }
     if let Some((id, state)) = open {
         return Err(ApiError::conflict(
             "duplicate_document",
@@ -606,7 +619,7 @@ pub async fn create(
         &json!({ "document_no": r.document_no, "store": c.store, "flags": flags }),
     )
     .await?;
-    Ok((201, body))
+    Ok(Some((201, body)))
 }
 
 /// An order answer `{ order_id, state, hold_expires_at, flags, quote, member }` with the till's

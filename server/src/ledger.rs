@@ -490,6 +490,8 @@ pub struct ForBooking {
     /// member's open holds keep (`storage::orders::document_and_held_columns`).
     pub open: Option<(String, String)>,
     pub held: i64,
+    /// The [`crate::idempotency::Unclaimed`] key has a record.
+    pub key_kept: bool,
 }
 
 /// [`load_locked`] with what a one-call booking checks and compares read in the same statement
@@ -497,23 +499,37 @@ pub struct ForBooking {
 /// them) and the till's document number with the member's held points. A booking's reads are
 /// one hand-off to SQLite's thread where they were four (PostgreSQL: two round trips, see
 /// `storage::events::lock_member_with_events_and_versions`).
+///
+/// With `unclaimed` (SQLite only), whether its key has a record is read too: `key_kept`.
 pub async fn load_for_booking(
     tx: &mut sqlx::AnyConnection,
     member_id: &str,
     document: (&str, &str, &str),
     now: i64,
+    unclaimed: Option<&crate::idempotency::Unclaimed<'_>>,
 ) -> Result<Option<ForBooking>, ApiError> {
     let mut more = crate::reports::store::StoredTexts::columns();
     let document_columns = storage::orders::document_and_held_columns();
     let k = document_columns.len();
     more.extend(document_columns);
+    if unclaimed.is_some() {
+        more.push(crate::idempotency::Unclaimed::COLUMN.to_string());
+    }
     let Some(mut l) =
         storage::events::lock_member_with_events_and_versions(tx, member_id, &more, |q| {
-            storage::orders::bind_document_and_held(q, document, now)
+            let q = storage::orders::bind_document_and_held(q, document, now);
+            match unclaimed {
+                Some(u) => u.bind(q),
+                None => q,
+            }
         })
         .await?
     else {
         return Ok(None);
+    };
+    let key_kept = match unclaimed {
+        Some(_) => l.more.pop().flatten().is_some(),
+        None => false,
     };
     let doc = l.more.split_off(l.more.len() - k);
     let (open, held) = storage::orders::document_and_held_of(doc)?;
@@ -523,6 +539,7 @@ pub async fn load_for_booking(
         reports,
         open,
         held,
+        key_kept,
     }))
 }
 

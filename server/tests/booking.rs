@@ -544,3 +544,70 @@ async fn order_shows_refunded_quantities() {
         s.stop().await;
     }
 }
+
+/// A key's record holds its first kept answer, once, however the booking found the key: on
+/// SQLite the key is looked for in the booking's first statement and claimed the usual way only
+/// when it has a record or the member does not exist (`idempotency::Unclaimed`).
+#[tokio::test]
+async fn a_key_keeps_its_first_answer_whatever_comes_next() {
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        let key = s.till_key("hcm-01-t1").await;
+        let member = snapshot(&s, &key).await;
+        let (req, q) = quote(&member, spec_cart("K-1", T0_TEXT), json!("max"));
+        let body = order_body("K-1", &req, &q, true, false);
+        let (st, first) = s.post_text("/v1/orders", &key, Some("key-1"), &body).await;
+        assert_eq!(st, 201, "{b:?} {first}");
+        let kept = |k: &str| {
+            format!("SELECT CAST(COUNT(*) AS BIGINT) FROM idempotency WHERE key = '{k}' AND status = 201 AND response = '{}'", first.replace('\'', "''"))
+        };
+        assert_eq!(
+            count(&s, &kept("key-1")).await,
+            1,
+            "{b:?}: kept once, the answer byte for byte"
+        );
+        let (st, again) = s.post_text("/v1/orders", &key, Some("key-1"), &body).await;
+        assert_eq!((st, again.as_str()), (201, first.as_str()), "{b:?}");
+
+        // The same key naming a member that does not exist: the key's conflict, not a 404.
+        let mut nobody = req.clone();
+        nobody["member"]["id"] = json!("m-nobody");
+        let other = order_body("K-2", &nobody, &q, true, false);
+        let (st, answer) = s.post_text("/v1/orders", &key, Some("key-1"), &other).await;
+        assert_eq!(
+            (st, error_code(&answer).as_str()),
+            (409, "idempotency_conflict"),
+            "{b:?} {answer}"
+        );
+        // Under a fresh key it is a 404, which is not kept.
+        let (st, answer) = s.post_text("/v1/orders", &key, Some("key-2"), &other).await;
+        assert_eq!(
+            (st, error_code(&answer).as_str()),
+            (404, "not_found"),
+            "{b:?} {answer}"
+        );
+        let under =
+            |k: &str| format!("SELECT CAST(COUNT(*) AS BIGINT) FROM idempotency WHERE key = '{k}'");
+        assert_eq!(count(&s, &under("key-2")).await, 0, "{b:?}");
+
+        // A kept 409 (a tampered quote): kept once, its retry answered with it, nothing booked.
+        let (req3, q3) = quote(&member, spec_cart("K-3", T0_TEXT), json!(0));
+        let bad = q3.tampered(&format!(r#""total":{}"#, q3.v["total"]), r#""total":"1""#);
+        let body3 = order_body("K-3", &req3, &bad, true, false);
+        let (st, mismatch) = s.post_text("/v1/orders", &key, Some("key-3"), &body3).await;
+        assert_eq!(
+            (st, error_code(&mismatch).as_str()),
+            (409, "quote_mismatch"),
+            "{b:?} {mismatch}"
+        );
+        let (st, again) = s.post_text("/v1/orders", &key, Some("key-3"), &body3).await;
+        assert_eq!((st, again.as_str()), (409, mismatch.as_str()), "{b:?}");
+        assert_eq!(count(&s, &under("key-3")).await, 1, "{b:?}");
+        assert_eq!(
+            count(&s, "SELECT CAST(COUNT(*) AS BIGINT) FROM orders").await,
+            1,
+            "{b:?}: only the first booking"
+        );
+        s.stop().await;
+    }
+}

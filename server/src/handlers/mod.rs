@@ -35,7 +35,16 @@ macro_rules! idempotent {
                     $body
                 }
                 .await;
-                $crate::handlers::keep($app, txn, $principal, $key, $fp, r).await
+                $crate::handlers::keep(
+                    $app,
+                    txn,
+                    $principal,
+                    $key,
+                    $fp,
+                    $crate::handlers::Saving::Update,
+                    r,
+                )
+                .await
             }
         }
     }};
@@ -79,6 +88,14 @@ pub async fn claim(
     }
 }
 
+/// How an answer is kept under its key.
+pub enum Saving {
+    /// The key was claimed (`idempotency::claim`): its record is updated.
+    Update,
+    /// The key was looked for, not claimed (`idempotency::Unclaimed`): its record is inserted.
+    Insert,
+}
+
 /// Keeps the answer under the key and commits, or rolls back (and keeps a 409 afresh).
 pub async fn keep(
     app: &App,
@@ -86,11 +103,20 @@ pub async fn keep(
     principal: &str,
     key: &str,
     fingerprint: &str,
+    saving: Saving,
     r: Result<(u16, String), ApiError>,
 ) -> Result<Response, ApiError> {
     match r {
         Ok((status, body)) => {
-            idempotency::save(&mut tx, principal, key, status, &body).await?;
+            match saving {
+                Saving::Update => idempotency::save(&mut tx, principal, key, status, &body).await?,
+                Saving::Insert => {
+                    let now = app.clock.now_ms();
+                    let answer = (status, body.as_str());
+                    idempotency::insert_answer(&mut tx, principal, key, fingerprint, now, answer)
+                        .await?
+                }
+            }
             tx.commit().await?;
             Ok(json_response(code(status), body))
         }

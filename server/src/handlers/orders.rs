@@ -1,12 +1,13 @@
 //! `/v1/orders`: booking in two steps, refunds (SPEC §8.5).
 
-use super::{idempotent, in_tx};
+use super::{idempotent, in_tx, Saving};
 use crate::app::App;
 use crate::auth::Auth;
 use crate::booking::{self, OrderRequest, RefundRequest};
 use crate::http::json::Raw;
 use crate::http::{ok_json, ApiError};
 use crate::idempotency;
+use crate::storage::Kind;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -36,10 +37,46 @@ pub async fn create(
     let checked = booking::precheck(&actor, &body.value, now)?;
     let fp = idempotency::fingerprint("POST /v1/orders", &body.raw);
     let req = body.value;
+    if app.db.kind == Kind::Sqlite {
+        if let Some(answer) = create_unclaimed(&app, &actor, &key, &fp, &req, &checked).await? {
+            return Ok(answer);
+        }
+    }
     idempotent!(&app, &actor.principal, &key, &fp, |tx| booking::create(
-        &app, tx, &actor, &req, &checked
+        &app, tx, &actor, &req, &checked, None
     )
-    .await)
+    .await?
+    .ok_or_else(|| ApiError::internal("a claimed key was looked for again")))
+}
+
+/// SQLite: the booking with its key looked for in its first statement, not claimed before it
+/// (`idempotency::Unclaimed`; every SQLite write transaction holds the one write lock from its
+/// begin). None: the key has a record, or there is no such member — the usual way answers
+/// (the first answer, `idempotency_conflict`, or 404).
+async fn create_unclaimed(
+    app: &App,
+    actor: &crate::auth::Actor,
+    key: &str,
+    fp: &str,
+    req: &OrderRequest,
+    checked: &booking::Checked,
+) -> Result<Option<Response>, ApiError> {
+    let mut tx = app.db.begin().await?;
+    let unclaimed = idempotency::Unclaimed {
+        principal: &actor.principal,
+        key,
+    };
+    let r = match booking::create(app, &mut tx, actor, req, checked, Some(&unclaimed)).await {
+        Ok(Some(answer)) => Ok(answer),
+        Ok(None) => {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        Err(e) => Err(e),
+    };
+    super::keep(app, tx, &actor.principal, key, fp, Saving::Insert, r)
+        .await
+        .map(Some)
 }
 
 /// Step 2: payment done — the purchase is appended to the ledger. A repeat gets the first answer.

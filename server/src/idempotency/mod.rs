@@ -9,9 +9,11 @@
 //! transaction is rolled back), so a corrected retry under the same key is a first send.
 //!
 //! Concurrency: the record is claimed first thing in the write transaction. On SQLite the
-//! transaction holds the write lock (`BEGIN IMMEDIATE`); on PostgreSQL a second transaction
-//! inserting the same (principal, key) waits on the primary key until the first commits, then
-//! reads its answer.
+//! transaction holds the write lock (`BEGIN IMMEDIATE`, or a savepoint in the group-commit
+//! batch that holds it); on PostgreSQL a second transaction inserting the same (principal, key)
+//! waits on the primary key until the first commits, then reads its answer. A booking on SQLite
+//! looks for the key in its first statement instead and inserts the record with its answer
+//! ([`Unclaimed`]): under that lock nothing can claim the key in between.
 
 use crate::http::{json, ApiError};
 use axum::http::HeaderMap;
@@ -99,6 +101,55 @@ pub async fn claim(
     }
     let status: i64 = row.get(1);
     Ok(Claim::Replay(status as u16, row.get(2)))
+}
+
+/// A key not claimed yet, whose record is looked for in the booking's first statement instead
+/// (SQLite's group commit only, `handlers::orders::create`): that transaction holds SQLite's
+/// one write lock from its first statement to its COMMIT, so no other request can claim the key
+/// between that look and the answer's [`insert_answer`] — one statement less per booking, and
+/// the record written once instead of claimed and then updated. When the look finds a record (or
+/// no member to lock), the transaction is rolled back and the request claims its key the usual
+/// way, which answers the replay or the conflict.
+pub struct Unclaimed<'a> {
+    pub principal: &'a str,
+    pub key: &'a str,
+}
+
+impl Unclaimed<'_> {
+    /// A column that is not NULL when the key has a record (`$8`, `$9`: [`Unclaimed::bind`]).
+    pub const COLUMN: &'static str =
+        "(SELECT 'kept' FROM idempotency WHERE principal = $8 AND key = $9)";
+
+    pub fn bind<'q>(
+        &self,
+        q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+        q.bind(self.principal.to_string())
+            .bind(self.key.to_string())
+    }
+}
+
+/// Stores the first answer under a key that was looked for, not claimed ([`Unclaimed`]).
+pub async fn insert_answer(
+    tx: &mut impl crate::storage::writer::Write,
+    principal: &str,
+    key: &str,
+    fingerprint: &str,
+    now: i64,
+    (status, body): (u16, &str),
+) -> Result<(), ApiError> {
+    let q = sqlx::query(
+        "INSERT INTO idempotency (principal, key, body_hash, status, response, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(principal)
+    .bind(key)
+    .bind(fingerprint)
+    .bind(i64::from(status))
+    .bind(body)
+    .bind(now);
+    tx.write(q).await?;
+    Ok(())
 }
 
 /// Stores the answer under the claimed key.
