@@ -104,8 +104,8 @@ pub async fn claim(
 }
 
 /// A key not claimed yet, whose record is looked for in the booking's first statement instead
-/// (SQLite's group commit only, `handlers::orders::create`): that transaction holds SQLite's
-/// one write lock from its first statement to its COMMIT, so no other request can claim the key
+/// (SQLite only, `handlers::orders::create`): every SQLite write transaction holds the one
+/// write lock from its begin (`BEGIN IMMEDIATE`, or the group-commit batch's) to its COMMIT, so no other request can claim the key
 /// between that look and the answer's [`insert_answer`] — one statement less per booking, and
 /// the record written once instead of claimed and then updated. When the look finds a record (or
 /// no member to lock), the transaction is rolled back and the request claims its key the usual

@@ -11,8 +11,9 @@
 //! - a statement that fails is tried once more on a fresh connection (it is a read: trying it
 //!   again changes nothing), so a connection broken by a PostgreSQL restart costs one retry, as
 //!   the pool's ping would have cost one;
-//! - fresh connections come from the read pool (`detach`ed: set up as every reader is), so the
-//!   pool's limits and settings hold.
+//! - fresh connections are taken from the read pool and `detach`ed from it: set up as every
+//!   reader is, they are no longer counted in its size (the server holds two more connections
+//!   than its pools say).
 
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
