@@ -1395,6 +1395,7 @@ mod tests {
                 member,
                 &StoredTexts::columns(),
                 |q| q,
+                None,
             )
             .await
             .unwrap()
