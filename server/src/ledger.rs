@@ -474,8 +474,7 @@ pub async fn load_locked(
     member_id: &str,
 ) -> Result<Option<Loaded>, ApiError> {
     let Some(l) =
-        storage::events::lock_member_with_events_and_versions(tx, member_id, &[], |q| q, None)
-            .await?
+        storage::events::lock_member_with_events_and_versions(tx, member_id, &[], |q| q).await?
     else {
         return Ok(None);
     };
@@ -501,8 +500,7 @@ pub struct ForBooking {
 /// one hand-off to SQLite's thread where they were four (PostgreSQL: two round trips, see
 /// `storage::events::lock_member_with_events_and_versions`).
 ///
-/// With `unclaimed`, the key is looked for (SQLite) or claimed (PostgreSQL) by the same
-/// statement: `key_kept` when it has a record already.
+/// With `unclaimed` (SQLite only), whether its key has a record is read too: `key_kept`.
 pub async fn load_for_booking(
     tx: &mut sqlx::AnyConnection,
     member_id: &str,
@@ -514,34 +512,24 @@ pub async fn load_for_booking(
     let document_columns = storage::orders::document_and_held_columns();
     let k = document_columns.len();
     more.extend(document_columns);
-    // SQLite looks for the key's record (a column); PostgreSQL claims it in the lock's statement.
-    let sqlite = storage::is_sqlite(tx);
-    let claim = unclaimed.filter(|_| !sqlite).map(|u| u.claim_with_lock());
-    let look = unclaimed.filter(|_| sqlite);
-    if look.is_some() {
+    if unclaimed.is_some() {
         more.push(crate::idempotency::Unclaimed::COLUMN.to_string());
     }
-    let Some(mut l) = storage::events::lock_member_with_events_and_versions(
-        tx,
-        member_id,
-        &more,
-        |q| {
+    let Some(mut l) =
+        storage::events::lock_member_with_events_and_versions(tx, member_id, &more, |q| {
             let q = storage::orders::bind_document_and_held(q, document, now);
-            match look {
+            match unclaimed {
                 Some(u) => u.bind(q),
                 None => q,
             }
-        },
-        claim.as_ref(),
-    )
-    .await?
+        })
+        .await?
     else {
         return Ok(None);
     };
-    let key_kept = match (look, &claim) {
-        (Some(_), _) => l.more.pop().flatten().is_some(),
-        (None, Some(_)) => !crate::idempotency::Unclaimed::claimed(l.part.as_deref()),
-        (None, None) => false,
+    let key_kept = match unclaimed {
+        Some(_) => l.more.pop().flatten().is_some(),
+        None => false,
     };
     let doc = l.more.split_off(l.more.len() - k);
     let (open, held) = storage::orders::document_and_held_of(doc)?;

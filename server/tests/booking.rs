@@ -545,10 +545,9 @@ async fn order_shows_refunded_quantities() {
     }
 }
 
-/// A key's record holds its first kept answer, once, however the booking found the key: the
-/// booking's first statement looks for it (SQLite) or claims it with the member's lock
-/// (PostgreSQL), and the key is claimed the usual way only when it has a record or the member
-/// does not exist (`idempotency::Unclaimed`).
+/// A key's record holds its first kept answer, once, however the booking found the key: on
+/// SQLite the key is looked for in the booking's first statement and claimed the usual way only
+/// when it has a record or the member does not exist (`idempotency::Unclaimed`).
 #[tokio::test]
 async fn a_key_keeps_its_first_answer_whatever_comes_next() {
     for b in backends() {
@@ -608,38 +607,6 @@ async fn a_key_keeps_its_first_answer_whatever_comes_next() {
             count(&s, "SELECT CAST(COUNT(*) AS BIGINT) FROM orders").await,
             1,
             "{b:?}: only the first booking"
-        );
-        s.stop().await;
-    }
-}
-
-/// Eight tills' worth of the same request under one key at once: one booking, eight answers
-/// byte for byte the same — the retries wait for the first (on PostgreSQL on the member's lock,
-/// then on the key the first claimed with it) and replay its answer; none fails.
-#[tokio::test]
-async fn the_same_key_at_once_books_once() {
-    for b in backends() {
-        let s = TestServer::start(b).await;
-        let key = s.till_key("hcm-01-t1").await;
-        let member = snapshot(&s, &key).await;
-        let (req, q) = quote(&member, spec_cart("S-1", T0_TEXT), json!("max"));
-        let body = order_body("S-1", &req, &q, true, false);
-        let sends = (0..8).map(|_| s.post_text("/v1/orders", &key, Some("same-1"), &body));
-        let answers = futures_util::future::join_all(sends).await;
-        let (st, first) = &answers[0];
-        assert_eq!(*st, 201, "{b:?} {first}");
-        for (st2, other) in &answers {
-            assert_eq!((st2, other), (st, first), "{b:?}");
-        }
-        assert_eq!(
-            count(&s, "SELECT CAST(COUNT(*) AS BIGINT) FROM orders").await,
-            1,
-            "{b:?}"
-        );
-        assert_eq!(
-            count(&s, "SELECT CAST(COUNT(*) AS BIGINT) FROM idempotency WHERE key = 'same-1' AND status = 201").await,
-            1,
-            "{b:?}"
         );
         s.stop().await;
     }

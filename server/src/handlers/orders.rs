@@ -37,8 +37,10 @@ pub async fn create(
     let checked = booking::precheck(&actor, &body.value, now)?;
     let fp = idempotency::fingerprint("POST /v1/orders", &body.raw);
     let req = body.value;
-    if let Some(answer) = create_unclaimed(&app, &actor, &key, &fp, &req, &checked).await? {
-        return Ok(answer);
+    if app.db.kind == Kind::Sqlite {
+        if let Some(answer) = create_unclaimed(&app, &actor, &key, &fp, &req, &checked).await? {
+            return Ok(answer);
+        }
     }
     idempotent!(&app, &actor.principal, &key, &fp, |tx| booking::create(
         &app, tx, &actor, &req, &checked, None
@@ -47,9 +49,10 @@ pub async fn create(
     .ok_or_else(|| ApiError::internal("a claimed key was looked for again")))
 }
 
-/// The booking with its key claimed by its first statement, not by one before it
-/// (`idempotency::Unclaimed`). None: the key has a record, or there is no such member — the
-/// usual way answers (the first answer, `idempotency_conflict`, or 404).
+/// SQLite: the booking with its key looked for in its first statement, not claimed before it
+/// (`idempotency::Unclaimed`; every SQLite write transaction holds the one write lock from its
+/// begin). None: the key has a record, or there is no such member — the usual way answers
+/// (the first answer, `idempotency_conflict`, or 404).
 async fn create_unclaimed(
     app: &App,
     actor: &crate::auth::Actor,
@@ -62,8 +65,6 @@ async fn create_unclaimed(
     let unclaimed = idempotency::Unclaimed {
         principal: &actor.principal,
         key,
-        fingerprint: fp,
-        now: app.clock.now_ms(),
     };
     let r = match booking::create(app, &mut tx, actor, req, checked, Some(&unclaimed)).await {
         Ok(Some(answer)) => Ok(answer),
@@ -73,12 +74,7 @@ async fn create_unclaimed(
         }
         Err(e) => Err(e),
     };
-    // SQLite looked for the key: its record is inserted; PostgreSQL claimed it: updated.
-    let saving = match app.db.kind {
-        Kind::Sqlite => Saving::Insert,
-        Kind::Postgres => Saving::Update,
-    };
-    super::keep(app, tx, &actor.principal, key, fp, saving, r)
+    super::keep(app, tx, &actor.principal, key, fp, Saving::Insert, r)
         .await
         .map(Some)
 }

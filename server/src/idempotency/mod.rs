@@ -11,9 +11,9 @@
 //! Concurrency: the record is claimed first thing in the write transaction. On SQLite the
 //! transaction holds the write lock (`BEGIN IMMEDIATE`, or a savepoint in the group-commit
 //! batch that holds it); on PostgreSQL a second transaction inserting the same (principal, key)
-//! waits on the primary key until the first commits, then reads its answer. A booking claims
-//! its key in its first statement instead ([`Unclaimed`]: on SQLite it looks for the record and
-//! inserts it with the answer; on PostgreSQL the member's lock statement inserts it).
+//! waits on the primary key until the first commits, then reads its answer. A booking on SQLite
+//! looks for the key in its first statement instead and inserts the record with its answer
+//! ([`Unclaimed`]): under that lock nothing can claim the key in between.
 
 use crate::http::{json, ApiError};
 use axum::http::HeaderMap;
@@ -103,53 +103,19 @@ pub async fn claim(
     Ok(Claim::Replay(status as u16, row.get(2)))
 }
 
-/// A booking's key, claimed by the booking's first statement (`handlers::orders::create`)
-/// rather than by one of its own — one statement less per booking:
-/// - SQLite looks for the key's record ([`Unclaimed::COLUMN`]) and inserts it with the answer
-///   ([`insert_answer`]): every SQLite write transaction holds the one write lock from its begin
-///   (`BEGIN IMMEDIATE`, or the group-commit batch's) to its COMMIT, so no other request can
-///   claim the key in between; the record is written once instead of claimed then updated.
-/// - PostgreSQL claims it in the member's lock statement ([`Unclaimed::claim_with_lock`]); the
-///   answer is saved as after [`claim`].
-///
-/// When the key has a record already (or there is no such member), the transaction is rolled
-/// back and the request claims its key the usual way, which answers the replay or the conflict.
+/// A key not claimed yet, whose record is looked for in the booking's first statement instead
+/// (SQLite only, `handlers::orders::create`): every SQLite write transaction holds the one
+/// write lock from its begin (`BEGIN IMMEDIATE`, or the group-commit batch's) to its COMMIT, so no other request can claim the key
+/// between that look and the answer's [`insert_answer`] — one statement less per booking, and
+/// the record written once instead of claimed and then updated. When the look finds a record (or
+/// no member to lock), the transaction is rolled back and the request claims its key the usual
+/// way, which answers the replay or the conflict.
 pub struct Unclaimed<'a> {
     pub principal: &'a str,
     pub key: &'a str,
-    pub fingerprint: &'a str,
-    pub now: i64,
 }
 
-impl<'a> Unclaimed<'a> {
-    /// PostgreSQL: the claim made by the member's lock statement (a data-modifying `WITH`
-    /// part that reads the locked row, so it runs after the lock). A concurrent request under
-    /// the same key waits for this transaction on the key's primary key, as it waits for
-    /// [`claim`]. Two bookings under one key lock in the same order (the member, then the key):
-    /// neither can hold what the other waits for. No such member: nothing is claimed.
-    pub fn claim_with_lock(&self) -> crate::storage::events::LockPart<'a> {
-        use crate::storage::events::{LockPart, PartValue};
-        LockPart {
-            with:
-                "claim AS (INSERT INTO idempotency (principal, key, body_hash, status, response, \
-                   created_at) SELECT $2, $3, $4, 0, '', $5 FROM locked \
-                   ON CONFLICT (principal, key) DO NOTHING RETURNING 1)"
-                    .to_string(),
-            column: "CAST((SELECT COUNT(*) FROM claim) AS TEXT)".to_string(),
-            values: vec![
-                PartValue::Text(self.principal),
-                PartValue::Text(self.key),
-                PartValue::Text(self.fingerprint),
-                PartValue::Int(self.now),
-            ],
-        }
-    }
-
-    /// Whether [`Unclaimed::claim_with_lock`]'s text says the key was claimed.
-    pub fn claimed(text: Option<&str>) -> bool {
-        text == Some("1")
-    }
-
+impl Unclaimed<'_> {
     /// A column that is not NULL when the key has a record (`$8`, `$9`: [`Unclaimed::bind`]).
     pub const COLUMN: &'static str =
         "(SELECT 'kept' FROM idempotency WHERE principal = $8 AND key = $9)";

@@ -1395,7 +1395,6 @@ mod tests {
                 member,
                 &StoredTexts::columns(),
                 |q| q,
-                None,
             )
             .await
             .unwrap()

@@ -68,15 +68,11 @@ async fn events_and_versions_of(
 /// snapshot taken when the `UPDATE` began — without the other's events (the two-process fault
 /// test booked on a stale history and hit the events' key). The read after the lock gets a
 /// snapshot of its own.
-///
-/// `with_lock` (PostgreSQL only): a write made by the lock's own statement, and a text it
-/// returns ([`LockPart`], read back as [`Locked::part`]).
 pub async fn lock_member_with_events_and_versions(
     c: &mut AnyConnection,
     member_id: &str,
     more: &[String],
     bind_more: impl FnOnce(Query<'_, Any, AnyArguments>) -> Query<'_, Any, AnyArguments>,
-    with_lock: Option<&LockPart<'_>>,
 ) -> Result<Option<Locked>, sqlx::Error> {
     use super::{members, policies};
     let lock = format!(
@@ -98,7 +94,6 @@ pub async fn lock_member_with_events_and_versions(
     } else {
         format!("SELECT {read}")
     };
-    let mut part = None;
     // The columns before the events' text: the member's on SQLite, none on PostgreSQL.
     let (member, row, n) = if one_statement {
         let q = bind_more(joined::member_query(sql, member_id));
@@ -107,30 +102,13 @@ pub async fn lock_member_with_events_and_versions(
         };
         (members::member(&row), row, members::COLS.split(',').count())
     } else {
-        let (lock, values): (String, &[PartValue<'_>]) = match with_lock {
-            // The part reads `locked`: it runs once the member's row is locked.
-            Some(p) => (
-                format!(
-                    "WITH locked AS ({lock}), {} SELECT {}, {} FROM locked",
-                    p.with,
-                    members::COLS,
-                    p.column
-                ),
-                &p.values,
-            ),
-            None => (lock, &[]),
-        };
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(lock)).bind(member_id);
-        for v in values {
-            q = match *v {
-                PartValue::Text(t) => q.bind(t),
-                PartValue::Int(i) => q.bind(i),
-            };
-        }
-        let Some(m) = q.fetch_optional(&mut *c).await? else {
+        let Some(m) = sqlx::query(sqlx::AssertSqlSafe(lock))
+            .bind(member_id)
+            .fetch_optional(&mut *c)
+            .await?
+        else {
             return Ok(None);
         };
-        part = with_lock.map(|_| m.get::<Option<String>, _>(members::COLS.split(',').count()));
         let q = bind_more(joined::member_query(sql, member_id));
         (members::member(&m), q.fetch_one(&mut *c).await?, 0)
     };
@@ -142,7 +120,6 @@ pub async fn lock_member_with_events_and_versions(
         events,
         versions,
         more,
-        part: part.flatten(),
     }))
 }
 
@@ -153,27 +130,6 @@ pub struct Locked {
     pub versions: Vec<super::policies::Version>,
     /// The caller's further columns, in their order.
     pub more: Vec<Option<String>>,
-    /// The [`LockPart`]'s text.
-    pub part: Option<String>,
-}
-
-/// A write that PostgreSQL's member lock makes in its own statement: `with`, a data-modifying
-/// `WITH` part (`name AS (INSERT … SELECT … FROM locked …)`, its parameters `$2`, `$3`, … bound
-/// from `values` in order), and `column`, a text over it that the lock returns after the
-/// member's columns. The part reads `locked` (the `UPDATE` that locks the member), so it runs
-/// after the lock, and not at all when there is no such member. A statement saved: one round
-/// trip less.
-pub struct LockPart<'a> {
-    pub with: String,
-    pub column: String,
-    pub values: Vec<PartValue<'a>>,
-}
-
-/// A [`LockPart`]'s parameter.
-#[derive(Clone, Copy)]
-pub enum PartValue<'a> {
-    Text(&'a str),
-    Int(i64),
 }
 
 /// The one row of a statement on a member's rows joined as text (`$1` the member, `$2` / `$3`
