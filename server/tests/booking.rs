@@ -611,3 +611,35 @@ async fn a_key_keeps_its_first_answer_whatever_comes_next() {
         s.stop().await;
     }
 }
+
+/// Eight tills' worth of the same request under one key at once: one booking, eight answers
+/// byte for byte the same — the others wait for the first (SQLite's write lock; PostgreSQL's
+/// key, claimed first thing) and replay its answer; none fails.
+#[tokio::test]
+async fn the_same_key_at_once_books_once() {
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        let key = s.till_key("hcm-01-t1").await;
+        let member = snapshot(&s, &key).await;
+        let (req, q) = quote(&member, spec_cart("S-1", T0_TEXT), json!("max"));
+        let body = order_body("S-1", &req, &q, true, false);
+        let sends = (0..8).map(|_| s.post_text("/v1/orders", &key, Some("same-1"), &body));
+        let answers = futures_util::future::join_all(sends).await;
+        let (st, first) = &answers[0];
+        assert_eq!(*st, 201, "{b:?} {first}");
+        for (st2, other) in &answers {
+            assert_eq!((st2, other), (st, first), "{b:?}");
+        }
+        assert_eq!(
+            count(&s, "SELECT CAST(COUNT(*) AS BIGINT) FROM orders").await,
+            1,
+            "{b:?}"
+        );
+        assert_eq!(
+            count(&s, "SELECT CAST(COUNT(*) AS BIGINT) FROM idempotency WHERE key = 'same-1' AND status = 201").await,
+            1,
+            "{b:?}"
+        );
+        s.stop().await;
+    }
+}
