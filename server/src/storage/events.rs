@@ -75,10 +75,7 @@ pub async fn lock_member_with_events_and_versions(
     bind_more: impl FnOnce(Query<'_, Any, AnyArguments>) -> Query<'_, Any, AnyArguments>,
 ) -> Result<Option<Locked>, sqlx::Error> {
     use super::{members, policies};
-    let lock = format!(
-        "UPDATE members SET version = version + 1 WHERE id = $1 RETURNING {}",
-        members::COLS
-    );
+    let lock = format!("{} RETURNING {}", members::LOCK, members::COLS);
     let mut read = format!(
         "(SELECT {} FROM events WHERE member_id = $1), {}",
         events_agg(),

@@ -245,13 +245,14 @@ pub async fn insert_card(
     Ok(r.rows_affected() == 1)
 }
 
+/// The member's lock ([`lock`]; `events::lock_member_with_events_and_versions` adds a
+/// `RETURNING`): `$1` the member.
+pub(crate) const LOCK: &str = "UPDATE members SET version = version + 1 WHERE id = $1";
+
 /// Bumps the member's version: on PostgreSQL this takes the row lock that serializes every
 /// write concerning the member until the transaction ends. False when there is no such member.
 pub async fn lock(c: &mut AnyConnection, id: &str) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query("UPDATE members SET version = version + 1 WHERE id = $1")
-        .bind(id)
-        .execute(c)
-        .await?;
+    let r = sqlx::query(LOCK).bind(id).execute(c).await?;
     Ok(r.rows_affected() == 1)
 }
 

@@ -67,10 +67,17 @@ pub fn document_and_held_columns() -> [String; 3] {
     [
         format!("(SELECT id {doc})"),
         format!("(SELECT state {doc})"),
-        "CAST(CAST(COALESCE((SELECT SUM(redeemed_points) FROM orders \
-         WHERE member_id = $1 AND state = 'held' AND hold_expires_at > $7), 0) AS BIGINT) AS TEXT)"
-            .to_string(),
+        format!("CAST(CAST({} AS BIGINT) AS TEXT)", held_sum("$7")),
     ]
+}
+
+/// The points the member `$1`'s open holds keep at the instant `now` names: held orders not yet
+/// expired ([`held_points`], [`document_and_held_columns`]).
+fn held_sum(now: &str) -> String {
+    format!(
+        "COALESCE((SELECT SUM(redeemed_points) FROM orders \
+         WHERE member_id = $1 AND state = 'held' AND hold_expires_at > {now}), 0)"
+    )
 }
 
 /// Binds [`document_and_held_columns`]' `$4`–`$7`.
@@ -113,14 +120,12 @@ pub async fn held_points(
     member_id: &str,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
-    let r = sqlx::query(
-        "SELECT CAST(COALESCE(SUM(redeemed_points), 0) AS BIGINT) FROM orders \
-         WHERE member_id = $1 AND state = 'held' AND hold_expires_at > $2",
-    )
-    .bind(member_id)
-    .bind(now)
-    .fetch_one(c)
-    .await?;
+    let sql = format!("SELECT CAST({} AS BIGINT)", held_sum("$2"));
+    let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(member_id)
+        .bind(now)
+        .fetch_one(c)
+        .await?;
     Ok(r.get(0))
 }
 
