@@ -14,6 +14,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// How many answers other than 201 the bookings print (to stderr): a conflict is seen, not only
+/// counted.
+const SHOWN: usize = 20;
+
 fn arg(name: &str, default: &str) -> String {
     let args: Vec<String> = std::env::args().collect();
     args.iter()
@@ -144,10 +148,11 @@ async fn book() {
     let next = Arc::new(AtomicUsize::new(0));
     let lat = Arc::new(Mutex::new(Vec::with_capacity(bodies.len())));
     let statuses = Arc::new(Mutex::new(std::collections::BTreeMap::new()));
+    let shown = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..conc {
-        let (http, key, base, next, bodies, lat, statuses) = (
+        let (http, key, base, next, bodies, lat, statuses, shown) = (
             http.clone(),
             key.clone(),
             base.clone(),
@@ -155,6 +160,7 @@ async fn book() {
             bodies.clone(),
             lat.clone(),
             statuses.clone(),
+            shown.clone(),
         );
         tasks.push(tokio::spawn(async move {
             loop {
@@ -174,7 +180,11 @@ async fn book() {
                 let st = match r {
                     Ok(r) => {
                         let s = r.status().as_u16();
-                        let _ = r.bytes().await;
+                        let answer = r.bytes().await.unwrap_or_default();
+                        if s != 201 && shown.fetch_add(1, Ordering::SeqCst) < SHOWN {
+                            // Not only counted: the first few answers that are not 201 are shown.
+                            eprintln!("load: {idem} answered {s}: {}", String::from_utf8_lossy(&answer));
+                        }
                         s
                     }
                     Err(_) => 0,

@@ -506,8 +506,10 @@ pub async fn create(
                 "the till's quote is not what the server computes now: re-quote with the server's figures",
             ));
         }
+        // A sale that redeems nothing is never refused for the balance: a member in debt (a
+        // clawback, an offline overdraft) still buys, and the earning pays the debt off first.
         let spendable = state.available() - held;
-        if c.redeemed > spendable {
+        if c.redeemed > 0 && c.redeemed > spendable {
             return Err(ApiError::conflict(
                 "insufficient_points",
                 "quote.redeemed_points",

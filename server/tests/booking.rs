@@ -403,6 +403,44 @@ async fn offline_sales_are_booked_as_quoted() {
                 .contains(&json!("stale_member")),
             "{d}"
         );
+        // In debt, the member still buys: a sale that redeems nothing is booked online (SPEC §7:
+        // later earning pays the debt off first), whether the till asked for 0 or "max".
+        let debt = snapshot(&s, &key).await;
+        let before = debt["points"].as_i64().unwrap();
+        assert!(before < 0, "{debt}");
+        for (doc, redeem) in [("ON-1", json!("max")), ("ON-2", json!(0))] {
+            let (r, q) = quote(&snapshot(&s, &key).await, spec_cart(doc, T0_TEXT), redeem);
+            assert_eq!(q["redeemed_points"], 0, "{}", q.text);
+            let (st, e) = s
+                .post_text(
+                    "/v1/orders",
+                    &key,
+                    Some(doc),
+                    &order_body(doc, &r, &q, true, false),
+                )
+                .await;
+            assert_eq!(st, 201, "{e}");
+            assert_eq!(v(&e)["state"], "booked");
+        }
+        // Each sale earned the 37 points of the SPEC §2 cart at silver (the tier the server keeps).
+        assert_eq!(snapshot(&s, &key).await["points"], before + 2 * 37);
+        // A redemption the debt cannot pay is still refused.
+        let mut rich = snapshot(&s, &key).await;
+        rich["points"] = json!(300);
+        let (r, q) = quote(&rich, spec_cart("ON-3", T0_TEXT), json!(100));
+        let (st, e) = s
+            .post_text(
+                "/v1/orders",
+                &key,
+                Some("ON-3"),
+                &order_body("ON-3", &r, &q, true, false),
+            )
+            .await;
+        assert_eq!(
+            (st, error_code(&e).as_str()),
+            (409, "insufficient_points"),
+            "{e}"
+        );
         let check = loyalty_server::ops::check(&s.app().db).await.unwrap();
         assert!(check.differences.is_empty(), "{:?}", check.differences);
         s.stop().await;
