@@ -183,7 +183,10 @@ async fn book() {
                         let answer = r.bytes().await.unwrap_or_default();
                         if s != 201 && shown.fetch_add(1, Ordering::SeqCst) < SHOWN {
                             // Not only counted: the first few answers that are not 201 are shown.
-                            eprintln!("load: {idem} answered {s}: {}", String::from_utf8_lossy(&answer));
+                            eprintln!(
+                                "load: {idem} answered {s}: {}",
+                                String::from_utf8_lossy(&answer)
+                            );
                         }
                         s
                     }
