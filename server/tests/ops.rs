@@ -474,9 +474,8 @@ async fn till_requests_answer_after_their_connections_are_cut() {
         let s = TestServer::start(b).await;
         let key = s.till_key("hcm-01-t1").await;
         let lookup = "/v1/members/lookup?card=C-001";
-        // A booking leaves its write connection kept (storage/kept.rs).
+        // A booking leaves a write connection in the pool.
         sell(&s, &key, "C-001", "CUT-1").await;
-        assert_eq!(s.app().db.kept.as_ref().map(|k| k.idle()), Some(1));
         let (st, m) = s.get(lookup, &key).await;
         assert_eq!(st, 200, "{m}");
         let mut c = sqlx::AnyConnection::connect(&s.url).await.unwrap();
@@ -487,19 +486,18 @@ async fn till_requests_answer_after_their_connections_are_cut() {
         .fetch_one(&mut c)
         .await
         .unwrap();
-        assert!(cut >= 3, "the pool's and the kept connections: {cut}");
+        assert!(cut >= 2, "the pool's and the kept connections: {cut}");
         for _ in 0..4 {
             let (st, again) = s.get(lookup, &key).await;
             assert_eq!((st, &again), (200, &m));
         }
-        // Bookings go on: the cut write connection is let go and the transaction begins on a
-        // fresh one (`sell` asserts 201), which is kept in its turn.
+        // Bookings go on: the pool finds the cut write connection dead before lending it and
+        // opens a fresh one (`sell` asserts 201).
         let before = s.get(lookup, &key).await.1["snapshot"]["points"]
             .as_i64()
             .unwrap();
         sell(&s, &key, "C-001", "CUT-2").await;
         sell(&s, &key, "C-001", "CUT-3").await;
-        assert_eq!(s.app().db.kept.as_ref().map(|k| k.idle()), Some(1));
         let after = s.get(lookup, &key).await.1["snapshot"]["points"]
             .as_i64()
             .unwrap();
@@ -510,9 +508,8 @@ async fn till_requests_answer_after_their_connections_are_cut() {
     }
 }
 
-/// A write transaction's three endings, on both databases (on PostgreSQL on a kept connection,
-/// storage/kept.rs): a commit is seen, a rollback is not, and one dropped unfinished (an early
-/// return) is rolled back — and on PostgreSQL each leaves its connection kept for the next.
+/// A write transaction's three endings, on both databases: a commit is seen, a rollback is not,
+/// and one dropped unfinished (an early return) is rolled back.
 #[tokio::test]
 async fn a_write_transaction_commits_rolls_back_or_is_rolled_back_when_dropped() {
     for b in backends() {
@@ -522,41 +519,25 @@ async fn a_write_transaction_commits_rolls_back_or_is_rolled_back_when_dropped()
             sqlx::query("INSERT INTO settings (key, value) VALUES ($1, 'x')").bind(k)
         };
         let mut tx = db.begin().await.unwrap();
-        put("kept.committed").execute(&mut *tx).await.unwrap();
+        put("tx.committed").execute(&mut *tx).await.unwrap();
         tx.commit().await.unwrap();
         let mut tx = db.begin().await.unwrap();
-        put("kept.rolled_back").execute(&mut *tx).await.unwrap();
+        put("tx.rolled_back").execute(&mut *tx).await.unwrap();
         tx.rollback().await.unwrap();
         {
             let mut tx = db.begin().await.unwrap();
-            put("kept.dropped").execute(&mut *tx).await.unwrap();
+            put("tx.dropped").execute(&mut *tx).await.unwrap();
         }
         // The dropped one is rolled back by a task of its own: the next transaction waits for
         // it (SQLite's writer; PostgreSQL's row lock on the key it inserted).
         let mut tx = db.begin().await.unwrap();
-        put("kept.dropped").execute(&mut *tx).await.unwrap();
+        put("tx.dropped").execute(&mut *tx).await.unwrap();
         tx.rollback().await.unwrap();
         let keys: Vec<String> =
-            sqlx::query_scalar("SELECT key FROM settings WHERE key LIKE 'kept.%' ORDER BY key")
+            sqlx::query_scalar("SELECT key FROM settings WHERE key LIKE 'tx.%' ORDER BY key")
                 .fetch_all(&db.read)
                 .await
                 .unwrap();
-        assert_eq!(keys, vec!["kept.committed".to_string()], "{b:?}");
-        if b == Backend::Postgres {
-            let kept = db.kept.as_ref().unwrap();
-            // Kept after each ending, the drop's included: the next transaction began while
-            // the dropped one's rollback was on its way, so on a second connection; both kept.
-            for _ in 0..50 {
-                if kept.idle() == 2 {
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-            }
-            assert_eq!(kept.idle(), 2);
-            let mut tx = db.begin().await.unwrap();
-            put("kept.last").execute(&mut *tx).await.unwrap();
-            tx.commit().await.unwrap();
-            assert_eq!(kept.idle(), 2);
-        }
+        assert_eq!(keys, vec!["tx.committed".to_string()], "{b:?}");
     }
 }

@@ -18,7 +18,6 @@ pub mod batch;
 pub mod cards;
 pub mod direct;
 pub mod events;
-pub mod kept;
 pub mod members;
 pub mod orders;
 pub mod outbox;
@@ -57,8 +56,6 @@ pub struct Db {
     checkpointer: Option<std::sync::Arc<Checkpointer>>,
     /// Connections outside the pool for the key lookup of every till request (`direct`).
     pub keys: std::sync::Arc<direct::Direct>,
-    /// PostgreSQL: connections outside the pool for the write transactions (`kept`).
-    pub kept: Option<std::sync::Arc<kept::Keeper>>,
 }
 
 /// SQLite's WAL is copied back into the database file by a task of its own, not by the
@@ -78,9 +75,6 @@ impl Drop for Checkpointer {
 /// Connections for the key lookups (`direct`): two, so that one slow lookup does not hold up
 /// the others.
 const KEY_CONNECTIONS: usize = 2;
-
-/// PostgreSQL: write transactions at once on kept connections (`kept`), as many as the pool's.
-const KEPT_WRITES: usize = 16;
 
 pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
@@ -186,7 +180,6 @@ impl Db {
                     kind,
                     write: pool.clone(),
                     keys: std::sync::Arc::new(direct::Direct::new(pool.clone(), KEY_CONNECTIONS)),
-                    kept: Some(kept::Keeper::new(pool.clone(), KEPT_WRITES)),
                     read: pool,
                     url: url.to_string(),
                     sqlite_file: None,
@@ -284,7 +277,6 @@ impl Db {
             kind: Kind::Sqlite,
             write,
             keys: std::sync::Arc::new(direct::Direct::new(read.clone(), KEY_CONNECTIONS)),
-            kept: None,
             read,
             url,
             sqlite_file: Some(std::path::PathBuf::from(&path)),
@@ -300,10 +292,7 @@ impl Db {
         match (self.kind, &self.writer) {
             (Kind::Sqlite, Some(w)) => w.begin().await,
             (Kind::Sqlite, None) => writer::plain(&self.write, true).await,
-            (Kind::Postgres, _) => match &self.kept {
-                Some(k) => Ok(writer::Tx::kept(k.begin().await?)),
-                None => writer::plain(&self.write, false).await,
-            },
+            (Kind::Postgres, _) => writer::plain(&self.write, false).await,
         }
     }
 

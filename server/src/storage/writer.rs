@@ -25,7 +25,6 @@
 //! A transaction may also keep its writes and send them together ([`Tx::defer_writes`],
 //! [`Write`]): a one-call booking does, once it has read what it needs.
 
-use super::kept::{End, Lent};
 use sqlx::any::AnyArguments;
 use sqlx::pool::PoolConnection;
 use sqlx::query::Query;
@@ -93,7 +92,6 @@ impl Write for Tx {
         match &self.inner {
             Inner::Plain(t) => super::is_sqlite(t),
             Inner::Grouped(_) => true,
-            Inner::Kept(_) => false,
         }
     }
     async fn write(&mut self, mut q: Query<'_, Any, AnyArguments>) -> Result<(), sqlx::Error> {
@@ -310,8 +308,6 @@ const FREE_SHARD: &str = "SELECT CAST(s AS BIGINT) FROM generate_series(0, 15) A
 enum Inner {
     Plain(Transaction<'static, Any>),
     Grouped(Grouped),
-    /// PostgreSQL's write transactions (`storage/kept.rs`).
-    Kept(Lent),
 }
 
 struct Grouped {
@@ -331,7 +327,6 @@ impl std::ops::Deref for Tx {
         match &self.inner {
             Inner::Plain(t) => t,
             Inner::Grouped(g) => g.conn(),
-            Inner::Kept(l) => lent(l.conn()),
         }
     }
 }
@@ -345,15 +340,8 @@ impl std::ops::DerefMut for Tx {
         match &mut self.inner {
             Inner::Plain(t) => t,
             Inner::Grouped(g) => g.conn_mut(),
-            Inner::Kept(l) => lent(l.conn_mut()),
         }
     }
-}
-
-/// A lent connection is taken only by `finish` (which consumes the Tx) and Drop.
-#[allow(clippy::expect_used)]
-fn lent<T>(c: Option<T>) -> T {
-    c.expect("a live transaction has its connection")
 }
 
 impl Grouped {
@@ -382,16 +370,6 @@ impl Tx {
         }
     }
 
-    /// A PostgreSQL transaction on a kept connection (`storage/kept.rs`).
-    pub(crate) fn kept(l: Lent) -> Tx {
-        Tx {
-            inner: Inner::Kept(l),
-            sums: Default::default(),
-            sharded: true,
-            deferred: None,
-        }
-    }
-
     /// From now on keeps this transaction's writes ([`Write`]) and sends them together, at
     /// [`Tx::flush`] or at `commit` ([`Deferred`]): on SQLite's group commit with the
     /// savepoint's release, one hand-off to SQLite's thread instead of one per statement; on
@@ -400,7 +378,6 @@ impl Tx {
     pub fn defer_writes(&mut self) {
         let pg = match self.inner {
             Inner::Grouped(_) => false,
-            Inner::Kept(_) => true,
             Inner::Plain(_) if self.sharded => true,
             Inner::Plain(_) => return,
         };
@@ -417,7 +394,6 @@ impl Tx {
         match &mut self.inner {
             Inner::Plain(t) => t,
             Inner::Grouped(g) => g.conn_mut(),
-            Inner::Kept(l) => lent(l.conn_mut()),
         }
     }
 
@@ -457,7 +433,7 @@ impl Tx {
                 return Err(e);
             }
         }
-        if matches!(self.inner, Inner::Plain(_) | Inner::Kept(_)) {
+        if matches!(self.inner, Inner::Plain(_)) {
             if let Err(e) = self.flush().await {
                 let _ = self.rollback().await;
                 return Err(e);
@@ -465,7 +441,6 @@ impl Tx {
         }
         match self.inner {
             Inner::Plain(t) => t.commit().await,
-            Inner::Kept(l) => l.finish(End::Commit).await,
             Inner::Grouped(mut g) => {
                 let (writer, mut guard, conn, batch) = g.take();
                 let Some(mut conn) = conn else {
@@ -519,7 +494,6 @@ impl Tx {
     pub async fn rollback(self) -> Result<(), sqlx::Error> {
         match self.inner {
             Inner::Plain(t) => t.rollback().await,
-            Inner::Kept(l) => l.finish(End::Rollback).await,
             Inner::Grouped(mut g) => {
                 let (writer, guard, conn, _) = g.take();
                 let Some(mut conn) = conn else {
