@@ -61,7 +61,7 @@ fn str_at<'a>(v: &'a Value, p: &str) -> Option<&'a str> {
 /// What a booking changed for the member: the figures a till shows after payment.
 pub fn member_after(state: &State, held: i64) -> Value {
     json!({
-        "id": state.value.get("member_id"),
+        "id": state.member_id(),
         "status": state.status(),
         "tier": state.tier(),
         "points": { "available": state.available(), "pending": state.pending() },

@@ -4,7 +4,8 @@
 //! answer. The answers are the engine's string API's (`loyalty_engine::api::eval_line`), the
 //! same bytes the CLI and the packages answer: the published versions are read once per process
 //! ([`parsed`]), a member's events once per transaction ([`History`]), and a replay's state is
-//! the engine's typed answer as a JSON value (the unit tests compare them with the text answers).
+//! the engine's typed answer, turned into a JSON value only when one is asked for ([`State`];
+//! the unit tests compare both with the text answers).
 
 use crate::http::ApiError;
 use crate::storage::events::Stored;
@@ -12,7 +13,7 @@ use crate::storage::members::Member;
 use crate::storage::policies::Version;
 use crate::storage::{self, Tx};
 use loyalty_engine::ledger::versions::policies_from_json;
-use loyalty_engine::ledger::{PolicyVersions, ReplayRequest};
+use loyalty_engine::ledger::{PolicyVersions, ReplayRequest, ReplayResponse};
 use loyalty_engine::Engine;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -260,7 +261,7 @@ impl History {
     /// [`History::replay`] under versions already parsed.
     fn replay_under(&self, p: &PolicyVersions) -> Result<State, String> {
         let answer = p.replay(&self.req).map_err(|e| e.to_json())?;
-        State::of(&answer).map_err(|e| e.body())
+        Ok(State::of(answer))
     }
 
     /// [`facts`] of this history.
@@ -275,52 +276,126 @@ impl History {
     }
 }
 
-/// A replay answer with the figures the server reads from it.
+/// A replay answer with the figures the server reads from it: the engine's typed answer when
+/// this process replayed (a booking reads its figures from it directly), or the value of an
+/// answer read as text. The whole answer as a JSON value ([`State::value`]) is made only when
+/// asked for: a booking reads a handful of figures, and turning every answer into a value (a
+/// history row per event) was 3 % of a booking's CPU (docs/server.md, "Numbers", session 22).
 #[derive(Clone, Debug)]
 pub struct State {
-    pub value: Value,
+    typed: Option<Arc<ReplayResponse>>,
+    value: OnceLock<Value>,
+}
+
+/// A notice of a replay answer, as the outbox writes it.
+pub struct Notice {
+    pub kind: String,
+    pub at: String,
+    /// The points (null on tier notices).
+    pub points: Value,
+    pub tier: Option<String>,
 }
 
 impl State {
     pub fn parse(text: String) -> Result<State, ApiError> {
         let value: Value = serde_json::from_str(&text)
             .map_err(|e| ApiError::internal(format!("replay answer is not JSON: {e}")))?;
-        Ok(State { value })
+        Ok(State {
+            typed: None,
+            value: OnceLock::from(value),
+        })
     }
-    /// The engine's answer as the value its JSON text reads as, without writing the text.
-    pub fn of(answer: &loyalty_engine::ledger::ReplayResponse) -> Result<State, ApiError> {
-        let value = serde_json::to_value(answer)
-            .map_err(|e| ApiError::internal(format!("replay answer is not JSON: {e}")))?;
-        Ok(State { value })
+    /// The engine's answer, kept typed.
+    pub fn of(answer: ReplayResponse) -> State {
+        State {
+            typed: Some(Arc::new(answer)),
+            value: OnceLock::new(),
+        }
+    }
+    /// The whole answer as the value its JSON text reads as (made once, when first asked for).
+    pub fn value(&self) -> &Value {
+        self.value.get_or_init(|| match &self.typed {
+            // A replay answer is texts, numbers and lists of them: it always converts.
+            Some(t) => serde_json::to_value(&**t).unwrap_or(Value::Null),
+            None => Value::Null,
+        })
     }
     fn i(&self, p: &str) -> i64 {
-        self.value
+        self.value()
             .pointer(p)
             .and_then(Value::as_i64)
             .unwrap_or_default()
     }
     fn s(&self, p: &str) -> String {
-        self.value
+        self.value()
             .pointer(p)
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string()
     }
+    pub fn member_id(&self) -> String {
+        match &self.typed {
+            Some(t) => t.member_id.clone(),
+            None => self.s("/member_id"),
+        }
+    }
     pub fn available(&self) -> i64 {
-        self.i("/points/available")
+        match &self.typed {
+            Some(t) => t.points.available,
+            None => self.i("/points/available"),
+        }
     }
     pub fn pending(&self) -> i64 {
-        self.i("/points/pending")
+        match &self.typed {
+            Some(t) => t.points.pending,
+            None => self.i("/points/pending"),
+        }
     }
     pub fn tier(&self) -> String {
-        self.s("/tier/id")
+        match &self.typed {
+            Some(t) => t.tier.id.clone(),
+            None => self.s("/tier/id"),
+        }
     }
     pub fn status(&self) -> String {
-        self.s("/status")
+        match &self.typed {
+            Some(t) => t.status.as_str().to_string(),
+            None => self.s("/status"),
+        }
+    }
+    /// The answer's notices.
+    pub fn notices(&self) -> Vec<Notice> {
+        if let Some(t) = &self.typed {
+            return t
+                .notices
+                .iter()
+                .map(|n| Notice {
+                    kind: n.kind.clone(),
+                    at: n.at.clone(),
+                    points: n.points.map(Value::from).unwrap_or(Value::Null),
+                    tier: n.tier.clone(),
+                })
+                .collect();
+        }
+        let text = |n: &Value, k: &str| n.get(k).and_then(Value::as_str).map(str::to_string);
+        self.value()
+            .get("notices")
+            .and_then(Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .map(|n| Notice {
+                        kind: text(n, "kind").unwrap_or_default(),
+                        at: text(n, "at").unwrap_or_default(),
+                        points: n.get("points").cloned().unwrap_or(Value::Null),
+                        tier: text(n, "tier"),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
     }
     /// The history row of one event.
     pub fn history_row(&self, event_id: &str) -> Option<&Value> {
-        self.value
+        self.value()
             .get("history")?
             .as_array()?
             .iter()
@@ -328,7 +403,10 @@ impl State {
     }
     /// The §2 snapshot a till quotes with: the replay's, points less open holds.
     pub fn snapshot(&self, held: i64) -> Value {
-        let mut s = self.value.get("snapshot").cloned().unwrap_or(Value::Null);
+        let mut s = match &self.typed {
+            Some(t) => serde_json::to_value(&t.snapshot).unwrap_or(Value::Null),
+            None => self.value().get("snapshot").cloned().unwrap_or(Value::Null),
+        };
         if let Some(p) = s.get_mut("points") {
             *p = Value::from(p.as_i64().unwrap_or_default() - held);
         }
@@ -340,8 +418,16 @@ impl State {
         fn t(v: Option<&Value>) -> Option<&str> {
             v.and_then(Value::as_str)
         }
+        if let Some(r) = &self.typed {
+            let lots = r
+                .points
+                .lots
+                .iter()
+                .map(|l| (Some(l.available_at.as_str()), l.expires_at.as_deref()));
+            return next_due(lots, r.tier.next_review.as_deref(), as_of, notice_days);
+        }
         let lots: Vec<(Option<&str>, Option<&str>)> = self
-            .value
+            .value()
             .pointer("/points/lots")
             .and_then(Value::as_array)
             .map(|lots| {
@@ -352,7 +438,7 @@ impl State {
             .unwrap_or_default();
         next_due(
             lots,
-            t(self.value.pointer("/tier/next_review")),
+            t(self.value().pointer("/tier/next_review")),
             as_of,
             notice_days,
         )
@@ -593,43 +679,32 @@ pub async fn after_change(
     // Never looked at (a member written straight to the database): its history up to joining
     // is not news.
     let since = previous_look.unwrap_or(member.joined_at);
-    if let Some(notices) = state.value.get("notices").and_then(Value::as_array) {
-        for n in notices {
-            let at = n
-                .get("at")
-                .and_then(Value::as_str)
-                .and_then(crate::clock::parse_rfc3339)
-                .unwrap_or_default();
-            if at <= since || at > as_of {
-                continue;
-            }
-            let kind = n.get("kind").and_then(Value::as_str).unwrap_or_default();
-            let id = format!(
-                "n-{}-{}-{}-{}",
-                member.id,
-                kind,
-                at,
-                n.get("tier")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-                    .or_else(|| n.get("points").map(Value::to_string))
-                    .unwrap_or_default()
-            );
-            let payload = serde_json::json!({
-                "id": id, "kind": kind, "member_id": member.id,
-                "at": n.get("at"), "points": n.get("points"), "tier": n.get("tier"),
-            });
-            storage::outbox::add(
-                tx,
-                &id,
-                kind,
-                Some(&member.id),
-                at,
-                &payload.to_string(),
-                now,
-            )
-            .await?;
+    for n in state.notices() {
+        let at = crate::clock::parse_rfc3339(&n.at).unwrap_or_default();
+        if at <= since || at > as_of {
+            continue;
         }
+        let id = format!(
+            "n-{}-{}-{}-{}",
+            member.id,
+            n.kind,
+            at,
+            n.tier.clone().unwrap_or_else(|| n.points.to_string())
+        );
+        let payload = serde_json::json!({
+            "id": id, "kind": n.kind, "member_id": member.id,
+            "at": n.at, "points": n.points, "tier": n.tier,
+        });
+        storage::outbox::add(
+            tx,
+            &id,
+            &n.kind,
+            Some(&member.id),
+            at,
+            &payload.to_string(),
+            now,
+        )
+        .await?;
     }
     storage::members::cache(
         tx,
@@ -724,6 +799,35 @@ mod tests {
         assert_eq!(seen.len(), 3, "{seen:?}");
     }
 
+    /// Every figure of a replayed (typed) state is the one read from the same answer's text:
+    /// (notices, lots) compared.
+    fn same_figures(typed: &State, read: &State, as_of: i64) -> (usize, usize) {
+        assert!(typed.typed.is_some() && read.typed.is_none());
+        assert_eq!(typed.member_id(), read.member_id());
+        assert_eq!(typed.available(), read.available());
+        assert_eq!(typed.pending(), read.pending());
+        assert_eq!(typed.tier(), read.tier());
+        assert_eq!(typed.status(), read.status());
+        assert_eq!(typed.snapshot(7), read.snapshot(7));
+        for days in [0, 30] {
+            assert_eq!(typed.next_due(as_of, days), read.next_due(as_of, days));
+        }
+        let notices = |s: &State| {
+            s.notices()
+                .into_iter()
+                .map(|n| (n.kind, n.at, n.points, n.tier))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(notices(typed), notices(read));
+        assert_eq!(typed.history_row("p1"), read.history_row("p1"));
+        assert!(typed.history_row("p1").is_some());
+        let lots = typed
+            .value()
+            .pointer("/points/lots")
+            .and_then(Value::as_array);
+        (notices(typed).len(), lots.map_or(0, Vec::len))
+    }
+
     /// The versions read once answer exactly what `eval_line` answers to the whole request
     /// (policies in it), for one version and for two, for replay and progress, and for a history
     /// the engine refuses; report facts likewise equal those of the whole request.
@@ -761,9 +865,9 @@ mod tests {
             version: 0,
             cached_at: None,
         };
-        let purchase = |seq: i64, at: &str| {
+        let priced = |seq: i64, at: &str, price: &str| {
             let body = format!(
-                r#"{{"id":"p{seq}","type":"purchase","at":"{at}","cart":{{"id":"c{seq}","at":"{at}","lines":[{{"id":"A","category":"shoes","quantity":1,"unit_price":"1200000"}}]}}}}"#
+                r#"{{"id":"p{seq}","type":"purchase","at":"{at}","cart":{{"id":"c{seq}","at":"{at}","lines":[{{"id":"A","category":"shoes","quantity":1,"unit_price":"{price}"}}]}}}}"#
             );
             Stored {
                 seq,
@@ -773,6 +877,7 @@ mod tests {
                 body,
             }
         };
+        let purchase = |seq: i64, at: &str| priced(seq, at, "1200000");
         let events = vec![
             purchase(1, "2026-02-10T10:00:00+07:00"),
             purchase(2, "2026-03-10T10:00:00+07:00"),
@@ -780,6 +885,7 @@ mod tests {
         let bad = r#"{"id":"x","type":"adjust","at":"2026-03-11T10:00:00+07:00","points":"many"}"#;
         let as_of = t("2026-04-01T00:00:00+07:00");
         let mut answers = std::collections::BTreeSet::new();
+        let mut seen = (0, 0);
         for versions in [&one, &two] {
             for op in ["replay", "progress"] {
                 for extra in [None, Some(bad)] {
@@ -797,17 +903,25 @@ mod tests {
             );
             // The history read once answers as the text each time: before a new event, at
             // another instant, after it (replay and facts), and a new event that does not read.
-            let third = purchase(3, "2026-03-20T10:00:00+07:00");
+            // Large enough to reach silver: a tier notice.
+            let third = priced(3, "2026-03-20T10:00:00+07:00", "30000000");
             let mut h = History::read(&member, &events, as_of).unwrap();
-            let value = |text: String| State::parse(text).unwrap().value;
+            let value = |text: String| State::parse(text).unwrap().value().clone();
             assert_eq!(
-                h.replay(versions).unwrap().value,
+                h.replay(versions).unwrap().value().clone(),
                 value(answer("replay", versions, &member, &events, None, as_of))
             );
+            let read = |text: String| State::parse(text).unwrap();
+            let (n, l) = same_figures(
+                &h.replay(versions).unwrap(),
+                &read(answer("replay", versions, &member, &events, None, as_of)),
+                as_of,
+            );
+            seen = (seen.0 + n, seen.1 + l);
             let early = t("2026-02-20T00:00:00+07:00");
             h.set_as_of(early);
             assert_eq!(
-                h.replay(versions).unwrap().value,
+                h.replay(versions).unwrap().value().clone(),
                 value(answer("replay", versions, &member, &events, None, early))
             );
             let mut refused = h.clone();
@@ -825,7 +939,9 @@ mod tests {
                 Some(&third.body),
                 as_of,
             );
-            assert_eq!(h.replay(versions).unwrap().value, value(after));
+            let (n, l) = same_figures(&h.replay(versions).unwrap(), &read(after.clone()), as_of);
+            seen = (seen.0 + n, seen.1 + l);
+            assert_eq!(h.replay(versions).unwrap().value().clone(), value(after));
             let mut with_third = events.clone();
             with_third.push(third);
             assert_eq!(
@@ -833,6 +949,8 @@ mod tests {
                 facts(versions, &member, &with_third, as_of).unwrap()
             );
         }
+        // The typed states were compared on notices and lots, not only on empty lists.
+        assert!(seen.0 > 0 && seen.1 > 0, "{seen:?}");
         // Four different answers (the versions and the op each tell) and the one refusal.
         assert_eq!(answers.len(), 5, "{answers:#?}");
         assert_eq!(

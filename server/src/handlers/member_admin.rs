@@ -95,7 +95,7 @@ pub async fn move_phone(
         }
         let tier = state.tier();
         let locked = state
-            .value
+            .value()
             .pointer("/tier/locked_until")
             .cloned()
             .unwrap_or(Value::Null);

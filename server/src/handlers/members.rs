@@ -246,7 +246,7 @@ pub async fn history(
     let out = replay_now(&app, &mut c, &id, Op::Replay).await?.answer;
     let state = ledger::State::parse(out)?;
     let rows: Vec<Value> = state
-        .value
+        .value()
         .get("history")
         .and_then(Value::as_array)
         .cloned()
