@@ -14,6 +14,7 @@
 # and for PostgreSQL the throwaway cluster of scripts/pg.sh (started and stopped here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 MEMBERS="${1:-100000}"
 BACKENDS="${BACKENDS:-sqlite postgres}"
 BIN="${LOYALTY_BIN:-target/release/loyalty}"
@@ -43,11 +44,7 @@ start_server() { # url data_dir [--demo]
   "$BIN" serve --db "$url" --data-dir "$dir" --listen 127.0.0.1:0 --worker-interval-ms 600000 "$@" \
     > "$dir/stdout" 2> "$dir/stderr" &
   SERVER_PID=$!
-  for _ in $(seq 1 600); do
-    grep -q "listening on" "$dir/stderr" 2> /dev/null && break
-    sleep 0.2
-  done
-  BASE="$(grep -o 'http://[0-9.:]*' "$dir/stderr" | head -n 1)"
+  BASE="$(wait_listening "$dir/stderr" 1200 $SERVER_PID)"
 }
 stop_server() {
   kill "$SERVER_PID"

@@ -50,10 +50,7 @@ case "$DB" in
       LOYALTY_DB_URL="${LOYALTY_TEST_PG%/*}/$template" "$BIN" serve --demo --demo-members "$MEMBERS" \
         --data-dir "$data" --listen 127.0.0.1:0 > "$data/demo.out" 2> "$data/seed.log" &
       seeding=$!
-      until grep -q "listening on" "$data/seed.log"; do
-        kill -0 $seeding 2> /dev/null || { cat "$data/seed.log" >&2; die "seeding failed"; }
-        sleep 0.5
-      done
+      wait_listening "$data/seed.log" 36000 $seeding > /dev/null # seeding: up to an hour
       kill $seeding; wait $seeding || true
     fi
     copy="ab_$$_$RANDOM"
@@ -73,9 +70,7 @@ finish() {
   rm -f "$log" "$out" "$err"
 }
 trap finish EXIT
-for _ in $(seq 1 600); do grep -q "listening on" "$log" && break; sleep 0.1; done
-base="$(sed -n 's/^loyalty serve: listening on //p' "$log" | head -n1)"
-[ -n "$base" ] || { cat "$log" >&2; die "the server did not start"; }
+base="$(wait_listening "$log" 600 $pid)"
 ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 switches() { cat /proc/"$pid"/task/*/status 2> /dev/null | awk '/ctxt_switches/ {s += $2} END {print s}'; }
 written() { awk '/^wchar/ {print $2}' "/proc/$pid/io"; }

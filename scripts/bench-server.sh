@@ -38,19 +38,6 @@ if [ -z "${LOYALTY_BIN:-}" ]; then
 fi
 command -v taskset > /dev/null || die "taskset (util-linux) is needed"
 
-wait_listening() { # LOGFILE [TENTHS_OF_SECONDS] -> prints the base URL
-  local log="$1" i
-  for i in $(seq 1 "${2:-6000}"); do
-    if grep -q "listening on" "$log" 2> /dev/null; then
-      sed -n 's/^loyalty serve: listening on //p' "$log" | head -n1
-      return 0
-    fi
-    sleep 0.1
-  done
-  cat "$log" >&2
-  die "the server did not start"
-}
-
 pg_dir=""
 cleanup() {
   if [ -n "${SERVER_PID:-}" ]; then kill "$SERVER_PID" 2> /dev/null || true; fi

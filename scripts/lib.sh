@@ -19,6 +19,25 @@ die() {
   exit 1
 }
 
+# wait_listening LOGFILE [TENTHS_OF_SECONDS] [PID]: waits for `loyalty serve` to say it listens
+# in LOGFILE (its stderr) and prints the base URL; dies with the log when it does not within the
+# time (default 10 minutes) or when the process PID ends first.
+wait_listening() {
+  local log="$1" i
+  for i in $(seq 1 "${2:-6000}"); do
+    if grep -q "listening on" "$log" 2> /dev/null; then
+      sed -n 's/^loyalty serve: listening on //p' "$log" | head -n1
+      return 0
+    fi
+    if [ -n "${3:-}" ] && ! kill -0 "$3" 2> /dev/null; then
+      break
+    fi
+    sleep 0.1
+  done
+  cat "$log" >&2
+  die "the server did not start"
+}
+
 # The exact version after "=" in Cargo.toml's `wasm-bindgen = "=x.y.z"` line.
 wasm_bindgen_pinned_version() {
   sed -n 's/^wasm-bindgen *=.*"=\([0-9][0-9.]*\)".*/\1/p' "$ROOT/Cargo.toml" | head -n1
